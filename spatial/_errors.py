@@ -1,0 +1,97 @@
+"""Problems found in input data, and the exception that carries all of them.
+
+Every loader collects *all* problems of a file (and a pipeline those of all its
+files) before it raises, so that a planner can fix a spreadsheet in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["InputError", "InputWarning", "Problem", "format_problems", "raise_for_errors"]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file.
+
+    Attributes
+    ----------
+    severity
+        ``"error"`` stops the run; ``"warning"`` is reported and the run goes on
+        (for example a geometry that was repaired).
+    file
+        The file the problem is in (as the user named it).
+    row
+        Where in the file: the spreadsheet row for CSV/Excel (header = row 1, first
+        record = row 2), the feature number (0-based FID order) for vector files, the
+        OSM element (``"way 123"``) for OSM files; ``None`` for the whole file.
+    column
+        The column as written in the file's header (Chinese or English), or ``None``.
+    message
+        What is wrong.
+    hint
+        How to fix it.
+    """
+
+    severity: Severity
+    file: str
+    row: int | str | None
+    column: str | None
+    message: str
+    hint: str = ""
+
+    def location(self) -> str:
+        """Human-readable ``file, row N, column C`` string."""
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}" if isinstance(self.row, int) else str(self.row))
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"[{self.severity}] {self.location()}: {self.message}"
+        return f"{text} — fix: {self.hint}" if self.hint else text
+
+
+def format_problems(problems: list[Problem]) -> str:
+    """One line per problem, errors first."""
+    ordered = sorted(problems, key=lambda p: p.severity != "error")
+    return "\n".join(str(p) for p in ordered)
+
+
+class InputError(ValueError):
+    """Raised once, before any expensive work, with every problem found in the inputs.
+
+    Attributes
+    ----------
+    problems
+        All problems (errors and warnings) found, in file order.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        n_err = sum(p.severity == "error" for p in self.problems)
+        super().__init__(
+            f"{n_err} problem(s) in the input data must be fixed:\n"
+            + format_problems(self.problems)
+        )
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Only the problems of severity ``"error"``."""
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class InputWarning(UserWarning):
+    """Input data was accepted but changed or is suspicious (e.g. a repaired geometry)."""
+
+
+def raise_for_errors(problems: list[Problem]) -> None:
+    """Raise :class:`InputError` if any problem is an error; do nothing otherwise."""
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)

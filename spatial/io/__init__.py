@@ -1,0 +1,19 @@
+"""Readers and writers: tables, GIS files, OSM XML/PBF, Chinese coordinate systems."""
+
+from spatial.io.load import Loaded, LoadSpec, check_file, load_layer, load_layers
+from spatial.io.osm import OSMLayers, read_osm
+from spatial.io.write import atomic_path, write_csv, write_gpkg, write_text
+
+__all__ = [
+    "LoadSpec",
+    "Loaded",
+    "OSMLayers",
+    "atomic_path",
+    "check_file",
+    "load_layer",
+    "load_layers",
+    "read_osm",
+    "write_csv",
+    "write_gpkg",
+    "write_text",
+]

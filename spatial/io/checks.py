@@ -1,0 +1,231 @@
+"""Geometry and coordinate checks shared by every loader.
+
+Each check returns :class:`~spatial._errors.Problem` records; none raises, so that a
+loader can report all problems of all files at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from spatial._errors import Problem
+from spatial.io.chinese_crs import bd09_to_wgs84, gcj02_to_wgs84
+
+__all__ = ["ALLOWED_TYPES", "check_degrees", "check_geometries", "check_offset"]
+
+#: Geometry types each layer accepts.
+ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
+    "compounds": ("Polygon", "MultiPolygon", "Point"),
+    "pois": ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+    "parcels": ("Polygon", "MultiPolygon"),
+}
+_FAMILY = {
+    "Point": "point",
+    "MultiPoint": "point",
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
+    "LineString": "line",
+    "MultiLineString": "line",
+}
+
+
+def check_geometries(
+    geoms: gpd.GeoSeries,
+    layer: str,
+    *,
+    source: str,
+    row_label: Callable[[int], Any],
+) -> tuple[gpd.GeoSeries, list[Problem]]:
+    """Check that every geometry is present, non-empty, valid and of an allowed type.
+
+    Invalid geometries are repaired with :func:`shapely.make_valid` when the repair
+    keeps the geometry family (a self-touching polygon stays a polygon); the repair
+    is reported as a warning. Everything else is an error.
+
+    Returns
+    -------
+    geometry, problems
+        A new GeoSeries (same index) with repaired geometries.
+    """
+    allowed = ALLOWED_TYPES[layer]
+    out = geoms.copy()
+    problems: list[Problem] = []
+    values = np.asarray(geoms.values, dtype=object)
+    for pos, geom in enumerate(values):
+        row = row_label(pos)
+        if geom is None or shapely.is_missing(geom):
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    row,
+                    "geometry",
+                    "geometry is missing",
+                    "draw the feature or delete the row",
+                )
+            )
+            continue
+        if geom.is_empty:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    row,
+                    "geometry",
+                    "geometry is empty",
+                    "draw the feature or delete the row",
+                )
+            )
+            continue
+        if not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            fixed = shapely.make_valid(geom)
+            if fixed.geom_type == "GeometryCollection":
+                parts = [g for g in fixed.geoms if g.geom_type in allowed]
+                fixed = shapely.union_all(parts) if parts else fixed
+            if fixed.is_empty or _FAMILY.get(fixed.geom_type) != _FAMILY.get(geom.geom_type):
+                problems.append(
+                    Problem(
+                        "error",
+                        source,
+                        row,
+                        "geometry",
+                        f"invalid {geom.geom_type} ({reason}) cannot be repaired",
+                        "redraw the outline in a GIS (e.g. QGIS 'Fix geometries')",
+                    )
+                )
+                continue
+            out.iloc[pos] = fixed
+            geom = fixed
+            problems.append(
+                Problem(
+                    "warning",
+                    source,
+                    row,
+                    "geometry",
+                    f"invalid geometry ({reason}) was repaired with make_valid",
+                    "check the outline; redraw it if the repair is wrong",
+                )
+            )
+        if geom.geom_type not in allowed:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    row,
+                    "geometry",
+                    f"{geom.geom_type} is not allowed for {layer}",
+                    f"{layer} must be {' or '.join(allowed)}",
+                )
+            )
+    return out, problems
+
+
+def check_degrees(
+    geoms: gpd.GeoSeries, *, source: str, row_label: Callable[[int], Any]
+) -> list[Problem]:
+    """For a geographic CRS: report features whose coordinates are not lon/lat degrees.
+
+    A feature with latitude beyond ±90° but a longitude within ±90° is reported as
+    swapped longitude/latitude (in China longitudes are 73–135°, latitudes 18–54°).
+    """
+    if geoms.crs is None or not CRS.from_user_input(geoms.crs).is_geographic:
+        return []
+    problems = []
+    bounds = geoms.bounds.to_numpy()
+    for pos, (x0, y0, x1, y1) in enumerate(bounds):
+        if not np.isfinite(x0):
+            continue
+        lat_bad = max(abs(y0), abs(y1)) > 90
+        lon_bad = max(abs(x0), abs(x1)) > 180
+        if lat_bad and max(abs(x0), abs(x1)) <= 90:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    row_label(pos),
+                    "geometry",
+                    f"latitude {y0:g} is impossible and longitude {x0:g} looks like a latitude: "
+                    "x and y are swapped",
+                    "write x = longitude, y = latitude (EPSG:4326 axis order "
+                    "lon, lat in GIS files)",
+                )
+            )
+        elif lat_bad or lon_bad:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    row_label(pos),
+                    "geometry",
+                    f"coordinates ({x0:g}, {y0:g}) are not degrees though the CRS is geographic",
+                    "the file's CRS is wrong: set the CRS the coordinates are really in",
+                )
+            )
+    return problems
+
+
+def _median_gap_m(points: gpd.GeoSeries, reference: gpd.GeoSeries) -> float:
+    crs = points.estimate_utm_crs()
+    pts = points.to_crs(crs)
+    tree = shapely.STRtree(reference.to_crs(crs).values)
+    _, dist = tree.query_nearest(pts.values, return_distance=True, all_matches=False)
+    return float(np.median(dist)) if len(dist) else float("nan")
+
+
+def check_offset(
+    points: gpd.GeoSeries,
+    reference: gpd.GeoSeries,
+    *,
+    source: str,
+    min_offset_m: float = 60.0,
+) -> Problem | None:
+    """Detect data in GCJ-02 or BD-09 that was declared WGS84, by comparing with a reference.
+
+    The median distance from ``points`` (declared WGS84) to the nearest ``reference``
+    geometry (e.g. the street network or POIs in true WGS84) is compared with the
+    same distance after undoing a GCJ-02 or a BD-09 offset. If one conversion
+    halves it and the raw median exceeds ``min_offset_m`` metres, the data are in
+    that system.
+
+    Parameters
+    ----------
+    points, reference
+        Geometries in a geographic CRS (WGS84 or CGCS2000).
+    source
+        File name for the message.
+    min_offset_m
+        Medians below this many metres are not reported (GCJ-02 offsets are
+        300–700 m in Chinese cities, BD-09 ones about 1 km).
+    """
+    pts = points[~points.is_empty & points.notna()].representative_point()
+    ref = reference[~reference.is_empty & reference.notna()]
+    if len(pts) == 0 or len(ref) == 0:
+        return None
+    raw = _median_gap_m(pts, ref)
+    best: tuple[float, str] | None = None
+    for system, inverse in (("gcj02", gcj02_to_wgs84), ("bd09", bd09_to_wgs84)):
+        lon, lat = inverse(pts.x.to_numpy(), pts.y.to_numpy())
+        moved = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=pts.crs)
+        gap = _median_gap_m(moved, ref)
+        if best is None or gap < best[0]:
+            best = (gap, system)
+    assert best is not None
+    if raw > min_offset_m and best[0] < 0.5 * raw:
+        name = {"gcj02": "GCJ-02 (Amap/高德, Tencent)", "bd09": "BD-09 (Baidu/百度)"}[best[1]]
+        return Problem(
+            "error",
+            source,
+            None,
+            "geometry",
+            f"coordinates look like {name}, not WGS84: they lie a median {raw:.0f} m from the "
+            f"reference data, {best[0]:.0f} m after converting from {best[1]}",
+            f"load the file with coords='{best[1]}' (--coords {best[1]})",
+        )
+    return None

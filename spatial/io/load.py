@@ -1,0 +1,319 @@
+"""Load compounds, POIs and parcels from any supported file, validated and projected.
+
+Supported: GeoPackage, shapefile, GeoJSON (and anything else GDAL reads), CSV/Excel
+with lon/lat, ``location`` or WKT columns, and OSM XML/PBF. Every problem of every
+file is collected first; :func:`load_layers` raises one
+:class:`~spatial._errors.InputError` before any expensive work.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from spatial._errors import InputWarning, Problem, format_problems, raise_for_errors
+from spatial.io.checks import check_degrees, check_geometries, check_offset
+from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
+from spatial.io.osm import is_osm_file, read_osm
+from spatial.io.tables import TABLE_SUFFIXES, coordinate_system_hint, read_table, table_geometry
+from spatial.projection import local_metric_crs
+from spatial.schema import LAYERS, conform
+
+__all__ = ["LoadSpec", "Loaded", "check_file", "load_layer", "load_layers"]
+
+
+@dataclass
+class Loaded:
+    """A file read and checked, before projection.
+
+    Attributes
+    ----------
+    frame
+        Canonical columns (see :data:`spatial.schema.CONTRACTS`) and geometry in the
+        file's CRS, or WGS84 for tables and OSM; ``None`` if the file could not be read.
+    problems
+        Every problem found (errors and warnings).
+    """
+
+    frame: gpd.GeoDataFrame | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error."""
+        return not any(p.severity == "error" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """What to load: a file, which layer kind it holds, and how to read it."""
+
+    path: str | Path
+    layer: str
+    crs: Any = None
+    coords: str = "wgs84"
+    sheet: str | int | None = None
+    source_layer: str | None = None
+
+
+def _label_rows(pos: int) -> int:
+    return pos + 2
+
+
+def _label_features(pos: int) -> str:
+    return f"feature {pos}"
+
+
+def check_file(
+    path: str | Path,
+    layer: str,
+    *,
+    crs: Any = None,
+    coords: str = "wgs84",
+    sheet: str | int | None = None,
+    source_layer: str | None = None,
+    reference: gpd.GeoSeries | None = None,
+) -> Loaded:
+    """Read one file and check it; never raises for bad content.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        What it holds: ``"compounds"``, ``"pois"`` or ``"parcels"``.
+    crs
+        CRS of a table's coordinates (default WGS84 lon/lat); overrides nothing in
+        vector files, whose CRS must be in the file.
+    coords
+        ``"wgs84"`` (also for CGCS2000), ``"gcj02"`` (Amap) or ``"bd09"`` (Baidu):
+        the system the lon/lat are in; converted to WGS84.
+    sheet
+        Excel sheet name or number.
+    source_layer
+        Layer inside a GeoPackage (default: the one named like ``layer``, else the first).
+    reference
+        Geometries known to be WGS84 (e.g. streets); used to detect GCJ-02/BD-09
+        data declared as WGS84.
+    """
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; use one of {LAYERS}")
+    if coords not in COORD_SYSTEMS:
+        raise ValueError(f"unknown coordinate system {coords!r}; use one of {COORD_SYSTEMS}")
+    path = Path(path)
+    src = str(path)
+    if not path.exists():
+        return Loaded(None, [Problem("error", src, None, None, "file not found", "check the path")])
+    problems: list[Problem] = []
+    try:
+        raw, geometry, label, names = _read_any(path, layer, crs, sheet, source_layer, problems)
+    except Exception as exc:  # a corrupt or unreadable file is a problem to report, not a crash
+        return Loaded(
+            None,
+            [
+                Problem(
+                    "error",
+                    src,
+                    None,
+                    None,
+                    f"cannot read the file: {exc}",
+                    "check that the file is a valid table or GIS file",
+                )
+            ],
+        )
+    if raw is None:
+        return Loaded(None, problems)
+
+    hint = coordinate_system_hint(path.name, *names)
+    if hint and hint[0] != coords and hint[0] != "wgs84":
+        problems.append(
+            Problem(
+                "error",
+                src,
+                None,
+                hint[1] if hint[1] != path.name else None,
+                f"'{hint[1]}' suggests {hint[0]} coordinates but they are read as {coords}",
+                f"pass coords='{hint[0]}' (--coords {hint[0]}) "
+                "if the data really are in that system",
+            )
+        )
+    frame, found = conform(
+        raw.drop(columns="geometry", errors="ignore"), layer, source=src, row_label=label
+    )
+    problems += found
+    if geometry is None:
+        problems.append(
+            Problem(
+                "error",
+                src,
+                None,
+                None,
+                "no geometry: no 经度/纬度 (lon/lat), location or WKT column",
+                "add columns 经度 and 纬度 with WGS84 degrees",
+            )
+        )
+        return Loaded(None, problems)
+    if geometry.crs is None:
+        problems.append(
+            Problem(
+                "error",
+                src,
+                None,
+                None,
+                "the file has no coordinate reference system (CRS); distances cannot be measured",
+                "save it with its CRS (a shapefile needs its .prj file), or "
+                "set it in QGIS: Layer ▸ Set CRS",
+            )
+        )
+    else:
+        problems += check_degrees(geometry, source=src, row_label=label)
+    geometry, found = check_geometries(geometry, layer, source=src, row_label=label)
+    problems += found
+    gdf = gpd.GeoDataFrame(frame, geometry=geometry.values, crs=geometry.crs)
+    if coords != "wgs84" and gdf.crs is not None and _degrees_ok(problems):
+        gdf = _convert_coords(gdf, coords)
+    if reference is not None and gdf.crs is not None and _degrees_ok(problems):
+        offset = check_offset(gdf.geometry.to_crs(reference.crs), reference, source=src)
+        if offset is not None and coords == "wgs84":
+            problems.append(offset)
+    return Loaded(gdf, problems)
+
+
+def _degrees_ok(problems: list[Problem]) -> bool:
+    return not any(
+        (p.column == "geometry" and "degrees" in p.message) or "swapped" in p.message
+        for p in problems
+    )
+
+
+def _convert_coords(gdf: gpd.GeoDataFrame, coords: str) -> gpd.GeoDataFrame:
+    """Return a copy with lon/lat converted from ``coords`` (GCJ-02 or BD-09) to WGS84."""
+    if not CRS.from_user_input(gdf.crs).is_geographic:
+        raise ValueError(f"coords={coords!r} applies to lon/lat data, not to CRS {gdf.crs}")
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coords))  # type: ignore[arg-type]
+
+    out = gdf.copy()
+    out.geometry = shapely.transform(gdf.geometry.values, convert)
+    return out.set_crs("EPSG:4326", allow_override=True)
+
+
+def _read_any(path: Path, layer: str, crs, sheet, source_layer, problems):
+    src = str(path)
+    suffix = path.suffix.lower()
+    if is_osm_file(path):
+        osm = read_osm(path)
+        problems += osm.notes
+        frame = getattr(osm, layer)
+        return frame, frame.geometry, _label_osm(frame), list(frame.columns)
+    if suffix in TABLE_SUFFIXES:
+        table = read_table(path, sheet=sheet)
+        geometry, used, found = table_geometry(table, source=src, crs=crs, row_label=_label_rows)
+        problems += found
+        names = [str(c) for c in table.columns]
+        return table.drop(columns=used), geometry, _label_rows, names
+    if source_layer is None:
+        names = [name for name, _ in pyogrio.list_layers(path)]
+        source_layer = layer if layer in names else names[0]
+    with warnings.catch_warnings():
+        # GDAL warns (RuntimeWarning) when a shapefile has no .prj; that case is
+        # reported as a Problem below, with its fix.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        gdf = gpd.read_file(path, layer=source_layer, engine="pyogrio")
+    return (
+        pd.DataFrame(gdf.drop(columns="geometry")),
+        gdf.geometry,
+        _label_features,
+        [str(c) for c in gdf.columns],
+    )
+
+
+def _label_osm(frame: gpd.GeoDataFrame):
+    ids = list(frame["id"]) if "id" in frame else []
+
+    def label(pos: int) -> str:
+        return f"OSM {ids[pos]}" if pos < len(ids) else f"feature {pos}"
+
+    return label
+
+
+def load_layers(
+    specs: Sequence[LoadSpec], *, reference: gpd.GeoSeries | None = None, to_crs: Any = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """Load several files, report all their problems at once, and project them.
+
+    Files of the same layer kind are concatenated. Raises
+    :class:`~spatial._errors.InputError` if any file has an error; warnings are
+    emitted once as :class:`~spatial._errors.InputWarning`.
+
+    Parameters
+    ----------
+    specs
+        The files.
+    reference
+        WGS84 geometries used to detect GCJ-02/BD-09 offsets.
+    to_crs
+        Target metric CRS; default the local UTM zone of the first layer.
+
+    Returns
+    -------
+    dict
+        ``{layer kind: GeoDataFrame}`` in one metric CRS (metres).
+    """
+    loaded = [
+        (
+            spec,
+            check_file(
+                spec.path,
+                spec.layer,
+                crs=spec.crs,
+                coords=spec.coords,
+                sheet=spec.sheet,
+                source_layer=spec.source_layer,
+                reference=reference,
+            ),
+        )
+        for spec in specs
+    ]
+    problems = [p for _, item in loaded for p in item.problems]
+    raise_for_errors(problems)
+    warned = [p for p in problems if p.severity == "warning"]
+    if warned:
+        warnings.warn(format_problems(warned), InputWarning, stacklevel=2)
+    frames: dict[str, list[gpd.GeoDataFrame]] = {}
+    for spec, item in loaded:
+        assert item.frame is not None
+        frames.setdefault(spec.layer, []).append(item.frame)
+    first = next(iter(frames.values()))[0]
+    target = CRS.from_user_input(to_crs) if to_crs is not None else local_metric_crs(first)
+    out = {}
+    for kind, parts in frames.items():
+        projected = [part.to_crs(target) for part in parts]
+        out[kind] = (
+            gpd.GeoDataFrame(pd.concat(projected, ignore_index=True), crs=target)
+            if len(projected) > 1
+            else projected[0]
+        )
+    return out
+
+
+def load_layer(path: str | Path, layer: str, **options: Any) -> gpd.GeoDataFrame:
+    """Load one file (see :func:`check_file` for options) into a metric GeoDataFrame.
+
+    Raises :class:`~spatial._errors.InputError` with every problem if any is an error.
+    """
+    to_crs = options.pop("to_crs", None)
+    reference = options.pop("reference", None)
+    spec = LoadSpec(path, layer, **options)
+    return load_layers([spec], reference=reference, to_crs=to_crs)[layer]

@@ -1,0 +1,379 @@
+"""Read compounds, POIs, entrances, barriers and parcels from a local OSM XML or PBF file.
+
+Uses pyosmium, which reads ``.osm``, ``.osm.bz2``/``.osm.gz`` and ``.osm.pbf`` alike.
+Multipolygon relations are assembled from the member ways present in the file:
+an extract cut at a bounding box often lacks some members, so closed rings that are
+present still make a polygon, and the missing members are reported.
+
+The street network itself is built by :mod:`spatial.network`; this module only
+extracts the objects the planner works with.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import osmium
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+
+from spatial._errors import Problem
+
+__all__ = ["OSM_SUFFIXES", "OSMLayers", "is_osm_file", "read_osm"]
+
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".xml")
+POI_KEYS = (
+    "amenity",
+    "shop",
+    "leisure",
+    "healthcare",
+    "social_facility",
+    "emergency",
+    "public_transport",
+    "office",
+    "craft",
+)
+_STATION_RAILWAY = {"station", "halt", "subway_entrance", "tram_stop"}
+_BARRIER_ROADS = {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "secondary"}
+_BARRIER_RAIL = {"rail", "subway", "light_rail", "narrow_gauge", "monorail"}
+_BARRIER_WATER = {"river", "canal"}
+_PARCEL_LANDUSE = {"industrial": "old_factory", "brownfield": "low_efficiency"}
+_POI_COLUMNS = (*POI_KEYS, "highway", "railway", "social_facility:for", "cuisine")
+WGS84 = "EPSG:4326"
+
+
+def is_osm_file(path: str | Path) -> bool:
+    """True if ``path`` names an OSM XML/PBF file (by its ending, or XML that starts with <osm)."""
+    name = str(path).lower()
+    if name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")):
+        return True
+    if name.endswith(".xml") and Path(path).exists():
+        with open(path, "rb") as fh:
+            return b"<osm" in fh.read(512)
+    return False
+
+
+@dataclass
+class OSMLayers:
+    """Objects read from an OSM file, all in WGS84 (EPSG:4326).
+
+    Attributes
+    ----------
+    compounds
+        ``landuse=residential`` areas (closed ways and multipolygons): ``id``
+        (``w123``/``r123``), ``name`` (a placeholder ``未命名小区 w123`` where OSM has
+        none), ``name_source`` (``osm`` or ``placeholder``), ``osm_type``, ``osm_id``,
+        ``residential``, ``partial`` (multipolygon with members outside the file).
+    pois
+        Nodes and areas with amenity/shop/leisure/healthcare/social_facility/…,
+        bus stops and stations, as points (an area's representative point) with
+        their tags as columns and ``tags`` as JSON.
+    entrances
+        ``entrance=*`` and ``barrier=gate`` nodes (compound access points).
+    barriers
+        Lines and areas that cut walking across them when bundling: major roads,
+        railways (not in tunnels), rivers, canals and water areas; ``kind`` is
+        ``road``/``rail``/``water``.
+    parcels
+        ``landuse=industrial`` (kind ``old_factory``) and ``brownfield``
+        (``low_efficiency``) areas: candidates a planner must confirm.
+    bounds
+        ``(minlon, minlat, maxlon, maxlat)`` of the extract from its header, or the
+        data's extent when the header has none.
+    notes
+        Warnings about what could not be read completely.
+    """
+
+    compounds: gpd.GeoDataFrame
+    pois: gpd.GeoDataFrame
+    entrances: gpd.GeoDataFrame
+    barriers: gpd.GeoDataFrame
+    parcels: gpd.GeoDataFrame
+    bounds: tuple[float, float, float, float]
+    notes: list[Problem] = field(default_factory=list)
+
+
+def _is_area(tags: dict[str, str]) -> bool:
+    return tags.get("area") != "no"
+
+
+def _poi_kind(tags: dict[str, str]) -> bool:
+    if any(k in tags for k in POI_KEYS):
+        return True
+    return tags.get("highway") == "bus_stop" or tags.get("railway") in _STATION_RAILWAY
+
+
+def _barrier_kind(tags: dict[str, str]) -> tuple[str, str] | None:
+    if tags.get("tunnel") in ("yes", "building_passage") or tags.get("layer", "0").startswith("-"):
+        return None
+    if tags.get("highway") in _BARRIER_ROADS:
+        return "road", tags["highway"]
+    if tags.get("railway") in _BARRIER_RAIL:
+        return "rail", tags["railway"]
+    if tags.get("waterway") in _BARRIER_WATER:
+        return "water", tags["waterway"]
+    if tags.get("natural") == "water" or tags.get("waterway") == "riverbank":
+        return "water", "water_area"
+    return None
+
+
+def _relation_wanted(tags: dict[str, str]) -> bool:
+    return tags.get("type") == "multipolygon" and (
+        tags.get("landuse") in ("residential", *_PARCEL_LANDUSE)
+        or _poi_kind(tags)
+        or _barrier_kind(tags) is not None
+    )
+
+
+def _name(tags: dict[str, str]) -> str | None:
+    return tags.get("name") or tags.get("name:zh") or tags.get("name:zh-Hans")
+
+
+def _coords(way) -> list[tuple[float, float]] | None:
+    pts = []
+    for nd in way.nodes:
+        if not nd.location.valid():
+            return None
+        pts.append((nd.lon, nd.lat))
+    return pts
+
+
+def _assemble(rings: list[list[tuple[float, float]]]) -> shapely.Geometry | None:
+    lines = [LineString(r) for r in rings if len(r) >= 2]
+    if not lines:
+        return None
+    polys = list(
+        shapely.get_parts(shapely.polygonize([shapely.line_merge(shapely.union_all(lines))]))
+    )
+    if not polys:
+        return None
+    return shapely.make_valid(shapely.union_all(polys))
+
+
+def read_osm(path: str | Path) -> OSMLayers:
+    """Read an OSM XML or PBF file into the toolkit's layers (see :class:`OSMLayers`).
+
+    Parameters
+    ----------
+    path
+        Local ``.osm``/``.osm.pbf`` file. Nothing is downloaded.
+
+    Returns
+    -------
+    OSMLayers
+        All layers in WGS84.
+    """
+    path = Path(path)
+    src = str(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such OSM file")
+    notes: list[Problem] = []
+
+    relations: dict[int, dict] = {}
+    for rel in osmium.FileProcessor(src, osmium.osm.RELATION):
+        tags = dict(rel.tags)
+        if _relation_wanted(tags):
+            members = [(m.ref, m.role or "outer") for m in rel.members if m.type == "w"]
+            relations[rel.id] = {"tags": tags, "members": members}
+    member_ways = {ref for r in relations.values() for ref, _ in r["members"]}
+
+    way_coords: dict[int, list[tuple[float, float]]] = {}
+    rows: dict[str, list[dict]] = defaultdict(list)
+    extent = [180.0, 90.0, -180.0, -90.0]
+    for obj in osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY).with_locations():
+        tags = dict(obj.tags)
+        if obj.is_node():
+            if not obj.location.valid():
+                continue
+            lon, lat = obj.location.lon, obj.location.lat
+            extent = [
+                min(extent[0], lon),
+                min(extent[1], lat),
+                max(extent[2], lon),
+                max(extent[3], lat),
+            ]
+            if not tags:
+                continue
+            geom = Point(lon, lat)
+            if _poi_kind(tags):
+                rows["pois"].append(_poi_row("n", obj.id, tags, geom))
+            if "entrance" in tags or tags.get("barrier") == "gate":
+                rows["entrances"].append(
+                    {
+                        "id": f"n{obj.id}",
+                        "osm_id": obj.id,
+                        "entrance": tags.get("entrance"),
+                        "barrier": tags.get("barrier"),
+                        "access": tags.get("access"),
+                        "geometry": geom,
+                    }
+                )
+            if tags.get("landuse") == "residential":
+                notes.append(
+                    Problem(
+                        "warning",
+                        src,
+                        f"node {obj.id}",
+                        "landuse",
+                        f"landuse=residential on a node ('{_name(tags)}') is not "
+                        "an area and was left out",
+                        "draw the compound as a closed way in OSM",
+                    )
+                )
+            continue
+        if not tags and obj.id not in member_ways:
+            continue
+        coords = _coords(obj)
+        if coords is None:
+            if obj.id in member_ways or tags:
+                notes.append(
+                    Problem(
+                        "warning",
+                        src,
+                        f"way {obj.id}",
+                        None,
+                        "way has nodes outside the extract and was left out",
+                        "use a larger extract",
+                    )
+                )
+            continue
+        if obj.id in member_ways:
+            way_coords[obj.id] = coords
+        closed = len(coords) >= 4 and coords[0] == coords[-1]
+        area = Polygon(coords) if closed and _is_area(tags) else None
+        _add_way_rows(rows, obj.id, tags, coords, area)
+
+    for rid, rel in relations.items():
+        present = [
+            way_coords[ref] for ref, role in rel["members"] if ref in way_coords and role == "outer"
+        ]
+        inner = [
+            way_coords[ref] for ref, role in rel["members"] if ref in way_coords and role == "inner"
+        ]
+        missing = [ref for ref, _ in rel["members"] if ref not in way_coords]
+        geom = _assemble(present)
+        tags = rel["tags"]
+        if geom is not None and inner:
+            holes = _assemble(inner)
+            geom = geom.difference(holes) if holes is not None else geom
+        if missing:
+            what = "kept what is present" if geom is not None else "left out"
+            notes.append(
+                Problem(
+                    "warning",
+                    src,
+                    f"relation {rid}",
+                    None,
+                    f"multipolygon '{_name(tags) or rid}' has {len(missing)} of "
+                    f"{len(rel['members'])} member ways outside the extract: {what}",
+                    "use a larger extract for the full outline",
+                )
+            )
+        if geom is None or geom.is_empty:
+            continue
+        _add_way_rows(rows, rid, tags, None, geom, prefix="r", partial=bool(missing))
+
+    bounds = _header_bounds(src) or tuple(extent)
+    return OSMLayers(
+        compounds=_frame(
+            rows["compounds"],
+            ["id", "name", "name_source", "osm_type", "osm_id", "residential", "partial"],
+        ),
+        pois=_frame(rows["pois"], ["id", "name", "osm_type", "osm_id", *_POI_COLUMNS, "tags"]),
+        entrances=_frame(rows["entrances"], ["id", "osm_id", "entrance", "barrier", "access"]),
+        barriers=_frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"]),
+        parcels=_frame(rows["parcels"], ["id", "name", "kind", "landuse", "osm_id", "note"]),
+        bounds=bounds,  # type: ignore[arg-type]
+        notes=notes,
+    )
+
+
+def _poi_row(prefix: str, osm_id: int, tags: dict[str, str], geom) -> dict:
+    row = {
+        "id": f"{prefix}{osm_id}",
+        "name": _name(tags),
+        "osm_type": {"n": "node", "w": "way", "r": "relation"}[prefix],
+        "osm_id": osm_id,
+    }
+    row.update({k: tags.get(k) for k in _POI_COLUMNS})
+    row["tags"] = json.dumps(tags, ensure_ascii=False, sort_keys=True)
+    row["geometry"] = geom
+    return row
+
+
+def _add_way_rows(rows, osm_id, tags, coords, area, *, prefix="w", partial=False) -> None:
+    osm_type = "way" if prefix == "w" else "relation"
+    if area is not None and tags.get("landuse") == "residential":
+        name = _name(tags)
+        rows["compounds"].append(
+            {
+                "id": f"{prefix}{osm_id}",
+                "name": name or f"未命名小区 {prefix}{osm_id}",
+                "name_source": "osm" if name else "placeholder",
+                "osm_type": osm_type,
+                "osm_id": osm_id,
+                "residential": tags.get("residential"),
+                "partial": partial,
+                "geometry": area,
+            }
+        )
+    if area is not None and tags.get("landuse") in _PARCEL_LANDUSE:
+        rows["parcels"].append(
+            {
+                "id": f"{prefix}{osm_id}",
+                "name": _name(tags) or f"{prefix}{osm_id}",
+                "kind": _PARCEL_LANDUSE[tags["landuse"]],
+                "landuse": tags["landuse"],
+                "osm_id": osm_id,
+                "note": "candidate from OSM landuse: confirm with the survey",
+                "geometry": area,
+            }
+        )
+    if _poi_kind(tags):
+        geom = area if area is not None else (LineString(coords) if coords else None)
+        if geom is not None:
+            rows["pois"].append(_poi_row(prefix, osm_id, tags, geom.representative_point()))
+    barrier = _barrier_kind(tags)
+    if barrier is not None:
+        geom = (
+            area
+            if (barrier[1] == "water_area" and area is not None)
+            else (LineString(coords) if coords else area)
+        )
+        if geom is not None:
+            rows["barriers"].append(
+                {
+                    "id": f"{prefix}{osm_id}",
+                    "kind": barrier[0],
+                    "subtype": barrier[1],
+                    "name": _name(tags),
+                    "osm_id": osm_id,
+                    "geometry": geom,
+                }
+            )
+
+
+def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+    if not rows:
+        return gpd.GeoDataFrame(
+            {c: pd.Series(dtype=object) for c in columns},
+            geometry=gpd.GeoSeries([], crs=WGS84),
+            crs=WGS84,
+        )
+    return gpd.GeoDataFrame(rows, columns=[*columns, "geometry"], geometry="geometry", crs=WGS84)
+
+
+def _header_bounds(src: str) -> tuple[float, float, float, float] | None:
+    reader = osmium.io.Reader(src, osmium.osm.osm_entity_bits.NOTHING)
+    try:
+        box = reader.header().box()
+    finally:
+        reader.close()
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)

@@ -1,0 +1,240 @@
+"""Read CSV and Excel tables and build their geometry from lon/lat, location or WKT columns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial._errors import Problem
+from spatial.schema import normalize_header, parse_number
+
+__all__ = ["TABLE_SUFFIXES", "coordinate_system_hint", "read_table", "table_geometry"]
+
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".xlsm")
+_LON = ("经度", "lon", "lng", "long", "longitude", "x", "x坐标", "gcj_lng", "bd_lng", "wgs_lng")
+_LAT = ("纬度", "lat", "latitude", "y", "y坐标", "gcj_lat", "bd_lat", "wgs_lat")
+_LOCATION = ("location", "坐标", "经纬度", "lnglat", "lonlat", "位置坐标", "中心点坐标")
+_WKT = ("wkt", "geometry", "geom", "几何", "空间信息", "shape", "the_geom")
+_HINTS = (
+    ("gcj02", re.compile(r"gcj|高德|火星|amap|gaode|autonavi|腾讯|tencent", re.IGNORECASE)),
+    ("bd09", re.compile(r"bd_?09|百度|baidu|(^|[^a-z])bd_", re.IGNORECASE)),
+    ("wgs84", re.compile(r"wgs|gps|4326|cgcs|4490", re.IGNORECASE)),
+)
+
+
+def coordinate_system_hint(*names: str) -> tuple[str, str] | None:
+    """Return ``(system, name)`` if a file or column name gives the coordinate system away.
+
+    ``system`` is ``"gcj02"`` (Amap/高德/火星), ``"bd09"`` (Baidu/百度) or ``"wgs84"``.
+    """
+    for system, pattern in _HINTS:
+        for name in names:
+            if pattern.search(str(name)):
+                return system, str(name)
+    return None
+
+
+def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8, UTF-8 with BOM, or GBK/GB18030 as Chinese Excel writes it) or Excel sheet.
+
+    All cells are read as text where possible so that parsing (and its error
+    messages) is done by :mod:`spatial.schema`, not guessed by pandas.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls", ".xlsm"):
+        return pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+    last: Exception | None = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding=encoding, sep=None, engine="python"
+            )
+        except UnicodeDecodeError as exc:
+            last = exc
+    raise ValueError(f"{path}: not UTF-8 nor GBK text ({last})")
+
+
+def _find(columns: list[Any], aliases: tuple[str, ...]) -> Any | None:
+    wanted = {normalize_header(a) for a in aliases}
+    for col in columns:
+        if normalize_header(col) in wanted:
+            return col
+    return None
+
+
+def _numbers(
+    series: pd.Series, column: str, source: str, label: Callable[[int], Any]
+) -> tuple[np.ndarray, list[Problem]]:
+    out = np.full(len(series), np.nan)
+    problems = []
+    for pos, raw in enumerate(series.tolist()):
+        val, err = parse_number(raw)
+        if err:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    label(pos),
+                    column,
+                    err,
+                    "write the coordinate as a decimal number, e.g. 116.3528",
+                )
+            )
+        elif val is None:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    label(pos),
+                    column,
+                    "coordinate is empty",
+                    "fill in the coordinate or delete the row",
+                )
+            )
+        else:
+            out[pos] = val
+    return out, problems
+
+
+def _check_degrees(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    cols: tuple[str, str],
+    source: str,
+    label: Callable[[int], Any],
+) -> list[Problem]:
+    problems = []
+    for pos in np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)):
+        x, y = lon[pos], lat[pos]
+        if abs(y) > 90 and abs(x) <= 90:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    label(pos),
+                    cols[1],
+                    f"latitude {y:g} is impossible and longitude {x:g} looks like a latitude: "
+                    "longitude and latitude are swapped",
+                    f"swap the columns: '{cols[0]}' is longitude (73–135 in China), "
+                    f"'{cols[1]}' is latitude (18–54)",
+                )
+            )
+        elif abs(x) > 180 or abs(y) > 90:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    label(pos),
+                    cols[0],
+                    f"({x:g}, {y:g}) are not degrees of longitude/latitude",
+                    "projected coordinates need their CRS: pass crs='EPSG:…' (--crs); "
+                    "Baidu Mercator metres need coords='bd09mc'",
+                )
+            )
+    return problems
+
+
+def table_geometry(
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    crs: Any = None,
+    row_label: Callable[[int], Any] | None = None,
+) -> tuple[gpd.GeoSeries | None, list[Any], list[Problem]]:
+    """Build point (or WKT) geometry from a table's coordinate columns.
+
+    Parameters
+    ----------
+    frame
+        The table as read.
+    source
+        File name for messages.
+    crs
+        CRS of the coordinates; ``None`` means WGS84 lon/lat (the contract of
+        经度/纬度 columns) for lon/lat columns, and *required* for WKT columns whose
+        numbers are not degrees.
+    row_label
+        Maps record position to the row shown to the user.
+
+    Returns
+    -------
+    geometry, used_columns, problems
+        ``geometry`` is ``None`` when no coordinate column was found.
+    """
+    label = row_label or (lambda pos: pos + 2)
+    cols = list(frame.columns)
+    lon_col, lat_col = _find(cols, _LON), _find(cols, _LAT)
+    loc_col, wkt_col = _find(cols, _LOCATION), _find(cols, _WKT)
+    problems: list[Problem] = []
+    if lon_col is not None and lat_col is not None:
+        lon, p1 = _numbers(frame[lon_col], str(lon_col), source, label)
+        lat, p2 = _numbers(frame[lat_col], str(lat_col), source, label)
+        problems += p1 + p2
+        used = [lon_col, lat_col]
+        cols_named = (str(lon_col), str(lat_col))
+    elif loc_col is not None:
+        lon = np.full(len(frame), np.nan)
+        lat = np.full(len(frame), np.nan)
+        for pos, raw in enumerate(frame[loc_col].tolist()):
+            parts = re.split(r"[,，;\s]+", str(raw).strip())
+            try:
+                lon[pos], lat[pos] = (float(parts[0]), float(parts[1]))
+            except (ValueError, IndexError):
+                problems.append(
+                    Problem(
+                        "error",
+                        source,
+                        label(pos),
+                        str(loc_col),
+                        f"'{raw}' is not 'lon,lat'",
+                        "write the location as 'longitude,latitude'",
+                    )
+                )
+        used = [loc_col]
+        cols_named = (str(loc_col), str(loc_col))
+    elif wkt_col is not None:
+        texts = frame[wkt_col].astype(str).tolist()
+        geoms = shapely.from_wkt(texts, on_invalid="ignore")
+        for pos in np.flatnonzero(shapely.is_missing(geoms)):
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    label(pos),
+                    str(wkt_col),
+                    f"'{texts[pos][:40]}' is not WKT geometry",
+                    "write geometry as WKT, e.g. POINT (116.35 40.0)",
+                )
+            )
+        bounds = np.abs(shapely.bounds(geoms))
+        known = np.isfinite(bounds).all(axis=1)
+        degrees = bool(
+            (bounds[known][:, [0, 2]] <= 180).all() and (bounds[known][:, [1, 3]] <= 90).all()
+        )
+        if crs is None and not degrees:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    None,
+                    str(wkt_col),
+                    "WKT coordinates are not degrees and the file has no CRS",
+                    "pass the CRS of the coordinates, e.g. crs='EPSG:4547' (--crs)",
+                )
+            )
+        return gpd.GeoSeries(geoms, index=frame.index, crs=crs or "EPSG:4326"), [wkt_col], problems
+    else:
+        return None, [], problems
+    if crs is None:
+        problems += _check_degrees(lon, lat, cols_named, source, label)
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=frame.index, crs=crs or "EPSG:4326")
+    points[~(np.isfinite(lon) & np.isfinite(lat))] = None
+    return points, used, problems

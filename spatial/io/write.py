@@ -1,0 +1,78 @@
+"""Writers that never leave a half-written file: write to a temporary file, then rename.
+
+A failed run leaves earlier outputs intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+__all__ = ["atomic_path", "write_csv", "write_gpkg", "write_text"]
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    On any exception the temporary file is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # writers such as GDAL refuse to open an existing empty file
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        for leftover in (
+            tmp,
+            tmp.with_name(tmp.name + "-journal"),
+            tmp.with_name(tmp.name + "-wal"),
+            tmp.with_name(tmp.name + "-shm"),
+        ):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write several layers to one GeoPackage atomically.
+
+    Parameters
+    ----------
+    layers
+        ``{layer name: GeoDataFrame}``; each must have a CRS.
+    path
+        Target ``.gpkg``; replaced as a whole.
+    """
+    for name, gdf in layers.items():
+        if gdf.crs is None:
+            raise ValueError(f"layer {name!r} has no CRS; refusing to write it")
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    return Path(path)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+    """Write a table as UTF-8 CSV with BOM (so that Excel shows Chinese correctly), atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=index, encoding="utf-8-sig")
+    return Path(path)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write a UTF-8 text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)

@@ -1,0 +1,67 @@
+"""CRS checks and automatic local projection.
+
+Everything inside the toolkit is in metres in a local UTM zone; WGS84 (EPSG:4326)
+is used only at the edges (reading lon/lat tables, writing web maps).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from pyproj import CRS
+
+__all__ = [
+    "WGS84",
+    "assert_metric",
+    "local_metric_crs",
+    "require_crs",
+    "to_metric",
+    "to_wgs84",
+]
+
+WGS84 = CRS.from_epsg(4326)
+
+
+def require_crs(gdf: gpd.GeoDataFrame, *, what: str = "data") -> CRS:
+    """Return the CRS of ``gdf`` or raise ``ValueError`` if it has none."""
+    if gdf.crs is None:
+        raise ValueError(
+            f"{what} has no coordinate reference system (CRS); set one with "
+            "gdf.set_crs('EPSG:4326') if the coordinates are WGS84 lon/lat"
+        )
+    return CRS.from_user_input(gdf.crs)
+
+
+def assert_metric(gdf: gpd.GeoDataFrame, *, what: str = "data") -> None:
+    """Raise ``ValueError`` unless ``gdf`` is in a projected CRS with metre units.
+
+    Distances in degrees are meaningless for walking; this guards every
+    distance computation.
+    """
+    crs = require_crs(gdf, what=what)
+    if not crs.is_projected:
+        raise ValueError(f"{what} is in geographic CRS {crs.name}: distances would be in degrees")
+    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    if unit not in ("metre", "meter"):
+        raise ValueError(f"{what} is in CRS {crs.name} with units '{unit}', not metres")
+
+
+def local_metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
+    """The UTM zone (WGS84 datum) that contains the centre of ``gdf``."""
+    require_crs(gdf)
+    crs = gdf.estimate_utm_crs()
+    return CRS.from_user_input(crs)
+
+
+def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | str | int | None = None) -> gpd.GeoDataFrame:
+    """Return a copy of ``gdf`` in ``crs`` (default: its local UTM zone), in metres."""
+    require_crs(gdf)
+    target = CRS.from_user_input(crs) if crs is not None else local_metric_crs(gdf)
+    out = gdf.to_crs(target)
+    assert_metric(out)
+    return out
+
+
+def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a copy of ``gdf`` in WGS84 lon/lat (EPSG:4326) for maps and exports."""
+    require_crs(gdf)
+    return gdf.to_crs(WGS84)

@@ -1,0 +1,529 @@
+"""Column contracts for compounds, POIs and other parcels, with Chinese/English aliases.
+
+Real survey tables arrive with Chinese headers (小区名称, 建成年份, 户数 …) and values
+such as "1990年代", "1,200户" or "是". :func:`conform` maps the headers to canonical
+names, parses the values and returns every problem it finds, each with its row and
+the column as written in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from spatial._errors import Problem
+from spatial.settings import DEFAULTS
+
+__all__ = [
+    "CONTRACTS",
+    "LAYERS",
+    "PARCEL_KINDS",
+    "Field",
+    "conform",
+    "map_columns",
+    "normalize_header",
+    "parse_bool",
+    "parse_number",
+    "parse_share",
+    "parse_year",
+]
+
+Layer = Literal["compounds", "pois", "parcels"]
+LAYERS: tuple[str, ...] = ("compounds", "pois", "parcels")
+DType = Literal["str", "int", "float", "year", "bool", "share", "kind"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column: its name, type, labels and accepted header aliases."""
+
+    name: str
+    dtype: DType
+    zh: str
+    en: str
+    aliases: tuple[str, ...] = ()
+    minimum: float | None = 0
+
+
+def _f(name: str, dtype: DType, zh: str, en: str, *aliases: str, minimum: float | None = 0):
+    return Field(name, dtype, zh, en, (name, zh, en, *aliases), minimum)
+
+
+_ID = _f("id", "str", "编号", "id", "编码", "代码", "序号", "小区编号", "code", "fid_code")
+_NAME = _f("name", "str", "名称", "name", "小区名称", "小区名", "项目名称", "地块名称", "设施名称")
+_SUBDISTRICT = _f("subdistrict", "str", "街道", "subdistrict", "街道办", "街道办事处", "乡镇街道")
+_COMMUNITY = _f("community", "str", "社区", "community", "社区居委会", "居委会", "所属社区")
+_DISTRICT = _f("district", "str", "区县", "district", "县区", "区", "县(市、区)", "county")
+_ADDRESS = _f("address", "str", "地址", "address", "详细地址", "位置")
+_BUILD_YEAR = _f(
+    "build_year",
+    "year",
+    "建成年份",
+    "build year",
+    "建成年代",
+    "建设年代",
+    "建成时间",
+    "竣工年份",
+    "竣工时间",
+    "年代",
+    "year_built",
+    "year built",
+    "built",
+)
+_HOUSEHOLDS = _f("households", "int", "户数", "households", "总户数", "居民户数", "住户数", "hh")
+_FLOOR_AREA = _f(
+    "floor_area_m2",
+    "float",
+    "建筑面积",
+    "floor area",
+    "总建筑面积",
+    "floor_area",
+    "gfa",
+)
+_LAND_AREA = _f("land_area_m2", "float", "占地面积", "land area", "用地面积", "land_area")
+_BUILDINGS = _f("buildings", "int", "楼栋数", "buildings", "栋数", "楼栋", "楼幢数", "n_buildings")
+
+CONTRACTS: dict[str, tuple[Field, ...]] = {
+    "compounds": (
+        _ID,
+        _NAME,
+        _DISTRICT,
+        _SUBDISTRICT,
+        _COMMUNITY,
+        _ADDRESS,
+        _BUILD_YEAR,
+        _HOUSEHOLDS,
+        _BUILDINGS,
+        _f("floors", "int", "层数", "floors", "楼层", "最高层数", "楼层数", "storeys", "levels"),
+        _FLOOR_AREA,
+        _LAND_AREA,
+        _f("elevator", "bool", "加装电梯", "elevator", "有无电梯", "电梯", "has_elevator"),
+        _f("heating", "bool", "供暖", "heating", "集中供暖", "有无供暖"),
+        _f("property_management", "bool", "有无物业", "property management", "物业", "物业管理"),
+        _f("willingness", "share", "居民意愿", "willingness", "改造意愿", "同意改造比例"),
+        _f(
+            "contribution_share",
+            "share",
+            "出资比例",
+            "contribution share",
+            "居民出资比例",
+            "出资户比例",
+        ),
+        _f(
+            "structure_grade",
+            "str",
+            "结构安全等级",
+            "structure grade",
+            "房屋安全等级",
+            "安全等级",
+            "危房等级",
+        ),
+        _f(
+            "expropriation_year",
+            "year",
+            "计划征收年份",
+            "expropriation year",
+            "征收年份",
+            "征收计划",
+        ),
+        _f(
+            "planned_demolition",
+            "bool",
+            "计划拆除",
+            "planned demolition",
+            "纳入拆迁计划",
+            "纳入棚改计划",
+        ),
+    ),
+    "pois": (
+        _ID,
+        _NAME,
+        _f("category", "str", "设施类别", "category", "类别", "设施类型", "life_circle_category"),
+        _f("type", "str", "类型", "type", "poi类型", "大类"),
+        _f("typecode", "str", "类型编码", "typecode", "type code", "类型代码", "分类编码"),
+        _ADDRESS,
+        _SUBDISTRICT,
+        _COMMUNITY,
+    ),
+    "parcels": (
+        _ID,
+        _NAME,
+        _f(
+            "kind",
+            "kind",
+            "地块类型",
+            "kind",
+            "类型",
+            "类别",
+            "用地类型",
+            "项目类型",
+            "parcel kind",
+        ),
+        _DISTRICT,
+        _SUBDISTRICT,
+        _COMMUNITY,
+        _ADDRESS,
+        _BUILD_YEAR,
+        _HOUSEHOLDS,
+        _BUILDINGS,
+        _FLOOR_AREA,
+        _LAND_AREA,
+        _f("planned_far", "float", "规划容积率", "planned far", "容积率", "far"),
+        _f("structure_grade", "str", "房屋安全等级", "structure grade", "危房等级", "安全等级"),
+    ),
+}
+
+#: Parcel kinds that can be bundled with old compounds: id -> (zh, en, extra aliases).
+PARCEL_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "old_compound": ("老旧小区", "old compound", ("小区", "旧小区")),
+    "old_block": ("旧城区", "old city block", ("老城区", "旧街区")),
+    "shantytown": ("棚户区", "shantytown", ("棚改", "棚户区改造")),
+    "urban_village": ("城中村", "urban village", ()),
+    "old_factory": (
+        "旧厂区",
+        "old factory area",
+        ("旧厂(矿)区", "旧厂矿区", "老厂区", "旧厂房", "old factory", "factory"),
+    ),
+    "dilapidated": ("危旧房", "dilapidated housing", ("危房", "危旧房屋", "dangerous housing")),
+    "function_conversion": (
+        "既有建筑功能转换",
+        "function conversion",
+        ("功能转换", "建筑功能转换"),
+    ),
+    "low_efficiency": ("城镇低效用地", "low-efficiency land", ("低效用地", "low efficiency land")),
+}
+
+_UNIT_RE = re.compile(
+    r"(户|栋|幢|层|个|套|人|元|万元|m2|m²|㎡|平方米|平米|平方|亩|%|年)$", flags=re.IGNORECASE
+)
+_BRACKETS_RE = re.compile(r"\(.*?\)|\[.*?\]|（.*?）")
+_TRUE = {"是", "有", "已", "已加装", "已安装", "yes", "y", "true", "t", "1", "√", "✓", "有电梯"}
+_FALSE = {"否", "无", "没有", "未", "未加装", "no", "n", "false", "f", "0", "×", "✗", "无电梯"}
+_CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
+
+
+def normalize_header(header: Hashable) -> str:
+    """Normalise a column header for alias matching.
+
+    Full-width characters become half-width (NFKC), units in brackets are dropped
+    (``建筑面积(㎡)`` → ``建筑面积``), case is folded and spaces/hyphens become ``_``.
+    """
+    text = unicodedata.normalize("NFKC", str(header)).strip()
+    text = _BRACKETS_RE.sub("", text).strip().lower()
+    return re.sub(r"[\s\-]+", "_", text).strip("_")
+
+
+def _alias_index(layer: str) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for field in CONTRACTS[layer]:
+        for alias in field.aliases:
+            index.setdefault(normalize_header(alias), field.name)
+    return index
+
+
+def map_columns(
+    columns: list[Hashable], layer: str, *, source: str = "<data>"
+) -> tuple[dict[Hashable, str], list[Problem]]:
+    """Map a file's headers to canonical column names.
+
+    Returns
+    -------
+    mapping
+        ``{original header: canonical name}`` for the headers that match a field.
+    problems
+        One error per canonical field matched by more than one header.
+    """
+    if layer not in CONTRACTS:
+        raise ValueError(f"unknown layer {layer!r}; use one of {LAYERS}")
+    index = _alias_index(layer)
+    mapping: dict[Hashable, str] = {}
+    seen: dict[str, Hashable] = {}
+    problems: list[Problem] = []
+    for col in columns:
+        if col == "geometry":
+            continue
+        canonical = index.get(normalize_header(col))
+        if canonical is None:
+            continue
+        if canonical in seen:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    None,
+                    str(col),
+                    f"both '{seen[canonical]}' and '{col}' mean '{canonical}'",
+                    "keep one of the two columns or rename the other",
+                )
+            )
+            continue
+        seen[canonical] = col
+        mapping[col] = canonical
+    return mapping, problems
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() in ("", "-", "—", "/", "nan", "NaN", "null")
+
+
+def _clean(value: Any) -> str:
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def parse_year(value: Any, *, today: _dt.date | None = None) -> tuple[int | None, bool, str | None]:
+    """Parse a build year.
+
+    Accepts ``1990``, ``1990.0``, ``"1985年"``, ``"1990年代"``/``"1990s"``/``"90年代"``/
+    ``"九十年代"`` (a decade: its first year, flagged approximate), dates such as
+    ``"2003-05"`` or ``"2003年5月"`` and datetime values.
+
+    Returns
+    -------
+    year, approximate, error
+        ``error`` is a message when the value is not a plausible year; ``year`` is
+        ``None`` then or when the value is missing.
+    """
+    today = today or _dt.date.today()
+    if _is_missing(value):
+        return None, False, None
+    year: int | None = None
+    approx = False
+    if isinstance(value, (_dt.date, pd.Timestamp)):
+        year = value.year
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if float(value).is_integer():
+            year = int(value)
+    else:
+        text = _clean(value).lower().replace(" ", "")
+        if m := re.fullmatch(r"(\d{4})(年)?", text):
+            year = int(m.group(1))
+        elif m := re.fullmatch(r"(\d{4})(年代|'?s)", text):
+            year, approx = int(m.group(1)), True
+        elif m := re.fullmatch(r"(\d{2})(年代|'?s)", text):
+            year, approx = 1900 + int(m.group(1)) if int(m.group(1)) >= 20 else 2000, True
+        elif m := re.fullmatch(r"(五十|六十|七十|八十|九十)年代", text):
+            year, approx = _CN_DECADES[m.group(1)], True
+        elif m := re.fullmatch(r"(\d{4})[-/.年](\d{1,2})([-/.月].*)?", text):
+            year = int(m.group(1))
+    if year is None or (year % 10 != 0 and approx):
+        return None, False, f"'{value}' is not a year"
+    if year < DEFAULTS.earliest_build_year:
+        return None, False, f"year {year} is before {DEFAULTS.earliest_build_year}"
+    if year > today.year:
+        return None, False, f"year {year} is in the future"
+    return year, approx, None
+
+
+def parse_number(value: Any) -> tuple[float | None, str | None]:
+    """Parse a number written as ``1200``, ``"1,200"``, ``"1200户"``, ``"约300"`` or ``"3.5万"``."""
+    if _is_missing(value):
+        return None, None
+    if isinstance(value, bool):
+        return None, f"'{value}' is not a number"
+    if isinstance(value, (int, float)):
+        return float(value), None
+    text = _clean(value).replace(",", "").replace(" ", "")
+    text = re.sub(r"^(约|大约|~|≈)", "", text)
+    scale = 1.0
+    text = _UNIT_RE.sub("", text)
+    if text.endswith("万"):
+        scale, text = 10_000.0, text[:-1]
+    try:
+        return float(text) * scale, None
+    except ValueError:
+        return None, f"'{value}' is not a number"
+
+
+def parse_bool(value: Any) -> tuple[bool | None, str | None]:
+    """Parse yes/no values: 是/否, 有/无, yes/no, true/false, 1/0, √/×."""
+    if _is_missing(value):
+        return None, None
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value), None
+    text = _clean(value).lower()
+    if text in _TRUE:
+        return True, None
+    if text in _FALSE:
+        return False, None
+    return None, f"'{value}' is not yes/no (是/否)"
+
+
+def parse_share(value: Any) -> tuple[float | None, str | None]:
+    """Parse a share of households as a fraction 0–1 from ``0.85``, ``85`` or ``"85%"``."""
+    number, err = parse_number(value)
+    if err or number is None:
+        return None, err
+    if (isinstance(value, str) and "%" in value) or 1 < number <= 100:
+        number = number / 100.0
+    if not 0 <= number <= 1:
+        return None, f"'{value}' is not a share between 0 and 1 (or 0–100%)"
+    return number, None
+
+
+def _kind_index() -> dict[str, str]:
+    index = {}
+    for kind, (zh, en, aliases) in PARCEL_KINDS.items():
+        for alias in (kind, zh, en, *aliases):
+            index[normalize_header(alias)] = kind
+    return index
+
+
+def _parse_kind(value: Any) -> tuple[str | None, str | None]:
+    if _is_missing(value):
+        return None, "parcel kind is empty"
+    kind = _kind_index().get(normalize_header(value))
+    if kind is None:
+        return None, f"'{value}' is not a known parcel kind"
+    return kind, None
+
+
+_KIND_HINT = "use one of: " + ", ".join(f"{zh}/{k}" for k, (zh, _, _) in PARCEL_KINDS.items())
+
+
+def _parse_column(
+    series: pd.Series, field: Field, header: str, source: str, row_label: Callable[[int], Any]
+) -> tuple[pd.Series, pd.Series | None, list[Problem]]:
+    problems: list[Problem] = []
+    values: list[Any] = []
+    approx: list[bool] = []
+    for pos, raw in enumerate(series.tolist()):
+        err: str | None = None
+        hint = ""
+        flag = False
+        if field.dtype == "year":
+            val, flag, err = parse_year(raw)
+            hint = "write a 4-digit year such as 1988, 1988年 or 1980年代"
+        elif field.dtype in ("int", "float"):
+            val, err = parse_number(raw)
+            hint = f"write a plain number in {field.zh}/{field.name}"
+            if val is not None and field.minimum is not None and val < field.minimum:
+                val, err = None, f"{raw!r} is negative"
+            elif val is not None and field.dtype == "int":
+                if not float(val).is_integer():
+                    val, err = None, f"'{raw}' is not a whole number"
+                else:
+                    val = int(val)
+        elif field.dtype == "bool":
+            val, err = parse_bool(raw)
+            hint = "write 是 or 否 (yes/no)"
+        elif field.dtype == "share":
+            val, err = parse_share(raw)
+            hint = "write a share such as 0.8 or 80%"
+        elif field.dtype == "kind":
+            val, err = _parse_kind(raw)
+            hint = _KIND_HINT
+        else:
+            val = None if _is_missing(raw) else _clean(raw)
+        if err:
+            problems.append(Problem("error", source, row_label(pos), header, err, hint))
+        values.append(val)
+        approx.append(flag)
+    dtype = {
+        "int": "Int64",
+        "year": "Int64",
+        "float": "Float64",
+        "share": "Float64",
+        "bool": "boolean",
+    }.get(field.dtype, "object")
+    out = pd.Series(values, index=series.index, dtype=dtype)
+    flags = pd.Series(approx, index=series.index) if field.dtype == "year" else None
+    return out, flags, problems
+
+
+def conform(
+    frame: pd.DataFrame,
+    layer: str,
+    *,
+    source: str = "<data>",
+    row_label: Callable[[int], Any] | None = None,
+    id_prefix: str | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rename columns to the canonical contract of ``layer`` and parse their values.
+
+    Parameters
+    ----------
+    frame
+        The table as read (any headers; a ``geometry`` column is passed through).
+    layer
+        ``"compounds"``, ``"pois"`` or ``"parcels"``.
+    source
+        File name used in problem messages.
+    row_label
+        Maps a 0-based record position to the row reported to the user (default:
+        spreadsheet row ``pos + 2``).
+    id_prefix
+        Prefix of generated ids for records without one (default: first letter of
+        the layer, upper case).
+
+    Returns
+    -------
+    frame, problems
+        A new frame (same index) with canonical columns parsed to typed columns,
+        unmatched columns kept unchanged, ``id`` and ``name`` always present; and
+        every problem found (errors and warnings).
+    """
+    label = row_label or (lambda pos: pos + 2)
+    mapping, problems = map_columns(list(frame.columns), layer, source=source)
+    out = frame.copy()
+    fields = {f.name: f for f in CONTRACTS[layer]}
+    for header, canonical in mapping.items():
+        parsed, flags, found = _parse_column(
+            frame[header], fields[canonical], str(header), source, label
+        )
+        problems += found
+        out = out.drop(columns=[header])
+        out[canonical] = parsed
+        if flags is not None and flags.any():
+            out[f"{canonical}_approx"] = flags
+    prefix = id_prefix or layer[0].upper()
+    generated = pd.Series([f"{prefix}{i + 1:05d}" for i in range(len(out))], index=out.index)
+    if "id" not in out:
+        out["id"] = generated
+    else:
+        missing = out["id"].isna()
+        out["id"] = out["id"].where(~missing, generated).astype(str)
+        dup = out["id"].duplicated(keep=False)
+        id_header = next(h for h, c in mapping.items() if c == "id")
+        for value, group in out.loc[dup].groupby("id", sort=False):
+            rows = [label(out.index.get_loc(i)) for i in group.index]
+            for row in rows:
+                others = ", ".join(str(r) for r in rows if r != row)
+                problems.append(
+                    Problem(
+                        "error",
+                        source,
+                        row,
+                        str(id_header),
+                        f"id '{value}' is also used at row(s) {others}",
+                        "give every record its own id",
+                    )
+                )
+    if "name" not in out:
+        out["name"] = pd.Series([None] * len(out), index=out.index, dtype="object")
+    if layer == "parcels" and "kind" not in out:
+        problems.append(
+            Problem(
+                "error",
+                source,
+                None,
+                None,
+                "no parcel kind column (地块类型/kind)",
+                "add a column 地块类型 with values such as 棚户区, 城中村, 旧厂区",
+            )
+        )
+    first = ["id", "name", *[f for f in fields if f in out and f not in ("id", "name")]]
+    rest = [c for c in out.columns if c not in first]
+    return out[first + rest], problems

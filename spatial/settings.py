@@ -1,0 +1,38 @@
+"""Typed defaults of the toolkit, each documented with its unit.
+
+Numbers that come from standards, policies or finance live in ``spatial/standards/``
+data files; this module only holds technical defaults of the software.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CHINA_BBOX_WGS84", "DEFAULTS", "Settings"]
+
+#: Rough lon/lat box of China used by the GCJ-02 transform and coordinate checks
+#: (the same box the published GCJ-02 algorithm uses: lon 72.004–137.8347, lat 0.8293–55.8271).
+CHINA_BBOX_WGS84: tuple[float, float, float, float] = (72.004, 0.8293, 137.8347, 55.8271)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Technical defaults.
+
+    Attributes
+    ----------
+    walk_speed_m_per_min
+        Walking speed used to label distances in minutes (GB 50180-2018 implies
+        50–67 m/min; 60 is the toolkit's default).
+    snap_limit_m
+        A point farther than this from the walk network is reported off-network.
+    earliest_build_year
+        Build years before this are rejected as implausible.
+    """
+
+    walk_speed_m_per_min: float = 60.0
+    snap_limit_m: float = 150.0
+    earliest_build_year: int = 1900
+
+
+DEFAULTS = Settings()
