@@ -50,10 +50,11 @@ class Field:
     en: str
     aliases: tuple[str, ...] = ()
     minimum: float | None = 0
+    future_ok: bool = False
 
 
-def _f(name: str, dtype: DType, zh: str, en: str, *aliases: str, minimum: float | None = 0):
-    return Field(name, dtype, zh, en, (name, zh, en, *aliases), minimum)
+def _f(name: str, dtype: DType, zh: str, en: str, *aliases: str, future_ok: bool = False) -> Field:
+    return Field(name, dtype, zh, en, (name, zh, en, *aliases), 0, future_ok)
 
 
 _ID = _f("id", "str", "编号", "id", "编码", "代码", "序号", "小区编号", "code", "fid_code")
@@ -132,6 +133,7 @@ CONTRACTS: dict[str, tuple[Field, ...]] = {
             "expropriation year",
             "征收年份",
             "征收计划",
+            future_ok=True,
         ),
         _f(
             "planned_demolition",
@@ -281,7 +283,9 @@ def _clean(value: Any) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
-def parse_year(value: Any, *, today: _dt.date | None = None) -> tuple[int | None, bool, str | None]:
+def parse_year(
+    value: Any, *, today: _dt.date | None = None, future_ok: bool = False
+) -> tuple[int | None, bool, str | None]:
     """Parse a build year.
 
     Accepts ``1990``, ``1990.0``, ``"1985年"``, ``"1990年代"``/``"1990s"``/``"90年代"``/
@@ -320,7 +324,7 @@ def parse_year(value: Any, *, today: _dt.date | None = None) -> tuple[int | None
         return None, False, f"'{value}' is not a year"
     if year < DEFAULTS.earliest_build_year:
         return None, False, f"year {year} is before {DEFAULTS.earliest_build_year}"
-    if year > today.year:
+    if year > today.year and not future_ok:
         return None, False, f"year {year} is in the future"
     return year, approx, None
 
@@ -404,7 +408,7 @@ def _parse_column(
         hint = ""
         flag = False
         if field.dtype == "year":
-            val, flag, err = parse_year(raw)
+            val, flag, err = parse_year(raw, future_ok=field.future_ok)
             hint = "write a 4-digit year such as 1988, 1988年 or 1980年代"
         elif field.dtype in ("int", "float"):
             val, err = parse_number(raw)

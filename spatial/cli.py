@@ -1,0 +1,224 @@
+"""Command line: ``spatial demo``, ``spatial validate``, ``spatial osm``.
+
+A thin face over :mod:`spatial.pipeline` and :mod:`spatial.io`; all work happens there.
+"""
+
+from __future__ import annotations
+
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import pyogrio
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from spatial._errors import InputError, InputWarning, Problem
+from spatial.io.load import check_file
+from spatial.io.osm import is_osm_file, read_osm
+from spatial.io.tables import TABLE_SUFFIXES, read_table
+from spatial.io.write import write_gpkg
+from spatial.schema import LAYERS, map_columns
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="老旧小区改造规划工具 — planning toolkit for renovating old residential compounds: "
+    "load survey data, find 15-minute life-circle gaps, bundle projects.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+class Kind(str, Enum):
+    """What a file holds."""
+
+    auto = "auto"
+    compounds = "compounds"
+    pois = "pois"
+    parcels = "parcels"
+
+
+class Coords(str, Enum):
+    """Coordinate system of lon/lat values."""
+
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+    bd09 = "bd09"
+
+
+def _problem_table(problems: list[Problem]) -> Table:
+    table = Table(title="Problems found 发现的问题", show_lines=False)
+    for col in ("", "file 文件", "row 行", "column 列", "problem 问题", "fix 修改方法"):
+        table.add_column(col, overflow="fold")
+    for p in sorted(problems, key=lambda p: p.severity != "error"):
+        mark = "[red]error[/red]" if p.severity == "error" else "[yellow]warning[/yellow]"
+        table.add_row(
+            mark,
+            Path(p.file).name,
+            "" if p.row is None else str(p.row),
+            p.column or "",
+            p.message,
+            p.hint,
+        )
+    return table
+
+
+def _guess_kinds(path: Path) -> list[tuple[str, str | None]]:
+    """(layer kind, source layer) pairs to check in ``path``."""
+    if is_osm_file(path):
+        return [(k, None) for k in LAYERS]
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        columns = list(read_table(path).columns)
+        for kind in ("parcels", "pois"):
+            mapping, _ = map_columns(columns, kind)
+            key = {"parcels": "kind", "pois": "category"}[kind]
+            if key in mapping.values() or (kind == "pois" and "typecode" in mapping.values()):
+                return [(kind, None)]
+        return [("compounds", None)]
+    names = [n for n, _ in pyogrio.list_layers(path)]
+    named = [(n, n) for n in names if n in LAYERS]
+    return named or [("compounds", names[0] if names else None)]
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Files to check: .gpkg .shp .geojson .csv .xlsx .osm .osm.pbf"),
+    ],
+    kind: Annotated[
+        Kind,
+        typer.Option(help="What the files hold; auto guesses from the layer names and headers."),
+    ] = Kind.auto,
+    coords: Annotated[
+        Coords,
+        typer.Option(
+            help="Coordinate system of lon/lat: wgs84 (also "
+            "CGCS2000), gcj02 (Amap 高德), bd09 (Baidu 百度)."
+        ),
+    ] = Coords.wgs84,
+    crs: Annotated[
+        str | None,
+        typer.Option(help="CRS of table coordinates if not WGS84 lon/lat, e.g. EPSG:4547."),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            help="An OSM file of the same area in true WGS84: used to detect GCJ-02/BD-09 "
+            "coordinates passed as WGS84."
+        ),
+    ] = None,
+) -> None:
+    """Check input files and list every problem with file, row and column (exit 1 on errors).
+
+    校验输入文件：列出所有问题（文件、行、列）及修改方法；有错误时退出码为 1。
+    """
+    ref = None
+    if reference is not None:
+        ref_layers = read_osm(reference)
+        ref = ref_layers.pois.geometry if len(ref_layers.pois) else ref_layers.barriers.geometry
+    problems: list[Problem] = []
+    for path in files:
+        targets = (
+            [(kind.value, None)]
+            if kind is not Kind.auto
+            else (_guess_kinds(path) if path.exists() else [("compounds", None)])
+        )
+        for layer, source_layer in targets:
+            loaded = check_file(
+                path,
+                layer,
+                crs=crs,
+                coords=coords.value,
+                sheet=sheet,
+                source_layer=source_layer,
+                reference=ref,
+            )
+            problems += loaded.problems
+            n = 0 if loaded.frame is None else len(loaded.frame)
+            console.print(f"{path}: {layer}: {n} records")
+    # The same warning (e.g. from an OSM file read per layer) is listed once.
+    problems = list(dict.fromkeys(problems))
+    if problems:
+        console.print(_problem_table(problems))
+    n_err = sum(p.severity == "error" for p in problems)
+    console.print(f"{n_err} error(s), {len(problems) - n_err} warning(s)")
+    raise typer.Exit(1 if n_err else 0)
+
+
+@app.command()
+def demo(
+    size: Annotated[int, typer.Option(help="Superblocks per side (6 ≈ 2.7 km).")] = 6,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo city.")] = 2021,
+    data: Annotated[Path, typer.Option(help="Folder of the demo city files.")] = Path("data/demo"),
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results/demo"),
+    maps: Annotated[Path, typer.Option(help="Maps folder.")] = Path("maps/demo"),
+    regenerate: Annotated[bool, typer.Option(help="Generate the demo city again.")] = False,
+) -> None:
+    """Run the whole pipeline on the embedded demo city (generated if missing).
+
+    在内置示范城区上运行完整流程（若缺少数据则先生成）。
+    """
+    from spatial.pipeline import run_demo
+
+    with console.status("starting") as status, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        try:
+            run = run_demo(
+                data_dir=data,
+                out_dir=out,
+                maps_dir=maps,
+                size=size,
+                seed=seed,
+                regenerate=regenerate,
+                progress=lambda m: status.update(m),
+            )
+        except InputError as exc:
+            console.print(_problem_table(exc.problems))
+            raise typer.Exit(1) from exc
+    for w in caught:
+        console.print(f"[yellow]{w.message}[/yellow]")
+    if run.city is not None:
+        console.print(
+            f"generated demo city (size {run.city.size}, seed {run.city.seed}): {run.city.counts}"
+        )
+    console.print(f"loaded: {run.counts}")
+    for name, path in run.outputs.items():
+        console.print(f"wrote {name}: {path}")
+
+
+@app.command()
+def osm(
+    file: Annotated[Path, typer.Argument(help="Local OpenStreetMap file (.osm or .osm.pbf).")],
+    out: Annotated[Path, typer.Option(help="GeoPackage to write.")] = Path("osm_layers.gpkg"),
+) -> None:
+    """Extract compounds, POIs, entrances, barriers and parcels from an OSM file.
+
+    从 OSM 文件提取小区、设施点、出入口、阻隔（主干路、铁路、河流）和地块。
+    Data © OpenStreetMap contributors, ODbL 1.0.
+    """
+    layers = read_osm(file)
+    table = Table(title=f"{file.name} (© OpenStreetMap contributors, ODbL)")
+    table.add_column("layer")
+    table.add_column("features", justify="right")
+    out_layers = {}
+    for name in ("compounds", "pois", "entrances", "barriers", "parcels"):
+        gdf = getattr(layers, name)
+        table.add_row(name, str(len(gdf)))
+        if len(gdf):
+            out_layers[name] = gdf
+    console.print(table)
+    for note in layers.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    write_gpkg(out_layers, out)
+    console.print(f"wrote {out}")
+
+
+def main() -> None:
+    """Entry point of the ``spatial`` console script."""
+    app()

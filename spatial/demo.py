@@ -1,0 +1,824 @@
+"""A deterministic synthetic district of a Chinese city, from a few blocks to a whole city.
+
+The demo city is written as *real files* that the normal loaders read, so the demo
+runs the same code path as a planner's data:
+
+- ``<name>.osm``: the street network as OSM XML — arterial grid (经/纬 roads) of
+  300–600 m superblocks, local streets, gated compounds with gates
+  (``barrier=gate``) and internal footways, a river with a few bridges, a railway
+  with a few underpasses, a motorway along the southern edge (never walkable) and
+  one building outline per compound (never an edge);
+- ``<name>.gpkg``: layers ``compounds`` (Chinese headers as in a survey database,
+  CGCS2000), ``pois`` (every life-circle category, placed sparsely enough that real
+  gaps appear), ``parcels`` (棚户区, 城中村, 旧厂区, 危旧房, 功能转换, 低效用地) and
+  ``subdistricts`` (街道).
+
+Everything follows from ``seed`` and ``size`` (superblocks per side): the same
+arguments give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from shapely.geometry import Point, Polygon, box
+
+from spatial.io.write import atomic_path, write_gpkg
+from spatial.standards import load_categories
+
+__all__ = ["DEMO_COVERAGE", "NODES_PER_SUPERBLOCK", "DemoCity", "generate_demo", "size_for_nodes"]
+
+#: Centre of the demo district (lon, lat): an invented district at the latitude of Jinan.
+_CENTRE_LONLAT = (117.02, 36.66)
+_UTM = "EPSG:32650"
+#: Walk-network nodes per superblock, measured on generated cities (for sizing benchmarks).
+NODES_PER_SUPERBLOCK = 45.0
+_SETBACK_M = 12.0
+_BUILD_TIMESTAMP = "2026-01-01T00:00:00.000Z"
+
+#: Share of the district's area each category should cover if facilities were placed
+#: at random (a demo setting, not a standard): lower values leave larger gaps.
+DEMO_COVERAGE: dict[str, float] = {
+    "kindergarten": 0.55,
+    "nursery": 0.35,
+    "primary_school": 0.7,
+    "junior_school": 0.8,
+    "health_station": 0.5,
+    "health_centre": 0.75,
+    "elderly_daycare": 0.3,
+    "nursing_home": 0.55,
+    "meal_service": 0.25,
+    "community_station": 0.6,
+    "community_centre": 0.8,
+    "culture_station": 0.4,
+    "culture_centre": 0.6,
+    "sports_small": 0.45,
+    "fitness_outdoor": 0.6,
+    "sports_medium": 0.5,
+    "sports_large": 0.5,
+    "fresh_market": 0.65,
+    "convenience_store": 0.85,
+    "parcel_point": 0.7,
+    "pharmacy": 0.75,
+    "bus_stop": 0.85,
+    "rail_station": 0.35,
+    "parking": 0.6,
+    "ev_charging": 0.4,
+    "emergency_station": 0.45,
+}
+
+_ROAD_NAMES_V = "经{}路"
+_ROAD_NAMES_H = "纬{}路"
+_CN_NUM = "一二三四五六七八九十"
+_SUBDISTRICTS = (
+    "大明湖",
+    "泉城路",
+    "趵突泉",
+    "千佛山",
+    "舜井",
+    "文化东路",
+    "燕山",
+    "甸柳",
+    "姚家",
+    "龙洞",
+    "智远",
+    "舜华路",
+    "洪家楼",
+    "东关",
+    "文东",
+    "建新",
+    "解放路",
+    "历山路",
+    "王舍人",
+    "山大路",
+)
+_OLD_UNITS = (
+    "机床厂",
+    "纺织厂",
+    "电业局",
+    "化工厂",
+    "粮食局",
+    "铁路",
+    "教育局",
+    "商业局",
+    "供销社",
+    "人民医院",
+    "邮电局",
+    "建工",
+    "农机厂",
+    "自来水公司",
+    "印染厂",
+    "钢厂",
+    "轻工局",
+    "水利局",
+    "气象局",
+    "棉纺厂",
+)
+_OLD_SUFFIX = ("宿舍", "家属院", "生活区", "宿舍区")
+_NEW_PREFIX = (
+    "阳光",
+    "幸福",
+    "和谐",
+    "锦绣",
+    "翠苑",
+    "金色",
+    "华府",
+    "康居",
+    "丽景",
+    "东方",
+    "新城",
+    "绿地",
+    "明珠",
+    "福泰",
+    "泉景",
+    "嘉和",
+    "御景",
+    "名仕",
+    "恒大",
+    "鲁能",
+)
+_NEW_SUFFIX = ("花园", "家园", "小区", "苑", "嘉园", "名居", "公寓", "新村")
+_ORDINAL = ("", "二区", "三区", "四区", "五区", "六区", "七区", "八区", "九区")
+_PARCEL_ZH = {
+    "shantytown": "棚户区",
+    "urban_village": "城中村",
+    "old_factory": "旧厂区",
+    "dilapidated": "危旧房",
+    "function_conversion": "既有建筑功能转换",
+    "low_efficiency": "城镇低效用地",
+}
+
+
+def _cn_number(n: int) -> str:
+    """Chinese numeral for 1–99 (一 … 九十九); Arabic digits beyond."""
+    if n > 99:
+        return str(n)
+    if n <= 10:
+        return _CN_NUM[n - 1]
+    tens, ones = divmod(n, 10)
+    return f"{'' if tens == 1 else _CN_NUM[tens - 1]}十{_CN_NUM[ones - 1] if ones else ''}"
+
+
+def size_for_nodes(n_nodes: int) -> int:
+    """Superblocks per side for a city of about ``n_nodes`` walk-network nodes."""
+    return max(1, round(math.sqrt(n_nodes / NODES_PER_SUPERBLOCK)))
+
+
+@dataclass
+class DemoCity:
+    """Paths and counts of a generated demo city."""
+
+    gpkg: Path
+    osm: Path
+    size: int
+    seed: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class _Line:
+    """A straight street (or path) that collects the positions of the junctions on it."""
+
+    __slots__ = ("coord", "positions", "spans", "tags", "vertical")
+
+    def __init__(
+        self,
+        vertical: bool,
+        coord: float,
+        spans: list[tuple[float, float, dict]],
+        tags: dict[str, str],
+    ) -> None:
+        self.vertical = vertical
+        self.coord = coord
+        self.spans = spans
+        self.tags = tags
+        self.positions: set[float] = {p for lo, hi, _ in spans for p in (lo, hi)}
+
+    def add(self, pos: float) -> None:
+        self.positions.add(pos)
+
+    def point(self, pos: float) -> tuple[float, float]:
+        return (self.coord, pos) if self.vertical else (pos, self.coord)
+
+
+class _Builder:
+    """Collects nodes and ways in local metres, then writes OSM XML."""
+
+    def __init__(self) -> None:
+        self.lines: list[_Line] = []
+        self.node_tags: dict[tuple[float, float], dict[str, str]] = {}
+        self.extra_ways: list[tuple[list[tuple[float, float]], dict[str, str]]] = []
+
+    def line(self, vertical: bool, coord: float, spans, tags) -> _Line:
+        ln = _Line(vertical, coord, [(lo, hi, t) for lo, hi, t in spans], tags)
+        self.lines.append(ln)
+        return ln
+
+    def ways(self) -> list[tuple[list[tuple[float, float]], dict[str, str]]]:
+        out = []
+        for ln in self.lines:
+            pos = sorted(ln.positions)
+            for lo, hi, extra in ln.spans:
+                pts = [ln.point(p) for p in pos if lo <= p <= hi]
+                if len(pts) >= 2:
+                    out.append((pts, {**ln.tags, **extra}))
+        return out + self.extra_ways
+
+
+def _key(xy: tuple[float, float]) -> tuple[float, float]:
+    return (round(xy[0], 2), round(xy[1], 2))
+
+
+def generate_demo(
+    out_dir: str | Path,
+    *,
+    size: int = 6,
+    seed: int = 2021,
+    name: str = "demo_city",
+    progress: Callable[[str], None] | None = None,
+) -> DemoCity:
+    """Generate the demo city and write ``<name>.osm`` and ``<name>.gpkg`` in ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder for the files (created if missing).
+    size
+        Superblocks per side (≥ 1). 6 gives a ~2.7 km district of ~2,000 network
+        nodes; :func:`size_for_nodes` picks it for a node count (≈140 for 1M nodes).
+    seed
+        Seed of every random choice.
+    name
+        File stem.
+    progress
+        Called with a short message at each stage.
+
+    Returns
+    -------
+    DemoCity
+        Paths and counts (``nodes`` = walk-network nodes in the OSM file).
+    """
+    if size < 1:
+        raise ValueError("size must be at least 1 superblock per side")
+    say = progress or (lambda _msg: None)
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cats = load_categories()
+
+    say("laying out streets")
+    widths = rng.uniform(300, 600, size)
+    heights = rng.uniform(300, 600, size)
+    xs = np.concatenate([[0.0], np.cumsum(widths)])
+    ys = np.concatenate([[0.0], np.cumsum(heights)])
+    river_j = size // 2 if size >= 2 else None  # horizontal line replaced by a river
+    rail_i = (2 * size) // 3 if size >= 3 else None  # vertical line replaced by a railway
+    b = _Builder()
+    half_river, half_rail = 30.0, 25.0
+
+    def v_spans(i: int) -> list[tuple[float, float, dict]]:
+        if river_j is None:
+            return [(ys[0], ys[-1], {})]
+        s, n = ys[river_j] - half_river, ys[river_j] + half_river
+        spans = [(ys[0], s, {}), (n, ys[-1], {})]
+        if i % 2 == 0:  # bridges on every other 经 road
+            spans.insert(1, (s, n, {"bridge": "yes", "layer": "1"}))
+        return spans
+
+    def h_spans(j: int) -> list[tuple[float, float, dict]]:
+        if rail_i is None:
+            return [(xs[0], xs[-1], {})]
+        w, e = xs[rail_i] - half_rail, xs[rail_i] + half_rail
+        spans = [(xs[0], w, {}), (e, xs[-1], {})]
+        if j % 3 == 0:  # underpasses on every third 纬 road
+            spans.insert(1, (w, e, {"tunnel": "yes", "layer": "-1"}))
+        return spans
+
+    def arterial(i: int) -> dict[str, str]:
+        return {"highway": "primary" if i % 3 == 0 else "secondary"}
+
+    vlines: dict[float, _Line] = {}
+    hlines: dict[float, _Line] = {}
+    for i, x in enumerate(xs):
+        if i == rail_i:
+            for side, dx in (("西", -half_rail), ("东", half_rail)):
+                vlines[x + dx] = b.line(
+                    True, x + dx, v_spans(i), {"highway": "tertiary", "name": f"铁路{side}侧路"}
+                )
+        else:
+            vlines[x] = b.line(
+                True,
+                x,
+                v_spans(i),
+                {**arterial(i), "name": _ROAD_NAMES_V.format(_cn_number(i + 1))},
+            )
+    for j, y in enumerate(ys):
+        if j == river_j:
+            for side, dy in (("南", -half_river), ("北", half_river)):
+                hlines[y + dy] = b.line(
+                    False, y + dy, h_spans(j), {"highway": "tertiary", "name": f"滨河{side}路"}
+                )
+        else:
+            hlines[y] = b.line(
+                False,
+                y,
+                h_spans(j),
+                {**arterial(j), "name": _ROAD_NAMES_H.format(_cn_number(j + 1))},
+            )
+    for vx, vl in vlines.items():
+        for hy, hl in hlines.items():
+            if any(lo <= hy <= hi for lo, hi, _ in vl.spans) and any(
+                lo <= vx <= hi for lo, hi, _ in hl.spans
+            ):
+                vl.add(hy)
+                hl.add(vx)
+
+    # Superblock edges: the streets that bound each superblock.
+    vkeys, hkeys = sorted(vlines), sorted(hlines)
+    col_edges = [
+        (vkeys[k], vkeys[k + 1])
+        for k in range(len(vkeys) - 1)
+        if not (rail_i is not None and math.isclose(vkeys[k], xs[rail_i] - half_rail))
+    ]
+    row_edges = [
+        (hkeys[k], hkeys[k + 1])
+        for k in range(len(hkeys) - 1)
+        if not (river_j is not None and math.isclose(hkeys[k], ys[river_j] - half_river))
+    ]
+    cx_city, cy_city = xs[-1] / 2, ys[-1] / 2
+    radius_city = math.hypot(cx_city, cy_city)
+    n_super = len(col_edges) * len(row_edges)
+    factory_super = (
+        set(rng.choice(n_super, size=max(1, round(0.06 * n_super)), replace=False).tolist())
+        if n_super >= 4
+        else set()
+    )
+
+    say("placing compounds, gates and parcels")
+    compounds: list[dict] = []
+    parcels: list[dict] = []
+    blocks: list[tuple[Polygon, str]] = []  # every block, for POI placement
+    supers: list[dict] = []
+    sub_group = 3
+    names_used: dict[str, int] = {}
+
+    def unique(name: str) -> str:
+        k = names_used.get(name, 0)
+        names_used[name] = k + 1
+        return name + (_ORDINAL[k] if k < len(_ORDINAL) else f"{k + 1}区")
+
+    for r, (y0, y1) in enumerate(row_edges):
+        for c, (x0, x1) in enumerate(col_edges):
+            sid = r * len(col_edges) + c
+            sub_idx = (r // sub_group) * math.ceil(len(col_edges) / sub_group) + c // sub_group
+            subdistrict = (
+                _SUBDISTRICTS[sub_idx]
+                if sub_idx < len(_SUBDISTRICTS)
+                else f"第{_cn_number(sub_idx + 1)}"
+            ) + "街道"
+            community = f"{vlines[x0].tags['name'].removesuffix('路')}{_cn_number(r + 1)}社区"
+            supers.append(
+                {"geometry": box(x0, y0, x1, y1), "街道名称": subdistrict, "社区": community}
+            )
+            if sid in factory_super:
+                parcels.append(
+                    _parcel(
+                        rng,
+                        "old_factory",
+                        box(x0, y0, x1, y1).buffer(-_SETBACK_M, join_style="mitre"),
+                        subdistrict,
+                        community,
+                        cx_city,
+                        cy_city,
+                        radius_city,
+                    )
+                )
+                continue
+            nx_ = max(1, round((x1 - x0) / 200))
+            ny_ = max(1, round((y1 - y0) / 200))
+            bx = np.linspace(x0, x1, nx_ + 1)
+            by = np.linspace(y0, y1, ny_ + 1)
+            bx[1:-1] += rng.uniform(-20, 20, nx_ - 1)
+            by[1:-1] += rng.uniform(-20, 20, ny_ - 1)
+            local_v = {
+                x: b.line(True, x, [(y0, y1, {})], {"highway": "residential"}) for x in bx[1:-1]
+            }
+            local_h = {
+                y: b.line(False, y, [(x0, x1, {})], {"highway": "residential"}) for y in by[1:-1]
+            }
+            for x in local_v:
+                hlines[y0].add(x)
+                hlines[y1].add(x)
+                for y, hl in local_h.items():
+                    local_v[x].add(y)
+                    hl.add(x)
+            for y in local_h:
+                vlines[x0].add(y)
+                vlines[x1].add(y)
+            line_at_x = {x0: vlines[x0], x1: vlines[x1], **local_v}
+            line_at_y = {y0: hlines[y0], y1: hlines[y1], **local_h}
+            for a in range(nx_):
+                for d in range(ny_):
+                    bx0, bx1, by0, by1 = bx[a], bx[a + 1], by[d], by[d + 1]
+                    block = box(bx0, by0, bx1, by1)
+                    use = rng.choice(["compound", "other", "parcel"], p=[0.74, 0.14, 0.12])
+                    inner = (bx0 + _SETBACK_M, by0 + _SETBACK_M, bx1 - _SETBACK_M, by1 - _SETBACK_M)
+                    if use == "parcel":
+                        kind = rng.choice(
+                            [
+                                "shantytown",
+                                "urban_village",
+                                "dilapidated",
+                                "function_conversion",
+                                "low_efficiency",
+                            ]
+                        )
+                        parcels.append(
+                            _parcel(
+                                rng,
+                                str(kind),
+                                box(*inner),
+                                subdistrict,
+                                community,
+                                cx_city,
+                                cy_city,
+                                radius_city,
+                            )
+                        )
+                    elif use == "compound":
+                        compounds.append(
+                            _compound(
+                                rng,
+                                b,
+                                inner,
+                                line_at_x,
+                                line_at_y,
+                                (bx0, by0, bx1, by1),
+                                subdistrict,
+                                community,
+                                cx_city,
+                                cy_city,
+                                radius_city,
+                                unique,
+                            )
+                        )
+                    blocks.append((block, community))
+
+    for kind in _PARCEL_ZH:  # every parcel kind appears at least once
+        if compounds and not any(p["kind_id"] == kind for p in parcels):
+            taken = compounds.pop(int(rng.integers(len(compounds))))
+            parcels.append(
+                _parcel(
+                    rng,
+                    kind,
+                    taken["geometry"],
+                    taken["街道"],
+                    taken["社区"],
+                    cx_city,
+                    cy_city,
+                    radius_city,
+                )
+            )
+
+    say("adding barriers")
+    x_lo, x_hi, y_lo, y_hi = xs[0] - 200, xs[-1] + 200, ys[0], ys[-1]
+    if river_j is not None:
+        yr = ys[river_j]
+        pts = [(x, yr) for x in np.arange(x_lo + 11.1, x_hi, 200.0)]
+        b.extra_ways.append((pts, {"waterway": "river", "name": "小清河"}))
+        ring = [(x_lo, yr - 18), (x_hi, yr - 18), (x_hi, yr + 18), (x_lo, yr + 18)]
+        b.extra_ways.append(([*ring, ring[0]], {"natural": "water", "water": "river"}))
+    if rail_i is not None:
+        xr = xs[rail_i]
+        pts = [(xr, y) for y in np.arange(y_lo - 200 + 7.3, y_hi + 200, 200.0)]
+        b.extra_ways.append((pts, {"railway": "rail", "name": "胶济铁路"}))
+    ym = ys[0] - 80.0
+    motorway = b.line(
+        False, ym, [(x_lo, x_hi, {})], {"highway": "motorway", "oneway": "yes", "name": "绕城高速"}
+    )
+    x_link = xs[size // 2] if size // 2 != rail_i else xs[0]
+    motorway.add(x_link)
+    b.line(True, x_link, [(ym, ys[0], {})], {"highway": "motorway_link", "oneway": "yes"})
+
+    say("placing facilities (POIs)")
+    pois = _place_pois(rng, cats, blocks, float(xs[-1] * ys[-1]))
+
+    say("writing files")
+    to_wgs = Transformer.from_crs(_UTM, "EPSG:4326", always_xy=True)
+    e0, n0 = Transformer.from_crs("EPSG:4326", _UTM, always_xy=True).transform(*_CENTRE_LONLAT)
+    origin = (e0 - cx_city, n0 - cy_city)
+    osm_path = out_dir / f"{name}.osm"
+    n_nodes = _write_osm(b, osm_path, to_wgs, origin)
+
+    def to_gdf(rows: list[dict], crs: str) -> gpd.GeoDataFrame:
+        gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=_UTM)
+        gdf = gdf.set_geometry(gdf.geometry.translate(*origin))
+        return gdf.to_crs(crs)
+
+    comp = to_gdf(
+        [{k: v for k, v in c.items() if not k.startswith("_")} for c in compounds], "EPSG:4490"
+    )
+    comp.insert(0, "小区编号", [f"C{i + 1:05d}" for i in range(len(comp))])
+    parc = to_gdf([{k: v for k, v in p.items() if k != "kind_id"} for p in parcels], "EPSG:4326")
+    parc.insert(0, "编号", [f"P{i + 1:05d}" for i in range(len(parc))])
+    poi = to_gdf(pois, "EPSG:4326")
+    poi.insert(0, "编号", [f"F{i + 1:05d}" for i in range(len(poi))])
+    subs = to_gdf(supers, "EPSG:4326").dissolve("街道名称", as_index=False)[
+        ["街道名称", "geometry"]
+    ]
+    subs["区县"] = "示范区"
+    gpkg_path = out_dir / f"{name}.gpkg"
+    _write_gpkg_reproducibly(
+        {"compounds": comp, "pois": poi, "parcels": parc, "subdistricts": subs}, gpkg_path
+    )
+    counts = {
+        "nodes": n_nodes,
+        "compounds": len(comp),
+        "pois": len(poi),
+        "parcels": len(parc),
+        "subdistricts": len(subs),
+        "superblocks": n_super,
+    }
+    return DemoCity(gpkg=gpkg_path, osm=osm_path, size=size, seed=seed, counts=counts)
+
+
+def _age_year(
+    rng: np.random.Generator, x: float, y: float, cx: float, cy: float, radius: float
+) -> int:
+    """Older near the centre of the district, newer at its edge."""
+    r = math.hypot(x - cx, y - cy) / max(radius, 1.0)
+    return int(np.clip(round(1975 + 45 * (0.15 + 0.85 * r) + rng.normal(0, 7)), 1975, 2020))
+
+
+def _compound(
+    rng,
+    b: _Builder,
+    inner,
+    line_at_x,
+    line_at_y,
+    block_bounds,
+    subdistrict,
+    community,
+    cx,
+    cy,
+    radius,
+    unique,
+) -> dict:
+    x0, y0, x1, y1 = inner
+    jit = rng.uniform(-4, 4, (4, 2))
+    corners = [
+        (x0 + jit[0, 0], y0 + jit[0, 1]),
+        (x1 + jit[1, 0], y0 + jit[1, 1]),
+        (x1 + jit[2, 0], y1 + jit[2, 1]),
+        (x0 + jit[3, 0], y1 + jit[3, 1]),
+    ]
+    poly = Polygon(corners)
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    year = _age_year(rng, mx, my, cx, cy, radius)
+    w, h = x1 - x0, y1 - y0
+    rx0, rx1, ry0, ry1 = x0 + 0.3 * w, x1 - 0.3 * w, y0 + 0.3 * h, y1 - 0.3 * h
+    ring_v = {rx: b.line(True, rx, [(ry0, ry1, {})], {"highway": "footway"}) for rx in (rx0, rx1)}
+    ring_h = {ry: b.line(False, ry, [(rx0, rx1, {})], {"highway": "footway"}) for ry in (ry0, ry1)}
+    for rx, vl in ring_v.items():
+        vl.add(ry0)
+        vl.add(ry1)
+        ring_h[ry0].add(rx)
+        ring_h[ry1].add(rx)
+    bx0, by0, bx1, by1 = block_bounds
+    sides = rng.permutation(4)[: int(rng.choice([1, 2, 2, 3]))]
+    for k, side in enumerate(sides):
+        t = rng.uniform(0.35, 0.65)
+        (ax, ay), (cx_, cy_) = corners[side], corners[(side + 1) % 4]
+        if side in (0, 2):  # bottom or top side: gate at x, connector runs vertically
+            gx = x0 + t * w
+            gy = ay + (cy_ - ay) * (gx - ax) / (cx_ - ax)
+            street_y = by0 if side == 0 else by1
+            ring_y = ry0 if side == 0 else ry1
+            conn = b.line(
+                True,
+                gx,
+                [(min(street_y, ring_y), max(street_y, ring_y), {})],
+                {"highway": "footway", "footway": "access"},
+            )
+            conn.add(gy)
+            line_at_y[street_y].add(gx)
+            ring_h[ring_y].add(gx)
+            gate = (gx, gy)
+        else:  # right or left side: connector runs horizontally
+            gy = y0 + t * h
+            gx = ax + (cx_ - ax) * (gy - ay) / (cy_ - ay)
+            street_x = bx1 if side == 1 else bx0
+            ring_x = rx1 if side == 1 else rx0
+            conn = b.line(
+                False,
+                gy,
+                [(min(street_x, ring_x), max(street_x, ring_x), {})],
+                {"highway": "footway", "footway": "access"},
+            )
+            conn.add(gx)
+            line_at_x[street_x].add(gy)
+            ring_v[ring_x].add(gy)
+            gate = (gx, gy)
+        b.node_tags[_key(gate)] = {"barrier": "gate", **({"entrance": "main"} if k == 0 else {})}
+    bw, bh = 0.15 * w, 0.15 * h
+    outline = [(mx - bw, my - bh), (mx + bw, my - bh), (mx + bw, my + bh), (mx - bw, my + bh)]
+    b.extra_ways.append(([*outline, outline[0]], {"building": "residential"}))
+
+    if year < 1990:
+        far, floors, unit = rng.uniform(1.0, 1.6), int(rng.integers(4, 7)), rng.uniform(55, 70)
+    elif year <= 2005:
+        far, unit = rng.uniform(1.3, 2.0), rng.uniform(70, 95)
+        floors = int(rng.integers(11, 19)) if rng.random() < 0.1 else int(rng.integers(5, 8))
+    else:
+        far, floors, unit = rng.uniform(1.8, 3.0), int(rng.integers(11, 34)), rng.uniform(90, 120)
+    land = poly.area
+    floor_area = round(land * far, -1)
+    households = max(8, int(floor_area / unit))
+    elevator = floors >= 10 or (floors >= 7 and year > 2005) or rng.random() < 0.05
+    if year < 1990:
+        name = (
+            f"{_OLD_UNITS[int(rng.integers(len(_OLD_UNITS)))]}"
+            f"{_OLD_SUFFIX[int(rng.integers(len(_OLD_SUFFIX)))]}"
+        )
+    else:
+        name = (
+            f"{_NEW_PREFIX[int(rng.integers(len(_NEW_PREFIX)))]}"
+            f"{_NEW_SUFFIX[int(rng.integers(len(_NEW_SUFFIX)))]}"
+        )
+    style = rng.random()
+    year_text = (
+        f"{year // 10 * 10}年代" if style < 0.05 else (f"{year}年" if style < 0.15 else str(year))
+    )
+    grade = (
+        "D"
+        if year < 1985 and rng.random() < 0.1
+        else ("C" if year < 1995 and rng.random() < 0.3 else ("B" if year < 2005 else "A"))
+    )
+    road = line_at_y[by0].tags.get("name") or line_at_x[bx0].tags.get("name") or "支路"
+    return {
+        "小区名称": unique(name),
+        "区县": "示范区",
+        "街道": subdistrict,
+        "社区": community,
+        "地址": f"{road}{int(rng.integers(1, 300))}号",
+        "建成年份": year_text,
+        "户数": households,
+        "楼栋数": max(1, round(floor_area / (floors * 700.0))),
+        "层数": floors,
+        "建筑面积": floor_area,
+        "占地面积": round(land, 1),
+        "加装电梯": "是" if elevator else "否",
+        "供暖": "是" if year > 1985 or rng.random() < 0.6 else "否",
+        "有无物业": "有" if (year > 2000 and rng.random() < 0.9) or rng.random() < 0.3 else "无",
+        "居民意愿": round(float(rng.beta(6, 2)), 2),
+        "出资比例": round(float(rng.uniform(0.3, 0.9)), 2),
+        "结构安全等级": grade,
+        "计划征收年份": int(rng.integers(2026, 2031)) if rng.random() < 0.03 else None,
+        "计划拆除": "是" if rng.random() < 0.02 else "否",
+        "geometry": poly,
+    }
+
+
+def _parcel(rng, kind: str, geom, subdistrict, community, cx, cy, radius) -> dict:
+    c = geom.centroid
+    year = _age_year(rng, c.x, c.y, cx, cy, radius) - 10
+    area = geom.area
+    households = {
+        "shantytown": area / 60,
+        "urban_village": area / 80,
+        "dilapidated": area / 120,
+    }.get(kind, 0)
+    existing_far = {"old_factory": 0.6, "low_efficiency": 0.2}.get(kind, rng.uniform(0.8, 1.5))
+    return {
+        "名称": f"{community.removesuffix('社区')}{_PARCEL_ZH[kind]}",
+        "地块类型": _PARCEL_ZH[kind],
+        "kind_id": kind,
+        "街道": subdistrict,
+        "社区": community,
+        "建成年份": max(1950, year),
+        "户数": int(households),
+        "建筑面积": round(area * existing_far, -1),
+        "占地面积": round(area, 1),
+        "规划容积率": round(float(rng.uniform(2.0, 3.5)), 1) if kind != "dilapidated" else None,
+        "房屋安全等级": str(rng.choice(["C", "D"]))
+        if kind in ("dilapidated", "shantytown")
+        else None,
+        "geometry": geom,
+    }
+
+
+def _place_pois(rng, cats, blocks: list[tuple[Polygon, str]], area_m2: float) -> list[dict]:
+    rows: list[dict] = []
+    for cat in cats:
+        cov = DEMO_COVERAGE.get(cat.id, 0.5)
+        density = -math.log(1 - cov) / (2 * cat.radius_m**2)  # per m², diamond service area
+        n = max(1, int(rng.poisson(density * area_m2)))
+        for k in range(n):
+            block, community = blocks[int(rng.integers(len(blocks)))]
+            x0, y0, x1, y1 = block.bounds
+            side = int(rng.integers(4))
+            t = rng.uniform(0.2, 0.8)
+            inset = _SETBACK_M + 3.0
+            x, y = [
+                (x0 + t * (x1 - x0), y0 + inset),
+                (x1 - inset, y0 + t * (y1 - y0)),
+                (x0 + t * (x1 - x0), y1 - inset),
+                (x0 + inset, y0 + t * (y1 - y0)),
+            ][side]
+            rows.append(
+                {
+                    "名称": f"{community.removesuffix('社区')}{cat.zh}"
+                    f"{'' if k == 0 else _cn_number(min(k + 1, 99))}",
+                    "设施类别": cat.id,
+                    "类型编码": cat.amap[0] if cat.amap else None,
+                    "地址": community,
+                    "geometry": Point(x, y),
+                }
+            )
+    return rows
+
+
+def _write_osm(b: _Builder, path: Path, to_wgs: Transformer, origin: tuple[float, float]) -> int:
+    ways = b.ways()
+    ids: dict[tuple[float, float], int] = {}
+    order: list[tuple[float, float]] = []
+    way_refs = []
+    for pts, tags in ways:
+        refs = []
+        for xy in pts:
+            k = _key(xy)
+            if k not in ids:
+                ids[k] = len(order) + 1
+                order.append(k)
+            refs.append(ids[k])
+        way_refs.append((refs, tags))
+    arr = np.array(order, dtype=float)
+    lon, lat = to_wgs.transform(arr[:, 0] + origin[0], arr[:, 1] + origin[1])
+    network_nodes = {
+        r
+        for refs, tags in way_refs
+        if tags.get("highway") not in (None, "motorway", "motorway_link")
+        for r in refs
+    }
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("<?xml version='1.0' encoding='UTF-8'?>\n")
+        fh.write('<osm version="0.6" generator="spatial demo (synthetic city)">\n')
+        fh.write(
+            f' <bounds minlat="{lat.min():.7f}" minlon="{lon.min():.7f}" '
+            f'maxlat="{lat.max():.7f}" maxlon="{lon.max():.7f}"/>\n'
+        )
+        for i, k in enumerate(order):
+            tags = b.node_tags.get(k)
+            head = f' <node id="{i + 1}" version="1" lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"'
+            if tags:
+                fh.write(
+                    head
+                    + ">\n"
+                    + "".join(
+                        f"  <tag k={quoteattr(t)} v={quoteattr(v)}/>\n" for t, v in tags.items()
+                    )
+                    + " </node>\n"
+                )
+            else:
+                fh.write(head + "/>\n")
+        for w, (refs, tags) in enumerate(way_refs):
+            fh.write(f' <way id="{w + 1}" version="1">\n')
+            fh.write("".join(f'  <nd ref="{r}"/>\n' for r in refs))
+            fh.write(
+                "".join(f"  <tag k={quoteattr(t)} v={quoteattr(v)}/>\n" for t, v in tags.items())
+            )
+            fh.write(" </way>\n")
+        fh.write("</osm>\n")
+    return len(network_nodes)
+
+
+def _write_gpkg_reproducibly(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    """Write a GeoPackage whose bytes depend only on its content (GDAL stamps the time)."""
+    old = os.environ.get("OGR_CURRENT_DATE")
+    os.environ["OGR_CURRENT_DATE"] = _BUILD_TIMESTAMP
+    try:
+        clean = {k: v.reset_index(drop=True).pipe(_stable_types) for k, v in layers.items()}
+        write_gpkg(clean, path)
+    finally:
+        if old is None:
+            os.environ.pop("OGR_CURRENT_DATE", None)
+        else:
+            os.environ["OGR_CURRENT_DATE"] = old
+
+
+def _stable_types(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    out.geometry = shapely.set_precision(out.geometry.values, 1e-7)
+    for col in out.columns:
+        if col != "geometry" and out[col].dtype == object:
+            out[col] = out[col].astype(pd.StringDtype())
+    return out
