@@ -175,7 +175,7 @@ def check_file(
                 "set it in QGIS: Layer ▸ Set CRS",
             )
         )
-    else:
+    elif path.suffix.lower() not in TABLE_SUFFIXES:  # tables were checked per column
         problems += check_degrees(geometry, source=src, row_label=label)
     geometry, found = check_geometries(geometry, layer, source=src, row_label=label)
     problems += found

@@ -112,7 +112,7 @@ def _check_degrees(
     label: Callable[[int], Any],
 ) -> list[Problem]:
     problems = []
-    for pos in np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)):
+    for pos in np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)).tolist():
         x, y = lon[pos], lat[pos]
         if abs(y) > 90 and abs(x) <= 90:
             problems.append(
@@ -203,7 +203,7 @@ def table_geometry(
     elif wkt_col is not None:
         texts = frame[wkt_col].astype(str).tolist()
         geoms = shapely.from_wkt(texts, on_invalid="ignore")
-        for pos in np.flatnonzero(shapely.is_missing(geoms)):
+        for pos in np.flatnonzero(shapely.is_missing(geoms)).tolist():
             problems.append(
                 Problem(
                     "error",

@@ -14,8 +14,7 @@ runs the same code path as a planner's data:
   ``subdistricts`` (街道).
 
 Everything follows from ``seed`` and ``size`` (superblocks per side): the same
-arguments give byte-identical files.
-"""
+arguments give byte-identical files."""
 
 from __future__ import annotations
 
@@ -24,149 +23,48 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from shapely.geometry import Point, Polygon, box
+from shapely.geometry import Polygon, box
 
-from spatial.io.write import atomic_path, write_gpkg
+from spatial.demo._attributes import (
+    _NEW_PREFIX,
+    _NEW_SUFFIX,
+    _OLD_SUFFIX,
+    _OLD_UNITS,
+    _ORDINAL,
+    _PARCEL_ZH,
+    _ROAD_NAMES_H,
+    _ROAD_NAMES_V,
+    _SETBACK_M,
+    _SUBDISTRICTS,
+    _age_year,
+    _parcel,
+    _place_pois,
+    cn_number,
+)
+from spatial.demo._osm_writer import Builder, Line, node_key, write_osm
+from spatial.io.write import write_gpkg
 from spatial.standards import load_categories
 
-__all__ = ["DEMO_COVERAGE", "NODES_PER_SUPERBLOCK", "DemoCity", "generate_demo", "size_for_nodes"]
+__all__ = ["NODES_PER_SUPERBLOCK", "DemoCity", "generate_demo", "size_for_nodes"]
 
 #: Centre of the demo district (lon, lat): an invented district at the latitude of Jinan.
 _CENTRE_LONLAT = (117.02, 36.66)
+
+
 _UTM = "EPSG:32650"
+
+
 #: Walk-network nodes per superblock, measured on generated cities (for sizing benchmarks).
 NODES_PER_SUPERBLOCK = 45.0
-_SETBACK_M = 12.0
+
+
 _BUILD_TIMESTAMP = "2026-01-01T00:00:00.000Z"
-
-#: Share of the district's area each category should cover if facilities were placed
-#: at random (a demo setting, not a standard): lower values leave larger gaps.
-DEMO_COVERAGE: dict[str, float] = {
-    "kindergarten": 0.55,
-    "nursery": 0.35,
-    "primary_school": 0.7,
-    "junior_school": 0.8,
-    "health_station": 0.5,
-    "health_centre": 0.75,
-    "elderly_daycare": 0.3,
-    "nursing_home": 0.55,
-    "meal_service": 0.25,
-    "community_station": 0.6,
-    "community_centre": 0.8,
-    "culture_station": 0.4,
-    "culture_centre": 0.6,
-    "sports_small": 0.45,
-    "fitness_outdoor": 0.6,
-    "sports_medium": 0.5,
-    "sports_large": 0.5,
-    "fresh_market": 0.65,
-    "convenience_store": 0.85,
-    "parcel_point": 0.7,
-    "pharmacy": 0.75,
-    "bus_stop": 0.85,
-    "rail_station": 0.35,
-    "parking": 0.6,
-    "ev_charging": 0.4,
-    "emergency_station": 0.45,
-}
-
-_ROAD_NAMES_V = "经{}路"
-_ROAD_NAMES_H = "纬{}路"
-_CN_NUM = "一二三四五六七八九十"
-_SUBDISTRICTS = (
-    "大明湖",
-    "泉城路",
-    "趵突泉",
-    "千佛山",
-    "舜井",
-    "文化东路",
-    "燕山",
-    "甸柳",
-    "姚家",
-    "龙洞",
-    "智远",
-    "舜华路",
-    "洪家楼",
-    "东关",
-    "文东",
-    "建新",
-    "解放路",
-    "历山路",
-    "王舍人",
-    "山大路",
-)
-_OLD_UNITS = (
-    "机床厂",
-    "纺织厂",
-    "电业局",
-    "化工厂",
-    "粮食局",
-    "铁路",
-    "教育局",
-    "商业局",
-    "供销社",
-    "人民医院",
-    "邮电局",
-    "建工",
-    "农机厂",
-    "自来水公司",
-    "印染厂",
-    "钢厂",
-    "轻工局",
-    "水利局",
-    "气象局",
-    "棉纺厂",
-)
-_OLD_SUFFIX = ("宿舍", "家属院", "生活区", "宿舍区")
-_NEW_PREFIX = (
-    "阳光",
-    "幸福",
-    "和谐",
-    "锦绣",
-    "翠苑",
-    "金色",
-    "华府",
-    "康居",
-    "丽景",
-    "东方",
-    "新城",
-    "绿地",
-    "明珠",
-    "福泰",
-    "泉景",
-    "嘉和",
-    "御景",
-    "名仕",
-    "恒大",
-    "鲁能",
-)
-_NEW_SUFFIX = ("花园", "家园", "小区", "苑", "嘉园", "名居", "公寓", "新村")
-_ORDINAL = ("", "二区", "三区", "四区", "五区", "六区", "七区", "八区", "九区")
-_PARCEL_ZH = {
-    "shantytown": "棚户区",
-    "urban_village": "城中村",
-    "old_factory": "旧厂区",
-    "dilapidated": "危旧房",
-    "function_conversion": "既有建筑功能转换",
-    "low_efficiency": "城镇低效用地",
-}
-
-
-def _cn_number(n: int) -> str:
-    """Chinese numeral for 1–99 (一 … 九十九); Arabic digits beyond."""
-    if n > 99:
-        return str(n)
-    if n <= 10:
-        return _CN_NUM[n - 1]
-    tens, ones = divmod(n, 10)
-    return f"{'' if tens == 1 else _CN_NUM[tens - 1]}十{_CN_NUM[ones - 1] if ones else ''}"
 
 
 def size_for_nodes(n_nodes: int) -> int:
@@ -183,59 +81,6 @@ class DemoCity:
     size: int
     seed: int
     counts: dict[str, int] = field(default_factory=dict)
-
-
-class _Line:
-    """A straight street (or path) that collects the positions of the junctions on it."""
-
-    __slots__ = ("coord", "positions", "spans", "tags", "vertical")
-
-    def __init__(
-        self,
-        vertical: bool,
-        coord: float,
-        spans: list[tuple[float, float, dict]],
-        tags: dict[str, str],
-    ) -> None:
-        self.vertical = vertical
-        self.coord = coord
-        self.spans = spans
-        self.tags = tags
-        self.positions: set[float] = {p for lo, hi, _ in spans for p in (lo, hi)}
-
-    def add(self, pos: float) -> None:
-        self.positions.add(pos)
-
-    def point(self, pos: float) -> tuple[float, float]:
-        return (self.coord, pos) if self.vertical else (pos, self.coord)
-
-
-class _Builder:
-    """Collects nodes and ways in local metres, then writes OSM XML."""
-
-    def __init__(self) -> None:
-        self.lines: list[_Line] = []
-        self.node_tags: dict[tuple[float, float], dict[str, str]] = {}
-        self.extra_ways: list[tuple[list[tuple[float, float]], dict[str, str]]] = []
-
-    def line(self, vertical: bool, coord: float, spans, tags) -> _Line:
-        ln = _Line(vertical, coord, [(lo, hi, t) for lo, hi, t in spans], tags)
-        self.lines.append(ln)
-        return ln
-
-    def ways(self) -> list[tuple[list[tuple[float, float]], dict[str, str]]]:
-        out = []
-        for ln in self.lines:
-            pos = sorted(ln.positions)
-            for lo, hi, extra in ln.spans:
-                pts = [ln.point(p) for p in pos if lo <= p <= hi]
-                if len(pts) >= 2:
-                    out.append((pts, {**ln.tags, **extra}))
-        return out + self.extra_ways
-
-
-def _key(xy: tuple[float, float]) -> tuple[float, float]:
-    return (round(xy[0], 2), round(xy[1], 2))
 
 
 def generate_demo(
@@ -282,7 +127,7 @@ def generate_demo(
     ys = np.concatenate([[0.0], np.cumsum(heights)])
     river_j = size // 2 if size >= 2 else None  # horizontal line replaced by a river
     rail_i = (2 * size) // 3 if size >= 3 else None  # vertical line replaced by a railway
-    b = _Builder()
+    b = Builder()
     half_river, half_rail = 30.0, 25.0
 
     def v_spans(i: int) -> list[tuple[float, float, dict]]:
@@ -306,8 +151,8 @@ def generate_demo(
     def arterial(i: int) -> dict[str, str]:
         return {"highway": "primary" if i % 3 == 0 else "secondary"}
 
-    vlines: dict[float, _Line] = {}
-    hlines: dict[float, _Line] = {}
+    vlines: dict[float, Line] = {}
+    hlines: dict[float, Line] = {}
     for i, x in enumerate(xs):
         if i == rail_i:
             for side, dx in (("西", -half_rail), ("东", half_rail)):
@@ -319,7 +164,7 @@ def generate_demo(
                 True,
                 x,
                 v_spans(i),
-                {**arterial(i), "name": _ROAD_NAMES_V.format(_cn_number(i + 1))},
+                {**arterial(i), "name": _ROAD_NAMES_V.format(cn_number(i + 1))},
             )
     for j, y in enumerate(ys):
         if j == river_j:
@@ -332,7 +177,7 @@ def generate_demo(
                 False,
                 y,
                 h_spans(j),
-                {**arterial(j), "name": _ROAD_NAMES_H.format(_cn_number(j + 1))},
+                {**arterial(j), "name": _ROAD_NAMES_H.format(cn_number(j + 1))},
             )
     for vx, vl in vlines.items():
         for hy, hl in hlines.items():
@@ -383,9 +228,9 @@ def generate_demo(
             subdistrict = (
                 _SUBDISTRICTS[sub_idx]
                 if sub_idx < len(_SUBDISTRICTS)
-                else f"第{_cn_number(sub_idx + 1)}"
+                else f"第{cn_number(sub_idx + 1)}"
             ) + "街道"
-            community = f"{vlines[x0].tags['name'].removesuffix('路')}{_cn_number(r + 1)}社区"
+            community = f"{vlines[x0].tags['name'].removesuffix('路')}{cn_number(r + 1)}社区"
             supers.append(
                 {"geometry": box(x0, y0, x1, y1), "街道名称": subdistrict, "社区": community}
             )
@@ -474,7 +319,7 @@ def generate_demo(
                     blocks.append((block, community))
 
     for kind in _PARCEL_ZH:  # every parcel kind appears at least once
-        if compounds and not any(p["kind_id"] == kind for p in parcels):
+        if len(compounds) > 1 and not any(p["kind_id"] == kind for p in parcels):
             taken = compounds.pop(int(rng.integers(len(compounds))))
             parcels.append(
                 _parcel(
@@ -517,10 +362,10 @@ def generate_demo(
     e0, n0 = Transformer.from_crs("EPSG:4326", _UTM, always_xy=True).transform(*_CENTRE_LONLAT)
     origin = (e0 - cx_city, n0 - cy_city)
     osm_path = out_dir / f"{name}.osm"
-    n_nodes = _write_osm(b, osm_path, to_wgs, origin)
+    n_nodes = write_osm(b, osm_path, to_wgs, origin)
 
     def to_gdf(rows: list[dict], crs: str) -> gpd.GeoDataFrame:
-        gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=_UTM)
+        gdf = gpd.GeoDataFrame(rows or {"geometry": []}, geometry="geometry", crs=_UTM)
         gdf = gdf.set_geometry(gdf.geometry.translate(*origin))
         return gdf.to_crs(crs)
 
@@ -551,17 +396,9 @@ def generate_demo(
     return DemoCity(gpkg=gpkg_path, osm=osm_path, size=size, seed=seed, counts=counts)
 
 
-def _age_year(
-    rng: np.random.Generator, x: float, y: float, cx: float, cy: float, radius: float
-) -> int:
-    """Older near the centre of the district, newer at its edge."""
-    r = math.hypot(x - cx, y - cy) / max(radius, 1.0)
-    return int(np.clip(round(1975 + 45 * (0.15 + 0.85 * r) + rng.normal(0, 7)), 1975, 2020))
-
-
 def _compound(
     rng,
-    b: _Builder,
+    b: Builder,
     inner,
     line_at_x,
     line_at_y,
@@ -628,7 +465,10 @@ def _compound(
             line_at_x[street_x].add(gy)
             ring_v[ring_x].add(gy)
             gate = (gx, gy)
-        b.node_tags[_key(gate)] = {"barrier": "gate", **({"entrance": "main"} if k == 0 else {})}
+        b.node_tags[node_key(gate)] = {
+            "barrier": "gate",
+            **({"entrance": "main"} if k == 0 else {}),
+        }
     bw, bh = 0.15 * w, 0.15 * h
     outline = [(mx - bw, my - bh), (mx + bw, my - bh), (mx + bw, my + bh), (mx - bw, my + bh)]
     b.extra_ways.append(([*outline, outline[0]], {"building": "residential"}))
@@ -686,119 +526,6 @@ def _compound(
         "计划拆除": "是" if rng.random() < 0.02 else "否",
         "geometry": poly,
     }
-
-
-def _parcel(rng, kind: str, geom, subdistrict, community, cx, cy, radius) -> dict:
-    c = geom.centroid
-    year = _age_year(rng, c.x, c.y, cx, cy, radius) - 10
-    area = geom.area
-    households = {
-        "shantytown": area / 60,
-        "urban_village": area / 80,
-        "dilapidated": area / 120,
-    }.get(kind, 0)
-    existing_far = {"old_factory": 0.6, "low_efficiency": 0.2}.get(kind, rng.uniform(0.8, 1.5))
-    return {
-        "名称": f"{community.removesuffix('社区')}{_PARCEL_ZH[kind]}",
-        "地块类型": _PARCEL_ZH[kind],
-        "kind_id": kind,
-        "街道": subdistrict,
-        "社区": community,
-        "建成年份": max(1950, year),
-        "户数": int(households),
-        "建筑面积": round(area * existing_far, -1),
-        "占地面积": round(area, 1),
-        "规划容积率": round(float(rng.uniform(2.0, 3.5)), 1) if kind != "dilapidated" else None,
-        "房屋安全等级": str(rng.choice(["C", "D"]))
-        if kind in ("dilapidated", "shantytown")
-        else None,
-        "geometry": geom,
-    }
-
-
-def _place_pois(rng, cats, blocks: list[tuple[Polygon, str]], area_m2: float) -> list[dict]:
-    rows: list[dict] = []
-    for cat in cats:
-        cov = DEMO_COVERAGE.get(cat.id, 0.5)
-        density = -math.log(1 - cov) / (2 * cat.radius_m**2)  # per m², diamond service area
-        n = max(1, int(rng.poisson(density * area_m2)))
-        for k in range(n):
-            block, community = blocks[int(rng.integers(len(blocks)))]
-            x0, y0, x1, y1 = block.bounds
-            side = int(rng.integers(4))
-            t = rng.uniform(0.2, 0.8)
-            inset = _SETBACK_M + 3.0
-            x, y = [
-                (x0 + t * (x1 - x0), y0 + inset),
-                (x1 - inset, y0 + t * (y1 - y0)),
-                (x0 + t * (x1 - x0), y1 - inset),
-                (x0 + inset, y0 + t * (y1 - y0)),
-            ][side]
-            rows.append(
-                {
-                    "名称": f"{community.removesuffix('社区')}{cat.zh}"
-                    f"{'' if k == 0 else _cn_number(min(k + 1, 99))}",
-                    "设施类别": cat.id,
-                    "类型编码": cat.amap[0] if cat.amap else None,
-                    "地址": community,
-                    "geometry": Point(x, y),
-                }
-            )
-    return rows
-
-
-def _write_osm(b: _Builder, path: Path, to_wgs: Transformer, origin: tuple[float, float]) -> int:
-    ways = b.ways()
-    ids: dict[tuple[float, float], int] = {}
-    order: list[tuple[float, float]] = []
-    way_refs = []
-    for pts, tags in ways:
-        refs = []
-        for xy in pts:
-            k = _key(xy)
-            if k not in ids:
-                ids[k] = len(order) + 1
-                order.append(k)
-            refs.append(ids[k])
-        way_refs.append((refs, tags))
-    arr = np.array(order, dtype=float)
-    lon, lat = to_wgs.transform(arr[:, 0] + origin[0], arr[:, 1] + origin[1])
-    network_nodes = {
-        r
-        for refs, tags in way_refs
-        if tags.get("highway") not in (None, "motorway", "motorway_link")
-        for r in refs
-    }
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("<?xml version='1.0' encoding='UTF-8'?>\n")
-        fh.write('<osm version="0.6" generator="spatial demo (synthetic city)">\n')
-        fh.write(
-            f' <bounds minlat="{lat.min():.7f}" minlon="{lon.min():.7f}" '
-            f'maxlat="{lat.max():.7f}" maxlon="{lon.max():.7f}"/>\n'
-        )
-        for i, k in enumerate(order):
-            tags = b.node_tags.get(k)
-            head = f' <node id="{i + 1}" version="1" lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"'
-            if tags:
-                fh.write(
-                    head
-                    + ">\n"
-                    + "".join(
-                        f"  <tag k={quoteattr(t)} v={quoteattr(v)}/>\n" for t, v in tags.items()
-                    )
-                    + " </node>\n"
-                )
-            else:
-                fh.write(head + "/>\n")
-        for w, (refs, tags) in enumerate(way_refs):
-            fh.write(f' <way id="{w + 1}" version="1">\n')
-            fh.write("".join(f'  <nd ref="{r}"/>\n' for r in refs))
-            fh.write(
-                "".join(f"  <tag k={quoteattr(t)} v={quoteattr(v)}/>\n" for t, v in tags.items())
-            )
-            fh.write(" </way>\n")
-        fh.write("</osm>\n")
-    return len(network_nodes)
 
 
 def _write_gpkg_reproducibly(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:

@@ -1,0 +1,76 @@
+"""The `spatial` command line as a planner uses it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyogrio
+from typer.testing import CliRunner
+
+from spatial.cli import app
+
+runner = CliRunner()
+
+
+def test_validate_lists_every_problem_and_exits_1(tmp_path):
+    path = tmp_path / "小区调查.csv"
+    pd.DataFrame(
+        {
+            "小区名称": ["甲", "乙", "丙"],
+            "经度": [116.35, 116.36, 40.0],
+            "纬度": [40.0, 40.0, 116.35],
+            "户数": ["100", "很多", "80"],
+            "建成年份": ["1990", "1985", "2090"],
+        }
+    ).to_csv(path, index=False)
+    result = runner.invoke(app, ["validate", str(path)], terminal_width=200)
+    assert result.exit_code == 1, result.output
+    assert "3 error(s)" in result.output
+    for text in ("很多", "swapped", "future"):
+        assert text in result.output
+
+
+def test_validate_clean_file_exits_0(tmp_path):
+    path = tmp_path / "ok.csv"
+    pd.DataFrame({"小区名称": ["甲"], "经度": [116.35], "纬度": [40.0]}).to_csv(path, index=False)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0 and "0 error(s)" in result.output
+
+
+def test_validate_guesses_layers_and_reads_osm(cau_osm):
+    result = runner.invoke(app, ["validate", str(cau_osm)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "compounds: 11 records" in result.output
+    assert "2 warning(s)" in result.output  # each OSM note once, not once per layer
+
+
+def test_validate_amap_file_read_as_wgs84_is_refused(tmp_path):
+    path = tmp_path / "amap_pois.csv"
+    pd.DataFrame({"名称": ["x"], "经度": [116.35], "纬度": [40.0]}).to_csv(path, index=False)
+    result = runner.invoke(app, ["validate", str(path)], terminal_width=200)
+    assert result.exit_code == 1 and "gcj02" in result.output
+    ok = runner.invoke(app, ["validate", str(path), "--coords", "gcj02"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_demo_generates_and_writes_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo", "--size", "3"])
+    assert result.exit_code == 0, result.output
+    assert "generated demo city" in result.output
+    assert (tmp_path / "data/demo/demo_city.osm").exists()
+    inventory = pd.read_csv(tmp_path / "results/demo/inventory.csv")
+    assert inventory.iloc[-1, 0] == "合计 total"
+    assert inventory["小区数 compounds"].iloc[:-1].sum() == inventory["小区数 compounds"].iloc[-1]
+    png = (tmp_path / "maps/demo/overview.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    again = runner.invoke(app, ["demo"])  # files exist now: not generated again
+    assert again.exit_code == 0 and "generated" not in again.output
+
+
+def test_osm_command_writes_layers(tmp_path, cau_osm):
+    out = tmp_path / "cau.gpkg"
+    result = runner.invoke(app, ["osm", str(cau_osm), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ODbL" in result.output
+    layers = dict(pyogrio.list_layers(out))
+    assert {"compounds", "pois", "entrances", "barriers"} <= set(layers)

@@ -1,0 +1,79 @@
+"""Reading the real OpenStreetMap extract (© OpenStreetMap contributors, ODbL) as XML and PBF."""
+
+from __future__ import annotations
+
+import json
+
+import osmium
+import pytest
+
+from spatial.io import check_file, read_osm
+
+NAMED = {
+    "富润家园",
+    "石科院生活区",
+    "农大小区-北区",
+    "清华东路27号院",
+    "静淑苑",
+    "中建壹品·学府公馆",
+    "双泉嘉苑",
+    "学士居",
+    "大华花园别墅",
+    "双泉堡甲2号院",
+}
+
+
+@pytest.fixture(scope="module")
+def cau(cau_osm):
+    return read_osm(cau_osm)
+
+
+def test_all_eleven_residential_polygons_with_chinese_names(cau):
+    c = cau.compounds
+    assert len(c) == 11
+    assert set(c.loc[c.name_source == "osm", "name"]) == NAMED
+    assert c.geom_type.isin(["Polygon", "MultiPolygon"]).all() and c.is_valid.all()
+    [unnamed] = c.loc[c.name_source == "placeholder", "name"]
+    assert unnamed == "未命名小区 w609225889"
+    assert c["id"].is_unique
+
+
+def test_multipolygon_with_a_member_outside_the_extract_is_kept_and_reported(cau):
+    rel = cau.compounds.set_index("id").loc["r14400092"]
+    assert rel["partial"] and rel["name"] == "双泉堡甲2号院"
+    notes = [n for n in cau.notes if n.row == "relation 14400092"]
+    assert len(notes) == 1 and "1 of 2 member ways outside the extract" in notes[0].message
+    assert any(n.row == "node 2943228133" for n in cau.notes)  # residential node, not an area
+
+
+def test_pois_entrances_and_barriers(cau):
+    p = cau.pois
+    assert 200 < len(p) < 500
+    assert (p["shop"] == "convenience").sum() == 17
+    assert {"kindergarten", "school", "pharmacy", "hospital"} <= set(p["amenity"].dropna())
+    assert json.loads(p["tags"].iloc[0])  # full tags kept for classification
+    assert len(cau.entrances) >= 5
+    kinds = cau.barriers.groupby("kind")["subtype"].apply(set).to_dict()
+    assert "primary" in kinds["road"] and "water" in kinds
+    assert not cau.barriers["subtype"].isin(["footway", "service", "residential"]).any()
+    lon0, lat0, lon1, lat1 = cau.bounds
+    assert (lon0, lat0, lon1, lat1) == pytest.approx((116.34403, 39.99767, 116.35974, 40.00888))
+
+
+def test_pbf_gives_the_same_layers(cau, cau_osm, tmp_path):
+    pbf = tmp_path / "cau.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(cau_osm)):
+            writer.add(obj)
+    again = read_osm(pbf)
+    assert sorted(again.compounds["name"]) == sorted(cau.compounds["name"])
+    assert len(again.pois) == len(cau.pois)
+    assert again.compounds.to_crs(32650).area.sum() == pytest.approx(
+        cau.compounds.to_crs(32650).area.sum()
+    )
+
+
+def test_osm_compounds_through_the_normal_loader(cau_osm):
+    loaded = check_file(cau_osm, "compounds")
+    assert loaded.ok and len(loaded.frame) == 11
+    assert {p.severity for p in loaded.problems} == {"warning"}

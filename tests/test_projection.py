@@ -1,0 +1,55 @@
+"""Metres inside, WGS84 at the edges; no distances in degrees."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from spatial.io.chinese_crs import (
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from spatial.projection import assert_metric, local_metric_crs, require_crs, to_metric, to_wgs84
+
+
+def test_local_utm_and_back():
+    gdf = gpd.GeoDataFrame(geometry=[Point(116.35, 40.0), Point(116.36, 40.0)], crs=4326)
+    assert local_metric_crs(gdf).to_epsg() == 32650
+    m = to_metric(gdf)
+    assert m.geometry.iloc[0].distance(m.geometry.iloc[1]) == pytest.approx(853.5, abs=1)
+    back = to_wgs84(m)
+    assert back.geometry.iloc[0].x == pytest.approx(116.35)
+    assert gdf.crs.to_epsg() == 4326  # input untouched
+
+
+def test_degrees_and_missing_crs_are_refused():
+    gdf = gpd.GeoDataFrame(geometry=[Point(116.35, 40.0)], crs=4326)
+    with pytest.raises(ValueError, match="degrees"):
+        assert_metric(gdf)
+    with pytest.raises(ValueError, match="no coordinate reference system"):
+        require_crs(gdf.set_crs(None, allow_override=True))
+
+
+def test_published_gcj02_and_bd09_pairs():
+    # Values published with the widely used coordTransform implementation.
+    assert wgs84_to_gcj02(116.404, 39.915) == pytest.approx(
+        (116.41024449916938, 39.91640428150164), abs=1e-9
+    )
+    assert gcj02_to_bd09(116.404, 39.915) == pytest.approx(
+        (116.41036949371029, 39.92133699351021), abs=1e-9
+    )
+
+
+def test_inverses_round_trip_and_outside_china_untouched():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(74, 134, 2000), rng.uniform(19, 53, 2000)
+    for fwd, inv in ((wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84)):
+        x, y = inv(*fwd(lon, lat))
+        assert np.abs(x - lon).max() * 111_000 < 0.01 and np.abs(y - lat).max() * 111_000 < 0.01
+    assert wgs84_to_gcj02(2.35, 48.85) == (2.35, 48.85)
