@@ -12,10 +12,11 @@ import datetime as _dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem
@@ -231,7 +232,7 @@ def _alias_index(layer: str) -> dict[str, str]:
 
 
 def map_columns(
-    columns: list[Hashable], layer: str, *, source: str = "<data>"
+    columns: Sequence[Hashable], layer: str, *, source: str = "<data>"
 ) -> tuple[dict[Hashable, str], list[Problem]]:
     """Map a file's headers to canonical column names.
 
@@ -405,6 +406,7 @@ def _parse_column(
     approx: list[bool] = []
     for pos, raw in enumerate(series.tolist()):
         err: str | None = None
+        val: Any = None
         hint = ""
         flag = False
         if field.dtype == "year":
@@ -501,8 +503,9 @@ def conform(
         out["id"] = out["id"].where(~missing, generated).astype(str)
         dup = out["id"].duplicated(keep=False)
         id_header = next(h for h, c in mapping.items() if c == "id")
-        for value, group in out.loc[dup].groupby("id", sort=False):
-            rows = [label(out.index.get_loc(i)) for i in group.index]
+        positions = pd.Series(np.flatnonzero(dup.to_numpy()), index=out["id"][dup].to_numpy())
+        for value, group in positions.groupby(level=0, sort=False):
+            rows = [label(int(pos)) for pos in group]
             for row in rows:
                 others = ", ".join(str(r) for r in rows if r != row)
                 problems.append(

@@ -44,3 +44,9 @@ def test_import_does_no_work():
 def test_ruff_lint_and_format():
     subprocess.run(["ruff", "check", str(REPO)], check=True)
     subprocess.run(["ruff", "format", "--check", str(REPO)], check=True)
+
+
+@pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy comes with the test extra")
+def test_type_hints_check():
+    out = subprocess.run(["mypy"], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout

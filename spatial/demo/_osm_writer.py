@@ -96,14 +96,15 @@ def write_osm(b: Builder, path: Path, to_wgs: Transformer, origin: tuple[float, 
             f'maxlat="{lat.max():.7f}" maxlon="{lon.max():.7f}"/>\n'
         )
         for i, k in enumerate(order):
-            tags = b.node_tags.get(k)
+            node_tags = b.node_tags.get(k)
             head = f' <node id="{i + 1}" version="1" lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"'
-            if tags:
+            if node_tags:
                 fh.write(
                     head
                     + ">\n"
                     + "".join(
-                        f"  <tag k={quoteattr(t)} v={quoteattr(v)}/>\n" for t, v in tags.items()
+                        f"  <tag k={quoteattr(t)} v={quoteattr(v)}/>\n"
+                        for t, v in node_tags.items()
                     )
                     + " </node>\n"
                 )

@@ -134,7 +134,7 @@ def generate_demo(
         if river_j is None:
             return [(ys[0], ys[-1], {})]
         s, n = ys[river_j] - half_river, ys[river_j] + half_river
-        spans = [(ys[0], s, {}), (n, ys[-1], {})]
+        spans: list[tuple[float, float, dict]] = [(ys[0], s, {}), (n, ys[-1], {})]
         if i % 2 == 0:  # bridges on every other 经 road
             spans.insert(1, (s, n, {"bridge": "yes", "layer": "1"}))
         return spans
@@ -143,7 +143,7 @@ def generate_demo(
         if rail_i is None:
             return [(xs[0], xs[-1], {})]
         w, e = xs[rail_i] - half_rail, xs[rail_i] + half_rail
-        spans = [(xs[0], w, {}), (e, xs[-1], {})]
+        spans: list[tuple[float, float, dict]] = [(xs[0], w, {}), (e, xs[-1], {})]
         if j % 3 == 0:  # underpasses on every third 纬 road
             spans.insert(1, (w, e, {"tunnel": "yes", "layer": "-1"}))
         return spans

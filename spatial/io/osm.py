@@ -176,6 +176,8 @@ def read_osm(path: str | Path) -> OSMLayers:
 
     relations: dict[int, dict] = {}
     for rel in osmium.FileProcessor(src, osmium.osm.RELATION):
+        if not isinstance(rel, osmium.osm.Relation):
+            continue
         tags = dict(rel.tags)
         if _relation_wanted(tags):
             members = [(m.ref, m.role or "outer") for m in rel.members if m.type == "w"]
@@ -187,7 +189,7 @@ def read_osm(path: str | Path) -> OSMLayers:
     extent = [180.0, 90.0, -180.0, -90.0]
     for obj in osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY).with_locations():
         tags = dict(obj.tags)
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             if not obj.location.valid():
                 continue
             lon, lat = obj.location.lon, obj.location.lat
@@ -226,6 +228,8 @@ def read_osm(path: str | Path) -> OSMLayers:
                     )
                 )
             continue
+        if not isinstance(obj, osmium.osm.Way):
+            continue
         if not tags and obj.id not in member_ways:
             continue
         coords = _coords(obj)
@@ -248,16 +252,20 @@ def read_osm(path: str | Path) -> OSMLayers:
         area = Polygon(coords) if closed and _is_area(tags) else None
         _add_way_rows(rows, obj.id, tags, coords, area)
 
-    for rid, rel in relations.items():
+    for rid, entry in relations.items():
         present = [
-            way_coords[ref] for ref, role in rel["members"] if ref in way_coords and role == "outer"
+            way_coords[ref]
+            for ref, role in entry["members"]
+            if ref in way_coords and role == "outer"
         ]
         inner = [
-            way_coords[ref] for ref, role in rel["members"] if ref in way_coords and role == "inner"
+            way_coords[ref]
+            for ref, role in entry["members"]
+            if ref in way_coords and role == "inner"
         ]
-        missing = [ref for ref, _ in rel["members"] if ref not in way_coords]
+        missing = [ref for ref, _ in entry["members"] if ref not in way_coords]
         geom = _assemble(present)
-        tags = rel["tags"]
+        tags = entry["tags"]
         if geom is not None and inner:
             holes = _assemble(inner)
             geom = geom.difference(holes) if holes is not None else geom
@@ -270,7 +278,7 @@ def read_osm(path: str | Path) -> OSMLayers:
                     f"relation {rid}",
                     None,
                     f"multipolygon '{_name(tags) or rid}' has {len(missing)} of "
-                    f"{len(rel['members'])} member ways outside the extract: {what}",
+                    f"{len(entry['members'])} member ways outside the extract: {what}",
                     "use a larger extract for the full outline",
                 )
             )
