@@ -13,6 +13,14 @@ from typing import Annotated
 import pyogrio
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from spatial._errors import InputError, InputWarning, Problem
@@ -166,7 +174,22 @@ def demo(
     """
     from spatial.pipeline import run_demo
 
-    with console.status("starting") as status, warnings.catch_warnings(record=True) as caught:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with (
+        Progress(*columns, console=console, transient=True) as bar,
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        task = bar.add_task("starting", total=None)
+
+        def report(stage: str, done: int = 0, total: int = 0) -> None:
+            bar.update(task, description=stage, completed=done, total=total or None)
+
         warnings.simplefilter("always", InputWarning)
         try:
             run = run_demo(
@@ -176,7 +199,7 @@ def demo(
                 size=size,
                 seed=seed,
                 regenerate=regenerate,
-                progress=lambda m: status.update(m),
+                progress=report,
             )
         except InputError as exc:
             console.print(_problem_table(exc.problems))

@@ -7,7 +7,6 @@ subdistrict and an overview map. Later stages (gaps, bundles, maps) plug in here
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from spatial.io.osm import read_osm
 from spatial.io.write import atomic_path, write_csv, write_gpkg
 from spatial.projection import to_wgs84
 from spatial.schema import PARCEL_KINDS
+from spatial.settings import Progress, no_progress
 
 __all__ = ["DemoRun", "demo_paths", "inventory", "run_demo", "write_overview_png"]
 
@@ -128,7 +128,7 @@ def run_demo(
     size: int = 6,
     seed: int = 2021,
     regenerate: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> DemoRun:
     """Generate the demo city if missing, then run the pipeline on it.
 
@@ -143,15 +143,15 @@ def run_demo(
     regenerate
         Generate even if the files exist.
     progress
-        Called with a message at each stage.
+        ``progress(stage, done, total)`` at each stage (``total == 0``: unknown).
     """
-    say = progress or (lambda _msg: None)
+    say = progress or no_progress
     gpkg, osm = demo_paths(data_dir)
     city = None
     if regenerate or not (gpkg.exists() and osm.exists()):
-        say(f"generating the demo city in {data_dir}")
+        say(f"generating the demo city in {data_dir}", 0, 0)
         city = generate_demo(data_dir, size=size, seed=seed, progress=say)
-    say("loading and validating inputs")
+    say("loading and validating inputs", 0, 0)
     layers = load_layers(
         [
             LoadSpec(gpkg, "compounds", source_layer="compounds"),
@@ -160,7 +160,7 @@ def run_demo(
         ]
     )
     compounds, pois, parcels = layers["compounds"], layers["pois"], layers["parcels"]
-    say("writing outputs")
+    say("writing outputs", 0, 0)
     out_dir, maps_dir = Path(out_dir), Path(maps_dir)
     outputs = {
         "database": write_gpkg(

@@ -6,9 +6,18 @@ data files; this module only holds technical defaults of the software.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["CHINA_BBOX_WGS84", "DEFAULTS", "Settings"]
+__all__ = ["CHINA_BBOX_WGS84", "DEFAULTS", "Progress", "Settings", "no_progress"]
+
+#: Progress callback: ``progress(stage, done, total)``; ``total == 0`` means unknown.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(stage: str, done: int = 0, total: int = 0) -> None:
+    """The default progress callback: report nothing."""
+
 
 #: Rough lon/lat box of China used by the GCJ-02 transform and coordinate checks
 #: (the same box the published GCJ-02 algorithm uses: lon 72.004–137.8347, lat 0.8293–55.8271).

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from spatial.demo._attributes import (
 )
 from spatial.demo._osm_writer import Builder, Line, node_key, write_osm
 from spatial.io.write import write_gpkg
+from spatial.settings import Progress, no_progress
 from spatial.standards import load_categories
 
 __all__ = ["NODES_PER_SUPERBLOCK", "DemoCity", "generate_demo", "size_for_nodes"]
@@ -89,7 +89,7 @@ def generate_demo(
     size: int = 6,
     seed: int = 2021,
     name: str = "demo_city",
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> DemoCity:
     """Generate the demo city and write ``<name>.osm`` and ``<name>.gpkg`` in ``out_dir``.
 
@@ -105,7 +105,7 @@ def generate_demo(
     name
         File stem.
     progress
-        Called with a short message at each stage.
+        ``progress(stage, done, total)`` at each stage and as superblock rows are laid out.
 
     Returns
     -------
@@ -114,13 +114,13 @@ def generate_demo(
     """
     if size < 1:
         raise ValueError("size must be at least 1 superblock per side")
-    say = progress or (lambda _msg: None)
+    say = progress or no_progress
     rng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cats = load_categories()
 
-    say("laying out streets")
+    say("laying out streets", 0, 0)
     widths = rng.uniform(300, 600, size)
     heights = rng.uniform(300, 600, size)
     xs = np.concatenate([[0.0], np.cumsum(widths)])
@@ -208,7 +208,6 @@ def generate_demo(
         else set()
     )
 
-    say("placing compounds, gates and parcels")
     compounds: list[dict] = []
     parcels: list[dict] = []
     blocks: list[tuple[Polygon, str]] = []  # every block, for POI placement
@@ -222,6 +221,7 @@ def generate_demo(
         return name + (_ORDINAL[k] if k < len(_ORDINAL) else f"{k + 1}区")
 
     for r, (y0, y1) in enumerate(row_edges):
+        say("placing compounds, gates and parcels", r, len(row_edges))
         for c, (x0, x1) in enumerate(col_edges):
             sid = r * len(col_edges) + c
             sub_idx = (r // sub_group) * math.ceil(len(col_edges) / sub_group) + c // sub_group
@@ -334,7 +334,7 @@ def generate_demo(
                 )
             )
 
-    say("adding barriers")
+    say("adding barriers", 0, 0)
     x_lo, x_hi, y_lo, y_hi = xs[0] - 200, xs[-1] + 200, ys[0], ys[-1]
     if river_j is not None:
         yr = ys[river_j]
@@ -354,10 +354,10 @@ def generate_demo(
     motorway.add(x_link)
     b.line(True, x_link, [(ym, ys[0], {})], {"highway": "motorway_link", "oneway": "yes"})
 
-    say("placing facilities (POIs)")
+    say("placing facilities (POIs)", 0, 0)
     pois = _place_pois(rng, cats, blocks, float(xs[-1] * ys[-1]))
 
-    say("writing files")
+    say("writing files", 0, 0)
     to_wgs = Transformer.from_crs(_UTM, "EPSG:4326", always_xy=True)
     e0, n0 = Transformer.from_crs("EPSG:4326", _UTM, always_xy=True).transform(*_CENTRE_LONLAT)
     origin = (e0 - cx_city, n0 - cy_city)
