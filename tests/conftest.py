@@ -25,3 +25,38 @@ def demo_city(tmp_path_factory):
     from spatial.demo import generate_demo
 
     return generate_demo(tmp_path_factory.mktemp("demo"), size=4, seed=7)
+
+
+def write_osm_xml(path: Path, nodes: dict, ways: list, *, crs: str = "EPSG:32650") -> Path:
+    """Write a tiny OSM XML file from node coordinates given in metres (UTM 50N by default).
+
+    ``nodes``: ``{id: (x, y)}`` or ``{id: (x, y, {tags})}``; ``ways``: ``[(refs, {tags})]``.
+    Coordinates are offset to lie near Beijing (x + 440000, y + 4428000).
+    """
+    from xml.sax.saxutils import quoteattr
+
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6">']
+    for nid, spec in nodes.items():
+        x, y = spec[0], spec[1]
+        tags = spec[2] if len(spec) > 2 else {}
+        lon, lat = tr.transform(x + 440000.0, y + 4428000.0)
+        head = f' <node id="{nid}" version="1" lat="{lat:.10f}" lon="{lon:.10f}"'
+        body = "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        lines.append(f"{head}>{body}</node>" if tags else f"{head}/>")
+    for wid, (refs, tags) in enumerate(ways, start=1):
+        nds = "".join(f'<nd ref="{r}"/>' for r in refs)
+        tg = "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        lines.append(f' <way id="{wid}" version="1">{nds}{tg}</way>')
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def metric(x: float, y: float):
+    """A point in the test frame of :func:`write_osm_xml` (UTM 50N metres)."""
+    from shapely.geometry import Point
+
+    return Point(x + 440000.0, y + 4428000.0)

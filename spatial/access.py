@@ -1,0 +1,139 @@
+"""Where walkers enter and leave a compound: its access points on the walk network.
+
+Definition (ARCHITECTURE.md): gates and entrances (``entrance=*``, ``barrier=gate``)
+on its boundary that lie on the walk network; else the points where walk edges cross
+or touch its boundary; else the nearest network point to the compound (with the
+straight leg from the compound to it). Point compounds use the nearest network point.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.network import Attachment, WalkNetwork
+
+__all__ = ["AccessPoints", "compound_access_points"]
+
+
+class AccessPoints(Attachment):
+    """Attachments of compound access points, with ``owner`` (compound position) and ``kind``."""
+
+    def __init__(self, edge, offset_m, leg_m, owner, kind) -> None:
+        super().__init__(
+            np.asarray(edge, dtype=np.int64),
+            np.asarray(offset_m, dtype=float),
+            np.asarray(leg_m, dtype=float),
+        )
+        self.owner = np.asarray(owner, dtype=np.int64)
+        self.kind = np.asarray(kind, dtype=object)
+
+
+def _node_attachment(network: WalkNetwork, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Express network nodes as (edge, offset) on one of their edges."""
+    edge_of = np.full(network.n_nodes, -1, dtype=np.int64)
+    at_v = np.zeros(network.n_nodes, dtype=bool)
+    edge_of[network.v] = np.arange(network.n_edges)
+    at_v[network.v] = True
+    edge_of[network.u] = np.arange(network.n_edges)  # prefer u: offset 0
+    at_v[network.u] = False
+    e = edge_of[nodes]
+    return e, np.where(at_v[nodes], network.length_m[e], 0.0)
+
+
+def compound_access_points(
+    network: WalkNetwork,
+    compounds: gpd.GeoSeries,
+    *,
+    snap_limit_m: float,
+    gate_tolerance_m: float = 3.0,
+) -> AccessPoints:
+    """Find the access points of every compound.
+
+    Parameters
+    ----------
+    network
+        Walk network; gates are its nodes flagged in :attr:`WalkNetwork.gate`.
+    compounds
+        Compound geometries (polygons or points) in the network's CRS (metres).
+    snap_limit_m
+        A compound farther than this from the network gets no access point.
+    gate_tolerance_m
+        A gate node within this distance of a compound's boundary is its gate.
+
+    Returns
+    -------
+    AccessPoints
+        One row per access point; ``owner`` is the compound's position in
+        ``compounds``; ``kind`` is ``gate``, ``crossing`` or ``nearest``.
+    """
+    geoms = np.asarray(compounds.values, dtype=object)
+    n = len(geoms)
+    is_poly = np.isin(shapely.get_type_id(geoms), [3, 6])
+    boundaries = shapely.boundary(geoms)
+    rows: list[pd.DataFrame] = []
+
+    gates = np.flatnonzero(network.gate)
+    if len(gates) and is_poly.any():
+        tree = shapely.STRtree(np.where(is_poly, boundaries, None))
+        comp, gate_pos = tree.query(
+            shapely.points(network.node_xy[gates]), predicate="dwithin", distance=gate_tolerance_m
+        )[::-1]
+        if len(comp):
+            e, off = _node_attachment(network, gates[gate_pos])
+            rows.append(
+                pd.DataFrame({"owner": comp, "edge": e, "offset": off, "leg": 0.0, "kind": "gate"})
+            )
+    has = np.zeros(n, dtype=bool)
+    for r in rows:
+        has[r["owner"].to_numpy()] = True
+
+    todo = np.flatnonzero(is_poly & ~has)
+    if len(todo):
+        comp_idx, edge_idx = network.edge_tree.query(boundaries[todo], predicate="intersects")
+        comp_idx = todo[comp_idx]
+        inter = shapely.intersection(boundaries[comp_idx], network.edge_lines[edge_idx])
+        # Points where an edge crosses; the end points where an edge runs along the boundary.
+        pts, which = shapely.get_coordinates(inter, return_index=True)
+        if len(pts):
+            owner = comp_idx[which]
+            e = edge_idx[which]
+            off = shapely.line_locate_point(network.edge_lines[e], shapely.points(pts))
+            frame = pd.DataFrame(
+                {"owner": owner, "edge": e, "offset": off, "leg": 0.0, "kind": "crossing"}
+            )
+            rows.append(frame.drop_duplicates(["owner", "edge", "offset"]))
+            has[owner] = True
+
+    rest = np.flatnonzero(~has)
+    if len(rest):
+        near_comp, near_edge = network.edge_tree.query_nearest(
+            geoms[rest], return_distance=False, all_matches=False
+        )
+        target = rest[near_comp]
+        e = near_edge
+        line = shapely.shortest_line(geoms[target], network.edge_lines[e])
+        on_edge = shapely.get_point(line, 1)
+        leg = shapely.length(line)
+        off = shapely.line_locate_point(network.edge_lines[e], on_edge)
+        keep = leg <= snap_limit_m
+        rows.append(
+            pd.DataFrame(
+                {
+                    "owner": target[keep],
+                    "edge": e[keep],
+                    "offset": off[keep],
+                    "leg": leg[keep],
+                    "kind": "nearest",
+                }
+            )
+        )
+    if rows:
+        allrows = pd.concat(rows, ignore_index=True).sort_values(["owner", "kind"], kind="stable")
+    else:
+        allrows = pd.DataFrame({"owner": [], "edge": [], "offset": [], "leg": [], "kind": []})
+    return AccessPoints(
+        allrows["edge"], allrows["offset"], allrows["leg"], allrows["owner"], allrows["kind"]
+    )

@@ -1,0 +1,380 @@
+"""The 15-minute life-circle gap engine.
+
+Definition (ARCHITECTURE.md, "The gap engine, defined"): the distance from a compound
+to a category is the shortest walk-network distance from any of its access points to
+any POI of the category, including the straight legs from the POI (and from a compound
+without a gate or crossing) to their attachment points. It is computed exactly, with
+edge offsets: per category one multi-source Dijkstra from a virtual source joined to
+both ends of every POI's edge, bounded by a distance limit, over the network's CSR
+matrix (scipy.sparse.csgraph). A POI and an access point on the same edge are also
+joined directly along the edge. Covered = distance ≤ the category's radius;
+unreachable (or beyond the search limit) = no distance, never a sentinel number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from spatial._errors import Problem
+from spatial.access import AccessPoints, compound_access_points
+from spatial.classify import classify_pois
+from spatial.network import Attachment, WalkNetwork, attach_points
+from spatial.settings import DEFAULTS
+from spatial.standards import Category, load_categories
+
+__all__ = ["GapResult", "compute_gaps", "node_distances", "point_distances"]
+
+
+def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float) -> np.ndarray:
+    """Walk distance in metres from the nearest source to every node (``inf`` beyond the limit).
+
+    One Dijkstra from a virtual source joined to both ends of every source's edge with
+    weights ``leg + offset`` and ``leg + length - offset``.
+    """
+    n = network.n_nodes
+    ok = sources.on_network
+    e = sources.edge[ok]
+    w = np.full(n, np.inf)
+    if len(e):
+        np.minimum.at(w, network.u[e], sources.leg_m[ok] + sources.offset_m[ok])
+        np.minimum.at(
+            w, network.v[e], sources.leg_m[ok] + network.length_m[e] - sources.offset_m[ok]
+        )
+    targets = np.flatnonzero(np.isfinite(w) & (w <= limit_m))
+    if len(targets) == 0:
+        return np.full(n, np.inf)
+    base = network.csr
+    indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(targets)]])
+    indices = np.concatenate([base.indices, targets])
+    data = np.concatenate([base.data, np.maximum(w[targets], 1e-9)])
+    graph = sparse.csr_array((data, indices, indptr), shape=(n + 1, n + 1))
+    dist = csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)
+    return np.asarray(dist[:n])
+
+
+def point_distances(
+    network: WalkNetwork, sources: Attachment, targets: Attachment, *, limit_m: float
+) -> np.ndarray:
+    """Walk distance in metres from the nearest source to every target point (NaN if none).
+
+    Includes the targets' own legs and the direct path along a shared edge.
+    """
+    dist_node = node_distances(network, sources, limit_m=limit_m)
+    out = np.full(len(targets.edge), np.inf)
+    ok = targets.on_network
+    e = targets.edge[ok]
+    off = targets.offset_m[ok]
+    via = np.minimum(
+        dist_node[network.u[e]] + off, dist_node[network.v[e]] + network.length_m[e] - off
+    )
+    out[ok] = targets.leg_m[ok] + via
+    src_ok = sources.on_network
+    if src_ok.any() and ok.any():
+        src = pd.DataFrame(
+            {
+                "edge": sources.edge[src_ok],
+                "s_off": sources.offset_m[src_ok],
+                "s_leg": sources.leg_m[src_ok],
+            }
+        )
+        tgt = pd.DataFrame(
+            {"pos": np.flatnonzero(ok), "edge": e, "t_off": off, "t_leg": targets.leg_m[ok]}
+        )
+        same = tgt.merge(src, on="edge")
+        if len(same):
+            direct = same["t_leg"] + same["s_leg"] + (same["t_off"] - same["s_off"]).abs()
+            best = direct.groupby(same["pos"]).min()
+            pos = best.index.to_numpy()
+            out[pos] = np.minimum(out[pos], best.to_numpy())
+    out[~(out <= limit_m)] = np.nan
+    return out
+
+
+@dataclass
+class GapResult:
+    """Everything the engine computed; see :func:`compute_gaps`.
+
+    Attributes
+    ----------
+    gaps
+        One row per compound × category: ``compound_id, compound_name, category,
+        level, radius_m, distance_m, walk_min, covered`` (+ ``reachable_count`` when
+        counted).
+    compounds
+        The input compounds plus ``n_missing``, ``missing`` (category ids joined by
+        ``;``), ``gap_score`` and ``access`` (how the access points were found).
+    summary
+        Per category: compounds and households covered and their shares.
+    pois
+        The POIs with ``categories`` and ``attached`` (False = off-network).
+    service_areas
+        Per category, the reachable parts of edges within the radius (lines), or None.
+    problems
+        Off-network POIs and compounds, compounds on pieces cut off from the main
+        network, categories without any POI (warnings).
+    """
+
+    gaps: pd.DataFrame
+    compounds: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    pois: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _merge_intervals(
+    edge: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of ``[start, end]`` intervals on each edge (overlaps merged)."""
+    keep = end > start
+    edge, start, end = edge[keep], start[keep], end[keep]
+    if len(edge) == 0:
+        return edge, start, end
+    order = np.lexsort((start, edge))
+    edge, start, end = edge[order], start[order], end[order]
+    reach = pd.Series(end).groupby(edge).cummax().to_numpy()
+    first = np.r_[True, edge[1:] != edge[:-1]]
+    new = first | (start > np.r_[-np.inf, reach[:-1]])
+    group = np.cumsum(new) - 1
+    merged_end = pd.Series(end).groupby(group).max().to_numpy()
+    return edge[new], start[new], merged_end
+
+
+def _reachable_segments(
+    network: WalkNetwork, dist_node: np.ndarray, sources: Attachment, radius_m: float
+) -> np.ndarray:
+    """``(k, 2, 2)`` segments of edges within ``radius_m`` of the sources."""
+    u, v, length = network.u, network.v, network.length_m
+    a = np.clip(radius_m - dist_node[u], 0, length)  # reach along the edge from u
+    b = np.clip(radius_m - dist_node[v], 0, length)  # from v
+    from_u, from_v = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
+    edges = [from_u, from_v]
+    starts = [np.zeros(len(from_u)), length[from_v] - b[from_v]]
+    ends = [a[from_u], length[from_v]]
+    ok = sources.on_network
+    rho = radius_m - sources.leg_m[ok]
+    keep = rho > 0
+    se = sources.edge[ok][keep]
+    edges.append(se)
+    starts.append(np.maximum(sources.offset_m[ok][keep] - rho[keep], 0))
+    ends.append(np.minimum(sources.offset_m[ok][keep] + rho[keep], length[se]))
+    e, s, t = _merge_intervals(np.concatenate(edges), np.concatenate(starts), np.concatenate(ends))
+    frac0 = np.divide(s, length[e], out=np.zeros_like(s), where=length[e] > 0)
+    frac1 = np.divide(t, length[e], out=np.ones_like(t), where=length[e] > 0)
+    p0, p1 = network.node_xy[u[e]], network.node_xy[v[e]]
+    seg = np.stack([p0 + (p1 - p0) * frac0[:, None], p0 + (p1 - p0) * frac1[:, None]], axis=1)
+    return seg[t > s]
+
+
+def compute_gaps(
+    compounds: gpd.GeoDataFrame,
+    pois: gpd.GeoDataFrame,
+    network: WalkNetwork,
+    *,
+    categories: Sequence[Category] | None = None,
+    snap_limit_m: float = DEFAULTS.snap_limit_m,
+    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
+    search_factor: float = 3.0,
+    service_areas: bool = True,
+) -> GapResult:
+    """Compute life-circle gaps of every compound for every category.
+
+    Parameters
+    ----------
+    compounds
+        Validated compounds (``id``, ``name``, optional ``households``), in the
+        network's metric CRS or any CRS (reprojected).
+    pois
+        POIs with a ``category`` column or OSM tags / Amap codes / names to classify.
+    network
+        The walk network.
+    categories
+        The taxonomy (default: the shipped GB 50180-2018 one).
+    snap_limit_m
+        POIs and compounds farther than this from the network are off-network:
+        left out and reported.
+    walk_speed_m_per_min
+        Converts metres to the ``walk_min`` label.
+    search_factor
+        Distances are searched up to ``search_factor × radius``; beyond that a
+        distance is reported as empty (not covered).
+    service_areas
+        Also return the reachable parts of edges per category.
+
+    Returns
+    -------
+    GapResult
+    """
+    cats = tuple(categories) if categories is not None else load_categories()
+    comp = compounds.to_crs(network.crs).reset_index(drop=True)
+    src_pois = pois.to_crs(network.crs).reset_index(drop=True)
+    problems: list[Problem] = []
+
+    access: AccessPoints = compound_access_points(network, comp.geometry, snap_limit_m=snap_limit_m)
+    kinds = pd.Series(access.kind).groupby(access.owner).first()
+    comp_access = pd.Series("off-network", index=comp.index, dtype=object)
+    comp_access.loc[kinds.index] = kinds.to_numpy()
+    for pos in np.flatnonzero(comp_access.to_numpy() == "off-network"):
+        problems.append(
+            Problem(
+                "warning",
+                "compounds",
+                str(comp.at[pos, "id"]),
+                None,
+                f"compound '{comp.at[pos, 'name']}' is more than "
+                f"{snap_limit_m:g} m from the walk network: no distances",
+                "check the network covers it (a larger OSM extract)",
+            )
+        )
+
+    main_piece = network.component[network.u[access.edge]] == 0
+    cut_off = sorted(set(access.owner[~main_piece]) - set(access.owner[main_piece]))
+    for pos in cut_off:
+        piece = int(network.component[network.u[access.edge[access.owner == pos][0]]])
+        size = int((network.component == piece).sum())
+        problems.append(
+            Problem(
+                "warning",
+                "network",
+                str(comp.at[pos, "id"]),
+                None,
+                f"compound '{comp.at[pos, 'name']}' reaches only a network "
+                f"piece of {size} nodes cut off from the main network",
+                "distances count only what is on that piece; check the "
+                "extract's edges and foot access tags",
+            )
+        )
+
+    src_pois["categories"] = classify_pois(src_pois, categories=cats)
+    pts = shapely.get_coordinates(src_pois.geometry.representative_point().values)
+    attach = attach_points(network, pts, snap_limit_m=snap_limit_m)
+    src_pois["attached"] = attach.on_network
+    n_off = int((~attach.on_network & (src_pois["categories"] != "")).sum())
+    if n_off:
+        problems.append(
+            Problem(
+                "warning",
+                "pois",
+                None,
+                None,
+                f"{n_off} POI(s) are more than {snap_limit_m:g} m from the walk "
+                "network and were left out",
+                "see pois.attached == False",
+            )
+        )
+    n_unmatched = int((src_pois["categories"] == "").sum())
+    if n_unmatched:
+        problems.append(
+            Problem(
+                "warning",
+                "pois",
+                None,
+                None,
+                f"{n_unmatched} POI(s) match no life-circle category",
+                "see the classification rules in spatial/standards",
+            )
+        )
+
+    households = (
+        pd.to_numeric(comp.get("households", pd.Series(np.nan, index=comp.index)), errors="coerce")
+        .astype(float)
+        .to_numpy()
+    )
+    member = src_pois["categories"].str.split(";")
+    rows: list[pd.DataFrame] = []
+    areas: list[dict] = []
+    for cat in cats:
+        mask = member.apply(lambda ids, c=cat.id: c in ids).to_numpy() & attach.on_network
+        sources = attach.take(mask)
+        limit = cat.radius_m * search_factor
+        if not mask.any():
+            problems.append(
+                Problem(
+                    "warning",
+                    "pois",
+                    None,
+                    None,
+                    f"no POI of category {cat.id} ({cat.zh})",
+                    "every compound is reported without it",
+                )
+            )
+            dist_ap = np.full(len(access.edge), np.nan)
+        else:
+            dist_ap = point_distances(network, sources, access, limit_m=limit)
+        per = pd.Series(dist_ap).groupby(access.owner).min()
+        dist = np.full(len(comp), np.nan)
+        dist[per.index.to_numpy()] = per.to_numpy()
+        rows.append(
+            pd.DataFrame(
+                {
+                    "compound_id": comp["id"].to_numpy(),
+                    "compound_name": comp["name"].to_numpy(),
+                    "category": cat.id,
+                    "level": cat.level,
+                    "radius_m": cat.radius_m,
+                    "distance_m": np.round(dist, 2),
+                    "walk_min": np.round(dist / walk_speed_m_per_min, 1),
+                    "covered": dist <= cat.radius_m,
+                }
+            )
+        )
+        if service_areas and mask.any():
+            dist_node = node_distances(network, sources, limit_m=cat.radius_m)
+            seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
+            areas.append(
+                {
+                    "category": cat.id,
+                    "zh": cat.zh,
+                    "en": cat.en,
+                    "radius_m": cat.radius_m,
+                    "geometry": shapely.multilinestrings(shapely.linestrings(seg)),
+                }
+            )
+    gaps = pd.concat(rows, ignore_index=True)
+    covered = gaps.pivot(index="compound_id", columns="category", values="covered")
+    covered = covered.loc[comp["id"], [c.id for c in cats]]
+    missing = covered.apply(lambda r: ";".join(c for c, ok in r.items() if not ok), axis=1)
+    out = comp.copy()
+    out["n_missing"] = (~covered).sum(axis=1).to_numpy()
+    out["missing"] = missing.to_numpy()
+    out["gap_score"] = households * out["n_missing"] / len(cats)
+    out["access"] = comp_access.to_numpy()
+    summary = _summary(gaps, households, comp["id"].to_numpy(), cats)
+    sa = gpd.GeoDataFrame(areas, geometry="geometry", crs=network.crs) if service_areas else None
+    return GapResult(gaps, out, summary, src_pois, sa, problems)
+
+
+def _summary(
+    gaps: pd.DataFrame, households: np.ndarray, ids: np.ndarray, cats: Sequence[Category]
+) -> pd.DataFrame:
+    hh = pd.Series(households, index=ids)
+    rows = []
+    for cat in cats:
+        g = gaps[gaps["category"] == cat.id].set_index("compound_id")
+        cov = g["covered"]
+        rows.append(
+            {
+                "category": cat.id,
+                "zh": cat.zh,
+                "en": cat.en,
+                "level": cat.level,
+                "radius_m": cat.radius_m,
+                "compounds": len(cov),
+                "compounds_covered": int(cov.sum()),
+                "share_compounds_covered": round(float(cov.mean()), 4) if len(cov) else np.nan,
+                "households": float(hh.sum()),
+                "households_covered": float(hh[cov[cov].index].sum()),
+                "share_households_covered": round(float(hh[cov[cov].index].sum() / hh.sum()), 4)
+                if hh.sum() > 0
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,180 @@
+"""The gap engine on hand-built networks with known answers."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from conftest import metric, write_osm_xml
+from shapely.geometry import LineString, Polygon
+from shapely.geometry import box as rect
+
+from spatial.lifecircle import compute_gaps
+from spatial.network import walk_network_from_lines, walk_network_from_osm
+from spatial.standards import load_categories
+
+UTM = "EPSG:32650"
+KG = [c for c in load_categories() if c.id in ("kindergarten", "bus_stop")]  # radius 300, 500
+
+
+def _gdf(rows, geoms):
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=UTM)
+
+
+def _compounds(*geoms, households=100):
+    return _gdf(
+        {
+            "id": [f"C{i}" for i in range(len(geoms))],
+            "name": [f"小区{i}" for i in range(len(geoms))],
+            "households": [households] * len(geoms),
+        },
+        list(geoms),
+    )
+
+
+def _pois(*items):
+    return _gdf(
+        {"name": [f"P{i}" for i in range(len(items))], "category": [c for c, _ in items]},
+        [g for _, g in items],
+    )
+
+
+def _distance(result, compound_id, category):
+    g = result.gaps.set_index(["compound_id", "category"])
+    return g.loc[(compound_id, category), "distance_m"]
+
+
+def test_poi_on_the_same_edge_as_the_access_point():
+    net = walk_network_from_lines(_gdf({}, [LineString([(440000, 4428000), (441000, 4428000)])]))
+    comp = _compounds(metric(300, 10))
+    pois = _pois(("kindergarten", metric(500, -5)))
+    res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(10 + 200 + 5, abs=1e-6)
+    assert res.compounds.loc[0, "access"] == "nearest"
+    assert res.gaps.set_index("category").loc["kindergarten", "covered"]
+
+
+def test_one_way_street_binds_no_walker_and_motorway_and_buildings_are_not_edges(tmp_path):
+    nodes = {
+        1: (0, 0),
+        2: (400, 0),
+        3: (800, 0),
+        4: (0, 100),
+        5: (800, 100),
+        6: (0, 50),
+        7: (800, 50),
+        8: (100, 300),
+        9: (700, 300),
+    }
+    ways = [
+        ([3, 2, 1], {"highway": "residential", "oneway": "yes"}),  # runs west only
+        ([4, 5], {"highway": "motorway"}),  # a shortcut a walker may not take
+        ([6, 7], {"building": "yes"}),  # an outline, not a street
+        ([1, 8, 9, 3], {"highway": "footway", "foot": "no"}),
+    ]
+    path = write_osm_xml(tmp_path / "oneway.osm", nodes, ways)
+    net = walk_network_from_osm(path)
+    assert set(net.highway) == {"residential"} and net.n_edges == 2
+    comp = _compounds(metric(0, -20))  # near node 1
+    pois = _pois(("kindergarten", metric(800, -30)))  # near node 3: east, against the one-way
+    res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
+    # OSM stores coordinates to 1e-7 degrees (about 1 cm): compare to the centimetre.
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(20 + 800 + 30, abs=0.02)
+
+
+def test_compound_with_two_gates_takes_the_nearer(tmp_path):
+    nodes = {
+        1: (110, -200),
+        2: (110, -10),
+        3: (110, 50),
+        4: (110, 300),
+        5: (-300, -10),
+        6: (50, -10),
+        10: (100, 50, {"barrier": "gate"}),
+        11: (50, 0, {"entrance": "main"}),
+    }
+    ways = [
+        ([1, 2, 3, 4], {"highway": "secondary"}),
+        ([5, 6, 2], {"highway": "residential"}),
+        ([10, 3], {"highway": "footway"}),
+        ([11, 6], {"highway": "footway"}),
+    ]
+    net = walk_network_from_osm(write_osm_xml(tmp_path / "gates.osm", nodes, ways))
+    assert net.gate.sum() == 2
+    square = Polygon([(440000, 4428000), (440100, 4428000), (440100, 4428100), (440000, 4428100)])
+    comp = _compounds(square)
+    pois = _pois(("kindergarten", metric(-300, -15)), ("bus_stop", metric(110, 290)))
+    res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
+    assert res.compounds.loc[0, "access"] == "gate"
+    # south gate: 10 to the street, 350 west, 5 leg; east gate: 10 + 60 + 410 + 5.
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(10 + 350 + 5, abs=0.02)
+    # east gate: 10 to the street, 240 north, 0 leg.
+    assert _distance(res, "C0", "bus_stop") == pytest.approx(10 + 240, abs=0.02)
+
+
+def test_boundary_crossings_are_access_points_without_gates():
+    lines = [LineString([(439800, 4428050), (440300, 4428050)])]  # crosses the compound
+    net = walk_network_from_lines(_gdf({}, lines))
+    comp = _compounds(rect(440000, 4428000, 440100, 4428100))
+    pois = _pois(("kindergarten", metric(290, 50)))
+    res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
+    assert res.compounds.loc[0, "access"] == "crossing"
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(190, abs=1e-6)
+
+
+def test_category_without_poi_unreachable_piece_and_off_network_poi():
+    lines = [
+        LineString([(440000, 4428000), (441000, 4428000)]),
+        LineString([(440000, 4429000), (440100, 4429000)]),
+    ]  # a separate piece
+    net = walk_network_from_lines(_gdf({}, lines))
+    comp = _compounds(metric(100, 5), metric(50, 1005))
+    pois = _pois(("kindergarten", metric(200, -5)), ("kindergarten", metric(600, 400)))
+    res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(5 + 100 + 5)
+    assert np.isnan(_distance(res, "C1", "kindergarten"))  # empty, never a sentinel
+    assert not res.gaps.set_index(["compound_id", "category"]).loc[
+        ("C1", "kindergarten"), "covered"
+    ]
+    assert res.gaps.query("category == 'bus_stop'")["distance_m"].isna().all()
+    assert res.pois["attached"].tolist() == [True, False]  # 400 m off: left out
+    messages = " | ".join(p.message for p in res.problems)
+    assert "1 POI(s) are more than 150 m" in messages
+    assert "no POI of category bus_stop" in messages
+    assert "小区1" in messages and "cut off from the main network" in messages
+    assert res.compounds.set_index("id").loc["C1", "missing"] == "kindergarten;bus_stop"
+    assert res.compounds.set_index("id").loc["C0", "n_missing"] == 1
+    assert res.compounds.set_index("id").loc["C0", "gap_score"] == pytest.approx(100 * 1 / 2)
+
+
+def test_beyond_the_search_limit_is_empty_and_summary_weights_households():
+    net = walk_network_from_lines(_gdf({}, [LineString([(440000, 4428000), (445000, 4428000)])]))
+    comp = _gdf(
+        {"id": ["A", "B"], "name": ["甲", "乙"], "households": [300, 100]},
+        [metric(0, 0), metric(4000, 0)],
+    )
+    pois = _pois(("kindergarten", metric(100, 0)))
+    res = compute_gaps(comp, pois, net, categories=KG[:1], search_factor=3.0, service_areas=False)
+    assert _distance(res, "A", "kindergarten") == pytest.approx(100)
+    assert np.isnan(_distance(res, "B", "kindergarten"))  # 3900 m > 3 × 300 m
+    row = res.summary.iloc[0]
+    assert row["share_compounds_covered"] == 0.5 and row["share_households_covered"] == 0.75
+
+
+def test_service_area_is_the_reachable_part_of_edges():
+    net = walk_network_from_lines(
+        _gdf(
+            {},
+            [
+                LineString([(440000, 4428000), (441000, 4428000), (442000, 4428000)]),
+                LineString([(441000, 4428000), (441000, 4429000)]),
+            ],
+        )
+    )  # joined at a shared vertex
+    comp = _compounds(metric(300, 0))
+    pois = _pois(("kindergarten", metric(1000, 100)))  # on the north branch, 100 m up
+    res = compute_gaps(comp, pois, net, categories=KG[:1])
+    area = res.service_areas.iloc[0].geometry
+    # 300 m around the POI: 400 along the branch (100 down, 300 up), 200 each way east/west.
+    assert area.length == pytest.approx(400 + 200 + 200, abs=1e-6)
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(700 + 100)
