@@ -6,10 +6,12 @@ A thin face over :mod:`spatial.pipeline` and :mod:`spatial.io`; all work happens
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import numpy as np
 import pyogrio
 import typer
 from rich.console import Console
@@ -28,9 +30,13 @@ from spatial.io.load import check_file
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.tables import TABLE_SUFFIXES, read_table
 from spatial.io.write import write_gpkg
+from spatial.lifecircle import GapResult
+from spatial.network import WalkNetwork
 from spatial.schema import LAYERS, map_columns
 
 __all__ = ["app", "main"]
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="老旧小区改造规划工具 — planning toolkit for renovating old residential compounds: "
@@ -174,6 +180,110 @@ def demo(
     """
     from spatial.pipeline import run_demo
 
+    run = _run_reporting(
+        lambda report: run_demo(
+            data_dir=data,
+            out_dir=out,
+            maps_dir=maps,
+            size=size,
+            seed=seed,
+            regenerate=regenerate,
+            progress=report,
+        )
+    )
+    if run.city is not None:
+        console.print(
+            f"generated demo city (size {run.city.size}, seed {run.city.seed}): {run.city.counts}"
+        )
+    console.print(f"loaded: {run.counts}")
+    if run.gaps is not None:
+        _print_gaps(run.gaps)
+    for name, path in run.outputs.items():
+        console.print(f"wrote {name}: {path}")
+
+
+@app.command()
+def gaps(
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output folder (gaps.csv, compounds.gpkg, summary.csv, service_areas.gpkg)."
+        ),
+    ],
+    osm: Annotated[
+        Path | None,
+        typer.Option(
+            help="Local OSM file (.osm/.osm.pbf): the walk network, and compounds and POIs "
+            "when --compounds/--pois are not given."
+        ),
+    ] = None,
+    compounds: Annotated[
+        list[Path] | None,
+        typer.Option(help="Compound file(s) of your own (gpkg, shp, geojson, csv, xlsx)."),
+    ] = None,
+    pois: Annotated[list[Path] | None, typer.Option(help="POI file(s) of your own.")] = None,
+    network: Annotated[
+        Path | None,
+        typer.Option(
+            help="Walk network file: GraphML (osmnx), OSM, or a road-centreline line layer."
+        ),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(help="Download the walk network of a place with osmnx (needs the internet)."),
+    ] = None,
+    coords: Annotated[
+        Coords,
+        typer.Option(
+            help="Coordinate system of the POI files' lon/lat: wgs84, gcj02 (Amap), bd09 (Baidu)."
+        ),
+    ] = Coords.wgs84,
+    categories: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your own life-circle category file (TOML like spatial/standards/lifecircle.toml)."
+        ),
+    ] = None,
+    snap_limit_m: Annotated[
+        float,
+        typer.Option(help="POIs/compounds farther than this from the network are off-network."),
+    ] = 150.0,
+    walk_speed_m_per_min: Annotated[float, typer.Option(help="Walking speed for minutes.")] = 60.0,
+    service_areas: Annotated[bool, typer.Option(help="Also write service-area polygons.")] = True,
+) -> None:
+    """Find 15-minute life-circle gaps: walking distance from every compound to every category.
+
+    计算15分钟生活圈缺口：每个小区到各类设施的步行距离、是否覆盖、缺少哪些设施。
+    """
+    from spatial.io.load import LoadSpec
+    from spatial.pipeline import run_gaps
+
+    if sum(x is not None for x in (osm, network, place)) == 0:
+        raise typer.BadParameter("give the walk network: --osm, --network or --place")
+    specs_c = [LoadSpec(p, "compounds") for p in compounds or []]
+    specs_p = [LoadSpec(p, "pois", coords=coords.value) for p in pois or []]
+    run = _run_reporting(
+        lambda report: run_gaps(
+            out_dir=out,
+            compounds=specs_c,
+            pois=specs_p,
+            osm=osm,
+            network=network,
+            place=place,
+            categories=categories,
+            snap_limit_m=snap_limit_m,
+            walk_speed_m_per_min=walk_speed_m_per_min,
+            service_areas=service_areas,
+            progress=report,
+        )
+    )
+    _print_gaps(run.result, run.network)
+    for name, path in run.outputs.items():
+        console.print(f"wrote {name}: {path}")
+
+
+def _run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
+    """Run ``job(progress)`` under a progress bar; print input problems and warnings."""
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -192,27 +302,40 @@ def demo(
 
         warnings.simplefilter("always", InputWarning)
         try:
-            run = run_demo(
-                data_dir=data,
-                out_dir=out,
-                maps_dir=maps,
-                size=size,
-                seed=seed,
-                regenerate=regenerate,
-                progress=report,
-            )
+            result = job(report)
         except InputError as exc:
             console.print(_problem_table(exc.problems))
             raise typer.Exit(1) from exc
+        except (ValueError, FileNotFoundError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
     for w in caught:
         console.print(f"[yellow]{w.message}[/yellow]")
-    if run.city is not None:
+    return result
+
+
+def _print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:
+    if network is not None:
+        pieces = network.pieces()
         console.print(
-            f"generated demo city (size {run.city.size}, seed {run.city.seed}): {run.city.counts}"
+            f"walk network: {network.n_nodes} nodes, {network.n_edges} edges, "
+            f"{len(pieces)} piece(s); largest {int(pieces['nodes'].iloc[0])} nodes"
         )
-    console.print(f"loaded: {run.counts}")
-    for name, path in run.outputs.items():
-        console.print(f"wrote {name}: {path}")
+    table = Table(title="Coverage per category 各类设施覆盖率")
+    for col in ("category 类别", "level", "radius m", "compounds covered", "households covered"):
+        table.add_column(col)
+    for row in result.summary.to_dict("records"):
+        share = float(row["share_households_covered"])
+        table.add_row(
+            f"{row['zh']} {row['en']}",
+            str(row["level"]),
+            f"{float(row['radius_m']):g}",
+            f"{row['compounds_covered']}/{row['compounds']}",
+            "" if np.isnan(share) else f"{share:.0%}",
+        )
+    console.print(table)
+    for p in result.problems:
+        console.print(f"[yellow]{p}[/yellow]")
 
 
 @app.command()

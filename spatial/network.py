@@ -309,9 +309,13 @@ def walk_network_from_osm(path: str | Path, *, crs: Any = None) -> WalkNetwork:
 def walk_network_from_graph(graph: nx.Graph, *, crs: Any = None) -> WalkNetwork:
     """Convert a networkx/osmnx graph (e.g. from ``osmnx.graph_from_place``) to a WalkNetwork.
 
-    The graph needs node ``x``/``y`` and a ``crs`` graph attribute. Edges with a
-    ``highway`` attribute are filtered with :func:`is_walkable` (osmnx keeps the tags);
-    curved edge ``geometry`` is split into straight segments. Direction is ignored.
+    The graph needs node ``x``/``y`` and a ``crs`` graph attribute. If its edges carry
+    OSM tags (``highway`` …), every edge is filtered with :func:`is_walkable` — an edge
+    without ``highway`` (a building outline from ``osmnx.graph_from_xml``) is dropped; a
+    graph with no tags at all is taken as a walk network already. osmnx keeps only some
+    way tags (not ``foot`` or ``sidewalk``), so a graph read from raw XML can keep a
+    ``foot=no`` way that :func:`walk_network_from_osm` drops. Curved edge ``geometry``
+    is split into straight segments; direction is ignored.
     """
     graph_crs = graph.graph.get("crs")
     if graph_crs is None:
@@ -328,9 +332,10 @@ def walk_network_from_graph(graph: nx.Graph, *, crs: Any = None) -> WalkNetwork:
     }
     pairs: list[tuple[int, int]] = []
     hws: list[str] = []
+    tagged = any("highway" in d for _, _, d in graph.edges(data=True))
     for n0, n1, data in graph.edges(data=True):
         tags = {k: (v[0] if isinstance(v, list) else v) for k, v in data.items()}
-        if "highway" in tags and not is_walkable(tags):
+        if tagged and not is_walkable(tags):
             continue
         geom = data.get("geometry")
         chain = [node_index[n0]]

@@ -1,27 +1,49 @@
 """Run the chain from files to outputs. The CLI is a thin face over these functions.
 
-So far the chain is: (generate the demo city) → load and validate every input at
-once → project to metres → write the validated database, an inventory by
-subdistrict and an overview map. Later stages (gaps, bundles, maps) plug in here.
+The chain: (generate the demo city) → load and validate every input at once →
+project to metres → build the walk network → life-circle gaps → write the validated
+database, the gap files, an inventory by subdistrict and an overview map. Later
+stages (bundles, maps) plug in here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from spatial.demo import DemoCity, generate_demo
 from spatial.io.load import LoadSpec, load_layers
-from spatial.io.osm import read_osm
+from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.write import atomic_path, write_csv, write_gpkg
+from spatial.lifecircle import GapResult, compute_gaps
+from spatial.network import (
+    WalkNetwork,
+    walk_network_from_graphml,
+    walk_network_from_lines,
+    walk_network_from_osm,
+    walk_network_from_place,
+)
 from spatial.projection import to_wgs84
+from spatial.report import write_gap_outputs
 from spatial.schema import PARCEL_KINDS
-from spatial.settings import Progress, no_progress
+from spatial.settings import DEFAULTS, Progress, no_progress
+from spatial.standards import Category, load_categories
 
-__all__ = ["DemoRun", "demo_paths", "inventory", "run_demo", "write_overview_png"]
+__all__ = [
+    "DemoRun",
+    "GapRun",
+    "demo_paths",
+    "inventory",
+    "load_network",
+    "run_demo",
+    "run_gaps",
+    "write_overview_png",
+]
 
 
 @dataclass
@@ -31,6 +53,7 @@ class DemoRun:
     city: DemoCity | None
     outputs: dict[str, Path] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    gaps: GapResult | None = None
 
 
 def demo_paths(data_dir: str | Path, name: str = "demo_city") -> tuple[Path, Path]:
@@ -120,6 +143,141 @@ def write_overview_png(
     return Path(path)
 
 
+@dataclass
+class GapRun:
+    """What :func:`run_gaps` produced."""
+
+    result: GapResult
+    network: WalkNetwork
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def load_network(
+    *,
+    network: str | Path | None = None,
+    osm: str | Path | None = None,
+    place: str | None = None,
+    crs: Any = None,
+) -> WalkNetwork:
+    """Build the walk network from a file (GraphML, OSM, or a line layer), OSM or a place name.
+
+    ``place`` downloads through osmnx (internet); the others are local files.
+    """
+    given = [x for x in (network, osm, place) if x is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of network=, osm= or place=")
+    if place is not None:
+        return walk_network_from_place(place, crs=crs)
+    path = Path(network or osm)  # type: ignore[arg-type]
+    if path.suffix.lower() == ".graphml":
+        return walk_network_from_graphml(path, crs=crs)
+    if is_osm_file(path):
+        return walk_network_from_osm(path, crs=crs)
+    return walk_network_from_lines(gpd.read_file(path, engine="pyogrio"), crs=crs)
+
+
+def run_gaps(
+    *,
+    out_dir: str | Path,
+    compounds: Sequence[LoadSpec] = (),
+    pois: Sequence[LoadSpec] = (),
+    osm: str | Path | None = None,
+    network: str | Path | None = None,
+    place: str | None = None,
+    categories: str | Path | None = None,
+    snap_limit_m: float = DEFAULTS.snap_limit_m,
+    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
+    service_areas: bool = True,
+    progress: Progress | None = None,
+) -> GapRun:
+    """Life-circle gaps from files to the output folder.
+
+    Compounds and POIs come from the given files, or from the OSM file when none are
+    given. Every input is loaded and validated (one :class:`~spatial.InputError` with
+    all problems) before the network is built.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder: ``gaps.csv``, ``compounds.gpkg``, ``summary.csv``,
+        ``service_areas.gpkg``, ``problems.csv``.
+    compounds, pois
+        Files to load; empty = take them from ``osm``.
+    osm, network, place
+        Where the walk network comes from (exactly one), see :func:`load_network`.
+    categories
+        A taxonomy file of one's own (default: the shipped GB 50180-2018 one).
+    snap_limit_m, walk_speed_m_per_min, service_areas
+        See :func:`spatial.lifecircle.compute_gaps`.
+    progress
+        ``progress(stage, done, total)``.
+    """
+    say = progress or no_progress
+    cats = load_categories(categories)
+    specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
+    specs += list(pois) or ([LoadSpec(osm, "pois")] if osm else [])
+    if not any(s.layer == "compounds" for s in specs) or not any(s.layer == "pois" for s in specs):
+        raise ValueError(
+            "compounds and POIs are needed: give files, or an OSM file to take them from"
+        )
+    say("loading and validating inputs", 0, 0)
+    layers = load_layers(specs)
+    net = _network_stage(layers, network=network, osm=osm, place=place, say=say)
+    return _gaps_stage(
+        layers,
+        net,
+        out_dir=out_dir,
+        categories=cats,
+        snap_limit_m=snap_limit_m,
+        walk_speed_m_per_min=walk_speed_m_per_min,
+        service_areas=service_areas,
+        say=say,
+    )
+
+
+def _network_stage(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    network: str | Path | None,
+    osm: str | Path | None,
+    place: str | None,
+    say: Progress,
+) -> WalkNetwork:
+    say("building the walk network", 0, 0)
+    return load_network(
+        network=network,
+        osm=osm if network is None and place is None else None,
+        place=place,
+        crs=layers["compounds"].crs,
+    )
+
+
+def _gaps_stage(
+    layers: dict[str, gpd.GeoDataFrame],
+    net: WalkNetwork,
+    *,
+    out_dir: str | Path,
+    categories: Sequence[Category] | None = None,
+    snap_limit_m: float = DEFAULTS.snap_limit_m,
+    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
+    service_areas: bool = True,
+    say: Progress = no_progress,
+) -> GapRun:
+    """Gaps and gap outputs for layers already loaded and validated."""
+    say("computing life-circle gaps", 0, 0)
+    result = compute_gaps(
+        layers["compounds"],
+        layers["pois"],
+        net,
+        categories=categories,
+        snap_limit_m=snap_limit_m,
+        walk_speed_m_per_min=walk_speed_m_per_min,
+        service_areas=service_areas,
+    )
+    say("writing gap outputs", 0, 0)
+    return GapRun(result, net, write_gap_outputs(result, out_dir))
+
+
 def run_demo(
     *,
     data_dir: str | Path = "data/demo",
@@ -152,14 +310,11 @@ def run_demo(
         say(f"generating the demo city in {data_dir}", 0, 0)
         city = generate_demo(data_dir, size=size, seed=seed, progress=say)
     say("loading and validating inputs", 0, 0)
-    layers = load_layers(
-        [
-            LoadSpec(gpkg, "compounds", source_layer="compounds"),
-            LoadSpec(gpkg, "pois", source_layer="pois"),
-            LoadSpec(gpkg, "parcels", source_layer="parcels"),
-        ]
-    )
+    specs = [LoadSpec(gpkg, kind, source_layer=kind) for kind in ("compounds", "pois", "parcels")]
+    layers = load_layers(specs)
     compounds, pois, parcels = layers["compounds"], layers["pois"], layers["parcels"]
+    net = _network_stage(layers, network=None, osm=osm, place=None, say=say)
+    gaps = _gaps_stage(layers, net, out_dir=out_dir, say=say)
     say("writing outputs", 0, 0)
     out_dir, maps_dir = Path(out_dir), Path(maps_dir)
     outputs = {
@@ -172,6 +327,7 @@ def run_demo(
             out_dir / "database.gpkg",
         ),
         "inventory": write_csv(inventory(compounds, parcels), out_dir / "inventory.csv"),
+        **gaps.outputs,
         "overview": write_overview_png(compounds, parcels, maps_dir / "overview.png", osm=osm),
     }
     counts = {
@@ -179,5 +335,7 @@ def run_demo(
         "pois": len(pois),
         "parcels": len(parcels),
         "households": int(compounds["households"].sum()),
+        "network_nodes": gaps.network.n_nodes,
+        "compounds_missing_any": int((gaps.result.compounds["n_missing"] > 0).sum()),
     }
-    return DemoRun(city=city, outputs=outputs, counts=counts)
+    return DemoRun(city=city, outputs=outputs, counts=counts, gaps=gaps.result)

@@ -61,6 +61,9 @@ def test_demo_generates_and_writes_outputs(tmp_path, monkeypatch):
     inventory = pd.read_csv(tmp_path / "results/demo/inventory.csv")
     assert inventory.iloc[-1, 0] == "合计 total"
     assert inventory["小区数 compounds"].iloc[:-1].sum() == inventory["小区数 compounds"].iloc[-1]
+    gaps = pd.read_csv(tmp_path / "results/demo/gaps.csv")
+    assert len(gaps) == 26 * inventory["小区数 compounds"].iloc[-1]
+    assert 0 < gaps["covered"].mean() < 1  # real gaps, real coverage
     png = (tmp_path / "maps/demo/overview.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
     again = runner.invoke(app, ["demo"])  # files exist now: not generated again
@@ -74,3 +77,78 @@ def test_osm_command_writes_layers(tmp_path, cau_osm):
     assert "ODbL" in result.output
     layers = dict(pyogrio.list_layers(out))
     assert {"compounds", "pois", "entrances", "barriers"} <= set(layers)
+
+
+def test_gaps_from_an_osm_file(tmp_path, cau_osm):
+    import geopandas as gpd
+
+    from spatial.report import GAPS_COLUMNS
+
+    out = tmp_path / "gaps"
+    result = runner.invoke(
+        app, ["gaps", "--osm", str(cau_osm), "--out", str(out)], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    assert "cut off from the main network" in result.output
+    gaps = pd.read_csv(out / "gaps.csv")
+    assert tuple(gaps.columns) == GAPS_COLUMNS
+    assert len(gaps) == 11 * 26 and gaps["compound_name"].str.contains("农大小区").any()
+    comp = gpd.read_file(out / "compounds.gpkg", layer="compounds")
+    assert {"n_missing", "missing", "gap_score"} <= set(comp.columns)
+    assert comp.crs.to_epsg() == 4326
+    missing = gaps[~gaps["covered"]].groupby("compound_id").size()
+    assert (comp.set_index("id")["n_missing"] == missing.reindex(comp["id"]).fillna(0)).all()
+    areas = gpd.read_file(out / "service_areas.gpkg")
+    assert (
+        "kindergarten" in set(areas["category"])
+        and areas.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    )
+
+
+def test_gaps_with_own_files_and_bad_input(tmp_path, cau_osm):
+    layers = tmp_path / "cau.gpkg"
+    assert runner.invoke(app, ["osm", str(cau_osm), "--out", str(layers)]).exit_code == 0
+    comp_csv = tmp_path / "小区.csv"
+    pd.DataFrame(
+        {"小区名称": ["测试小区"], "经度": [116.3525], "纬度": [40.0030], "户数": ["600"]}
+    ).to_csv(comp_csv, index=False)
+    out = tmp_path / "out"
+    ok = runner.invoke(
+        app,
+        [
+            "gaps",
+            "--compounds",
+            str(comp_csv),
+            "--pois",
+            str(layers),
+            "--network",
+            str(cau_osm),
+            "--out",
+            str(out),
+        ],
+        terminal_width=200,
+    )
+    assert ok.exit_code == 0, ok.output
+    gaps = pd.read_csv(out / "gaps.csv")
+    assert set(gaps["compound_name"]) == {"测试小区"} and gaps["distance_m"].notna().any()
+    pd.DataFrame({"小区名称": ["坏"], "经度": [40.0], "纬度": [116.35], "户数": ["很多"]}).to_csv(
+        comp_csv, index=False
+    )
+    before = (out / "gaps.csv").read_bytes()
+    bad = runner.invoke(
+        app,
+        [
+            "gaps",
+            "--compounds",
+            str(comp_csv),
+            "--pois",
+            str(layers),
+            "--network",
+            str(cau_osm),
+            "--out",
+            str(out),
+        ],
+        terminal_width=200,
+    )
+    assert bad.exit_code == 1 and "swapped" in bad.output and "很多" in bad.output
+    assert (out / "gaps.csv").read_bytes() == before  # earlier outputs untouched

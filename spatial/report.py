@@ -1,0 +1,68 @@
+"""Write the gap engine's results to the files of the contract (ARCHITECTURE.md).
+
+``gaps.csv`` (one row per compound × category), ``compounds.gpkg`` (layers
+``compounds``: inputs plus ``n_missing``, ``missing``, ``gap_score``; and ``pois`` with
+their categories), ``summary.csv`` (coverage per category), ``service_areas.gpkg``
+(reachable street parts per category, buffered) and ``problems.csv``. Every file is
+written atomically; geometry is exported in WGS84.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from spatial.io.write import write_csv, write_gpkg
+from spatial.lifecircle import GapResult
+from spatial.projection import to_wgs84
+
+__all__ = ["GAPS_COLUMNS", "write_gap_outputs"]
+
+#: Column order of ``gaps.csv`` (the file contract).
+GAPS_COLUMNS = (
+    "compound_id",
+    "compound_name",
+    "category",
+    "level",
+    "radius_m",
+    "distance_m",
+    "walk_min",
+    "covered",
+)
+
+
+def write_gap_outputs(
+    result: GapResult, out_dir: str | Path, *, service_area_buffer_m: float = 15.0
+) -> dict[str, Path]:
+    """Write all gap outputs into ``out_dir``; returns ``{name: path}``.
+
+    Parameters
+    ----------
+    result
+        From :func:`spatial.lifecircle.compute_gaps`.
+    out_dir
+        Folder (created if missing).
+    service_area_buffer_m
+        Half-width in metres of the buffer drawn around reachable street parts.
+    """
+    out = Path(out_dir)
+    paths = {
+        "gaps": write_csv(result.gaps.loc[:, list(GAPS_COLUMNS)], out / "gaps.csv"),
+        "summary": write_csv(result.summary, out / "summary.csv"),
+    }
+    comp = to_wgs84(result.compounds)
+    pois = to_wgs84(result.pois)
+    paths["compounds"] = write_gpkg({"compounds": comp, "pois": pois}, out / "compounds.gpkg")
+    if result.service_areas is not None and len(result.service_areas):
+        areas = result.service_areas.copy()
+        areas["geometry"] = areas.geometry.buffer(service_area_buffer_m, quad_segs=2)
+        paths["service_areas"] = write_gpkg(
+            {"service_areas": to_wgs84(areas)}, out / "service_areas.gpkg"
+        )
+    problems = pd.DataFrame(
+        [vars(p) for p in result.problems],
+        columns=["severity", "file", "row", "column", "message", "hint"],
+    )
+    paths["problems"] = write_csv(problems, out / "problems.csv")
+    return paths
