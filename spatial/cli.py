@@ -250,6 +250,12 @@ def gaps(
     ] = 150.0,
     walk_speed_m_per_min: Annotated[float, typer.Option(help="Walking speed for minutes.")] = 60.0,
     service_areas: Annotated[bool, typer.Option(help="Also write service-area polygons.")] = True,
+    count_reachable: Annotated[
+        bool,
+        typer.Option(
+            help="Also count the facilities each compound reaches within the radius (slower)."
+        ),
+    ] = False,
 ) -> None:
     """Find 15-minute life-circle gaps: walking distance from every compound to every category.
 
@@ -274,6 +280,7 @@ def gaps(
             snap_limit_m=snap_limit_m,
             walk_speed_m_per_min=walk_speed_m_per_min,
             service_areas=service_areas,
+            count_reachable=count_reachable,
             progress=report,
         )
     )

@@ -30,7 +30,7 @@ from spatial.network import Attachment, WalkNetwork, attach_points
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
-__all__ = ["GapResult", "compute_gaps", "node_distances", "point_distances"]
+__all__ = ["GapResult", "compute_gaps", "node_distances", "point_distances", "reachable_counts"]
 
 
 def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float) -> np.ndarray:
@@ -96,6 +96,58 @@ def point_distances(
             out[pos] = np.minimum(out[pos], best.to_numpy())
     out[~(out <= limit_m)] = np.nan
     return out
+
+
+def reachable_counts(
+    network: WalkNetwork,
+    sources: Attachment,
+    access: AccessPoints,
+    n_owners: int,
+    *,
+    radius_m: float,
+    max_cells: int = 20_000_000,
+) -> np.ndarray:
+    """How many sources each owner (compound) reaches within ``radius_m`` metres.
+
+    Each source is its own virtual node; sources are searched in batches so that a
+    batch's distance matrix holds at most ``max_cells`` numbers.
+    """
+    counts = np.zeros(n_owners, dtype=np.int64)
+    ok_s = np.flatnonzero(sources.on_network)
+    ok_a = access.on_network
+    if len(ok_s) == 0 or not ok_a.any():
+        return counts
+    n = network.n_nodes
+    ea, oa, la = access.edge[ok_a], access.offset_m[ok_a], access.leg_m[ok_a]
+    owners = access.owner[ok_a]
+    order = np.argsort(owners, kind="stable")
+    ea, oa, la, owners = ea[order], oa[order], la[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    ua, va, lena = network.u[ea], network.v[ea], network.length_m[ea]
+    base = network.csr
+    batch = max(1, max_cells // (n + 1))
+    for lo in range(0, len(ok_s), batch):
+        idx = ok_s[lo : lo + batch]
+        k = len(idx)
+        e, off, leg = sources.edge[idx], sources.offset_m[idx], sources.leg_m[idx]
+        rows = np.repeat(np.arange(k), 2)
+        cols = np.column_stack([network.u[e], network.v[e]]).ravel()
+        w = np.column_stack([leg + off, leg + network.length_m[e] - off]).ravel()
+        extra = sparse.csr_array((np.maximum(w, 1e-9), (rows, cols)), shape=(k, n + k))
+        graph = sparse.vstack(
+            [sparse.hstack([base, sparse.csr_array((n, k))]), extra], format="csr"
+        )
+        dist = csgraph.dijkstra(graph, directed=True, indices=np.arange(n, n + k), limit=radius_m)[
+            :, :n
+        ]
+        via = np.minimum(dist[:, ua] + oa, dist[:, va] + lena - oa) + la
+        same = e[:, None] == ea[None, :]
+        if same.any():
+            direct = leg[:, None] + la[None, :] + np.abs(off[:, None] - oa[None, :])
+            via = np.where(same, np.minimum(via, direct), via)
+        best = np.minimum.reduceat(via, starts, axis=1)
+        counts[owners[starts]] += (best <= radius_m).sum(axis=0)
+    return counts
 
 
 @dataclass
@@ -184,6 +236,7 @@ def compute_gaps(
     walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
     search_factor: float = 3.0,
     service_areas: bool = True,
+    count_reachable: bool = False,
 ) -> GapResult:
     """Compute life-circle gaps of every compound for every category.
 
@@ -208,6 +261,9 @@ def compute_gaps(
         distance is reported as empty (not covered).
     service_areas
         Also return the reachable parts of edges per category.
+    count_reachable
+        Also count, per compound and category, the POIs within the radius
+        (``reachable_count`` in ``gaps``); one search per POI, so slower.
 
     Returns
     -------
@@ -312,20 +368,23 @@ def compute_gaps(
         per = pd.Series(dist_ap).groupby(access.owner).min()
         dist = np.full(len(comp), np.nan)
         dist[per.index.to_numpy()] = per.to_numpy()
-        rows.append(
-            pd.DataFrame(
-                {
-                    "compound_id": comp["id"].to_numpy(),
-                    "compound_name": comp["name"].to_numpy(),
-                    "category": cat.id,
-                    "level": cat.level,
-                    "radius_m": cat.radius_m,
-                    "distance_m": np.round(dist, 2),
-                    "walk_min": np.round(dist / walk_speed_m_per_min, 1),
-                    "covered": dist <= cat.radius_m,
-                }
-            )
+        frame = pd.DataFrame(
+            {
+                "compound_id": comp["id"].to_numpy(),
+                "compound_name": comp["name"].to_numpy(),
+                "category": cat.id,
+                "level": cat.level,
+                "radius_m": cat.radius_m,
+                "distance_m": np.round(dist, 2),
+                "walk_min": np.round(dist / walk_speed_m_per_min, 1),
+                "covered": dist <= cat.radius_m,
+            }
         )
+        if count_reachable:
+            frame["reachable_count"] = reachable_counts(
+                network, sources, access, len(comp), radius_m=cat.radius_m
+            )
+        rows.append(frame)
         if service_areas and mask.any():
             dist_node = node_distances(network, sources, limit_m=cat.radius_m)
             seg = _reachable_segments(network, dist_node, sources, cat.radius_m)

@@ -32,7 +32,7 @@ from spatial.projection import to_wgs84
 from spatial.report import write_gap_outputs
 from spatial.schema import PARCEL_KINDS
 from spatial.settings import DEFAULTS, Progress, no_progress
-from spatial.standards import Category, load_categories
+from spatial.standards import load_categories
 
 __all__ = [
     "DemoRun",
@@ -188,6 +188,7 @@ def run_gaps(
     snap_limit_m: float = DEFAULTS.snap_limit_m,
     walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
     service_areas: bool = True,
+    count_reachable: bool = False,
     progress: Progress | None = None,
 ) -> GapRun:
     """Life-circle gaps from files to the output folder.
@@ -207,7 +208,7 @@ def run_gaps(
         Where the walk network comes from (exactly one), see :func:`load_network`.
     categories
         A taxonomy file of one's own (default: the shipped GB 50180-2018 one).
-    snap_limit_m, walk_speed_m_per_min, service_areas
+    snap_limit_m, walk_speed_m_per_min, service_areas, count_reachable
         See :func:`spatial.lifecircle.compute_gaps`.
     progress
         ``progress(stage, done, total)``.
@@ -227,11 +228,12 @@ def run_gaps(
         layers,
         net,
         out_dir=out_dir,
+        say=say,
         categories=cats,
         snap_limit_m=snap_limit_m,
         walk_speed_m_per_min=walk_speed_m_per_min,
         service_areas=service_areas,
-        say=say,
+        count_reachable=count_reachable,
     )
 
 
@@ -257,23 +259,12 @@ def _gaps_stage(
     net: WalkNetwork,
     *,
     out_dir: str | Path,
-    categories: Sequence[Category] | None = None,
-    snap_limit_m: float = DEFAULTS.snap_limit_m,
-    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
-    service_areas: bool = True,
     say: Progress = no_progress,
+    **options: Any,
 ) -> GapRun:
-    """Gaps and gap outputs for layers already loaded and validated."""
+    """Gaps and gap outputs for layers already loaded; ``options`` go to ``compute_gaps``."""
     say("computing life-circle gaps", 0, 0)
-    result = compute_gaps(
-        layers["compounds"],
-        layers["pois"],
-        net,
-        categories=categories,
-        snap_limit_m=snap_limit_m,
-        walk_speed_m_per_min=walk_speed_m_per_min,
-        service_areas=service_areas,
-    )
+    result = compute_gaps(layers["compounds"], layers["pois"], net, **options)
     say("writing gap outputs", 0, 0)
     return GapRun(result, net, write_gap_outputs(result, out_dir))
 

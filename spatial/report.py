@@ -47,8 +47,9 @@ def write_gap_outputs(
         Half-width in metres of the buffer drawn around reachable street parts.
     """
     out = Path(out_dir)
+    extra = [c for c in ("reachable_count",) if c in result.gaps]
     paths = {
-        "gaps": write_csv(result.gaps.loc[:, list(GAPS_COLUMNS)], out / "gaps.csv"),
+        "gaps": write_csv(result.gaps.loc[:, [*GAPS_COLUMNS, *extra]], out / "gaps.csv"),
         "summary": write_csv(result.summary, out / "summary.csv"),
     }
     comp = to_wgs84(result.compounds)

@@ -178,3 +178,50 @@ def test_service_area_is_the_reachable_part_of_edges():
     # 300 m around the POI: 400 along the branch (100 down, 300 up), 200 each way east/west.
     assert area.length == pytest.approx(400 + 200 + 200, abs=1e-6)
     assert _distance(res, "C0", "kindergarten") == pytest.approx(700 + 100)
+
+
+def test_reachable_counts_match_distances():
+    lines = [
+        LineString([(440000, 4428000), (440500, 4428000), (441000, 4428000)]),
+        LineString([(440500, 4428000), (440500, 4428600)]),
+    ]
+    net = walk_network_from_lines(_gdf({}, lines))
+    comp = _compounds(metric(100, 0), metric(500, 500), metric(950, 0))
+    # Kindergartens at 150 m, 280 m and 450 m from the first compound along the street.
+    pois = _pois(
+        ("kindergarten", metric(250, 0)),
+        ("kindergarten", metric(380, 0)),
+        ("kindergarten", metric(550, 0)),
+        ("bus_stop", metric(500, 100)),
+    )
+    res = compute_gaps(comp, pois, net, categories=KG, count_reachable=True, service_areas=False)
+    counts = res.gaps.set_index(["compound_id", "category"])["reachable_count"]
+    # C0: 150 and 280 within 300 m. C1 (on the branch, 500 m up): none within 300 m.
+    # C2: 550 at 400 m, 380 at 570: none within 300 m.
+    assert counts.loc[("C0", "kindergarten")] == 2
+    assert counts.loc[("C1", "kindergarten")] == 0 and counts.loc[("C2", "kindergarten")] == 0
+    assert counts.loc[("C1", "bus_stop")] == 1 and counts.loc[("C0", "bus_stop")] == 1
+    covered = res.gaps.set_index(["compound_id", "category"])["covered"]
+    assert ((counts > 0) == covered).all()
+
+
+def test_reachable_counts_in_batches_equal_one_batch():
+    from spatial.access import compound_access_points
+    from spatial.lifecircle import reachable_counts
+    from spatial.network import attach_points
+
+    rng = np.random.default_rng(5)
+    ticks = [100 * k for k in range(11)]  # a 1 km grid, streets joined at every crossing
+    lines = [LineString([(440000 + i, 4428000 + j) for j in ticks]) for i in ticks]
+    lines += [LineString([(440000 + i, 4428000 + j) for i in ticks]) for j in ticks]
+    net = walk_network_from_lines(_gdf({}, lines))
+    assert net.n_nodes == 121
+    pts = rng.uniform([440000, 4428000], [441000, 4429000], (40, 2))
+    homes = gpd.GeoSeries(
+        gpd.points_from_xy(*rng.uniform([440000, 4428000], [441000, 4429000], (15, 2)).T), crs=UTM
+    )
+    src = attach_points(net, pts, snap_limit_m=150)
+    acc = compound_access_points(net, homes, snap_limit_m=150)
+    one = reachable_counts(net, src, acc, 15, radius_m=300)
+    many = reachable_counts(net, src, acc, 15, radius_m=300, max_cells=3 * net.n_nodes)
+    assert (one == many).all() and one.sum() > 0
