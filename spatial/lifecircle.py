@@ -344,11 +344,13 @@ def compute_gaps(
         .astype(float)
         .to_numpy()
     )
-    member = src_pois["categories"].str.split(";")
+    member = src_pois["categories"].str.get_dummies(sep=";").astype(bool)
     rows: list[pd.DataFrame] = []
     areas: list[dict] = []
     for cat in cats:
-        mask = member.apply(lambda ids, c=cat.id: c in ids).to_numpy() & attach.on_network
+        mask = (
+            member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
+        ) & attach.on_network
         sources = attach.take(mask)
         limit = cat.radius_m * search_factor
         if not mask.any():
