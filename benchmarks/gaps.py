@@ -35,7 +35,16 @@ SEARCH_FACTOR = 3.0
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process in MB.
+
+    ``VmHWM`` belongs to the process's own address space; ``ru_maxrss`` would not do,
+    as Linux carries the parent's peak across fork and exec into the worker.
+    """
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
 
 
 def worker_engine(work: Path) -> dict:
