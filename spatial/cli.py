@@ -62,6 +62,7 @@ class Coords(str, Enum):
     wgs84 = "wgs84"
     gcj02 = "gcj02"
     bd09 = "bd09"
+    bd09mc = "bd09mc"
 
 
 def _problem_table(problems: list[Problem]) -> Table:
@@ -343,6 +344,99 @@ def _print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:
     console.print(table)
     for p in result.problems:
         console.print(f"[yellow]{p}[/yellow]")
+
+
+@app.command()
+def pois(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="POI files: Amap/Baidu exports (.csv .xlsx .json), OSM, GIS files. List the "
+            "most trusted source first: duplicates keep its record."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="GeoPackage to write (layer pois, WGS84).")] = Path(
+        "pois.gpkg"
+    ),
+    coords: Annotated[
+        Coords,
+        typer.Option(
+            help="Coordinate system of lon/lat in the table/JSON files: gcj02 (Amap 高德), bd09 "
+            "(Baidu 百度), bd09mc (Baidu Mercator metres), wgs84. OSM and GIS files are "
+            "read as they are."
+        ),
+    ] = Coords.wgs84,
+    dedupe_m: Annotated[
+        float,
+        typer.Option(help="Merge same-category POIs with alike names within this distance (m)."),
+    ] = 50.0,
+    area: Annotated[
+        Path | None,
+        typer.Option(
+            help="Study area (OSM file: its bounds; or a polygon layer): POIs outside are "
+            "reported off the map."
+        ),
+    ] = None,
+    categories: Annotated[Path | None, typer.Option(help="Your own category file.")] = None,
+) -> None:
+    """Read, convert, classify and de-duplicate POIs into one file for `spatial gaps`.
+
+    读取高德/百度/OSM 设施点：坐标转换、按生活圈类别分类、去重，输出一个设施点文件。
+    """
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    from spatial.facilities import prepare_pois
+    from spatial.io.load import LoadSpec, load_layers
+    from spatial.io.write import write_gpkg
+    from spatial.standards import load_categories
+
+    specs = [
+        LoadSpec(
+            f,
+            "pois",
+            coords=Coords.wgs84.value
+            if is_osm_file(f) or f.suffix.lower() in (".gpkg", ".shp", ".geojson")
+            else coords.value,
+        )
+        for f in files
+    ]
+    frames = _run_reporting(
+        lambda _report: [
+            gdf.assign(source=f.name)
+            for f, gdf in (
+                (f, load_layers([s], to_crs="EPSG:4326")["pois"])
+                for f, s in zip(files, specs, strict=True)
+            )
+        ]
+    )
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    area_geom = None
+    if area is not None:
+        if is_osm_file(area):
+            area_geom = box(*read_osm(area).bounds)
+        else:
+            area_geom = gpd.read_file(area, engine="pyogrio").to_crs(4326).union_all()
+    kept, report = prepare_pois(
+        merged, categories=load_categories(categories), distance_m=dedupe_m, area=area_geom
+    )
+    table = Table(title="POIs per life-circle category 各类设施点数量")
+    table.add_column("category 类别")
+    table.add_column("POIs", justify="right")
+    for row in report.per_category.to_dict("records"):
+        table.add_row(f"{row['zh']} {row['en']}", str(row["pois"]))
+    console.print(table)
+    console.print(
+        f"read {report.n_input} POIs; {report.n_outside} off the map; "
+        f"{report.n_duplicates} duplicates merged; "
+        f"{int(report.unmatched['pois'].sum())} match no category"
+    )
+    if len(report.unmatched):
+        top = ", ".join(f"{k} ({v})" for k, v in report.unmatched.head(10).itertuples(index=False))
+        console.print(f"unmatched, most common: {top}")
+    write_gpkg({"pois": kept}, out)
+    console.print(f"wrote {out}")
 
 
 @app.command()

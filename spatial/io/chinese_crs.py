@@ -22,6 +22,7 @@ __all__ = [
     "CoordSystem",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "bd09mc_to_bd09",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "in_china",
@@ -30,8 +31,8 @@ __all__ = [
     "wgs84_to_gcj02",
 ]
 
-CoordSystem = Literal["wgs84", "gcj02", "bd09"]
-COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+CoordSystem = Literal["wgs84", "gcj02", "bd09", "bd09mc"]
+COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09", "bd09mc")
 
 # Constants of the published GCJ-02 algorithm (Krasovsky 1940 ellipsoid).
 _A = 6378245.0
@@ -123,12 +124,30 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> _Pair:
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+def bd09mc_to_bd09(x: ArrayLike, y: ArrayLike) -> _Pair:
+    """Baidu Mercator metres (BD-09MC) to BD-09 lon/lat, with transbigdata's published tables.
+
+    Baidu's Mercator is not a standard projection but a banded polynomial fit; the
+    coefficient tables are taken from the transbigdata package, imported only here.
+    """
+    import pandas as pd
+    from transbigdata.coordinates import bd09mctobd09
+
+    lon, lat = bd09mctobd09(
+        pd.Series(np.asarray(x, dtype=float)), pd.Series(np.asarray(y, dtype=float))
+    )
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, source: CoordSystem) -> _Pair:
-    """Convert lon/lat from ``source`` (``"wgs84"``, ``"gcj02"`` or ``"bd09"``) to WGS84."""
+    """Convert coordinates from ``source`` (``"wgs84"``, ``"gcj02"``, ``"bd09"`` or
+    ``"bd09mc"`` metres) to WGS84 lon/lat."""
     if source == "wgs84":
         return _arrays(lon, lat)
     if source == "gcj02":
         return gcj02_to_wgs84(lon, lat)
     if source == "bd09":
         return bd09_to_wgs84(lon, lat)
+    if source == "bd09mc":
+        return bd09_to_wgs84(*bd09mc_to_bd09(lon, lat))
     raise ValueError(f"unknown coordinate system {source!r}; use one of {COORD_SYSTEMS}")

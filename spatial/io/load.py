@@ -25,7 +25,13 @@ from spatial._errors import InputWarning, Problem, format_problems, raise_for_er
 from spatial.io.checks import check_degrees, check_geometries, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
 from spatial.io.osm import is_osm_file, read_osm
-from spatial.io.tables import TABLE_SUFFIXES, coordinate_system_hint, read_table, table_geometry
+from spatial.io.tables import (
+    TABLE_SUFFIXES,
+    coordinate_system_hint,
+    is_geojson,
+    read_table,
+    table_geometry,
+)
 from spatial.projection import local_metric_crs
 from spatial.schema import LAYERS, conform
 
@@ -96,8 +102,9 @@ def check_file(
         CRS of a table's coordinates (default WGS84 lon/lat); overrides nothing in
         vector files, whose CRS must be in the file.
     coords
-        ``"wgs84"`` (also for CGCS2000), ``"gcj02"`` (Amap) or ``"bd09"`` (Baidu):
-        the system the lon/lat are in; converted to WGS84.
+        ``"wgs84"`` (also for CGCS2000), ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu
+        lon/lat) or ``"bd09mc"`` (Baidu Mercator metres): the system the coordinates
+        are in; converted to WGS84.
     sheet
         Excel sheet name or number.
     source_layer
@@ -116,7 +123,9 @@ def check_file(
         return Loaded(None, [Problem("error", src, None, None, "file not found", "check the path")])
     problems: list[Problem] = []
     try:
-        raw, geometry, label, names = _read_any(path, layer, crs, sheet, source_layer, problems)
+        raw, geometry, label, names = _read_any(
+            path, layer, crs, coords, sheet, source_layer, problems
+        )
     except Exception as exc:  # a corrupt or unreadable file is a problem to report, not a crash
         return Loaded(
             None,
@@ -175,7 +184,8 @@ def check_file(
                 "set it in QGIS: Layer ▸ Set CRS",
             )
         )
-    elif path.suffix.lower() not in TABLE_SUFFIXES:  # tables were checked per column
+    elif path.suffix.lower() not in TABLE_SUFFIXES and coords != "bd09mc":
+        # tables were checked per column already
         problems += check_degrees(geometry, source=src, row_label=label)
     geometry, found = check_geometries(geometry, layer, source=src, row_label=label)
     problems += found
@@ -209,7 +219,7 @@ def _convert_coords(gdf: gpd.GeoDataFrame, coords: str) -> gpd.GeoDataFrame:
     return out.set_crs("EPSG:4326", allow_override=True)
 
 
-def _read_any(path: Path, layer: str, crs, sheet, source_layer, problems):
+def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems):
     src = str(path)
     suffix = path.suffix.lower()
     if is_osm_file(path):
@@ -217,9 +227,11 @@ def _read_any(path: Path, layer: str, crs, sheet, source_layer, problems):
         problems += osm.notes
         frame = getattr(osm, layer)
         return frame, frame.geometry, _label_osm(frame), list(frame.columns)
-    if suffix in TABLE_SUFFIXES:
+    if suffix in TABLE_SUFFIXES and not (suffix == ".json" and is_geojson(path)):
         table = read_table(path, sheet=sheet)
-        geometry, used, found = table_geometry(table, source=src, crs=crs, row_label=_label_rows)
+        geometry, used, found = table_geometry(
+            table, source=src, crs=crs, coords=coords, row_label=_label_rows
+        )
         problems += found
         names = [str(c) for c in table.columns]
         return table.drop(columns=used), geometry, _label_rows, names

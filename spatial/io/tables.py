@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,13 +18,43 @@ from spatial.schema import normalize_header, parse_number
 
 __all__ = ["TABLE_SUFFIXES", "coordinate_system_hint", "read_table", "table_geometry"]
 
-TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".xlsm")
-_LON = ("经度", "lon", "lng", "long", "longitude", "x", "x坐标", "gcj_lng", "bd_lng", "wgs_lng")
-_LAT = ("纬度", "lat", "latitude", "y", "y坐标", "gcj_lat", "bd_lat", "wgs_lat")
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".xlsm", ".json")
+_LON = (
+    "经度",
+    "lon",
+    "lng",
+    "long",
+    "longitude",
+    "x",
+    "x坐标",
+    "gcj_lng",
+    "bd_lng",
+    "wgs_lng",
+    "location.lng",
+    "location.lon",
+    "location.x",
+)
+_LAT = (
+    "纬度",
+    "lat",
+    "latitude",
+    "y",
+    "y坐标",
+    "gcj_lat",
+    "bd_lat",
+    "wgs_lat",
+    "location.lat",
+    "location.y",
+)
+#: Baidu Mercator (BD-09MC) metres over China: x for lon 73–135°, y for lat 18–54°.
+_BD09MC_X = (8.0e6, 1.52e7)
+_BD09MC_Y = (1.9e6, 7.3e6)
+_JSON_LISTS = ("pois", "results", "result", "data", "records", "items", "list")
 _LOCATION = ("location", "坐标", "经纬度", "lnglat", "lonlat", "位置坐标", "中心点坐标")
 _WKT = ("wkt", "geometry", "geom", "几何", "空间信息", "shape", "the_geom")
 _HINTS = (
     ("gcj02", re.compile(r"gcj|高德|火星|amap|gaode|autonavi|腾讯|tencent", re.IGNORECASE)),
+    ("bd09mc", re.compile(r"bd_?09_?mc|百度墨卡托|baidu_?mercator", re.IGNORECASE)),
     ("bd09", re.compile(r"bd_?09|百度|baidu|(^|[^a-z])bd_", re.IGNORECASE)),
     ("wgs84", re.compile(r"wgs|gps|4326|cgcs|4490", re.IGNORECASE)),
 )
@@ -51,6 +82,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls", ".xlsm"):
         return pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+    if suffix == ".json":
+        return _read_json_records(path)
     last: Exception | None = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -60,6 +93,38 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         except UnicodeDecodeError as exc:
             last = exc
     raise ValueError(f"{path}: not UTF-8 nor GBK text ({last})")
+
+
+def is_geojson(path: str | Path) -> bool:
+    """True if a ``.json`` file is GeoJSON (read by GDAL), not a list of records."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096).decode("utf-8", errors="ignore")
+    return re.search(r'"type"\s*:\s*"(FeatureCollection|Feature)"', head) is not None
+
+
+def _read_json_records(path: Path) -> pd.DataFrame:
+    """Records of an Amap/Baidu API export (``pois`` / ``results`` …) or a JSON list.
+
+    Nested objects are flattened with dots (Baidu ``location.lat``); Amap writes empty
+    fields as ``[]``, which become missing values.
+    """
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    records = data
+    if isinstance(data, dict):
+        found = [data[k] for k in _JSON_LISTS if isinstance(data.get(k), list)]
+        if not found:
+            raise ValueError(f"{path}: no list of records ({', '.join(_JSON_LISTS)}) in the JSON")
+        records = found[0]
+    if not isinstance(records, list):
+        raise ValueError(f"{path}: the JSON is not a list of records")
+    frame = pd.json_normalize(records, sep=".")
+
+    def flat(value: Any) -> Any:
+        if isinstance(value, list):
+            return ";".join(str(v) for v in value) if value else None
+        return value
+
+    return frame.apply(lambda col: col.map(flat)).astype(object)
 
 
 def _find(columns: list[Any], aliases: tuple[str, ...]) -> Any | None:
@@ -127,6 +192,17 @@ def _check_degrees(
                     f"'{cols[1]}' is latitude (18–54)",
                 )
             )
+        elif _BD09MC_X[0] <= abs(x) <= _BD09MC_X[1] and _BD09MC_Y[0] <= abs(y) <= _BD09MC_Y[1]:
+            problems.append(
+                Problem(
+                    "error",
+                    source,
+                    label(pos),
+                    cols[0],
+                    f"({x:g}, {y:g}) look like Baidu Mercator metres (BD-09MC), not degrees",
+                    "load the file with coords='bd09mc' (--coords bd09mc)",
+                )
+            )
         elif abs(x) > 180 or abs(y) > 90:
             problems.append(
                 Problem(
@@ -147,6 +223,7 @@ def table_geometry(
     *,
     source: str,
     crs: Any = None,
+    coords: str = "wgs84",
     row_label: Callable[[int], Any] | None = None,
 ) -> tuple[gpd.GeoSeries | None, list[Any], list[Problem]]:
     """Build point (or WKT) geometry from a table's coordinate columns.
@@ -161,6 +238,9 @@ def table_geometry(
         CRS of the coordinates; ``None`` means WGS84 lon/lat (the contract of
         经度/纬度 columns) for lon/lat columns, and *required* for WKT columns whose
         numbers are not degrees.
+    coords
+        The declared coordinate system; ``"bd09mc"`` (Baidu Mercator metres) skips the
+        degree checks, the numbers being converted later.
     row_label
         Maps record position to the row shown to the user.
 
@@ -233,7 +313,7 @@ def table_geometry(
         return gpd.GeoSeries(geoms, index=frame.index, crs=crs or "EPSG:4326"), [wkt_col], problems
     else:
         return None, [], problems
-    if crs is None:
+    if crs is None and coords != "bd09mc":
         problems += _check_degrees(lon, lat, cols_named, source, label)
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=frame.index, crs=crs or "EPSG:4326")
     points[~(np.isfinite(lon) & np.isfinite(lat))] = None

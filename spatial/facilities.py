@@ -1,0 +1,180 @@
+"""Facilities (POIs) from several sources: classify, de-duplicate, report.
+
+Planners hold POIs from OpenStreetMap and from Amap (高德) or Baidu exports. The same
+kindergarten then appears two or three times, under slightly different names and a
+few metres apart; counted twice it would hide nothing in the gap analysis but would
+inflate facility counts and siting statistics, so duplicates are merged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from spatial.classify import classify_pois
+from spatial.io.chinese_crs import in_china
+from spatial.projection import to_metric
+from spatial.standards import Category, load_categories
+
+__all__ = ["PoiReport", "deduplicate", "normalize_name", "prepare_pois"]
+
+_BRANCH = re.compile(r"\(.*?\)|（.*?）|\[.*?\]|【.*?】")
+_PUNCT = re.compile(r"[\s·•・\-_.,，。、/\\|'\"“”‘’]+")
+
+
+def normalize_name(name: object) -> str:
+    """Name for comparison: NFKC, no branch suffix in brackets, no spaces or punctuation."""
+    if not isinstance(name, str):
+        return ""
+    text = unicodedata.normalize("NFKC", name).lower()
+    return _PUNCT.sub("", _BRANCH.sub("", text))
+
+
+def _alike(a: str, b: str, threshold: float) -> bool:
+    if not a or not b:
+        return not a and not b
+    if a in b or b in a:
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= threshold
+
+
+def deduplicate(
+    pois: gpd.GeoDataFrame,
+    *,
+    distance_m: float = 50.0,
+    name_similarity: float = 0.6,
+    category_column: str = "category",
+) -> gpd.GeoDataFrame:
+    """Merge records of the same facility: same category, names alike, close together.
+
+    Parameters
+    ----------
+    pois
+        POIs with ``name`` and ``category`` (ids joined by ``;``), any CRS.
+    distance_m
+        Records farther apart than this (metres) are never merged.
+    name_similarity
+        Minimum :class:`difflib.SequenceMatcher` ratio of normalised names with the
+        category words (幼儿园, 便利店 …) removed; a name containing the other also
+        counts, and two names with nothing left (or unnamed) count as alike.
+    category_column
+        Column holding the ``;``-joined category ids.
+
+    Returns
+    -------
+    GeoDataFrame
+        The first record of every group (input order decides: list the most trusted
+        source first), indexed like the input, with ``duplicates`` (how many records
+        were merged into it) and ``merged_ids`` (their ids, ``;``-joined).
+    """
+    metric = to_metric(pois) if not pois.crs.is_projected else pois
+    pts = shapely.get_coordinates(metric.geometry.representative_point().values)
+    generic = sorted({normalize_name(w) for c in load_categories() for w in (c.zh, *c.keywords)},
+                     key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(w) for w in generic if w))
+    # Compare what distinguishes names: "阳光幼儿园" vs "育才幼儿园" differ in 阳光/育才.
+    names = [pattern.sub("", normalize_name(n))
+             for n in pois.get("name", pd.Series(index=pois.index))]
+    cats = [set(str(c).split(";")) - {""} for c in pois[category_column].fillna("")]
+    tree = shapely.STRtree(shapely.points(pts))
+    left, right = tree.query(shapely.points(pts), predicate="dwithin", distance=distance_m)
+    keep = left < right
+    pairs = [
+        (i, j)
+        for i, j in zip(left[keep].tolist(), right[keep].tolist(), strict=True)
+        if cats[i] & cats[j] and _alike(names[i], names[j], name_similarity)
+    ]
+    n = len(pois)
+    if pairs:
+        a, b = np.array(pairs).T
+        graph = coo_array((np.ones(len(a)), (a, b)), shape=(n, n))
+        _, group = connected_components(graph, directed=False)
+    else:
+        group = np.arange(n)
+    first = pd.Series(np.arange(n)).groupby(group).transform("min").to_numpy()
+    ids = pois["id"].astype(str).to_numpy() if "id" in pois else np.arange(n).astype(str)
+    merged = pd.Series(ids).groupby(first).apply(lambda s: ";".join(s.iloc[1:]))
+    out = pois.iloc[np.flatnonzero(first == np.arange(n))].copy()
+    pos = np.flatnonzero(first == np.arange(n))
+    out["duplicates"] = pd.Series(first).value_counts().reindex(pos).to_numpy() - 1
+    out["merged_ids"] = merged.reindex(pos).to_numpy()
+    return out
+
+
+@dataclass
+class PoiReport:
+    """What :func:`prepare_pois` found: counts per category and what was left out."""
+
+    per_category: pd.DataFrame
+    unmatched: pd.DataFrame
+    n_input: int
+    n_duplicates: int
+    n_outside: int
+
+
+def prepare_pois(
+    pois: gpd.GeoDataFrame,
+    *,
+    categories: Sequence[Category] | None = None,
+    distance_m: float = 50.0,
+    area: shapely.Geometry | None = None,
+) -> tuple[gpd.GeoDataFrame, PoiReport]:
+    """Classify POIs, drop those off the map, merge duplicates, and count per category.
+
+    Parameters
+    ----------
+    pois
+        POIs from one or several sources (concatenated; most trusted source first).
+    categories
+        The taxonomy; default the shipped one.
+    distance_m
+        De-duplication distance in metres.
+    area
+        Study area in the POIs' CRS; POIs outside it (or outside China) are off the map.
+
+    Returns
+    -------
+    pois, report
+        The kept POIs with ``category`` (ids ``;``-joined, ``""`` if none) and the report.
+    """
+    cats = tuple(categories) if categories is not None else load_categories()
+    out = pois.copy()
+    out["category"] = classify_pois(out, categories=cats)
+    wgs = out.geometry.to_crs(4326).representative_point()
+    outside = ~in_china(wgs.x.to_numpy(), wgs.y.to_numpy())
+    if area is not None:
+        outside |= ~out.geometry.intersects(area).to_numpy()
+    kept = out.loc[~outside]
+    matched = kept[kept["category"] != ""]
+    merged = deduplicate(matched, distance_m=distance_m) if len(matched) else matched
+    unmatched = kept[kept["category"] == ""]
+    label = "type" if "type" in unmatched else "name"
+    rows = []
+    for cat in cats:
+        has = merged["category"].str.split(";").apply(lambda ids, c=cat.id: c in ids)
+        rows.append({"category": cat.id, "zh": cat.zh, "en": cat.en, "pois": int(has.sum())})
+    report = PoiReport(
+        per_category=pd.DataFrame(rows),
+        unmatched=(
+            unmatched[label]
+            .fillna("(none)")
+            .value_counts()
+            .rename_axis(label)
+            .reset_index(name="pois")
+        ),
+        n_input=len(pois),
+        n_duplicates=int(merged["duplicates"].sum()) if len(merged) else 0,
+        n_outside=int(outside.sum()),
+    )
+    result = pd.concat([merged, unmatched.assign(duplicates=0, merged_ids="")])
+    return gpd.GeoDataFrame(result, geometry="geometry", crs=pois.crs), report
