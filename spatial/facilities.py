@@ -54,6 +54,7 @@ def deduplicate(
     distance_m: float = 50.0,
     name_similarity: float = 0.6,
     category_column: str = "category",
+    categories: Sequence[Category] | None = None,
 ) -> gpd.GeoDataFrame:
     """Merge records of the same facility: same category, names alike, close together.
 
@@ -69,6 +70,8 @@ def deduplicate(
         counts, and two names with nothing left (or unnamed) count as alike.
     category_column
         Column holding the ``;``-joined category ids.
+    categories
+        The taxonomy whose names and keywords are generic words; default the shipped one.
 
     Returns
     -------
@@ -79,12 +82,16 @@ def deduplicate(
     """
     metric = to_metric(pois) if not pois.crs.is_projected else pois
     pts = shapely.get_coordinates(metric.geometry.representative_point().values)
-    generic = sorted({normalize_name(w) for c in load_categories() for w in (c.zh, *c.keywords)},
-                     key=len, reverse=True)
+    generic = sorted(
+        {normalize_name(w) for c in categories or load_categories() for w in (c.zh, *c.keywords)},
+        key=len,
+        reverse=True,
+    )
     pattern = re.compile("|".join(re.escape(w) for w in generic if w))
     # Compare what distinguishes names: "阳光幼儿园" vs "育才幼儿园" differ in 阳光/育才.
-    names = [pattern.sub("", normalize_name(n))
-             for n in pois.get("name", pd.Series(index=pois.index))]
+    names = [
+        pattern.sub("", normalize_name(n)) for n in pois.get("name", pd.Series(index=pois.index))
+    ]
     cats = [set(str(c).split(";")) - {""} for c in pois[category_column].fillna("")]
     tree = shapely.STRtree(shapely.points(pts))
     left, right = tree.query(shapely.points(pts), predicate="dwithin", distance=distance_m)
@@ -156,7 +163,9 @@ def prepare_pois(
         outside |= ~out.geometry.intersects(area).to_numpy()
     kept = out.loc[~outside]
     matched = kept[kept["category"] != ""]
-    merged = deduplicate(matched, distance_m=distance_m) if len(matched) else matched
+    merged = (
+        deduplicate(matched, distance_m=distance_m, categories=cats) if len(matched) else (matched)
+    )
     unmatched = kept[kept["category"] == ""]
     label = "type" if "type" in unmatched else "name"
     rows = []
