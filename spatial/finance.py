@@ -85,35 +85,48 @@ def _num(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype(float)
 
 
-def _compound_rows(c: pd.DataFrame, f: FinanceDefaults,
-                   classes: tuple[str, ...]) -> pd.DataFrame:
+def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]) -> pd.DataFrame:
     households = _num(c, "households").fillna(0)
     floor = _num(c, "floor_area_m2")
     estimated = floor.isna()
     floor = floor.fillna(households * f["renovation.floor_area_per_household_m2"])
     unit = sum(f[f"renovation.{k}_yuan_per_m2"] for k in classes)
     floors = _num(c, "floors")
-    has_elevator = c["elevator"].astype("boolean").fillna(False) if "elevator" in c else (
-        pd.Series(False, index=c.index))
+    has_elevator = (
+        c["elevator"].astype("boolean").fillna(False)
+        if "elevator" in c
+        else (pd.Series(False, index=c.index))
+    )
     needs = (floors >= f["elevator.min_floors"]) & ~has_elevator.astype(bool)
     elevators = np.where(needs, _num(c, "buildings").fillna(1) * f["elevator.per_building"], 0)
     cost = floor * unit + elevators * f["elevator.cost_yuan_per_elevator"]
     subsidy = households * f["subsidy.yuan_per_household"] + (
-        elevators * f["elevator.subsidy_yuan_per_elevator"])
+        elevators * f["elevator.subsidy_yuan_per_elevator"]
+    )
     labels = ", ".join(f.label(f"renovation.{k}_yuan_per_m2") for k in classes)
     basis = [
         f"floor_area_m2={fa:g}{' (from households × ' + f.label('renovation.floor_area_per_household_m2') + ')' if est else ''} × [{labels}]"  # noqa: E501
         + (f" + elevators={e:g} × {f.label('elevator.cost_yuan_per_elevator')}" if e else "")
         + f"; subsidy: households={h:g} × {f.label('subsidy.yuan_per_household')}"
         + (f" + {e:g} × {f.label('elevator.subsidy_yuan_per_elevator')}" if e else "")
-        for fa, est, e, h in zip(floor, estimated, elevators, households, strict=True)]
-    return pd.DataFrame({"cost_yuan": cost, "subsidy_yuan": subsidy, "revenue_yuan": 0.0,
-                         "elevators": elevators, "basis": basis}, index=c.index)
+        for fa, est, e, h in zip(floor, estimated, elevators, households, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "cost_yuan": cost,
+            "subsidy_yuan": subsidy,
+            "revenue_yuan": 0.0,
+            "elevators": elevators,
+            "basis": basis,
+        },
+        index=c.index,
+    )
 
 
 def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults) -> pd.DataFrame:
     land = _num(p, "land_area_m2").fillna(
-        pd.Series(p.geometry.area, index=p.index) if isinstance(p, gpd.GeoDataFrame) else 0)
+        pd.Series(p.geometry.area, index=p.index) if isinstance(p, gpd.GeoDataFrame) else 0
+    )
     floor = _num(p, "floor_area_m2").fillna(0)
     far = _num(p, "planned_far")
     households = _num(p, "households").fillna(0)
@@ -126,8 +139,9 @@ def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults) -> pd.DataFrame:
             key = f"revenue.{kind}_yuan_per_m2"
             if np.isfinite(far[i]):
                 revenue = land[i] * far[i] * f[key]
-                parts.append(f"revenue: land_area_m2={land[i]:g} × planned_far={far[i]:g} × "
-                             f"{f.label(key)}")
+                parts.append(
+                    f"revenue: land_area_m2={land[i]:g} × planned_far={far[i]:g} × {f.label(key)}"
+                )
             else:
                 parts.append("revenue: no planned_far given, not counted")
         if kind in ("shantytown", "urban_village"):
@@ -142,8 +156,15 @@ def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults) -> pd.DataFrame:
             key = "revenue.function_conversion_yuan_per_m2"
             revenue = floor[i] * f[key]
             parts.append(f"revenue: floor_area_m2={floor[i]:g} × {f.label(key)}")
-        rows.append({"cost_yuan": cost, "subsidy_yuan": 0.0, "revenue_yuan": revenue,
-                     "elevators": 0.0, "basis": "; ".join(parts)})
+        rows.append(
+            {
+                "cost_yuan": cost,
+                "subsidy_yuan": 0.0,
+                "revenue_yuan": revenue,
+                "elevators": 0.0,
+                "basis": "; ".join(parts),
+            }
+        )
     return pd.DataFrame(rows, index=p.index)
 
 
@@ -191,5 +212,14 @@ def parcel_finance(
     out = pd.concat(parts).reindex(units.index)
     out["net_cost_yuan"] = out["cost_yuan"] - out["subsidy_yuan"]
     out["balance_yuan"] = out["revenue_yuan"] - out["net_cost_yuan"]
-    return out[["cost_yuan", "subsidy_yuan", "revenue_yuan", "net_cost_yuan", "balance_yuan",
-                "elevators", "basis"]]
+    return out[
+        [
+            "cost_yuan",
+            "subsidy_yuan",
+            "revenue_yuan",
+            "net_cost_yuan",
+            "balance_yuan",
+            "elevators",
+            "basis",
+        ]
+    ]

@@ -16,7 +16,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from spatial.bundling import BundleResult, find_bundles, load_limits
 from spatial.demo import DemoCity, generate_demo
+from spatial.finance import load_finance
 from spatial.io.load import LoadSpec, load_layers
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.write import atomic_path, write_csv, write_gpkg
@@ -29,7 +31,7 @@ from spatial.network import (
     walk_network_from_place,
 )
 from spatial.projection import to_wgs84
-from spatial.report import write_gap_outputs
+from spatial.report import write_bundle_outputs, write_gap_outputs
 from spatial.schema import PARCEL_KINDS
 from spatial.settings import DEFAULTS, Progress, no_progress
 from spatial.standards import load_categories
@@ -40,6 +42,7 @@ __all__ = [
     "demo_paths",
     "inventory",
     "load_network",
+    "run_bundles",
     "run_demo",
     "run_gaps",
     "write_overview_png",
@@ -54,6 +57,7 @@ class DemoRun:
     outputs: dict[str, Path] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     gaps: GapResult | None = None
+    bundles: BundleResult | None = None
 
 
 def demo_paths(data_dir: str | Path, name: str = "demo_city") -> tuple[Path, Path]:
@@ -269,6 +273,102 @@ def _gaps_stage(
     return GapRun(result, net, write_gap_outputs(result, out_dir))
 
 
+@dataclass
+class BundleRun:
+    """What :func:`run_bundles` produced."""
+
+    result: BundleResult
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def bundle_units(
+    compounds: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | None,
+    gaps: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Old compounds (kind ``old_compound``; ``missing`` from gaps) and parcels in one frame."""
+    comp = compounds.assign(kind="old_compound")
+    if gaps is not None and "missing" in gaps:
+        missing = pd.Series(gaps["missing"].to_numpy(), index=gaps["id"].astype(str))
+        comp["missing"] = comp["id"].astype(str).map(missing).to_numpy()
+    parts = [comp] + ([parcels.to_crs(comp.crs)] if parcels is not None and len(parcels) else [])
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=comp.crs)
+
+
+def _bundle_stage(
+    units: gpd.GeoDataFrame,
+    *,
+    out_dir: str | Path,
+    barriers: gpd.GeoSeries | None,
+    say: Progress = no_progress,
+    **options: Any,
+) -> BundleRun:
+    say("finding bundles", 0, 0)
+    result = find_bundles(units, barriers=barriers, **options)
+    say("writing bundle outputs", 0, 0)
+    return BundleRun(result, write_bundle_outputs(result, out_dir))
+
+
+def run_bundles(
+    *,
+    out_dir: str | Path,
+    compounds: Sequence[LoadSpec] = (),
+    parcels: Sequence[LoadSpec] = (),
+    osm: str | Path | None = None,
+    barriers: str | Path | None = None,
+    gaps_dir: str | Path | None = None,
+    finance: str | Path | None = None,
+    gap_m: float | None = None,
+    cross_barriers: bool = False,
+    islands: str = "single",
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> BundleRun:
+    """Candidate bundles from files to the output folder.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder (``bundles.gpkg``, ``bundles.csv``, ``pairs.csv``, ``packages.csv``).
+    compounds, parcels
+        Files of old compounds and of other parcels (all loaded and validated first).
+    osm, barriers
+        Where barriers come from: an OSM file (major roads, rail, water) or a line layer.
+    gaps_dir
+        A ``spatial gaps`` output folder: bundles report the gaps of their compounds.
+    finance
+        A finance figures file of one's own (default ``spatial/standards/finance.toml``).
+    gap_m, cross_barriers, islands, seed
+        See :func:`spatial.bundling.find_bundles` (``gap_m`` default from bundling.toml).
+    """
+    say = progress or no_progress
+    say("loading and validating inputs", 0, 0)
+    layers = load_layers([*compounds, *parcels])
+    if "compounds" not in layers:
+        raise ValueError("no old compounds given: bundles are built around old compounds")
+    gaps = None
+    if gaps_dir is not None:
+        gaps = gpd.read_file(Path(gaps_dir) / "compounds.gpkg", layer="compounds", engine="pyogrio")
+    units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)
+    lines = None
+    if osm is not None:
+        lines = read_osm(osm).barriers.geometry
+    elif barriers is not None:
+        lines = gpd.read_file(barriers, engine="pyogrio").geometry
+    limits = load_limits(**({"gap_m": gap_m} if gap_m is not None else {}))
+    return _bundle_stage(
+        units,
+        out_dir=out_dir,
+        barriers=lines,
+        say=say,
+        limits=limits,
+        finance=load_finance(finance),
+        cross_barriers=cross_barriers,
+        islands=islands,
+        seed=seed,
+    )
+
+
 def run_demo(
     *,
     data_dir: str | Path = "data/demo",
@@ -306,6 +406,10 @@ def run_demo(
     compounds, pois, parcels = layers["compounds"], layers["pois"], layers["parcels"]
     net = _network_stage(layers, network=None, osm=osm, place=None, say=say)
     gaps = _gaps_stage(layers, net, out_dir=out_dir, say=say)
+    units = bundle_units(compounds, parcels, gaps.result.compounds)
+    bundles = _bundle_stage(
+        units, out_dir=out_dir, barriers=read_osm(osm).barriers.geometry, say=say, seed=seed
+    )
     say("writing outputs", 0, 0)
     out_dir, maps_dir = Path(out_dir), Path(maps_dir)
     outputs = {
@@ -319,6 +423,7 @@ def run_demo(
         ),
         "inventory": write_csv(inventory(compounds, parcels), out_dir / "inventory.csv"),
         **gaps.outputs,
+        **bundles.outputs,
         "overview": write_overview_png(compounds, parcels, maps_dir / "overview.png", osm=osm),
     }
     counts = {
@@ -328,5 +433,9 @@ def run_demo(
         "households": int(compounds["households"].sum()),
         "network_nodes": gaps.network.n_nodes,
         "compounds_missing_any": int((gaps.result.compounds["n_missing"] > 0).sum()),
+        "bundles_self_balancing": int((bundles.result.bundles["status"] == "self-balancing").sum()),
+        "cross_area_pairs": len(bundles.result.pairs),
     }
-    return DemoRun(city=city, outputs=outputs, counts=counts, gaps=gaps.result)
+    return DemoRun(
+        city=city, outputs=outputs, counts=counts, gaps=gaps.result, bundles=bundles.result
+    )

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from spatial.bundling import BundleResult
 from spatial.io.write import write_csv, write_gpkg
 from spatial.lifecircle import GapResult
 from spatial.projection import to_wgs84
 
-__all__ = ["GAPS_COLUMNS", "write_gap_outputs"]
+__all__ = ["GAPS_COLUMNS", "write_bundle_outputs", "write_gap_outputs"]
 
 #: Column order of ``gaps.csv`` (the file contract).
 GAPS_COLUMNS = (
@@ -67,3 +68,21 @@ def write_gap_outputs(
     )
     paths["problems"] = write_csv(problems, out / "problems.csv")
     return paths
+
+
+def write_bundle_outputs(result: BundleResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``bundles.gpkg`` (layers ``bundles``, ``members``), ``bundles.csv``,
+    ``pairs.csv`` (cross-area combinations), ``packages.csv`` (per subdistrict and
+    community) and ``excluded.csv`` into ``out_dir``; returns ``{name: path}``."""
+    out = Path(out_dir)
+    bundles = to_wgs84(result.bundles)
+    members = to_wgs84(result.members)
+    return {
+        "bundles": write_gpkg({"bundles": bundles, "members": members}, out / "bundles.gpkg"),
+        "bundles_csv": write_csv(
+            pd.DataFrame(bundles.drop(columns="geometry")), out / "bundles.csv"
+        ),
+        "pairs": write_csv(result.pairs, out / "pairs.csv"),
+        "packages": write_csv(result.packages, out / "packages.csv"),
+        "excluded": write_csv(result.excluded, out / "excluded.csv"),
+    }

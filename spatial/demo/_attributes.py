@@ -178,6 +178,7 @@ def _parcel(rng, kind: str, geom, subdistrict, community, cx, cy, radius) -> dic
     return {
         "名称": f"{community.removesuffix('社区')}{_PARCEL_ZH[kind]}",
         "地块类型": _PARCEL_ZH[kind],
+        "区县": "示范区",
         "kind_id": kind,
         "街道": subdistrict,
         "社区": community,

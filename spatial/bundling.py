@@ -1,0 +1,386 @@
+"""Candidate area bundles (大片区统筹平衡), cross-area pairs and subdistrict packages.
+
+**Adjacency.** Two parcels are neighbours when they touch or lie within ``gap_m`` of
+each other (across a lane) and the shortest segment between them crosses no barrier
+(arterial road, railway, river) — unless barriers may be crossed.
+
+**Bundles (the algorithm).** spopt's max-p and SKATER partition *every* unit into
+regions whose attribute sums pass a floor; here only some parcels form bundles, every
+bundle must hold an old compound, per-parcel balances are negative as often as not, and
+the aim is the households served by self-balancing bundles within size limits. So the
+bundles are grown greedily, reproducibly (``seed`` breaks ties):
+
+1. seeds are the parcels with a surplus (revenue > net cost), largest surplus first;
+2. a bundle grows into adjacent free parcels while it stays self-balancing
+   (balance ≥ 0) and within the limits (area, households, span): at each step the
+   neighbour serving most households per yuan of deficit; a surplus neighbour joins only
+   when its money lets a blocked household parcel in;
+3. a grown bundle without an old compound is dissolved (its seed stays a surplus project);
+4. old compounds left over become single-compound bundles in deficit, except islands
+   (compounds with no neighbour at all) when ``islands="exclude"``.
+
+**Cross-area combination (跨片区组合平衡).** Deficit bundles are paired one-to-one with
+non-adjacent surplus projects of the same district (free surplus parcels and the spare
+surplus of self-balancing bundles) whose surplus covers the deficit, minimising the total
+distance (``scipy.optimize.linear_sum_assignment``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.optimize import linear_sum_assignment
+
+from spatial.finance import FinanceDefaults, parcel_finance
+from spatial.projection import assert_metric
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["BundleLimits", "BundleResult", "adjacency", "find_bundles", "load_limits"]
+
+_BIG = 1e18
+
+
+@dataclass(frozen=True)
+class BundleLimits:
+    """Size limits of a bundle and the neighbour gap; defaults in ``bundling.toml``."""
+
+    gap_m: float
+    max_span_m: float
+    max_area_m2: float
+    max_households: float
+
+
+def load_limits(**changes: float) -> BundleLimits:
+    """The limits of ``bundling.toml``, with ``changes`` (e.g. ``gap_m=50``) applied."""
+    text = resources.files("spatial.standards").joinpath("bundling.toml").read_text("utf-8")
+    values = {k: float(v["value"]) for k, v in tomllib.loads(text).items()}
+    values.update({k: float(v) for k, v in changes.items()})
+    return BundleLimits(**values)
+
+
+def adjacency(
+    units: gpd.GeoDataFrame,
+    *,
+    gap_m: float,
+    barriers: gpd.GeoSeries | None = None,
+    cross_barriers: bool = False,
+) -> pd.DataFrame:
+    """Neighbouring pairs of units.
+
+    Returns
+    -------
+    DataFrame
+        ``i``, ``j`` (positions, ``i < j``), ``distance_m`` and ``barrier`` (True when the
+        shortest segment between them crosses a barrier; such pairs are dropped unless
+        ``cross_barriers``).
+    """
+    assert_metric(units, what="parcels")
+    geoms = np.asarray(units.geometry.values)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_m)
+    keep = left < right
+    i, j = left[keep], right[keep]
+    link = shapely.shortest_line(geoms[i], geoms[j])
+    crosses = np.zeros(len(i), dtype=bool)
+    if barriers is not None and len(barriers):
+        b = np.asarray(barriers.to_crs(units.crs).values)
+        hit, _ = shapely.STRtree(b).query(link, predicate="intersects")
+        crosses[np.unique(hit)] = True
+    pairs = pd.DataFrame({"i": i, "j": j, "distance_m": shapely.length(link), "barrier": crosses})
+    return pairs if cross_barriers else pairs[~pairs["barrier"]].reset_index(drop=True)
+
+
+@dataclass
+class BundleResult:
+    """Bundles, their members, cross-area pairs, subdistrict packages and the adjacency."""
+
+    bundles: gpd.GeoDataFrame
+    members: gpd.GeoDataFrame
+    pairs: pd.DataFrame
+    packages: pd.DataFrame
+    adjacency: pd.DataFrame
+    excluded: pd.DataFrame
+
+
+def _corners(geoms: np.ndarray) -> list[np.ndarray]:
+    return [shapely.get_coordinates(shapely.convex_hull(g)) for g in geoms]
+
+
+def _span(points: np.ndarray) -> float:
+    if len(points) < 2:
+        return 0.0
+    d = points[:, None, :] - points[None, :, :]
+    return float(np.sqrt((d**2).sum(-1)).max())
+
+
+def find_bundles(
+    units: gpd.GeoDataFrame,
+    *,
+    barriers: gpd.GeoSeries | None = None,
+    limits: BundleLimits | None = None,
+    finance: FinanceDefaults | None = None,
+    finance_overrides: dict[str, float] | None = None,
+    cross_barriers: bool = False,
+    islands: Literal["single", "exclude"] = "single",
+    seed: int = 0,
+) -> BundleResult:
+    """Find candidate bundles, pair deficits across areas and package by subdistrict.
+
+    Parameters
+    ----------
+    units
+        Old compounds (``kind == "old_compound"``) and other parcels with canonical
+        columns (``id``, ``name``, ``kind``, ``households`` …, optional ``subdistrict``,
+        ``community``, ``district``, and ``missing`` from the gap engine), in metres.
+    barriers
+        Lines/areas that separate neighbours (from :func:`spatial.io.read_osm`).
+    limits
+        Size limits (default :func:`load_limits`).
+    finance, finance_overrides
+        Finance figures and changes to them (see :mod:`spatial.finance`).
+    cross_barriers
+        Let parcels on both sides of a barrier be neighbours.
+    islands
+        ``"single"``: a compound without any neighbour is a bundle of its own;
+        ``"exclude"``: it is left out and listed in ``excluded``.
+    seed
+        Seed of the tie-breaking order.
+    """
+    lim = limits or load_limits()
+    u = units.reset_index(drop=True)
+    money = parcel_finance(u, defaults=finance, overrides=finance_overrides)
+    adj = adjacency(u, gap_m=lim.gap_m, barriers=barriers, cross_barriers=cross_barriers)
+    n = len(u)
+    nbrs: list[set[int]] = [set() for _ in range(n)]
+    for a, b in zip(adj["i"].tolist(), adj["j"].tolist(), strict=True):
+        nbrs[a].add(b)
+        nbrs[b].add(a)
+    is_comp = (u["kind"] == "old_compound").to_numpy()
+    hh = pd.to_numeric(u.get("households", 0), errors="coerce").fillna(0).to_numpy(float)
+    area = u.geometry.area.to_numpy()
+    bal = money["balance_yuan"].to_numpy()
+    corners = _corners(np.asarray(u.geometry.values))
+    rng = np.random.default_rng(seed)
+    tiebreak = rng.permutation(n)
+    owner = np.full(n, -1)
+    groups: list[list[int]] = []
+
+    def fits(members: list[int], c: int, a_sum: float, h_sum: float) -> bool:
+        if a_sum + area[c] > lim.max_area_m2 or h_sum + hh[c] > lim.max_households:
+            return False
+        return _span(np.vstack([corners[m] for m in [*members, c]])) <= lim.max_span_m
+
+    for s in sorted(np.flatnonzero(bal > 0), key=lambda k: (-bal[k], tiebreak[k])):
+        if owner[s] >= 0:
+            continue
+        members, b_sum, a_sum, h_sum = [int(s)], bal[s], area[s], hh[s]
+        while True:
+            frontier = sorted(
+                {c for m in members for c in nbrs[m] if owner[c] < 0 and c not in members},
+                key=lambda k: tiebreak[k],
+            )
+            ok = [c for c in frontier if fits(members, c, a_sum, h_sum)]
+            people = [c for c in ok if hh[c] > 0 and b_sum + bal[c] >= 0]
+            if people:
+                pick = max(
+                    people, key=lambda c: (is_comp[c], hh[c] / max(-bal[c], 1.0), -tiebreak[c])
+                )
+            else:
+                blocked = [c for c in ok if hh[c] > 0]
+                money_in = [
+                    c
+                    for c in ok
+                    if bal[c] > 0 and any(b_sum + bal[c] + bal[p] >= 0 for p in blocked)
+                ]
+                if not money_in:
+                    break
+                pick = max(money_in, key=lambda c: (bal[c], -tiebreak[c]))
+            members.append(pick)
+            b_sum, a_sum, h_sum = b_sum + bal[pick], a_sum + area[pick], h_sum + hh[pick]
+        if is_comp[members].any():
+            for m in members:
+                owner[m] = len(groups)
+            groups.append(members)
+    excluded = []
+    for c in np.flatnonzero(is_comp & (owner < 0)):
+        if islands == "exclude" and not nbrs[c]:
+            excluded.append(int(c))
+            continue
+        owner[c] = len(groups)
+        groups.append([int(c)])
+
+    members_gdf, bundles = _tables(u, money, groups, corners)
+    pairs = _pair_across(bundles, u, bal, owner, nbrs, groups)
+    packages = _packages(u, money)
+    excl = u.loc[excluded, ["id", "name"]].assign(
+        reason=f"island: no neighbour within {lim.gap_m:g} m"
+    )
+    return BundleResult(bundles, members_gdf, pairs, packages, adj, excl.reset_index(drop=True))
+
+
+def _tables(
+    u: gpd.GeoDataFrame, money: pd.DataFrame, groups: list[list[int]], corners: list[np.ndarray]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    ids = [f"B{k + 1:04d}" for k in range(len(groups))]
+    rows = [(bid, m) for bid, g in zip(ids, groups, strict=True) for m in g]
+    pos = [m for _, m in rows]
+    cols = [
+        c
+        for c in (
+            "id",
+            "name",
+            "kind",
+            "households",
+            "subdistrict",
+            "community",
+            "district",
+            "missing",
+        )
+        if c in u
+    ]
+    members = gpd.GeoDataFrame(
+        u.iloc[pos][cols].reset_index(drop=True),
+        crs=u.crs,
+        geometry=u.geometry.iloc[pos].reset_index(drop=True).values,
+    )
+    members.insert(0, "bundle_id", [b for b, _ in rows])
+    members["area_m2"] = members.geometry.area
+    for col in money.columns:
+        members[col] = money[col].iloc[pos].to_numpy()
+    g = members.groupby("bundle_id", sort=True)
+    sums = g[
+        [
+            "households",
+            "area_m2",
+            "cost_yuan",
+            "subsidy_yuan",
+            "revenue_yuan",
+            "net_cost_yuan",
+            "balance_yuan",
+            "elevators",
+        ]
+    ].sum()
+    out = sums.reset_index()
+    out["members"] = g["id"].agg(";".join).to_numpy()
+    out["kinds"] = (
+        g["kind"]
+        .agg(lambda k: ";".join(f"{a}:{b}" for a, b in k.value_counts().sort_index().items()))
+        .to_numpy()
+    )
+    out["n_compounds"] = g["kind"].agg(lambda k: int((k == "old_compound").sum())).to_numpy()
+    net = out["net_cost_yuan"].to_numpy()
+    out["balance_ratio"] = np.where(
+        net > 0, out["revenue_yuan"] / np.where(net > 0, net, 1), np.inf
+    )
+    out["status"] = np.where(out["balance_yuan"] >= 0, "self-balancing", "deficit")
+    out["span_m"] = [_span(np.vstack([corners[m] for m in grp])) for grp in groups]
+    if "subdistrict" in members:
+        out["subdistrict"] = (
+            g["subdistrict"].agg(lambda s: s.mode().iloc[0] if s.notna().any() else None).to_numpy()
+        )
+    if "missing" in members:
+        comp = members[members["kind"] == "old_compound"]
+        miss = comp.groupby("bundle_id")["missing"].agg(
+            lambda s: ";".join(sorted({c for v in s.dropna() for c in str(v).split(";") if c}))
+        )
+        out["gaps_missing"] = miss.reindex(out["bundle_id"]).fillna("").to_numpy()
+        land = g["kind"].agg(
+            lambda k: bool(k.isin(["old_factory", "low_efficiency", "function_conversion"]).any())
+        )
+        out["can_site_facilities"] = land.to_numpy()
+        out["gaps_closable"] = np.where(out["can_site_facilities"], out["gaps_missing"], "")
+    geom = g.geometry.apply(lambda s: shapely.union_all(s.values))
+    bundles = gpd.GeoDataFrame(out, geometry=geom.reindex(out["bundle_id"]).values, crs=u.crs)
+    return members, bundles
+
+
+def _pair_across(
+    bundles: gpd.GeoDataFrame,
+    u: gpd.GeoDataFrame,
+    bal: np.ndarray,
+    owner: np.ndarray,
+    nbrs: list[set[int]],
+    groups: list[list[int]],
+) -> pd.DataFrame:
+    district = u["district"].fillna("") if "district" in u else pd.Series("", index=u.index)
+    cent = shapely.get_coordinates(bundles.geometry.centroid.values)
+    unit_xy = shapely.get_coordinates(u.geometry.centroid.values)
+    free = np.flatnonzero((owner < 0) & (bal > 0))
+    supply = [("parcel", str(u.at[k, "id"]), [int(k)], float(bal[k]), unit_xy[k]) for k in free]
+    supply += [
+        ("bundle", r.bundle_id, groups[i], float(r.balance_yuan), cent[i])
+        for i, r in enumerate(bundles.itertuples())
+        if r.balance_yuan > 0
+    ]
+    deficits = [(i, r) for i, r in enumerate(bundles.itertuples()) if r.balance_yuan < 0]
+    columns = [
+        "deficit_bundle",
+        "surplus_kind",
+        "surplus_id",
+        "distance_m",
+        "deficit_yuan",
+        "surplus_yuan",
+        "combined_balance_yuan",
+    ]
+    if not deficits or not supply:
+        return pd.DataFrame(columns=columns)
+    cost = np.full((len(deficits), len(supply)), _BIG)
+    for a, (i, r) in enumerate(deficits):
+        members = set(groups[i])
+        near = set().union(*(nbrs[m] for m in members))
+        d_dist = district.iloc[groups[i][0]]
+        for b, (_, _, m, surplus, xy) in enumerate(supply):
+            if surplus + r.balance_yuan < 0 or near & set(m) or members & set(m):
+                continue
+            s_dist = district.iloc[m[0]]
+            if d_dist and s_dist and s_dist != d_dist:  # an unknown district matches any
+                continue
+            cost[a, b] = float(np.hypot(*(cent[i] - xy)))
+    rows, cols = linear_sum_assignment(cost)
+    out = []
+    for a, b in zip(rows, cols, strict=True):
+        if cost[a, b] >= _BIG:
+            continue
+        r = deficits[a][1]
+        kind, sid, _, surplus, _ = supply[b]
+        out.append(
+            [r.bundle_id, kind, sid, cost[a, b], -r.balance_yuan, surplus, surplus + r.balance_yuan]
+        )
+    return pd.DataFrame(out, columns=columns)
+
+
+def _packages(u: gpd.GeoDataFrame, money: pd.DataFrame) -> pd.DataFrame:
+    """Per subdistrict (街道) and community (社区): compounds, households and money."""
+    frame = pd.concat([u.drop(columns="geometry"), money], axis=1)
+    frame["is_compound"] = frame["kind"] == "old_compound"
+    keys: Sequence[str] = [k for k in ("subdistrict", "community") if k in frame]
+    if not keys:
+        frame["subdistrict"] = "(none)"
+        keys = ["subdistrict"]
+    out = []
+    for level in range(1, len(keys) + 1):
+        by = list(keys[:level])
+        g = frame.fillna({k: "(unknown)" for k in by}).groupby(by)
+        t = g.agg(
+            compounds=("is_compound", "sum"),
+            households=("households", "sum"),
+            cost_yuan=("cost_yuan", "sum"),
+            subsidy_yuan=("subsidy_yuan", "sum"),
+            revenue_yuan=("revenue_yuan", "sum"),
+            balance_yuan=("balance_yuan", "sum"),
+        )
+        t = t.reset_index()
+        t.insert(0, "level", by[-1])
+        out.append(t)
+    return pd.concat(out, ignore_index=True)
