@@ -152,3 +152,53 @@ def test_gaps_with_own_files_and_bad_input(tmp_path, cau_osm):
     )
     assert bad.exit_code == 1 and "swapped" in bad.output and "很多" in bad.output
     assert (out / "gaps.csv").read_bytes() == before  # earlier outputs untouched
+
+
+def test_bundles_with_gaps(tmp_path, demo_city):
+    import geopandas as gpd
+
+    gaps_dir = tmp_path / "gaps"
+    res = runner.invoke(
+        app,
+        [
+            "gaps",
+            "--compounds",
+            str(demo_city.gpkg),
+            "--pois",
+            str(demo_city.gpkg),
+            "--osm",
+            str(demo_city.osm),
+            "--out",
+            str(gaps_dir),
+            "--no-service-areas",
+        ],
+        terminal_width=200,
+    )
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "bundles"
+    res = runner.invoke(
+        app,
+        [
+            "bundles",
+            "--parcels",
+            str(demo_city.gpkg),
+            "--osm",
+            str(demo_city.osm),
+            "--gaps",
+            str(gaps_dir),
+            "--out",
+            str(out),
+        ],
+        terminal_width=200,
+    )
+    assert res.exit_code == 0, res.output
+    assert "self-balancing" in res.output
+    layers = dict(pyogrio.list_layers(out / "bundles.gpkg"))
+    assert {"bundles", "members"} <= set(layers)
+    table = pd.read_csv(out / "bundles.csv")
+    geo = gpd.read_file(out / "bundles.gpkg", layer="bundles")
+    assert len(table) == len(geo) and geo.crs.to_epsg() == 4326
+    assert table["gaps_missing"].fillna("").str.len().gt(0).any()
+    members = gpd.read_file(out / "bundles.gpkg", layer="members")
+    assert set(members["bundle_id"]) == set(table["bundle_id"])
+    assert (out / "pairs.csv").exists() and (out / "packages.csv").exists()
