@@ -313,17 +313,6 @@ def _pair_across(
     nbrs: list[set[int]],
     groups: list[list[int]],
 ) -> pd.DataFrame:
-    district = u["district"].fillna("") if "district" in u else pd.Series("", index=u.index)
-    cent = shapely.get_coordinates(bundles.geometry.centroid.values)
-    unit_xy = shapely.get_coordinates(u.geometry.centroid.values)
-    free = np.flatnonzero((owner < 0) & (bal > 0))
-    supply = [("parcel", str(u.at[k, "id"]), [int(k)], float(bal[k]), unit_xy[k]) for k in free]
-    supply += [
-        ("bundle", r.bundle_id, groups[i], float(r.balance_yuan), cent[i])
-        for i, r in enumerate(bundles.itertuples())
-        if r.balance_yuan > 0
-    ]
-    deficits = [(i, r) for i, r in enumerate(bundles.itertuples()) if r.balance_yuan < 0]
     columns = [
         "deficit_bundle",
         "surplus_kind",
@@ -333,31 +322,61 @@ def _pair_across(
         "surplus_yuan",
         "combined_balance_yuan",
     ]
-    if not deficits or not supply:
+    district = (
+        u["district"].fillna("").astype(str).to_numpy()
+        if "district" in u
+        else np.full(len(u), "", dtype=object)
+    )
+    cent = shapely.get_coordinates(bundles.geometry.centroid.values)
+    unit_xy = shapely.get_coordinates(u.geometry.centroid.values)
+    balance = bundles["balance_yuan"].to_numpy()
+    free = np.flatnonzero((owner < 0) & (bal > 0))
+    rich = np.flatnonzero(balance > 0)
+    poor = np.flatnonzero(balance < 0)
+    if len(poor) == 0 or len(free) + len(rich) == 0:
         return pd.DataFrame(columns=columns)
-    cost = np.full((len(deficits), len(supply)), _BIG)
-    for a, (i, r) in enumerate(deficits):
-        members = set(groups[i])
-        near = set().union(*(nbrs[m] for m in members))
-        d_dist = district.iloc[groups[i][0]]
-        for b, (_, _, m, surplus, xy) in enumerate(supply):
-            if surplus + r.balance_yuan < 0 or near & set(m) or members & set(m):
-                continue
-            s_dist = district.iloc[m[0]]
-            if d_dist and s_dist and s_dist != d_dist:  # an unknown district matches any
-                continue
-            cost[a, b] = float(np.hypot(*(cent[i] - xy)))
-    rows, cols = linear_sum_assignment(cost)
-    out = []
-    for a, b in zip(rows, cols, strict=True):
-        if cost[a, b] >= _BIG:
-            continue
-        r = deficits[a][1]
-        kind, sid, _, surplus, _ = supply[b]
-        out.append(
-            [r.bundle_id, kind, sid, cost[a, b], -r.balance_yuan, surplus, surplus + r.balance_yuan]
-        )
-    return pd.DataFrame(out, columns=columns)
+    # Surplus projects: free surplus parcels, then self-balancing bundles' spare surplus.
+    s_kind = np.array(["parcel"] * len(free) + ["bundle"] * len(rich), dtype=object)
+    s_id = np.concatenate(
+        [u["id"].astype(str).to_numpy()[free], bundles["bundle_id"].to_numpy()[rich]]
+    ).astype(object)
+    s_money = np.concatenate([bal[free], balance[rich]])
+    s_xy = np.vstack([unit_xy[free], cent[rich]])
+    s_dist = np.concatenate([district[free], [district[groups[i][0]] for i in rich]])
+    unit_supply = np.full(len(u), -1)
+    unit_supply[free] = np.arange(len(free))
+    for k, i in enumerate(rich):
+        unit_supply[groups[i]] = len(free) + k
+    d_dist = np.array([district[groups[i][0]] for i in poor], dtype=object)
+    dist = np.hypot(*(cent[poor][:, None, :] - s_xy[None, :, :]).transpose(2, 0, 1))
+    ok = s_money[None, :] + balance[poor][:, None] >= 0
+    ok &= ~(
+        (d_dist[:, None] != s_dist[None, :]) & (d_dist[:, None] != "") & (s_dist[None, :] != "")
+    )  # an unknown district matches any
+    for row, i in enumerate(poor):  # adjacent (or own) projects are not "cross-area"
+        near = set(groups[i]).union(*(nbrs[m] for m in groups[i]))
+        touched = unit_supply[list(near)]
+        ok[row, touched[touched >= 0]] = False
+    rows_ok, cols_ok = ok.any(axis=1), ok.any(axis=0)
+    if not rows_ok.any():
+        return pd.DataFrame(columns=columns)
+    cost = np.where(ok, dist, _BIG)[rows_ok][:, cols_ok]
+    r, c = linear_sum_assignment(cost)
+    keep = cost[r, c] < _BIG
+    d_idx = poor[np.flatnonzero(rows_ok)[r[keep]]]
+    s_idx = np.flatnonzero(cols_ok)[c[keep]]
+    deficit = -balance[d_idx]
+    return pd.DataFrame(
+        {
+            "deficit_bundle": bundles["bundle_id"].to_numpy()[d_idx],
+            "surplus_kind": s_kind[s_idx],
+            "surplus_id": s_id[s_idx],
+            "distance_m": cost[r[keep], c[keep]],
+            "deficit_yuan": deficit,
+            "surplus_yuan": s_money[s_idx],
+            "combined_balance_yuan": s_money[s_idx] - deficit,
+        }
+    ).sort_values("deficit_bundle", ignore_index=True)
 
 
 def _packages(u: gpd.GeoDataFrame, money: pd.DataFrame) -> pd.DataFrame:
