@@ -321,6 +321,10 @@ def _pair_across(
         "deficit_yuan",
         "surplus_yuan",
         "combined_balance_yuan",
+        "deficit_x",
+        "deficit_y",
+        "surplus_x",
+        "surplus_y",
     ]
     district = (
         u["district"].fillna("").astype(str).to_numpy()
@@ -375,6 +379,10 @@ def _pair_across(
             "deficit_yuan": deficit,
             "surplus_yuan": s_money[s_idx],
             "combined_balance_yuan": s_money[s_idx] - deficit,
+            "deficit_x": cent[d_idx, 0],
+            "deficit_y": cent[d_idx, 1],
+            "surplus_x": s_xy[s_idx, 0],
+            "surplus_y": s_xy[s_idx, 1],
         }
     ).sort_values("deficit_bundle", ignore_index=True)
 

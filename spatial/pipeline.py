@@ -31,7 +31,7 @@ from spatial.network import (
     walk_network_from_place,
 )
 from spatial.projection import to_wgs84
-from spatial.report import write_bundle_outputs, write_gap_outputs
+from spatial.report import pairs_lonlat, write_bundle_outputs, write_gap_outputs
 from spatial.schema import PARCEL_KINDS
 from spatial.settings import DEFAULTS, Progress, no_progress
 from spatial.standards import load_categories
@@ -369,6 +369,27 @@ def run_bundles(
     )
 
 
+def _demo_maps(
+    gaps: GapResult, bundles: BundleResult, maps_dir: Path, say: Progress
+) -> dict[str, Path]:
+    """The demo's HTML and PNG maps, from the results in memory."""
+    from spatial.render import BundleTables, GapTables, bundle_map, gap_map, save_map
+    from spatial.render.static import static_bundle_map, static_gap_map
+
+    say("drawing maps", 0, 0)
+    tables = GapTables(gaps.compounds, gaps.gaps, gaps.pois, gaps.service_areas)
+    btables = BundleTables(bundles.bundles, bundles.members, pairs_lonlat(bundles))
+    source = "示范区（合成数据）synthetic demo city"
+    return {
+        "gap_map": save_map(gap_map(tables, osm_data=False), maps_dir / "gap_map.html"),
+        "bundle_map": save_map(bundle_map(btables, osm_data=False), maps_dir / "bundle_map.html"),
+        "gap_png": static_gap_map(gaps.compounds, maps_dir / "gap_map.png", source=source),
+        "bundle_png": static_bundle_map(
+            bundles.bundles, bundles.members, maps_dir / "bundle_map.png", source=source
+        ),
+    }
+
+
 def run_demo(
     *,
     data_dir: str | Path = "data/demo",
@@ -425,6 +446,7 @@ def run_demo(
         **gaps.outputs,
         **bundles.outputs,
         "overview": write_overview_png(compounds, parcels, maps_dir / "overview.png", osm=osm),
+        **_demo_maps(gaps.result, bundles.result, maps_dir, say),
     }
     counts = {
         "compounds": len(compounds),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from spatial.bundling import BundleResult
@@ -18,7 +19,7 @@ from spatial.io.write import write_csv, write_gpkg
 from spatial.lifecircle import GapResult
 from spatial.projection import to_wgs84
 
-__all__ = ["GAPS_COLUMNS", "write_bundle_outputs", "write_gap_outputs"]
+__all__ = ["GAPS_COLUMNS", "pairs_lonlat", "write_bundle_outputs", "write_gap_outputs"]
 
 #: Column order of ``gaps.csv`` (the file contract).
 GAPS_COLUMNS = (
@@ -82,7 +83,19 @@ def write_bundle_outputs(result: BundleResult, out_dir: str | Path) -> dict[str,
         "bundles_csv": write_csv(
             pd.DataFrame(bundles.drop(columns="geometry")), out / "bundles.csv"
         ),
-        "pairs": write_csv(result.pairs, out / "pairs.csv"),
+        "pairs": write_csv(pairs_lonlat(result), out / "pairs.csv"),
         "packages": write_csv(result.packages, out / "packages.csv"),
         "excluded": write_csv(result.excluded, out / "excluded.csv"),
     }
+
+
+def pairs_lonlat(result: BundleResult) -> pd.DataFrame:
+    """Pairs with both ends in WGS84 lon/lat (``*_lon``, ``*_lat``) instead of metres."""
+    pairs = result.pairs.copy()
+    for end in ("deficit", "surplus"):
+        pts = gpd.GeoSeries(
+            gpd.points_from_xy(pairs[f"{end}_x"], pairs[f"{end}_y"]), crs=result.bundles.crs
+        ).to_crs(4326)
+        pairs[f"{end}_lon"], pairs[f"{end}_lat"] = pts.x.round(6), pts.y.round(6)
+        pairs = pairs.drop(columns=[f"{end}_x", f"{end}_y"])
+    return pairs

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# System packages the tests need: Debian's Chromium (to open the HTML maps headless, with
+# the network off) and Noto CJK fonts (so Chinese renders in its screenshots).
+# Installs them with apt-get when missing; needs root (as CI is) or sudo.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then apt=(apt-get); elif command -v sudo >/dev/null; then apt=(sudo apt-get)
+else
+  echo "The tests need: ${need[*]} (Debian packages). Install them as root: apt-get install ${need[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${apt[@]}" update -qq
+"${apt[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,159 @@
+"""Folium maps that open with no network: Leaflet inlined, optional base maps.
+
+Leaflet 1.9.4 (JS, CSS and its images) comes from the PyPI package
+``django-js-lib-leaflet`` and is written into the HTML; folium's CDN links are dropped.
+Base maps: ``none`` (plain background), ``osm``, ``tianditu`` (天地图, CGCS2000 ≈ WGS84,
+needs a key) and ``amap`` (高德, GCJ-02: the data are shifted to GCJ-02 to line up).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, cast
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, Figure
+
+from spatial.io.chinese_crs import wgs84_to_gcj02
+from spatial.io.write import atomic_path
+from spatial.projection import to_metric, to_wgs84
+
+__all__ = ["BASEMAPS", "Basemap", "add_legend", "figure", "map_frame", "offline_map", "save_map"]
+
+
+def figure(m: folium.Map) -> Figure:
+    """The HTML document (branca Figure) a map renders into."""
+    return cast(Figure, m.get_root())
+
+
+Basemap = Literal["none", "osm", "tianditu", "amap"]
+BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap")
+OSM_ATTRIBUTION = (
+    "Data © <a href='https://www.openstreetmap.org/copyright'>OpenStreetMap</a> contributors (ODbL)"
+)
+_TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+    "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+_AMAP = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
+)
+
+
+@lru_cache(maxsize=1)
+def _leaflet_assets() -> tuple[str, str]:
+    root = resources.files("js_lib_leaflet").joinpath("static").joinpath("js_lib_leaflet")
+    js = root.joinpath("leaflet.js").read_text("utf-8")
+    css = root.joinpath("leaflet.css").read_text("utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        data = root.joinpath(match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(data).decode()})"
+
+    return js, re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+
+
+def offline_map(
+    bounds: tuple[float, float, float, float],
+    *,
+    basemap: Basemap = "none",
+    tianditu_key: str | None = None,
+    attribution: str = "",
+) -> folium.Map:
+    """An empty folium map over WGS84 ``bounds`` with Leaflet inlined.
+
+    ``bounds`` are (minlon, minlat, maxlon, maxlat) in WGS84; with ``basemap="amap"``
+    pass them already in GCJ-02 (see :func:`map_frame`).
+    """
+    if basemap not in BASEMAPS:
+        raise ValueError(f"basemap must be one of {BASEMAPS}")
+    m = folium.Map(
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        zoom_start=14,
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+    )
+    m.default_js = []
+    m.default_css = []
+    js, css = _leaflet_assets()
+    header = figure(m).header
+    header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
+    header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
+    header.add_child(
+        Element(
+            "<style>.folium-map{background:#f4f3ef}"
+            ".spatial-legend{position:absolute;z-index:1000;bottom:26px;"
+            "right:10px;background:#fff;padding:6px 9px;font:12px sans-serif;"
+            "border-radius:4px;box-shadow:0 0 4px #888;max-width:260px}"
+            ".spatial-legend i{display:inline-block;width:12px;height:12px;"
+            "margin-right:5px;vertical-align:middle}</style>"
+        ),
+        name="spatial_css",
+    )
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+    elif basemap == "tianditu":
+        if not tianditu_key:
+            raise ValueError("the Tianditu base map needs a key (tianditu_key / --tianditu-key)")
+        for layer, name in (("vec", "天地图 Tianditu"), ("cva", "天地图注记 labels")):
+            folium.TileLayer(
+                _TIANDITU.format(s="{s}", layer=layer, key=tianditu_key),
+                attr="© 天地图 Tianditu",
+                name=name,
+                subdomains="01234567",
+            ).add_to(m)
+    elif basemap == "amap":
+        folium.TileLayer(
+            _AMAP, attr="© 高德地图 AutoNavi", name="高德 Amap", subdomains="1234"
+        ).add_to(m)
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    text = "; ".join(t for t in (attribution,) if t)
+    if text:
+        script = (
+            f"<script>document.addEventListener('DOMContentLoaded',function(){{"
+            f"{m.get_name()}.attributionControl.addAttribution({text!r});}});</script>"
+        )
+        figure(m).html.add_child(Element(script), name="spatial_attribution")
+    return m
+
+
+def map_frame(
+    gdf: gpd.GeoDataFrame, *, basemap: Basemap = "none", simplify_m: float = 1.0, decimals: int = 6
+) -> gpd.GeoDataFrame:
+    """Geometry for a web map: simplified (metres), in WGS84 (GCJ-02 on Amap), rounded."""
+    out = to_metric(gdf) if not gdf.crs.is_projected else gdf.copy()
+    if simplify_m > 0:
+        out["geometry"] = out.geometry.simplify(simplify_m)
+    out = to_wgs84(out)
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        if basemap == "amap":
+            xy = np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+        return np.round(xy, decimals)
+
+    out["geometry"] = shapely.transform(out.geometry.values, shift)
+    return out
+
+
+def add_legend(m: folium.Map, title: str, items: list[tuple[str, str]]) -> None:
+    """A fixed legend box: ``items`` are (CSS colour, label)."""
+    rows = "".join(f"<div><i style='background:{c}'></i>{label}</div>" for c, label in items)
+    html = f"<div class='spatial-legend'><b>{title}</b>{rows}</div>"
+    figure(m).html.add_child(Element(html), name=f"legend_{len(figure(m).html._children)}")
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the map's HTML atomically (UTF-8)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(figure(m).render(), encoding="utf-8")
+    return Path(path)

@@ -1,0 +1,221 @@
+"""The interactive life-circle gap map (folium), readable with no network."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element
+from folium.utilities import JsCode
+
+from spatial.render._offline import (
+    OSM_ATTRIBUTION,
+    Basemap,
+    add_legend,
+    figure,
+    map_frame,
+    offline_map,
+)
+from spatial.standards import Category, load_categories
+
+__all__ = ["MISSING_CLASSES", "GapTables", "gap_map", "load_gap_tables"]
+
+#: Colour classes of the number of missing categories: (upper bound, colour, zh, en).
+MISSING_CLASSES = (
+    (0, "#1a9850", "无缺口", "none missing"),
+    (3, "#a6d96a", "缺 1–3 类", "1–3"),
+    (7, "#fee08b", "缺 4–7 类", "4–7"),
+    (12, "#f46d43", "缺 8–12 类", "8–12"),
+    (999, "#a50026", "缺 13 类以上", "13 or more"),
+)
+_POPUP_JS = """
+function(feature, layer) {
+  layer.bindPopup(function() {
+    var p = feature.properties, cats = window.SPATIAL_CATEGORIES, miss = [];
+    for (var i = 0; i < cats.length; i++) {
+      if ((p.missing || '').split(';').indexOf(cats[i].id) >= 0) {
+        var d = p.dist[i];
+        miss.push('<li>' + cats[i].zh + ' ' + cats[i].en + ' — ' + (d === null ?
+          '范围内无 none within reach' : '最近 nearest ' + d + ' m') +
+          ' (标准 ≤' + cats[i].r + ' m)</li>');
+      }
+    }
+    var rows = [['编号 ID', p.id], ['建成年份 Built', p.build_year], ['户数 Households',
+      p.households], ['层数 Floors', p.floors], ['街道 Subdistrict', p.subdistrict],
+      ['社区 Community', p.community]];
+    var t = rows.filter(function(r) { return r[1] !== null && r[1] !== undefined; })
+      .map(function(r) { return '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; }).join('');
+    return '<div class="spatial-popup"><b style="font-size:14px">' + p.name + '</b>' +
+      '<table>' + t + '</table><b>缺少 Missing: ' + p.n_missing + ' 类 categories</b><ul>' +
+      miss.join('') + '</ul></div>';
+  }, {maxWidth: 380, maxHeight: 360});
+}
+"""
+
+
+@dataclass
+class GapTables:
+    """The gap outputs a map needs (see :mod:`spatial.report`)."""
+
+    compounds: gpd.GeoDataFrame
+    gaps: pd.DataFrame
+    pois: gpd.GeoDataFrame | None
+    service_areas: gpd.GeoDataFrame | None
+
+
+def load_gap_tables(folder: str | Path) -> GapTables:
+    """Read ``compounds.gpkg``, ``gaps.csv`` and ``service_areas.gpkg`` of ``spatial gaps``."""
+    folder = Path(folder)
+    comp = gpd.read_file(folder / "compounds.gpkg", layer="compounds", engine="pyogrio")
+    try:
+        pois = gpd.read_file(folder / "compounds.gpkg", layer="pois", engine="pyogrio")
+    except Exception:  # an older output without the layer: the map goes without facilities
+        pois = None
+    areas = folder / "service_areas.gpkg"
+    sa = gpd.read_file(areas, engine="pyogrio") if areas.exists() else None
+    gaps = pd.read_csv(folder / "gaps.csv", dtype={"compound_id": str})
+    return GapTables(comp, gaps, pois, sa)
+
+
+def _colour(n: float) -> str:
+    return next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound)
+
+
+def _props(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def gap_map(
+    tables: GapTables,
+    *,
+    categories: Sequence[Category] | None = None,
+    basemap: Basemap = "none",
+    tianditu_key: str | None = None,
+    title: str = "15分钟生活圈设施缺口 15-minute life-circle gaps",
+    osm_data: bool = True,
+    show_categories: Sequence[str] = ("kindergarten", "elderly_daycare", "health_station"),
+) -> folium.Map:
+    """Build the gap map: compounds by number of missing categories, a layer per category.
+
+    Parameters
+    ----------
+    tables
+        From :func:`load_gap_tables` (or built from a :class:`~spatial.lifecircle.GapResult`).
+    categories
+        The taxonomy (default the shipped one); its order sets the popup order.
+    basemap, tianditu_key
+        Base map; ``none`` needs no network.
+    title
+        Shown above the legend.
+    osm_data
+        Add the OpenStreetMap (ODbL) attribution.
+    show_categories
+        Category layers switched on when the map opens; the others start hidden.
+    """
+    cats = tuple(categories) if categories is not None else load_categories()
+    comp = map_frame(tables.compounds, basemap=basemap)
+    m = offline_map(
+        tuple(comp.total_bounds),
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        attribution=OSM_ATTRIBUTION if osm_data else "",
+    )
+    table = [{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats]
+    figure(m).header.add_child(
+        Element(
+            f"<script>window.SPATIAL_CATEGORIES = {json.dumps(table, ensure_ascii=False)};</script>"
+            "<style>.spatial-popup table{border-collapse:collapse;margin:4px 0}"
+            ".spatial-popup th{text-align:left;padding-right:8px;color:#555;font-weight:normal}"
+            ".spatial-popup ul{margin:2px 0 0 16px;padding:0}</style>"
+        ),
+        name="spatial_categories",
+    )
+    dist = tables.gaps.pivot(index="compound_id", columns="category", values="distance_m")
+    dist = dist.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
+    keep = [
+        "id",
+        "name",
+        "build_year",
+        "households",
+        "floors",
+        "subdistrict",
+        "community",
+        "n_missing",
+        "missing",
+    ]
+    props = comp[[k for k in keep if k in comp]].copy()
+    features = []
+    for k, (row, geom) in enumerate(zip(props.to_dict("records"), comp.geometry, strict=True)):
+        p = {key: _props(v) for key, v in row.items()}
+        p["dist"] = [None if np.isnan(d) else round(float(d)) for d in dist.iloc[k]]
+        p["fill"] = _colour(float(p.get("n_missing") or 0))  # type: ignore[arg-type]
+        features.append({"type": "Feature", "properties": p, "geometry": geom.__geo_interface__})
+    compounds_layer = folium.FeatureGroup(name="小区 Compounds", show=True)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="compounds",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#333",
+            "weight": 1,
+            "fillOpacity": 0.75,
+        },
+        on_each_feature=JsCode(_POPUP_JS),
+    ).add_to(compounds_layer)
+    for cat in cats:
+        group = folium.FeatureGroup(
+            name=f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)", show=cat.id in show_categories
+        )
+        if tables.service_areas is not None:
+            sa = tables.service_areas[tables.service_areas["category"] == cat.id]
+            if len(sa):
+                folium.GeoJson(
+                    map_frame(
+                        sa[["category", "geometry"]], basemap=basemap, simplify_m=5
+                    ).__geo_interface__,
+                    style_function=lambda f: {
+                        "fillColor": "#3182bd",
+                        "color": "#3182bd",
+                        "weight": 0,
+                        "fillOpacity": 0.18,
+                    },
+                ).add_to(group)
+        if tables.pois is not None and "categories" in tables.pois:
+            has = (
+                tables.pois["categories"]
+                .fillna("")
+                .str.split(";")
+                .apply(lambda ids, c=cat.id: c in ids)
+            )
+            pts = tables.pois[has & tables.pois.get("attached", True)]
+            if len(pts):
+                frame = map_frame(
+                    pts[["name", "geometry"]].assign(name=pts["name"].fillna(cat.zh)),
+                    basemap=basemap,
+                    simplify_m=0,
+                )
+                folium.GeoJson(
+                    frame.__geo_interface__,
+                    marker=folium.CircleMarker(
+                        radius=4, color="#08519c", weight=1, fill=True, fill_opacity=0.9
+                    ),
+                    tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+                ).add_to(group)
+        group.add_to(m)
+    compounds_layer.add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    add_legend(
+        m,
+        title,
+        [(c, f"{zh} {en}") for _, c, zh, en in MISSING_CLASSES]
+        + [("#3182bd", "服务范围 service area"), ("#08519c", "设施 facility")],
+    )
+    return m
