@@ -118,12 +118,10 @@ def write_overview_png(
     osm: str | Path | None = None,
 ) -> Path:
     """A static overview map: compounds by build year, parcels, barriers (PNG)."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 9))
+    fig = Figure(figsize=(9, 9))  # no pyplot: no global backend or figure state
+    ax = fig.subplots()
     crs = compounds.crs
     if osm is not None:
         barriers = read_osm(osm).barriers
@@ -143,7 +141,6 @@ def write_overview_png(
     ax.set_axis_off()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
-    plt.close(fig)
     return Path(path)
 
 

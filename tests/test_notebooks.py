@@ -39,3 +39,20 @@ def test_bundling_notebook_runs_and_shows_bundles():
         out.get("output_type") == "error" for c in nb.cells for out in c.get("outputs", [])
     )
     assert Path(REPO / "notebooks" / "bundling.ipynb").stat().st_size < 200_000  # stored clean
+
+
+def test_gap_analysis_notebook_runs_with_the_real_extract(cau_osm):
+    nb = _run("gap_analysis.ipynb")
+    assert not any(
+        out.get("output_type") == "error" for c in nb.cells for out in c.get("outputs", [])
+    )
+    text = _outputs(nb)
+    assert "compound_id" in text and "11 compounds" in text  # demo table and the CAU extract
+    html = [
+        out["data"]["text/html"]
+        for c in nb.cells
+        for out in c.get("outputs", [])
+        if "text/html" in out.get("data", {})
+    ]
+    assert any("leaflet" in h.lower() for h in html)  # the map is shown inline
+    assert any("image/png" in out.get("data", {}) for c in nb.cells for out in c.get("outputs", []))

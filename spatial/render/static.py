@@ -15,11 +15,8 @@ from typing import Any
 
 import geopandas as gpd
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib_scalebar.scalebar import ScaleBar
 
@@ -72,7 +69,6 @@ def _save(fig: Any, path: str | Path) -> Path:
     fmt = path.suffix.lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt)
-    plt.close(fig)
     return path
 
 
@@ -89,7 +85,8 @@ def static_gap_map(
         lambda n: next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound)
     )
     with _cjk():
-        fig, ax = plt.subplots(figsize=(9, 9))
+        fig = Figure(figsize=(9, 9))  # no pyplot: no global backend or figure state
+        ax = fig.subplots()
         comp.plot(ax=ax, color=colours, edgecolor="#333", linewidth=0.3)
         handles = [Patch(color=c, label=f"{zh} {en}") for _, c, zh, en in MISSING_CLASSES]
         _decorate(ax, title, handles, source)
@@ -108,7 +105,8 @@ def static_bundle_map(
     b = to_metric(bundles) if not bundles.crs.is_projected else bundles
     mem = members.to_crs(b.crs)
     with _cjk():
-        fig, ax = plt.subplots(figsize=(9, 9))
+        fig = Figure(figsize=(9, 9))  # no pyplot: no global backend or figure state
+        ax = fig.subplots()
         mem.plot(ax=ax, color=mem["kind"].map(KIND_COLOURS), linewidth=0)
         b.boundary.plot(ax=ax, color=b["status"].map(STATUS_COLOURS), linewidth=1.5)
         handles = [
