@@ -11,9 +11,11 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element
 from folium.utilities import JsCode
 
+from spatial.projection import to_metric
 from spatial.render._offline import (
     OSM_ATTRIBUTION,
     Basemap,
@@ -91,6 +93,30 @@ def _props(value: object) -> object:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _generalise(areas: gpd.GeoDataFrame, *, cell_m: float = 25.0) -> gpd.GeoDataFrame:
+    """Service areas for display: reachable streets on a ``cell_m`` grid, one cell wide.
+
+    The lines (or the outlines of buffered lines read from ``service_areas.gpkg``) are
+    densified, their vertices snapped to grid cells, the cells dilated by one to close
+    the street corridor and merged (``shapely.coverage_union_all``), then simplified.
+    This keeps a city map small and fast to draw; the exact reachable street parts stay
+    in ``service_areas.gpkg``.
+    """
+    metric = to_metric(areas) if not areas.crs.is_projected else areas
+    offsets = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
+    shapes = []
+    for geom in metric.geometry.values:
+        lines = geom.boundary if geom.geom_type in ("Polygon", "MultiPolygon") else geom
+        xy = shapely.get_coordinates(shapely.segmentize(lines, cell_m / 2))
+        ij = np.unique(np.floor(xy / cell_m).astype(np.int64), axis=0)
+        ij = np.unique((ij[:, None, :] + offsets[None]).reshape(-1, 2), axis=0)
+        cells = shapely.box(
+            ij[:, 0] * cell_m, ij[:, 1] * cell_m, (ij[:, 0] + 1) * cell_m, (ij[:, 1] + 1) * cell_m
+        )
+        shapes.append(shapely.simplify(shapely.coverage_union_all(cells), cell_m / 2))
+    return metric.assign(geometry=shapes)
 
 
 def gap_map(
@@ -179,7 +205,10 @@ def gap_map(
             if len(sa):
                 folium.GeoJson(
                     map_frame(
-                        sa[["category", "geometry"]], basemap=basemap, simplify_m=5
+                        _generalise(sa[["category", "geometry"]]),
+                        basemap=basemap,
+                        simplify_m=0,
+                        decimals=5,
                     ).__geo_interface__,
                     style_function=lambda f: {
                         "fillColor": "#3182bd",
