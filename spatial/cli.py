@@ -463,6 +463,75 @@ def _print_bundles(result: BundleResult) -> None:
     )
 
 
+@app.command()
+def plan(
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Policy profile: shandong, taian, liaocheng, qinghai, xining, or a TOML file."
+        ),
+    ],
+    gaps: Annotated[Path, typer.Option(help="Output folder of `spatial gaps`.")],
+    out: Annotated[Path, typer.Option(help="Output folder (plan.xlsx, plan.gpkg).")],
+    budget_yuan: Annotated[
+        float, typer.Option(help="Yearly budget of total investment, yuan (e.g. 5e8).")
+    ],
+    households_per_year: Annotated[
+        float | None, typer.Option(help="Yearly household target (a cap).")
+    ] = None,
+    parcels: Annotated[
+        list[Path] | None,
+        typer.Option(help="Candidate sites for new facilities (低效用地, 功能转换 … parcels)."),
+    ] = None,
+    osm: Annotated[Path | None, typer.Option(help="Walk network (OSM) for siting.")] = None,
+    sites_k: Annotated[int, typer.Option(help="Sites to choose per missing category.")] = 3,
+    finance: Annotated[Path | None, typer.Option(help="Finance figures of your own.")] = None,
+) -> None:
+    """Eligibility, renovation needs, ranking, annual plan and facility sites (plan.xlsx).
+
+    按政策口径认定改造对象，确定改造内容，排序并编制年度计划，为缺失设施选址，输出 plan.xlsx。
+    """
+    from spatial.io.load import LoadSpec
+    from spatial.pipeline import run_plan
+
+    specs = [
+        LoadSpec(p, "parcels", source_layer=layer)
+        for path in parcels or []
+        for kind, layer in _guess_kinds(path)
+        if kind == "parcels"
+        for p in [path]
+    ]
+    run = _run_reporting(
+        lambda report: run_plan(
+            out_dir=out,
+            profile=profile,
+            gaps_dir=gaps,
+            budget_yuan=budget_yuan,
+            households_per_year=households_per_year,
+            parcels=specs,
+            osm=osm,
+            sites_k=sites_k,
+            finance=finance,
+            progress=report,
+        )
+    )
+    counts = run.plan["status"].value_counts()
+    console.print("认定 eligibility: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    table = Table(title="年度计划 Annual plan")
+    for col in ("year 年度", "compounds 小区", "households 户数", "cost 投资 (万元)"):
+        table.add_column(col, justify="right")
+    for year, grp in run.plan[run.plan["year"].notna()].groupby("year"):
+        table.add_row(
+            str(year),
+            str(len(grp)),
+            f"{grp['households'].sum():,.0f}",
+            f"{grp['cost_yuan'].sum() / 1e4:,.0f}",
+        )
+    console.print(table)
+    for name, path in run.outputs.items():
+        console.print(f"wrote {name}: {path}")
+
+
 class BasemapChoice(str, Enum):
     """Base map under the data."""
 

@@ -30,7 +30,14 @@ from spatial.network import Attachment, WalkNetwork, attach_points
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
-__all__ = ["GapResult", "compute_gaps", "node_distances", "point_distances", "reachable_counts"]
+__all__ = [
+    "GapResult",
+    "compute_gaps",
+    "coverage_matrix",
+    "node_distances",
+    "point_distances",
+    "reachable_counts",
+]
 
 
 def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float) -> np.ndarray:
@@ -98,7 +105,7 @@ def point_distances(
     return out
 
 
-def reachable_counts(
+def coverage_matrix(
     network: WalkNetwork,
     sources: Attachment,
     access: AccessPoints,
@@ -106,17 +113,20 @@ def reachable_counts(
     *,
     radius_m: float,
     max_cells: int = 20_000_000,
-) -> np.ndarray:
-    """How many sources each owner (compound) reaches within ``radius_m`` metres.
+) -> sparse.csr_array:
+    """Which owners (compounds) each source reaches within ``radius_m`` metres.
 
     Each source is its own virtual node; sources are searched in batches so that a
-    batch's distance matrix holds at most ``max_cells`` numbers.
+    batch's distance matrix holds at most ``max_cells`` numbers. Returns a boolean
+    ``(n_sources, n_owners)`` sparse matrix (rows of off-network sources are empty).
     """
-    counts = np.zeros(n_owners, dtype=np.int64)
+    rows_out: list[np.ndarray] = []
+    cols_out: list[np.ndarray] = []
     ok_s = np.flatnonzero(sources.on_network)
     ok_a = access.on_network
+    shape = (len(sources.edge), n_owners)
     if len(ok_s) == 0 or not ok_a.any():
-        return counts
+        return sparse.csr_array(shape, dtype=bool)
     n = network.n_nodes
     ea, oa, la = access.edge[ok_a], access.offset_m[ok_a], access.leg_m[ok_a]
     owners = access.owner[ok_a]
@@ -146,8 +156,27 @@ def reachable_counts(
             direct = leg[:, None] + la[None, :] + np.abs(off[:, None] - oa[None, :])
             via = np.where(same, np.minimum(via, direct), via)
         best = np.minimum.reduceat(via, starts, axis=1)
-        counts[owners[starts]] += (best <= radius_m).sum(axis=0)
-    return counts
+        r, c = np.nonzero(best <= radius_m)
+        rows_out.append(idx[r])
+        cols_out.append(owners[starts][c])
+    r_all, c_all = np.concatenate(rows_out), np.concatenate(cols_out)
+    return sparse.csr_array((np.ones(len(r_all), dtype=bool), (r_all, c_all)), shape=shape)
+
+
+def reachable_counts(
+    network: WalkNetwork,
+    sources: Attachment,
+    access: AccessPoints,
+    n_owners: int,
+    *,
+    radius_m: float,
+    max_cells: int = 20_000_000,
+) -> np.ndarray:
+    """How many sources each owner (compound) reaches within ``radius_m`` metres."""
+    cover = coverage_matrix(
+        network, sources, access, n_owners, radius_m=radius_m, max_cells=max_cells
+    )
+    return np.asarray(cover.sum(axis=0)).ravel().astype(np.int64)
 
 
 @dataclass

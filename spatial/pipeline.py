@@ -31,7 +31,7 @@ from spatial.network import (
     walk_network_from_place,
 )
 from spatial.projection import to_wgs84
-from spatial.report import pairs_lonlat, write_bundle_outputs, write_gap_outputs
+from spatial.report import pairs_lonlat, write_bundle_outputs, write_gap_outputs, write_xlsx
 from spatial.schema import PARCEL_KINDS
 from spatial.settings import DEFAULTS, Progress, no_progress
 from spatial.standards import load_categories
@@ -45,6 +45,7 @@ __all__ = [
     "run_bundles",
     "run_demo",
     "run_gaps",
+    "run_plan",
     "write_overview_png",
 ]
 
@@ -367,14 +368,20 @@ def run_bundles(
 
 
 def _demo_maps(
-    gaps: GapResult, bundles: BundleResult, maps_dir: Path, say: Progress
+    gaps: GapResult,
+    bundles: BundleResult,
+    maps_dir: Path,
+    say: Progress,
+    plan_layers: Path | None = None,
 ) -> dict[str, Path]:
     """The demo's HTML and PNG maps, from the results in memory."""
     from spatial.render import BundleTables, GapTables, bundle_map, gap_map, save_map
     from spatial.render.static import static_bundle_map, static_gap_map
 
     say("drawing maps", 0, 0)
-    tables = GapTables(gaps.compounds, gaps.gaps, gaps.pois, gaps.service_areas)
+    tables = GapTables(
+        gaps.compounds, gaps.gaps, gaps.pois, gaps.service_areas, plan_layers=plan_layers
+    )
     btables = BundleTables(bundles.bundles, bundles.members, pairs_lonlat(bundles))
     source = "示范区（合成数据）synthetic demo city"
     return {
@@ -385,6 +392,132 @@ def _demo_maps(
             bundles.bundles, bundles.members, maps_dir / "bundle_map.png", source=source
         ),
     }
+
+
+@dataclass
+class PlanRun:
+    """What :func:`run_plan` produced."""
+
+    plan: pd.DataFrame
+    choice: pd.DataFrame | None
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def run_plan(
+    *,
+    out_dir: str | Path,
+    profile: str | Path,
+    gaps_dir: str | Path,
+    budget_yuan: float,
+    households_per_year: float | None = None,
+    parcels: Sequence[LoadSpec] = (),
+    osm: str | Path | None = None,
+    sites_k: int = 3,
+    finance: str | Path | None = None,
+    progress: Progress | None = None,
+) -> PlanRun:
+    """Eligibility, needs, ranking, annual plan and facility siting into ``plan.xlsx``.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder: ``plan.xlsx`` (sheets 资格认定, 改造内容, 排序, 年度计划, 逐级汇总,
+        设施选址, 选址方案) and ``plan.gpkg`` (layers ``eligibility``, ``sites``).
+    profile
+        A policy profile name (``taian`` …) or file.
+    gaps_dir
+        A ``spatial gaps`` output folder (its compounds, with their gaps).
+    budget_yuan, households_per_year
+        Yearly budget (total investment, yuan) and household target of the annual plan.
+    parcels, osm
+        Candidate sites (low-efficiency land, function conversion …) and the walk network
+        for siting; without them no sites are chosen.
+    sites_k
+        Sites to choose per missing category.
+    """
+    from spatial.policy import annual_plan, eligibility, load_profile, needs, rank, rollup
+    from spatial.siting import site_facilities
+
+    say = progress or no_progress
+    prof = load_profile(profile)
+    cats = load_categories()
+    say("reading gaps", 0, 0)
+    comp = gpd.read_file(Path(gaps_dir) / "compounds.gpkg", layer="compounds", engine="pyogrio")
+    gaps = pd.read_csv(Path(gaps_dir) / "gaps.csv", dtype={"compound_id": str})
+    say("eligibility, needs and ranking", 0, 0)
+    elig = eligibility(comp, prof)
+    need = needs(comp, prof, categories=cats, finance=load_finance(finance))
+    ranks = rank(comp, elig["status"], prof, n_categories=len(cats))
+    households = pd.to_numeric(comp.get("households"), errors="coerce").fillna(0)
+    year = annual_plan(
+        need["cost_yuan"],
+        ranks["rank"],
+        households,
+        years=range(prof.plan_start_year, prof.plan_end_year + 1),
+        budget_yuan=budget_yuan,
+        households_per_year=households_per_year,
+        priority=elig["status"].eq("priority"),
+    )
+    keys = [
+        k
+        for k in ("id", "name", "district", "subdistrict", "community", "build_year", "households")
+        if k in comp
+    ]
+    base = pd.DataFrame(comp[keys])
+    plan = (
+        base.join(elig)
+        .join(need[["cost_yuan", "subsidy_yuan"]])
+        .join(ranks[["score", "rank"]])
+        .assign(year=year)
+    )
+    choice = sites = None
+    if parcels and osm is not None:
+        say("siting facilities", 0, 0)
+        cand = load_layers(list(parcels))["parcels"]
+        net = load_network(osm=osm, crs=cand.crs)
+        covered = gaps.pivot(index="compound_id", columns="category", values="covered")
+        sites, choice = site_facilities(
+            net, comp, cand, covered.astype(bool), k=sites_k, categories=cats
+        )
+    sheets = {
+        "资格认定 eligibility": plan[[*keys, "status", "reason_zh", "reason_en"]],
+        "改造内容 needs": base.join(need),
+        "排序 ranking": base.join(elig[["status"]]).join(ranks).sort_values("rank"),
+        "年度计划 annual plan": plan[plan["year"].notna()].sort_values(["year", "rank"]),
+        "逐级汇总 rollup": rollup(plan.assign(cost_yuan=need["cost_yuan"])),
+    }
+    if sites is not None and choice is not None:
+        sheets["设施选址 sites"] = sites
+        sheets["选址方案 site choice"] = choice
+    out = Path(out_dir)
+    layers = {
+        "eligibility": to_wgs84(
+            comp[["id", "name", "geometry"]].join(elig).join(plan[["rank", "year"]])
+        )
+    }
+    if choice is not None and len(choice):
+        chosen = {s for v in choice["chosen_sites"] for s in str(v).split(";") if s}
+        cand_all = load_layers(list(parcels))["parcels"]
+        picked = cand_all[cand_all["id"].astype(str).isin(chosen)]
+        for_cat = {
+            s: ";".join(
+                choice.loc[
+                    choice["chosen_sites"].str.split(";").apply(lambda ids, s=s: s in ids),
+                    "category",
+                ]
+            )
+            for s in chosen
+        }
+        layers["sites"] = to_wgs84(
+            picked[["id", "name", "kind", "geometry"]].assign(
+                categories=picked["id"].astype(str).map(for_cat)
+            )
+        )
+    outputs = {
+        "plan": write_xlsx(sheets, out / "plan.xlsx"),
+        "plan_layers": write_gpkg(layers, out / "plan.gpkg"),
+    }
+    return PlanRun(plan, choice, outputs)
 
 
 def run_demo(
@@ -428,6 +561,15 @@ def run_demo(
     bundles = _bundle_stage(
         units, out_dir=out_dir, barriers=read_osm(osm).barriers.geometry, say=say, seed=seed
     )
+    planned = run_plan(
+        out_dir=out_dir,
+        profile="taian",
+        gaps_dir=out_dir,
+        budget_yuan=1e9,
+        parcels=specs[2:],
+        osm=osm,
+        progress=say,
+    )
     say("writing outputs", 0, 0)
     out_dir, maps_dir = Path(out_dir), Path(maps_dir)
     outputs = {
@@ -442,8 +584,9 @@ def run_demo(
         "inventory": write_csv(inventory(compounds, parcels), out_dir / "inventory.csv"),
         **gaps.outputs,
         **bundles.outputs,
+        **planned.outputs,
         "overview": write_overview_png(compounds, parcels, maps_dir / "overview.png", osm=osm),
-        **_demo_maps(gaps.result, bundles.result, maps_dir, say),
+        **_demo_maps(gaps.result, bundles.result, maps_dir, say, planned.outputs["plan_layers"]),
     }
     counts = {
         "compounds": len(compounds),

@@ -15,11 +15,18 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial.bundling import BundleResult
-from spatial.io.write import write_csv, write_gpkg
+from spatial.io.write import atomic_path, write_csv, write_gpkg
 from spatial.lifecircle import GapResult
 from spatial.projection import to_wgs84
 
-__all__ = ["GAPS_COLUMNS", "pairs_lonlat", "write_bundle_outputs", "write_gap_outputs"]
+__all__ = [
+    "GAPS_COLUMNS",
+    "HEADERS_ZH",
+    "pairs_lonlat",
+    "write_bundle_outputs",
+    "write_gap_outputs",
+    "write_xlsx",
+]
 
 #: Column order of ``gaps.csv`` (the file contract).
 GAPS_COLUMNS = (
@@ -99,3 +106,59 @@ def pairs_lonlat(result: BundleResult) -> pd.DataFrame:
         pairs[f"{end}_lon"], pairs[f"{end}_lat"] = pts.x.round(6), pts.y.round(6)
         pairs = pairs.drop(columns=[f"{end}_x", f"{end}_y"])
     return pairs
+
+
+#: Chinese (and English) headers for the planners' spreadsheets.
+HEADERS_ZH = {
+    "id": "编号 ID",
+    "name": "小区名称 Name",
+    "district": "区县 District",
+    "subdistrict": "街道 Subdistrict",
+    "community": "社区 Community",
+    "build_year": "建成年份 Built",
+    "households": "户数 Households",
+    "floors": "层数 Floors",
+    "status": "认定结果 Status",
+    "reason_zh": "原因",
+    "reason_en": "Reason",
+    "basic_items": "基础类 Basic",
+    "improvement_items": "完善类 Improvement",
+    "upgrade_items": "提升类 Upgrade",
+    "n_upgrade": "提升项数 Upgrade items",
+    "cost_yuan": "估算投资（元） Cost (yuan)",
+    "subsidy_yuan": "补助（元） Subsidy (yuan)",
+    "net_cost_yuan": "净投资（元） Net cost (yuan)",
+    "elevators": "加装电梯 Elevators",
+    "basis": "测算依据 Basis",
+    "score": "得分 Score",
+    "rank": "排序 Rank",
+    "year": "改造年度 Year",
+    "level": "层级 Level",
+    "compounds": "小区数 Compounds",
+    "f_age": "房龄 Age",
+    "f_facility_deficit": "配套欠账 Facility deficit",
+    "f_willingness": "居民意愿 Willingness",
+    "f_contribution": "出资比例 Contribution",
+    "f_condition": "房屋状况 Condition",
+    "f_procedures": "手续完备 Procedures",
+    "category": "设施类别 Category",
+    "zh": "设施 Facility",
+    "en": "Facility (en)",
+    "site_id": "地块编号 Site",
+    "site_name": "地块名称 Site name",
+    "kind": "类型 Kind",
+    "households_alone": "单独覆盖户数 Households covered alone",
+    "k": "选址数 k",
+    "chosen_sites": "选定地块 Chosen sites",
+    "households_newly_covered": "新增覆盖户数 Households newly covered",
+    "households_uncovered": "未覆盖户数 Households uncovered",
+    "optimality_gap": "最优性差距 Optimality gap",
+}
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write several tables to one Excel workbook (Chinese headers), atomically."""
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        for name, frame in sheets.items():
+            frame.rename(columns=HEADERS_ZH).to_excel(xl, sheet_name=name, index=False)
+    return Path(path)

@@ -202,3 +202,64 @@ def test_bundles_with_gaps(tmp_path, demo_city):
     members = gpd.read_file(out / "bundles.gpkg", layer="members")
     assert set(members["bundle_id"]) == set(table["bundle_id"])
     assert (out / "pairs.csv").exists() and (out / "packages.csv").exists()
+
+
+def test_plan_command_writes_the_workbook(tmp_path, demo_city):
+    from openpyxl import load_workbook
+
+    gaps_dir = tmp_path / "gaps"
+    res = runner.invoke(
+        app,
+        [
+            "gaps",
+            "--compounds",
+            str(demo_city.gpkg),
+            "--pois",
+            str(demo_city.gpkg),
+            "--osm",
+            str(demo_city.osm),
+            "--out",
+            str(gaps_dir),
+            "--no-service-areas",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "plan"
+    res = runner.invoke(
+        app,
+        [
+            "plan",
+            "--profile",
+            "taian",
+            "--gaps",
+            str(gaps_dir),
+            "--out",
+            str(out),
+            "--budget-yuan",
+            "5e8",
+            "--parcels",
+            str(demo_city.gpkg),
+            "--osm",
+            str(demo_city.osm),
+            "--sites-k",
+            "2",
+        ],
+        terminal_width=200,
+    )
+    assert res.exit_code == 0, res.output
+    book = load_workbook(out / "plan.xlsx", read_only=True)
+    assert book.sheetnames == [
+        "资格认定 eligibility",
+        "改造内容 needs",
+        "排序 ranking",
+        "年度计划 annual plan",
+        "逐级汇总 rollup",
+        "设施选址 sites",
+        "选址方案 site choice",
+    ]
+    header = [c.value for c in next(book["年度计划 annual plan"].iter_rows(max_row=1))]
+    assert "小区名称 Name" in header and "改造年度 Year" in header
+    book.close()
+    plan = pd.read_excel(out / "plan.xlsx", sheet_name="年度计划 annual plan")
+    per_year = plan.groupby("改造年度 Year")["估算投资（元） Cost (yuan)"].sum()
+    assert (per_year <= 5e8).all() and len(per_year) >= 1

@@ -69,6 +69,7 @@ class GapTables:
     gaps: pd.DataFrame
     pois: gpd.GeoDataFrame | None
     service_areas: gpd.GeoDataFrame | None
+    plan_layers: Path | None = None  # plan.gpkg of `spatial plan`: eligibility and sites
 
 
 def load_gap_tables(folder: str | Path) -> GapTables:
@@ -82,7 +83,8 @@ def load_gap_tables(folder: str | Path) -> GapTables:
     areas = folder / "service_areas.gpkg"
     sa = gpd.read_file(areas, engine="pyogrio") if areas.exists() else None
     gaps = pd.read_csv(folder / "gaps.csv", dtype={"compound_id": str})
-    return GapTables(comp, gaps, pois, sa)
+    plan = folder / "plan.gpkg"
+    return GapTables(comp, gaps, pois, sa, plan if plan.exists() else None)
 
 
 def _colour(n: float) -> str:
@@ -117,6 +119,56 @@ def _generalise(areas: gpd.GeoDataFrame, *, cell_m: float = 25.0) -> gpd.GeoData
         )
         shapes.append(shapely.simplify(shapely.coverage_union_all(cells), cell_m / 2))
     return metric.assign(geometry=shapes)
+
+
+_STATUS = {
+    "priority": ("#762a83", "优先改造 priority"),
+    "eligible": ("#1b7837", "符合条件 eligible"),
+    "excluded": ("#999999", "不纳入 excluded"),
+    "unknown": ("#e08214", "待核实 unknown"),
+}
+
+
+def _add_plan_layers(m: folium.Map, path: Path, basemap: Basemap) -> None:
+    """Eligibility (compounds by status) and chosen facility sites from ``plan.gpkg``."""
+    import pyogrio
+
+    names = {n for n, _ in pyogrio.list_layers(path)}
+    elig = gpd.read_file(path, layer="eligibility", engine="pyogrio")
+    frame = map_frame(elig, basemap=basemap).assign(
+        colour=elig["status"].map(lambda s: _STATUS.get(s, _STATUS["unknown"])[0]),
+        label=elig["status"].map(lambda s: _STATUS.get(s, _STATUS["unknown"])[1]),
+    )
+    group = folium.FeatureGroup(name="改造对象认定 Eligibility", show=False)
+    folium.GeoJson(
+        frame[["name", "label", "reason_zh", "colour", "geometry"]].__geo_interface__,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#222",
+            "weight": 1,
+            "fillOpacity": 0.7,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "label", "reason_zh"], aliases=["小区", "认定", "原因"]
+        ),
+    ).add_to(group)
+    group.add_to(m)
+    if "sites" in names:
+        sites = map_frame(gpd.read_file(path, layer="sites", engine="pyogrio"), basemap=basemap)
+        sgroup = folium.FeatureGroup(name="设施选址 Facility sites", show=False)
+        folium.GeoJson(
+            sites[["name", "categories", "geometry"]].__geo_interface__,
+            style_function=lambda f: {
+                "fillColor": "#ffff33",
+                "color": "#000",
+                "weight": 2,
+                "fillOpacity": 0.6,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["name", "categories"], aliases=["选址地块 Site", "设施 For"]
+            ),
+        ).add_to(sgroup)
+        sgroup.add_to(m)
 
 
 def gap_map(
@@ -240,6 +292,8 @@ def gap_map(
                 ).add_to(group)
         group.add_to(m)
     compounds_layer.add_to(m)
+    if tables.plan_layers is not None:
+        _add_plan_layers(m, tables.plan_layers, basemap)
     folium.LayerControl(collapsed=True).add_to(m)
     add_legend(
         m,

@@ -1,0 +1,330 @@
+"""Policy profiles: who is eligible, what each compound needs, ranking and annual plans.
+
+Profiles are data (``spatial/standards/policies/*.toml``: Shandong, Tai'an, Liaocheng,
+Qinghai, Xining, or a user's own file) with their sources in the plans of
+``../shared/seeds``. Build years are whole years: "built on or before 2005-12-31" is
+``build_year <= 2005``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spatial.finance import FinanceDefaults, load_finance, parcel_finance
+from spatial.standards import Category, load_categories
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "PROFILES",
+    "PolicyProfile",
+    "annual_plan",
+    "eligibility",
+    "load_profile",
+    "needs",
+    "rank",
+    "rollup",
+]
+
+PROFILES = ("shandong", "taian", "liaocheng", "qinghai", "xining")
+FACTORS = ("age", "facility_deficit", "willingness", "contribution", "condition", "procedures")
+_GRADE = {"A": 0.0, "B": 1 / 3, "C": 2 / 3, "D": 1.0}
+#: Life-circle categories that are improvement items (完善类) rather than upgrade items.
+_IMPROVEMENT_CATEGORIES = {
+    "parking",
+    "ev_charging",
+    "parcel_point",
+    "fitness_outdoor",
+    "sports_small",
+}
+
+
+@dataclass(frozen=True)
+class PolicyProfile:
+    """Eligibility rules, ranking weights and plan horizon of one jurisdiction."""
+
+    id: str
+    zh: str
+    en: str
+    source: str
+    plan_start_year: int
+    plan_end_year: int
+    priority_build_year: int
+    cutoff_build_year: int | None = None
+    pre2000_first: bool = True
+    exclude_planned_demolition: bool = False
+    exclude_expropriation_within_years: int | None = None
+    require_sound_structure: bool = False
+    weights: dict[str, float] = field(default_factory=dict)
+    tie_break: tuple[str, ...] = ()
+    subsidy: dict[str, float] = field(default_factory=dict)
+
+
+def load_profile(name: str | Path) -> PolicyProfile:
+    """A shipped profile by name (``taian`` …) or a user's TOML file of the same form."""
+    if str(name) in PROFILES:
+        text = (
+            resources.files("spatial.standards.policies")
+            .joinpath(f"{name}.toml")
+            .read_text("utf-8")
+        )
+    elif Path(name).exists():
+        text = Path(name).read_text(encoding="utf-8")
+    else:
+        raise ValueError(f"unknown profile {name!r}: use one of {PROFILES} or a TOML file")
+    data = tomllib.loads(text)
+    rules = data.get("eligibility", {})
+    weights = {k: float(v) for k, v in data.get("ranking", {}).items()}
+    unknown = set(weights) - set(FACTORS)
+    if unknown:
+        raise ValueError(
+            f"profile {name}: unknown ranking factors {sorted(unknown)}; use {FACTORS}"
+        )
+    return PolicyProfile(
+        id=data["id"],
+        zh=data["zh"],
+        en=data["en"],
+        source=data.get("source", ""),
+        plan_start_year=int(data["plan_start_year"]),
+        plan_end_year=int(data["plan_end_year"]),
+        priority_build_year=int(rules["priority_build_year"]),
+        cutoff_build_year=rules.get("cutoff_build_year"),
+        pre2000_first=bool(rules.get("pre2000_first", True)),
+        exclude_planned_demolition=bool(rules.get("exclude_planned_demolition", False)),
+        exclude_expropriation_within_years=rules.get("exclude_expropriation_within_years"),
+        require_sound_structure=bool(rules.get("require_sound_structure", False)),
+        weights=weights,
+        tie_break=tuple(data.get("tie_break", ())),
+        subsidy={k: float(v) for k, v in data.get("subsidy", {}).items()},
+    )
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype=object)
+
+
+def eligibility(compounds: pd.DataFrame, profile: PolicyProfile) -> pd.DataFrame:
+    """Label each compound ``priority``, ``eligible``, ``excluded`` or ``unknown``.
+
+    Returns a frame indexed like ``compounds`` with ``status``, ``reason_zh`` and
+    ``reason_en`` (the first rule that decided).
+    """
+    year = pd.to_numeric(_col(compounds, "build_year"), errors="coerce").to_numpy(dtype=float)
+    expro = pd.to_numeric(_col(compounds, "expropriation_year"), errors="coerce").to_numpy(
+        dtype=float
+    )
+    demolish = (
+        _col(compounds, "planned_demolition").astype("boolean").fillna(False).to_numpy(dtype=bool)
+    )
+    grade = _col(compounds, "structure_grade").astype(str).str.upper().str.strip().to_numpy()
+    n = profile.exclude_expropriation_within_years
+    start = profile.plan_start_year
+    rows = []
+    for k in range(len(compounds)):
+        y, e = float(year[k]), float(expro[k])
+        if profile.exclude_planned_demolition and demolish[k]:
+            row = (
+                "excluded",
+                "拟拆迁改造或棚户区改造",
+                "planned for demolition or shantytown redevelopment",
+            )
+        elif n is not None and np.isfinite(e) and start <= e < start + n:
+            row = (
+                "excluded",
+                f"{start}—{start + n - 1}年内列入征收计划",
+                f"on an expropriation list within {n} years ({int(e)})",
+            )
+        elif profile.require_sound_structure and grade[k] == "D":
+            row = ("excluded", "建筑主体结构不完好（D级）", "main structure unsound (grade D)")
+        elif not np.isfinite(y):
+            row = ("unknown", "建成年份未知，请补充", "build year unknown: fill it in")
+        elif profile.cutoff_build_year is not None and y > profile.cutoff_build_year:
+            row = (
+                "excluded",
+                f"{profile.cutoff_build_year}年12月31日后建成",
+                f"built after {profile.cutoff_build_year}-12-31",
+            )
+        elif y <= profile.priority_build_year:
+            row = (
+                "priority",
+                f"{profile.priority_build_year}年底前建成，优先改造",
+                f"built by {profile.priority_build_year}-12-31: priority",
+            )
+        else:
+            row = ("eligible", "符合改造条件", "eligible")
+        rows.append(row)
+    return pd.DataFrame(rows, index=compounds.index, columns=["status", "reason_zh", "reason_en"])
+
+
+def needs(
+    compounds: pd.DataFrame,
+    profile: PolicyProfile,
+    *,
+    categories: tuple[Category, ...] | None = None,
+    finance: FinanceDefaults | None = None,
+) -> pd.DataFrame:
+    """Renovation content per compound: basic, improvement and upgrade items, and the cost.
+
+    Improvement items: an elevator retrofit (≥ ``elevator.min_floors`` floors, none yet) and
+    missing parking, charging, parcel and fitness facilities; upgrade items: the other
+    missing life-circle categories (from the gap engine's ``missing``). Costs come from
+    :func:`spatial.finance.parcel_finance` with the profile's subsidy figures.
+    """
+    cats = {c.id: c for c in (categories or load_categories())}
+    f = finance or load_finance()
+    overrides = {}
+    if "yuan_per_household" in profile.subsidy:
+        overrides["subsidy__yuan_per_household"] = profile.subsidy["yuan_per_household"]
+    if "yuan_per_elevator" in profile.subsidy:
+        overrides["elevator__subsidy_yuan_per_elevator"] = profile.subsidy["yuan_per_elevator"]
+    money = parcel_finance(compounds.assign(kind="old_compound"), defaults=f, overrides=overrides)
+    missing = _col(compounds, "missing").fillna("").astype(str).to_numpy()
+    elevators = money["elevators"].to_numpy(dtype=float)
+    rows = []
+    for k in range(len(compounds)):
+        miss = [c for c in missing[k].split(";") if c in cats]
+        improve = [f"{cats[c].zh}" for c in miss if c in _IMPROVEMENT_CATEGORIES]
+        if elevators[k] > 0:
+            improve.insert(0, f"加装电梯{int(elevators[k])}部")
+        upgrade = [cats[c].zh for c in miss if c not in _IMPROVEMENT_CATEGORIES]
+        rows.append(
+            {
+                "basic_items": "水电气暖信等管网、屋面、外墙、道路、排水、消防、安防",
+                "improvement_items": "、".join(improve),
+                "upgrade_items": "、".join(upgrade),
+                "n_upgrade": len(upgrade),
+            }
+        )
+    out = pd.DataFrame(rows, index=compounds.index)
+    return out.join(money[["cost_yuan", "subsidy_yuan", "net_cost_yuan", "elevators", "basis"]])
+
+
+def rank(
+    compounds: pd.DataFrame, status: pd.Series, profile: PolicyProfile, *, n_categories: int
+) -> pd.DataFrame:
+    """Transparent score and rank of the eligible and priority compounds.
+
+    Factors, each scaled to 0–1: ``age`` ((plan start − build year) / 50, capped),
+    ``facility_deficit`` (missing categories / all), ``willingness``, ``contribution``
+    (share of households that pay), ``condition`` (structure grade A 0 … D 1) and
+    ``procedures`` (complete 1 / not 0); unknown values count 0.5. ``score`` = Σ weight ×
+    factor. Order: priority compounds first when the profile says so, then score, then
+    the profile's tie-break factors, then id. Excluded compounds get no rank.
+    """
+    year = pd.to_numeric(_col(compounds, "build_year"), errors="coerce")
+    factors = (
+        pd.DataFrame(
+            {
+                "age": ((profile.plan_start_year - year) / 50).clip(0, 1),
+                "facility_deficit": pd.to_numeric(_col(compounds, "n_missing"), errors="coerce")
+                / max(n_categories, 1),
+                "willingness": pd.to_numeric(_col(compounds, "willingness"), errors="coerce"),
+                "contribution": pd.to_numeric(
+                    _col(compounds, "contribution_share"), errors="coerce"
+                ),
+                "condition": _col(compounds, "structure_grade").astype(str).str.upper().map(_GRADE),
+                "procedures": pd.to_numeric(
+                    _col(compounds, "procedures_complete"), errors="coerce"
+                ),
+            },
+            index=compounds.index,
+        )
+        .astype(float)
+        .fillna(0.5)
+    )
+    score = sum(factors[k] * profile.weights.get(k, 0.0) for k in FACTORS)
+    out = factors.add_prefix("f_").assign(score=np.round(score, 6))
+    ok = status.isin(["priority", "eligible"])
+    order = pd.DataFrame(
+        {
+            "group": np.where(status.eq("priority") & profile.pre2000_first, 0, 1),
+            "score": -out["score"],
+        },
+        index=compounds.index,
+    )
+    for k, name in enumerate(profile.tie_break):
+        order[f"t{k}"] = -factors[name]
+    order["id"] = _col(compounds, "id").astype(str)
+    ranked = order[ok].sort_values(list(order.columns), kind="stable").index
+    out["rank"] = (
+        pd.Series(np.arange(1, len(ranked) + 1), index=ranked)
+        .reindex(compounds.index)
+        .astype("Int64")
+    )
+    return out
+
+
+def annual_plan(
+    costs: pd.Series,
+    ranks: pd.Series,
+    households: pd.Series,
+    *,
+    years: range,
+    budget_yuan: float,
+    households_per_year: float | None = None,
+    priority: pd.Series | None = None,
+) -> pd.Series:
+    """Year of renovation of each ranked compound (``<NA>``: not in the horizon).
+
+    Years are filled in rank order, first fit: a compound goes into the first year whose
+    remaining budget (yuan of total cost) and household target it fits; a later compound
+    may fill a gap an earlier one could not. While ``priority`` compounds remain that can
+    still fit some year, no other compound is scheduled. The budget is never exceeded.
+    """
+    rank_arr = pd.to_numeric(ranks, errors="coerce").to_numpy(dtype=float)
+    order = [int(k) for k in np.argsort(rank_arr, kind="stable") if np.isfinite(rank_arr[k])]
+    cost = costs.to_numpy(dtype=float)
+    hh = households.to_numpy(dtype=float)
+    prio = (
+        priority.to_numpy(dtype=bool) if priority is not None else np.zeros(len(ranks), dtype=bool)
+    )
+    left = {y: float(budget_yuan) for y in years}
+    hh_left = {y: float(households_per_year or np.inf) for y in years}
+    year = np.full(len(ranks), -1)
+
+    def fits(k: int, y: int) -> bool:
+        return bool(cost[k] <= left[y] + 1e-6 and hh[k] <= hh_left[y] + 1e-9)
+
+    def place(k: int) -> None:
+        for y in years:
+            if fits(k, y):
+                year[k] = y
+                left[y] -= cost[k]
+                hh_left[y] -= hh[k]
+                return
+
+    for k in order:
+        waiting = any(prio[j] and year[j] < 0 and any(fits(j, y) for y in years) for j in order)
+        if prio[k] or not waiting:
+            place(k)
+    for k in order:  # compounds held back behind priority ones get a second pass
+        if year[k] < 0 and not prio[k]:
+            place(k)
+    return pd.Series(year, index=ranks.index).where(year >= 0).astype("Int64")
+
+
+def rollup(plan: pd.DataFrame) -> pd.DataFrame:
+    """Totals per year by community → subdistrict → district (逐级汇总)."""
+    keys = [k for k in ("district", "subdistrict", "community") if k in plan]
+    frame = plan[plan["year"].notna()].copy()
+    out = []
+    for level in range(len(keys), -1, -1):
+        by = ["year", *keys[:level]]
+        g = frame.fillna({k: "(未知 unknown)" for k in keys}).groupby(by)
+        t = g.agg(
+            compounds=("id", "size"),
+            households=("households", "sum"),
+            cost_yuan=("cost_yuan", "sum"),
+        ).reset_index()
+        t.insert(0, "level", keys[level - 1] if level else "total")
+        out.append(t)
+    return pd.concat(out, ignore_index=True)
