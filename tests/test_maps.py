@@ -42,8 +42,10 @@ def test_gap_map_opens_offline_with_layers_and_chinese_popup(browser, demo_run, 
     assert page.evaluate("() => typeof L !== 'undefined' && L.version") == "1.9.4"
     labels = page.locator(".leaflet-control-layers-overlays label").all_text_contents()
     cats = load_categories()
-    assert len(labels) == len(cats) + 1
+    assert len(labels) == len(cats) + 3  # + compounds, eligibility and facility sites
     assert all(any(c.zh in label for label in labels) for c in cats)
+    for name in ("小区 Compounds", "改造对象认定 Eligibility", "设施选址 Facility sites"):
+        assert any(name in label for label in labels)
     name = page.evaluate(_FIND_COMPOUND)
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert name in popup and re.search(r"[\u4e00-\u9fff]{2,}", name)
