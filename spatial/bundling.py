@@ -39,7 +39,7 @@ import pandas as pd
 import shapely
 from scipy.optimize import linear_sum_assignment
 
-from spatial.finance import FinanceDefaults, parcel_finance
+from spatial.finance import MONEY_COLUMNS, FinanceDefaults, parcel_finance
 from spatial.projection import assert_metric
 
 if sys.version_info >= (3, 11):
@@ -259,18 +259,7 @@ def _tables(
     for col in money.columns:
         members[col] = money[col].iloc[pos].to_numpy()
     g = members.groupby("bundle_id", sort=True)
-    sums = g[
-        [
-            "households",
-            "area_m2",
-            "cost_yuan",
-            "subsidy_yuan",
-            "revenue_yuan",
-            "net_cost_yuan",
-            "balance_yuan",
-            "elevators",
-        ]
-    ].sum()
+    sums = g[["households", "area_m2", *MONEY_COLUMNS]].sum()
     out = sums.reset_index()
     out["members"] = g["id"].agg(";".join).to_numpy()
     out["kinds"] = (

@@ -14,26 +14,13 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from spatial.io.osm import POI_KEYS
 from spatial.standards import Category, load_categories
 
 __all__ = ["classify_pois"]
 
 _SPLIT = re.compile(r"[;；,，、|/]+")
-_TAG_COLUMNS = (
-    "amenity",
-    "shop",
-    "leisure",
-    "healthcare",
-    "social_facility",
-    "emergency",
-    "public_transport",
-    "office",
-    "highway",
-    "railway",
-    "station",
-    "isced:level",
-    "social_facility:for",
-)
+_TAG_COLUMNS = (*POI_KEYS, "highway", "railway", "station", "isced:level", "social_facility:for")
 
 
 def _code_prefix(code: str) -> str:

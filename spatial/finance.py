@@ -26,9 +26,24 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["CONTENT_CLASSES", "FinanceDefaults", "load_finance", "parcel_finance"]
+__all__ = [
+    "CONTENT_CLASSES",
+    "MONEY_COLUMNS",
+    "FinanceDefaults",
+    "load_finance",
+    "parcel_finance",
+]
 
 CONTENT_CLASSES = ("basic", "improvement", "upgrade")
+#: The money columns of :func:`parcel_finance` (besides ``basis``), summed per bundle.
+MONEY_COLUMNS = (
+    "cost_yuan",
+    "subsidy_yuan",
+    "revenue_yuan",
+    "net_cost_yuan",
+    "balance_yuan",
+    "elevators",
+)
 
 
 @dataclass(frozen=True)
@@ -212,14 +227,4 @@ def parcel_finance(
     out = pd.concat(parts).reindex(units.index)
     out["net_cost_yuan"] = out["cost_yuan"] - out["subsidy_yuan"]
     out["balance_yuan"] = out["revenue_yuan"] - out["net_cost_yuan"]
-    return out[
-        [
-            "cost_yuan",
-            "subsidy_yuan",
-            "revenue_yuan",
-            "net_cost_yuan",
-            "balance_yuan",
-            "elevators",
-            "basis",
-        ]
-    ]
+    return out[[*MONEY_COLUMNS, "basis"]]

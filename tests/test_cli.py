@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import pandas as pd
 import pyogrio
+import pytest
 from typer.testing import CliRunner
 
 from spatial.cli import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_gaps(tmp_path_factory, demo_city):
+    """`spatial gaps` run once on the demo city, for the commands that read its outputs."""
+    out = tmp_path_factory.mktemp("gaps")
+    res = runner.invoke(
+        app,
+        [
+            "gaps",
+            "--compounds",
+            str(demo_city.gpkg),
+            "--pois",
+            str(demo_city.gpkg),
+            "--osm",
+            str(demo_city.osm),
+            "--out",
+            str(out),
+            "--no-service-areas",
+        ],
+        terminal_width=200,
+    )
+    assert res.exit_code == 0, res.output
+    return out
 
 
 def test_validate_lists_every_problem_and_exits_1(tmp_path):
@@ -154,27 +179,10 @@ def test_gaps_with_own_files_and_bad_input(tmp_path, cau_osm):
     assert (out / "gaps.csv").read_bytes() == before  # earlier outputs untouched
 
 
-def test_bundles_with_gaps(tmp_path, demo_city):
+def test_bundles_with_gaps(tmp_path, demo_city, demo_gaps):
     import geopandas as gpd
 
-    gaps_dir = tmp_path / "gaps"
-    res = runner.invoke(
-        app,
-        [
-            "gaps",
-            "--compounds",
-            str(demo_city.gpkg),
-            "--pois",
-            str(demo_city.gpkg),
-            "--osm",
-            str(demo_city.osm),
-            "--out",
-            str(gaps_dir),
-            "--no-service-areas",
-        ],
-        terminal_width=200,
-    )
-    assert res.exit_code == 0, res.output
+    gaps_dir = demo_gaps
     out = tmp_path / "bundles"
     res = runner.invoke(
         app,
@@ -204,26 +212,10 @@ def test_bundles_with_gaps(tmp_path, demo_city):
     assert (out / "pairs.csv").exists() and (out / "packages.csv").exists()
 
 
-def test_plan_command_writes_the_workbook(tmp_path, demo_city):
+def test_plan_command_writes_the_workbook(tmp_path, demo_city, demo_gaps):
     from openpyxl import load_workbook
 
-    gaps_dir = tmp_path / "gaps"
-    res = runner.invoke(
-        app,
-        [
-            "gaps",
-            "--compounds",
-            str(demo_city.gpkg),
-            "--pois",
-            str(demo_city.gpkg),
-            "--osm",
-            str(demo_city.osm),
-            "--out",
-            str(gaps_dir),
-            "--no-service-areas",
-        ],
-    )
-    assert res.exit_code == 0, res.output
+    gaps_dir = demo_gaps
     out = tmp_path / "plan"
     res = runner.invoke(
         app,
