@@ -463,6 +463,56 @@ def _print_bundles(result: BundleResult) -> None:
     )
 
 
+@app.command("eligibility")
+def eligibility_(
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Policy profile: shandong, taian, liaocheng, qinghai, xining, or a TOML file."
+        ),
+    ],
+    compounds: Annotated[list[Path] | None, typer.Option(help="Compound files.")] = None,
+    gaps: Annotated[
+        Path | None, typer.Option(help="Or the output folder of `spatial gaps` (its compounds).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="CSV to write.")] = Path("eligibility.csv"),
+) -> None:
+    """Label each compound priority / eligible / excluded under a policy profile, with reasons.
+
+    按政策口径认定老旧小区：优先改造、符合条件或不纳入，并给出中英文原因。
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from spatial.io.load import LoadSpec, load_layers
+    from spatial.io.write import write_csv
+    from spatial.policy import eligibility, load_profile
+
+    if gaps is not None:
+        comp = gpd.read_file(gaps / "compounds.gpkg", layer="compounds", engine="pyogrio")
+    elif compounds:
+        comp = _run_reporting(
+            lambda _r: load_layers([LoadSpec(p, "compounds") for p in compounds])["compounds"]
+        )
+    else:
+        raise typer.BadParameter("give --compounds or --gaps")
+    try:
+        prof = load_profile(profile)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    result = eligibility(comp, prof)
+    keys = [k for k in ("id", "name", "subdistrict", "community", "build_year") if k in comp]
+    table = pd.DataFrame(comp[keys]).join(result)
+    console.print(
+        f"{prof.zh} {prof.en}: "
+        + ", ".join(f"{k} {v}" for k, v in result["status"].value_counts().items())
+    )
+    console.print(f"source: {prof.source}")
+    write_csv(table, out)
+    console.print(f"wrote {out}")
+
+
 @app.command()
 def plan(
     profile: Annotated[

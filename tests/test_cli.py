@@ -255,3 +255,19 @@ def test_plan_command_writes_the_workbook(tmp_path, demo_city, demo_gaps):
     plan = pd.read_excel(out / "plan.xlsx", sheet_name="年度计划 annual plan")
     per_year = plan.groupby("改造年度 Year")["估算投资（元） Cost (yuan)"].sum()
     assert (per_year <= 5e8).all() and len(per_year) >= 1
+
+
+def test_eligibility_command(tmp_path, demo_gaps):
+    out = tmp_path / "elig.csv"
+    res = runner.invoke(
+        app,
+        ["eligibility", "--profile", "liaocheng", "--gaps", str(demo_gaps), "--out", str(out)],
+        terminal_width=200,
+    )
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out)
+    assert set(table["status"]) <= {"priority", "eligible", "excluded", "unknown"}
+    assert (table.loc[table["build_year"] > 2005, "status"] == "excluded").all()
+    assert (table.loc[table["build_year"] <= 2000, "status"].isin(["priority", "excluded"])).all()
+    bad = runner.invoke(app, ["eligibility", "--profile", "atlantis", "--gaps", str(demo_gaps)])
+    assert bad.exit_code == 1 and "unknown profile" in bad.output
