@@ -138,19 +138,20 @@ def test_gaps_with_own_files_and_bad_input(tmp_path, cau_osm):
         {"小区名称": ["测试小区"], "经度": [116.3525], "纬度": [40.0030], "户数": ["600"]}
     ).to_csv(comp_csv, index=False)
     out = tmp_path / "out"
+    command = [
+        "gaps",
+        "--compounds",
+        str(comp_csv),
+        "--pois",
+        str(layers),
+        "--network",
+        str(cau_osm),
+        "--out",
+        str(out),
+    ]
     ok = runner.invoke(
         app,
-        [
-            "gaps",
-            "--compounds",
-            str(comp_csv),
-            "--pois",
-            str(layers),
-            "--network",
-            str(cau_osm),
-            "--out",
-            str(out),
-        ],
+        command,
         terminal_width=200,
     )
     assert ok.exit_code == 0, ok.output
@@ -162,17 +163,7 @@ def test_gaps_with_own_files_and_bad_input(tmp_path, cau_osm):
     before = (out / "gaps.csv").read_bytes()
     bad = runner.invoke(
         app,
-        [
-            "gaps",
-            "--compounds",
-            str(comp_csv),
-            "--pois",
-            str(layers),
-            "--network",
-            str(cau_osm),
-            "--out",
-            str(out),
-        ],
+        command,
         terminal_width=200,
     )
     assert bad.exit_code == 1 and "swapped" in bad.output and "很多" in bad.output

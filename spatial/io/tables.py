@@ -180,41 +180,29 @@ def _check_degrees(
     for pos in np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)).tolist():
         x, y = lon[pos], lat[pos]
         if abs(y) > 90 and abs(x) <= 90:
-            problems.append(
-                Problem(
-                    "error",
-                    source,
-                    label(pos),
-                    cols[1],
-                    f"latitude {y:g} is impossible and longitude {x:g} looks like a latitude: "
-                    "longitude and latitude are swapped",
-                    f"swap the columns: '{cols[0]}' is longitude (73–135 in China), "
-                    f"'{cols[1]}' is latitude (18–54)",
-                )
+            found = (
+                cols[1],
+                f"latitude {y:g} is impossible and longitude {x:g} looks like a "
+                "latitude: longitude and latitude are swapped",
+                f"swap the columns: '{cols[0]}' is longitude (73–135 in China), "
+                f"'{cols[1]}' is latitude (18–54)",
             )
         elif _BD09MC_X[0] <= abs(x) <= _BD09MC_X[1] and _BD09MC_Y[0] <= abs(y) <= _BD09MC_Y[1]:
-            problems.append(
-                Problem(
-                    "error",
-                    source,
-                    label(pos),
-                    cols[0],
-                    f"({x:g}, {y:g}) look like Baidu Mercator metres (BD-09MC), not degrees",
-                    "load the file with coords='bd09mc' (--coords bd09mc)",
-                )
+            found = (
+                cols[0],
+                f"({x:g}, {y:g}) look like Baidu Mercator metres (BD-09MC), not degrees",
+                "load the file with coords='bd09mc' (--coords bd09mc)",
             )
         elif abs(x) > 180 or abs(y) > 90:
-            problems.append(
-                Problem(
-                    "error",
-                    source,
-                    label(pos),
-                    cols[0],
-                    f"({x:g}, {y:g}) are not degrees of longitude/latitude",
-                    "projected coordinates need their CRS: pass crs='EPSG:…' (--crs); "
-                    "Baidu Mercator metres need coords='bd09mc'",
-                )
+            found = (
+                cols[0],
+                f"({x:g}, {y:g}) are not degrees of longitude/latitude",
+                "projected coordinates need their CRS: pass crs='EPSG:…' (--crs); "
+                "Baidu Mercator metres need coords='bd09mc'",
             )
+        else:
+            continue
+        problems.append(Problem("error", source, label(pos), *found))
     return problems
 
 
