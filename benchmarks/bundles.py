@@ -13,11 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from spatial.bundling import adjacency, find_bundles, load_limits
+from spatial.bundling import adjacency, bundle_units, find_bundles, load_limits
+from spatial.bundling.finance import parcel_finance
 from spatial.demo import generate_demo
-from spatial.finance import parcel_finance
 from spatial.io import LoadSpec, load_layers, read_osm
-from spatial.pipeline import bundle_units
 
 
 def main() -> None:

@@ -51,11 +51,11 @@ def worker_engine(work: Path) -> dict:
     import pandas as pd
     import shapely
 
-    from spatial.access import compound_access_points
-    from spatial.classify import classify_pois
     from spatial.io import LoadSpec, load_layers
     from spatial.lifecircle import point_distances
+    from spatial.lifecircle.pois import classify_pois
     from spatial.network import attach_points, walk_network_from_osm
+    from spatial.network.attach import compound_access_points
     from spatial.standards import load_categories
 
     cats = load_categories()

@@ -17,14 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from spatial.bundling import find_bundles
+from spatial.bundling import bundle_units, find_bundles
 from spatial.demo import generate_demo
 from spatial.io import LoadSpec, load_layers, read_osm
+from spatial.io.results import BundleTables, GapTables, pairs_lonlat
 from spatial.lifecircle import compute_gaps
 from spatial.network import walk_network_from_osm
-from spatial.pipeline import bundle_units
-from spatial.render import BundleTables, GapTables, bundle_map, gap_map, save_map
-from spatial.report import pairs_lonlat
+from spatial.render import bundle_map, gap_map, save_map
 
 _READY = """() => { const k = Object.keys(window).find(k => k.startsWith('map_'));
   if (!k) return false; let n = 0; window[k].eachLayer(l => { if (l.feature) n++; });

@@ -44,6 +44,32 @@ class Problem:
     message: str
     hint: str = ""
 
+    @classmethod
+    def error(
+        cls,
+        file: str,
+        message: str,
+        *,
+        row: int | str | None = None,
+        column: str | None = None,
+        hint: str = "",
+    ) -> Problem:
+        """An error: the run stops; see the class attributes for the fields."""
+        return cls("error", file, row, column, message, hint)
+
+    @classmethod
+    def warning(
+        cls,
+        file: str,
+        message: str,
+        *,
+        row: int | str | None = None,
+        column: str | None = None,
+        hint: str = "",
+    ) -> Problem:
+        """A warning: reported, the run goes on; see the class attributes for the fields."""
+        return cls("warning", file, row, column, message, hint)
+
     def location(self) -> str:
         """Human-readable ``file, row N, column C`` string."""
         parts = [self.file]

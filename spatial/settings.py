@@ -16,7 +16,15 @@ Progress = Callable[[str, int, int], None]
 
 
 def no_progress(stage: str, done: int = 0, total: int = 0) -> None:
-    """The default progress callback: report nothing."""
+    """Report nothing: the default progress callback.
+
+    Parameters
+    ----------
+    stage
+        What is being done.
+    done, total
+        Progress within the stage (``total == 0``: unknown).
+    """
 
 
 #: Rough lon/lat box of China used by the GCJ-02 transform and coordinate checks
@@ -37,11 +45,30 @@ class Settings:
         A point farther than this from the walk network is reported off-network.
     earliest_build_year
         Build years before this are rejected as implausible.
+    search_factor
+        Distances are searched up to this many times a category's radius.
+    service_area_buffer_m
+        Half-width in metres drawn around reachable street parts in ``service_areas.gpkg``.
+    gate_tolerance_m
+        A gate or entrance this close (metres) to a compound's boundary is one of its
+        access points.
+    dedupe_m
+        POIs of one category with alike names within this distance (metres) are merged.
+    bundle_seed
+        Seed of the tie-breaking order of bundling (not the demo city's seed).
+    sites_k
+        Facility sites chosen per missing category.
     """
 
     walk_speed_m_per_min: float = 60.0
     snap_limit_m: float = 150.0
     earliest_build_year: int = 1900
+    search_factor: float = 3.0
+    service_area_buffer_m: float = 15.0
+    gate_tolerance_m: float = 3.0
+    dedupe_m: float = 50.0
+    bundle_seed: int = 0
+    sites_k: int = 3
 
 
 DEFAULTS = Settings()

@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, box
 
-from spatial.bundling import adjacency, find_bundles, load_limits
-from spatial.finance import load_finance, parcel_finance
+from spatial.bundling import adjacency, bundle_units, find_bundles, load_limits
+from spatial.bundling.finance import load_finance, parcel_finance
 from spatial.io import LoadSpec, load_layers, read_osm
-from spatial.pipeline import bundle_units
 
 UTM = "EPSG:32650"
 X0, Y0 = 440000.0, 4428000.0

@@ -107,7 +107,7 @@ def test_osm_command_writes_layers(tmp_path, cau_osm):
 def test_gaps_from_an_osm_file(tmp_path, cau_osm):
     import geopandas as gpd
 
-    from spatial.report import GAPS_COLUMNS
+    from spatial.io.results import GAPS_COLUMNS
 
     out = tmp_path / "gaps"
     result = runner.invoke(

@@ -206,9 +206,9 @@ def test_reachable_counts_match_distances():
 
 
 def test_reachable_counts_in_batches_equal_one_batch():
-    from spatial.access import compound_access_points
     from spatial.lifecircle import reachable_counts
     from spatial.network import attach_points
+    from spatial.network.attach import compound_access_points
 
     rng = np.random.default_rng(5)
     ticks = [100 * k for k in range(11)]  # a 1 km grid, streets joined at every crossing

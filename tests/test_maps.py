@@ -11,8 +11,9 @@ from conftest import open_offline
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
+from spatial.io.results import load_bundle_tables, load_gap_tables
 from spatial.pipeline import run_demo
-from spatial.render import bundle_map, gap_map, load_bundle_tables, load_gap_tables, save_map
+from spatial.render import bundle_map, gap_map, save_map
 from spatial.render.static import cjk_font_path
 from spatial.standards import load_categories
 

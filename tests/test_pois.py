@@ -11,9 +11,7 @@ import pytest
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
-from spatial.classify import classify_pois
 from spatial.cli import app
-from spatial.facilities import deduplicate, normalize_name
 from spatial.io import check_file, read_osm
 from spatial.io.chinese_crs import (
     bd09_to_gcj02,
@@ -23,6 +21,7 @@ from spatial.io.chinese_crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from spatial.lifecircle.pois import classify_pois, deduplicate, normalize_name
 from spatial.standards import load_categories
 
 runner = CliRunner()

@@ -10,18 +10,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from spatial.finance import parcel_finance
+from spatial.bundling.finance import parcel_finance
 from spatial.network import walk_network_from_lines
-from spatial.policy import (
-    PROFILES,
-    annual_plan,
-    eligibility,
-    load_profile,
-    needs,
-    rank,
-    rollup,
-)
-from spatial.siting import maximal_covering, site_facilities
+from spatial.policy import PROFILES, annual_plan, eligibility, load_profile, needs, rank, rollup
+from spatial.policy.siting import maximal_covering, site_facilities
 
 
 def _compounds(**cols):

@@ -13,7 +13,7 @@ from spatial.io.chinese_crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from spatial.projection import assert_metric, local_metric_crs, require_crs, to_metric, to_wgs84
+from spatial.io.projection import assert_metric, local_metric_crs, require_crs, to_metric, to_wgs84
 
 
 def test_local_utm_and_back():

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from spatial.schema import (
+from spatial.io.schema import (
     conform,
     map_columns,
     normalize_header,

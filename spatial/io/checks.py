@@ -61,25 +61,23 @@ def check_geometries(
         row = row_label(pos)
         if geom is None or shapely.is_missing(geom):
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    row,
-                    "geometry",
                     "geometry is missing",
-                    "draw the feature or delete the row",
+                    row=row,
+                    column="geometry",
+                    hint="draw the feature or delete the row",
                 )
             )
             continue
         if geom.is_empty:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    row,
-                    "geometry",
                     "geometry is empty",
-                    "draw the feature or delete the row",
+                    row=row,
+                    column="geometry",
+                    hint="draw the feature or delete the row",
                 )
             )
             continue
@@ -91,37 +89,34 @@ def check_geometries(
                 fixed = shapely.union_all(parts) if parts else fixed
             if fixed.is_empty or _FAMILY.get(fixed.geom_type) != _FAMILY.get(geom.geom_type):
                 problems.append(
-                    Problem(
-                        "error",
+                    Problem.error(
                         source,
-                        row,
-                        "geometry",
                         f"invalid {geom.geom_type} ({reason}) cannot be repaired",
-                        "redraw the outline in a GIS (e.g. QGIS 'Fix geometries')",
+                        row=row,
+                        column="geometry",
+                        hint="redraw the outline in a GIS (e.g. QGIS 'Fix geometries')",
                     )
                 )
                 continue
             out.iloc[pos] = fixed
             geom = fixed
             problems.append(
-                Problem(
-                    "warning",
+                Problem.warning(
                     source,
-                    row,
-                    "geometry",
                     f"invalid geometry ({reason}) was repaired with make_valid",
-                    "check the outline; redraw it if the repair is wrong",
+                    row=row,
+                    column="geometry",
+                    hint="check the outline; redraw it if the repair is wrong",
                 )
             )
         if geom.geom_type not in allowed:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    row,
-                    "geometry",
                     f"{geom.geom_type} is not allowed for {layer}",
-                    f"{layer} must be {' or '.join(allowed)}",
+                    row=row,
+                    column="geometry",
+                    hint=f"{layer} must be {' or '.join(allowed)}",
                 )
             )
     return out, problems
@@ -146,26 +141,24 @@ def check_degrees(
         lon_bad = max(abs(x0), abs(x1)) > 180
         if lat_bad and max(abs(x0), abs(x1)) <= 90:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    row_label(pos),
-                    "geometry",
                     f"latitude {y0:g} is impossible and longitude {x0:g} looks like a latitude: "
                     "x and y are swapped",
-                    "write x = longitude, y = latitude (EPSG:4326 axis order "
+                    row=row_label(pos),
+                    column="geometry",
+                    hint="write x = longitude, y = latitude (EPSG:4326 axis order "
                     "lon, lat in GIS files)",
                 )
             )
         elif lat_bad or lon_bad:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    row_label(pos),
-                    "geometry",
                     f"coordinates ({x0:g}, {y0:g}) are not degrees though the CRS is geographic",
-                    "the file's CRS is wrong: set the CRS the coordinates are really in",
+                    row=row_label(pos),
+                    column="geometry",
+                    hint="the file's CRS is wrong: set the CRS the coordinates are really in",
                 )
             )
     return problems
@@ -219,13 +212,11 @@ def check_offset(
     assert best is not None
     if raw > min_offset_m and best[0] < 0.5 * raw:
         name = {"gcj02": "GCJ-02 (Amap/高德, Tencent)", "bd09": "BD-09 (Baidu/百度)"}[best[1]]
-        return Problem(
-            "error",
+        return Problem.error(
             source,
-            None,
-            "geometry",
             f"coordinates look like {name}, not WGS84: they lie a median {raw:.0f} m from the "
             f"reference data, {best[0]:.0f} m after converting from {best[1]}",
-            f"load the file with coords='{best[1]}' (--coords {best[1]})",
+            column="geometry",
+            hint=f"load the file with coords='{best[1]}' (--coords {best[1]})",
         )
     return None

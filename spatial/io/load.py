@@ -25,6 +25,8 @@ from spatial._errors import InputWarning, Problem, format_problems, raise_for_er
 from spatial.io.checks import check_degrees, check_geometries, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
 from spatial.io.osm import is_osm_file, read_osm
+from spatial.io.projection import local_metric_crs
+from spatial.io.schema import LAYERS, conform, map_columns
 from spatial.io.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,
@@ -32,10 +34,8 @@ from spatial.io.tables import (
     read_table,
     table_geometry,
 )
-from spatial.projection import local_metric_crs
-from spatial.schema import LAYERS, conform
 
-__all__ = ["LoadSpec", "Loaded", "check_file", "load_layer", "load_layers"]
+__all__ = ["LoadSpec", "Loaded", "check_file", "guess_kinds", "load_layer", "load_layers"]
 
 
 @dataclass
@@ -120,7 +120,7 @@ def check_file(
     path = Path(path)
     src = str(path)
     if not path.exists():
-        return Loaded(None, [Problem("error", src, None, None, "file not found", "check the path")])
+        return Loaded(None, [Problem.error(src, "file not found", hint="check the path")])
     problems: list[Problem] = []
     try:
         raw, geometry, label, names = _read_any(
@@ -130,13 +130,10 @@ def check_file(
         return Loaded(
             None,
             [
-                Problem(
-                    "error",
+                Problem.error(
                     src,
-                    None,
-                    None,
                     f"cannot read the file: {exc}",
-                    "check that the file is a valid table or GIS file",
+                    hint="check that the file is a valid table or GIS file",
                 )
             ],
         )
@@ -146,13 +143,11 @@ def check_file(
     hint = coordinate_system_hint(path.name, *names)
     if hint and hint[0] != coords and hint[0] != "wgs84":
         problems.append(
-            Problem(
-                "error",
+            Problem.error(
                 src,
-                None,
-                hint[1] if hint[1] != path.name else None,
                 f"'{hint[1]}' suggests {hint[0]} coordinates but they are read as {coords}",
-                f"pass coords='{hint[0]}' (--coords {hint[0]}) "
+                column=hint[1] if hint[1] != path.name else None,
+                hint=f"pass coords='{hint[0]}' (--coords {hint[0]}) "
                 "if the data really are in that system",
             )
         )
@@ -162,25 +157,19 @@ def check_file(
     problems += found
     if geometry is None:
         problems.append(
-            Problem(
-                "error",
+            Problem.error(
                 src,
-                None,
-                None,
                 "no geometry: no 经度/纬度 (lon/lat), location or WKT column",
-                "add columns 经度 and 纬度 with WGS84 degrees",
+                hint="add columns 经度 and 纬度 with WGS84 degrees",
             )
         )
         return Loaded(None, problems)
     if geometry.crs is None:
         problems.append(
-            Problem(
-                "error",
+            Problem.error(
                 src,
-                None,
-                None,
                 "the file has no coordinate reference system (CRS); distances cannot be measured",
-                "save it with its CRS (a shapefile needs its .prj file), or "
+                hint="save it with its CRS (a shapefile needs its .prj file), or "
                 "set it in QGIS: Layer ▸ Set CRS",
             )
         )
@@ -329,3 +318,36 @@ def load_layer(path: str | Path, layer: str, **options: Any) -> gpd.GeoDataFrame
     reference = options.pop("reference", None)
     spec = LoadSpec(path, layer, **options)
     return load_layers([spec], reference=reference, to_crs=to_crs)[layer]
+
+
+def guess_kinds(path: str | Path) -> list[tuple[str, str | None]]:
+    """Guess what a file holds: the layer kinds to load from it.
+
+    Parameters
+    ----------
+    path
+        An OSM, table or GIS file.
+
+    Returns
+    -------
+    list of (kind, source layer)
+        ``kind`` is ``compounds``, ``pois`` or ``parcels``; ``source layer`` the layer of a
+        multi-layer file to read it from (None: the only or first one). OSM files hold
+        every kind; a table is ``parcels`` with a kind column, ``pois`` with a category or
+        Amap type code column, else ``compounds``; a GIS file's layers named after a kind
+        are that kind, else its first layer holds compounds.
+    """
+    path = Path(path)
+    if is_osm_file(path):
+        return [(k, None) for k in LAYERS]
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        columns = list(read_table(path).columns)
+        for kind in ("parcels", "pois"):
+            mapping, _ = map_columns(columns, kind)
+            key = {"parcels": "kind", "pois": "category"}[kind]
+            if key in mapping.values() or (kind == "pois" and "typecode" in mapping.values()):
+                return [(kind, None)]
+        return [("compounds", None)]
+    names = [n for n, _ in pyogrio.list_layers(path)]
+    named = [(n, n) for n in names if n in LAYERS]
+    return named or [("compounds", names[0] if names else None)]

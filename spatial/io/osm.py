@@ -5,26 +5,31 @@ Multipolygon relations are assembled from the member ways present in the file:
 an extract cut at a bounding box often lacks some members, so closed rings that are
 present still make a polygon, and the missing members are reported.
 
-The street network itself is built by :mod:`spatial.network`; this module only
-extracts the objects the planner works with.
+The file is read once per run: the same pass also collects the walkable ways and the
+gate nodes (:class:`WalkWays`) from which :mod:`spatial.network` builds the walk network,
+and a read file is kept (by path, size and modification time) for the other stages of
+the run, so that compounds, POIs, barriers and the network never parse it twice.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import osmium
 import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from spatial._errors import Problem
+from spatial.io.osm_tags import is_gate, is_walkable
 
-__all__ = ["OSM_SUFFIXES", "OSMLayers", "is_osm_file", "read_osm"]
+__all__ = ["OSM_SUFFIXES", "POI_KEYS", "OSMLayers", "WalkWays", "is_osm_file", "read_osm"]
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".xml")
 POI_KEYS = (
@@ -58,6 +63,35 @@ def is_osm_file(path: str | Path) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class WalkWays:
+    """The walkable ways of an OSM file as segments between node ids (WGS84).
+
+    Attributes
+    ----------
+    node_ids
+        ``(n,)`` OSM ids of the nodes the segments use.
+    lonlat
+        ``(n, 2)`` their longitude and latitude in degrees.
+    pairs
+        ``(m, 2)`` segments as pairs of node ids, in way order.
+    highway
+        ``(m,)`` the ``highway`` tag of each segment's way.
+    gate_ids
+        ``(g,)`` ids of nodes tagged ``entrance=*`` or ``barrier=gate``.
+    n_missing
+        Way nodes outside the extract: their segments were skipped, the rest of the
+        way kept.
+    """
+
+    node_ids: np.ndarray
+    lonlat: np.ndarray
+    pairs: np.ndarray
+    highway: np.ndarray
+    gate_ids: np.ndarray
+    n_missing: int = 0
+
+
 @dataclass
 class OSMLayers:
     """Objects read from an OSM file, all in WGS84 (EPSG:4326).
@@ -87,6 +121,8 @@ class OSMLayers:
         data's extent when the header has none.
     notes
         Warnings about what could not be read completely.
+    walk
+        The walkable ways and gates, for :func:`spatial.network.walk_network_from_osm`.
     """
 
     compounds: gpd.GeoDataFrame
@@ -96,6 +132,26 @@ class OSMLayers:
     parcels: gpd.GeoDataFrame
     bounds: tuple[float, float, float, float]
     notes: list[Problem] = field(default_factory=list)
+    walk: WalkWays | None = None
+
+    def copy(self) -> OSMLayers:
+        """A copy whose frames the caller may change (the walk arrays are shared, read-only).
+
+        Returns
+        -------
+        OSMLayers
+            New frames, the same walk ways.
+        """
+        return OSMLayers(
+            self.compounds.copy(),
+            self.pois.copy(),
+            self.entrances.copy(),
+            self.barriers.copy(),
+            self.parcels.copy(),
+            self.bounds,
+            list(self.notes),
+            self.walk,
+        )
 
 
 def _is_area(tags: dict[str, str]) -> bool:
@@ -155,8 +211,14 @@ def _assemble(rings: list[list[tuple[float, float]]]) -> shapely.Geometry | None
     return shapely.make_valid(shapely.union_all(polys))
 
 
+_CACHE: dict[tuple[str, int, int], OSMLayers] = {}
+
+
 def read_osm(path: str | Path) -> OSMLayers:
     """Read an OSM XML or PBF file into the toolkit's layers (see :class:`OSMLayers`).
+
+    The file is parsed once; later calls with the same unchanged file (same resolved
+    path, size and modification time) return a copy of the first reading.
 
     Parameters
     ----------
@@ -166,13 +228,28 @@ def read_osm(path: str | Path) -> OSMLayers:
     Returns
     -------
     OSMLayers
-        All layers in WGS84.
+        All layers in WGS84, and the walkable ways.
     """
     path = Path(path)
-    src = str(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such OSM file")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE.clear()  # one file at a time: a city extract can be large
+        _CACHE[key] = _parse(path)
+    return _CACHE[key].copy()
+
+
+def _parse(path: Path) -> OSMLayers:
+    src = str(path)
     notes: list[Problem] = []
+    walk_nodes: dict[int, tuple[float, float]] = {}
+    seg_a: list[int] = []
+    seg_b: list[int] = []
+    seg_hw: list[str] = []
+    gate_ids: list[int] = []
+    n_missing = 0
 
     relations: dict[int, dict] = {}
     for rel in osmium.FileProcessor(src, osmium.osm.RELATION):
@@ -201,6 +278,8 @@ def read_osm(path: str | Path) -> OSMLayers:
             ]
             if not tags:
                 continue
+            if is_gate(tags):
+                gate_ids.append(obj.id)
             geom = Point(lon, lat)
             if _poi_kind(tags):
                 rows["pois"].append(_poi_row("n", obj.id, tags, geom))
@@ -217,32 +296,43 @@ def read_osm(path: str | Path) -> OSMLayers:
                 )
             if tags.get("landuse") == "residential":
                 notes.append(
-                    Problem(
-                        "warning",
+                    Problem.warning(
                         src,
-                        f"node {obj.id}",
-                        "landuse",
                         f"landuse=residential on a node ('{_name(tags)}') is not "
                         "an area and was left out",
-                        "draw the compound as a closed way in OSM",
+                        row=f"node {obj.id}",
+                        column="landuse",
+                        hint="draw the compound as a closed way in OSM",
                     )
                 )
             continue
         if not isinstance(obj, osmium.osm.Way):
             continue
+        if "highway" in tags and is_walkable(tags):
+            refs: list[int | None] = []
+            for nd in obj.nodes:
+                if not nd.location.valid():
+                    n_missing += 1
+                    refs.append(None)
+                    continue
+                walk_nodes.setdefault(nd.ref, (nd.lon, nd.lat))
+                refs.append(nd.ref)
+            for r0, r1 in itertools.pairwise(refs):
+                if r0 is not None and r1 is not None:
+                    seg_a.append(r0)
+                    seg_b.append(r1)
+                    seg_hw.append(tags["highway"])
         if not tags and obj.id not in member_ways:
             continue
         coords = _coords(obj)
         if coords is None:
             if obj.id in member_ways or tags:
                 notes.append(
-                    Problem(
-                        "warning",
+                    Problem.warning(
                         src,
-                        f"way {obj.id}",
-                        None,
                         "way has nodes outside the extract and was left out",
-                        "use a larger extract",
+                        row=f"way {obj.id}",
+                        hint="use a larger extract",
                     )
                 )
             continue
@@ -272,14 +362,12 @@ def read_osm(path: str | Path) -> OSMLayers:
         if missing:
             what = "kept what is present" if geom is not None else "left out"
             notes.append(
-                Problem(
-                    "warning",
+                Problem.warning(
                     src,
-                    f"relation {rid}",
-                    None,
                     f"multipolygon '{_name(tags) or rid}' has {len(missing)} of "
                     f"{len(entry['members'])} member ways outside the extract: {what}",
-                    "use a larger extract for the full outline",
+                    row=f"relation {rid}",
+                    hint="use a larger extract for the full outline",
                 )
             )
         if geom is None or geom.is_empty:
@@ -298,7 +386,20 @@ def read_osm(path: str | Path) -> OSMLayers:
         parcels=_frame(rows["parcels"], ["id", "name", "kind", "landuse", "osm_id", "note"]),
         bounds=bounds,  # type: ignore[arg-type]
         notes=notes,
+        walk=WalkWays(
+            node_ids=_frozen(np.fromiter(walk_nodes.keys(), dtype=np.int64, count=len(walk_nodes))),
+            lonlat=_frozen(np.array(list(walk_nodes.values()), dtype=float).reshape(-1, 2)),
+            pairs=_frozen(np.column_stack([seg_a, seg_b]).astype(np.int64).reshape(-1, 2)),
+            highway=_frozen(np.array(seg_hw, dtype=object)),
+            gate_ids=_frozen(np.array(sorted(set(gate_ids)), dtype=np.int64)),
+            n_missing=n_missing,
+        ),
     )
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _poi_row(prefix: str, osm_id: int, tags: dict[str, str], geom) -> dict:

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from spatial._errors import Problem
-from spatial.schema import normalize_header, parse_number
+from spatial.io.schema import normalize_header, parse_number
 
 __all__ = ["TABLE_SUFFIXES", "coordinate_system_hint", "read_table", "table_geometry"]
 
@@ -144,24 +144,22 @@ def _numbers(
         val, err = parse_number(raw)
         if err:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    label(pos),
-                    column,
                     err,
-                    "write the coordinate as a decimal number, e.g. 116.3528",
+                    row=label(pos),
+                    column=column,
+                    hint="write the coordinate as a decimal number, e.g. 116.3528",
                 )
             )
         elif val is None:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    label(pos),
-                    column,
                     "coordinate is empty",
-                    "fill in the coordinate or delete the row",
+                    row=label(pos),
+                    column=column,
+                    hint="fill in the coordinate or delete the row",
                 )
             )
         else:
@@ -202,7 +200,8 @@ def _check_degrees(
             )
         else:
             continue
-        problems.append(Problem("error", source, label(pos), *found))
+        column, message, hint = found
+        problems.append(Problem.error(source, message, row=label(pos), column=column, hint=hint))
     return problems
 
 
@@ -257,13 +256,12 @@ def table_geometry(
                 lon[pos], lat[pos] = (float(parts[0]), float(parts[1]))
             except (ValueError, IndexError):
                 problems.append(
-                    Problem(
-                        "error",
+                    Problem.error(
                         source,
-                        label(pos),
-                        str(loc_col),
                         f"'{raw}' is not 'lon,lat'",
-                        "write the location as 'longitude,latitude'",
+                        row=label(pos),
+                        column=str(loc_col),
+                        hint="write the location as 'longitude,latitude'",
                     )
                 )
         used = [loc_col]
@@ -273,13 +271,12 @@ def table_geometry(
         geoms = shapely.from_wkt(texts, on_invalid="ignore")
         for pos in np.flatnonzero(shapely.is_missing(geoms)).tolist():
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    label(pos),
-                    str(wkt_col),
                     f"'{texts[pos][:40]}' is not WKT geometry",
-                    "write geometry as WKT, e.g. POINT (116.35 40.0)",
+                    row=label(pos),
+                    column=str(wkt_col),
+                    hint="write geometry as WKT, e.g. POINT (116.35 40.0)",
                 )
             )
         bounds = np.abs(shapely.bounds(geoms))
@@ -289,13 +286,11 @@ def table_geometry(
         )
         if crs is None and not degrees:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    None,
-                    str(wkt_col),
                     "WKT coordinates are not degrees and the file has no CRS",
-                    "pass the CRS of the coordinates, e.g. crs='EPSG:4547' (--crs)",
+                    column=str(wkt_col),
+                    hint="pass the CRS of the coordinates, e.g. crs='EPSG:4547' (--crs)",
                 )
             )
         return gpd.GeoSeries(geoms, index=frame.index, crs=crs or "EPSG:4326"), [wkt_col], problems

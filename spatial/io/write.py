@@ -14,7 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["atomic_path", "write_csv", "write_gpkg", "write_text"]
+__all__ = ["atomic_path", "write_csv", "write_gpkg", "write_text", "write_xlsx"]
 
 
 @contextmanager
@@ -75,4 +75,32 @@ def write_text(text: str, path: str | Path) -> Path:
     """Write a UTF-8 text file atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_xlsx(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Path:
+    """Write several tables to one Excel workbook, atomically.
+
+    Parameters
+    ----------
+    sheets
+        Sheet name → table (written without its index).
+    path
+        Target ``.xlsx``; replaced as a whole.
+    headers
+        Column name → header shown (e.g. ``{"households": "户数 Households"}``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        for name, frame in sheets.items():
+            frame.rename(columns=dict(headers or {})).to_excel(xl, sheet_name=name, index=False)
     return Path(path)

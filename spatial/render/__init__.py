@@ -1,16 +1,15 @@
-"""Maps: offline interactive folium maps and static maps for reports."""
+"""Stage 6, maps: offline interactive folium maps and static maps for reports.
+
+- :mod:`spatial.render.gapmap` the gap map; :mod:`spatial.render.bundlemap` the bundle map
+- :mod:`spatial.render.static` PNG/PDF maps with Chinese labels
+- :mod:`spatial.render.overview` the overview PNG of the inputs
+- :mod:`spatial.render._offline` Leaflet inlined, base maps, legends
+
+The tables they draw are read by :mod:`spatial.io.results`.
+"""
 
 from spatial.render._offline import BASEMAPS, save_map
-from spatial.render.bundlemap import BundleTables, bundle_map, load_bundle_tables
-from spatial.render.gapmap import GapTables, gap_map, load_gap_tables
+from spatial.render.bundlemap import bundle_map
+from spatial.render.gapmap import gap_map
 
-__all__ = [
-    "BASEMAPS",
-    "BundleTables",
-    "GapTables",
-    "bundle_map",
-    "gap_map",
-    "load_bundle_tables",
-    "load_gap_tables",
-    "save_map",
-]
+__all__ = ["BASEMAPS", "bundle_map", "gap_map", "save_map"]

@@ -22,8 +22,8 @@ import shapely
 from branca.element import Element, Figure
 
 from spatial.io.chinese_crs import wgs84_to_gcj02
+from spatial.io.projection import to_metric, to_wgs84
 from spatial.io.write import atomic_path
-from spatial.projection import to_metric, to_wgs84
 
 __all__ = ["BASEMAPS", "Basemap", "add_legend", "figure", "map_frame", "offline_map", "save_map"]
 

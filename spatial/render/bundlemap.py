@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import folium
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from spatial.io.chinese_crs import wgs84_to_gcj02
+from spatial.io.results import BundleTables
+from spatial.io.schema import PARCEL_KINDS
 from spatial.render._offline import OSM_ATTRIBUTION, Basemap, add_legend, map_frame, offline_map
-from spatial.schema import PARCEL_KINDS
 
-__all__ = ["KIND_COLOURS", "BundleTables", "bundle_map", "load_bundle_tables"]
+__all__ = ["KIND_COLOURS", "STATUS_COLOURS", "STATUS_ZH", "bundle_map"]
 
 KIND_COLOURS = {
     "old_compound": "#fdae61",
@@ -28,25 +24,6 @@ KIND_COLOURS = {
 }
 STATUS_COLOURS = {"self-balancing": "#1a9850", "deficit": "#d73027"}
 STATUS_ZH = {"self-balancing": "自平衡 self-balancing", "deficit": "资金缺口 deficit"}
-
-
-@dataclass
-class BundleTables:
-    """The bundle outputs a map needs (see :func:`spatial.report.write_bundle_outputs`)."""
-
-    bundles: gpd.GeoDataFrame
-    members: gpd.GeoDataFrame
-    pairs: pd.DataFrame
-
-
-def load_bundle_tables(folder: str | Path) -> BundleTables:
-    """Read ``bundles.gpkg`` and ``pairs.csv`` written by ``spatial bundles``."""
-    folder = Path(folder)
-    return BundleTables(
-        gpd.read_file(folder / "bundles.gpkg", layer="bundles", engine="pyogrio"),
-        gpd.read_file(folder / "bundles.gpkg", layer="members", engine="pyogrio"),
-        pd.read_csv(folder / "pairs.csv"),
-    )
 
 
 def _wan(yuan: float) -> str:

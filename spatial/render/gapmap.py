@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import folium
@@ -15,7 +14,8 @@ import shapely
 from branca.element import Element
 from folium.utilities import JsCode
 
-from spatial.projection import to_metric
+from spatial.io.projection import to_metric
+from spatial.io.results import GapTables
 from spatial.render._offline import (
     OSM_ATTRIBUTION,
     Basemap,
@@ -26,7 +26,7 @@ from spatial.render._offline import (
 )
 from spatial.standards import Category, load_categories
 
-__all__ = ["MISSING_CLASSES", "GapTables", "gap_map", "load_gap_tables"]
+__all__ = ["MISSING_CLASSES", "gap_map"]
 
 #: Colour classes of the number of missing categories: (upper bound, colour, zh, en).
 MISSING_CLASSES = (
@@ -59,32 +59,6 @@ function(feature, layer) {
   }, {maxWidth: 380, maxHeight: 360});
 }
 """
-
-
-@dataclass
-class GapTables:
-    """The gap outputs a map needs (see :mod:`spatial.report`)."""
-
-    compounds: gpd.GeoDataFrame
-    gaps: pd.DataFrame
-    pois: gpd.GeoDataFrame | None
-    service_areas: gpd.GeoDataFrame | None
-    plan_layers: Path | None = None  # plan.gpkg of `spatial plan`: eligibility and sites
-
-
-def load_gap_tables(folder: str | Path) -> GapTables:
-    """Read ``compounds.gpkg``, ``gaps.csv`` and ``service_areas.gpkg`` of ``spatial gaps``."""
-    folder = Path(folder)
-    comp = gpd.read_file(folder / "compounds.gpkg", layer="compounds", engine="pyogrio")
-    try:
-        pois = gpd.read_file(folder / "compounds.gpkg", layer="pois", engine="pyogrio")
-    except Exception:  # an older output without the layer: the map goes without facilities
-        pois = None
-    areas = folder / "service_areas.gpkg"
-    sa = gpd.read_file(areas, engine="pyogrio") if areas.exists() else None
-    gaps = pd.read_csv(folder / "gaps.csv", dtype={"compound_id": str})
-    plan = folder / "plan.gpkg"
-    return GapTables(comp, gaps, pois, sa, plan if plan.exists() else None)
 
 
 def _colour(n: float) -> str:
@@ -198,7 +172,7 @@ def gap_map(
     show_categories
         Category layers switched on when the map opens; the others start hidden.
     """
-    cats = tuple(categories) if categories is not None else load_categories()
+    cats = tuple(categories) if categories is not None else (tables.categories or load_categories())
     comp = map_frame(tables.compounds, basemap=basemap)
     m = offline_map(
         tuple(comp.total_bounds),

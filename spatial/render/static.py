@@ -20,11 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib_scalebar.scalebar import ScaleBar
 
+from spatial.io.projection import to_metric
+from spatial.io.schema import PARCEL_KINDS
 from spatial.io.write import atomic_path
-from spatial.projection import to_metric
 from spatial.render.bundlemap import KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
 from spatial.render.gapmap import MISSING_CLASSES
-from spatial.schema import PARCEL_KINDS
 
 __all__ = ["cjk_font_path", "static_bundle_map", "static_gap_map"]
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from spatial.standards.files import read_toml
 
-__all__ = ["LEVELS", "Category", "load_categories"]
+__all__ = ["LEVELS", "Category", "dump_categories", "load_categories"]
 
 LEVELS = ("15min", "10min", "5min", "block")
 
@@ -43,13 +39,7 @@ def load_categories(path: str | Path | None = None) -> tuple[Category, ...]:
 
     Raises ``ValueError`` naming the entry and field when the file is inconsistent.
     """
-    if path is None:
-        text = resources.files("spatial.standards").joinpath("lifecircle.toml").read_text("utf-8")
-        where = "lifecircle.toml"
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        where = str(path)
-    data = tomllib.loads(text)
+    data, where = read_toml(path, default="lifecircle.toml")
     out: list[Category] = []
     errors: list[str] = []
     for pos, entry in enumerate(data.get("category", [])):
@@ -85,3 +75,31 @@ def load_categories(path: str | Path | None = None) -> tuple[Category, ...]:
     if errors:
         raise ValueError("\n".join(errors))
     return tuple(out)
+
+
+def dump_categories(categories: tuple[Category, ...] | list[Category]) -> str:
+    """Write a taxonomy as TOML text in the form :func:`load_categories` reads.
+
+    Parameters
+    ----------
+    categories
+        The categories of a run (shipped or a user's own).
+
+    Returns
+    -------
+    str
+        A ``lifecircle.toml``-style document: one ``[[category]]`` table per category.
+    """
+    out = [
+        "# The life-circle categories this run used (spatial/standards/lifecircle.toml form).",
+        "",
+    ]
+    for cat in categories:
+        out.append("[[category]]")
+        for key in ("id", "zh", "en", "level", "radius_m", "radius_source", "clause"):
+            value = getattr(cat, key)
+            out.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+        for key in ("osm", "amap", "keywords"):
+            out.append(f"{key} = {json.dumps(list(getattr(cat, key)), ensure_ascii=False)}")
+        out.append("")
+    return "\n".join(out)

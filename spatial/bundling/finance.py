@@ -11,20 +11,15 @@ a bundle is self-balancing when its balance is ≥ 0.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from spatial.standards.files import read_toml
 
 __all__ = [
     "CONTENT_CLASSES",
@@ -82,13 +77,17 @@ class FinanceDefaults:
 
 def load_finance(path: str | Path | None = None) -> FinanceDefaults:
     """Read finance figures from ``path`` (default: the shipped ``finance.toml``)."""
-    if path is None:
-        text = resources.files("spatial.standards").joinpath("finance.toml").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
+    data, where = read_toml(path, default="finance.toml")
     values, sources = {}, {}
-    for section, entries in tomllib.loads(text).items():
+    for section, entries in data.items():
+        if not isinstance(entries, dict):
+            raise ValueError(f"{where}: [{section}] must be a table of figures")
         for key, spec in entries.items():
+            if not isinstance(spec, dict) or not isinstance(spec.get("value"), (int, float)):
+                raise ValueError(
+                    f"{where}: {section}.{key} needs a number: "
+                    f'{key} = {{ value = 1.0, source = "…" }}'
+                )
             values[f"{section}.{key}"] = float(spec["value"])
             sources[f"{section}.{key}"] = str(spec.get("source", "assumption"))
     return FinanceDefaults(values, sources)

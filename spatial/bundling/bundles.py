@@ -1,8 +1,6 @@
 """Candidate area bundles (大片区统筹平衡), cross-area pairs and subdistrict packages.
 
-**Adjacency.** Two parcels are neighbours when they touch or lie within ``gap_m`` of
-each other (across a lane) and the shortest segment between them crosses no barrier
-(arterial road, railway, river) — unless barriers may be crossed.
+Adjacency comes from :mod:`spatial.bundling.adjacency`.
 
 **Bundles (the algorithm).** spopt's max-p and SKATER partition *every* unit into
 regions whose attribute sums pass a floor; here only some parcels form bundles, every
@@ -30,7 +28,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
 import geopandas as gpd
@@ -39,66 +36,19 @@ import pandas as pd
 import shapely
 from scipy.optimize import linear_sum_assignment
 
-from spatial.finance import MONEY_COLUMNS, FinanceDefaults, parcel_finance
-from spatial.projection import assert_metric
+from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, parcel_finance
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
-__all__ = ["BundleLimits", "BundleResult", "adjacency", "find_bundles", "load_limits"]
+
+from spatial.bundling.adjacency import BundleLimits, adjacency, load_limits
+
+__all__ = ["BundleResult", "find_bundles"]
 
 _BIG = 1e18
-
-
-@dataclass(frozen=True)
-class BundleLimits:
-    """Size limits of a bundle and the neighbour gap; defaults in ``bundling.toml``."""
-
-    gap_m: float
-    max_span_m: float
-    max_area_m2: float
-    max_households: float
-
-
-def load_limits(**changes: float) -> BundleLimits:
-    """The limits of ``bundling.toml``, with ``changes`` (e.g. ``gap_m=50``) applied."""
-    text = resources.files("spatial.standards").joinpath("bundling.toml").read_text("utf-8")
-    values = {k: float(v["value"]) for k, v in tomllib.loads(text).items()}
-    values.update({k: float(v) for k, v in changes.items()})
-    return BundleLimits(**values)
-
-
-def adjacency(
-    units: gpd.GeoDataFrame,
-    *,
-    gap_m: float,
-    barriers: gpd.GeoSeries | None = None,
-    cross_barriers: bool = False,
-) -> pd.DataFrame:
-    """Neighbouring pairs of units.
-
-    Returns
-    -------
-    DataFrame
-        ``i``, ``j`` (positions, ``i < j``), ``distance_m`` and ``barrier`` (True when the
-        shortest segment between them crosses a barrier; such pairs are dropped unless
-        ``cross_barriers``).
-    """
-    assert_metric(units, what="parcels")
-    geoms = np.asarray(units.geometry.values)
-    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_m)
-    keep = left < right
-    i, j = left[keep], right[keep]
-    link = shapely.shortest_line(geoms[i], geoms[j])
-    crosses = np.zeros(len(i), dtype=bool)
-    if barriers is not None and len(barriers):
-        b = np.asarray(barriers.to_crs(units.crs).values)
-        hit, _ = shapely.STRtree(b).query(link, predicate="intersects")
-        crosses[np.unique(hit)] = True
-    pairs = pd.DataFrame({"i": i, "j": j, "distance_m": shapely.length(link), "barrier": crosses})
-    return pairs if cross_barriers else pairs[~pairs["barrier"]].reset_index(drop=True)
 
 
 @dataclass
@@ -111,6 +61,8 @@ class BundleResult:
     packages: pd.DataFrame
     adjacency: pd.DataFrame
     excluded: pd.DataFrame
+    unit_bundle: pd.Series | None = None
+    unit_money: pd.DataFrame | None = None
 
 
 def _corners(geoms: np.ndarray) -> list[np.ndarray]:
@@ -226,7 +178,19 @@ def find_bundles(
     excl = u.loc[excluded, ["id", "name"]].assign(
         reason=f"island: no neighbour within {lim.gap_m:g} m"
     )
-    return BundleResult(bundles, members_gdf, pairs, packages, adj, excl.reset_index(drop=True))
+    ids = np.array([f"B{k + 1:04d}" for k in range(len(groups))] + [None], dtype=object)
+    unit_bundle = pd.Series(ids[owner], index=units.index, name="bundle_id")
+    unit_money = money.set_axis(units.index)
+    return BundleResult(
+        bundles,
+        members_gdf,
+        pairs,
+        packages,
+        adj,
+        excl.reset_index(drop=True),
+        unit_bundle,
+        unit_money,
+    )
 
 
 def _tables(

@@ -1,14 +1,7 @@
-"""The 15-minute life-circle gap engine.
+"""Life-circle gaps of every compound for every category (:func:`compute_gaps`).
 
-Definition (ARCHITECTURE.md, "The gap engine, defined"): the distance from a compound
-to a category is the shortest walk-network distance from any of its access points to
-any POI of the category, including the straight legs from the POI (and from a compound
-without a gate or crossing) to their attachment points. It is computed exactly, with
-edge offsets: per category one multi-source Dijkstra from a virtual source joined to
-both ends of every POI's edge, bounded by a distance limit, over the network's CSR
-matrix (scipy.sparse.csgraph). A POI and an access point on the same edge are also
-joined directly along the edge. Covered = distance ≤ the category's radius;
-unreachable (or beyond the search limit) = no distance, never a sentinel number.
+Covered = distance ≤ the category's radius; unreachable (or beyond the search limit) =
+no distance, never a sentinel number. Distances come from :mod:`spatial.lifecircle.engine`.
 """
 
 from __future__ import annotations
@@ -20,163 +13,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from spatial._errors import Problem
-from spatial.access import AccessPoints, compound_access_points
-from spatial.classify import classify_pois
+from spatial.lifecircle.engine import node_distances, point_distances, reachable_counts
+from spatial.lifecircle.pois import classify_pois
 from spatial.network import Attachment, WalkNetwork, attach_points
+from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
-__all__ = [
-    "GapResult",
-    "compute_gaps",
-    "coverage_matrix",
-    "node_distances",
-    "point_distances",
-    "reachable_counts",
-]
-
-
-def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float) -> np.ndarray:
-    """Walk distance in metres from the nearest source to every node (``inf`` beyond the limit).
-
-    One Dijkstra from a virtual source joined to both ends of every source's edge with
-    weights ``leg + offset`` and ``leg + length - offset``.
-    """
-    n = network.n_nodes
-    ok = sources.on_network
-    e = sources.edge[ok]
-    w = np.full(n, np.inf)
-    if len(e):
-        np.minimum.at(w, network.u[e], sources.leg_m[ok] + sources.offset_m[ok])
-        np.minimum.at(
-            w, network.v[e], sources.leg_m[ok] + network.length_m[e] - sources.offset_m[ok]
-        )
-    targets = np.flatnonzero(np.isfinite(w) & (w <= limit_m))
-    if len(targets) == 0:
-        return np.full(n, np.inf)
-    base = network.csr
-    indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(targets)]])
-    indices = np.concatenate([base.indices, targets])
-    data = np.concatenate([base.data, np.maximum(w[targets], 1e-9)])
-    graph = sparse.csr_array((data, indices, indptr), shape=(n + 1, n + 1))
-    dist = csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)
-    return np.asarray(dist[:n])
-
-
-def point_distances(
-    network: WalkNetwork, sources: Attachment, targets: Attachment, *, limit_m: float
-) -> np.ndarray:
-    """Walk distance in metres from the nearest source to every target point (NaN if none).
-
-    Includes the targets' own legs and the direct path along a shared edge.
-    """
-    dist_node = node_distances(network, sources, limit_m=limit_m)
-    out = np.full(len(targets.edge), np.inf)
-    ok = targets.on_network
-    e = targets.edge[ok]
-    off = targets.offset_m[ok]
-    via = np.minimum(
-        dist_node[network.u[e]] + off, dist_node[network.v[e]] + network.length_m[e] - off
-    )
-    out[ok] = targets.leg_m[ok] + via
-    src_ok = sources.on_network
-    if src_ok.any() and ok.any():
-        src = pd.DataFrame(
-            {
-                "edge": sources.edge[src_ok],
-                "s_off": sources.offset_m[src_ok],
-                "s_leg": sources.leg_m[src_ok],
-            }
-        )
-        tgt = pd.DataFrame(
-            {"pos": np.flatnonzero(ok), "edge": e, "t_off": off, "t_leg": targets.leg_m[ok]}
-        )
-        same = tgt.merge(src, on="edge")
-        if len(same):
-            direct = same["t_leg"] + same["s_leg"] + (same["t_off"] - same["s_off"]).abs()
-            best = direct.groupby(same["pos"]).min()
-            pos = best.index.to_numpy()
-            out[pos] = np.minimum(out[pos], best.to_numpy())
-    out[~(out <= limit_m)] = np.nan
-    return out
-
-
-def coverage_matrix(
-    network: WalkNetwork,
-    sources: Attachment,
-    access: AccessPoints,
-    n_owners: int,
-    *,
-    radius_m: float,
-    max_cells: int = 20_000_000,
-) -> sparse.csr_array:
-    """Which owners (compounds) each source reaches within ``radius_m`` metres.
-
-    Each source is its own virtual node; sources are searched in batches so that a
-    batch's distance matrix holds at most ``max_cells`` numbers. Returns a boolean
-    ``(n_sources, n_owners)`` sparse matrix (rows of off-network sources are empty).
-    """
-    rows_out: list[np.ndarray] = []
-    cols_out: list[np.ndarray] = []
-    ok_s = np.flatnonzero(sources.on_network)
-    ok_a = access.on_network
-    shape = (len(sources.edge), n_owners)
-    if len(ok_s) == 0 or not ok_a.any():
-        return sparse.csr_array(shape, dtype=bool)
-    n = network.n_nodes
-    ea, oa, la = access.edge[ok_a], access.offset_m[ok_a], access.leg_m[ok_a]
-    owners = access.owner[ok_a]
-    order = np.argsort(owners, kind="stable")
-    ea, oa, la, owners = ea[order], oa[order], la[order], owners[order]
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-    ua, va, lena = network.u[ea], network.v[ea], network.length_m[ea]
-    base = network.csr
-    batch = max(1, max_cells // (n + 1))
-    for lo in range(0, len(ok_s), batch):
-        idx = ok_s[lo : lo + batch]
-        k = len(idx)
-        e, off, leg = sources.edge[idx], sources.offset_m[idx], sources.leg_m[idx]
-        rows = np.repeat(np.arange(k), 2)
-        cols = np.column_stack([network.u[e], network.v[e]]).ravel()
-        w = np.column_stack([leg + off, leg + network.length_m[e] - off]).ravel()
-        extra = sparse.csr_array((np.maximum(w, 1e-9), (rows, cols)), shape=(k, n + k))
-        graph = sparse.vstack(
-            [sparse.hstack([base, sparse.csr_array((n, k))]), extra], format="csr"
-        )
-        dist = csgraph.dijkstra(graph, directed=True, indices=np.arange(n, n + k), limit=radius_m)[
-            :, :n
-        ]
-        via = np.minimum(dist[:, ua] + oa, dist[:, va] + lena - oa) + la
-        same = e[:, None] == ea[None, :]
-        if same.any():
-            direct = leg[:, None] + la[None, :] + np.abs(off[:, None] - oa[None, :])
-            via = np.where(same, np.minimum(via, direct), via)
-        best = np.minimum.reduceat(via, starts, axis=1)
-        r, c = np.nonzero(best <= radius_m)
-        rows_out.append(idx[r])
-        cols_out.append(owners[starts][c])
-    r_all, c_all = np.concatenate(rows_out), np.concatenate(cols_out)
-    return sparse.csr_array((np.ones(len(r_all), dtype=bool), (r_all, c_all)), shape=shape)
-
-
-def reachable_counts(
-    network: WalkNetwork,
-    sources: Attachment,
-    access: AccessPoints,
-    n_owners: int,
-    *,
-    radius_m: float,
-    max_cells: int = 20_000_000,
-) -> np.ndarray:
-    """How many sources each owner (compound) reaches within ``radius_m`` metres."""
-    cover = coverage_matrix(
-        network, sources, access, n_owners, radius_m=radius_m, max_cells=max_cells
-    )
-    return np.asarray(cover.sum(axis=0)).ravel().astype(np.int64)
+__all__ = ["GapResult", "compute_gaps"]
 
 
 @dataclass
@@ -201,6 +47,8 @@ class GapResult:
     problems
         Off-network POIs and compounds, compounds on pieces cut off from the main
         network, categories without any POI (warnings).
+    categories
+        The taxonomy the gaps were computed for (saved beside the gap outputs).
     """
 
     gaps: pd.DataFrame
@@ -209,6 +57,7 @@ class GapResult:
     pois: gpd.GeoDataFrame
     service_areas: gpd.GeoDataFrame | None
     problems: list[Problem] = field(default_factory=list)
+    categories: tuple[Category, ...] = ()
 
 
 def _merge_intervals(
@@ -309,14 +158,12 @@ def compute_gaps(
     comp_access.loc[kinds.index] = kinds.to_numpy()
     for pos in np.flatnonzero(comp_access.to_numpy() == "off-network"):
         problems.append(
-            Problem(
-                "warning",
+            Problem.warning(
                 "compounds",
-                str(comp.at[pos, "id"]),
-                None,
                 f"compound '{comp.at[pos, 'name']}' is more than "
                 f"{snap_limit_m:g} m from the walk network: no distances",
-                "check the network covers it (a larger OSM extract)",
+                row=str(comp.at[pos, "id"]),
+                hint="check the network covers it (a larger OSM extract)",
             )
         )
 
@@ -326,14 +173,12 @@ def compute_gaps(
         piece = int(network.component[network.u[access.edge[access.owner == pos][0]]])
         size = int((network.component == piece).sum())
         problems.append(
-            Problem(
-                "warning",
+            Problem.warning(
                 "network",
-                str(comp.at[pos, "id"]),
-                None,
                 f"compound '{comp.at[pos, 'name']}' reaches only a network "
                 f"piece of {size} nodes cut off from the main network",
-                "distances count only what is on that piece; check the "
+                row=str(comp.at[pos, "id"]),
+                hint="distances count only what is on that piece; check the "
                 "extract's edges and foot access tags",
             )
         )
@@ -345,26 +190,20 @@ def compute_gaps(
     n_off = int((~attach.on_network & (src_pois["categories"] != "")).sum())
     if n_off:
         problems.append(
-            Problem(
-                "warning",
+            Problem.warning(
                 "pois",
-                None,
-                None,
                 f"{n_off} POI(s) are more than {snap_limit_m:g} m from the walk "
                 "network and were left out",
-                "see pois.attached == False",
+                hint="see pois.attached == False",
             )
         )
     n_unmatched = int((src_pois["categories"] == "").sum())
     if n_unmatched:
         problems.append(
-            Problem(
-                "warning",
+            Problem.warning(
                 "pois",
-                None,
-                None,
                 f"{n_unmatched} POI(s) match no life-circle category",
-                "see the classification rules in spatial/standards",
+                hint="see the classification rules in spatial/standards",
             )
         )
 
@@ -384,13 +223,10 @@ def compute_gaps(
         limit = cat.radius_m * search_factor
         if not mask.any():
             problems.append(
-                Problem(
-                    "warning",
+                Problem.warning(
                     "pois",
-                    None,
-                    None,
                     f"no POI of category {cat.id} ({cat.zh})",
-                    "every compound is reported without it",
+                    hint="every compound is reported without it",
                 )
             )
             dist_ap = np.full(len(access.edge), np.nan)
@@ -439,7 +275,7 @@ def compute_gaps(
     out["access"] = comp_access.to_numpy()
     summary = _summary(gaps, households, comp["id"].to_numpy(), cats)
     sa = gpd.GeoDataFrame(areas, geometry="geometry", crs=network.crs) if service_areas else None
-    return GapResult(gaps, out, summary, src_pois, sa, problems)
+    return GapResult(gaps, out, summary, src_pois, sa, problems, cats)
 
 
 def _summary(

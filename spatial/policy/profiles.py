@@ -1,4 +1,4 @@
-"""Policy profiles: who is eligible, what each compound needs, ranking and annual plans.
+"""Policy profiles: who is eligible, what each compound needs, ranking.
 
 Profiles are data (``spatial/standards/policies/*.toml``: Shandong, Tai'an, Liaocheng,
 Qinghai, Xining, or a user's own file) with their sources in the plans of
@@ -8,33 +8,39 @@ Qinghai, Xining, or a user's own file) with their sources in the plans of
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from spatial.finance import FinanceDefaults, load_finance, parcel_finance
+from spatial.bundling.finance import FinanceDefaults, load_finance, parcel_finance
 from spatial.standards import Category, load_categories
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from spatial.standards.files import read_toml
 
 __all__ = [
+    "FACTORS",
+    "NEEDS_COLUMNS",
     "PROFILES",
     "PolicyProfile",
-    "annual_plan",
     "eligibility",
     "load_profile",
     "needs",
     "rank",
-    "rollup",
 ]
 
+#: Columns of :func:`needs` and of :func:`rank` (besides the factors ``f_*``).
+NEEDS_COLUMNS = (
+    "basic_items",
+    "improvement_items",
+    "upgrade_items",
+    "n_upgrade",
+    "cost_yuan",
+    "subsidy_yuan",
+    "net_cost_yuan",
+    "elevators",
+    "basis",
+)
 PROFILES = ("shandong", "taian", "liaocheng", "qinghai", "xining")
 FACTORS = ("age", "facility_deficit", "willingness", "contribution", "condition", "procedures")
 _GRADE = {"A": 0.0, "B": 1 / 3, "C": 2 / 3, "D": 1.0}
@@ -72,16 +78,11 @@ class PolicyProfile:
 def load_profile(name: str | Path) -> PolicyProfile:
     """A shipped profile by name (``taian`` …) or a user's TOML file of the same form."""
     if str(name) in PROFILES:
-        text = (
-            resources.files("spatial.standards.policies")
-            .joinpath(f"{name}.toml")
-            .read_text("utf-8")
-        )
+        data, _ = read_toml(None, default=f"{name}.toml", package="spatial.standards.policies")
     elif Path(name).exists():
-        text = Path(name).read_text(encoding="utf-8")
+        data, _ = read_toml(name, default="taian.toml")
     else:
         raise ValueError(f"unknown profile {name!r}: use one of {PROFILES} or a TOML file")
-    data = tomllib.loads(text)
     rules = data.get("eligibility", {})
     weights = {k: float(v) for k, v in data.get("ranking", {}).items()}
     unknown = set(weights) - set(FACTORS)
@@ -261,70 +262,3 @@ def rank(
         .astype("Int64")
     )
     return out
-
-
-def annual_plan(
-    costs: pd.Series,
-    ranks: pd.Series,
-    households: pd.Series,
-    *,
-    years: range,
-    budget_yuan: float,
-    households_per_year: float | None = None,
-    priority: pd.Series | None = None,
-) -> pd.Series:
-    """Year of renovation of each ranked compound (``<NA>``: not in the horizon).
-
-    Years are filled in rank order, first fit: a compound goes into the first year whose
-    remaining budget (yuan of total cost) and household target it fits; a later compound
-    may fill a gap an earlier one could not. While ``priority`` compounds remain that can
-    still fit some year, no other compound is scheduled. The budget is never exceeded.
-    """
-    rank_arr = pd.to_numeric(ranks, errors="coerce").to_numpy(dtype=float)
-    order = [int(k) for k in np.argsort(rank_arr, kind="stable") if np.isfinite(rank_arr[k])]
-    cost = costs.to_numpy(dtype=float)
-    hh = households.to_numpy(dtype=float)
-    prio = (
-        priority.to_numpy(dtype=bool) if priority is not None else np.zeros(len(ranks), dtype=bool)
-    )
-    left = {y: float(budget_yuan) for y in years}
-    hh_left = {y: float(households_per_year or np.inf) for y in years}
-    year = np.full(len(ranks), -1)
-
-    def fits(k: int, y: int) -> bool:
-        return bool(cost[k] <= left[y] + 1e-6 and hh[k] <= hh_left[y] + 1e-9)
-
-    def place(k: int) -> None:
-        for y in years:
-            if fits(k, y):
-                year[k] = y
-                left[y] -= cost[k]
-                hh_left[y] -= hh[k]
-                return
-
-    for k in order:
-        waiting = any(prio[j] and year[j] < 0 and any(fits(j, y) for y in years) for j in order)
-        if prio[k] or not waiting:
-            place(k)
-    for k in order:  # compounds held back behind priority ones get a second pass
-        if year[k] < 0 and not prio[k]:
-            place(k)
-    return pd.Series(year, index=ranks.index).where(year >= 0).astype("Int64")
-
-
-def rollup(plan: pd.DataFrame) -> pd.DataFrame:
-    """Totals per year by community → subdistrict → district (逐级汇总)."""
-    keys = [k for k in ("district", "subdistrict", "community") if k in plan]
-    frame = plan[plan["year"].notna()].copy()
-    out = []
-    for level in range(len(keys), -1, -1):
-        by = ["year", *keys[:level]]
-        g = frame.fillna({k: "(未知 unknown)" for k in keys}).groupby(by)
-        t = g.agg(
-            compounds=("id", "size"),
-            households=("households", "sum"),
-            cost_yuan=("cost_yuan", "sum"),
-        ).reset_index()
-        t.insert(0, "level", keys[level - 1] if level else "total")
-        out.append(t)
-    return pd.concat(out, ignore_index=True)

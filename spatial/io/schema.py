@@ -267,13 +267,11 @@ def map_columns(
             continue
         if canonical in seen:
             problems.append(
-                Problem(
-                    "error",
+                Problem.error(
                     source,
-                    None,
-                    str(col),
                     f"both '{seen[canonical]}' and '{col}' mean '{canonical}'",
-                    "keep one of the two columns or rename the other",
+                    column=str(col),
+                    hint="keep one of the two columns or rename the other",
                 )
             )
             continue
@@ -444,7 +442,9 @@ def _parse_column(
         else:
             val = None if _is_missing(raw) else _clean(raw)
         if err:
-            problems.append(Problem("error", source, row_label(pos), header, err, hint))
+            problems.append(
+                Problem.error(source, err, row=row_label(pos), column=header, hint=hint)
+            )
         values.append(val)
         approx.append(flag)
     dtype = {
@@ -519,26 +519,22 @@ def conform(
             for row in rows:
                 others = ", ".join(str(r) for r in rows if r != row)
                 problems.append(
-                    Problem(
-                        "error",
+                    Problem.error(
                         source,
-                        row,
-                        str(id_header),
                         f"id '{value}' is also used at row(s) {others}",
-                        "give every record its own id",
+                        row=row,
+                        column=str(id_header),
+                        hint="give every record its own id",
                     )
                 )
     if "name" not in out:
         out["name"] = pd.Series([None] * len(out), index=out.index, dtype="object")
     if layer == "parcels" and "kind" not in out:
         problems.append(
-            Problem(
-                "error",
+            Problem.error(
                 source,
-                None,
-                None,
                 "no parcel kind column (地块类型/kind)",
-                "add a column 地块类型 with values such as 棚户区, 城中村, 旧厂区",
+                hint="add a column 地块类型 with values such as 棚户区, 城中村, 旧厂区",
             )
         )
     first = ["id", "name", *[f for f in fields if f in out and f not in ("id", "name")]]

@@ -1,21 +1,82 @@
-"""Where walkers enter and leave a compound: its access points on the walk network.
+"""Points on the walk network: exact attachment to the nearest edge, and the access
+points where walkers enter and leave a compound.
 
-Definition (ARCHITECTURE.md): gates and entrances (``entrance=*``, ``barrier=gate``)
-on its boundary that lie on the walk network; else the points where walk edges cross
-or touch its boundary; else the nearest network point to the compound (with the
+Access points, by definition (ARCHITECTURE.md): gates and entrances (``entrance=*``,
+``barrier=gate``) on its boundary that lie on the walk network; else the points where
+walk edges cross or touch its boundary; else the nearest network point to the compound (with the
 straight leg from the compound to it). Point compounds use the nearest network point.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.network import Attachment, WalkNetwork
+from spatial.network.graph import WalkNetwork
 
-__all__ = ["AccessPoints", "compound_access_points"]
+__all__ = ["AccessPoints", "Attachment", "attach_points", "compound_access_points"]
+
+
+@dataclass
+class Attachment:
+    """Points attached to network edges.
+
+    Attributes
+    ----------
+    edge
+        ``(k,)`` edge index, ``-1`` where the point is farther than the snap limit.
+    offset_m
+        Distance in metres from the edge's ``u`` end to the attachment point.
+    leg_m
+        Straight distance in metres from the point to its attachment point.
+    """
+
+    edge: np.ndarray
+    offset_m: np.ndarray
+    leg_m: np.ndarray
+
+    @property
+    def on_network(self) -> np.ndarray:
+        """``(k,)`` True where the point is attached."""
+        return self.edge >= 0
+
+    def take(self, mask: np.ndarray) -> Attachment:
+        """The attachments selected by a boolean mask or index array."""
+        return Attachment(self.edge[mask], self.offset_m[mask], self.leg_m[mask])
+
+
+def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: float) -> Attachment:
+    """Attach points to the nearest point of the nearest edge, exactly.
+
+    Parameters
+    ----------
+    network
+        The walk network.
+    points
+        ``(k, 2)`` coordinates in the network's CRS (metres), or shapely points.
+    snap_limit_m
+        Points farther than this from every edge are left off (``edge == -1``).
+    """
+    pts = np.asarray(points)
+    geoms = shapely.points(pts) if pts.ndim == 2 else pts
+    k = len(geoms)
+    edge = np.full(k, -1, dtype=np.int64)
+    offset = np.full(k, np.nan)
+    leg = np.full(k, np.nan)
+    if k == 0 or network.n_edges == 0:
+        return Attachment(edge, offset, leg)
+    idx, dist = network.edge_tree.query_nearest(geoms, return_distance=True, all_matches=False)
+    src, tgt = idx
+    edge[src] = tgt
+    leg[src] = dist
+    offset[src] = shapely.line_locate_point(network.edge_lines[tgt], geoms[src])
+    far = ~(leg <= snap_limit_m)
+    edge[far] = -1
+    return Attachment(edge, offset, leg)
 
 
 class AccessPoints(Attachment):

@@ -1,0 +1,69 @@
+"""Which parcels are neighbours, and the size limits of a bundle (``bundling.toml``).
+
+Two parcels are neighbours when they touch or lie within ``gap_m`` of each other (across
+a lane) and the shortest segment between them crosses no barrier (arterial road,
+railway, river) — unless barriers may be crossed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.io.projection import assert_metric
+from spatial.standards.files import read_toml
+
+__all__ = ["BundleLimits", "adjacency", "load_limits"]
+
+
+@dataclass(frozen=True)
+class BundleLimits:
+    """Size limits of a bundle and the neighbour gap; defaults in ``bundling.toml``."""
+
+    gap_m: float
+    max_span_m: float
+    max_area_m2: float
+    max_households: float
+
+
+def load_limits(**changes: float) -> BundleLimits:
+    """The limits of ``bundling.toml``, with ``changes`` (e.g. ``gap_m=50``) applied."""
+    data, _ = read_toml(None, default="bundling.toml")
+    values = {k: float(v["value"]) for k, v in data.items()}
+    values.update({k: float(v) for k, v in changes.items()})
+    return BundleLimits(**values)
+
+
+def adjacency(
+    units: gpd.GeoDataFrame,
+    *,
+    gap_m: float,
+    barriers: gpd.GeoSeries | None = None,
+    cross_barriers: bool = False,
+) -> pd.DataFrame:
+    """Neighbouring pairs of units.
+
+    Returns
+    -------
+    DataFrame
+        ``i``, ``j`` (positions, ``i < j``), ``distance_m`` and ``barrier`` (True when the
+        shortest segment between them crosses a barrier; such pairs are dropped unless
+        ``cross_barriers``).
+    """
+    assert_metric(units, what="parcels")
+    geoms = np.asarray(units.geometry.values)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_m)
+    keep = left < right
+    i, j = left[keep], right[keep]
+    link = shapely.shortest_line(geoms[i], geoms[j])
+    crosses = np.zeros(len(i), dtype=bool)
+    if barriers is not None and len(barriers):
+        b = np.asarray(barriers.to_crs(units.crs).values)
+        hit, _ = shapely.STRtree(b).query(link, predicate="intersects")
+        crosses[np.unique(hit)] = True
+    pairs = pd.DataFrame({"i": i, "j": j, "distance_m": shapely.length(link), "barrier": crosses})
+    return pairs if cross_barriers else pairs[~pairs["barrier"]].reset_index(drop=True)

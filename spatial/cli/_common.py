@@ -1,0 +1,163 @@
+"""What every command shares: the console, choices, the problem table, progress, logging."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from spatial._errors import Problem
+
+__all__ = [
+    "BasemapChoice",
+    "Coords",
+    "Islands",
+    "Kind",
+    "console",
+    "problem_table",
+    "run_reporting",
+    "setup_logging",
+]
+
+T = TypeVar("T")
+console = Console()
+_QUIET = {"on": False}
+
+
+def setup_logging(*, verbose: bool, quiet: bool) -> None:
+    """Send the toolkit's ``logging`` records to the console at the chosen level.
+
+    Parameters
+    ----------
+    verbose
+        Also show informational records (stage details).
+    quiet
+        Show errors only, and no progress bar.
+    """
+    from rich.logging import RichHandler
+
+    level = logging.ERROR if quiet else (logging.INFO if verbose else logging.WARNING)
+    logger = logging.getLogger("spatial")
+    logger.handlers[:] = [RichHandler(console=console, show_path=False, show_time=False)]
+    logger.setLevel(level)
+    logger.propagate = False
+    _QUIET["on"] = quiet
+
+
+class Kind(str, Enum):
+    """What a file holds."""
+
+    auto = "auto"
+    compounds = "compounds"
+    pois = "pois"
+    parcels = "parcels"
+
+
+class Coords(str, Enum):
+    """Coordinate system of lon/lat values."""
+
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+    bd09 = "bd09"
+    bd09mc = "bd09mc"
+
+
+def problem_table(problems: list[Problem]) -> Table:
+    table = Table(title="Problems found 发现的问题", show_lines=False)
+    for col in ("", "file 文件", "row 行", "column 列", "problem 问题", "fix 修改方法"):
+        table.add_column(col, overflow="fold")
+    for p in sorted(problems, key=lambda p: p.severity != "error"):
+        mark = "[red]error[/red]" if p.severity == "error" else "[yellow]warning[/yellow]"
+        table.add_row(
+            mark,
+            Path(p.file).name,
+            "" if p.row is None else str(p.row),
+            p.column or "",
+            p.message,
+            p.hint,
+        )
+    return table
+
+
+def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
+    """Run ``job(progress)`` under a progress bar; print input problems and warnings.
+
+    Parameters
+    ----------
+    job
+        The work, called with a ``progress(stage, done, total)`` callback.
+
+    Returns
+    -------
+    object
+        What ``job`` returned.
+
+    Raises
+    ------
+    typer.Exit
+        With code 1 after printing the problems of an :class:`~spatial.InputError` or
+        the message of another input error.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from spatial._errors import InputError, InputWarning
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with (
+        Progress(*columns, console=console, transient=True, disable=_QUIET["on"]) as bar,
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        task = bar.add_task("starting", total=None)
+
+        def report(stage: str, done: int = 0, total: int = 0) -> None:
+            bar.update(task, description=stage, completed=done, total=total or None)
+
+        warnings.simplefilter("always", InputWarning)
+        try:
+            result = job(report)
+        except InputError as exc:
+            console.print(problem_table(exc.problems))
+            raise typer.Exit(1) from exc
+        except (ValueError, FileNotFoundError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    for w in caught:
+        console.print(f"[yellow]{w.message}[/yellow]")
+    return result
+
+
+class Islands(str, Enum):
+    """What happens to a compound with no neighbour."""
+
+    single = "single"
+    exclude = "exclude"
+
+
+class BasemapChoice(str, Enum):
+    """Base map under the data."""
+
+    none = "none"
+    osm = "osm"
+    tianditu = "tianditu"
+    amap = "amap"

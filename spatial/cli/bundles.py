@@ -1,0 +1,130 @@
+"""The ``bundles`` command: area bundles (大片区统筹平衡)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from spatial.cli._common import Islands, console, run_reporting
+from spatial.settings import DEFAULTS
+
+if TYPE_CHECKING:
+    from spatial.bundling import BundleResult
+
+__all__ = ["bundles"]
+
+
+def bundles(
+    out: Annotated[
+        Path,
+        typer.Option(help="Output folder (bundles.gpkg, bundles.csv, pairs.csv, packages.csv)."),
+    ],
+    parcels: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Files of old compounds and other parcels (棚户区, 城中村, 旧厂区 …); layers or "
+            "headers tell which is which."
+        ),
+    ] = None,
+    compounds: Annotated[
+        list[Path] | None, typer.Option(help="Files holding only old compounds.")
+    ] = None,
+    osm: Annotated[
+        Path | None,
+        typer.Option(
+            help="OSM file of the area: its major roads, railways and rivers are barriers."
+        ),
+    ] = None,
+    barriers: Annotated[Path | None, typer.Option(help="Barrier lines/areas of your own.")] = None,
+    gaps: Annotated[
+        Path | None,
+        typer.Option(help="Output folder of `spatial gaps`: bundles report their compounds' gaps."),
+    ] = None,
+    finance: Annotated[
+        Path | None,
+        typer.Option(
+            help="Finance figures of your own (TOML like spatial/standards/finance.toml)."
+        ),
+    ] = None,
+    gap_m: Annotated[
+        float | None, typer.Option(help="Parcels this close (m) are neighbours (default 30).")
+    ] = None,
+    cross_barriers: Annotated[bool, typer.Option(help="Let bundles cross barriers.")] = False,
+    islands: Annotated[
+        Islands, typer.Option(help="Compounds with no neighbour: single (own bundle) or exclude.")
+    ] = Islands.single,
+    seed: Annotated[int, typer.Option(help="Seed of the tie-breaking order.")] = (
+        DEFAULTS.bundle_seed
+    ),
+) -> None:
+    """Bundle old compounds with adjacent parcels into self-balancing area projects.
+
+    大片区统筹平衡：将老旧小区与相邻的棚户区、城中村、旧厂区等组合成资金自平衡的片区项目，
+    并给出跨片区组合平衡与按街道打包的结果。
+    """
+    from spatial.io.load import LoadSpec, guess_kinds
+    from spatial.pipeline import BundleOptions, run_bundles
+
+    specs = [LoadSpec(p, "compounds") for p in compounds or []]
+    for path in parcels or []:
+        specs += [
+            LoadSpec(path, kind, source_layer=layer)
+            for kind, layer in guess_kinds(path)
+            if kind in ("compounds", "parcels")
+        ]
+    run = run_reporting(
+        lambda report: run_bundles(
+            out_dir=out,
+            compounds=[s for s in specs if s.layer == "compounds"],
+            parcels=[s for s in specs if s.layer == "parcels"],
+            osm=osm,
+            barriers=barriers,
+            gaps_dir=gaps,
+            options=BundleOptions(
+                finance=finance,
+                gap_m=gap_m,
+                cross_barriers=cross_barriers,
+                islands=islands.value,
+                seed=seed,
+            ),
+            progress=report,
+        )
+    )
+    _print_bundles(run.result)
+    for name, path in run.outputs.items():
+        console.print(f"wrote {name}: {path}")
+
+
+def _print_bundles(result: BundleResult) -> None:
+    from rich.table import Table
+
+    b = result.bundles
+    table = Table(title="Candidate bundles 候选片区 (money in 10,000 yuan 万元)")
+    for col in (
+        "bundle",
+        "members 组成",
+        "households 户数",
+        "cost 成本",
+        "revenue 收益",
+        "balance 平衡",
+        "status 状态",
+    ):
+        table.add_column(col)
+    for row in b.sort_values("households", ascending=False).head(15).to_dict("records"):
+        table.add_row(
+            row["bundle_id"],
+            row["kinds"],
+            f"{row['households']:,.0f}",
+            f"{row['cost_yuan'] / 1e4:,.0f}",
+            f"{row['revenue_yuan'] / 1e4:,.0f}",
+            f"{row['balance_yuan'] / 1e4:,.0f}",
+            "自平衡 self-balancing" if row["status"] == "self-balancing" else "资金缺口 deficit",
+        )
+    console.print(table)
+    console.print(
+        f"{len(b)} bundles: {(b['status'] == 'self-balancing').sum()} self-balancing;"
+        f" {len(result.pairs)} deficit bundles paired across areas; "
+        f"{len(result.excluded)} island compounds excluded"
+    )

@@ -1,0 +1,208 @@
+"""Commands on input files: ``validate``, ``pois``, ``osm``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spatial.cli._common import Coords, Kind, console, problem_table, run_reporting
+from spatial.settings import DEFAULTS
+
+__all__ = ["osm", "pois", "validate"]
+
+
+def validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Files to check: .gpkg .shp .geojson .csv .xlsx .osm .osm.pbf"),
+    ],
+    kind: Annotated[
+        Kind,
+        typer.Option(help="What the files hold; auto guesses from the layer names and headers."),
+    ] = Kind.auto,
+    coords: Annotated[
+        Coords,
+        typer.Option(
+            help="Coordinate system of lon/lat: wgs84 (also "
+            "CGCS2000), gcj02 (Amap 高德), bd09 (Baidu 百度)."
+        ),
+    ] = Coords.wgs84,
+    crs: Annotated[
+        str | None,
+        typer.Option(help="CRS of table coordinates if not WGS84 lon/lat, e.g. EPSG:4547."),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            help="An OSM file of the same area in true WGS84: used to detect GCJ-02/BD-09 "
+            "coordinates passed as WGS84."
+        ),
+    ] = None,
+) -> None:
+    """Check input files and list every problem with file, row and column (exit 1 on errors).
+
+    校验输入文件：列出所有问题（文件、行、列）及修改方法；有错误时退出码为 1。
+    """
+    from spatial._errors import Problem
+    from spatial.io.load import check_file, guess_kinds
+    from spatial.io.osm import read_osm
+
+    ref = None
+    if reference is not None:
+        ref_layers = read_osm(reference)
+        ref = ref_layers.pois.geometry if len(ref_layers.pois) else ref_layers.barriers.geometry
+    problems: list[Problem] = []
+    for path in files:
+        targets = (
+            [(kind.value, None)]
+            if kind is not Kind.auto
+            else (guess_kinds(path) if path.exists() else [("compounds", None)])
+        )
+        for layer, source_layer in targets:
+            loaded = check_file(
+                path,
+                layer,
+                crs=crs,
+                coords=coords.value,
+                sheet=sheet,
+                source_layer=source_layer,
+                reference=ref,
+            )
+            problems += loaded.problems
+            n = 0 if loaded.frame is None else len(loaded.frame)
+            console.print(f"{path}: {layer}: {n} records")
+    # The same warning (e.g. from an OSM file read per layer) is listed once.
+    problems = list(dict.fromkeys(problems))
+    if problems:
+        console.print(problem_table(problems))
+    n_err = sum(p.severity == "error" for p in problems)
+    console.print(f"{n_err} error(s), {len(problems) - n_err} warning(s)")
+    raise typer.Exit(1 if n_err else 0)
+
+
+def pois(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="POI files: Amap/Baidu exports (.csv .xlsx .json), OSM, GIS files. List the "
+            "most trusted source first: duplicates keep its record."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="GeoPackage to write (layer pois, WGS84).")] = Path(
+        "pois.gpkg"
+    ),
+    coords: Annotated[
+        Coords,
+        typer.Option(
+            help="Coordinate system of lon/lat in the table/JSON files: gcj02 (Amap 高德), bd09 "
+            "(Baidu 百度), bd09mc (Baidu Mercator metres), wgs84. OSM and GIS files are "
+            "read as they are."
+        ),
+    ] = Coords.wgs84,
+    dedupe_m: Annotated[
+        float,
+        typer.Option(help="Merge same-category POIs with alike names within this distance (m)."),
+    ] = DEFAULTS.dedupe_m,
+    area: Annotated[
+        Path | None,
+        typer.Option(
+            help="Study area (OSM file: its bounds; or a polygon layer): POIs outside are "
+            "reported off the map."
+        ),
+    ] = None,
+    categories: Annotated[Path | None, typer.Option(help="Your own category file.")] = None,
+) -> None:
+    """Read, convert, classify and de-duplicate POIs into one file for `spatial gaps`.
+
+    读取高德/百度/OSM 设施点：坐标转换、按生活圈类别分类、去重，输出一个设施点文件。
+    """
+    import geopandas as gpd
+    import pandas as pd
+    from rich.table import Table
+    from shapely.geometry import box
+
+    from spatial.io.load import LoadSpec, load_layers
+    from spatial.io.osm import is_osm_file, read_osm
+    from spatial.io.write import write_gpkg
+    from spatial.lifecircle.pois import prepare_pois
+    from spatial.standards import load_categories
+
+    specs = [
+        LoadSpec(
+            f,
+            "pois",
+            coords=Coords.wgs84.value
+            if is_osm_file(f) or f.suffix.lower() in (".gpkg", ".shp", ".geojson")
+            else coords.value,
+        )
+        for f in files
+    ]
+    frames = run_reporting(
+        lambda _report: [
+            gdf.assign(source=f.name)
+            for f, gdf in (
+                (f, load_layers([s], to_crs="EPSG:4326")["pois"])
+                for f, s in zip(files, specs, strict=True)
+            )
+        ]
+    )
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    area_geom = None
+    if area is not None:
+        if is_osm_file(area):
+            area_geom = box(*read_osm(area).bounds)
+        else:
+            area_geom = gpd.read_file(area, engine="pyogrio").to_crs(4326).union_all()
+    kept, report = prepare_pois(
+        merged, categories=load_categories(categories), distance_m=dedupe_m, area=area_geom
+    )
+    table = Table(title="POIs per life-circle category 各类设施点数量")
+    table.add_column("category 类别")
+    table.add_column("POIs", justify="right")
+    for row in report.per_category.to_dict("records"):
+        table.add_row(f"{row['zh']} {row['en']}", str(row["pois"]))
+    console.print(table)
+    console.print(
+        f"read {report.n_input} POIs; {report.n_outside} off the map; "
+        f"{report.n_duplicates} duplicates merged; "
+        f"{int(report.unmatched['pois'].sum())} match no category"
+    )
+    if len(report.unmatched):
+        top = ", ".join(f"{k} ({v})" for k, v in report.unmatched.head(10).itertuples(index=False))
+        console.print(f"unmatched, most common: {top}")
+    write_gpkg({"pois": kept}, out)
+    console.print(f"wrote {out}")
+
+
+def osm(
+    file: Annotated[Path, typer.Argument(help="Local OpenStreetMap file (.osm or .osm.pbf).")],
+    out: Annotated[Path, typer.Option(help="GeoPackage to write.")] = Path("osm_layers.gpkg"),
+) -> None:
+    """Extract compounds, POIs, entrances, barriers and parcels from an OSM file.
+
+    从 OSM 文件提取小区、设施点、出入口、阻隔（主干路、铁路、河流）和地块。
+    Data © OpenStreetMap contributors, ODbL 1.0.
+    """
+    from rich.table import Table
+
+    from spatial.io.osm import read_osm
+    from spatial.io.write import write_gpkg
+
+    layers = read_osm(file)
+    table = Table(title=f"{file.name} (© OpenStreetMap contributors, ODbL)")
+    table.add_column("layer")
+    table.add_column("features", justify="right")
+    out_layers = {}
+    for name in ("compounds", "pois", "entrances", "barriers", "parcels"):
+        gdf = getattr(layers, name)
+        table.add_row(name, str(len(gdf)))
+        if len(gdf):
+            out_layers[name] = gdf
+    console.print(table)
+    for note in layers.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    write_gpkg(out_layers, out)
+    console.print(f"wrote {out}")

@@ -1,0 +1,143 @@
+"""The ``gaps`` command: 15-minute life-circle gaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from spatial.cli._common import Coords, console, run_reporting
+from spatial.settings import DEFAULTS
+
+if TYPE_CHECKING:
+    from spatial.lifecircle import GapResult
+    from spatial.network import WalkNetwork
+
+__all__ = ["gaps", "print_gaps"]
+
+
+def gaps(
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output folder (gaps.csv, compounds.gpkg, summary.csv, service_areas.gpkg)."
+        ),
+    ],
+    osm: Annotated[
+        Path | None,
+        typer.Option(
+            help="Local OSM file (.osm/.osm.pbf): the walk network, and compounds and POIs "
+            "when --compounds/--pois are not given."
+        ),
+    ] = None,
+    compounds: Annotated[
+        list[Path] | None,
+        typer.Option(help="Compound file(s) of your own (gpkg, shp, geojson, csv, xlsx)."),
+    ] = None,
+    pois: Annotated[list[Path] | None, typer.Option(help="POI file(s) of your own.")] = None,
+    network: Annotated[
+        Path | None,
+        typer.Option(
+            help="Walk network file: GraphML (osmnx), OSM, or a road-centreline line layer."
+        ),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(help="Download the walk network of a place with osmnx (needs the internet)."),
+    ] = None,
+    coords: Annotated[
+        Coords,
+        typer.Option(
+            help="Coordinate system of the POI files' lon/lat: wgs84, gcj02 (Amap), bd09 (Baidu)."
+        ),
+    ] = Coords.wgs84,
+    categories: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your own life-circle category file (TOML like spatial/standards/lifecircle.toml)."
+        ),
+    ] = None,
+    snap_limit_m: Annotated[
+        float,
+        typer.Option(help="POIs/compounds farther than this from the network are off-network."),
+    ] = DEFAULTS.snap_limit_m,
+    walk_speed_m_per_min: Annotated[float, typer.Option(help="Walking speed for minutes.")] = (
+        DEFAULTS.walk_speed_m_per_min
+    ),
+    service_areas: Annotated[bool, typer.Option(help="Also write service-area polygons.")] = True,
+    count_reachable: Annotated[
+        bool,
+        typer.Option(
+            help="Also count the facilities each compound reaches within the radius (slower)."
+        ),
+    ] = False,
+) -> None:
+    """Find 15-minute life-circle gaps: walking distance from every compound to every category.
+
+    计算15分钟生活圈缺口：每个小区到各类设施的步行距离、是否覆盖、缺少哪些设施。
+    """
+    from spatial.io.load import LoadSpec
+    from spatial.pipeline import GapOptions, run_gaps
+
+    if sum(x is not None for x in (osm, network, place)) == 0:
+        raise typer.BadParameter("give the walk network: --osm, --network or --place")
+    specs_c = [LoadSpec(p, "compounds") for p in compounds or []]
+    specs_p = [LoadSpec(p, "pois", coords=coords.value) for p in pois or []]
+    run = run_reporting(
+        lambda report: run_gaps(
+            out_dir=out,
+            compounds=specs_c,
+            pois=specs_p,
+            osm=osm,
+            network=network,
+            place=place,
+            options=GapOptions(
+                categories=categories,
+                snap_limit_m=snap_limit_m,
+                walk_speed_m_per_min=walk_speed_m_per_min,
+                service_areas=service_areas,
+                count_reachable=count_reachable,
+            ),
+            progress=report,
+        )
+    )
+    print_gaps(run.result, run.network)
+    for name, path in run.outputs.items():
+        console.print(f"wrote {name}: {path}")
+
+
+def print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:
+    """Print the network's size and the coverage per category.
+
+    Parameters
+    ----------
+    result
+        The gap engine's result.
+    network
+        The walk network, to report its pieces.
+    """
+    import numpy as np
+    from rich.table import Table
+
+    if network is not None:
+        pieces = network.pieces()
+        console.print(
+            f"walk network: {network.n_nodes} nodes, {network.n_edges} edges, "
+            f"{len(pieces)} piece(s); largest {int(pieces['nodes'].iloc[0])} nodes"
+        )
+    table = Table(title="Coverage per category 各类设施覆盖率")
+    for col in ("category 类别", "level", "radius m", "compounds covered", "households covered"):
+        table.add_column(col)
+    for row in result.summary.to_dict("records"):
+        share = float(row["share_households_covered"])
+        table.add_row(
+            f"{row['zh']} {row['en']}",
+            str(row["level"]),
+            f"{float(row['radius_m']):g}",
+            f"{row['compounds_covered']}/{row['compounds']}",
+            "" if np.isnan(share) else f"{share:.0%}",
+        )
+    console.print(table)
+    for p in result.problems:
+        console.print(f"[yellow]{p}[/yellow]")

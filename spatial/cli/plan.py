@@ -1,0 +1,136 @@
+"""Policy commands: ``eligibility`` and ``plan``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spatial.cli._common import console, run_reporting
+from spatial.settings import DEFAULTS
+
+__all__ = ["eligibility_", "plan"]
+
+
+def eligibility_(
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Policy profile: shandong, taian, liaocheng, qinghai, xining, or a TOML file."
+        ),
+    ],
+    compounds: Annotated[list[Path] | None, typer.Option(help="Compound files.")] = None,
+    gaps: Annotated[
+        Path | None, typer.Option(help="Or the output folder of `spatial gaps` (its compounds).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="CSV to write.")] = Path("eligibility.csv"),
+) -> None:
+    """Label each compound priority / eligible / excluded under a policy profile, with reasons.
+
+    按政策口径认定老旧小区：优先改造、符合条件或不纳入，并给出中英文原因。
+    """
+    import pandas as pd
+
+    from spatial.io.load import LoadSpec, load_layers
+    from spatial.io.results import load_gap_tables
+    from spatial.io.write import write_csv
+    from spatial.policy import eligibility, load_profile
+
+    if gaps is not None:
+        comp = run_reporting(lambda _r: load_gap_tables(gaps, service_areas=False).compounds)
+    elif compounds:
+        comp = run_reporting(
+            lambda _r: load_layers([LoadSpec(p, "compounds") for p in compounds])["compounds"]
+        )
+    else:
+        raise typer.BadParameter("give --compounds or --gaps")
+    try:
+        prof = load_profile(profile)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    result = eligibility(comp, prof)
+    keys = [k for k in ("id", "name", "subdistrict", "community", "build_year") if k in comp]
+    table = pd.DataFrame(comp[keys]).join(result)
+    console.print(
+        f"{prof.zh} {prof.en}: "
+        + ", ".join(f"{k} {v}" for k, v in result["status"].value_counts().items())
+    )
+    console.print(f"source: {prof.source}")
+    write_csv(table, out)
+    console.print(f"wrote {out}")
+
+
+def plan(
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Policy profile: shandong, taian, liaocheng, qinghai, xining, or a TOML file."
+        ),
+    ],
+    gaps: Annotated[Path, typer.Option(help="Output folder of `spatial gaps`.")],
+    out: Annotated[Path, typer.Option(help="Output folder (plan.xlsx, plan.gpkg).")],
+    budget_yuan: Annotated[
+        float, typer.Option(help="Yearly budget of total investment, yuan (e.g. 5e8).")
+    ],
+    households_per_year: Annotated[
+        float | None, typer.Option(help="Yearly household target (a cap).")
+    ] = None,
+    parcels: Annotated[
+        list[Path] | None,
+        typer.Option(help="Candidate sites for new facilities (低效用地, 功能转换 … parcels)."),
+    ] = None,
+    osm: Annotated[Path | None, typer.Option(help="Walk network (OSM) for siting.")] = None,
+    sites_k: Annotated[int, typer.Option(help="Sites to choose per missing category.")] = (
+        DEFAULTS.sites_k
+    ),
+    finance: Annotated[Path | None, typer.Option(help="Finance figures of your own.")] = None,
+) -> None:
+    """Eligibility, renovation needs, ranking, annual plan and facility sites (plan.xlsx).
+
+    按政策口径认定改造对象，确定改造内容，排序并编制年度计划，为缺失设施选址，输出 plan.xlsx。
+    """
+    from rich.table import Table
+
+    from spatial.io.load import LoadSpec, guess_kinds
+    from spatial.pipeline import PlanOptions, run_plan
+
+    specs = [
+        LoadSpec(p, "parcels", source_layer=layer)
+        for path in parcels or []
+        for kind, layer in guess_kinds(path)
+        if kind == "parcels"
+        for p in [path]
+    ]
+    run = run_reporting(
+        lambda report: run_plan(
+            out_dir=out,
+            gaps_dir=gaps,
+            options=PlanOptions(
+                profile=profile,
+                budget_yuan=budget_yuan,
+                households_per_year=households_per_year,
+                sites_k=sites_k,
+                finance=finance,
+            ),
+            parcels=specs,
+            osm=osm,
+            progress=report,
+        )
+    )
+    counts = run.plan["status"].value_counts()
+    console.print("认定 eligibility: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    table = Table(title="年度计划 Annual plan")
+    for col in ("year 年度", "compounds 小区", "households 户数", "cost 投资 (万元)"):
+        table.add_column(col, justify="right")
+    for year, grp in run.plan[run.plan["year"].notna()].groupby("year"):
+        table.add_row(
+            str(year),
+            str(len(grp)),
+            f"{grp['households'].sum():,.0f}",
+            f"{grp['cost_yuan'].sum() / 1e4:,.0f}",
+        )
+    console.print(table)
+    for name, path in run.outputs.items():
+        console.print(f"wrote {name}: {path}")

@@ -1,0 +1,75 @@
+"""OpenStreetMap tag rules: which ways pedestrians may walk, which nodes are gates.
+
+The walk rule is osmnx 2.1's ``network_type="walk"`` filter, applied while reading so
+that building and landuse outlines, motorways and ``foot=no`` ways never become edges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["WALK_EXCLUDE", "is_gate", "is_walkable"]
+
+#: osmnx 2.1 ``network_type="walk"`` filter as (key, pattern): a way is excluded when
+#: the key is present and the pattern is found in its value (Overpass ``!~`` semantics:
+#: unanchored search, true when the key is absent). ``access`` is osmnx's default_access.
+WALK_EXCLUDE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("area", re.compile("yes")),
+    ("access", re.compile("private")),
+    (
+        "highway",
+        re.compile(
+            "abandoned|bus_guideway|construction|cycleway|motor|no|planned|"
+            "platform|proposed|raceway|razed|rest_area|services"
+        ),
+    ),
+    ("foot", re.compile("no")),
+    ("service", re.compile("private")),
+    ("sidewalk", re.compile("separate")),
+    ("sidewalk:both", re.compile("separate")),
+    ("sidewalk:left", re.compile("separate")),
+    ("sidewalk:right", re.compile("separate")),
+)
+
+
+def is_walkable(tags: Mapping[str, Any]) -> bool:
+    """Tell whether a way with these OSM tags belongs to the walk network (osmnx "walk" rule).
+
+    Parameters
+    ----------
+    tags
+        The way's tags (missing values may be None or NaN, as in a table).
+
+    Returns
+    -------
+    bool
+        True for a ``highway=*`` way no exclusion of :data:`WALK_EXCLUDE` matches.
+    """
+    if "highway" not in tags or tags["highway"] is None:
+        return False
+    for key, pattern in WALK_EXCLUDE:
+        value = tags.get(key)
+        present = value is not None and not (isinstance(value, float) and np.isnan(value))
+        if present and pattern.search(str(value)):
+            return False
+    return True
+
+
+def is_gate(tags: Mapping[str, Any]) -> bool:
+    """Tell whether a node with these tags is a gate or entrance (a compound access point).
+
+    Parameters
+    ----------
+    tags
+        The node's tags.
+
+    Returns
+    -------
+    bool
+        True for ``entrance=*`` or ``barrier=gate``.
+    """
+    return "entrance" in tags or tags.get("barrier") == "gate"

@@ -1,0 +1,361 @@
+"""The output folders of ``spatial gaps``, ``bundles`` and ``plan``: written and read here.
+
+One module owns the folder contract (ARCHITECTURE.md, "File contracts"), so that a writer
+and every reader agree on it:
+
+- gaps: ``gaps.csv`` (one row per compound × category), ``compounds.gpkg`` (layers
+  ``compounds`` — inputs plus ``n_missing``, ``missing``, ``gap_score`` — and ``pois``
+  with their categories), ``summary.csv`` (coverage per category),
+  ``service_areas.gpkg`` (reachable street parts per category, buffered),
+  ``problems.csv`` and ``categories.toml`` (the taxonomy of the run, so that ``plan``
+  and ``map`` use the same categories and radii);
+- bundles: ``bundles.gpkg`` (layers ``bundles``, ``members``), ``bundles.csv``,
+  ``pairs.csv``, ``packages.csv``, ``excluded.csv``;
+- plan: ``plan.xlsx`` and ``plan.gpkg`` (layers ``eligibility``, ``sites``).
+
+Every file is written atomically; geometry is exported in WGS84.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from spatial._errors import InputError, Problem
+from spatial.io.projection import to_wgs84
+from spatial.io.write import write_csv, write_gpkg, write_text, write_xlsx
+from spatial.standards import Category, dump_categories, load_categories
+
+__all__ = [
+    "GAPS_COLUMNS",
+    "BundleTables",
+    "GapTables",
+    "load_bundle_tables",
+    "load_gap_tables",
+    "pairs_lonlat",
+    "read_plan_layers",
+    "write_bundle_outputs",
+    "write_gap_outputs",
+    "write_plan_outputs",
+]
+
+#: Column order of ``gaps.csv`` (the file contract).
+GAPS_COLUMNS = (
+    "compound_id",
+    "compound_name",
+    "category",
+    "level",
+    "radius_m",
+    "distance_m",
+    "walk_min",
+    "covered",
+)
+_PROBLEM_COLUMNS = ["severity", "file", "row", "column", "message", "hint"]
+
+
+class _GapResultLike(Protocol):
+    gaps: pd.DataFrame
+    compounds: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    pois: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame | None
+    problems: list[Problem]
+    categories: tuple[Category, ...]
+
+
+class _BundleResultLike(Protocol):
+    bundles: gpd.GeoDataFrame
+    members: gpd.GeoDataFrame
+    pairs: pd.DataFrame
+    packages: pd.DataFrame
+    excluded: pd.DataFrame
+
+
+@dataclass
+class GapTables:
+    """A gaps output folder read back (what maps, plans and bundles need).
+
+    Attributes
+    ----------
+    compounds
+        Layer ``compounds`` of ``compounds.gpkg`` (WGS84).
+    gaps
+        ``gaps.csv``.
+    pois
+        Layer ``pois`` of ``compounds.gpkg``, or None in an older folder.
+    service_areas
+        ``service_areas.gpkg``, or None when not written or not asked for.
+    plan_layers
+        ``plan.gpkg`` of ``spatial plan`` written into the same folder, or None.
+    categories
+        The run's taxonomy from ``categories.toml`` (the shipped one for an older folder).
+    """
+
+    compounds: gpd.GeoDataFrame
+    gaps: pd.DataFrame
+    pois: gpd.GeoDataFrame | None
+    service_areas: gpd.GeoDataFrame | None
+    plan_layers: Path | None = None
+    categories: tuple[Category, ...] | None = None
+
+
+@dataclass
+class BundleTables:
+    """A bundles output folder read back.
+
+    Attributes
+    ----------
+    bundles, members
+        Layers of ``bundles.gpkg`` (WGS84).
+    pairs
+        ``pairs.csv``: cross-area combinations with both ends in lon/lat.
+    """
+
+    bundles: gpd.GeoDataFrame
+    members: gpd.GeoDataFrame
+    pairs: pd.DataFrame
+
+
+def _problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    return pd.DataFrame([vars(p) for p in problems], columns=_PROBLEM_COLUMNS)
+
+
+def write_gap_outputs(
+    result: _GapResultLike, out_dir: str | Path, *, service_area_buffer_m: float = 15.0
+) -> dict[str, Path]:
+    """Write all gap outputs into ``out_dir``.
+
+    Parameters
+    ----------
+    result
+        A :class:`spatial.lifecircle.GapResult` (any metric CRS; exported in WGS84).
+    out_dir
+        Folder (created if missing).
+    service_area_buffer_m
+        Half-width in metres of the buffer drawn around reachable street parts.
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` of the files written.
+    """
+    out = Path(out_dir)
+    extra = [c for c in ("reachable_count",) if c in result.gaps]
+    paths = {
+        "gaps": write_csv(result.gaps.loc[:, [*GAPS_COLUMNS, *extra]], out / "gaps.csv"),
+        "summary": write_csv(result.summary, out / "summary.csv"),
+    }
+    comp = to_wgs84(result.compounds)
+    pois = to_wgs84(result.pois)
+    paths["compounds"] = write_gpkg({"compounds": comp, "pois": pois}, out / "compounds.gpkg")
+    if result.service_areas is not None and len(result.service_areas):
+        areas = result.service_areas.copy()
+        areas["geometry"] = areas.geometry.buffer(service_area_buffer_m, quad_segs=2)
+        paths["service_areas"] = write_gpkg(
+            {"service_areas": to_wgs84(areas)}, out / "service_areas.gpkg"
+        )
+    paths["problems"] = write_csv(_problems_frame(result.problems), out / "problems.csv")
+    if result.categories:
+        paths["categories"] = write_text(
+            dump_categories(result.categories), out / "categories.toml"
+        )
+    return paths
+
+
+def _require(folder: Path, files: Sequence[str], command: str) -> None:
+    """Raise InputError unless ``folder`` is an output folder of ``command``."""
+    if not folder.is_dir():
+        what = "is a file" if folder.exists() else "does not exist"
+        raise InputError(
+            [
+                Problem.error(
+                    str(folder),
+                    f"the folder {what}: an output folder of `spatial {command}` is needed",
+                    hint=f"run `spatial {command} … --out {folder}` first, or name its folder",
+                )
+            ]
+        )
+    missing = [f for f in files if not (folder / f).is_file()]
+    if missing:
+        raise InputError(
+            [
+                Problem.error(
+                    str(folder),
+                    f"no {', '.join(missing)} here: not an output folder of `spatial {command}`",
+                    hint=f"run `spatial {command} … --out {folder}` first, or name its folder",
+                )
+            ]
+        )
+
+
+def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTables:
+    """Read a ``spatial gaps`` output folder.
+
+    Parameters
+    ----------
+    folder
+        The folder ``spatial gaps --out`` wrote.
+    service_areas
+        Also read ``service_areas.gpkg`` (the largest file; maps need it, plans do not).
+
+    Returns
+    -------
+    GapTables
+        The folder's tables, in WGS84, with the run's categories.
+
+    Raises
+    ------
+    InputError
+        When the folder is missing or is not a gaps output folder.
+    """
+    folder = Path(folder)
+    _require(folder, ("compounds.gpkg", "gaps.csv"), "gaps")
+    comp = gpd.read_file(folder / "compounds.gpkg", layer="compounds", engine="pyogrio")
+    try:
+        pois = gpd.read_file(folder / "compounds.gpkg", layer="pois", engine="pyogrio")
+    except Exception:  # an older output without the layer: the map goes without facilities
+        pois = None
+    areas = folder / "service_areas.gpkg"
+    sa = gpd.read_file(areas, engine="pyogrio") if service_areas and areas.exists() else None
+    gaps = pd.read_csv(folder / "gaps.csv", dtype={"compound_id": str})
+    cats_file = folder / "categories.toml"
+    cats = load_categories(cats_file if cats_file.exists() else None)
+    return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats)
+
+
+def write_bundle_outputs(result: _BundleResultLike, out_dir: str | Path) -> dict[str, Path]:
+    """Write the bundle outputs into ``out_dir``.
+
+    Parameters
+    ----------
+    result
+        A :class:`spatial.bundling.BundleResult` (metric CRS; exported in WGS84).
+    out_dir
+        Folder (created if missing): ``bundles.gpkg`` (layers ``bundles``, ``members``),
+        ``bundles.csv``, ``pairs.csv`` (cross-area combinations), ``packages.csv`` (per
+        subdistrict and community) and ``excluded.csv``.
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` of the files written.
+    """
+    out = Path(out_dir)
+    bundles = to_wgs84(result.bundles)
+    members = to_wgs84(result.members)
+    return {
+        "bundles": write_gpkg({"bundles": bundles, "members": members}, out / "bundles.gpkg"),
+        "bundles_csv": write_csv(
+            pd.DataFrame(bundles.drop(columns="geometry")), out / "bundles.csv"
+        ),
+        "pairs": write_csv(pairs_lonlat(result), out / "pairs.csv"),
+        "packages": write_csv(result.packages, out / "packages.csv"),
+        "excluded": write_csv(result.excluded, out / "excluded.csv"),
+    }
+
+
+def load_bundle_tables(folder: str | Path) -> BundleTables:
+    """Read a ``spatial bundles`` output folder.
+
+    Parameters
+    ----------
+    folder
+        The folder ``spatial bundles --out`` wrote.
+
+    Returns
+    -------
+    BundleTables
+        Bundles and members (WGS84) and the cross-area pairs.
+
+    Raises
+    ------
+    InputError
+        When the folder is missing or is not a bundles output folder.
+    """
+    folder = Path(folder)
+    _require(folder, ("bundles.gpkg", "pairs.csv"), "bundles")
+    return BundleTables(
+        gpd.read_file(folder / "bundles.gpkg", layer="bundles", engine="pyogrio"),
+        gpd.read_file(folder / "bundles.gpkg", layer="members", engine="pyogrio"),
+        pd.read_csv(folder / "pairs.csv"),
+    )
+
+
+def pairs_lonlat(result: _BundleResultLike) -> pd.DataFrame:
+    """Cross-area pairs with both ends in WGS84 lon/lat.
+
+    Parameters
+    ----------
+    result
+        A bundle result whose ``pairs`` carry ``deficit_x/_y`` and ``surplus_x/_y`` in
+        the bundles' metric CRS.
+
+    Returns
+    -------
+    DataFrame
+        The pairs with ``*_lon``, ``*_lat`` (degrees, 6 decimals) instead of metres.
+    """
+    pairs = result.pairs.copy()
+    for end in ("deficit", "surplus"):
+        pts = gpd.GeoSeries(
+            gpd.points_from_xy(pairs[f"{end}_x"], pairs[f"{end}_y"]), crs=result.bundles.crs
+        ).to_crs(4326)
+        pairs[f"{end}_lon"], pairs[f"{end}_lat"] = pts.x.round(6), pts.y.round(6)
+        pairs = pairs.drop(columns=[f"{end}_x", f"{end}_y"])
+    return pairs
+
+
+def write_plan_outputs(
+    sheets: Mapping[str, pd.DataFrame],
+    layers: Mapping[str, gpd.GeoDataFrame],
+    out_dir: str | Path,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
+    """Write ``plan.xlsx`` (one sheet per table) and ``plan.gpkg`` into ``out_dir``.
+
+    Parameters
+    ----------
+    sheets
+        Sheet name → table.
+    layers
+        Layer name → GeoDataFrame (any CRS; exported in WGS84).
+    out_dir
+        Folder (created if missing).
+    headers
+        Column name → header shown in the workbook (e.g. Chinese/English).
+
+    Returns
+    -------
+    dict
+        ``{"plan": …, "plan_layers": …}``.
+    """
+    out = Path(out_dir)
+    return {
+        "plan": write_xlsx(sheets, out / "plan.xlsx", headers=headers),
+        "plan_layers": write_gpkg(
+            {name: to_wgs84(gdf) for name, gdf in layers.items()}, out / "plan.gpkg"
+        ),
+    }
+
+
+def read_plan_layers(folder: str | Path) -> Path | None:
+    """The ``plan.gpkg`` of a folder ``spatial plan`` wrote into, or None.
+
+    Parameters
+    ----------
+    folder
+        An output folder.
+
+    Returns
+    -------
+    Path or None
+        The GeoPackage (layers ``eligibility``, ``sites``) when present.
+    """
+    path = Path(folder) / "plan.gpkg"
+    return path if path.is_file() else None
