@@ -457,14 +457,18 @@ def _demo_maps(
     )
     btables = BundleTables(bundles.bundles, bundles.members, pairs_lonlat(bundles))
     source = "示范区（合成数据）synthetic demo city"
-    return {
+    maps = {
         "gap_map": save_map(gap_map(tables, osm_data=False), maps_dir / "gap_map.html"),
         "bundle_map": save_map(bundle_map(btables, osm_data=False), maps_dir / "bundle_map.html"),
-        "gap_png": static_gap_map(gaps.compounds, maps_dir / "gap_map.png", source=source),
-        "bundle_png": static_bundle_map(
-            bundles.bundles, bundles.members, maps_dir / "bundle_map.png", source=source
-        ),
     }
+    try:
+        maps["gap_png"] = static_gap_map(gaps.compounds, maps_dir / "gap_map.png", source=source)
+        maps["bundle_png"] = static_bundle_map(
+            bundles.bundles, bundles.members, maps_dir / "bundle_map.png", source=source
+        )
+    except RuntimeError as exc:  # no CJK font on this machine: the HTML maps are enough
+        log.warning("PNG maps left out: %s", exc)
+    return maps
 
 
 def run_demo(

@@ -1,14 +1,18 @@
-"""Project rules that can be checked: lint, module size and __all__, README = CI command."""
+"""Project rules that can be checked: lint, types, docstrings, module size and __all__,
+the layer order of the stages, README = CI command."""
 
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
+import pkgutil
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
 from conftest import REPO
 
 
@@ -20,10 +24,15 @@ def test_ci_runs_the_readme_test_command():
     assert blocks[1].strip() in ci.splitlines()
 
 
+#: Modules still to be split below ~500 lines (the target of issue #10); the list only shrinks.
+OVER_500 = {"spatial/pipeline.py", "spatial/io/schema.py", "spatial/demo/city.py"}
+
+
 def test_modules_are_small_and_declare_all():
     for path in (REPO / "spatial").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert len(text.splitlines()) < 800, f"{path} is over 800 lines"
+        limit = 800 if path.relative_to(REPO).as_posix() in OVER_500 else 520
+        assert len(text.splitlines()) <= limit, f"{path} is over ~500 lines"
         body = ast.parse(text).body
         names = {
             t.id
@@ -40,19 +49,155 @@ def test_modules_are_small_and_declare_all():
         assert "__all__" in names, f"{path} has no __all__"
 
 
+def test_cli_help_imports_nothing_heavy():
+    code = (
+        "import sys; from spatial.cli import app; "
+        "print(sorted(m for m in ('geopandas', 'osmium', 'scipy', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_import_does_no_work():
     code = "import sys, spatial; print('geopandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff comes with the test extra")
+def _tool(name: str) -> str:
+    """The tool beside this Python (the test extra installs it), else on PATH; never skipped."""
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"{name} is missing: install the test extra (pip install -e '.[test]')"
+    return found
+
+
 def test_ruff_lint_and_format():
-    subprocess.run(["ruff", "check", str(REPO)], check=True)
-    subprocess.run(["ruff", "format", "--check", str(REPO)], check=True)
+    subprocess.run([_tool("ruff"), "check", str(REPO)], check=True)
+    subprocess.run([_tool("ruff"), "format", "--check", str(REPO)], check=True)
 
 
-@pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy comes with the test extra")
 def test_type_hints_check():
-    out = subprocess.run(["mypy"], cwd=REPO, capture_output=True, text=True)
+    out = subprocess.run([_tool("mypy")], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout
+
+
+#: The stages in the order data flows; a module may import its own stage and lower ones.
+LAYERS = {
+    "spatial._errors": 0,
+    "spatial.settings": 0,
+    "spatial.standards": 0,
+    "spatial.io": 1,
+    "spatial.network": 2,
+    "spatial.demo": 2,
+    "spatial.lifecircle": 3,
+    "spatial.bundling": 4,
+    "spatial.policy": 5,
+    "spatial.render": 6,
+    "spatial.api": 7,
+    "spatial.pipeline": 8,
+    "spatial.cli": 9,
+}
+
+
+def _layer(module: str) -> tuple[str, int]:
+    for prefix in sorted(LAYERS, key=len, reverse=True):
+        if module == prefix or module.startswith(prefix + "."):
+            return prefix, LAYERS[prefix]
+    raise AssertionError(f"{module} is in no stage of LAYERS: add it")
+
+
+def _imports(path: Path) -> list[str]:
+    """Every ``spatial.*`` module a file imports, at the top or inside functions."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append(node.module)
+        elif isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+    return [m for m in out if m == "spatial" or m.startswith("spatial.")]
+
+
+def test_layer_order_nothing_imports_upward():
+    """io → network → lifecircle → bundling → policy → render → api → pipeline → cli.
+
+    ``spatial/__init__.py`` is the face's door (it loads ``spatial.api`` lazily) and is
+    exempt; ``demo`` sits beside ``network`` and may use only io and lower.
+    """
+    wrong = []
+    for path in sorted((REPO / "spatial").rglob("*.py")):
+        rel = path.relative_to(REPO).with_suffix("")
+        module = ".".join(rel.parts).removesuffix(".__init__")
+        if module == "spatial":
+            continue
+        stage, rank = _layer(module)
+        for imported in _imports(path):
+            if imported == "spatial":
+                continue  # the package itself: only the exceptions live there
+            other, other_rank = _layer(imported)
+            if other_rank > rank or (other_rank == rank and other != stage):
+                wrong.append(f"{module} ({stage}) imports {imported} ({other})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_layer_order_check_catches_an_upward_import(tmp_path):
+    """The check above can fail: an io module importing the network stage is caught."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from spatial.network import WalkNetwork\n", encoding="utf-8")
+    (imported,) = _imports(bad)
+    assert _layer(imported)[1] > _layer("spatial.io.load")[1]
+
+
+#: numpydoc checks every public function and class must pass: a docstring (GL08),
+#: every parameter documented (PR01) and no unknown one (PR02), a Returns section (RT01).
+DOC_CHECKS = {"GL08", "PR01", "PR02", "RT01"}
+
+
+def _doc_errors(name: str, obj: object) -> list[str]:
+    from numpydoc.validate import validate
+
+    codes = {c for c, _ in validate(name)["errors"]} & DOC_CHECKS
+    if inspect.isclass(obj):
+        codes.discard("RT01")
+        doc = inspect.getdoc(obj) or ""
+        if "Attributes\n" in doc or "Parameters\n" in doc:
+            codes.discard("PR01")  # dataclass fields documented as attributes
+    if isinstance(obj, property):
+        codes -= {"RT01", "PR01"}
+    return sorted(codes)
+
+
+def test_every_public_function_has_numpydoc_parameters():
+    """Each name in a module's ``__all__`` (and each public method) documents its
+    parameters and what it returns (numpydoc validation); the CLI's commands document
+    their options through typer and are checked by ``spatial --help``."""
+    import spatial
+
+    missing = {}
+    for info in pkgutil.walk_packages(spatial.__path__, "spatial."):
+        if info.name.startswith("spatial.cli"):
+            continue
+        mod = importlib.import_module(info.name)
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name, None)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if getattr(obj, "__module__", None) != info.name:
+                continue  # re-exported: checked where it is defined
+            targets = [(f"{info.name}.{name}", obj)]
+            if inspect.isclass(obj):
+                targets += [
+                    (f"{info.name}.{name}.{attr}", value)
+                    for attr, value in vars(obj).items()
+                    if not attr.startswith("_")
+                    and (inspect.isfunction(value) or isinstance(value, classmethod))
+                ]
+            for target, value in targets:
+                errors = _doc_errors(target, value)
+                if errors:
+                    missing[target] = errors
+    pending = set((REPO / "tests" / "docstrings_pending.txt").read_text(encoding="utf-8").split())
+    new = {k: v for k, v in missing.items() if k not in pending}
+    assert not new, "\n".join(f"{k}: {v}" for k, v in sorted(new.items()))
+    done = sorted(pending - set(missing))
+    assert not done, f"documented now: remove from tests/docstrings_pending.txt: {done}"

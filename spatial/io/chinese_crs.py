@@ -125,18 +125,38 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> _Pair:
 
 
 def bd09mc_to_bd09(x: ArrayLike, y: ArrayLike) -> _Pair:
-    """Baidu Mercator metres (BD-09MC) to BD-09 lon/lat, with transbigdata's published tables.
+    """Convert Baidu Mercator metres (BD-09MC) to BD-09 lon/lat.
 
     Baidu's Mercator is not a standard projection but a banded polynomial fit; the
-    coefficient tables are taken from the transbigdata package, imported only here.
-    """
-    import pandas as pd
-    from transbigdata.coordinates import bd09mctobd09
+    coefficient tables are data (``spatial/standards/bd09mc.toml``, with their source),
+    and each point uses the band of its own ``y``.
 
-    lon, lat = bd09mctobd09(
-        pd.Series(np.asarray(x, dtype=float)), pd.Series(np.asarray(y, dtype=float))
+    Parameters
+    ----------
+    x, y
+        BD-09MC coordinates in Baidu's metres.
+
+    Returns
+    -------
+    lon, lat
+        BD-09 longitude and latitude in degrees.
+    """
+    from spatial.standards.files import read_toml
+
+    data, _ = read_toml(None, default="bd09mc.toml")
+    bands = np.asarray(data["band"], dtype=float)
+    coef = np.asarray(data["mc2ll"], dtype=float)
+    xa, ya = _arrays(x, y)
+    ay = np.abs(ya)
+    # first band from the top whose lower edge |y| reaches (bands are descending, last is 0)
+    k = np.argmax(ay[:, None] >= bands[None, :], axis=1)
+    c = coef[k]
+    lon = c[:, 0] + c[:, 1] * np.abs(xa)
+    t = ay / c[:, 9]
+    lat = c[:, 2] + t * (
+        c[:, 3] + t * (c[:, 4] + t * (c[:, 5] + t * (c[:, 6] + t * (c[:, 7] + t * c[:, 8]))))
     )
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return np.sign(xa) * lon, np.sign(ya) * lat
 
 
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, source: CoordSystem) -> _Pair:

@@ -1,15 +1,17 @@
 """Static gap and bundle maps (PNG/PDF) for reports, with Chinese labels in a CJK font.
 
-The font is Noto Sans CJK SC (SIL Open Font License), shipped by the PyPI package
-``mplfonts``; it is registered with matplotlib here, so Chinese never renders as
-missing-glyph boxes. Maps carry a legend, a north arrow and a scale bar.
+The font is a CJK font installed on the machine — Noto Sans CJK SC (Debian/Ubuntu
+``fonts-noto-cjk``, SIL Open Font License), Source Han Sans, WenQuanYi, or on office PCs
+Microsoft YaHei / SimHei / PingFang — or, where none is installed, the one of the
+optional PyPI extra ``spatial[fonts]`` (``mplfonts``). Without any, static maps refuse to
+draw rather than print missing-glyph boxes. Maps carry a legend, a north arrow and a
+scale bar.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +28,67 @@ from spatial.io.write import atomic_path
 from spatial.render.bundlemap import KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
 from spatial.render.gapmap import MISSING_CLASSES
 
-__all__ = ["cjk_font_path", "static_bundle_map", "static_gap_map"]
+__all__ = ["CJK_FAMILIES", "cjk_font_path", "static_bundle_map", "static_gap_map"]
+
+
+#: CJK font families tried in order (system fonts first, by family name).
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+)
 
 
 @lru_cache(maxsize=1)
-def cjk_font_path() -> Path:
-    """Path of the Noto Sans CJK SC font file, registered with matplotlib."""
-    path = Path(str(resources.files("mplfonts").joinpath("fonts/NotoSansCJKsc-Regular.otf")))
+def _cjk_font() -> tuple[str, Path]:
+    fonts = font_manager.fontManager.ttflist
+    for family in CJK_FAMILIES:
+        found = [f for f in fonts if f.name == family]
+        if found:
+            best = min(
+                found, key=lambda f: abs(int(f.weight) - 400) if str(f.weight).isdigit() else 0
+            )
+            return family, Path(best.fname)
+    try:
+        from importlib import resources
+
+        path = Path(str(resources.files("mplfonts").joinpath("fonts/NotoSansCJKsc-Regular.otf")))
+    except ModuleNotFoundError:
+        raise RuntimeError(
+            "no Chinese (CJK) font found for static maps: install one — on Debian/Ubuntu "
+            "`apt-get install fonts-noto-cjk`, or `pip install 'spatial[fonts]'`"
+        ) from None
     font_manager.fontManager.addfont(str(path))
-    return path
+    return font_manager.FontProperties(fname=str(path)).get_name(), path
+
+
+def cjk_font_path() -> Path:
+    """Find the CJK font file static maps use (registered with matplotlib).
+
+    Returns
+    -------
+    Path
+        The font file (``.otf``, ``.ttf`` or ``.ttc``) of the first family of
+        :data:`CJK_FAMILIES` installed, else the ``spatial[fonts]`` one.
+
+    Raises
+    ------
+    RuntimeError
+        When no CJK font is installed; the message says how to install one.
+    """
+    return _cjk_font()[1]
 
 
 @contextmanager
 def _cjk() -> Any:
-    name = font_manager.FontProperties(fname=str(cjk_font_path())).get_name()
+    name = _cjk_font()[0]
     with matplotlib.rc_context({"font.family": [name], "axes.unicode_minus": False}):
         yield
 
