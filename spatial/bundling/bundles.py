@@ -119,7 +119,11 @@ def find_bundles(
         nbrs[a].add(b)
         nbrs[b].add(a)
     is_comp = (u["kind"] == "old_compound").to_numpy()
-    hh = pd.to_numeric(u.get("households", 0), errors="coerce").fillna(0).to_numpy(float)
+    hh: np.ndarray = (
+        pd.to_numeric(u["households"], errors="coerce").fillna(0).to_numpy(float)
+        if "households" in u
+        else np.zeros(len(u))
+    )
     area = u.geometry.area.to_numpy()
     bal = money["balance_yuan"].to_numpy()
     corners = _corners(np.asarray(u.geometry.values))

@@ -128,7 +128,7 @@ def plan(
         table.add_row(
             str(year),
             str(len(grp)),
-            f"{grp['households'].sum():,.0f}",
+            f"{grp['households'].sum():,.0f}" if "households" in grp else "不详 unknown",
             f"{grp['cost_yuan'].sum() / 1e4:,.0f}",
         )
     console.print(table)

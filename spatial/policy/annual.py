@@ -69,6 +69,8 @@ def rollup(plan: pd.DataFrame) -> pd.DataFrame:
     """Totals per year by community → subdistrict → district (逐级汇总)."""
     keys = [k for k in ("district", "subdistrict", "community") if k in plan]
     frame = plan[plan["year"].notna()].copy()
+    if "households" not in frame:  # no survey households (e.g. compounds from OSM)
+        frame["households"] = np.nan
     out = []
     for level in range(len(keys), -1, -1):
         by = ["year", *keys[:level]]
