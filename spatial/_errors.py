@@ -54,7 +54,20 @@ class Problem:
         column: str | None = None,
         hint: str = "",
     ) -> Problem:
-        """An error: the run stops; see the class attributes for the fields."""
+        """Make an error (the run stops); the fields are the class attributes.
+
+        Parameters
+        ----------
+        file, message
+            Where and what (see the class attributes).
+        row, column, hint
+            Where in the file, and how to fix it.
+
+        Returns
+        -------
+        Problem
+            Of severity ``"error"``.
+        """
         return cls("error", file, row, column, message, hint)
 
     @classmethod
@@ -67,7 +80,18 @@ class Problem:
         column: str | None = None,
         hint: str = "",
     ) -> Problem:
-        """A warning: reported, the run goes on; see the class attributes for the fields."""
+        """Make a warning (reported, the run goes on); parameters as :meth:`error`.
+
+        Parameters
+        ----------
+        file, message, row, column, hint
+            See :meth:`error`.
+
+        Returns
+        -------
+        Problem
+            Of severity ``"warning"``.
+        """
         return cls("warning", file, row, column, message, hint)
 
     def location(self) -> str:

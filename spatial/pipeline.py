@@ -408,9 +408,8 @@ def run_plan(
         sites, choice = site_facilities(
             net, comp, cand, covered.astype(bool), k=options.sites_k, categories=cats
         )
-    sheets = plan_sheets(
-        pd.DataFrame(plan.drop(columns="geometry")), keys=keys, sites=sites, choice=choice
-    )
+    table = pd.DataFrame(plan.drop(columns="geometry"))
+    sheets = plan_sheets(table, keys=keys, sites=sites, choice=choice)
     layers = {
         "eligibility": comp[["id", "name", "geometry"]].join(
             plan[["status", "reason_zh", "reason_en", "rank", "year"]]
@@ -432,7 +431,7 @@ def run_plan(
             categories=picked["id"].astype(str).map(for_cat)
         )
     outputs = write_plan_outputs(sheets, layers, out_dir, headers=HEADERS_ZH)
-    return PlanRun(pd.DataFrame(plan.drop(columns="geometry")), choice, outputs)
+    return PlanRun(table, choice, outputs)
 
 
 def _demo_maps(

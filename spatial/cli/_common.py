@@ -22,6 +22,7 @@ __all__ = [
     "Islands",
     "Kind",
     "console",
+    "print_outputs",
     "problem_table",
     "run_reporting",
     "setup_logging",
@@ -142,9 +143,23 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
         except (ValueError, FileNotFoundError) as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
-    for w in caught:
-        console.print(f"[yellow]{w.message}[/yellow]")
+    if not _QUIET["on"]:
+        # the same warning can come from several layers of one file: print it once
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            console.print(f"[yellow]{message}[/yellow]")
     return result
+
+
+def print_outputs(outputs: dict[str, Path]) -> None:
+    """Print the files a command wrote.
+
+    Parameters
+    ----------
+    outputs
+        ``{name: path}`` of the files written.
+    """
+    for name, path in outputs.items():
+        console.print(f"wrote {name}: {path}")
 
 
 class Islands(str, Enum):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spatial.cli._common import Islands, console, run_reporting
+from spatial.cli._common import Islands, console, print_outputs, run_reporting
 from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
@@ -93,8 +93,7 @@ def bundles(
         )
     )
     _print_bundles(run.result)
-    for name, path in run.outputs.items():
-        console.print(f"wrote {name}: {path}")
+    print_outputs(run.outputs)
 
 
 def _print_bundles(result: BundleResult) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli._common import console, run_reporting
+from spatial.cli._common import console, print_outputs, run_reporting
 from spatial.cli.gaps import print_gaps
 from spatial.settings import DEFAULTS
 
@@ -50,5 +50,4 @@ def demo(
     console.print(f"loaded: {run.counts}")
     if run.gaps is not None:
         print_gaps(run.gaps)
-    for name, path in run.outputs.items():
-        console.print(f"wrote {name}: {path}")
+    print_outputs(run.outputs)

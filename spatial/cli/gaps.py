@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spatial.cli._common import Coords, console, run_reporting
+from spatial.cli._common import Coords, console, print_outputs, run_reporting
 from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
@@ -103,8 +103,7 @@ def gaps(
         )
     )
     print_gaps(run.result, run.network)
-    for name, path in run.outputs.items():
-        console.print(f"wrote {name}: {path}")
+    print_outputs(run.outputs)
 
 
 def print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli._common import BasemapChoice, console
+from spatial.cli._common import BasemapChoice, console, run_reporting
 
 __all__ = ["map_"]
 
@@ -33,16 +33,15 @@ def map_(
 
     生成可离线打开的交互式地图（设施缺口图、片区图），可选输出 PNG 静态图。
     """
-    from spatial._errors import InputError
-    from spatial.cli._common import problem_table
     from spatial.io.results import load_bundle_tables, load_gap_tables
     from spatial.render import bundle_map, gap_map, save_map
     from spatial.render.static import static_bundle_map, static_gap_map
 
     if gaps is None and bundles is None:
         raise typer.BadParameter("give --gaps and/or --bundles")
-    written = []
-    try:
+
+    def draw(_report: object) -> list[Path]:
+        written = []
         if gaps is not None:
             tables = load_gap_tables(gaps)
             written.append(
@@ -62,11 +61,8 @@ def map_(
                 written.append(
                     static_bundle_map(btables.bundles, btables.members, target.with_suffix(".png"))
                 )
-    except InputError as exc:
-        console.print(problem_table(exc.problems))
-        raise typer.Exit(1) from exc
-    except (ValueError, FileNotFoundError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        return written
+
+    written = run_reporting(draw)
     for path in written:
         console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

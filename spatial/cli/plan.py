@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli._common import console, run_reporting
+from spatial.cli._common import console, print_outputs, run_reporting
 from spatial.settings import DEFAULTS
 
 __all__ = ["eligibility_", "plan"]
@@ -132,5 +132,4 @@ def plan(
             f"{grp['cost_yuan'].sum() / 1e4:,.0f}",
         )
     console.print(table)
-    for name, path in run.outputs.items():
-        console.print(f"wrote {name}: {path}")
+    print_outputs(run.outputs)

@@ -170,27 +170,15 @@ def write_gap_outputs(
 def _require(folder: Path, files: Sequence[str], command: str) -> None:
     """Raise InputError unless ``folder`` is an output folder of ``command``."""
     if not folder.is_dir():
-        what = "is a file" if folder.exists() else "does not exist"
-        raise InputError(
-            [
-                Problem.error(
-                    str(folder),
-                    f"the folder {what}: an output folder of `spatial {command}` is needed",
-                    hint=f"run `spatial {command} … --out {folder}` first, or name its folder",
-                )
-            ]
-        )
-    missing = [f for f in files if not (folder / f).is_file()]
-    if missing:
-        raise InputError(
-            [
-                Problem.error(
-                    str(folder),
-                    f"no {', '.join(missing)} here: not an output folder of `spatial {command}`",
-                    hint=f"run `spatial {command} … --out {folder}` first, or name its folder",
-                )
-            ]
-        )
+        what = "the folder is a file" if folder.exists() else "the folder does not exist"
+        message = f"{what}: an output folder of `spatial {command}` is needed"
+    else:
+        missing = [f for f in files if not (folder / f).is_file()]
+        if not missing:
+            return
+        message = f"no {', '.join(missing)} here: not an output folder of `spatial {command}`"
+    hint = f"run `spatial {command} … --out {folder}` first, or name its folder"
+    raise InputError([Problem.error(str(folder), message, hint=hint)])
 
 
 def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTables:
