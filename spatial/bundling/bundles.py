@@ -111,6 +111,8 @@ def find_bundles(
     """
     lim = limits or load_limits()
     u = units.reset_index(drop=True)
+    if "households" not in u:  # no survey (e.g. compounds from OSM): unknown, counted as 0
+        u = u.assign(households=np.nan)
     money = parcel_finance(u, defaults=finance, overrides=finance_overrides)
     adj = adjacency(u, gap_m=lim.gap_m, barriers=barriers, cross_barriers=cross_barriers)
     n = len(u)
@@ -119,11 +121,7 @@ def find_bundles(
         nbrs[a].add(b)
         nbrs[b].add(a)
     is_comp = (u["kind"] == "old_compound").to_numpy()
-    hh: np.ndarray = (
-        pd.to_numeric(u["households"], errors="coerce").fillna(0).to_numpy(float)
-        if "households" in u
-        else np.zeros(len(u))
-    )
+    hh = pd.to_numeric(u["households"], errors="coerce").fillna(0).to_numpy(float)
     area = u.geometry.area.to_numpy()
     bal = money["balance_yuan"].to_numpy()
     corners = _corners(np.asarray(u.geometry.values))
