@@ -95,7 +95,13 @@ class Problem:
         return cls("warning", file, row, column, message, hint)
 
     def location(self) -> str:
-        """Human-readable ``file, row N, column C`` string."""
+        """Human-readable place of the problem.
+
+        Returns
+        -------
+        str
+            ``"file, row N, column 'C'"``; row and column are left out when unknown.
+        """
         parts = [self.file]
         if self.row is not None:
             parts.append(f"row {self.row}" if isinstance(self.row, int) else str(self.row))
@@ -109,7 +115,18 @@ class Problem:
 
 
 def format_problems(problems: list[Problem]) -> str:
-    """One line per problem, errors first."""
+    """One line per problem, errors first.
+
+    Parameters
+    ----------
+    problems
+        Problems found in the inputs.
+
+    Returns
+    -------
+    str
+        ``[severity] location: message — fix: hint`` lines joined by newlines.
+    """
     ordered = sorted(problems, key=lambda p: p.severity != "error")
     return "\n".join(str(p) for p in ordered)
 
@@ -142,6 +159,17 @@ class InputWarning(UserWarning):
 
 
 def raise_for_errors(problems: list[Problem]) -> None:
-    """Raise :class:`InputError` if any problem is an error; do nothing otherwise."""
+    """Raise :class:`InputError` if any problem is an error; do nothing otherwise.
+
+    Parameters
+    ----------
+    problems
+        Every problem found so far (warnings are carried along in the error).
+
+    Raises
+    ------
+    InputError
+        When at least one problem has severity ``"error"``.
+    """
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)

@@ -24,15 +24,10 @@ def test_ci_runs_the_readme_test_command():
     assert blocks[1].strip() in ci.splitlines()
 
 
-#: Modules still to be split below ~500 lines (the target of issue #10); the list only shrinks.
-OVER_500 = {"spatial/pipeline.py", "spatial/io/schema.py", "spatial/demo/city.py"}
-
-
 def test_modules_are_small_and_declare_all():
     for path in (REPO / "spatial").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        limit = 800 if path.relative_to(REPO).as_posix() in OVER_500 else 520
-        assert len(text.splitlines()) <= limit, f"{path} is over ~500 lines"
+        assert len(text.splitlines()) <= 520, f"{path} is over ~500 lines: split it"
         body = ast.parse(text).body
         names = {
             t.id
@@ -196,8 +191,11 @@ def test_every_public_function_has_numpydoc_parameters():
                 errors = _doc_errors(target, value)
                 if errors:
                     missing[target] = errors
-    pending = set((REPO / "tests" / "docstrings_pending.txt").read_text(encoding="utf-8").split())
-    new = {k: v for k, v in missing.items() if k not in pending}
-    assert not new, "\n".join(f"{k}: {v}" for k, v in sorted(new.items()))
-    done = sorted(pending - set(missing))
-    assert not done, f"documented now: remove from tests/docstrings_pending.txt: {done}"
+    assert not missing, "\n".join(f"{k}: {v}" for k, v in sorted(missing.items()))
+
+
+def test_docstring_check_can_fail():
+    """The docstring check catches a function that documents no parameters."""
+    import textwrap
+
+    assert {"PR01", "RT01"} <= set(_doc_errors("textwrap.dedent", textwrap.dedent))

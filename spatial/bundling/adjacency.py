@@ -22,7 +22,19 @@ __all__ = ["BundleLimits", "adjacency", "load_limits"]
 
 @dataclass(frozen=True)
 class BundleLimits:
-    """Size limits of a bundle and the neighbour gap; defaults in ``bundling.toml``."""
+    """Size limits of a bundle and the neighbour gap; defaults in ``bundling.toml``.
+
+    Attributes
+    ----------
+    gap_m
+        Largest gap in metres between two parcels that still makes them neighbours.
+    max_span_m
+        Largest extent of a bundle (longest side of its bounding box), metres.
+    max_area_m2
+        Largest total land area of a bundle, m².
+    max_households
+        Largest number of households in a bundle.
+    """
 
     gap_m: float
     max_span_m: float
@@ -31,7 +43,18 @@ class BundleLimits:
 
 
 def load_limits(**changes: float) -> BundleLimits:
-    """The limits of ``bundling.toml``, with ``changes`` (e.g. ``gap_m=50``) applied."""
+    """The limits of ``bundling.toml``, with ``changes`` applied.
+
+    Parameters
+    ----------
+    **changes
+        Limits to change by name, e.g. ``gap_m=50`` or ``max_households=3000``.
+
+    Returns
+    -------
+    BundleLimits
+        The shipped limits with the changes.
+    """
     data, _ = read_toml(None, default="bundling.toml")
     values = {k: float(v["value"]) for k, v in data.items()}
     values.update({k: float(v) for k, v in changes.items()})
@@ -46,6 +69,18 @@ def adjacency(
     cross_barriers: bool = False,
 ) -> pd.DataFrame:
     """Neighbouring pairs of units.
+
+    Parameters
+    ----------
+    units
+        Parcels in a metric CRS, one row per unit.
+    gap_m
+        Two units are neighbours when their outlines are at most this far apart, metres.
+    barriers
+        Railways, rivers and trunk roads in the same CRS; a pair whose shortest
+        connecting segment crosses one is marked ``barrier``.
+    cross_barriers
+        Keep pairs across barriers (marked) instead of dropping them.
 
     Returns
     -------

@@ -53,7 +53,27 @@ _BIG = 1e18
 
 @dataclass
 class BundleResult:
-    """Bundles, their members, cross-area pairs, subdistrict packages and the adjacency."""
+    """Bundles, their members, cross-area pairs, subdistrict packages and the adjacency.
+
+    Attributes
+    ----------
+    bundles
+        One row per bundle with its outline, cost, revenue and balance (yuan).
+    members
+        One row per unit with its bundle id.
+    pairs
+        Deficit bundles paired with surplus bundles across areas.
+    packages
+        Bundles packaged by subdistrict.
+    adjacency
+        The neighbour pairs used (see :func:`spatial.bundling.adjacency.adjacency`).
+    excluded
+        Units left out of every bundle, with the reason.
+    unit_bundle
+        Bundle id of each input unit, indexed like the input (None before bundling).
+    unit_money
+        Cost, revenue and balance of each input unit in yuan, indexed like the input.
+    """
 
     bundles: gpd.GeoDataFrame
     members: gpd.GeoDataFrame
@@ -99,8 +119,10 @@ def find_bundles(
         Lines/areas that separate neighbours (from :func:`spatial.io.read_osm`).
     limits
         Size limits (default :func:`load_limits`).
-    finance, finance_overrides
-        Finance figures and changes to them (see :mod:`spatial.finance`).
+    finance
+        Finance figures (default :func:`spatial.bundling.finance.load_finance`).
+    finance_overrides
+        Changes to the finance figures, keyed ``section__key`` or ``key``.
     cross_barriers
         Let parcels on both sides of a barrier be neighbours.
     islands
@@ -108,6 +130,11 @@ def find_bundles(
         ``"exclude"``: it is left out and listed in ``excluded``.
     seed
         Seed of the tie-breaking order.
+
+    Returns
+    -------
+    BundleResult
+        Bundles, members, pairs, packages, adjacency and exclusions.
     """
     lim = limits or load_limits()
     u = units.reset_index(drop=True)

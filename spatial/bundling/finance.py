@@ -43,7 +43,17 @@ MONEY_COLUMNS = (
 
 @dataclass(frozen=True)
 class FinanceDefaults:
-    """Figures by ``section.key`` with their sources; see ``finance.toml``."""
+    """Figures by ``section.key`` with their sources; see ``finance.toml``.
+
+    Attributes
+    ----------
+    values
+        Figure by ``section.key`` (yuan, m², shares).
+    sources
+        Where each figure comes from (policy clause or ``assumption``).
+    overrides
+        Figures changed by the user, by ``section.key``.
+    """
 
     values: dict[str, float]
     sources: dict[str, str]
@@ -53,7 +63,18 @@ class FinanceDefaults:
         return self.overrides.get(key, self.values[key])
 
     def label(self, key: str) -> str:
-        """``"basic_yuan_per_m2=400 (assumption)"``: the figure and its kind, for bases."""
+        """The figure and its kind, for the ``basis`` columns.
+
+        Parameters
+        ----------
+        key
+            ``section.key`` of the figure.
+
+        Returns
+        -------
+        str
+            e.g. ``"basic_yuan_per_m2=400 (assumption)"``.
+        """
         if key in self.overrides:
             kind = "user"
         else:
@@ -61,9 +82,18 @@ class FinanceDefaults:
         return f"{key.split('.')[-1]}={self[key]:g} ({kind})"
 
     def with_overrides(self, **changes: float) -> FinanceDefaults:
-        """A copy with some figures changed, keyed ``section__key`` or ``key``.
+        """A copy with some figures changed.
 
-        Examples: ``defaults.with_overrides(renovation__basic_yuan_per_m2=600)``.
+        Parameters
+        ----------
+        **changes
+            New values keyed ``section__key`` or ``key``, e.g.
+            ``defaults.with_overrides(renovation__basic_yuan_per_m2=600)``.
+
+        Returns
+        -------
+        FinanceDefaults
+            A new object; this one is unchanged.
         """
         out = dict(self.overrides)
         for name, value in changes.items():
@@ -76,7 +106,18 @@ class FinanceDefaults:
 
 
 def load_finance(path: str | Path | None = None) -> FinanceDefaults:
-    """Read finance figures from ``path`` (default: the shipped ``finance.toml``)."""
+    """Read finance figures.
+
+    Parameters
+    ----------
+    path
+        A TOML file like the shipped ``finance.toml`` (the default).
+
+    Returns
+    -------
+    FinanceDefaults
+        The figures with their sources.
+    """
     data, where = read_toml(path, default="finance.toml")
     values, sources = {}, {}
     for section, entries in data.items():

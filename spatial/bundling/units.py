@@ -13,7 +13,22 @@ def bundle_units(
     parcels: gpd.GeoDataFrame | None,
     gaps: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """Old compounds (kind ``old_compound``; ``missing`` from gaps) and parcels in one frame."""
+    """Old compounds and other parcels in one frame, ready for bundling.
+
+    Parameters
+    ----------
+    compounds
+        Old compounds with canonical columns, metric CRS; they get ``kind="old_compound"``.
+    parcels
+        Shantytowns, old factories, urban villages … with a ``kind`` column, or None.
+    gaps
+        Gap table with ``id`` and ``missing``; joined onto the compounds by id.
+
+    Returns
+    -------
+    GeoDataFrame
+        Compounds then parcels, new RangeIndex, in the compounds' CRS.
+    """
     comp = compounds.assign(kind="old_compound")
     if gaps is not None and "missing" in gaps:
         missing = pd.Series(gaps["missing"].to_numpy(), index=gaps["id"].astype(str))

@@ -148,7 +148,18 @@ _PARCEL_ZH = {
 
 
 def cn_number(n: int) -> str:
-    """Chinese numeral for 1–99 (一 … 九十九); Arabic digits beyond."""
+    """Chinese numeral for demo names.
+
+    Parameters
+    ----------
+    n
+        A positive integer.
+
+    Returns
+    -------
+    str
+        一 … 九十九 for 1–99; Arabic digits beyond.
+    """
     if n > 99:
         return str(n)
     if n <= 10:

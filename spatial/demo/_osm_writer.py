@@ -14,7 +14,19 @@ __all__ = ["Builder", "Line", "node_key", "write_osm"]
 
 
 class Line:
-    """A straight street (or path) that collects the positions of the junctions on it."""
+    """A straight street (or path) that collects the positions of the junctions on it.
+
+    Parameters
+    ----------
+    vertical
+        True for a north–south line (fixed x), False for east–west (fixed y).
+    coord
+        The fixed coordinate in local metres.
+    spans
+        ``(lo, hi, extra_tags)`` stretches along the line that are drawn.
+    tags
+        OSM tags of every way on the line.
+    """
 
     __slots__ = ("coord", "positions", "spans", "tags", "vertical")
 
@@ -32,9 +44,28 @@ class Line:
         self.positions: set[float] = {p for lo, hi, _ in spans for p in (lo, hi)}
 
     def add(self, pos: float) -> None:
+        """Record a junction at ``pos``.
+
+        Parameters
+        ----------
+        pos
+            Position along the line, local metres.
+        """
         self.positions.add(pos)
 
     def point(self, pos: float) -> tuple[float, float]:
+        """The point of the line at ``pos``.
+
+        Parameters
+        ----------
+        pos
+            Position along the line, local metres.
+
+        Returns
+        -------
+        tuple of float
+            ``(x, y)`` in local metres.
+        """
         return (self.coord, pos) if self.vertical else (pos, self.coord)
 
 
@@ -47,11 +78,36 @@ class Builder:
         self.extra_ways: list[tuple[list[tuple[float, float]], dict[str, str]]] = []
 
     def line(self, vertical: bool, coord: float, spans, tags) -> Line:
+        """Add a straight line of streets.
+
+        Parameters
+        ----------
+        vertical
+            True for a north–south line (fixed x), False for east–west (fixed y).
+        coord
+            The fixed coordinate in local metres.
+        spans
+            ``(lo, hi, extra_tags)`` stretches along the line that are drawn.
+        tags
+            OSM tags of every way on the line.
+
+        Returns
+        -------
+        Line
+            The new line, to which junction positions can be added.
+        """
         ln = Line(vertical, coord, [(lo, hi, t) for lo, hi, t in spans], tags)
         self.lines.append(ln)
         return ln
 
     def ways(self) -> list[tuple[list[tuple[float, float]], dict[str, str]]]:
+        """Cut every line at its junctions.
+
+        Returns
+        -------
+        list of (points, tags)
+            One way per drawn span, points in local metres, then the extra ways.
+        """
         out = []
         for ln in self.lines:
             pos = sorted(ln.positions)
@@ -63,10 +119,40 @@ class Builder:
 
 
 def node_key(xy: tuple[float, float]) -> tuple[float, float]:
+    """Key that merges points closer than a centimetre into one OSM node.
+
+    Parameters
+    ----------
+    xy
+        Point in local metres.
+
+    Returns
+    -------
+    tuple of float
+        The point rounded to 0.01 m.
+    """
     return (round(xy[0], 2), round(xy[1], 2))
 
 
 def write_osm(b: Builder, path: Path, to_wgs: Transformer, origin: tuple[float, float]) -> int:
+    """Write the builder's ways and tagged nodes as OSM XML.
+
+    Parameters
+    ----------
+    b
+        The streets and paths, in local metres.
+    path
+        The ``.osm`` file to write (atomically).
+    to_wgs
+        Transformer from the local metric CRS to WGS84.
+    origin
+        Local origin ``(x0, y0)`` added to every point before transforming.
+
+    Returns
+    -------
+    int
+        Number of nodes on the walk network written.
+    """
     ways = b.ways()
     ids: dict[tuple[float, float], int] = {}
     order: list[tuple[float, float]] = []

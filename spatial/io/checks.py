@@ -48,10 +48,21 @@ def check_geometries(
     keeps the geometry family (a self-touching polygon stays a polygon); the repair
     is reported as a warning. Everything else is an error.
 
+    Parameters
+    ----------
+    geoms
+        Geometries as read, any CRS.
+    layer
+        ``"compounds"``, ``"pois"`` or ``"parcels"``: decides the allowed types.
+    source
+        File name for the messages.
+    row_label
+        Turns a position into the row number (or label) the user sees in the file.
+
     Returns
     -------
     geometry, problems
-        A new GeoSeries (same index) with repaired geometries.
+        A new GeoSeries (same index) with repaired geometries, and the problems.
     """
     allowed = ALLOWED_TYPES[layer]
     out = geoms.copy()
@@ -129,6 +140,20 @@ def check_degrees(
 
     A feature with latitude beyond ±90° but a longitude within ±90° is reported as
     swapped longitude/latitude (in China longitudes are 73–135°, latitudes 18–54°).
+
+    Parameters
+    ----------
+    geoms
+        Geometries in a geographic CRS.
+    source
+        File name for the messages.
+    row_label
+        Turns a position into the row number (or label) the user sees in the file.
+
+    Returns
+    -------
+    list of Problem
+        One error per feature out of range.
     """
     if geoms.crs is None or not CRS.from_user_input(geoms.crs).is_geographic:
         return []
@@ -189,13 +214,20 @@ def check_offset(
 
     Parameters
     ----------
-    points, reference
-        Geometries in a geographic CRS (WGS84 or CGCS2000).
+    points
+        Geometries declared WGS84 (or CGCS2000), geographic CRS.
+    reference
+        Geometries known to be in true WGS84, geographic CRS.
     source
         File name for the message.
     min_offset_m
         Medians below this many metres are not reported (GCJ-02 offsets are
         300–700 m in Chinese cities, BD-09 ones about 1 km).
+
+    Returns
+    -------
+    Problem or None
+        An error naming the system the data are in, or None when they look right.
     """
     pts = points[~points.is_empty & points.notna()].representative_point()
     ref = reference[~reference.is_empty & reference.notna()]

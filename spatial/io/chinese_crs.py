@@ -46,7 +46,18 @@ def _arrays(lon: ArrayLike, lat: ArrayLike) -> _Pair:
 
 
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """True where the point lies in the box in which the Chinese offsets apply."""
+    """True where the point lies in the box in which the Chinese offsets apply.
+
+    Parameters
+    ----------
+    lon, lat
+        Longitude and latitude, degrees.
+
+    Returns
+    -------
+    ndarray of bool
+        One flag per point.
+    """
     x, y = _arrays(lon, lat)
     x0, y0, x1, y1 = CHINA_BBOX_WGS84
     return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
@@ -72,7 +83,18 @@ def _delta(x: NDArray[np.float64], y: NDArray[np.float64]) -> _Pair:
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> _Pair:
-    """WGS84 lon/lat (degrees) to GCJ-02; points outside China are returned unchanged."""
+    """WGS84 lon/lat (degrees) to GCJ-02; points outside China are returned unchanged.
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        GCJ-02 degrees.
+    """
     x, y = _arrays(lon, lat)
     dlon, dlat = _delta(x, y)
     inside = in_china(x, y)
@@ -93,12 +115,34 @@ def _invert(forward, lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10) 
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> _Pair:
-    """GCJ-02 lon/lat to WGS84 (iterative inverse, error far below 1 cm)."""
+    """GCJ-02 lon/lat to WGS84 (iterative inverse, error far below 1 cm).
+
+    Parameters
+    ----------
+    lon, lat
+        GCJ-02 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        WGS84 degrees.
+    """
     return _invert(wgs84_to_gcj02, lon, lat)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> _Pair:
-    """GCJ-02 lon/lat to BD-09 lon/lat; points outside China unchanged."""
+    """GCJ-02 lon/lat to BD-09 lon/lat; points outside China unchanged.
+
+    Parameters
+    ----------
+    lon, lat
+        GCJ-02 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        BD-09 degrees.
+    """
     x, y = _arrays(lon, lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
@@ -110,17 +154,50 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> _Pair:
 
 
 def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> _Pair:
-    """BD-09 lon/lat to GCJ-02 (iterative inverse of :func:`gcj02_to_bd09`)."""
+    """BD-09 lon/lat to GCJ-02 (iterative inverse of :func:`gcj02_to_bd09`).
+
+    Parameters
+    ----------
+    lon, lat
+        BD-09 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        GCJ-02 degrees.
+    """
     return _invert(gcj02_to_bd09, lon, lat)
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> _Pair:
-    """WGS84 lon/lat to BD-09."""
+    """WGS84 lon/lat to BD-09.
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        BD-09 degrees.
+    """
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> _Pair:
-    """BD-09 lon/lat to WGS84."""
+    """BD-09 lon/lat to WGS84.
+
+    Parameters
+    ----------
+    lon, lat
+        BD-09 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        WGS84 degrees.
+    """
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
@@ -160,8 +237,20 @@ def bd09mc_to_bd09(x: ArrayLike, y: ArrayLike) -> _Pair:
 
 
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, source: CoordSystem) -> _Pair:
-    """Convert coordinates from ``source`` (``"wgs84"``, ``"gcj02"``, ``"bd09"`` or
-    ``"bd09mc"`` metres) to WGS84 lon/lat."""
+    """Convert coordinates from ``source`` to WGS84 lon/lat.
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates: degrees, or metres for ``"bd09mc"``.
+    source
+        ``"wgs84"``, ``"gcj02"``, ``"bd09"`` or ``"bd09mc"`` (Baidu Mercator metres).
+
+    Returns
+    -------
+    lon, lat : ndarray
+        WGS84 degrees.
+    """
     if source == "wgs84":
         return _arrays(lon, lat)
     if source == "gcj02":

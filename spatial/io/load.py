@@ -62,7 +62,23 @@ class Loaded:
 
 @dataclass(frozen=True)
 class LoadSpec:
-    """What to load: a file, which layer kind it holds, and how to read it."""
+    """What to load: a file, which layer kind it holds, and how to read it.
+
+    Attributes
+    ----------
+    path
+        The file.
+    layer
+        ``"compounds"``, ``"pois"`` or ``"parcels"``.
+    crs
+        CRS of a table's coordinates (default WGS84 lon/lat).
+    coords
+        ``"wgs84"``, ``"gcj02"``, ``"bd09"`` or ``"bd09mc"``.
+    sheet
+        Excel sheet name or number.
+    source_layer
+        Layer inside a GeoPackage.
+    """
 
     path: str | Path
     layer: str
@@ -112,6 +128,11 @@ def check_file(
     reference
         Geometries known to be WGS84 (e.g. streets); used to detect GCJ-02/BD-09
         data declared as WGS84.
+
+    Returns
+    -------
+    Loaded
+        The frame in a metric CRS (None when unreadable) and every problem found.
     """
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; use one of {LAYERS}")
@@ -310,9 +331,27 @@ def load_layers(
 
 
 def load_layer(path: str | Path, layer: str, **options: Any) -> gpd.GeoDataFrame:
-    """Load one file (see :func:`check_file` for options) into a metric GeoDataFrame.
+    """Load one file into a metric GeoDataFrame.
 
-    Raises :class:`~spatial._errors.InputError` with every problem if any is an error.
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        ``"compounds"``, ``"pois"`` or ``"parcels"``.
+    **options
+        ``crs``, ``coords``, ``sheet``, ``source_layer``, ``reference`` as in
+        :func:`check_file`.
+
+    Returns
+    -------
+    GeoDataFrame
+        Canonical columns, local UTM CRS (metres).
+
+    Raises
+    ------
+    InputError
+        With every problem if any is an error.
     """
     to_crs = options.pop("to_crs", None)
     reference = options.pop("reference", None)

@@ -53,7 +53,19 @@ WGS84 = "EPSG:4326"
 
 
 def is_osm_file(path: str | Path) -> bool:
-    """True if ``path`` names an OSM XML/PBF file (by its ending, or XML that starts with <osm)."""
+    """Whether ``path`` names an OpenStreetMap file.
+
+    Parameters
+    ----------
+    path
+        Any file.
+
+    Returns
+    -------
+    bool
+        True for ``.osm``, ``.pbf``, ``.osm.bz2`` or ``.osm.gz`` endings, or a ``.xml``
+        file that starts with ``<osm``.
+    """
     name = str(path).lower()
     if name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")):
         return True

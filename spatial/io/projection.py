@@ -22,7 +22,20 @@ WGS84 = CRS.from_epsg(4326)
 
 
 def require_crs(gdf: gpd.GeoDataFrame, *, what: str = "data") -> CRS:
-    """Return the CRS of ``gdf`` or raise ``ValueError`` if it has none."""
+    """Return the CRS of ``gdf`` or raise ``ValueError`` if it has none.
+
+    Parameters
+    ----------
+    gdf
+        Any GeoDataFrame.
+    what
+        Name of the data for the message.
+
+    Returns
+    -------
+    pyproj.CRS
+        The frame's CRS.
+    """
     if gdf.crs is None:
         raise ValueError(
             f"{what} has no coordinate reference system (CRS); set one with "
@@ -36,6 +49,13 @@ def assert_metric(gdf: gpd.GeoDataFrame, *, what: str = "data") -> None:
 
     Distances in degrees are meaningless for walking; this guards every
     distance computation.
+
+    Parameters
+    ----------
+    gdf
+        Any GeoDataFrame.
+    what
+        Name of the data for the message.
     """
     crs = require_crs(gdf, what=what)
     if not crs.is_projected:
@@ -46,14 +66,38 @@ def assert_metric(gdf: gpd.GeoDataFrame, *, what: str = "data") -> None:
 
 
 def local_metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
-    """The UTM zone (WGS84 datum) that contains the centre of ``gdf``."""
+    """The UTM zone (WGS84 datum) that contains the centre of ``gdf``.
+
+    Parameters
+    ----------
+    gdf
+        A GeoDataFrame with a CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+        The UTM zone, metres.
+    """
     require_crs(gdf)
     crs = gdf.estimate_utm_crs()
     return CRS.from_user_input(crs)
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | str | int | None = None) -> gpd.GeoDataFrame:
-    """Return a copy of ``gdf`` in ``crs`` (default: its local UTM zone), in metres."""
+    """Return a copy of ``gdf`` in a metric CRS.
+
+    Parameters
+    ----------
+    gdf
+        A GeoDataFrame with a CRS.
+    crs
+        Target CRS (default: the local UTM zone of ``gdf``).
+
+    Returns
+    -------
+    GeoDataFrame
+        Same index, coordinates in metres.
+    """
     require_crs(gdf)
     target = CRS.from_user_input(crs) if crs is not None else local_metric_crs(gdf)
     out = gdf.to_crs(target)
@@ -62,6 +106,17 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | str | int | None = None) -> gpd.
 
 
 def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return a copy of ``gdf`` in WGS84 lon/lat (EPSG:4326) for maps and exports."""
+    """Return a copy of ``gdf`` in WGS84 lon/lat (EPSG:4326) for maps and exports.
+
+    Parameters
+    ----------
+    gdf
+        A GeoDataFrame with a CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        Same index, EPSG:4326.
+    """
     require_crs(gdf)
     return gdf.to_crs(WGS84)

@@ -8,10 +8,6 @@ the column as written in the file.
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
-import re
-import unicodedata
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +16,15 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem
-from spatial.settings import DEFAULTS
+from spatial.io.values import (
+    clean_text,
+    is_missing,
+    normalize_header,
+    parse_bool,
+    parse_number,
+    parse_share,
+    parse_year,
+)
 
 __all__ = [
     "CONTRACTS",
@@ -29,11 +33,6 @@ __all__ = [
     "Field",
     "conform",
     "map_columns",
-    "normalize_header",
-    "parse_bool",
-    "parse_number",
-    "parse_share",
-    "parse_year",
 ]
 
 Layer = Literal["compounds", "pois", "parcels"]
@@ -43,7 +42,23 @@ DType = Literal["str", "int", "float", "year", "bool", "share", "kind"]
 
 @dataclass(frozen=True)
 class Field:
-    """One canonical column: its name, type, labels and accepted header aliases."""
+    """One canonical column: its name, type, labels and accepted header aliases.
+
+    Attributes
+    ----------
+    name
+        Canonical column name.
+    dtype
+        ``"str"``, ``"int"``, ``"float"``, ``"year"``, ``"bool"``, ``"share"`` or ``"kind"``.
+    zh, en
+        Chinese and English labels.
+    aliases
+        Other headers accepted for the column (normalised before matching).
+    minimum
+        Smallest allowed value of a number (None: no check).
+    future_ok
+        Whether a year after this year is allowed (planned dates).
+    """
 
     name: str
     dtype: DType
@@ -213,25 +228,6 @@ PARCEL_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "low_efficiency": ("城镇低效用地", "low-efficiency land", ("低效用地", "low efficiency land")),
 }
 
-_UNIT_RE = re.compile(
-    r"(户|栋|幢|层|个|套|人|元|万元|m2|m²|㎡|平方米|平米|平方|亩|%|年)$", flags=re.IGNORECASE
-)
-_BRACKETS_RE = re.compile(r"\(.*?\)|\[.*?\]|（.*?）")
-_TRUE = {"是", "有", "已", "已加装", "已安装", "yes", "y", "true", "t", "1", "√", "✓", "有电梯"}
-_FALSE = {"否", "无", "没有", "未", "未加装", "no", "n", "false", "f", "0", "×", "✗", "无电梯"}
-_CN_DECADES = {"五十": 1950, "六十": 1960, "七十": 1970, "八十": 1980, "九十": 1990}
-
-
-def normalize_header(header: Hashable) -> str:
-    """Normalise a column header for alias matching.
-
-    Full-width characters become half-width (NFKC), units in brackets are dropped
-    (``建筑面积(㎡)`` → ``建筑面积``), case is folded and spaces/hyphens become ``_``.
-    """
-    text = unicodedata.normalize("NFKC", str(header)).strip()
-    text = _BRACKETS_RE.sub("", text).strip().lower()
-    return re.sub(r"[\s\-]+", "_", text).strip("_")
-
 
 def _alias_index(layer: str) -> dict[str, str]:
     index: dict[str, str] = {}
@@ -245,6 +241,15 @@ def map_columns(
     columns: Sequence[Hashable], layer: str, *, source: str = "<data>"
 ) -> tuple[dict[Hashable, str], list[Problem]]:
     """Map a file's headers to canonical column names.
+
+    Parameters
+    ----------
+    columns
+        The file's headers.
+    layer
+        ``"compounds"``, ``"pois"`` or ``"parcels"``.
+    source
+        File name for the messages.
 
     Returns
     -------
@@ -280,112 +285,6 @@ def map_columns(
     return mapping, problems
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() in ("", "-", "—", "/", "nan", "NaN", "null")
-
-
-def _clean(value: Any) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def parse_year(
-    value: Any, *, today: _dt.date | None = None, future_ok: bool = False
-) -> tuple[int | None, bool, str | None]:
-    """Parse a build year.
-
-    Accepts ``1990``, ``1990.0``, ``"1985年"``, ``"1990年代"``/``"1990s"``/``"90年代"``/
-    ``"九十年代"`` (a decade: its first year, flagged approximate), dates such as
-    ``"2003-05"`` or ``"2003年5月"`` and datetime values.
-
-    Returns
-    -------
-    year, approximate, error
-        ``error`` is a message when the value is not a plausible year; ``year`` is
-        ``None`` then or when the value is missing.
-    """
-    today = today or _dt.date.today()
-    if _is_missing(value):
-        return None, False, None
-    year: int | None = None
-    approx = False
-    if isinstance(value, (_dt.date, pd.Timestamp)):
-        year = value.year
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if float(value).is_integer():
-            year = int(value)
-    else:
-        text = _clean(value).lower().replace(" ", "")
-        if m := re.fullmatch(r"(\d{4})(年)?", text):
-            year = int(m.group(1))
-        elif m := re.fullmatch(r"(\d{4})(年代|'?s)", text):
-            year, approx = int(m.group(1)), True
-        elif m := re.fullmatch(r"(\d{2})(年代|'?s)", text):
-            year, approx = 1900 + int(m.group(1)) if int(m.group(1)) >= 20 else 2000, True
-        elif m := re.fullmatch(r"(五十|六十|七十|八十|九十)年代", text):
-            year, approx = _CN_DECADES[m.group(1)], True
-        elif m := re.fullmatch(r"(\d{4})[-/.年](\d{1,2})([-/.月].*)?", text):
-            year = int(m.group(1))
-    if year is None or (year % 10 != 0 and approx):
-        return None, False, f"'{value}' is not a year"
-    if year < DEFAULTS.earliest_build_year:
-        return None, False, f"year {year} is before {DEFAULTS.earliest_build_year}"
-    if year > today.year and not future_ok:
-        return None, False, f"year {year} is in the future"
-    return year, approx, None
-
-
-def parse_number(value: Any) -> tuple[float | None, str | None]:
-    """Parse a number written as ``1200``, ``"1,200"``, ``"1200户"``, ``"约300"`` or ``"3.5万"``."""
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"'{value}' is not a number"
-    if isinstance(value, (int, float)):
-        return float(value), None
-    text = _clean(value).replace(",", "").replace(" ", "")
-    text = re.sub(r"^(约|大约|~|≈)", "", text)
-    scale = 1.0
-    text = _UNIT_RE.sub("", text)
-    if text.endswith("万"):
-        scale, text = 10_000.0, text[:-1]
-    try:
-        return float(text) * scale, None
-    except ValueError:
-        return None, f"'{value}' is not a number"
-
-
-def parse_bool(value: Any) -> tuple[bool | None, str | None]:
-    """Parse yes/no values: 是/否, 有/无, yes/no, true/false, 1/0, √/×."""
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return value, None
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value), None
-    text = _clean(value).lower()
-    if text in _TRUE:
-        return True, None
-    if text in _FALSE:
-        return False, None
-    return None, f"'{value}' is not yes/no (是/否)"
-
-
-def parse_share(value: Any) -> tuple[float | None, str | None]:
-    """Parse a share of households as a fraction 0–1 from ``0.85``, ``85`` or ``"85%"``."""
-    number, err = parse_number(value)
-    if err or number is None:
-        return None, err
-    if (isinstance(value, str) and "%" in value) or 1 < number <= 100:
-        number = number / 100.0
-    if not 0 <= number <= 1:
-        return None, f"'{value}' is not a share between 0 and 1 (or 0–100%)"
-    return number, None
-
-
 def _kind_index() -> dict[str, str]:
     index = {}
     for kind, (zh, en, aliases) in PARCEL_KINDS.items():
@@ -395,7 +294,7 @@ def _kind_index() -> dict[str, str]:
 
 
 def _parse_kind(value: Any) -> tuple[str | None, str | None]:
-    if _is_missing(value):
+    if is_missing(value):
         return None, "parcel kind is empty"
     kind = _kind_index().get(normalize_header(value))
     if kind is None:
@@ -440,7 +339,7 @@ def _parse_column(
             val, err = _parse_kind(raw)
             hint = _KIND_HINT
         else:
-            val = None if _is_missing(raw) else _clean(raw)
+            val = None if is_missing(raw) else clean_text(raw)
         if err:
             problems.append(
                 Problem.error(source, err, row=row_label(pos), column=header, hint=hint)

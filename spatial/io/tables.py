@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from spatial._errors import Problem
-from spatial.io.schema import normalize_header, parse_number
+from spatial.io.values import normalize_header, parse_number
 
 __all__ = ["TABLE_SUFFIXES", "coordinate_system_hint", "read_table", "table_geometry"]
 
@@ -61,9 +61,18 @@ _HINTS = (
 
 
 def coordinate_system_hint(*names: str) -> tuple[str, str] | None:
-    """Return ``(system, name)`` if a file or column name gives the coordinate system away.
+    """Whether a file or column name gives the coordinate system away.
 
-    ``system`` is ``"gcj02"`` (Amap/高德/火星), ``"bd09"`` (Baidu/百度) or ``"wgs84"``.
+    Parameters
+    ----------
+    *names
+        File names and column headers.
+
+    Returns
+    -------
+    (system, name) or None
+        ``system`` is ``"gcj02"`` (Amap/高德/火星), ``"bd09"`` (Baidu/百度) or
+        ``"wgs84"``; ``name`` is the name that told.
     """
     for system, pattern in _HINTS:
         for name in names:
@@ -73,10 +82,23 @@ def coordinate_system_hint(*names: str) -> tuple[str, str] | None:
 
 
 def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read a CSV (UTF-8, UTF-8 with BOM, or GBK/GB18030 as Chinese Excel writes it) or Excel sheet.
+    """Read a CSV or an Excel sheet as text.
 
-    All cells are read as text where possible so that parsing (and its error
-    messages) is done by :mod:`spatial.schema`, not guessed by pandas.
+    CSV may be UTF-8, UTF-8 with BOM, or GBK/GB18030 as Chinese Excel writes it. All
+    cells are read as text where possible so that parsing (and its error messages) is
+    done by :mod:`spatial.io.values`, not guessed by pandas.
+
+    Parameters
+    ----------
+    path
+        CSV (any other ending), ``.json`` records, or an ``.xlsx``/``.xls``/``.xlsm`` workbook.
+    sheet
+        Excel sheet name or number (default: the first).
+
+    Returns
+    -------
+    DataFrame
+        The cells, headers as in the file.
     """
     path = Path(path)
     suffix = path.suffix.lower()

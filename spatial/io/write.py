@@ -22,6 +22,16 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
     On any exception the temporary file is removed and ``target`` is untouched.
+
+    Parameters
+    ----------
+    target
+        The file to write.
+
+    Yields
+    ------
+    Path
+        Where to write; renamed onto ``target`` when the block ends without error.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +64,11 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path
         ``{layer name: GeoDataFrame}``; each must have a CRS.
     path
         Target ``.gpkg``; replaced as a whole.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     for name, gdf in layers.items():
         if gdf.crs is None:
@@ -65,14 +80,42 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
-    """Write a table as UTF-8 CSV with BOM (so that Excel shows Chinese correctly), atomically."""
+    """Write a table as UTF-8 CSV with BOM (so that Excel shows Chinese correctly), atomically.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    path
+        Target ``.csv``.
+    index
+        Write the index as the first column.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=index, encoding="utf-8-sig")
     return Path(path)
 
 
 def write_text(text: str, path: str | Path) -> Path:
-    """Write a UTF-8 text file atomically."""
+    """Write a UTF-8 text file atomically.
+
+    Parameters
+    ----------
+    text
+        The content.
+    path
+        Target file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

@@ -24,10 +24,24 @@ __all__ = ["coverage_matrix", "node_distances", "point_distances", "reachable_co
 
 
 def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float) -> np.ndarray:
-    """Walk distance in metres from the nearest source to every node (``inf`` beyond the limit).
+    """Walk distance from the nearest source to every node.
 
     One Dijkstra from a virtual source joined to both ends of every source's edge with
     weights ``leg + offset`` and ``leg + length - offset``.
+
+    Parameters
+    ----------
+    network
+        The walk network (metric CRS).
+    sources
+        Facilities attached to the network; off-network ones are ignored.
+    limit_m
+        Search no farther than this, metres.
+
+    Returns
+    -------
+    ndarray of float
+        One distance per node, metres; ``inf`` beyond ``limit_m`` or unreachable.
     """
     n = network.n_nodes
     ok = sources.on_network
@@ -53,9 +67,26 @@ def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float)
 def point_distances(
     network: WalkNetwork, sources: Attachment, targets: Attachment, *, limit_m: float
 ) -> np.ndarray:
-    """Walk distance in metres from the nearest source to every target point (NaN if none).
+    """Walk distance from the nearest source to every target point.
 
     Includes the targets' own legs and the direct path along a shared edge.
+
+    Parameters
+    ----------
+    network
+        The walk network (metric CRS).
+    sources
+        Facilities attached to the network; off-network ones are ignored.
+    targets
+        Points attached to the same network (e.g. compound access points).
+    limit_m
+        Search no farther than this, metres.
+
+    Returns
+    -------
+    ndarray of float
+        One distance per target, metres; NaN beyond ``limit_m``, unreachable or off
+        the network.
     """
     dist_node = node_distances(network, sources, limit_m=limit_m)
     out = np.full(len(targets.edge), np.inf)
@@ -100,8 +131,29 @@ def coverage_matrix(
     """Which owners (compounds) each source reaches within ``radius_m`` metres.
 
     Each source is its own virtual node; sources are searched in batches so that a
-    batch's distance matrix holds at most ``max_cells`` numbers. Returns a boolean
-    ``(n_sources, n_owners)`` sparse matrix (rows of off-network sources are empty).
+    batch's distance matrix holds at most ``max_cells`` numbers. An owner is reached
+    when any of its access points is within the radius (walk along the network plus
+    both legs).
+
+    Parameters
+    ----------
+    network
+        The walk network (metric CRS).
+    sources
+        Facilities attached to the network (``edge == -1``: off the network).
+    access
+        Access points of the owners, attached to the network.
+    n_owners
+        Number of owners (compounds); ``access.owner`` indexes them.
+    radius_m
+        Walking radius, metres.
+    max_cells
+        Largest number of distances held in memory at once per batch.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Boolean ``(n_sources, n_owners)``; rows of off-network sources are empty.
     """
     rows_out: list[np.ndarray] = []
     cols_out: list[np.ndarray] = []
@@ -155,7 +207,28 @@ def reachable_counts(
     radius_m: float,
     max_cells: int = 20_000_000,
 ) -> np.ndarray:
-    """How many sources each owner (compound) reaches within ``radius_m`` metres."""
+    """How many sources each owner (compound) reaches within ``radius_m`` metres.
+
+    Parameters
+    ----------
+    network
+        The walk network (metric CRS).
+    sources
+        Facilities attached to the network.
+    access
+        Access points of the owners, attached to the network.
+    n_owners
+        Number of owners; ``access.owner`` indexes them.
+    radius_m
+        Walking radius, metres.
+    max_cells
+        Largest number of distances held in memory at once per batch.
+
+    Returns
+    -------
+    ndarray of int
+        Sources within reach, one count per owner.
+    """
     cover = coverage_matrix(
         network, sources, access, n_owners, radius_m=radius_m, max_cells=max_cells
     )

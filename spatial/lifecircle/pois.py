@@ -60,7 +60,7 @@ def _tags_of(row: pd.Series) -> dict[str, str]:
 
 
 def classify_pois(pois: pd.DataFrame, *, categories: Sequence[Category] | None = None) -> pd.Series:
-    """Category ids of every POI, ``;``-joined (``""`` for none), indexed like ``pois``.
+    """Category ids of every POI, ``;``-joined, indexed like ``pois``.
 
     Parameters
     ----------
@@ -69,6 +69,11 @@ def classify_pois(pois: pd.DataFrame, *, categories: Sequence[Category] | None =
         tag columns, ``typecode`` (Amap) and ``name``.
     categories
         The taxonomy; default the shipped one.
+
+    Returns
+    -------
+    Series of str
+        e.g. ``"kindergarten;primary_school"``; ``""`` for a POI of no category.
     """
     cats = tuple(categories) if categories is not None else load_categories()
     by_name = {}
@@ -108,7 +113,18 @@ _PUNCT = re.compile(r"[\s·•・\-_.,，。、/\\|'\"“”‘’]+")
 
 
 def normalize_name(name: object) -> str:
-    """Name for comparison: NFKC, no branch suffix in brackets, no spaces or punctuation."""
+    """Name for comparison: NFKC, no branch suffix in brackets, no spaces or punctuation.
+
+    Parameters
+    ----------
+    name
+        A POI name (anything; missing gives ``""``).
+
+    Returns
+    -------
+    str
+        The normalised name, lower case.
+    """
     if not isinstance(name, str):
         return ""
     text = unicodedata.normalize("NFKC", name).lower()
@@ -195,7 +211,21 @@ def deduplicate(
 
 @dataclass
 class PoiReport:
-    """What :func:`prepare_pois` found: counts per category and what was left out."""
+    """What :func:`prepare_pois` found: counts per category and what was left out.
+
+    Attributes
+    ----------
+    per_category
+        ``category``, labels and counts of POIs per category (empty ones included).
+    unmatched
+        POIs that match no category.
+    n_input
+        POIs read.
+    n_duplicates
+        POIs dropped as duplicates (same category and name nearby).
+    n_outside
+        POIs dropped outside the study area.
+    """
 
     per_category: pd.DataFrame
     unmatched: pd.DataFrame

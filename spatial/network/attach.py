@@ -45,7 +45,18 @@ class Attachment:
         return self.edge >= 0
 
     def take(self, mask: np.ndarray) -> Attachment:
-        """The attachments selected by a boolean mask or index array."""
+        """The attachments selected by a boolean mask or index array.
+
+        Parameters
+        ----------
+        mask
+            Boolean mask or integer positions.
+
+        Returns
+        -------
+        Attachment
+            A new object.
+        """
         return Attachment(self.edge[mask], self.offset_m[mask], self.leg_m[mask])
 
 
@@ -60,6 +71,11 @@ def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: flo
         ``(k, 2)`` coordinates in the network's CRS (metres), or shapely points.
     snap_limit_m
         Points farther than this from every edge are left off (``edge == -1``).
+
+    Returns
+    -------
+    Attachment
+        Edge, offset along it and leg length (metres) of each point.
     """
     pts = np.asarray(points)
     geoms = shapely.points(pts) if pts.ndim == 2 else pts
@@ -80,7 +96,21 @@ def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: flo
 
 
 class AccessPoints(Attachment):
-    """Attachments of compound access points, with ``owner`` (compound position) and ``kind``."""
+    """Attachments of compound access points, with their owner and kind.
+
+    Parameters
+    ----------
+    edge
+        Edge index of each point (``-1``: off the network).
+    offset_m
+        Distance along the edge from its ``u`` end, metres.
+    leg_m
+        Straight distance from the point to the edge, metres.
+    owner
+        Position of the compound the point belongs to.
+    kind
+        ``"gate"``, ``"crossing"`` or ``"nearest"``: how the point was found.
+    """
 
     def __init__(self, edge, offset_m, leg_m, owner, kind) -> None:
         super().__init__(

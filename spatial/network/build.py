@@ -83,6 +83,18 @@ def walk_network_from_graph(graph: nx.Graph, *, crs: Any = None) -> WalkNetwork:
     way tags (not ``foot`` or ``sidewalk``), so a graph read from raw XML can keep a
     ``foot=no`` way that :func:`walk_network_from_osm` drops. Curved edge ``geometry``
     is split into straight segments; direction is ignored.
+
+    Parameters
+    ----------
+    graph
+        networkx (Multi)(Di)Graph with node ``x``/``y`` and ``graph.graph["crs"]``.
+    crs
+        Metric CRS for the network; default the UTM zone of the data.
+
+    Returns
+    -------
+    WalkNetwork
+        Undirected, lengths in metres.
     """
     graph_crs = graph.graph.get("crs")
     if graph_crs is None:
@@ -131,7 +143,20 @@ def walk_network_from_graph(graph: nx.Graph, *, crs: Any = None) -> WalkNetwork:
 
 
 def walk_network_from_graphml(path: str | Path, *, crs: Any = None) -> WalkNetwork:
-    """Read a GraphML file saved by osmnx (``osmnx.save_graphml``)."""
+    """Read a GraphML file saved by osmnx (``osmnx.save_graphml``).
+
+    Parameters
+    ----------
+    path
+        The ``.graphml`` file.
+    crs
+        Metric CRS for the network; default the UTM zone of the data.
+
+    Returns
+    -------
+    WalkNetwork
+        As :func:`walk_network_from_graph`.
+    """
     import osmnx as ox
 
     return walk_network_from_graph(ox.load_graphml(path), crs=crs)
@@ -145,6 +170,21 @@ def walk_network_from_lines(
     Line ends and vertices closer than ``snap_m`` metres become one node; lines
     only join where they share a vertex (as in OSM). A ``highway`` column, if
     present, is filtered with :func:`is_walkable`.
+
+    Parameters
+    ----------
+    lines
+        LineStrings with a CRS.
+    crs
+        Metric CRS for the network; default the layer's own if projected, else its
+        UTM zone.
+    snap_m
+        Vertices closer than this many metres are merged.
+
+    Returns
+    -------
+    WalkNetwork
+        Undirected, lengths in metres.
     """
     if lines.crs is None:
         raise ValueError("the line layer has no CRS")
@@ -197,6 +237,18 @@ def walk_network_from_place(query: str | Any, *, crs: Any = None) -> WalkNetwork
 
     This needs the internet; everything after the download is the same code as
     :func:`walk_network_from_graph`.
+
+    Parameters
+    ----------
+    query
+        A place name for the Nominatim geocoder, or a shapely polygon in WGS84.
+    crs
+        Metric CRS for the network; default the UTM zone of the data.
+
+    Returns
+    -------
+    WalkNetwork
+        Undirected, lengths in metres.
     """
     import osmnx as ox
 

@@ -103,7 +103,13 @@ class WalkNetwork:
         return shapely.STRtree(self.edge_lines)
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
-        """The edges as a GeoDataFrame (``u``, ``v``, ``length_m``, ``highway``)."""
+        """The edges as a GeoDataFrame.
+
+        Returns
+        -------
+        GeoDataFrame
+            ``u``, ``v``, ``length_m``, ``highway`` and straight LineStrings, network CRS.
+        """
         return gpd.GeoDataFrame(
             {"u": self.u, "v": self.v, "length_m": self.length_m, "highway": self.highway},
             geometry=self.edge_lines,
@@ -111,7 +117,13 @@ class WalkNetwork:
         )
 
     def to_networkx(self) -> nx.Graph:
-        """The network as an undirected networkx graph (node attributes x, y; edge length)."""
+        """The network as an undirected networkx graph.
+
+        Returns
+        -------
+        networkx.Graph
+            Node attributes ``x``, ``y`` (network CRS); edge attribute ``length`` (metres).
+        """
         g = nx.Graph(crs=self.crs)
         for i, (x, y) in enumerate(self.node_xy):
             g.add_node(i, x=float(x), y=float(y))
@@ -122,7 +134,13 @@ class WalkNetwork:
         return g
 
     def pieces(self) -> pd.DataFrame:
-        """Connected pieces: ``component``, ``nodes``, ``length_m`` (largest first)."""
+        """Connected pieces of the network, largest first.
+
+        Returns
+        -------
+        DataFrame
+            ``component``, ``nodes`` and ``length_m`` (metres of edges) per piece.
+        """
         comp = self.component
         edge_comp = comp[self.u]
         return pd.DataFrame(

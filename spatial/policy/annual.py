@@ -26,12 +26,34 @@ def annual_plan(
     households_per_year: float | None = None,
     priority: pd.Series | None = None,
 ) -> pd.Series:
-    """Year of renovation of each ranked compound (``<NA>``: not in the horizon).
+    """Year of renovation of each ranked compound.
 
     Years are filled in rank order, first fit: a compound goes into the first year whose
     remaining budget (yuan of total cost) and household target it fits; a later compound
     may fill a gap an earlier one could not. While ``priority`` compounds remain that can
     still fit some year, no other compound is scheduled. The budget is never exceeded.
+
+    Parameters
+    ----------
+    costs
+        Total cost per compound, yuan.
+    ranks
+        Rank per compound (NaN: not ranked, never scheduled).
+    households
+        Households per compound (NaN counts 0 against the target).
+    years
+        The plan's years, e.g. ``range(2025, 2028)``.
+    budget_yuan
+        Budget per year, yuan.
+    households_per_year
+        Household target per year (None: no target).
+    priority
+        Boolean flags of compounds to schedule first.
+
+    Returns
+    -------
+    Series of Int64
+        Year per compound, indexed like ``ranks``; ``<NA>``: not in the horizon.
     """
     rank_arr = pd.to_numeric(ranks, errors="coerce").to_numpy(dtype=float)
     order = [int(k) for k in np.argsort(rank_arr, kind="stable") if np.isfinite(rank_arr[k])]
@@ -66,7 +88,20 @@ def annual_plan(
 
 
 def rollup(plan: pd.DataFrame) -> pd.DataFrame:
-    """Totals per year by community → subdistrict → district (逐级汇总)."""
+    """Totals per year by community → subdistrict → district (逐级汇总).
+
+    Parameters
+    ----------
+    plan
+        One row per compound with ``id``, ``year``, ``cost_yuan``, optional
+        ``households`` and ``district``/``subdistrict``/``community``.
+
+    Returns
+    -------
+    DataFrame
+        ``level`` (``community`` … ``total``), ``year``, the area keys,
+        ``compounds``, ``households`` and ``cost_yuan``.
+    """
     keys = [k for k in ("district", "subdistrict", "community") if k in plan]
     frame = plan[plan["year"].notna()].copy()
     if "households" not in frame:  # no survey households (e.g. compounds from OSM)

@@ -56,7 +56,35 @@ _IMPROVEMENT_CATEGORIES = {
 
 @dataclass(frozen=True)
 class PolicyProfile:
-    """Eligibility rules, ranking weights and plan horizon of one jurisdiction."""
+    """Eligibility rules, ranking weights and plan horizon of one jurisdiction.
+
+    Attributes
+    ----------
+    id, zh, en
+        Short name and Chinese and English titles.
+    source
+        The policy document the rules come from.
+    plan_start_year, plan_end_year
+        The plan's horizon (inclusive).
+    priority_build_year
+        Compounds built by the end of this year are ``priority``.
+    cutoff_build_year
+        Compounds built after the end of this year are excluded (None: no cut-off).
+    pre2000_first
+        Rank priority compounds before the others.
+    exclude_planned_demolition
+        Exclude compounds marked for demolition.
+    exclude_expropriation_within_years
+        Exclude compounds to be expropriated within so many years.
+    require_sound_structure
+        Exclude compounds whose main structure is grade D (unsound).
+    weights
+        Ranking weight per factor.
+    tie_break
+        Factors that break ties of the score, in order.
+    subsidy
+        Subsidy figures (yuan) passed to the finance rules.
+    """
 
     id: str
     zh: str
@@ -76,7 +104,18 @@ class PolicyProfile:
 
 
 def load_profile(name: str | Path) -> PolicyProfile:
-    """A shipped profile by name (``taian`` …) or a user's TOML file of the same form."""
+    """A shipped profile by name or a user's TOML file of the same form.
+
+    Parameters
+    ----------
+    name
+        ``taian`` … (see ``spatial/standards/policies/``) or a path to a TOML file.
+
+    Returns
+    -------
+    PolicyProfile
+        The rules.
+    """
     if str(name) in PROFILES:
         data, _ = read_toml(None, default=f"{name}.toml", package="spatial.standards.policies")
     elif Path(name).exists():
@@ -116,8 +155,18 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 def eligibility(compounds: pd.DataFrame, profile: PolicyProfile) -> pd.DataFrame:
     """Label each compound ``priority``, ``eligible``, ``excluded`` or ``unknown``.
 
-    Returns a frame indexed like ``compounds`` with ``status``, ``reason_zh`` and
-    ``reason_en`` (the first rule that decided).
+    Parameters
+    ----------
+    compounds
+        Canonical compound columns (``build_year``, ``demolition_planned`` …).
+    profile
+        The jurisdiction's rules.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``compounds``: ``status``, ``reason_zh`` and ``reason_en`` (the
+        first rule that decided).
     """
     year = pd.to_numeric(_col(compounds, "build_year"), errors="coerce").to_numpy(dtype=float)
     expro = pd.to_numeric(_col(compounds, "expropriation_year"), errors="coerce").to_numpy(
@@ -178,7 +227,25 @@ def needs(
     Improvement items: an elevator retrofit (≥ ``elevator.min_floors`` floors, none yet) and
     missing parking, charging, parcel and fitness facilities; upgrade items: the other
     missing life-circle categories (from the gap engine's ``missing``). Costs come from
-    :func:`spatial.finance.parcel_finance` with the profile's subsidy figures.
+    :func:`spatial.bundling.finance.parcel_finance` with the profile's subsidy figures.
+
+    Parameters
+    ----------
+    compounds
+        Canonical compound columns and ``missing`` from the gap engine.
+    profile
+        The jurisdiction (its subsidy figures).
+    categories
+        The taxonomy (default the shipped one).
+    finance
+        Finance figures (default the shipped ones).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``compounds``: ``basic_items``, ``improvement_items``,
+        ``upgrade_items``, ``n_upgrade``, ``cost_yuan``, ``subsidy_yuan``,
+        ``net_cost_yuan``, ``elevators`` and ``basis``.
     """
     cats = {c.id: c for c in (categories or load_categories())}
     f = finance or load_finance()
@@ -220,6 +287,23 @@ def rank(
     ``procedures`` (complete 1 / not 0); unknown values count 0.5. ``score`` = Σ weight ×
     factor. Order: priority compounds first when the profile says so, then score, then
     the profile's tie-break factors, then id. Excluded compounds get no rank.
+
+    Parameters
+    ----------
+    compounds
+        Canonical compound columns and ``missing``.
+    status
+        From :func:`eligibility`, indexed like ``compounds``.
+    profile
+        Weights and tie-break rules.
+    n_categories
+        Number of life-circle categories (denominator of ``facility_deficit``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``compounds``: one column per factor, ``score`` and ``rank``
+        (``<NA>`` for excluded compounds).
     """
     year = pd.to_numeric(_col(compounds, "build_year"), errors="coerce")
     factors = (

@@ -225,6 +225,10 @@ def site_facilities(
         Boolean frame, compounds (by ``id``) × category ids: already covered.
     k
         Sites to choose per category.
+    categories
+        The taxonomy (default the shipped one); gives each category's radius.
+    snap_limit_m
+        Sites farther than this from the network, metres, are left out.
 
     Returns
     -------

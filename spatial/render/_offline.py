@@ -29,7 +29,18 @@ __all__ = ["BASEMAPS", "Basemap", "add_legend", "figure", "map_frame", "offline_
 
 
 def figure(m: folium.Map) -> Figure:
-    """The HTML document (branca Figure) a map renders into."""
+    """The HTML document a map renders into.
+
+    Parameters
+    ----------
+    m
+        The map.
+
+    Returns
+    -------
+    branca.element.Figure
+        The map's root.
+    """
     return cast(Figure, m.get_root())
 
 
@@ -69,10 +80,24 @@ def offline_map(
     tianditu_key: str | None = None,
     attribution: str = "",
 ) -> folium.Map:
-    """An empty folium map over WGS84 ``bounds`` with Leaflet inlined.
+    """An empty folium map over ``bounds`` with Leaflet inlined.
 
-    ``bounds`` are (minlon, minlat, maxlon, maxlat) in WGS84; with ``basemap="amap"``
-    pass them already in GCJ-02 (see :func:`map_frame`).
+    Parameters
+    ----------
+    bounds
+        ``(minlon, minlat, maxlon, maxlat)`` in WGS84; with ``basemap="amap"`` pass them
+        already in GCJ-02 (see :func:`map_frame`).
+    basemap
+        ``"none"`` (no tiles, works offline), ``"osm"``, ``"tianditu"`` or ``"amap"``.
+    tianditu_key
+        Key for the Tianditu tiles.
+    attribution
+        Credit line for the data.
+
+    Returns
+    -------
+    folium.Map
+        The map, fitted to ``bounds``.
     """
     if basemap not in BASEMAPS:
         raise ValueError(f"basemap must be one of {BASEMAPS}")
@@ -130,7 +155,24 @@ def offline_map(
 def map_frame(
     gdf: gpd.GeoDataFrame, *, basemap: Basemap = "none", simplify_m: float = 1.0, decimals: int = 6
 ) -> gpd.GeoDataFrame:
-    """Geometry for a web map: simplified (metres), in WGS84 (GCJ-02 on Amap), rounded."""
+    """Geometry for a web map: simplified, in WGS84 (GCJ-02 on Amap), rounded.
+
+    Parameters
+    ----------
+    gdf
+        Any layer with a CRS.
+    basemap
+        The base map; ``"amap"`` shifts coordinates to GCJ-02.
+    simplify_m
+        Simplification tolerance, metres (0: none).
+    decimals
+        Decimals kept of the coordinates (6 ≈ 0.1 m).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy indexed like ``gdf``, EPSG:4326.
+    """
     out = to_metric(gdf) if not gdf.crs.is_projected else gdf.copy()
     if simplify_m > 0:
         out["geometry"] = out.geometry.simplify(simplify_m)
@@ -146,14 +188,37 @@ def map_frame(
 
 
 def add_legend(m: folium.Map, title: str, items: list[tuple[str, str]]) -> None:
-    """A fixed legend box: ``items`` are (CSS colour, label)."""
+    """A fixed legend box in the map's corner.
+
+    Parameters
+    ----------
+    m
+        The map.
+    title
+        Legend heading (escaped).
+    items
+        ``(CSS colour, label)`` pairs; labels are escaped.
+    """
     rows = "".join(f"<div><i style='background:{c}'></i>{label}</div>" for c, label in items)
     html = f"<div class='spatial-legend'><b>{title}</b>{rows}</div>"
     figure(m).html.add_child(Element(html), name=f"legend_{len(figure(m).html._children)}")
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write the map's HTML atomically (UTF-8)."""
+    """Write the map's HTML atomically (UTF-8).
+
+    Parameters
+    ----------
+    m
+        The map.
+    path
+        Target ``.html``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(figure(m).render(), encoding="utf-8")
     return Path(path)

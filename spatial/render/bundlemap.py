@@ -38,7 +38,26 @@ def bundle_map(
     title: str = "片区统筹平衡 Renovation bundles",
     osm_data: bool = True,
 ) -> folium.Map:
-    """Bundles coloured by balance status, members by kind, cross-area pairs as links."""
+    """Bundles coloured by balance status, members by kind, cross-area pairs as links.
+
+    Parameters
+    ----------
+    tables
+        From :func:`spatial.io.results.load_bundle_tables`.
+    basemap
+        Base map; ``none`` needs no network.
+    tianditu_key
+        Key for the Tianditu tiles.
+    title
+        Shown above the legend.
+    osm_data
+        Add the OpenStreetMap (ODbL) attribution.
+
+    Returns
+    -------
+    folium.Map
+        The map; save it with :func:`spatial.render.save_map`.
+    """
     bundles = map_frame(tables.bundles, basemap=basemap)
     members = map_frame(tables.members, basemap=basemap)
     m = offline_map(

@@ -163,14 +163,21 @@ def gap_map(
         From :func:`load_gap_tables` (or built from a :class:`~spatial.lifecircle.GapResult`).
     categories
         The taxonomy (default the shipped one); its order sets the popup order.
-    basemap, tianditu_key
+    basemap
         Base map; ``none`` needs no network.
+    tianditu_key
+        Key for the Tianditu tiles.
     title
         Shown above the legend.
     osm_data
         Add the OpenStreetMap (ODbL) attribution.
     show_categories
         Category layers switched on when the map opens; the others start hidden.
+
+    Returns
+    -------
+    folium.Map
+        The map; save it with :func:`spatial.render.save_map`.
     """
     cats = tuple(categories) if categories is not None else (tables.categories or load_categories())
     comp = map_frame(tables.compounds, basemap=basemap)

@@ -128,7 +128,24 @@ def static_gap_map(
     title: str = "15分钟生活圈设施缺口 15-minute life-circle gaps",
     source: str = "",
 ) -> Path:
-    """PNG/PDF map of compounds coloured by the number of missing categories."""
+    """PNG/PDF map of compounds coloured by the number of missing categories.
+
+    Parameters
+    ----------
+    compounds
+        Compounds with ``n_missing``, any CRS.
+    path
+        Target ``.png`` or ``.pdf``.
+    title
+        Title (Chinese needs the CJK font).
+    source
+        Data credit printed under the map.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     comp = to_metric(compounds) if not compounds.crs.is_projected else compounds
     colours = comp["n_missing"].map(
         lambda n: next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound)
@@ -150,7 +167,26 @@ def static_bundle_map(
     title: str = "片区统筹平衡 Renovation bundles",
     source: str = "",
 ) -> Path:
-    """PNG/PDF map of bundle members by kind, bundles outlined by balance status."""
+    """PNG/PDF map of bundle members by kind, bundles outlined by balance status.
+
+    Parameters
+    ----------
+    bundles
+        Bundle outlines with ``status``, any CRS.
+    members
+        Member parcels with ``kind``.
+    path
+        Target ``.png`` or ``.pdf``.
+    title
+        Title (Chinese needs the CJK font).
+    source
+        Data credit printed under the map.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     b = to_metric(bundles) if not bundles.crs.is_projected else bundles
     mem = members.to_crs(b.crs)
     with _cjk():

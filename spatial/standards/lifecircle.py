@@ -15,7 +15,29 @@ LEVELS = ("15min", "10min", "5min", "block")
 
 @dataclass(frozen=True)
 class Category:
-    """One life-circle facility category; ``radius_m`` is a walk-network distance in metres."""
+    """One life-circle facility category; ``radius_m`` is a walk-network distance in metres.
+
+    Attributes
+    ----------
+    id
+        Short English id (``kindergarten`` …).
+    zh, en
+        Chinese and English names.
+    level
+        Life-circle level: ``5min``, ``10min``, ``15min`` or ``block`` (居住街坊).
+    radius_m
+        Walking radius, metres.
+    radius_source
+        Where the radius comes from (standard and clause).
+    clause
+        The clause of the standard that asks for the facility.
+    osm
+        OSM tags (``key=value``) of the category.
+    amap
+        Amap type codes of the category.
+    keywords
+        Name keywords that identify the category.
+    """
 
     id: str
     zh: str
@@ -35,9 +57,22 @@ class Category:
 
 
 def load_categories(path: str | Path | None = None) -> tuple[Category, ...]:
-    """Read the taxonomy; ``path`` defaults to the shipped ``lifecircle.toml``.
+    """Read the taxonomy.
 
-    Raises ``ValueError`` naming the entry and field when the file is inconsistent.
+    Parameters
+    ----------
+    path
+        A TOML file like the shipped ``lifecircle.toml`` (the default).
+
+    Returns
+    -------
+    tuple of Category
+        In file order.
+
+    Raises
+    ------
+    ValueError
+        Naming the entry and field when the file is inconsistent.
     """
     data, where = read_toml(path, default="lifecircle.toml")
     out: list[Category] = []

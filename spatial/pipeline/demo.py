@@ -1,0 +1,188 @@
+"""The demo: generate the synthetic city if missing, run every stage on it, draw the maps."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from spatial.bundling import BundleResult, bundle_units
+from spatial.demo import generate_demo
+from spatial.io.load import LoadSpec, load_layers
+from spatial.io.osm import read_osm
+from spatial.io.projection import to_wgs84
+from spatial.io.results import (
+    BundleTables,
+    GapTables,
+    pairs_lonlat,
+)
+from spatial.io.write import write_csv, write_gpkg
+from spatial.lifecircle import GapResult
+from spatial.network import load_network
+from spatial.pipeline.options import BundleOptions, DemoRun, GapOptions, PlanOptions
+from spatial.pipeline.runs import _bundle_stage, _gaps_stage, run_plan
+from spatial.policy import inventory
+from spatial.settings import DEFAULTS, Progress, no_progress
+
+__all__ = [
+    "demo_paths",
+    "run_demo",
+]
+
+log = logging.getLogger(__name__)
+
+
+def demo_paths(data_dir: str | Path, name: str = "demo_city") -> tuple[Path, Path]:
+    """The GeoPackage and OSM file of the demo city.
+
+    Parameters
+    ----------
+    data_dir
+        Folder of the demo city.
+    name
+        File stem.
+
+    Returns
+    -------
+    gpkg, osm
+        ``<data_dir>/<name>.gpkg`` and ``<data_dir>/<name>.osm``.
+    """
+    data_dir = Path(data_dir)
+    return data_dir / f"{name}.gpkg", data_dir / f"{name}.osm"
+
+
+def _demo_maps(
+    gaps: GapResult,
+    bundles: BundleResult,
+    maps_dir: Path,
+    say: Progress,
+    plan_layers: Path | None = None,
+) -> dict[str, Path]:
+    """The demo's HTML and PNG maps, from the results in memory."""
+    from spatial.render import bundle_map, gap_map, save_map
+    from spatial.render.static import static_bundle_map, static_gap_map
+
+    say("drawing maps", 0, 0)
+    tables = GapTables(
+        gaps.compounds,
+        gaps.gaps,
+        gaps.pois,
+        gaps.service_areas,
+        plan_layers=plan_layers,
+        categories=gaps.categories,
+    )
+    btables = BundleTables(bundles.bundles, bundles.members, pairs_lonlat(bundles))
+    source = "示范区（合成数据）synthetic demo city"
+    maps = {
+        "gap_map": save_map(gap_map(tables, osm_data=False), maps_dir / "gap_map.html"),
+        "bundle_map": save_map(bundle_map(btables, osm_data=False), maps_dir / "bundle_map.html"),
+    }
+    try:
+        maps["gap_png"] = static_gap_map(gaps.compounds, maps_dir / "gap_map.png", source=source)
+        maps["bundle_png"] = static_bundle_map(
+            bundles.bundles, bundles.members, maps_dir / "bundle_map.png", source=source
+        )
+    except RuntimeError as exc:  # no CJK font on this machine: the HTML maps are enough
+        log.warning("PNG maps left out: %s", exc)
+    return maps
+
+
+def run_demo(
+    *,
+    data_dir: str | Path = "data/demo",
+    out_dir: str | Path = "results/demo",
+    maps_dir: str | Path = "maps/demo",
+    size: int = 6,
+    seed: int = 2021,
+    bundle_seed: int = DEFAULTS.bundle_seed,
+    regenerate: bool = False,
+    progress: Progress | None = None,
+) -> DemoRun:
+    """Generate the demo city if missing, then run the pipeline on it.
+
+    Parameters
+    ----------
+    data_dir
+        Where the demo files are (or are generated).
+    out_dir, maps_dir
+        Where results and maps are written (atomically).
+    size, seed
+        Demo city size (superblocks per side) and the city's seed, used when generating.
+    bundle_seed
+        Seed of bundling's tie-breaking order.
+    regenerate
+        Generate even if the files exist.
+    progress
+        ``progress(stage, done, total)`` at each stage (``total == 0``: unknown).
+
+    Returns
+    -------
+    DemoRun
+        The city (when generated), the files written, counts and the results.
+    """
+    from spatial.render.overview import write_overview_png
+
+    say = progress or no_progress
+    gpkg, osm = demo_paths(data_dir)
+    city = None
+    if regenerate or not (gpkg.exists() and osm.exists()):
+        say(f"generating the demo city in {data_dir}", 0, 0)
+        city = generate_demo(data_dir, size=size, seed=seed, progress=say)
+    say("loading and validating inputs", 0, 0)
+    specs = [LoadSpec(gpkg, kind, source_layer=kind) for kind in ("compounds", "pois", "parcels")]
+    layers = load_layers(specs)
+    compounds, pois, parcels = layers["compounds"], layers["pois"], layers["parcels"]
+    say("building the walk network", 0, 0)
+    osm_layers = read_osm(osm)
+    net = load_network(osm=osm, crs=compounds.crs)
+    gaps = _gaps_stage(layers, net, out_dir=out_dir, options=GapOptions(), say=say)
+    units = bundle_units(compounds, parcels, gaps.result.compounds)
+    barriers = osm_layers.barriers.geometry
+    bundles = _bundle_stage(
+        units,
+        out_dir=out_dir,
+        barriers=barriers,
+        options=BundleOptions(seed=bundle_seed),
+        say=say,
+    )
+    planned = run_plan(
+        out_dir=out_dir,
+        gaps_dir=out_dir,
+        options=PlanOptions(profile="taian", budget_yuan=1e9),
+        parcels=specs[2:],
+        osm=osm,
+        progress=say,
+    )
+    say("writing outputs", 0, 0)
+    out_dir, maps_dir = Path(out_dir), Path(maps_dir)
+    outputs = {
+        "database": write_gpkg(
+            {
+                "compounds": to_wgs84(compounds),
+                "pois": to_wgs84(pois),
+                "parcels": to_wgs84(parcels),
+            },
+            out_dir / "database.gpkg",
+        ),
+        "inventory": write_csv(inventory(compounds, parcels), out_dir / "inventory.csv"),
+        **gaps.outputs,
+        **bundles.outputs,
+        **planned.outputs,
+        "overview": write_overview_png(
+            compounds, parcels, maps_dir / "overview.png", barriers=barriers
+        ),
+        **_demo_maps(gaps.result, bundles.result, maps_dir, say, planned.outputs["plan_layers"]),
+    }
+    counts = {
+        "compounds": len(compounds),
+        "pois": len(pois),
+        "parcels": len(parcels),
+        "households": int(compounds["households"].sum()),
+        "network_nodes": gaps.network.n_nodes,
+        "compounds_missing_any": int((gaps.result.compounds["n_missing"] > 0).sum()),
+        "bundles_self_balancing": int((bundles.result.bundles["status"] == "self-balancing").sum()),
+        "cross_area_pairs": len(bundles.result.pairs),
+    }
+    log.info("demo run: %s", counts)
+    return DemoRun(
+        city=city, outputs=outputs, counts=counts, gaps=gaps.result, bundles=bundles.result
+    )

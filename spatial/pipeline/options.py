@@ -1,0 +1,180 @@
+"""Typed settings of each stage (defaults from :mod:`spatial.settings` and the standards
+files) and records of what each run produced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from spatial.bundling import BundleResult
+from spatial.demo import DemoCity
+from spatial.lifecircle import GapResult
+from spatial.network import WalkNetwork
+from spatial.settings import DEFAULTS
+
+__all__ = [
+    "BundleOptions",
+    "BundleRun",
+    "DemoRun",
+    "GapOptions",
+    "GapRun",
+    "PlanOptions",
+    "PlanRun",
+]
+
+
+@dataclass(frozen=True)
+class GapOptions:
+    """Settings of the gap stage.
+
+    Attributes
+    ----------
+    categories
+        A taxonomy file of one's own (default: the shipped GB 50180-2018 one).
+    snap_limit_m
+        POIs and compounds farther than this (metres) from the network are off-network.
+    walk_speed_m_per_min
+        Turns metres into the ``walk_min`` label.
+    service_areas
+        Also write ``service_areas.gpkg``.
+    count_reachable
+        Also count the facilities within the radius (slower).
+    """
+
+    categories: str | Path | None = None
+    snap_limit_m: float = DEFAULTS.snap_limit_m
+    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min
+    service_areas: bool = True
+    count_reachable: bool = False
+
+
+@dataclass(frozen=True)
+class BundleOptions:
+    """Settings of the bundle stage.
+
+    Attributes
+    ----------
+    finance
+        A finance figures file of one's own (default ``spatial/standards/finance.toml``).
+    gap_m
+        Parcels this close (metres) are neighbours (default from ``bundling.toml``).
+    cross_barriers
+        Let bundles cross barriers.
+    islands
+        Compounds with no neighbour: ``single`` (own bundle) or ``exclude``.
+    seed
+        Seed of the tie-breaking order (not the demo city's seed).
+    """
+
+    finance: str | Path | None = None
+    gap_m: float | None = None
+    cross_barriers: bool = False
+    islands: Literal["single", "exclude"] = "single"
+    seed: int = DEFAULTS.bundle_seed
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Settings of the plan stage.
+
+    Attributes
+    ----------
+    profile
+        A policy profile name (``taian`` …) or file.
+    budget_yuan
+        Yearly budget of total investment, yuan.
+    households_per_year
+        Yearly household target (a cap), or None.
+    sites_k
+        Facility sites chosen per missing category.
+    finance
+        A finance figures file of one's own.
+    """
+
+    profile: str | Path
+    budget_yuan: float
+    households_per_year: float | None = None
+    sites_k: int = DEFAULTS.sites_k
+    finance: str | Path | None = None
+
+
+@dataclass
+class GapRun:
+    """What :func:`run_gaps` produced: the engine's result, the network, the files.
+
+    Attributes
+    ----------
+    result
+        The gap result.
+    network
+        The walk network it was computed on.
+    outputs
+        Written files by name.
+    """
+
+    result: GapResult
+    network: WalkNetwork
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class BundleRun:
+    """What :func:`run_bundles` produced: the bundles and the files.
+
+    Attributes
+    ----------
+    result
+        The bundling result.
+    outputs
+        Written files by name.
+    """
+
+    result: BundleResult
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class PlanRun:
+    """What :func:`run_plan` produced: the plan per compound, the site choice, the files.
+
+    Attributes
+    ----------
+    plan
+        One row per compound: status, needs, cost, score, rank and year.
+    choice
+        Chosen facility sites per category (None without candidate sites).
+    outputs
+        Written files by name.
+    """
+
+    plan: pd.DataFrame
+    choice: pd.DataFrame | None
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class DemoRun:
+    """What :func:`run_demo` produced.
+
+    Attributes
+    ----------
+    city
+        The generated city (None when an existing one was used).
+    outputs
+        Written files by name.
+    counts
+        Features per layer.
+    gaps
+        The gap result.
+    bundles
+        The bundling result.
+    """
+
+    city: DemoCity | None
+    outputs: dict[str, Path] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    gaps: GapResult | None = None
+    bundles: BundleResult | None = None

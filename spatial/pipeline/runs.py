@@ -1,0 +1,286 @@
+"""Run one stage from files to its output folder: load and check every input at once,
+compute through the library face, write through :mod:`spatial.io.results`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from spatial import api
+from spatial.bundling import bundle_units, find_bundles, load_finance, load_limits
+from spatial.io.load import LoadSpec, load_layers
+from spatial.io.osm import read_osm
+from spatial.io.results import (
+    load_gap_tables,
+    write_bundle_outputs,
+    write_gap_outputs,
+    write_plan_outputs,
+)
+from spatial.network import WalkNetwork, load_network
+from spatial.pipeline.options import (
+    BundleOptions,
+    BundleRun,
+    GapOptions,
+    GapRun,
+    PlanOptions,
+    PlanRun,
+)
+from spatial.policy import HEADERS_ZH, load_profile, plan_sheets, site_facilities
+from spatial.settings import DEFAULTS, Progress, no_progress
+from spatial.standards import load_categories
+
+__all__ = [
+    "run_bundles",
+    "run_gaps",
+    "run_plan",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _gaps_stage(
+    layers: dict[str, gpd.GeoDataFrame],
+    net: WalkNetwork,
+    *,
+    out_dir: str | Path,
+    options: GapOptions,
+    say: Progress,
+) -> GapRun:
+    say("computing life-circle gaps", 0, 0)
+    result = api.gap_result(
+        layers["compounds"],
+        layers["pois"],
+        net,
+        categories=options.categories,
+        snap_limit_m=options.snap_limit_m,
+        walk_speed_m_per_min=options.walk_speed_m_per_min,
+        service_areas=options.service_areas,
+        count_reachable=options.count_reachable,
+    )
+    say("writing gap outputs", 0, 0)
+    outputs = write_gap_outputs(
+        result, out_dir, service_area_buffer_m=DEFAULTS.service_area_buffer_m
+    )
+    return GapRun(result, net, outputs)
+
+
+def run_gaps(
+    *,
+    out_dir: str | Path,
+    compounds: Sequence[LoadSpec] = (),
+    pois: Sequence[LoadSpec] = (),
+    osm: str | Path | None = None,
+    network: str | Path | None = None,
+    place: str | None = None,
+    options: GapOptions | None = None,
+    progress: Progress | None = None,
+) -> GapRun:
+    """Life-circle gaps from files to the output folder.
+
+    Compounds and POIs come from the given files, or from the OSM file when none are
+    given. Every input is loaded and validated (one :class:`~spatial.InputError` with
+    all problems) before the network is built.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder: ``gaps.csv``, ``compounds.gpkg``, ``summary.csv``,
+        ``service_areas.gpkg``, ``problems.csv``, ``categories.toml``.
+    compounds, pois
+        Files to load; empty = take them from ``osm``.
+    osm, network, place
+        Where the walk network comes from (``network`` or ``place`` win over ``osm``),
+        see :func:`spatial.network.load_network`.
+    options
+        Settings of the stage (default :class:`GapOptions`).
+    progress
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    GapRun
+        The result, the network and the files written.
+    """
+    say = progress or no_progress
+    opts = options or GapOptions()
+    load_categories(opts.categories)  # a broken taxonomy fails before any loading
+    specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
+    specs += list(pois) or ([LoadSpec(osm, "pois")] if osm else [])
+    if not any(s.layer == "compounds" for s in specs) or not any(s.layer == "pois" for s in specs):
+        raise ValueError(
+            "compounds and POIs are needed: give files, or an OSM file to take them from"
+        )
+    say("loading and validating inputs", 0, 0)
+    layers = load_layers(specs)
+    say("building the walk network", 0, 0)
+    net = load_network(
+        network=network,
+        osm=osm if network is None and place is None else None,
+        place=place,
+        crs=layers["compounds"].crs,
+    )
+    return _gaps_stage(layers, net, out_dir=out_dir, options=opts, say=say)
+
+
+def _bundle_stage(
+    units: gpd.GeoDataFrame,
+    *,
+    out_dir: str | Path,
+    barriers: gpd.GeoSeries | None,
+    options: BundleOptions,
+    say: Progress,
+) -> BundleRun:
+    say("finding bundles", 0, 0)
+    limits = load_limits(**({"gap_m": options.gap_m} if options.gap_m is not None else {}))
+    result = find_bundles(
+        units,
+        barriers=barriers,
+        limits=limits,
+        finance=load_finance(options.finance),
+        cross_barriers=options.cross_barriers,
+        islands=options.islands,
+        seed=options.seed,
+    )
+    say("writing bundle outputs", 0, 0)
+    return BundleRun(result, write_bundle_outputs(result, out_dir))
+
+
+def run_bundles(
+    *,
+    out_dir: str | Path,
+    compounds: Sequence[LoadSpec] = (),
+    parcels: Sequence[LoadSpec] = (),
+    osm: str | Path | None = None,
+    barriers: str | Path | None = None,
+    gaps_dir: str | Path | None = None,
+    options: BundleOptions | None = None,
+    progress: Progress | None = None,
+) -> BundleRun:
+    """Candidate bundles from files to the output folder.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder (``bundles.gpkg``, ``bundles.csv``, ``pairs.csv``, ``packages.csv``).
+    compounds, parcels
+        Files of old compounds and of other parcels (all loaded and validated first).
+    osm, barriers
+        Where barriers come from: an OSM file (major roads, rail, water) or a line layer.
+    gaps_dir
+        A ``spatial gaps`` output folder: bundles report the gaps of their compounds.
+    options
+        Settings of the stage (default :class:`BundleOptions`).
+    progress
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    BundleRun
+        The bundles and the files written.
+    """
+    say = progress or no_progress
+    opts = options or BundleOptions()
+    load_finance(opts.finance)  # a broken finance file fails before any loading
+    say("loading and validating inputs", 0, 0)
+    gaps = load_gap_tables(gaps_dir, service_areas=False).compounds if gaps_dir else None
+    layers = load_layers([*compounds, *parcels])
+    if "compounds" not in layers:
+        raise ValueError("no old compounds given: bundles are built around old compounds")
+    units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)
+    lines = None
+    if osm is not None:
+        lines = read_osm(osm).barriers.geometry
+    elif barriers is not None:
+        lines = gpd.read_file(barriers, engine="pyogrio").geometry
+    return _bundle_stage(units, out_dir=out_dir, barriers=lines, options=opts, say=say)
+
+
+def run_plan(
+    *,
+    out_dir: str | Path,
+    gaps_dir: str | Path,
+    options: PlanOptions,
+    parcels: Sequence[LoadSpec] = (),
+    osm: str | Path | None = None,
+    progress: Progress | None = None,
+) -> PlanRun:
+    """Eligibility, needs, ranking, annual plan and facility siting into ``plan.xlsx``.
+
+    The categories are those of the gaps run (``categories.toml`` in ``gaps_dir``).
+
+    Parameters
+    ----------
+    out_dir
+        Output folder: ``plan.xlsx`` (sheets 资格认定, 改造内容, 排序, 年度计划, 逐级汇总,
+        设施选址, 选址方案) and ``plan.gpkg`` (layers ``eligibility``, ``sites``).
+    gaps_dir
+        A ``spatial gaps`` output folder (its compounds, with their gaps).
+    options
+        Profile, budget and the other settings (:class:`PlanOptions`).
+    parcels, osm
+        Candidate sites (low-efficiency land, function conversion …) and the walk network
+        for siting; without them no sites are chosen.
+    progress
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    PlanRun
+        The plan per compound, the site choice and the files written.
+    """
+    say = progress or no_progress
+    prof = load_profile(options.profile)
+    say("reading gaps", 0, 0)
+    tables = load_gap_tables(gaps_dir, service_areas=False)
+    comp, cats = tables.compounds, tables.categories
+    cand = load_layers(list(parcels))["parcels"] if parcels and osm is not None else None
+    say("eligibility, needs and ranking", 0, 0)
+    plan = api.plan(
+        comp,
+        profile=prof,
+        budget_yuan=options.budget_yuan,
+        households_per_year=options.households_per_year,
+        categories=cats,
+        finance=options.finance,
+    )
+    keys = [
+        k
+        for k in ("id", "name", "district", "subdistrict", "community", "build_year", "households")
+        if k in comp
+    ]
+    choice = sites = None
+    if cand is not None and osm is not None:
+        say("siting facilities", 0, 0)
+        net = load_network(osm=osm, crs=cand.crs)
+        covered = tables.gaps.pivot(index="compound_id", columns="category", values="covered")
+        sites, choice = site_facilities(
+            net, comp, cand, covered.astype(bool), k=options.sites_k, categories=cats
+        )
+    table = pd.DataFrame(plan.drop(columns="geometry"))
+    sheets = plan_sheets(table, keys=keys, sites=sites, choice=choice)
+    layers = {
+        "eligibility": comp[["id", "name", "geometry"]].join(
+            plan[["status", "reason_zh", "reason_en", "rank", "year"]]
+        )
+    }
+    if cand is not None and choice is not None and len(choice):
+        chosen = {s for v in choice["chosen_sites"] for s in str(v).split(";") if s}
+        picked = cand[cand["id"].astype(str).isin(chosen)]
+        for_cat = {
+            s: ";".join(
+                choice.loc[
+                    choice["chosen_sites"].str.split(";").apply(lambda ids, s=s: s in ids),
+                    "category",
+                ]
+            )
+            for s in chosen
+        }
+        layers["sites"] = picked[["id", "name", "kind", "geometry"]].assign(
+            categories=picked["id"].astype(str).map(for_cat)
+        )
+    outputs = write_plan_outputs(sheets, layers, out_dir, headers=HEADERS_ZH)
+    return PlanRun(table, choice, outputs)
