@@ -48,9 +48,10 @@ def gap_result(
     categories: Sequence[Category] | str | Path | None = None,
     snap_limit_m: float = DEFAULTS.snap_limit_m,
     walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
-    search_factor: float = DEFAULTS.search_factor,
+    search_limit_m: float = DEFAULTS.search_limit_m,
     service_areas: bool = False,
     count_reachable: bool = False,
+    count_no_data: bool = False,
 ) -> GapResult:
     """Run the gap engine and keep every table it makes (what the output folder holds).
 
@@ -61,10 +62,12 @@ def gap_result(
     ----------
     compounds, pois, network, categories, snap_limit_m, walk_speed_m_per_min
         See :func:`gaps`.
-    search_factor, count_reachable
+    search_limit_m, count_reachable
         See :func:`gaps`.
     service_areas
         Also compute the reachable parts of edges per category (metres CRS).
+    count_no_data
+        Count categories without any facility in the inputs as missing.
 
     Returns
     -------
@@ -83,9 +86,10 @@ def gap_result(
         categories=_taxonomy(categories),
         snap_limit_m=snap_limit_m,
         walk_speed_m_per_min=walk_speed_m_per_min,
-        search_factor=search_factor,
+        search_limit_m=search_limit_m,
         service_areas=service_areas,
         count_reachable=count_reachable,
+        count_no_data=count_no_data,
     )
 
 
@@ -97,7 +101,7 @@ def gaps(
     categories: Sequence[Category] | str | Path | None = None,
     snap_limit_m: float = DEFAULTS.snap_limit_m,
     walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
-    search_factor: float = DEFAULTS.search_factor,
+    search_limit_m: float = DEFAULTS.search_limit_m,
     count_reachable: bool = False,
 ) -> gpd.GeoDataFrame:
     """Life-circle gaps: which categories each compound lacks within walking distance.
@@ -120,8 +124,9 @@ def gaps(
         reported.
     walk_speed_m_per_min
         Walking speed that turns metres into minutes.
-    search_factor
-        Distances are searched up to this many times each category's radius.
+    search_limit_m
+        Distances are searched up to this many metres (at least each radius); the
+        ``<id>_status`` column says why a distance is empty.
     count_reachable
         Also count the facilities each compound reaches within the radius (slower).
 
@@ -131,8 +136,9 @@ def gaps(
         ``compounds`` (same index, CRS and columns) plus ``n_missing``, ``missing``
         (category ids joined by ``;``), ``gap_score`` (households × share of categories
         missing), ``access`` (how its access points were found) and, per category id,
-        ``<id>_m`` (walk distance in metres; empty = none within the search limit) and,
-        with ``count_reachable``, ``<id>_count``.
+        ``<id>_m`` (walk distance in metres to the nearest facility; empty = see
+        ``<id>_status``), ``<id>_status`` (covered, too_far, beyond_limit, unreachable,
+        off_network, no_data) and, with ``count_reachable``, ``<id>_count``.
     """
     result = gap_result(
         compounds,
@@ -141,7 +147,7 @@ def gaps(
         categories=categories,
         snap_limit_m=snap_limit_m,
         walk_speed_m_per_min=walk_speed_m_per_min,
-        search_factor=search_factor,
+        search_limit_m=search_limit_m,
         count_reachable=count_reachable,
     )
     out = compounds.copy()
@@ -149,8 +155,10 @@ def gaps(
         out[col] = result.compounds[col].to_numpy()
     ids = result.compounds["id"].to_numpy()
     wide = result.gaps.pivot(index="compound_id", columns="category", values="distance_m")
+    status = result.gaps.pivot(index="compound_id", columns="category", values="status")
     for cat in result.categories:
         out[f"{cat.id}_m"] = wide[cat.id].reindex(ids).to_numpy()
+        out[f"{cat.id}_status"] = status[cat.id].reindex(ids).to_numpy()
     if count_reachable:
         counts = result.gaps.pivot(
             index="compound_id", columns="category", values="reachable_count"

@@ -45,8 +45,9 @@ class Settings:
         A point farther than this from the walk network is reported off-network.
     earliest_build_year
         Build years before this are rejected as implausible.
-    search_factor
-        Distances are searched up to this many times a category's radius.
+    search_limit_m
+        Distances are searched up to this many metres (at least each category's
+        radius): a planner sees "nearest 1,000 m" rather than a blank.
     service_area_buffer_m
         Half-width in metres drawn around reachable street parts in ``service_areas.gpkg``.
     gate_tolerance_m
@@ -63,7 +64,7 @@ class Settings:
     walk_speed_m_per_min: float = 60.0
     snap_limit_m: float = 150.0
     earliest_build_year: int = 1900
-    search_factor: float = 3.0
+    search_limit_m: float = 3000.0
     service_area_buffer_m: float = 15.0
     gate_tolerance_m: float = 3.0
     dedupe_m: float = 50.0

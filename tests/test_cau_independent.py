@@ -36,7 +36,7 @@ EXCLUDE = {
     "sidewalk:left": "separate",
     "sidewalk:right": "separate",
 }
-SNAP_M, GATE_TOL_M, FACTOR = 150.0, 3.0, 3.0
+SNAP_M, GATE_TOL_M, LIMIT_M = 150.0, 3.0, 3000.0
 
 
 def _walkable(tags):
@@ -145,7 +145,9 @@ def _reference(parsed, compounds, pois, categories):
     for cat in categories:
         src = poi_nodes.get(cat.id, [])
         dist = (
-            nx.multi_source_dijkstra_path_length(h, src, cutoff=cat.radius_m * FACTOR, weight="w")
+            nx.multi_source_dijkstra_path_length(
+                h, src, cutoff=max(LIMIT_M, cat.radius_m), weight="w"
+            )
             if src
             else {}
         )

@@ -121,8 +121,16 @@ def test_gaps_from_an_osm_file(tmp_path, cau_osm):
     comp = gpd.read_file(out / "compounds.gpkg", layer="compounds")
     assert {"n_missing", "missing", "gap_score"} <= set(comp.columns)
     assert comp.crs.to_epsg() == 4326
-    missing = gaps[~gaps["covered"]].groupby("compound_id").size()
+    lacking = gaps[~gaps["covered"] & (gaps["status"] != "no_data")]
+    missing = lacking.groupby("compound_id").size()
     assert (comp.set_index("id")["n_missing"] == missing.reindex(comp["id"]).fillna(0)).all()
+    # every empty distance says why; every distance up to the search limit is there
+    assert gaps.loc[gaps["distance_m"].isna(), "status"].isin(
+        ["beyond_limit", "unreachable", "off_network", "no_data"]
+    ).all()
+    assert gaps.loc[gaps["distance_m"].notna(), "status"].isin(["covered", "too_far"]).all()
+    no_data = set(gaps.loc[gaps["status"] == "no_data", "category"])
+    assert no_data and set(comp["no_data"].iloc[0].split(";")) == no_data
     areas = gpd.read_file(out / "service_areas.gpkg")
     assert (
         "kindergarten" in set(areas["category"])

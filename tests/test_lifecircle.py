@@ -142,21 +142,45 @@ def test_category_without_poi_unreachable_piece_and_off_network_poi():
     assert "1 POI(s) are more than 150 m" in messages
     assert "no POI of category bus_stop" in messages
     assert "小区1" in messages and "cut off from the main network" in messages
-    assert res.compounds.set_index("id").loc["C1", "missing"] == "kindergarten;bus_stop"
-    assert res.compounds.set_index("id").loc["C0", "n_missing"] == 1
-    assert res.compounds.set_index("id").loc["C0", "gap_score"] == pytest.approx(100 * 1 / 2)
+    status = res.gaps.set_index(["compound_id", "category"])["status"]
+    assert status[("C0", "kindergarten")] == "covered"
+    assert status[("C1", "kindergarten")] == "unreachable"  # its piece has no kindergarten
+    assert status[("C0", "bus_stop")] == status[("C1", "bus_stop")] == "no_data"
+    # a category with no data is listed apart, not counted as missing ...
+    comp_out = res.compounds.set_index("id")
+    assert comp_out.loc["C1", "missing"] == "kindergarten"
+    assert comp_out.loc["C1", "no_data"] == "bus_stop"
+    assert comp_out.loc["C0", "n_missing"] == 0
+    assert res.summary.set_index("category").loc["bus_stop", "status_no_data"] == 2
+    assert res.summary.set_index("category").loc["kindergarten", "facilities"] == 1
+    # ... unless asked
+    asked = compute_gaps(comp, pois, net, categories=KG, service_areas=False, count_no_data=True)
+    asked_out = asked.compounds.set_index("id")
+    assert asked_out.loc["C1", "missing"] == "kindergarten;bus_stop"
+    assert asked_out.loc["C0", "n_missing"] == 1
+    assert asked_out.loc["C0", "gap_score"] == pytest.approx(100 * 1 / 2)
 
 
-def test_beyond_the_search_limit_is_empty_and_summary_weights_households():
+def test_beyond_the_search_limit_is_empty_with_a_status_and_summary_weights_households():
     net = walk_network_from_lines(_gdf({}, [LineString([(440000, 4428000), (445000, 4428000)])]))
     comp = _gdf(
         {"id": ["A", "B"], "name": ["甲", "乙"], "households": [300, 100]},
         [metric(0, 0), metric(4000, 0)],
     )
     pois = _pois(("kindergarten", metric(100, 0)))
-    res = compute_gaps(comp, pois, net, categories=KG[:1], search_factor=3.0, service_areas=False)
+    res = compute_gaps(comp, pois, net, categories=KG[:1], search_limit_m=3000, service_areas=False)
     assert _distance(res, "A", "kindergarten") == pytest.approx(100)
-    assert np.isnan(_distance(res, "B", "kindergarten"))  # 3900 m > 3 × 300 m
+    assert np.isnan(_distance(res, "B", "kindergarten"))  # 3900 m > 3000 m
+    status = res.gaps.set_index("compound_id")["status"]
+    assert status["A"] == "covered" and status["B"] == "beyond_limit"
+    longer = compute_gaps(
+        comp, pois, net, categories=KG[:1], search_limit_m=5000, service_areas=False
+    )
+    assert _distance(longer, "B", "kindergarten") == pytest.approx(3900)
+    assert longer.gaps.set_index("compound_id").loc["B", "status"] == "too_far"
+    away = comp.assign(geometry=[metric(0, 0), metric(100, 900)])  # B 900 m off the street
+    res_away = compute_gaps(away, pois, net, categories=KG[:1], service_areas=False)
+    assert res_away.gaps.set_index("compound_id").loc["B", "status"] == "off_network"
     row = res.summary.iloc[0]
     assert row["share_compounds_covered"] == 0.5 and row["share_households_covered"] == 0.75
 

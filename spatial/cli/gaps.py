@@ -53,11 +53,20 @@ def gaps(
         ),
     ] = Coords.wgs84,
     categories: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="Your own life-circle category file (TOML like spatial/standards/lifecircle.toml)."
+            help="Your own category file (TOML like spatial/standards/lifecircle.toml), or "
+            "category ids to keep, comma-separated (kindergarten,clinic)."
         ),
     ] = None,
+    search_limit_m: Annotated[
+        float,
+        typer.Option(help="Report the nearest facility's distance up to this many metres."),
+    ] = DEFAULTS.search_limit_m,
+    count_no_data: Annotated[
+        bool,
+        typer.Option(help="Count categories with no facility in the data as missing."),
+    ] = False,
     snap_limit_m: Annotated[
         float,
         typer.Option(help="POIs/compounds farther than this from the network are off-network."),
@@ -82,6 +91,7 @@ def gaps(
 
     if sum(x is not None for x in (osm, network, place)) == 0:
         raise typer.BadParameter("give the walk network: --osm, --network or --place")
+    taxonomy, only = _categories_option(categories)
     specs_c = [LoadSpec(p, "compounds") for p in compounds or []]
     specs_p = [LoadSpec(p, "pois", coords=coords.value) for p in pois or []]
     run = run_reporting(
@@ -93,17 +103,30 @@ def gaps(
             network=network,
             place=place,
             options=GapOptions(
-                categories=categories,
+                categories=taxonomy,
+                only_categories=only,
                 snap_limit_m=snap_limit_m,
                 walk_speed_m_per_min=walk_speed_m_per_min,
                 service_areas=service_areas,
                 count_reachable=count_reachable,
+                search_limit_m=search_limit_m,
+                count_no_data=count_no_data,
             ),
             progress=report,
         )
     )
     print_gaps(run.result, run.network)
     print_outputs(run.outputs)
+
+
+def _categories_option(value: str | None) -> tuple[Path | None, tuple[str, ...]]:
+    """``--categories``: a TOML file, or comma-separated ids of the shipped taxonomy."""
+    if value is None:
+        return None, ()
+    path = Path(value)
+    if path.exists() or path.suffix.lower() == ".toml":
+        return path, ()
+    return None, tuple(v.strip() for v in value.split(",") if v.strip())
 
 
 def print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:
@@ -126,16 +149,25 @@ def print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:
             f"{len(pieces)} piece(s); largest {int(pieces['nodes'].iloc[0])} nodes"
         )
     table = Table(title="Coverage per category 各类设施覆盖率")
-    for col in ("category 类别", "level", "radius m", "compounds covered", "households covered"):
+    for col in (
+        "category 类别",
+        "level",
+        "radius m",
+        "facilities",
+        "compounds covered",
+        "households covered",
+    ):
         table.add_column(col)
     for row in result.summary.to_dict("records"):
         share = float(row["share_households_covered"])
+        no_data = row.get("facilities", 1) == 0
         table.add_row(
             f"{row['zh']} {row['en']}",
             str(row["level"]),
             f"{float(row['radius_m']):g}",
-            f"{row['compounds_covered']}/{row['compounds']}",
-            "" if np.isnan(share) else f"{share:.0%}",
+            "无数据 no data" if no_data else str(row.get("facilities", "")),
+            "—" if no_data else f"{row['compounds_covered']}/{row['compounds']}",
+            "" if no_data or np.isnan(share) else f"{share:.0%}",
         )
     console.print(table)
     for p in result.problems:

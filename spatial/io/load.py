@@ -309,6 +309,10 @@ def load_layers(
         for spec in specs
     ]
     problems = [p for _, item in loaded for p in item.problems]
+    if not specs:
+        problems.append(
+            Problem.error("<inputs>", "no input files given", hint="name at least one file")
+        )
     raise_for_errors(problems)
     warned = [p for p in problems if p.severity == "warning"]
     if warned:

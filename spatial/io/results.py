@@ -28,7 +28,7 @@ import pandas as pd
 
 from spatial._errors import InputError, Problem
 from spatial.io.projection import to_wgs84
-from spatial.io.write import write_csv, write_gpkg, write_text, write_xlsx
+from spatial.io.write import read_own_csv, write_csv, write_gpkg, write_text, write_xlsx
 from spatial.standards import Category, dump_categories, load_categories
 
 __all__ = [
@@ -54,6 +54,7 @@ GAPS_COLUMNS = (
     "distance_m",
     "walk_min",
     "covered",
+    "status",
 )
 _PROBLEM_COLUMNS = ["severity", "file", "row", "column", "message", "hint"]
 
@@ -210,7 +211,7 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
         pois = None
     areas = folder / "service_areas.gpkg"
     sa = gpd.read_file(areas, engine="pyogrio") if service_areas and areas.exists() else None
-    gaps = pd.read_csv(folder / "gaps.csv", dtype={"compound_id": str})
+    gaps = read_own_csv(folder / "gaps.csv", dtype={"compound_id": str, "compound_name": str})
     cats_file = folder / "categories.toml"
     cats = load_categories(cats_file if cats_file.exists() else None)
     return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats)
@@ -270,7 +271,7 @@ def load_bundle_tables(folder: str | Path) -> BundleTables:
     return BundleTables(
         gpd.read_file(folder / "bundles.gpkg", layer="bundles", engine="pyogrio"),
         gpd.read_file(folder / "bundles.gpkg", layer="members", engine="pyogrio"),
-        pd.read_csv(folder / "pairs.csv"),
+        read_own_csv(folder / "pairs.csv"),
     )
 
 

@@ -14,7 +14,51 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["atomic_path", "write_csv", "write_gpkg", "write_text", "write_xlsx"]
+__all__ = [
+    "FORMULA_STARTS",
+    "atomic_path",
+    "neutralise_formulas",
+    "read_own_csv",
+    "write_csv",
+    "write_gpkg",
+    "write_text",
+    "write_xlsx",
+]
+
+#: A cell starting with one of these is run as a formula by Excel and LibreOffice
+#: (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with ``'``.
+
+    Parameters
+    ----------
+    frame
+        Any table (names and tags from data end up in text cells).
+
+    Returns
+    -------
+    DataFrame
+        A copy, indexed like ``frame``; only text cells starting with one of
+        :data:`FORMULA_STARTS` change (``=1+1`` becomes ``'=1+1``). Numbers, also
+        negative ones, are untouched.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(_guard)
+    if out.index.dtype == object:
+        out.index = [_guard(v) for v in out.index]
+    return out
+
+
+def _guard(value: object) -> object:
+    """``'`` before a formula (and before an already quoted one, so reading back is exact)."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @contextmanager
@@ -79,8 +123,40 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path
     return Path(path)
 
 
+def read_own_csv(path: str | Path, **options: object) -> pd.DataFrame:
+    """Read a CSV written by :func:`write_csv`, undoing the formula guard.
+
+    Parameters
+    ----------
+    path
+        The file.
+    **options
+        Passed to :func:`pandas.read_csv` (e.g. ``dtype``).
+
+    Returns
+    -------
+    DataFrame
+        Text cells as they were before :func:`neutralise_formulas` (``'=1+1`` is
+        ``=1+1`` again).
+    """
+    frame = pd.read_csv(path, encoding="utf-8-sig", **options)  # type: ignore[call-overload]
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(
+                lambda v: (
+                    v[1:]
+                    if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_STARTS)
+                    else v
+                )
+            )
+    return frame
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
     """Write a table as UTF-8 CSV with BOM (so that Excel shows Chinese correctly), atomically.
+
+    Text cells that a spreadsheet would run as formulas are written as text
+    (:func:`neutralise_formulas`).
 
     Parameters
     ----------
@@ -97,7 +173,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> 
         ``path``.
     """
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index, encoding="utf-8-sig")
+        neutralise_formulas(frame).to_csv(tmp, index=index, encoding="utf-8-sig")
     return Path(path)
 
 
@@ -129,6 +205,9 @@ def write_xlsx(
 ) -> Path:
     """Write several tables to one Excel workbook, atomically.
 
+    Text cells are stored as text, never as formulas, whatever they start with
+    (a name ``=HYPERLINK(…)`` shows as that text).
+
     Parameters
     ----------
     sheets
@@ -146,4 +225,8 @@ def write_xlsx(
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
         for name, frame in sheets.items():
             frame.rename(columns=dict(headers or {})).to_excel(xl, sheet_name=name, index=False)
+            for row in xl.sheets[name].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # openpyxl takes "=…" text for a formula
+                        cell.data_type = "s"
     return Path(path)

@@ -1,7 +1,8 @@
 """Life-circle gaps of every compound for every category (:func:`compute_gaps`).
 
-Covered = distance ≤ the category's radius; unreachable (or beyond the search limit) =
-no distance, never a sentinel number. Distances come from :mod:`spatial.lifecircle.engine`.
+Covered = distance ≤ the category's radius. Every compound × category gets a ``status``
+(:data:`STATUSES`) that says why a distance is there or not; a missing distance is
+empty, never a sentinel number. Distances come from :mod:`spatial.lifecircle.engine`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
-__all__ = ["GapResult", "compute_gaps"]
+__all__ = ["STATUSES", "GapResult", "compute_gaps"]
+
+#: Status of a compound × category: (id, Chinese, English).
+STATUSES: tuple[tuple[str, str, str], ...] = (
+    ("covered", "覆盖", "within the radius"),
+    ("too_far", "超出半径", "nearest beyond the radius"),
+    ("beyond_limit", "超出搜索范围", "none within the search limit"),
+    ("unreachable", "不连通", "none on the compound's network piece"),
+    ("off_network", "小区不在路网上", "compound off the walk network"),
+    ("no_data", "无该类设施数据", "no facility of the category in the inputs"),
+)
 
 
 @dataclass
@@ -33,13 +44,16 @@ class GapResult:
     ----------
     gaps
         One row per compound × category: ``compound_id, compound_name, category,
-        level, radius_m, distance_m, walk_min, covered`` (+ ``reachable_count`` when
-        counted).
+        level, radius_m, distance_m, walk_min, covered, status`` (+ ``reachable_count``
+        when counted); ``status`` is one of :data:`STATUSES`.
     compounds
         The input compounds plus ``n_missing``, ``missing`` (category ids joined by
-        ``;``), ``gap_score`` and ``access`` (how the access points were found).
+        ``;``; categories without data are left out unless asked), ``no_data``
+        (categories without any facility in the inputs), ``gap_score`` and ``access``
+        (how the access points were found).
     summary
-        Per category: compounds and households covered and their shares.
+        Per category: facilities, compounds and households covered and their shares,
+        and the number of compounds per status.
     pois
         The POIs with ``categories`` and ``attached`` (False = off-network).
     service_areas
@@ -112,9 +126,10 @@ def compute_gaps(
     categories: Sequence[Category] | None = None,
     snap_limit_m: float = DEFAULTS.snap_limit_m,
     walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
-    search_factor: float = 3.0,
+    search_limit_m: float = DEFAULTS.search_limit_m,
     service_areas: bool = True,
     count_reachable: bool = False,
+    count_no_data: bool = False,
 ) -> GapResult:
     """Compute life-circle gaps of every compound for every category.
 
@@ -134,18 +149,22 @@ def compute_gaps(
         left out and reported.
     walk_speed_m_per_min
         Converts metres to the ``walk_min`` label.
-    search_factor
-        Distances are searched up to ``search_factor × radius``; beyond that a
-        distance is reported as empty (not covered).
+    search_limit_m
+        Distances are searched up to this many metres (at least the radius); beyond
+        it the distance is empty and the status ``beyond_limit``.
     service_areas
         Also return the reachable parts of edges per category.
     count_reachable
         Also count, per compound and category, the POIs within the radius
         (``reachable_count`` in ``gaps``); one search per POI, so slower.
+    count_no_data
+        Count categories with no facility in the inputs as missing (by default
+        they are listed in ``no_data`` and left out of ``n_missing``).
 
     Returns
     -------
     GapResult
+        The long table, compounds, summary, POIs, service areas, problems, categories.
     """
     cats = tuple(categories) if categories is not None else load_categories()
     comp = compounds.to_crs(network.crs).reset_index(drop=True)
@@ -213,28 +232,47 @@ def compute_gaps(
         .to_numpy()
     )
     member = src_pois["categories"].str.get_dummies(sep=";").astype(bool)
+    off = comp_access.to_numpy() == "off-network"
+    ap_piece = network.component[network.u[access.edge]]
     rows: list[pd.DataFrame] = []
     areas: list[dict] = []
     for cat in cats:
-        mask = (
+        in_data = (
             member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
-        ) & attach.on_network
+        )
+        mask = in_data & attach.on_network
         sources = attach.take(mask)
-        limit = cat.radius_m * search_factor
-        if not mask.any():
+        limit = max(search_limit_m, cat.radius_m)
+        if not in_data.any():
             problems.append(
                 Problem.warning(
                     "pois",
-                    f"no POI of category {cat.id} ({cat.zh})",
-                    hint="every compound is reported without it",
+                    f"no POI of category {cat.id} ({cat.zh}) in the inputs",
+                    hint="status no_data; add a POI file that has them"
+                    + ("" if count_no_data else " (left out of n_missing)"),
                 )
             )
-            dist_ap = np.full(len(access.edge), np.nan)
-        else:
+        if mask.any():
             dist_ap = point_distances(network, sources, access, limit_m=limit)
+        else:
+            dist_ap = np.full(len(access.edge), np.nan)
         per = pd.Series(dist_ap).groupby(access.owner).min()
         dist = np.full(len(comp), np.nan)
         dist[per.index.to_numpy()] = per.to_numpy()
+        src_pieces = np.unique(network.component[network.u[sources.edge[sources.on_network]]])
+        same_piece = np.zeros(len(comp), dtype=bool)
+        same_piece[access.owner[np.isin(ap_piece, src_pieces)]] = True
+        status = np.select(
+            [
+                np.full(len(comp), not in_data.any()),
+                off,
+                dist <= cat.radius_m,
+                np.isfinite(dist),
+                same_piece,
+            ],
+            ["no_data", "off_network", "covered", "too_far", "beyond_limit"],
+            "unreachable",
+        )
         frame = pd.DataFrame(
             {
                 "compound_id": comp["id"].to_numpy(),
@@ -245,6 +283,7 @@ def compute_gaps(
                 "distance_m": np.round(dist, 2),
                 "walk_min": np.round(dist / walk_speed_m_per_min, 1),
                 "covered": dist <= cat.radius_m,
+                "status": status,
             }
         )
         if count_reachable:
@@ -267,19 +306,29 @@ def compute_gaps(
     gaps = pd.concat(rows, ignore_index=True)
     covered = gaps.pivot(index="compound_id", columns="category", values="covered")
     covered = covered.loc[comp["id"], [c.id for c in cats]]
-    missing = covered.apply(lambda r: ";".join(c for c, ok in r.items() if not ok), axis=1)
+    no_data = [c.id for c in cats if not (c.id in member and member[c.id].any())]
+    counted = [c.id for c in cats if count_no_data or c.id not in no_data]
+    lacking = ~covered[counted]
     out = comp.copy()
-    out["n_missing"] = (~covered).sum(axis=1).to_numpy()
-    out["missing"] = missing.to_numpy()
-    out["gap_score"] = households * out["n_missing"] / len(cats)
+    out["n_missing"] = lacking.sum(axis=1).to_numpy()
+    out["missing"] = [
+        ";".join(c for c, m in zip(counted, row, strict=True) if m) for row in lacking.to_numpy()
+    ]
+    out["no_data"] = ";".join(no_data)
+    out["gap_score"] = households * out["n_missing"] / max(len(counted), 1)
     out["access"] = comp_access.to_numpy()
-    summary = _summary(gaps, households, comp["id"].to_numpy(), cats)
+    facilities = member[attach.on_network].sum() if len(member) else pd.Series(dtype=int)
+    summary = _summary(gaps, households, comp["id"].to_numpy(), cats, facilities)
     sa = gpd.GeoDataFrame(areas, geometry="geometry", crs=network.crs) if service_areas else None
     return GapResult(gaps, out, summary, src_pois, sa, problems, cats)
 
 
 def _summary(
-    gaps: pd.DataFrame, households: np.ndarray, ids: np.ndarray, cats: Sequence[Category]
+    gaps: pd.DataFrame,
+    households: np.ndarray,
+    ids: np.ndarray,
+    cats: Sequence[Category],
+    facilities: pd.Series,
 ) -> pd.DataFrame:
     hh = pd.Series(households, index=ids)
     rows = []
@@ -293,6 +342,7 @@ def _summary(
                 "en": cat.en,
                 "level": cat.level,
                 "radius_m": cat.radius_m,
+                "facilities": int(facilities.get(cat.id, 0)),
                 "compounds": len(cov),
                 "compounds_covered": int(cov.sum()),
                 "share_compounds_covered": round(float(cov.mean()), 4) if len(cov) else np.nan,
@@ -301,6 +351,7 @@ def _summary(
                 "share_households_covered": round(float(hh[cov[cov].index].sum() / hh.sum()), 4)
                 if hh.sum() > 0
                 else np.nan,
+                **{f"status_{sid}": int((g["status"] == sid).sum()) for sid, _, _ in STATUSES},
             }
         )
     return pd.DataFrame(rows)

@@ -14,6 +14,7 @@ from spatial.demo import DemoCity
 from spatial.lifecircle import GapResult
 from spatial.network import WalkNetwork
 from spatial.settings import DEFAULTS
+from spatial.standards import Category, load_categories, select_categories
 
 __all__ = [
     "BundleOptions",
@@ -34,6 +35,8 @@ class GapOptions:
     ----------
     categories
         A taxonomy file of one's own (default: the shipped GB 50180-2018 one).
+    only_categories
+        Category ids to keep (empty: all).
     snap_limit_m
         POIs and compounds farther than this (metres) from the network are off-network.
     walk_speed_m_per_min
@@ -42,13 +45,31 @@ class GapOptions:
         Also write ``service_areas.gpkg``.
     count_reachable
         Also count the facilities within the radius (slower).
+    search_limit_m
+        Distances are searched up to this many metres (at least each radius).
+    count_no_data
+        Count categories without any facility in the inputs as missing.
     """
 
     categories: str | Path | None = None
+    only_categories: tuple[str, ...] = ()
     snap_limit_m: float = DEFAULTS.snap_limit_m
     walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min
     service_areas: bool = True
     count_reachable: bool = False
+    search_limit_m: float = DEFAULTS.search_limit_m
+    count_no_data: bool = False
+
+    def taxonomy(self) -> tuple[Category, ...]:
+        """The categories of the run.
+
+        Returns
+        -------
+        tuple of Category
+            The taxonomy file's categories, only the kept ones if any are named.
+        """
+        cats = load_categories(self.categories)
+        return select_categories(cats, self.only_categories) if self.only_categories else cats
 
 
 @dataclass(frozen=True)

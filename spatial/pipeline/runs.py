@@ -31,7 +31,6 @@ from spatial.pipeline.options import (
 )
 from spatial.policy import HEADERS_ZH, load_profile, plan_sheets, site_facilities
 from spatial.settings import DEFAULTS, Progress, no_progress
-from spatial.standards import load_categories
 
 __all__ = [
     "run_bundles",
@@ -55,11 +54,13 @@ def _gaps_stage(
         layers["compounds"],
         layers["pois"],
         net,
-        categories=options.categories,
+        categories=options.taxonomy(),
         snap_limit_m=options.snap_limit_m,
         walk_speed_m_per_min=options.walk_speed_m_per_min,
+        search_limit_m=options.search_limit_m,
         service_areas=options.service_areas,
         count_reachable=options.count_reachable,
+        count_no_data=options.count_no_data,
     )
     say("writing gap outputs", 0, 0)
     outputs = write_gap_outputs(
@@ -107,7 +108,7 @@ def run_gaps(
     """
     say = progress or no_progress
     opts = options or GapOptions()
-    load_categories(opts.categories)  # a broken taxonomy fails before any loading
+    opts.taxonomy()  # a broken taxonomy or an unknown id fails before any loading
     specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
     specs += list(pois) or ([LoadSpec(osm, "pois")] if osm else [])
     if not any(s.layer == "compounds" for s in specs) or not any(s.layer == "pois" for s in specs):
@@ -167,7 +168,9 @@ def run_bundles(
     out_dir
         Output folder (``bundles.gpkg``, ``bundles.csv``, ``pairs.csv``, ``packages.csv``).
     compounds, parcels
-        Files of old compounds and of other parcels (all loaded and validated first).
+        Files of old compounds and of other parcels (all loaded and validated first);
+        empty = take them from ``osm`` (residential areas; industrial and brownfield
+        areas as candidate parcels).
     osm, barriers
         Where barriers come from: an OSM file (major roads, rail, water) or a line layer.
     gaps_dir
@@ -187,9 +190,14 @@ def run_bundles(
     load_finance(opts.finance)  # a broken finance file fails before any loading
     say("loading and validating inputs", 0, 0)
     gaps = load_gap_tables(gaps_dir, service_areas=False).compounds if gaps_dir else None
-    layers = load_layers([*compounds, *parcels])
-    if "compounds" not in layers:
-        raise ValueError("no old compounds given: bundles are built around old compounds")
+    specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
+    specs += list(parcels) or ([LoadSpec(osm, "parcels")] if osm else [])
+    if not any(s.layer == "compounds" for s in specs):
+        raise ValueError(
+            "no old compounds given: bundles are built around old compounds; give "
+            "--compounds, or --osm to take its residential areas"
+        )
+    layers = load_layers(specs)
     units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)
     lines = None
     if osm is not None:

@@ -9,8 +9,11 @@ needs a key) and ``amap`` (高德, GCJ-02: the data are shifted to GCJ-02 to lin
 from __future__ import annotations
 
 import base64
+import json
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Literal, cast
@@ -18,6 +21,7 @@ from typing import Literal, cast
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Element, Figure
 
@@ -25,7 +29,17 @@ from spatial.io.chinese_crs import wgs84_to_gcj02
 from spatial.io.projection import to_metric, to_wgs84
 from spatial.io.write import atomic_path
 
-__all__ = ["BASEMAPS", "Basemap", "add_legend", "figure", "map_frame", "offline_map", "save_map"]
+__all__ = [
+    "BASEMAPS",
+    "Basemap",
+    "add_legend",
+    "figure",
+    "html_text",
+    "map_frame",
+    "offline_map",
+    "save_map",
+    "script_json",
+]
 
 
 def figure(m: folium.Map) -> Figure:
@@ -146,7 +160,7 @@ def offline_map(
     if text:
         script = (
             f"<script>document.addEventListener('DOMContentLoaded',function(){{"
-            f"{m.get_name()}.attributionControl.addAttribution({text!r});}});</script>"
+            f"{m.get_name()}.attributionControl.addAttribution({script_json(text)});}});</script>"
         )
         figure(m).html.add_child(Element(script), name="spatial_attribution")
     return m
@@ -187,6 +201,46 @@ def map_frame(
     return out
 
 
+def html_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Escape text columns for folium tooltips and popups, which insert values as HTML.
+
+    Parameters
+    ----------
+    frame
+        Any table.
+    columns
+        Columns shown in a tooltip or popup; missing ones are skipped.
+
+    Returns
+    -------
+    DataFrame
+        A copy indexed like ``frame`` with ``&``, ``<``, ``>`` and quotes escaped in the
+        text cells of ``columns`` (numbers and empty cells unchanged).
+    """
+    out = frame.copy()
+    for col in columns:
+        if col in out:
+            out[col] = out[col].map(lambda v: escape(v) if isinstance(v, str) else v)
+    return out
+
+
+def script_json(value: object) -> str:
+    """JSON that is safe inside an inline ``<script>`` (no ``</script>`` can end it).
+
+    Parameters
+    ----------
+    value
+        Anything :func:`json.dumps` takes.
+
+    Returns
+    -------
+    str
+        JSON with ``<``, ``>`` and ``&`` written as ``\\u`` escapes.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def add_legend(m: folium.Map, title: str, items: list[tuple[str, str]]) -> None:
     """A fixed legend box in the map's corner.
 
@@ -199,8 +253,10 @@ def add_legend(m: folium.Map, title: str, items: list[tuple[str, str]]) -> None:
     items
         ``(CSS colour, label)`` pairs; labels are escaped.
     """
-    rows = "".join(f"<div><i style='background:{c}'></i>{label}</div>" for c, label in items)
-    html = f"<div class='spatial-legend'><b>{title}</b>{rows}</div>"
+    rows = "".join(
+        f"<div><i style='background:{escape(c)}'></i>{escape(label)}</div>" for c, label in items
+    )
+    html = f"<div class='spatial-legend'><b>{escape(title)}</b>{rows}</div>"
     figure(m).html.add_child(Element(html), name=f"legend_{len(figure(m).html._children)}")
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import folium
 import numpy as np
 
 from spatial.io.chinese_crs import wgs84_to_gcj02
 from spatial.io.results import BundleTables
 from spatial.io.schema import PARCEL_KINDS
-from spatial.render._offline import OSM_ATTRIBUTION, Basemap, add_legend, map_frame, offline_map
+from spatial.render._offline import (
+    OSM_ATTRIBUTION,
+    Basemap,
+    add_legend,
+    html_text,
+    map_frame,
+    offline_map,
+)
 
 __all__ = ["KIND_COLOURS", "STATUS_COLOURS", "STATUS_ZH", "bundle_map"]
 
@@ -75,7 +84,7 @@ def bundle_map(
     )
     cols = ["name", "kind_label", "bundle_id", "cost", "revenue", "fill", "geometry"]
     folium.GeoJson(
-        mem[cols].__geo_interface__,
+        html_text(mem[cols], ["name", "kind_label", "bundle_id"]).__geo_interface__,
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": "#555",
@@ -121,7 +130,7 @@ def bundle_map(
         "状态 Status",
     ]
     folium.GeoJson(
-        b[[*fields, "colour", "geometry"]].__geo_interface__,
+        html_text(b[[*fields, "colour", "geometry"]], fields).__geo_interface__,
         style_function=lambda f: {
             "color": f["properties"]["colour"],
             "weight": 3,
@@ -149,7 +158,7 @@ def bundle_map(
                 color="#762a83",
                 weight=2,
                 dash_array="6 4",
-                tooltip=tip,
+                tooltip=escape(tip),
             ).add_to(links)
     links.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from html import escape
 from pathlib import Path
 
 import folium
@@ -16,13 +16,16 @@ from folium.utilities import JsCode
 
 from spatial.io.projection import to_metric
 from spatial.io.results import GapTables
+from spatial.lifecircle.gaps import STATUSES
 from spatial.render._offline import (
     OSM_ATTRIBUTION,
     Basemap,
     add_legend,
     figure,
+    html_text,
     map_frame,
     offline_map,
+    script_json,
 )
 from spatial.standards import Category, load_categories
 
@@ -36,26 +39,38 @@ MISSING_CLASSES = (
     (12, "#f46d43", "缺 8–12 类", "8–12"),
     (999, "#a50026", "缺 13 类以上", "13 or more"),
 )
+#: The compound popup, built from DOM text nodes: nothing from the data is parsed as HTML.
 _POPUP_JS = """
 function(feature, layer) {
   layer.bindPopup(function() {
-    var p = feature.properties, cats = window.SPATIAL_CATEGORIES, miss = [];
-    for (var i = 0; i < cats.length; i++) {
-      if ((p.missing || '').split(';').indexOf(cats[i].id) >= 0) {
-        var d = p.dist[i];
-        miss.push('<li>' + cats[i].zh + ' ' + cats[i].en + ' — ' + (d === null ?
-          '范围内无 none within reach' : '最近 nearest ' + d + ' m') +
-          ' (标准 ≤' + cats[i].r + ' m)</li>');
-      }
+    var p = feature.properties, cats = window.SPATIAL_CATEGORIES;
+    var st = window.SPATIAL_STATUSES, doc = document;
+    function el(tag, text, parent) {
+      var e = doc.createElement(tag);
+      if (text !== undefined && text !== null) e.textContent = String(text);
+      if (parent) parent.appendChild(e);
+      return e;
     }
-    var rows = [['编号 ID', p.id], ['建成年份 Built', p.build_year], ['户数 Households',
-      p.households], ['层数 Floors', p.floors], ['街道 Subdistrict', p.subdistrict],
-      ['社区 Community', p.community]];
-    var t = rows.filter(function(r) { return r[1] !== null && r[1] !== undefined; })
-      .map(function(r) { return '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; }).join('');
-    return '<div class="spatial-popup"><b style="font-size:14px">' + p.name + '</b>' +
-      '<table>' + t + '</table><b>缺少 Missing: ' + p.n_missing + ' 类 categories</b><ul>' +
-      miss.join('') + '</ul></div>';
+    var box = el('div'); box.className = 'spatial-popup';
+    var title = el('b', p.name, box); title.style.fontSize = '14px';
+    var table = el('table', null, box);
+    [['编号 ID', p.id], ['建成年份 Built', p.build_year], ['户数 Households', p.households],
+     ['层数 Floors', p.floors], ['街道 Subdistrict', p.subdistrict],
+     ['社区 Community', p.community]].forEach(function(r) {
+      if (r[1] === null || r[1] === undefined) return;
+      var tr = el('tr', null, table); el('th', r[0], tr); el('td', r[1], tr);
+    });
+    el('b', '缺少 Missing: ' + p.n_missing + ' 类 categories', box);
+    var ul = el('ul', null, box), nodata = [];
+    for (var i = 0; i < cats.length; i++) {
+      var s = p.status[i], d = p.dist[i], c = cats[i];
+      if (s === 'no_data') { nodata.push(c.zh); continue; }
+      if (s === 'covered') continue;
+      var what = d === null ? st[s] : '最近 nearest ' + d + ' m';
+      el('li', c.zh + ' ' + c.en + ' — ' + what + ' (标准 ≤' + c.r + ' m)', ul);
+    }
+    if (nodata.length) el('div', '无数据 no data: ' + nodata.join('、'), box).style.color = '#777';
+    return box;
   }, {maxWidth: 380, maxHeight: 360});
 }
 """
@@ -109,7 +124,7 @@ def _add_plan_layers(m: folium.Map, path: Path, basemap: Basemap) -> None:
 
     names = {n for n, _ in pyogrio.list_layers(path)}
     elig = gpd.read_file(path, layer="eligibility", engine="pyogrio")
-    frame = map_frame(elig, basemap=basemap).assign(
+    frame = map_frame(html_text(elig, ["name", "reason_zh"]), basemap=basemap).assign(
         colour=elig["status"].map(lambda s: _STATUS.get(s, _STATUS["unknown"])[0]),
         label=elig["status"].map(lambda s: _STATUS.get(s, _STATUS["unknown"])[1]),
     )
@@ -128,7 +143,10 @@ def _add_plan_layers(m: folium.Map, path: Path, basemap: Basemap) -> None:
     ).add_to(group)
     group.add_to(m)
     if "sites" in names:
-        sites = map_frame(gpd.read_file(path, layer="sites", engine="pyogrio"), basemap=basemap)
+        sites = map_frame(
+            html_text(gpd.read_file(path, layer="sites", engine="pyogrio"), ["name", "categories"]),
+            basemap=basemap,
+        )
         sgroup = folium.FeatureGroup(name="设施选址 Facility sites", show=False)
         folium.GeoJson(
             sites[["name", "categories", "geometry"]].__geo_interface__,
@@ -188,9 +206,11 @@ def gap_map(
         attribution=OSM_ATTRIBUTION if osm_data else "",
     )
     table = [{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats]
+    statuses = {sid: f"{zh} {en}" for sid, zh, en in STATUSES}
     figure(m).header.add_child(
         Element(
-            f"<script>window.SPATIAL_CATEGORIES = {json.dumps(table, ensure_ascii=False)};</script>"
+            f"<script>window.SPATIAL_CATEGORIES = {script_json(table)};"
+            f"window.SPATIAL_STATUSES = {script_json(statuses)};</script>"
             "<style>.spatial-popup table{border-collapse:collapse;margin:4px 0}"
             ".spatial-popup th{text-align:left;padding-right:8px;color:#555;font-weight:normal}"
             ".spatial-popup ul{margin:2px 0 0 16px;padding:0}</style>"
@@ -199,6 +219,11 @@ def gap_map(
     )
     dist = tables.gaps.pivot(index="compound_id", columns="category", values="distance_m")
     dist = dist.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
+    if "status" in tables.gaps:
+        status = tables.gaps.pivot(index="compound_id", columns="category", values="status")
+        status = status.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
+    else:  # a gaps folder from before statuses: derive what can be told
+        status = dist.apply(lambda col: np.where(col.isna(), "beyond_limit", "too_far"))
     keep = [
         "id",
         "name",
@@ -215,6 +240,7 @@ def gap_map(
     for k, (row, geom) in enumerate(zip(props.to_dict("records"), comp.geometry, strict=True)):
         p = {key: _props(v) for key, v in row.items()}
         p["dist"] = [None if np.isnan(d) else round(float(d)) for d in dist.iloc[k]]
+        p["status"] = [str(v) if isinstance(v, str) else "unreachable" for v in status.iloc[k]]
         p["fill"] = _colour(float(p.get("n_missing") or 0))  # type: ignore[arg-type]
         features.append({"type": "Feature", "properties": p, "geometry": geom.__geo_interface__})
     compounds_layer = folium.FeatureGroup(name="小区 Compounds", show=True)
@@ -231,7 +257,7 @@ def gap_map(
     ).add_to(compounds_layer)
     for cat in cats:
         group = folium.FeatureGroup(
-            name=f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)", show=cat.id in show_categories
+            name=escape(f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)"), show=cat.id in show_categories
         )
         if tables.service_areas is not None:
             sa = tables.service_areas[tables.service_areas["category"] == cat.id]
@@ -260,7 +286,9 @@ def gap_map(
             pts = tables.pois[has & tables.pois.get("attached", True)]
             if len(pts):
                 frame = map_frame(
-                    pts[["name", "geometry"]].assign(name=pts["name"].fillna(cat.zh)),
+                    html_text(
+                        pts[["name", "geometry"]].assign(name=pts["name"].fillna(cat.zh)), ["name"]
+                    ),
                     basemap=basemap,
                     simplify_m=0,
                 )

@@ -7,6 +7,17 @@ values), ``bundling.toml`` (bundle limits), ``policies/*.toml`` (policy profiles
 """
 
 from spatial.standards.files import read_toml
-from spatial.standards.lifecircle import Category, dump_categories, load_categories
+from spatial.standards.lifecircle import (
+    Category,
+    dump_categories,
+    load_categories,
+    select_categories,
+)
 
-__all__ = ["Category", "dump_categories", "load_categories", "read_toml"]
+__all__ = [
+    "Category",
+    "dump_categories",
+    "load_categories",
+    "read_toml",
+    "select_categories",
+]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from spatial.standards.files import read_toml
 
-__all__ = ["LEVELS", "Category", "dump_categories", "load_categories"]
+__all__ = ["LEVELS", "Category", "dump_categories", "load_categories", "select_categories"]
 
 LEVELS = ("15min", "10min", "5min", "block")
 
@@ -110,6 +111,36 @@ def load_categories(path: str | Path | None = None) -> tuple[Category, ...]:
     if errors:
         raise ValueError("\n".join(errors))
     return tuple(out)
+
+
+def select_categories(categories: Sequence[Category], ids: Sequence[str]) -> tuple[Category, ...]:
+    """Keep only some categories, in the taxonomy's order.
+
+    Parameters
+    ----------
+    categories
+        The taxonomy.
+    ids
+        Category ids to keep (e.g. ``["kindergarten", "clinic"]``).
+
+    Returns
+    -------
+    tuple of Category
+        The kept categories.
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown ids and listing the known ones.
+    """
+    known = {c.id for c in categories}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown category id(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    keep = set(ids)
+    return tuple(c for c in categories if c.id in keep)
 
 
 def dump_categories(categories: tuple[Category, ...] | list[Category]) -> str:

@@ -1,0 +1,156 @@
+"""Text from data stays text: escaped in the HTML maps, never a formula in CSV/XLSX,
+and no XML entity expansion in the readers."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from conftest import metric, open_offline
+from openpyxl import load_workbook
+from shapely.geometry import LineString
+from shapely.geometry import box as rect
+
+from spatial._errors import InputError
+from spatial.bundling import bundle_units, find_bundles
+from spatial.io.load import load_layer
+from spatial.io.results import (
+    load_bundle_tables,
+    load_gap_tables,
+    write_bundle_outputs,
+    write_gap_outputs,
+)
+from spatial.io.write import neutralise_formulas, write_csv, write_xlsx
+from spatial.lifecircle import compute_gaps
+from spatial.network import walk_network_from_lines
+from spatial.render import bundle_map, gap_map, save_map
+from spatial.standards import load_categories
+
+UTM = "EPSG:32650"
+IMG = '<img src=x onerror="window.__xss_img=1">'
+SCRIPT = "</script><script>window.__xss_script=1</script>"
+FORMULA = '=HYPERLINK("http://evil.example","点我")'
+
+
+def _bad_names_run(tmp_path):
+    """A street, two compounds and a kindergarten, every name hostile."""
+    net = walk_network_from_lines(
+        gpd.GeoDataFrame(geometry=[LineString([(440000, 4428000), (441000, 4428000)])], crs=UTM)
+    )
+    x0, y0 = metric(100, 10).x, metric(100, 10).y
+    comp = gpd.GeoDataFrame(
+        {
+            "id": ["C1", FORMULA],
+            "name": [IMG, SCRIPT],
+            "households": [120, 80],
+            "subdistrict": [SCRIPT, "<b>街道</b>"],
+        },
+        geometry=[rect(x0, y0, x0 + 80, y0 + 80), rect(x0 + 300, y0, x0 + 380, y0 + 80)],
+        crs=UTM,
+    )
+    pois = gpd.GeoDataFrame(
+        {"name": [IMG + "幼儿园"], "category": ["kindergarten"]},
+        geometry=[metric(500, 0)],
+        crs=UTM,
+    )
+    cats = tuple(c for c in load_categories() if c.id in ("kindergarten", "bus_stop"))
+    result = compute_gaps(comp, pois, net, categories=cats, service_areas=True)
+    write_gap_outputs(result, tmp_path / "gaps", service_area_buffer_m=15)
+    return comp, result
+
+
+def test_gap_map_shows_hostile_names_as_text_and_runs_nothing(browser, tmp_path):
+    _bad_names_run(tmp_path)
+    tables = load_gap_tables(tmp_path / "gaps")
+    path = save_map(gap_map(tables, osm_data=False), tmp_path / "gap_map.html")
+    page, errors = open_offline(browser, path)
+    assert errors == []
+    texts = page.evaluate(
+        """() => {
+      const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
+      const out = [];
+      m.eachLayer(l => { if (l.feature && l.feature.properties.n_missing !== undefined) {
+        l.openPopup();
+        out.push(l.getPopup().getElement().innerText);
+        l.closePopup(); } });
+      return out;
+    }"""
+    )
+    joined = "\n".join(texts)
+    assert IMG in joined and SCRIPT in joined  # the names shown as they are written
+    assert "<b>街道</b>" in joined
+    assert "最近 nearest" in joined  # bus stop has no data: said apart, not as a gap
+    assert "无数据 no data" in joined
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => [window.__xss_img, window.__xss_script]") == [None, None]
+    assert page.locator(".leaflet-popup-content img").count() == 0
+
+
+def test_bundle_map_shows_hostile_names_as_text(browser, tmp_path):
+    comp, result = _bad_names_run(tmp_path)
+    units = bundle_units(comp.assign(missing=result.compounds["missing"]), None)
+    bundles = find_bundles(units)
+    write_bundle_outputs(bundles, tmp_path / "bundles")
+    tables = load_bundle_tables(tmp_path / "bundles")
+    path = save_map(bundle_map(tables, osm_data=False), tmp_path / "bundle_map.html")
+    page, errors = open_offline(browser, path)
+    assert errors == []
+    # folium binds one tooltip function to the member layer; render it for each member
+    tips = page.evaluate(
+        """() => {
+      const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
+      const out = [];
+      m.eachLayer(g => {
+        const tip = g.getTooltip && g.getTooltip();
+        if (!tip || typeof tip._content !== 'function' || !g.getLayers) return;
+        g.getLayers().forEach(l => {
+          const el = tip._content(l);
+          document.body.appendChild(el);
+          out.push(el.innerText + ' ' + el.querySelectorAll('img,script').length);
+        });
+      });
+      return out.join(' | ');
+    }"""
+    )
+    assert IMG in tips and "<b>" not in tips.replace(IMG, "")
+    assert " 1" not in tips  # no img or script element made from a name
+    assert page.evaluate("() => [window.__xss_img, window.__xss_script]") == [None, None]
+
+
+def test_csv_and_xlsx_cells_are_never_formulas(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "name": [FORMULA, "+1+2", "-3+4", "@SUM(A1)", "\tx", "\rx", "正常", None],
+            "value": [-5.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        }
+    )
+    safe = neutralise_formulas(frame)
+    assert safe["name"].tolist()[:6] == ["'" + v for v in frame["name"][:6]]
+    assert safe["name"][6] == "正常" and safe["value"][0] == -5.0  # numbers untouched
+    assert frame["name"][0] == FORMULA  # the argument is not changed
+    back = pd.read_csv(write_csv(frame, tmp_path / "t.csv"), encoding="utf-8-sig")
+    assert back["name"][0] == "'" + FORMULA and back["value"][0] == -5.0
+    book = load_workbook(write_xlsx({"表": frame}, tmp_path / "t.xlsx"))
+    cell = book["表"]["A2"]
+    assert cell.data_type == "s" and cell.value == FORMULA  # text, shown as written
+
+
+def test_gap_outputs_neutralise_names_from_data(tmp_path):
+    _bad_names_run(tmp_path)
+    gaps = pd.read_csv(tmp_path / "gaps" / "gaps.csv", encoding="utf-8-sig", dtype=str)
+    assert "'" + FORMULA in set(gaps["compound_id"])
+    assert not gaps.map(lambda v: isinstance(v, str) and v.startswith("=")).any().any()
+
+
+def test_billion_laughs_is_refused_quickly(tmp_path):
+    body = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    path = tmp_path / "lol.osm"
+    path.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE osm [<!ENTITY lol0 "lol">{body}]>'
+        '<osm version="0.6"><node id="1" lat="39.9" lon="116.3">'
+        '<tag k="amenity" v="kindergarten"/><tag k="name" v="&lol9;"/></node></osm>',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        load_layer(path, "pois")
+    assert "entities" in str(err.value)
