@@ -6,10 +6,18 @@ files) before it raises, so that a planner can fix a spreadsheet in one go.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["InputError", "InputWarning", "Problem", "format_problems", "raise_for_errors"]
+__all__ = [
+    "InputError",
+    "InputWarning",
+    "Problem",
+    "format_problems",
+    "raise_for_errors",
+    "summarise_problems",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -155,7 +163,53 @@ class InputError(ValueError):
 
 
 class InputWarning(UserWarning):
-    """Input data was accepted but changed or is suspicious (e.g. a repaired geometry)."""
+    """Input data was accepted but changed or is suspicious (e.g. a repaired geometry).
+
+    Parameters
+    ----------
+    message
+        All problems, one per line.
+    problems
+        The problems themselves (for ``problems.csv`` and grouped console output).
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+def summarise_problems(problems: Sequence[Problem], *, examples: int = 3) -> list[str]:
+    """One line per kind of problem with its count and the first few places.
+
+    Parameters
+    ----------
+    problems
+        Any number of problems (10,000 take well under a second).
+    examples
+        Places (rows) named per kind.
+
+    Returns
+    -------
+    list of str
+        Errors first; e.g. ``"[warning] x.osm: 812 × residential area cut by the
+        extract's edge was left out (way 1, way 2, way 3, …) — fix: use a larger extract"``.
+    """
+    groups: dict[tuple[str, str, str, str], list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.severity, p.file, p.message, p.hint), []).append(p)
+    lines = []
+    for (severity, file, message, hint), items in sorted(
+        groups.items(), key=lambda kv: kv[0][0] != "error"
+    ):
+        if len(items) == 1:
+            lines.append(str(items[0]))
+            continue
+        rows = [str(p.row) for p in items[:examples] if p.row is not None]
+        more = ", …" if len(items) > examples else ""
+        where = f" ({', '.join(rows)}{more})" if rows else ""
+        text = f"[{severity}] {file}: {len(items)} × {message}{where}"
+        lines.append(f"{text} — fix: {hint}" if hint else text)
+    return lines
 
 
 def raise_for_errors(problems: list[Problem]) -> None:

@@ -65,7 +65,9 @@ def test_validate_guesses_layers_and_reads_osm(cau_osm):
     result = runner.invoke(app, ["validate", str(cau_osm)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "compounds: 11 records" in result.output
-    assert "2 warning(s)" in result.output  # each OSM note once, not once per layer
+    # each OSM note once, not once per layer; plus the households estimated from buildings
+    assert "3 warning(s)" in result.output
+    assert "estimated" in result.output
 
 
 def test_validate_amap_file_read_as_wgs84_is_refused(tmp_path):
@@ -125,9 +127,11 @@ def test_gaps_from_an_osm_file(tmp_path, cau_osm):
     missing = lacking.groupby("compound_id").size()
     assert (comp.set_index("id")["n_missing"] == missing.reindex(comp["id"]).fillna(0)).all()
     # every empty distance says why; every distance up to the search limit is there
-    assert gaps.loc[gaps["distance_m"].isna(), "status"].isin(
-        ["beyond_limit", "unreachable", "off_network", "no_data"]
-    ).all()
+    assert (
+        gaps.loc[gaps["distance_m"].isna(), "status"]
+        .isin(["beyond_limit", "unreachable", "off_network", "no_data"])
+        .all()
+    )
     assert gaps.loc[gaps["distance_m"].notna(), "status"].isin(["covered", "too_far"]).all()
     no_data = set(gaps.loc[gaps["status"] == "no_data", "category"])
     assert no_data and set(comp["no_data"].iloc[0].split(";")) == no_data

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -79,11 +80,11 @@ def problem_table(problems: list[Problem]) -> Table:
         mark = "[red]error[/red]" if p.severity == "error" else "[yellow]warning[/yellow]"
         table.add_row(
             mark,
-            Path(p.file).name,
-            "" if p.row is None else str(p.row),
-            p.column or "",
-            p.message,
-            p.hint,
+            escape(Path(p.file).name),
+            "" if p.row is None else escape(str(p.row)),
+            escape(p.column or ""),
+            escape(p.message),
+            escape(p.hint),
         )
     return table
 
@@ -144,9 +145,15 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
     if not _QUIET["on"]:
-        # the same warning can come from several layers of one file: print it once
-        for message in dict.fromkeys(str(w.message) for w in caught):
-            console.print(f"[yellow]{message}[/yellow]")
+        from spatial._errors import summarise_problems
+
+        found = [p for w in caught for p in getattr(w.message, "problems", [])]
+        for line in summarise_problems(list(dict.fromkeys(found))):
+            console.print(f"[yellow]{escape(line)}[/yellow]")
+        # other warnings: print each once
+        others = (str(w.message) for w in caught if not getattr(w.message, "problems", None))
+        for message in dict.fromkeys(others):
+            console.print(f"[yellow]{escape(message)}[/yellow]")
     return result
 
 

@@ -170,5 +170,9 @@ def print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:
             "" if no_data or np.isnan(share) else f"{share:.0%}",
         )
     console.print(table)
-    for p in result.problems:
-        console.print(f"[yellow]{p}[/yellow]")
+    from rich.markup import escape
+
+    from spatial._errors import summarise_problems
+
+    for line in summarise_problems(result.problems):
+        console.print(f"[yellow]{escape(line)}[/yellow]")

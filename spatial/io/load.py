@@ -24,6 +24,7 @@ from pyproj import CRS
 from spatial._errors import InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.checks import check_degrees, check_geometries, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
+from spatial.io.estimate import estimate_from_buildings
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.projection import local_metric_crs
 from spatial.io.schema import LAYERS, conform, map_columns
@@ -236,6 +237,9 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
         osm = read_osm(path)
         problems += osm.notes
         frame = getattr(osm, layer)
+        if layer == "compounds":  # OSM has no survey: estimate households from buildings
+            frame, found = estimate_from_buildings(frame, osm.buildings, source=src)
+            problems += found
         return frame, frame.geometry, _label_osm(frame), list(frame.columns)
     if suffix in TABLE_SUFFIXES and not (suffix == ".json" and is_geojson(path)):
         table = read_table(path, sheet=sheet)
@@ -308,7 +312,8 @@ def load_layers(
         )
         for spec in specs
     ]
-    problems = [p for _, item in loaded for p in item.problems]
+    # a file read for two layers (compounds and parcels of one OSM file) reports once
+    problems = list(dict.fromkeys(p for _, item in loaded for p in item.problems))
     if not specs:
         problems.append(
             Problem.error("<inputs>", "no input files given", hint="name at least one file")
@@ -316,7 +321,7 @@ def load_layers(
     raise_for_errors(problems)
     warned = [p for p in problems if p.severity == "warning"]
     if warned:
-        warnings.warn(format_problems(warned), InputWarning, stacklevel=2)
+        warnings.warn(InputWarning(format_problems(warned), warned), stacklevel=2)
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     for spec, item in loaded:
         assert item.frame is not None

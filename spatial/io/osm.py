@@ -14,7 +14,6 @@ the run, so that compounds, POIs, barriers and the network never parse it twice.
 from __future__ import annotations
 
 import itertools
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,28 +26,22 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from spatial._errors import Problem
+from spatial.io.osm_rows import (
+    _POI_COLUMNS,
+    POI_KEYS,
+    _add_way_rows,
+    _cut_kind,
+    _is_area,
+    _name,
+    _poi_kind,
+    _poi_row,
+    _relation_wanted,
+)
 from spatial.io.osm_tags import is_gate, is_walkable
 
 __all__ = ["OSM_SUFFIXES", "POI_KEYS", "OSMLayers", "WalkWays", "is_osm_file", "read_osm"]
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".xml")
-POI_KEYS = (
-    "amenity",
-    "shop",
-    "leisure",
-    "healthcare",
-    "social_facility",
-    "emergency",
-    "public_transport",
-    "office",
-    "craft",
-)
-_STATION_RAILWAY = {"station", "halt", "subway_entrance", "tram_stop"}
-_BARRIER_ROADS = {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "secondary"}
-_BARRIER_RAIL = {"rail", "subway", "light_rail", "narrow_gauge", "monorail"}
-_BARRIER_WATER = {"river", "canal"}
-_PARCEL_LANDUSE = {"industrial": "old_factory", "brownfield": "low_efficiency"}
-_POI_COLUMNS = (*POI_KEYS, "highway", "railway", "social_facility:for", "cuisine")
 WGS84 = "EPSG:4326"
 
 
@@ -135,6 +128,9 @@ class OSMLayers:
         Warnings about what could not be read completely.
     walk
         The walkable ways and gates, for :func:`spatial.network.walk_network_from_osm`.
+    buildings
+        ``building=*`` areas with ``building`` and ``levels`` (``building:levels`` as
+        written): what households are estimated from when no survey gives them.
     """
 
     compounds: gpd.GeoDataFrame
@@ -145,6 +141,7 @@ class OSMLayers:
     bounds: tuple[float, float, float, float]
     notes: list[Problem] = field(default_factory=list)
     walk: WalkWays | None = None
+    buildings: gpd.GeoDataFrame | None = None
 
     def copy(self) -> OSMLayers:
         """A copy whose frames the caller may change (the walk arrays are shared, read-only).
@@ -163,43 +160,8 @@ class OSMLayers:
             self.bounds,
             list(self.notes),
             self.walk,
+            None if self.buildings is None else self.buildings.copy(),
         )
-
-
-def _is_area(tags: dict[str, str]) -> bool:
-    return tags.get("area") != "no"
-
-
-def _poi_kind(tags: dict[str, str]) -> bool:
-    if any(k in tags for k in POI_KEYS):
-        return True
-    return tags.get("highway") == "bus_stop" or tags.get("railway") in _STATION_RAILWAY
-
-
-def _barrier_kind(tags: dict[str, str]) -> tuple[str, str] | None:
-    if tags.get("tunnel") in ("yes", "building_passage") or tags.get("layer", "0").startswith("-"):
-        return None
-    if tags.get("highway") in _BARRIER_ROADS:
-        return "road", tags["highway"]
-    if tags.get("railway") in _BARRIER_RAIL:
-        return "rail", tags["railway"]
-    if tags.get("waterway") in _BARRIER_WATER:
-        return "water", tags["waterway"]
-    if tags.get("natural") == "water" or tags.get("waterway") == "riverbank":
-        return "water", "water_area"
-    return None
-
-
-def _relation_wanted(tags: dict[str, str]) -> bool:
-    return tags.get("type") == "multipolygon" and (
-        tags.get("landuse") in ("residential", *_PARCEL_LANDUSE)
-        or _poi_kind(tags)
-        or _barrier_kind(tags) is not None
-    )
-
-
-def _name(tags: dict[str, str]) -> str | None:
-    return tags.get("name") or tags.get("name:zh") or tags.get("name:zh-Hans")
 
 
 def _coords(way) -> list[tuple[float, float]] | None:
@@ -338,12 +300,14 @@ def _parse(path: Path) -> OSMLayers:
             continue
         coords = _coords(obj)
         if coords is None:
-            if obj.id in member_ways or tags:
+            what = _cut_kind(tags) if obj.id not in member_ways else "multipolygon member"
+            if what:  # streets keep their inside segments; cut buildings are not needed
                 notes.append(
                     Problem.warning(
                         src,
-                        "way has nodes outside the extract and was left out",
+                        f"{what} cut by the extract's edge was left out",
                         row=f"way {obj.id}",
+                        column=_name(tags) or None,
                         hint="use a larger extract",
                     )
                 )
@@ -396,6 +360,7 @@ def _parse(path: Path) -> OSMLayers:
         entrances=_frame(rows["entrances"], ["id", "osm_id", "entrance", "barrier", "access"]),
         barriers=_frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"]),
         parcels=_frame(rows["parcels"], ["id", "name", "kind", "landuse", "osm_id", "note"]),
+        buildings=_frame(rows["buildings"], ["id", "building", "levels"]),
         bounds=bounds,  # type: ignore[arg-type]
         notes=notes,
         walk=WalkWays(
@@ -412,71 +377,6 @@ def _parse(path: Path) -> OSMLayers:
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
-
-
-def _poi_row(prefix: str, osm_id: int, tags: dict[str, str], geom) -> dict:
-    row = {
-        "id": f"{prefix}{osm_id}",
-        "name": _name(tags),
-        "osm_type": {"n": "node", "w": "way", "r": "relation"}[prefix],
-        "osm_id": osm_id,
-    }
-    row.update({k: tags.get(k) for k in _POI_COLUMNS})
-    row["tags"] = json.dumps(tags, ensure_ascii=False, sort_keys=True)
-    row["geometry"] = geom
-    return row
-
-
-def _add_way_rows(rows, osm_id, tags, coords, area, *, prefix="w", partial=False) -> None:
-    osm_type = "way" if prefix == "w" else "relation"
-    if area is not None and tags.get("landuse") == "residential":
-        name = _name(tags)
-        rows["compounds"].append(
-            {
-                "id": f"{prefix}{osm_id}",
-                "name": name or f"未命名小区 {prefix}{osm_id}",
-                "name_source": "osm" if name else "placeholder",
-                "osm_type": osm_type,
-                "osm_id": osm_id,
-                "residential": tags.get("residential"),
-                "partial": partial,
-                "geometry": area,
-            }
-        )
-    if area is not None and tags.get("landuse") in _PARCEL_LANDUSE:
-        rows["parcels"].append(
-            {
-                "id": f"{prefix}{osm_id}",
-                "name": _name(tags) or f"{prefix}{osm_id}",
-                "kind": _PARCEL_LANDUSE[tags["landuse"]],
-                "landuse": tags["landuse"],
-                "osm_id": osm_id,
-                "note": "candidate from OSM landuse: confirm with the survey",
-                "geometry": area,
-            }
-        )
-    if _poi_kind(tags):
-        geom = area if area is not None else (LineString(coords) if coords else None)
-        if geom is not None:
-            rows["pois"].append(_poi_row(prefix, osm_id, tags, geom.representative_point()))
-    barrier = _barrier_kind(tags)
-    if barrier is not None:
-        geom = (
-            area
-            if (barrier[1] == "water_area" and area is not None)
-            else (LineString(coords) if coords else area)
-        )
-        if geom is not None:
-            rows["barriers"].append(
-                {
-                    "id": f"{prefix}{osm_id}",
-                    "kind": barrier[0],
-                    "subtype": barrier[1],
-                    "name": _name(tags),
-                    "osm_id": osm_id,
-                    "geometry": geom,
-                }
-            )
 
 
 def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:

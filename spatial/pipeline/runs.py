@@ -4,13 +4,16 @@ compute through the library face, write through :mod:`spatial.io.results`."""
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from spatial import api
+from spatial._errors import InputWarning, Problem
 from spatial.bundling import bundle_units, find_bundles, load_finance, load_limits
 from spatial.io.load import LoadSpec, load_layers
 from spatial.io.osm import read_osm
@@ -48,6 +51,7 @@ def _gaps_stage(
     out_dir: str | Path,
     options: GapOptions,
     say: Progress,
+    found: Sequence[Problem] = (),
 ) -> GapRun:
     say("computing life-circle gaps", 0, 0)
     result = api.gap_result(
@@ -62,6 +66,7 @@ def _gaps_stage(
         count_reachable=options.count_reachable,
         count_no_data=options.count_no_data,
     )
+    result = replace(result, problems=[*found, *result.problems])
     say("writing gap outputs", 0, 0)
     outputs = write_gap_outputs(
         result, out_dir, service_area_buffer_m=DEFAULTS.service_area_buffer_m
@@ -116,7 +121,7 @@ def run_gaps(
             "compounds and POIs are needed: give files, or an OSM file to take them from"
         )
     say("loading and validating inputs", 0, 0)
-    layers = load_layers(specs)
+    layers, found = _load_reporting(specs)
     say("building the walk network", 0, 0)
     net = load_network(
         network=network,
@@ -124,7 +129,19 @@ def run_gaps(
         place=place,
         crs=layers["compounds"].crs,
     )
-    return _gaps_stage(layers, net, out_dir=out_dir, options=opts, say=say)
+    return _gaps_stage(layers, net, out_dir=out_dir, options=opts, say=say, found=found)
+
+
+def _load_reporting(specs: list[LoadSpec]) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]]:
+    """:func:`load_layers`, its warnings kept for the result (``problems.csv``), not warned."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        layers = load_layers(specs)
+    found = [p for w in caught for p in getattr(w.message, "problems", [])]
+    for w in caught:  # anything else (not an input problem) still reaches the caller
+        if not getattr(w.message, "problems", None):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return layers, found
 
 
 def _bundle_stage(
