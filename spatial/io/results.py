@@ -25,6 +25,7 @@ from typing import Protocol
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from spatial._errors import InputError, Problem
 from spatial.io.projection import to_wgs84
@@ -126,6 +127,16 @@ def _problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     return pd.DataFrame([vars(p) for p in problems], columns=_PROBLEM_COLUMNS)
 
 
+def _buffer_lines(lines: shapely.Geometry, width_m: float) -> shapely.Geometry:
+    """Buffer of many street pieces: joined into runs, buffered one by one, then united.
+
+    The same area as buffering the whole MultiLineString at once, about ten times faster
+    on a real extract (GEOS buffers one huge collection slowly).
+    """
+    runs = shapely.get_parts(shapely.line_merge(lines))
+    return shapely.union_all(shapely.buffer(runs, width_m, quad_segs=2))
+
+
 def write_gap_outputs(
     result: _GapResultLike, out_dir: str | Path, *, service_area_buffer_m: float = 15.0
 ) -> dict[str, Path]:
@@ -156,7 +167,7 @@ def write_gap_outputs(
     paths["compounds"] = write_gpkg({"compounds": comp, "pois": pois}, out / "compounds.gpkg")
     if result.service_areas is not None and len(result.service_areas):
         areas = result.service_areas.copy()
-        areas["geometry"] = areas.geometry.buffer(service_area_buffer_m, quad_segs=2)
+        areas["geometry"] = [_buffer_lines(g, service_area_buffer_m) for g in areas.geometry.values]
         paths["service_areas"] = write_gpkg(
             {"service_areas": to_wgs84(areas)}, out / "service_areas.gpkg"
         )

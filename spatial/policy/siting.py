@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from spatial.lifecircle import coverage_matrix
 from spatial.network import WalkNetwork, attach_points
@@ -162,6 +161,8 @@ class MaximalCovering:
         # y_i <= sum_j a_ji x_j   ->   y_i - A^T x <= 0
         link = sparse.hstack([-a.T, sparse.identity(n_demand)], format="csr")
         budget = sparse.csr_array(np.concatenate([np.ones(n_sites), np.zeros(n_demand)])[None, :])
+        from scipy.optimize import Bounds, LinearConstraint, milp  # slow import: only here
+
         res = milp(
             c,
             constraints=[LinearConstraint(link, -np.inf, 0), LinearConstraint(budget, 0, k)],
