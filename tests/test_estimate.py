@@ -78,3 +78,17 @@ def test_many_problems_of_one_kind_are_one_line_with_a_count():
         "[warning] x.osm: 10000 × cut by the edge (way 0, way 1, way 2, …) — fix: use a larger "
         "extract"
     )
+
+
+def test_an_empty_layer_is_an_error_naming_the_file(tmp_path):
+    from spatial._errors import InputError
+    from spatial.io.load import LoadSpec, check_layers
+
+    path = write_osm_xml(
+        tmp_path / "none.osm", {1: (0, 0), 2: (50, 0)}, [([1, 2], {"highway": "footway"})]
+    )
+    with pytest.raises(InputError) as err:
+        check_layers([LoadSpec(path, "parcels")])
+    assert [(p.file, p.message) for p in err.value.problems] == [
+        (str(path), "no parcels in the file")
+    ]

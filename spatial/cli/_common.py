@@ -24,6 +24,7 @@ __all__ = [
     "Kind",
     "console",
     "print_outputs",
+    "print_problems",
     "problem_table",
     "run_reporting",
     "setup_logging",
@@ -145,16 +146,27 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
     if not _QUIET["on"]:
-        from spatial._errors import summarise_problems
-
         found = [p for w in caught for p in getattr(w.message, "problems", [])]
-        for line in summarise_problems(list(dict.fromkeys(found))):
-            console.print(f"[yellow]{escape(line)}[/yellow]")
+        print_problems(list(dict.fromkeys(found)))
         # other warnings: print each once
         others = (str(w.message) for w in caught if not getattr(w.message, "problems", None))
         for message in dict.fromkeys(others):
             console.print(f"[yellow]{escape(message)}[/yellow]")
     return result
+
+
+def print_problems(problems: list[Problem]) -> None:
+    """Print problems, one line per kind with its count and first places.
+
+    Parameters
+    ----------
+    problems
+        Any number of problems (all of them are in ``problems.csv``).
+    """
+    from spatial._errors import summarise_problems
+
+    for line in summarise_problems(problems):
+        console.print(f"[yellow]{escape(line)}[/yellow]")
 
 
 def print_outputs(outputs: dict[str, Path]) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spatial.cli._common import Coords, console, print_outputs, run_reporting
+from spatial.cli._common import Coords, console, print_outputs, print_problems, run_reporting
 from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
@@ -170,9 +170,4 @@ def print_gaps(result: GapResult, network: WalkNetwork | None = None) -> None:
             "" if no_data or np.isnan(share) else f"{share:.0%}",
         )
     console.print(table)
-    from rich.markup import escape
-
-    from spatial._errors import summarise_problems
-
-    for line in summarise_problems(result.problems):
-        console.print(f"[yellow]{escape(line)}[/yellow]")
+    print_problems(result.problems)

@@ -21,11 +21,13 @@ from spatial.standards import read_toml
 __all__ = ["estimate_from_buildings"]
 
 
-def _figure(name: str, key: str) -> tuple[float, str]:
-    table, _ = read_toml(None, default=name)
-    for part in key.split("."):
-        table = table[part]
-    return float(table["value"]), str(table["source"])
+def _figures() -> dict[str, tuple[float, str]]:
+    """The estimate figures and their sources, each file read once."""
+    est, _ = read_toml(None, default="estimates.toml")
+    fin, _ = read_toml(None, default="finance.toml")
+    per_hh = fin["renovation"]["floor_area_per_household_m2"]
+    entries = {**est, "floor_area_per_household_m2": per_hh}
+    return {k: (float(v["value"]), str(v["source"])) for k, v in entries.items()}
 
 
 def estimate_from_buildings(
@@ -50,10 +52,11 @@ def estimate_from_buildings(
         ``floors`` filled where missing, ``estimated`` (the columns estimated) and
         ``estimate_basis`` (how); one warning that counts the estimates.
     """
-    levels_default, levels_src = _figure("estimates.toml", "default_building_levels")
-    far_default, far_src = _figure("estimates.toml", "default_floor_area_ratio")
-    min_area, _ = _figure("estimates.toml", "min_building_area_m2")
-    per_hh, per_hh_src = _figure("finance.toml", "renovation.floor_area_per_household_m2")
+    figures = _figures()
+    levels_default, levels_src = figures["default_building_levels"]
+    far_default, far_src = figures["default_floor_area_ratio"]
+    min_area, _ = figures["min_building_area_m2"]
+    per_hh, per_hh_src = figures["floor_area_per_household_m2"]
     out = compounds.copy()
     if len(out) == 0:
         return out, []

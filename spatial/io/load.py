@@ -36,7 +36,15 @@ from spatial.io.tables import (
     table_geometry,
 )
 
-__all__ = ["LoadSpec", "Loaded", "check_file", "guess_kinds", "load_layer", "load_layers"]
+__all__ = [
+    "LoadSpec",
+    "Loaded",
+    "check_file",
+    "check_layers",
+    "guess_kinds",
+    "load_layer",
+    "load_layers",
+]
 
 
 @dataclass
@@ -279,9 +287,8 @@ def load_layers(
 ) -> dict[str, gpd.GeoDataFrame]:
     """Load several files, report all their problems at once, and project them.
 
-    Files of the same layer kind are concatenated. Raises
-    :class:`~spatial._errors.InputError` if any file has an error; warnings are
-    emitted once as :class:`~spatial._errors.InputWarning`.
+    :func:`check_layers`, with its warnings emitted once as
+    :class:`~spatial._errors.InputWarning`.
 
     Parameters
     ----------
@@ -296,6 +303,35 @@ def load_layers(
     -------
     dict
         ``{layer kind: GeoDataFrame}`` in one metric CRS (metres).
+    """
+    layers, warned = check_layers(specs, reference=reference, to_crs=to_crs)
+    if warned:
+        warnings.warn(InputWarning(format_problems(warned), warned), stacklevel=2)
+    return layers
+
+
+def check_layers(
+    specs: Sequence[LoadSpec], *, reference: gpd.GeoSeries | None = None, to_crs: Any = None
+) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]]:
+    """Load several files, report all their problems at once, and project them.
+
+    Files of the same layer kind are concatenated. Raises
+    :class:`~spatial._errors.InputError` if any file has an error; the warnings are
+    returned (each once), for a run to keep in ``problems.csv``.
+
+    Parameters
+    ----------
+    specs
+        The files.
+    reference
+        WGS84 geometries used to detect GCJ-02/BD-09 offsets.
+    to_crs
+        Target metric CRS; default the local UTM zone of the first layer.
+
+    Returns
+    -------
+    layers, warnings
+        ``{layer kind: GeoDataFrame}`` in one metric CRS (metres), and the warnings.
     """
     loaded = [
         (
@@ -314,14 +350,22 @@ def load_layers(
     ]
     # a file read for two layers (compounds and parcels of one OSM file) reports once
     problems = list(dict.fromkeys(p for _, item in loaded for p in item.problems))
+    problems += [
+        Problem.error(
+            str(spec.path),
+            f"no {spec.layer} in the file",
+            hint="check that it is the right file or layer (an OSM extract may hold none: "
+            "leave the option out or use a larger extract)",
+        )
+        for spec, item in loaded
+        if item.frame is not None and len(item.frame) == 0
+    ]
     if not specs:
         problems.append(
             Problem.error("<inputs>", "no input files given", hint="name at least one file")
         )
     raise_for_errors(problems)
     warned = [p for p in problems if p.severity == "warning"]
-    if warned:
-        warnings.warn(InputWarning(format_problems(warned), warned), stacklevel=2)
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     for spec, item in loaded:
         assert item.frame is not None
@@ -336,7 +380,7 @@ def load_layers(
             if len(projected) > 1
             else projected[0]
         )
-    return out
+    return out, warned
 
 
 def load_layer(path: str | Path, layer: str, **options: Any) -> gpd.GeoDataFrame:

@@ -223,6 +223,12 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     areas = folder / "service_areas.gpkg"
     sa = gpd.read_file(areas, engine="pyogrio") if service_areas and areas.exists() else None
     gaps = read_own_csv(folder / "gaps.csv", dtype={"compound_id": str, "compound_name": str})
+    if "status" not in gaps:  # a folder from before statuses: tell what the columns can
+        far = gaps["distance_m"].notna()
+        gaps["status"] = [
+            "covered" if c else "too_far" if f else "beyond_limit"
+            for c, f in zip(gaps["covered"], far, strict=True)
+        ]
     cats_file = folder / "categories.toml"
     cats = load_categories(cats_file if cats_file.exists() else None)
     return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats)

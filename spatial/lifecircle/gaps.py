@@ -236,6 +236,7 @@ def compute_gaps(
     ap_piece = network.component[network.u[access.edge]]
     rows: list[pd.DataFrame] = []
     areas: list[dict] = []
+    no_data: list[str] = []
     for cat in cats:
         in_data = (
             member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
@@ -244,6 +245,7 @@ def compute_gaps(
         sources = attach.take(mask)
         limit = max(search_limit_m, cat.radius_m)
         if not in_data.any():
+            no_data.append(cat.id)
             problems.append(
                 Problem.warning(
                     "pois",
@@ -306,7 +308,6 @@ def compute_gaps(
     gaps = pd.concat(rows, ignore_index=True)
     covered = gaps.pivot(index="compound_id", columns="category", values="covered")
     covered = covered.loc[comp["id"], [c.id for c in cats]]
-    no_data = [c.id for c in cats if not (c.id in member and member[c.id].any())]
     counted = [c.id for c in cats if count_no_data or c.id not in no_data]
     lacking = ~covered[counted]
     out = comp.copy()

@@ -4,7 +4,6 @@ compute through the library face, write through :mod:`spatial.io.results`."""
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,9 +12,9 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial import api
-from spatial._errors import InputWarning, Problem
+from spatial._errors import Problem
 from spatial.bundling import bundle_units, find_bundles, load_finance, load_limits
-from spatial.io.load import LoadSpec, load_layers
+from spatial.io.load import LoadSpec, check_layers, load_layers
 from spatial.io.osm import read_osm
 from spatial.io.results import (
     load_gap_tables,
@@ -121,7 +120,7 @@ def run_gaps(
             "compounds and POIs are needed: give files, or an OSM file to take them from"
         )
     say("loading and validating inputs", 0, 0)
-    layers, found = _load_reporting(specs)
+    layers, found = check_layers(specs)
     say("building the walk network", 0, 0)
     net = load_network(
         network=network,
@@ -130,18 +129,6 @@ def run_gaps(
         crs=layers["compounds"].crs,
     )
     return _gaps_stage(layers, net, out_dir=out_dir, options=opts, say=say, found=found)
-
-
-def _load_reporting(specs: list[LoadSpec]) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]]:
-    """:func:`load_layers`, its warnings kept for the result (``problems.csv``), not warned."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", InputWarning)
-        layers = load_layers(specs)
-    found = [p for w in caught for p in getattr(w.message, "problems", [])]
-    for w in caught:  # anything else (not an input problem) still reaches the caller
-        if not getattr(w.message, "problems", None):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return layers, found
 
 
 def _bundle_stage(
@@ -208,7 +195,10 @@ def run_bundles(
     say("loading and validating inputs", 0, 0)
     gaps = load_gap_tables(gaps_dir, service_areas=False).compounds if gaps_dir else None
     specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
-    specs += list(parcels) or ([LoadSpec(osm, "parcels")] if osm else [])
+    if parcels:
+        specs += list(parcels)
+    elif osm is not None and len(read_osm(osm).parcels):  # an OSM file may hold none
+        specs.append(LoadSpec(osm, "parcels"))
     if not any(s.layer == "compounds" for s in specs):
         raise ValueError(
             "no old compounds given: bundles are built around old compounds; give "

@@ -219,11 +219,8 @@ def gap_map(
     )
     dist = tables.gaps.pivot(index="compound_id", columns="category", values="distance_m")
     dist = dist.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
-    if "status" in tables.gaps:
-        status = tables.gaps.pivot(index="compound_id", columns="category", values="status")
-        status = status.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
-    else:  # a gaps folder from before statuses: derive what can be told
-        status = dist.apply(lambda col: np.where(col.isna(), "beyond_limit", "too_far"))
+    status = tables.gaps.pivot(index="compound_id", columns="category", values="status")
+    status = status.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
     keep = [
         "id",
         "name",
