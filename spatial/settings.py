@@ -53,6 +53,9 @@ class Settings:
     gate_tolerance_m
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
+    line_snap_m
+        Road line layers: vertices and line ends this close (metres) join (CAD
+        centrelines that do not quite meet).
     dedupe_m
         POIs of one category with alike names within this distance (metres) are merged.
     bundle_seed
@@ -67,6 +70,7 @@ class Settings:
     search_limit_m: float = 3000.0
     service_area_buffer_m: float = 15.0
     gate_tolerance_m: float = 3.0
+    line_snap_m: float = 1.0
     dedupe_m: float = 50.0
     bundle_seed: int = 0
     sites_k: int = 3

@@ -176,3 +176,59 @@ def test_demo_bundles_respect_barriers_and_are_reproducible(demo_city, demo_bund
     assert again.bundles["members"].tolist() == res.bundles["members"].tolist()
     packages = res.packages[res.packages["level"] == "subdistrict"]
     assert packages["compounds"].sum() == (units["kind"] == "old_compound").sum()
+
+
+def test_money_gaps_are_reported_per_parcel_and_default_far_is_labelled(tmp_path):
+    """A factory without 规划容积率 earns nothing unless --default-far, and says so."""
+    from spatial.pipeline import BundleOptions, run_bundles
+
+    def square(x0: float) -> str:
+        lon, lat, d = 116.35 + x0, 40.0, 0.002
+        return f"POLYGON(({lon} {lat},{lon + d} {lat},{lon + d} {lat + d},{lon} {lat + d},{lon} {lat}))"
+
+    pd.DataFrame(
+        {"小区编号": ["XQ1"], "小区名称": ["甲小区"], "户数": [400], "几何": [square(0)]}
+    ).to_excel(tmp_path / "小区.xlsx", index=False)
+    pd.DataFrame(
+        {
+            "地块编号": ["D1", "D2"],
+            "地块名称": ["旧机床厂", "棚户区甲"],
+            "地块类型": ["旧厂区", "棚户区"],
+            "规划容积率": [None, 2.2],
+            "几何": [square(0.002), square(-0.002)],
+        }
+    ).to_excel(tmp_path / "地块.xlsx", index=False)
+    specs = [LoadSpec(tmp_path / "小区.xlsx", "compounds")]
+    parcels = [LoadSpec(tmp_path / "地块.xlsx", "parcels")]
+    run = run_bundles(out_dir=tmp_path / "b", compounds=specs, parcels=parcels)
+    msgs = [p for p in run.problems if p.column in ("planned_far", "households")]
+    by_row = {(p.row, p.column): p for p in msgs}
+    factory = by_row[("2", "planned_far")]  # spreadsheet row 2 (header = row 1)
+    assert factory.file.endswith("地块.xlsx") and "revenue is not counted" in factory.message
+    assert "--default-far" in factory.hint
+    shanty = by_row[("3", "households")]  # a shantytown without households to resettle
+    assert "cost is understated" in shanty.message
+    written = pd.read_csv(tmp_path / "b" / "problems.csv", encoding="utf-8-sig")
+    assert written["message"].str.contains("without planned FAR").any()
+    money = run.result.unit_money  # units: the compound, then the parcels in file order
+    assert money is not None
+    assert money.iloc[1]["revenue_yuan"] == 0 and money.iloc[1]["far_source"] == "missing"
+    assert "D1" not in set(run.result.members["id"])  # earns nothing: nobody bundles it
+
+    fixed = run_bundles(
+        out_dir=tmp_path / "b2",
+        compounds=specs,
+        parcels=parcels,
+        options=BundleOptions(default_far=True),
+    )
+    m2 = fixed.result.members.set_index("id")
+    area = m2.loc["D1", "area_m2"]
+    f = load_finance()
+    assert m2.loc["D1", "far_source"] == "default"
+    assert m2.loc["D1", "revenue_yuan"] == pytest.approx(
+        area * f["default_far.old_factory"] * f["revenue.old_factory_yuan_per_m2"], rel=1e-6
+    )
+    assert "default planned_far=2 (assumption)" in m2.loc["D1", "basis"]
+    assert m2.loc["D2", "far_source"] == "given"  # a given FAR is never replaced
+    assert fixed.result.bundles["parcels_default_far"].sum() == 1
+    assert any("default FAR of finance.toml was used" in p.message for p in fixed.problems)

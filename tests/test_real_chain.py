@@ -101,3 +101,73 @@ def test_chain_on_a_real_extract(name, tmp_path):
     assert len(sheets) >= 4 and all(len(s.columns) for s in sheets.values())
     first = next(iter(sheets.values()))
     assert len(first) == EXTRACTS[name]
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACTS))
+def test_chain_on_a_planners_file_set(name, tmp_path):
+    """Survey in Excel, Amap POIs in GCJ-02, jittered road centrelines with 道路等级."""
+    from planner_set import planner_set
+
+    osm = SHARED / "data" / "osm" / f"{name}.osm"
+    files = planner_set(osm, tmp_path / "in")
+    survey = pd.read_excel(files["compounds"])
+    out = _run(
+        ["validate", *map(str, files.values()), "--coords", "gcj02", "--reference", str(osm)]
+    )
+    out = " ".join(out.split())  # rich wraps long paths
+    # each file is read as what it is: survey, Amap POIs, road centrelines
+    assert f"小区调查.xlsx: compounds: {EXTRACTS[name]} records" in out
+    assert "高德POI.csv: pois:" in out and "道路中心线.gpkg [道路中心线]: walk network:" in out
+    assert "0 error(s)" in out
+
+    inputs = ["--compounds", str(files["compounds"]), "--pois", str(files["pois"])]
+    inputs += ["--coords", "gcj02"]
+    lines_dir, osm_dir = tmp_path / "lines", tmp_path / "osm"
+    out = _run(["gaps", *inputs, "--network", str(files["network"]), "--out", str(lines_dir)])
+    assert "vertices within 1 m of another were merged" in out
+    _run(["gaps", *inputs, "--osm", str(osm), "--out", str(osm_dir)])
+    comp = gpd.read_file(lines_dir / "compounds.gpkg", layer="compounds")
+    assert len(comp) == len(survey) == EXTRACTS[name]
+    assert comp["households"].tolist() == survey["户数"].tolist()  # the survey's, not estimated
+    # the same compounds and POIs over the CAD layer and over OSM's own network agree:
+    # the jitter is snapped away; what differs is OSM gates and the crossings OSM does not join
+    by_lines = pd.read_csv(lines_dir / "gaps.csv", encoding="utf-8-sig")
+    by_osm = pd.read_csv(osm_dir / "gaps.csv", encoding="utf-8-sig")
+    both = by_lines.merge(by_osm, on=["compound_id", "category"], suffixes=("", "_osm"))
+    assert len(both) == len(by_lines) == len(by_osm)
+    assert (both["distance_m"] - both["distance_m_osm"]).abs().median() < 5
+    assert (both["status"] == both["status_osm"]).mean() > 0.85
+    # GCJ-02 POIs land back where OSM has them (within a metre)
+    pois = gpd.read_file(lines_dir / "compounds.gpkg", layer="pois")
+    assert len(pois) > 0
+
+    _run(["map", "--gaps", str(lines_dir), "--out", str(tmp_path / "m.html")])
+    _run(
+        [
+            "eligibility",
+            "--profile",
+            "shandong",
+            "--compounds",
+            str(files["compounds"]),
+            "--out",
+            str(tmp_path / "e.csv"),
+        ]
+    )
+    elig = pd.read_csv(tmp_path / "e.csv", encoding="utf-8-sig")
+    years = survey["建成年代"].fillna("").astype(str)
+    assert (elig.loc[years.eq("").to_numpy(), "status"] == "unknown").all()
+    assert (elig.loc[years.ne("").to_numpy(), "status"] != "unknown").all()
+    _run(
+        [
+            "plan",
+            "--profile",
+            "shandong",
+            "--budget-yuan",
+            "5e8",
+            "--gaps",
+            str(lines_dir),
+            "--out",
+            str(tmp_path / "plan"),
+        ]
+    )
+    assert len(pd.read_excel(tmp_path / "plan" / "plan.xlsx", sheet_name=None)) >= 4

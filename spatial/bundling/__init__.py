@@ -8,7 +8,13 @@
 
 from spatial.bundling.adjacency import BundleLimits, adjacency, load_limits
 from spatial.bundling.bundles import BundleResult, find_bundles
-from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, load_finance, parcel_finance
+from spatial.bundling.finance import (
+    MONEY_COLUMNS,
+    FinanceDefaults,
+    load_finance,
+    money_problems,
+    parcel_finance,
+)
 from spatial.bundling.units import bundle_units
 
 __all__ = [
@@ -21,5 +27,6 @@ __all__ = [
     "find_bundles",
     "load_finance",
     "load_limits",
+    "money_problems",
     "parcel_finance",
 ]

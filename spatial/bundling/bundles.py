@@ -102,6 +102,7 @@ def find_bundles(
     limits: BundleLimits | None = None,
     finance: FinanceDefaults | None = None,
     finance_overrides: dict[str, float] | None = None,
+    default_far: bool = False,
     cross_barriers: bool = False,
     islands: Literal["single", "exclude"] = "single",
     seed: int = 0,
@@ -122,6 +123,9 @@ def find_bundles(
         Finance figures (default :func:`spatial.bundling.finance.load_finance`).
     finance_overrides
         Changes to the finance figures, keyed ``section__key`` or ``key``.
+    default_far
+        Parcels without a planned FAR earn revenue at the labelled default FAR of
+        their kind (``finance.toml`` ``[default_far]``) instead of none.
     cross_barriers
         Let parcels on both sides of a barrier be neighbours.
     islands
@@ -139,7 +143,9 @@ def find_bundles(
     u = units.reset_index(drop=True)
     if "households" not in u:  # no survey (e.g. compounds from OSM): unknown, counted as 0
         u = u.assign(households=np.nan)
-    money = parcel_finance(u, defaults=finance, overrides=finance_overrides)
+    money = parcel_finance(
+        u, defaults=finance, overrides=finance_overrides, default_far=default_far
+    )
     adj = adjacency(u, gap_m=lim.gap_m, barriers=barriers, cross_barriers=cross_barriers)
     n = len(u)
     nbrs: list[set[int]] = [set() for _ in range(n)]
@@ -253,6 +259,12 @@ def _tables(
     g = members.groupby("bundle_id", sort=True)
     sums = g[["households", "area_m2", *MONEY_COLUMNS]].sum()
     out = sums.reset_index()
+    out["parcels_default_far"] = (
+        g["far_source"].agg(lambda s: int((s == "default").sum())).to_numpy()
+    )
+    out["parcels_missing_figures"] = (
+        g["missing_figures"].agg(lambda s: int((s != "").sum())).to_numpy()
+    )
     out["members"] = g["id"].agg(";".join).to_numpy()
     out["kinds"] = (
         g["kind"]

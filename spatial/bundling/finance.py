@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from spatial._errors import Problem
 from spatial.standards.files import read_toml
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "MONEY_COLUMNS",
     "FinanceDefaults",
     "load_finance",
+    "money_problems",
     "parcel_finance",
 ]
 
@@ -141,9 +143,15 @@ def _num(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]) -> pd.DataFrame:
-    households = _num(c, "households").fillna(0)
+    raw_households = _num(c, "households")
+    households = raw_households.fillna(0)
     floor = _num(c, "floor_area_m2")
     estimated = floor.isna()
+    lacking = np.where(
+        raw_households.isna() & floor.isna(),
+        "households;floor_area_m2",
+        np.where(raw_households.isna(), "households", ""),
+    )
     floor = floor.fillna(households * f["renovation.floor_area_per_household_m2"])
     unit = sum(f[f"renovation.{k}_yuan_per_m2"] for k in classes)
     floors = _num(c, "floors")
@@ -173,41 +181,64 @@ def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]
             "revenue_yuan": 0.0,
             "elevators": elevators,
             "basis": basis,
+            "missing_figures": lacking,
+            "far_source": "",
         },
         index=c.index,
     )
 
 
-def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults) -> pd.DataFrame:
+def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults, default_far: bool) -> pd.DataFrame:
     land = _num(p, "land_area_m2").fillna(
-        pd.Series(p.geometry.area, index=p.index) if isinstance(p, gpd.GeoDataFrame) else 0
+        pd.Series(p.geometry.area, index=p.index) if isinstance(p, gpd.GeoDataFrame) else np.nan
     )
-    floor = _num(p, "floor_area_m2").fillna(0)
+    floor = _num(p, "floor_area_m2")
     far = _num(p, "planned_far")
-    households = _num(p, "households").fillna(0)
+    households = _num(p, "households")
     rows = []
     for i in p.index:
         kind = p.at[i, "kind"]
         cost = revenue = 0.0
-        parts = []
+        parts: list[str] = []
+        lacking: list[str] = []
+        far_source = ""
         if kind in ("old_factory", "low_efficiency", "shantytown", "urban_village"):
             key = f"revenue.{kind}_yuan_per_m2"
-            if np.isfinite(far[i]):
-                revenue = land[i] * far[i] * f[key]
-                parts.append(
-                    f"revenue: land_area_m2={land[i]:g} × planned_far={far[i]:g} × {f.label(key)}"
+            far_i, far_label = far[i], f"planned_far={far[i]:g}"
+            far_source = "given"
+            if not np.isfinite(far_i) and default_far:
+                far_i = f[f"default_far.{kind}"]
+                far_label = "default " + f.label(f"default_far.{kind}").replace(
+                    kind, "planned_far", 1
                 )
-            else:
+                far_source = "default"
+            if not np.isfinite(far_i):
+                far_source = "missing"
+                lacking.append("planned_far")
                 parts.append("revenue: no planned_far given, not counted")
+            elif not np.isfinite(land[i]):
+                lacking.append("land_area_m2")
+                parts.append("revenue: no land_area_m2 given, not counted")
+            else:
+                revenue = land[i] * far_i * f[key]
+                parts.append(f"revenue: land_area_m2={land[i]:g} × {far_label} × {f.label(key)}")
         if kind in ("shantytown", "urban_village"):
             key = f"cost.{kind}_yuan_per_household"
-            cost = households[i] * f[key]
-            parts.append(f"cost: households={households[i]:g} × {f.label(key)}")
+            if np.isfinite(households[i]):
+                cost = households[i] * f[key]
+                parts.append(f"cost: households={households[i]:g} × {f.label(key)}")
+            else:
+                lacking.append("households")
+                parts.append("cost: no households to resettle given, not counted")
         elif kind in ("dilapidated", "old_block", "function_conversion"):
             key = f"cost.{kind}_yuan_per_m2"
-            cost = floor[i] * f[key]
-            parts.append(f"cost: floor_area_m2={floor[i]:g} × {f.label(key)}")
-        if kind == "function_conversion":
+            if np.isfinite(floor[i]):
+                cost = floor[i] * f[key]
+                parts.append(f"cost: floor_area_m2={floor[i]:g} × {f.label(key)}")
+            else:
+                lacking.append("floor_area_m2")
+                parts.append("cost: no floor_area_m2 given, not counted")
+        if kind == "function_conversion" and np.isfinite(floor[i]):
             key = "revenue.function_conversion_yuan_per_m2"
             revenue = floor[i] * f[key]
             parts.append(f"revenue: floor_area_m2={floor[i]:g} × {f.label(key)}")
@@ -218,6 +249,8 @@ def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults) -> pd.DataFrame:
                 "revenue_yuan": revenue,
                 "elevators": 0.0,
                 "basis": "; ".join(parts),
+                "missing_figures": ";".join(lacking),
+                "far_source": far_source,
             }
         )
     return pd.DataFrame(rows, index=p.index)
@@ -229,6 +262,7 @@ def parcel_finance(
     defaults: FinanceDefaults | None = None,
     content_classes: tuple[str, ...] = CONTENT_CLASSES,
     overrides: Mapping[str, float] | None = None,
+    default_far: bool = False,
 ) -> pd.DataFrame:
     """Cost, subsidy, revenue and balance of every parcel.
 
@@ -245,12 +279,19 @@ def parcel_finance(
         Which renovation classes are costed for old compounds.
     overrides
         Figures to change, as for :meth:`FinanceDefaults.with_overrides`.
+    default_far
+        Where a parcel whose revenue needs a planned FAR has none, use the labelled
+        ``[default_far]`` figure of its kind (an assumption) instead of counting no
+        revenue.
 
     Returns
     -------
     DataFrame
         Indexed like ``units``: ``cost_yuan``, ``subsidy_yuan``, ``revenue_yuan``,
-        ``net_cost_yuan``, ``balance_yuan``, ``elevators`` and ``basis``.
+        ``net_cost_yuan``, ``balance_yuan``, ``elevators``, ``basis``,
+        ``missing_figures`` (figures the money needed and did not get, ``;``-separated;
+        their part counts 0 yuan) and ``far_source`` (``given``, ``default``,
+        ``missing``; empty where no FAR is needed).
     """
     f = defaults or load_finance()
     if overrides:
@@ -263,8 +304,68 @@ def parcel_finance(
     if is_compound.any():
         parts.append(_compound_rows(units[is_compound], f, tuple(content_classes)))
     if (~is_compound).any():
-        parts.append(_parcel_rows(units[~is_compound], f))
+        parts.append(_parcel_rows(units[~is_compound], f, default_far))
     out = pd.concat(parts).reindex(units.index)
     out["net_cost_yuan"] = out["cost_yuan"] - out["subsidy_yuan"]
     out["balance_yuan"] = out["revenue_yuan"] - out["net_cost_yuan"]
-    return out[[*MONEY_COLUMNS, "basis"]]
+    return out[[*MONEY_COLUMNS, "basis", "missing_figures", "far_source"]]
+
+
+_EFFECT = {
+    "planned_far": ("planned FAR (规划容积率)", "its revenue is not counted (0 yuan)"),
+    "land_area_m2": ("land area (用地面积)", "its revenue is not counted (0 yuan)"),
+    "households": ("households (户数)", "its cost or subsidy per household is 0 yuan"),
+    "floor_area_m2": ("floor area (建筑面积)", "its cost per m² is 0 yuan"),
+}
+
+
+def money_problems(units: pd.DataFrame, money: pd.DataFrame) -> list[Problem]:
+    """One warning per parcel whose money lacks a figure, naming its file and row.
+
+    Parameters
+    ----------
+    units
+        The bundled units (with ``source_file``/``source_row`` from the loader, when
+        read from files), indexed like ``money``.
+    money
+        :func:`parcel_finance` of the units.
+
+    Returns
+    -------
+    list of Problem
+        Warnings: what is missing, what it does to the balance, and the fix; and one
+        per parcel that used a default FAR.
+    """
+    problems = []
+    for i in money.index[(money["missing_figures"] != "") | (money["far_source"] == "default")]:
+        file = str(units.at[i, "source_file"]) if "source_file" in units else "<parcels>"
+        row = str(units.at[i, "source_row"]) if "source_row" in units else None
+        kind = str(units.at[i, "kind"])
+        for figure in filter(None, str(money.at[i, "missing_figures"]).split(";")):
+            label, effect = _EFFECT[figure]
+            hint = f"add a {label} column"
+            if figure == "planned_far":
+                hint += ", or run with --default-far (finance.toml [default_far], an assumption)"
+            problems.append(
+                Problem.warning(
+                    file,
+                    f"{kind} without {label}: {effect}, so its bundle's balance is understated"
+                    if figure in ("planned_far", "land_area_m2")
+                    else f"{kind} without {label}: {effect}, so its bundle's cost is understated",
+                    row=row,
+                    column=figure,
+                    hint=hint,
+                )
+            )
+        if money.at[i, "far_source"] == "default":
+            problems.append(
+                Problem.warning(
+                    file,
+                    f"{kind} without planned FAR: the default FAR of finance.toml was used "
+                    "(an assumption)",
+                    row=row,
+                    column="planned_far",
+                    hint="give the 控制性详细规划 FAR for a real study",
+                )
+            )
+    return problems

@@ -62,6 +62,7 @@ class Kind(str, Enum):
     compounds = "compounds"
     pois = "pois"
     parcels = "parcels"
+    network = "network"
 
 
 class Coords(str, Enum):
@@ -143,7 +144,7 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
             console.print(problem_table(exc.problems))
             raise typer.Exit(1) from exc
         except (ValueError, FileNotFoundError) as exc:
-            console.print(f"[red]{exc}[/red]")
+            console.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
     if not _QUIET["on"]:
         found = [p for w in caught for p in getattr(w.message, "problems", [])]
@@ -178,7 +179,7 @@ def print_outputs(outputs: dict[str, Path]) -> None:
         ``{name: path}`` of the files written.
     """
     for name, path in outputs.items():
-        console.print(f"wrote {name}: {path}")
+        console.print(f"wrote {name}: {path}", markup=False)
 
 
 class Islands(str, Enum):

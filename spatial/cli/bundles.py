@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spatial.cli._common import Islands, console, print_outputs, run_reporting
+from spatial.cli._common import Islands, console, print_outputs, print_problems, run_reporting
 from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
@@ -51,6 +51,13 @@ def bundles(
     gap_m: Annotated[
         float | None, typer.Option(help="Parcels this close (m) are neighbours (default 30).")
     ] = None,
+    default_far: Annotated[
+        bool,
+        typer.Option(
+            help="Parcels without a planned FAR (规划容积率) earn revenue at the default FAR "
+            "of their kind in finance.toml (an assumption); otherwise they earn none."
+        ),
+    ] = False,
     cross_barriers: Annotated[bool, typer.Option(help="Let bundles cross barriers.")] = False,
     islands: Annotated[
         Islands, typer.Option(help="Compounds with no neighbour: single (own bundle) or exclude.")
@@ -64,7 +71,8 @@ def bundles(
     大片区统筹平衡：将老旧小区与相邻的棚户区、城中村、旧厂区等组合成资金自平衡的片区项目，
     并给出跨片区组合平衡与按街道打包的结果。
     """
-    from spatial.io.load import LoadSpec, guess_kinds
+    from spatial.io.kinds import guess_kinds
+    from spatial.io.load import LoadSpec
     from spatial.pipeline import BundleOptions, run_bundles
 
     specs = [LoadSpec(p, "compounds") for p in compounds or []]
@@ -88,11 +96,13 @@ def bundles(
                 cross_barriers=cross_barriers,
                 islands=islands.value,
                 seed=seed,
+                default_far=default_far,
             ),
             progress=report,
         )
     )
     _print_bundles(run.result)
+    print_problems(run.problems)
     print_outputs(run.outputs)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from spatial.cli._common import Coords, Kind, console, problem_table, run_reporting
 from spatial.settings import DEFAULTS
@@ -20,7 +21,9 @@ def validate(
     ],
     kind: Annotated[
         Kind,
-        typer.Option(help="What the files hold; auto guesses from the layer names and headers."),
+        typer.Option(
+            help="What the files hold; auto guesses from layer names, geometry and columns."
+        ),
     ] = Kind.auto,
     coords: Annotated[
         Coords,
@@ -34,6 +37,14 @@ def validate(
         typer.Option(help="CRS of table coordinates if not WGS84 lon/lat, e.g. EPSG:4547."),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet name.")] = None,
+    layer: Annotated[
+        str | None,
+        typer.Option(help="Only this layer of multi-layer GIS files (GeoPackage, FileGDB)."),
+    ] = None,
+    snap_m: Annotated[
+        float,
+        typer.Option(help="Road line layers: join vertices and line ends this close, metres."),
+    ] = DEFAULTS.line_snap_m,
     reference: Annotated[
         Path | None,
         typer.Option(
@@ -47,8 +58,10 @@ def validate(
     校验输入文件：列出所有问题（文件、行、列）及修改方法；有错误时退出码为 1。
     """
     from spatial._errors import Problem
-    from spatial.io.load import check_file, guess_kinds
+    from spatial.io.kinds import guess_kinds
+    from spatial.io.load import check_file
     from spatial.io.osm import read_osm
+    from spatial.network import check_network_file
 
     ref = None
     if reference is not None:
@@ -57,14 +70,20 @@ def validate(
     problems: list[Problem] = []
     for path in files:
         targets = (
-            [(kind.value, None)]
+            [(kind.value, layer)]
             if kind is not Kind.auto
-            else (guess_kinds(path) if path.exists() else [("compounds", None)])
+            else (guess_kinds(path, layer=layer) if path.exists() else [("compounds", layer)])
         )
-        for layer, source_layer in targets:
+        for what, source_layer in targets:
+            where = f"{path}" + (f" [{source_layer}]" if source_layer else "")
+            if what == "network":
+                summary, found = check_network_file(path, layer=source_layer, snap_m=snap_m)
+                problems += found
+                console.print(f"{where}: walk network: {summary}", markup=False)
+                continue
             loaded = check_file(
                 path,
-                layer,
+                what,
                 crs=crs,
                 coords=coords.value,
                 sheet=sheet,
@@ -73,7 +92,7 @@ def validate(
             )
             problems += loaded.problems
             n = 0 if loaded.frame is None else len(loaded.frame)
-            console.print(f"{path}: {layer}: {n} records")
+            console.print(f"{where}: {what}: {n} records", markup=False)
     # The same warning (e.g. from an OSM file read per layer) is listed once.
     problems = list(dict.fromkeys(problems))
     if problems:
@@ -172,9 +191,9 @@ def pois(
     )
     if len(report.unmatched):
         top = ", ".join(f"{k} ({v})" for k, v in report.unmatched.head(10).itertuples(index=False))
-        console.print(f"unmatched, most common: {top}")
+        console.print(f"unmatched, most common: {top}", markup=False)
     write_gpkg({"pois": kept}, out)
-    console.print(f"wrote {out}")
+    console.print(f"wrote {out}", markup=False)
 
 
 def osm(
@@ -203,6 +222,6 @@ def osm(
             out_layers[name] = gdf
     console.print(table)
     for note in layers.notes:
-        console.print(f"[yellow]{note}[/yellow]")
+        console.print(f"[yellow]{escape(str(note))}[/yellow]")
     write_gpkg(out_layers, out)
-    console.print(f"wrote {out}")
+    console.print(f"wrote {out}", markup=False)

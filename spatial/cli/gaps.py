@@ -42,6 +42,17 @@ def gaps(
             help="Walk network file: GraphML (osmnx), OSM, or a road-centreline line layer."
         ),
     ] = None,
+    network_layer: Annotated[
+        str | None,
+        typer.Option(help="The road layer of a multi-layer --network file (GeoPackage, FileGDB)."),
+    ] = None,
+    snap_m: Annotated[
+        float,
+        typer.Option(
+            help="Road line layers: join vertices and line ends this close, metres "
+            "(CAD lines that do not quite meet)."
+        ),
+    ] = DEFAULTS.line_snap_m,
     place: Annotated[
         str | None,
         typer.Option(help="Download the walk network of a place with osmnx (needs the internet)."),
@@ -111,6 +122,8 @@ def gaps(
                 count_reachable=count_reachable,
                 search_limit_m=search_limit_m,
                 count_no_data=count_no_data,
+                snap_m=snap_m,
+                network_layer=network_layer,
             ),
             progress=report,
         )

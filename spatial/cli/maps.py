@@ -65,4 +65,4 @@ def map_(
 
     written = run_reporting(draw)
     for path in written:
-        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from spatial.cli._common import console, print_outputs, run_reporting
 from spatial.settings import DEFAULTS
@@ -48,7 +49,7 @@ def eligibility_(
     try:
         prof = load_profile(profile)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from exc
     result = eligibility(comp, prof)
     keys = [k for k in ("id", "name", "subdistrict", "community", "build_year") if k in comp]
@@ -57,9 +58,9 @@ def eligibility_(
         f"{prof.zh} {prof.en}: "
         + ", ".join(f"{k} {v}" for k, v in result["status"].value_counts().items())
     )
-    console.print(f"source: {prof.source}")
+    console.print(f"source: {prof.source}", markup=False)
     write_csv(table, out)
-    console.print(f"wrote {out}")
+    console.print(f"wrote {out}", markup=False)
 
 
 def plan(
@@ -93,7 +94,8 @@ def plan(
     """
     from rich.table import Table
 
-    from spatial.io.load import LoadSpec, guess_kinds
+    from spatial.io.kinds import guess_kinds
+    from spatial.io.load import LoadSpec
     from spatial.pipeline import PlanOptions, run_plan
 
     specs = [

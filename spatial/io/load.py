@@ -27,7 +27,7 @@ from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
 from spatial.io.estimate import estimate_from_buildings
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.projection import local_metric_crs
-from spatial.io.schema import LAYERS, conform, map_columns
+from spatial.io.schema import LAYERS, conform
 from spatial.io.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,
@@ -41,7 +41,6 @@ __all__ = [
     "Loaded",
     "check_file",
     "check_layers",
-    "guess_kinds",
     "load_layer",
     "load_layers",
 ]
@@ -133,7 +132,8 @@ def check_file(
     sheet
         Excel sheet name or number.
     source_layer
-        Layer inside a GeoPackage (default: the one named like ``layer``, else the first).
+        Layer of a multi-layer GIS file (default: the only one, or the one whose name,
+        geometry and columns say it holds ``layer``; several candidates are an error).
     reference
         Geometries known to be WGS84 (e.g. streets); used to detect GCJ-02/BD-09
         data declared as WGS84.
@@ -141,7 +141,8 @@ def check_file(
     Returns
     -------
     Loaded
-        The frame in a metric CRS (None when unreadable) and every problem found.
+        The frame (None when unreadable), with ``source_file`` and ``source_row`` (the
+        row or feature as messages name it), and every problem found.
     """
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; use one of {LAYERS}")
@@ -152,6 +153,14 @@ def check_file(
     if not path.exists():
         return Loaded(None, [Problem.error(src, "file not found", hint="check the path")])
     problems: list[Problem] = []
+    if _is_gis(path):
+        try:
+            source_layer, several = _pick_layer(path, layer, source_layer)
+        except ValueError as exc:
+            return Loaded(None, [Problem.error(src, str(exc), hint="name it with --layer")])
+        except Exception as exc:  # pyogrio DataSourceError: not a GIS file
+            return Loaded(None, [Problem.error(src, f"cannot read the file: {exc}")])
+        src = f"{path} [{source_layer}]" if several else src
     try:
         raw, geometry, label, names = _read_any(
             path, layer, crs, coords, sheet, source_layer, problems
@@ -209,6 +218,9 @@ def check_file(
     geometry, found = check_geometries(geometry, layer, source=src, row_label=label)
     problems += found
     gdf = gpd.GeoDataFrame(frame, geometry=geometry.values, crs=geometry.crs)
+    # where each record came from, for messages of later stages (money, matching)
+    gdf["source_file"] = src
+    gdf["source_row"] = [str(label(pos)) for pos in range(len(gdf))]
     if coords != "wgs84" and gdf.crs is not None and _degrees_ok(problems):
         gdf = _convert_coords(gdf, coords)
     if reference is not None and gdf.crs is not None and _degrees_ok(problems):
@@ -257,9 +269,6 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
         problems += found
         names = [str(c) for c in table.columns]
         return table.drop(columns=used), geometry, _label_rows, names
-    if source_layer is None:
-        names = [name for name, _ in pyogrio.list_layers(path)]
-        source_layer = layer if layer in names else names[0]
     with warnings.catch_warnings():
         # GDAL warns (RuntimeWarning) when a shapefile has no .prj; that case is
         # reported as a Problem below, with its fix.
@@ -270,6 +279,37 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
         gdf.geometry,
         _label_features,
         [str(c) for c in gdf.columns],
+    )
+
+
+def _is_gis(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    table = suffix in TABLE_SUFFIXES and not (suffix == ".json" and is_geojson(path))
+    return not table and not is_osm_file(path)
+
+
+def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, bool]:
+    """The layer of a GIS file holding ``kind``, and whether the file has several."""
+    from spatial.io.kinds import guess_kinds, named_kind
+
+    names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    if not names:
+        raise ValueError("the file has no layer")
+    if source_layer is not None:
+        if source_layer not in names:
+            raise ValueError(f"no layer '{source_layer}'; it has: {', '.join(names)}")
+        return source_layer, len(names) > 1
+    if len(names) == 1:
+        return names[0], False
+    named = [n for n in names if named_kind(n) == kind]
+    if len(named) == 1:
+        return named[0], True
+    fits = [n for k, n in guess_kinds(path) if k == kind and n is not None]
+    if len(fits) == 1:
+        return fits[0], True
+    raise ValueError(
+        f"{len(names)} layers ({', '.join(names)}) and "
+        + (f"{len(fits)} look like {kind}" if fits else f"none looks like {kind}")
     )
 
 
@@ -410,36 +450,3 @@ def load_layer(path: str | Path, layer: str, **options: Any) -> gpd.GeoDataFrame
     reference = options.pop("reference", None)
     spec = LoadSpec(path, layer, **options)
     return load_layers([spec], reference=reference, to_crs=to_crs)[layer]
-
-
-def guess_kinds(path: str | Path) -> list[tuple[str, str | None]]:
-    """Guess what a file holds: the layer kinds to load from it.
-
-    Parameters
-    ----------
-    path
-        An OSM, table or GIS file.
-
-    Returns
-    -------
-    list of (kind, source layer)
-        ``kind`` is ``compounds``, ``pois`` or ``parcels``; ``source layer`` the layer of a
-        multi-layer file to read it from (None: the only or first one). OSM files hold
-        every kind; a table is ``parcels`` with a kind column, ``pois`` with a category or
-        Amap type code column, else ``compounds``; a GIS file's layers named after a kind
-        are that kind, else its first layer holds compounds.
-    """
-    path = Path(path)
-    if is_osm_file(path):
-        return [(k, None) for k in LAYERS]
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        columns = list(read_table(path).columns)
-        for kind in ("parcels", "pois"):
-            mapping, _ = map_columns(columns, kind)
-            key = {"parcels": "kind", "pois": "category"}[kind]
-            if key in mapping.values() or (kind == "pois" and "typecode" in mapping.values()):
-                return [(kind, None)]
-        return [("compounds", None)]
-    names = [n for n, _ in pyogrio.list_layers(path)]
-    named = [(n, n) for n in names if n in LAYERS]
-    return named or [("compounds", names[0] if names else None)]

@@ -234,7 +234,9 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats)
 
 
-def write_bundle_outputs(result: _BundleResultLike, out_dir: str | Path) -> dict[str, Path]:
+def write_bundle_outputs(
+    result: _BundleResultLike, out_dir: str | Path, *, problems: Sequence[Problem] = ()
+) -> dict[str, Path]:
     """Write the bundle outputs into ``out_dir``.
 
     Parameters
@@ -244,7 +246,9 @@ def write_bundle_outputs(result: _BundleResultLike, out_dir: str | Path) -> dict
     out_dir
         Folder (created if missing): ``bundles.gpkg`` (layers ``bundles``, ``members``),
         ``bundles.csv``, ``pairs.csv`` (cross-area combinations), ``packages.csv`` (per
-        subdistrict and community) and ``excluded.csv``.
+        subdistrict and community), ``excluded.csv`` and ``problems.csv``.
+    problems
+        What loading and the money found (e.g. parcels without a planned FAR).
 
     Returns
     -------
@@ -262,6 +266,7 @@ def write_bundle_outputs(result: _BundleResultLike, out_dir: str | Path) -> dict
         "pairs": write_csv(pairs_lonlat(result), out / "pairs.csv"),
         "packages": write_csv(result.packages, out / "packages.csv"),
         "excluded": write_csv(result.excluded, out / "excluded.csv"),
+        "problems": write_csv(_problems_frame(problems), out / "problems.csv"),
     }
 
 

@@ -73,7 +73,22 @@ def _f(name: str, dtype: DType, zh: str, en: str, *aliases: str, future_ok: bool
     return Field(name, dtype, zh, en, (name, zh, en, *aliases), 0, future_ok)
 
 
-_ID = _f("id", "str", "编号", "id", "编码", "代码", "序号", "小区编号", "code", "fid_code")
+_ID = _f(
+    "id",
+    "str",
+    "编号",
+    "id",
+    "编码",
+    "代码",
+    "序号",
+    "小区编号",
+    "地块编号",
+    "项目编号",
+    "宗地编号",
+    "设施编号",
+    "code",
+    "fid_code",
+)
 _NAME = _f("name", "str", "名称", "name", "小区名称", "小区名", "项目名称", "地块名称", "设施名称")
 _SUBDISTRICT = _f("subdistrict", "str", "街道", "subdistrict", "街道办", "街道办事处", "乡镇街道")
 _COMMUNITY = _f("community", "str", "社区", "community", "社区居委会", "居委会", "所属社区")
@@ -229,6 +244,11 @@ PARCEL_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+#: Headers that mean a field only when no better header does (a row number 序号 is the id
+#: of a table without 编号, but not beside 小区编号).
+_WEAK_ALIASES = frozenset(normalize_header(a) for a in ("序号", "fid_code"))
+
+
 def _alias_index(layer: str) -> dict[str, str]:
     index: dict[str, str] = {}
     for field in CONTRACTS[layer]:
@@ -264,12 +284,13 @@ def map_columns(
     mapping: dict[Hashable, str] = {}
     seen: dict[str, Hashable] = {}
     problems: list[Problem] = []
-    for col in columns:
-        if col == "geometry":
-            continue
-        canonical = index.get(normalize_header(col))
+    found = {c: index.get(normalize_header(c)) for c in columns if c != "geometry"}
+    strong = {f for c, f in found.items() if f and normalize_header(c) not in _WEAK_ALIASES}
+    for col, canonical in found.items():
         if canonical is None:
             continue
+        if canonical in strong and normalize_header(col) in _WEAK_ALIASES:
+            continue  # 序号 beside 小区编号: a row number, kept as it is
         if canonical in seen:
             problems.append(
                 Problem.error(

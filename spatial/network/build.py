@@ -13,16 +13,18 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
-import shapely
 from pyproj import CRS
 
+from spatial._errors import Problem
 from spatial.io.osm import OSMLayers, is_osm_file, read_osm
 from spatial.network.graph import WalkNetwork, _build, is_walkable
+from spatial.network.lines import check_connected, read_line_layer, walk_network_from_lines
+from spatial.settings import DEFAULTS
 
 __all__ = [
+    "check_network_file",
     "load_network",
     "walk_network_from_graph",
     "walk_network_from_graphml",
@@ -69,7 +71,13 @@ def walk_network_from_osm(source: str | Path | OSMLayers, *, crs: Any = None) ->
         crs=crs,
     )
     if walk.n_missing:
-        net.notes.append(f"{walk.n_missing} way node(s) outside the extract were skipped")
+        net.problems.append(
+            Problem.warning(
+                str(source) if not isinstance(source, OSMLayers) else "OSM extract",
+                f"{walk.n_missing} way node(s) outside the extract were skipped; "
+                "street segments with both ends inside are kept",
+            )
+        )
     return net
 
 
@@ -162,76 +170,6 @@ def walk_network_from_graphml(path: str | Path, *, crs: Any = None) -> WalkNetwo
     return walk_network_from_graph(ox.load_graphml(path), crs=crs)
 
 
-def walk_network_from_lines(
-    lines: gpd.GeoDataFrame, *, crs: Any = None, snap_m: float = 0.01
-) -> WalkNetwork:
-    """Build a network from a line layer (e.g. a road-centreline shapefile).
-
-    Line ends and vertices closer than ``snap_m`` metres become one node; lines
-    only join where they share a vertex (as in OSM). A ``highway`` column, if
-    present, is filtered with :func:`is_walkable`.
-
-    Parameters
-    ----------
-    lines
-        LineStrings with a CRS.
-    crs
-        Metric CRS for the network; default the layer's own if projected, else its
-        UTM zone.
-    snap_m
-        Vertices closer than this many metres are merged.
-
-    Returns
-    -------
-    WalkNetwork
-        Undirected, lengths in metres.
-    """
-    if lines.crs is None:
-        raise ValueError("the line layer has no CRS")
-    target = (
-        CRS.from_user_input(crs)
-        if crs is not None
-        else (
-            CRS.from_user_input(lines.crs)
-            if CRS.from_user_input(lines.crs).is_projected
-            else CRS.from_user_input(lines.estimate_utm_crs())
-        )
-    )
-    data = lines.to_crs(target)
-    if "highway" in data:
-        data = data[
-            [is_walkable(dict(row)) for row in data.drop(columns="geometry").to_dict("records")]
-        ]
-    parts = data.explode(index_parts=False)
-    parts = parts[parts.geom_type == "LineString"]
-    coords, offsets = shapely.get_coordinates(parts.geometry.values, return_index=True)
-    keys = np.round(coords / snap_m).astype(np.int64)
-    (
-        _,
-        node_of,
-    ) = np.unique(keys, axis=0, return_inverse=True)[:2]
-    node_of = node_of.ravel()
-    same_line = offsets[1:] == offsets[:-1]
-    pairs = np.column_stack([node_of[:-1][same_line], node_of[1:][same_line]])
-    hw = (
-        parts["highway"].astype(str).to_numpy()
-        if "highway" in parts
-        else np.full(len(parts), "", dtype=object)
-    )[offsets[:-1][same_line]]
-    n = int(node_of.max()) + 1 if len(node_of) else 0
-    xy = np.zeros((n, 2))
-    xy[node_of] = coords
-    return _build(
-        np.arange(n, dtype=np.int64),
-        xy,
-        pairs.astype(np.int64),
-        np.asarray(hw, dtype=object),
-        set(),
-        source_crs=target,
-        crs=target,
-    )
-
-
 def walk_network_from_place(query: str | Any, *, crs: Any = None) -> WalkNetwork:
     """Download the walk network of a place name or a WGS84 polygon with osmnx (Overpass).
 
@@ -265,6 +203,8 @@ def load_network(
     osm: str | Path | None = None,
     place: str | None = None,
     crs: Any = None,
+    layer: str | None = None,
+    snap_m: float = DEFAULTS.line_snap_m,
 ) -> WalkNetwork:
     """Build the walk network from a file (GraphML, OSM, or a line layer), OSM or a place name.
 
@@ -278,11 +218,22 @@ def load_network(
         A place name to download through osmnx (needs the internet).
     crs
         Metric CRS of the network; default the UTM zone of the data.
+    layer
+        The layer of a multi-layer line file (GeoPackage, FileGDB).
+    snap_m
+        Line layers only: line ends and vertices this close (metres) join
+        (:func:`~spatial.network.walk_network_from_lines`).
 
     Returns
     -------
     WalkNetwork
         The network; exactly one of ``network``, ``osm`` and ``place`` must be given.
+
+    Raises
+    ------
+    InputError
+        When a line layer cannot be read as lines, or its network falls apart (largest
+        piece under half of the nodes).
     """
     given = [x for x in (network, osm, place) if x is not None]
     if len(given) != 1:
@@ -294,4 +245,44 @@ def load_network(
         return walk_network_from_graphml(path, crs=crs)
     if is_osm_file(path):
         return walk_network_from_osm(path, crs=crs)
-    return walk_network_from_lines(gpd.read_file(path, engine="pyogrio"), crs=crs)
+    lines = read_line_layer(path, layer=layer)
+    net = walk_network_from_lines(lines, crs=crs, snap_m=snap_m, source=str(path))
+    check_connected(net, source=str(path), snap_m=snap_m)
+    return net
+
+
+def check_network_file(
+    path: str | Path, *, layer: str | None = None, snap_m: float = DEFAULTS.line_snap_m
+) -> tuple[str, list[Problem]]:
+    """Build the walk network of a file and say what it is, for ``spatial validate``.
+
+    Parameters
+    ----------
+    path
+        An OSM file, GraphML file or road line layer.
+    layer
+        The road layer of a multi-layer file.
+    snap_m
+        Line layers: vertices and line ends this close (metres) join.
+
+    Returns
+    -------
+    summary, problems
+        ``"N nodes, M edges, K piece(s); largest L nodes"`` and what building it
+        repaired, left out or found wrong (a fragmented line layer is an error).
+    """
+    from spatial._errors import InputError
+
+    try:
+        net = load_network(network=path, layer=layer, snap_m=snap_m)
+    except InputError as exc:
+        return "not usable", list(exc.problems)
+    except ValueError as exc:
+        return "not usable", [Problem.error(str(path), str(exc))]
+    pieces = net.pieces()
+    largest = int(pieces["nodes"].iloc[0]) if len(pieces) else 0
+    summary = (
+        f"{net.n_nodes:,} nodes, {net.n_edges:,} edges, {len(pieces)} piece(s); "
+        f"largest {largest:,} nodes"
+    )
+    return summary, list(net.problems)

@@ -21,6 +21,7 @@ from pyproj import CRS, Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from spatial._errors import Problem
 from spatial.io.osm_tags import WALK_EXCLUDE, is_walkable
 from spatial.io.projection import assert_metric
 
@@ -51,6 +52,8 @@ class WalkNetwork:
         ``(n,)`` True for nodes tagged ``entrance=*`` or ``barrier=gate``.
     highway
         ``(m,)`` the ``highway`` tag of each edge's way (or ``""``).
+    problems
+        What building the network repaired or left out (warnings for ``problems.csv``).
     """
 
     node_xy: np.ndarray
@@ -61,7 +64,7 @@ class WalkNetwork:
     node_id: np.ndarray
     gate: np.ndarray
     highway: np.ndarray
-    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def n_nodes(self) -> int:

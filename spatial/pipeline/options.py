@@ -9,6 +9,7 @@ from typing import Literal
 
 import pandas as pd
 
+from spatial._errors import Problem
 from spatial.bundling import BundleResult
 from spatial.demo import DemoCity
 from spatial.lifecircle import GapResult
@@ -49,6 +50,10 @@ class GapOptions:
         Distances are searched up to this many metres (at least each radius).
     count_no_data
         Count categories without any facility in the inputs as missing.
+    snap_m
+        Road line layers: vertices and line ends this close (metres) join.
+    network_layer
+        The layer of a multi-layer network file.
     """
 
     categories: str | Path | None = None
@@ -59,6 +64,8 @@ class GapOptions:
     count_reachable: bool = False
     search_limit_m: float = DEFAULTS.search_limit_m
     count_no_data: bool = False
+    snap_m: float = DEFAULTS.line_snap_m
+    network_layer: str | None = None
 
     def taxonomy(self) -> tuple[Category, ...]:
         """The categories of the run.
@@ -88,6 +95,9 @@ class BundleOptions:
         Compounds with no neighbour: ``single`` (own bundle) or ``exclude``.
     seed
         Seed of the tie-breaking order (not the demo city's seed).
+    default_far
+        Parcels without a planned FAR earn revenue at the labelled default FAR of their
+        kind (``finance.toml`` ``[default_far]``); otherwise they earn none.
     """
 
     finance: str | Path | None = None
@@ -95,6 +105,7 @@ class BundleOptions:
     cross_barriers: bool = False
     islands: Literal["single", "exclude"] = "single"
     seed: int = DEFAULTS.bundle_seed
+    default_far: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,10 +162,13 @@ class BundleRun:
         The bundling result.
     outputs
         Written files by name.
+    problems
+        Warnings of loading and of the money (``problems.csv``).
     """
 
     result: BundleResult
     outputs: dict[str, Path] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass

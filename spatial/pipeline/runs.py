@@ -13,7 +13,13 @@ import pandas as pd
 
 from spatial import api
 from spatial._errors import Problem
-from spatial.bundling import bundle_units, find_bundles, load_finance, load_limits
+from spatial.bundling import (
+    bundle_units,
+    find_bundles,
+    load_finance,
+    load_limits,
+    money_problems,
+)
 from spatial.io.load import LoadSpec, check_layers, load_layers
 from spatial.io.osm import read_osm
 from spatial.io.results import (
@@ -127,7 +133,10 @@ def run_gaps(
         osm=osm if network is None and place is None else None,
         place=place,
         crs=layers["compounds"].crs,
+        layer=opts.network_layer,
+        snap_m=opts.snap_m,
     )
+    found = [*found, *net.problems]
     return _gaps_stage(layers, net, out_dir=out_dir, options=opts, say=say, found=found)
 
 
@@ -138,6 +147,7 @@ def _bundle_stage(
     barriers: gpd.GeoSeries | None,
     options: BundleOptions,
     say: Progress,
+    found: Sequence[Problem] = (),
 ) -> BundleRun:
     say("finding bundles", 0, 0)
     limits = load_limits(**({"gap_m": options.gap_m} if options.gap_m is not None else {}))
@@ -149,9 +159,13 @@ def _bundle_stage(
         cross_barriers=options.cross_barriers,
         islands=options.islands,
         seed=options.seed,
+        default_far=options.default_far,
     )
+    assert result.unit_money is not None
+    problems = [*found, *money_problems(units, result.unit_money)]
     say("writing bundle outputs", 0, 0)
-    return BundleRun(result, write_bundle_outputs(result, out_dir))
+    outputs = write_bundle_outputs(result, out_dir, problems=problems)
+    return BundleRun(result, outputs, problems)
 
 
 def run_bundles(
@@ -204,14 +218,14 @@ def run_bundles(
             "no old compounds given: bundles are built around old compounds; give "
             "--compounds, or --osm to take its residential areas"
         )
-    layers = load_layers(specs)
+    layers, found = check_layers(specs)
     units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)
     lines = None
     if osm is not None:
         lines = read_osm(osm).barriers.geometry
     elif barriers is not None:
         lines = gpd.read_file(barriers, engine="pyogrio").geometry
-    return _bundle_stage(units, out_dir=out_dir, barriers=lines, options=opts, say=say)
+    return _bundle_stage(units, out_dir=out_dir, barriers=lines, options=opts, say=say, found=found)
 
 
 def run_plan(
