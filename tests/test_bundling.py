@@ -184,7 +184,8 @@ def test_money_gaps_are_reported_per_parcel_and_default_far_is_labelled(tmp_path
 
     def square(x0: float) -> str:
         lon, lat, d = 116.35 + x0, 40.0, 0.002
-        return f"POLYGON(({lon} {lat},{lon + d} {lat},{lon + d} {lat + d},{lon} {lat + d},{lon} {lat}))"
+        ring = [(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d), (lon, lat)]
+        return "POLYGON((" + ",".join(f"{x} {y}" for x, y in ring) + "))"
 
     pd.DataFrame(
         {"小区编号": ["XQ1"], "小区名称": ["甲小区"], "户数": [400], "几何": [square(0)]}
@@ -229,6 +230,7 @@ def test_money_gaps_are_reported_per_parcel_and_default_far_is_labelled(tmp_path
         area * f["default_far.old_factory"] * f["revenue.old_factory_yuan_per_m2"], rel=1e-6
     )
     assert "default planned_far=2 (assumption)" in m2.loc["D1", "basis"]
-    assert m2.loc["D2", "far_source"] == "given"  # a given FAR is never replaced
+    assert fixed.result.unit_money is not None
+    assert fixed.result.unit_money.iloc[2]["far_source"] == "given"  # a given FAR stays
     assert fixed.result.bundles["parcels_default_far"].sum() == 1
     assert any("default FAR of finance.toml was used" in p.message for p in fixed.problems)

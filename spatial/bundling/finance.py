@@ -197,7 +197,7 @@ def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults, default_far: bool) -> pd.D
     households = _num(p, "households")
     rows = []
     for i in p.index:
-        kind = p.at[i, "kind"]
+        kind = str(p.at[i, "kind"])
         cost = revenue = 0.0
         parts: list[str] = []
         lacking: list[str] = []

@@ -137,3 +137,14 @@ def _print_bundles(result: BundleResult) -> None:
         f" {len(result.pairs)} deficit bundles paired across areas; "
         f"{len(result.excluded)} island compounds excluded"
     )
+    money = result.unit_money
+    if money is not None:
+        no_far = int((money["far_source"] == "missing").sum())
+        default = int((money["far_source"] == "default").sum())
+        if no_far:
+            console.print(
+                f"{no_far} parcel(s) without a planned FAR earned no revenue "
+                "(--default-far uses finance.toml's labelled default)"
+            )
+        if default:
+            console.print(f"{default} parcel(s) used the default FAR (an assumption)")

@@ -114,13 +114,14 @@ def pois(
         "pois.gpkg"
     ),
     coords: Annotated[
-        Coords,
+        list[Coords] | None,
         typer.Option(
             help="Coordinate system of lon/lat in the table/JSON files: gcj02 (Amap 高德), bd09 "
-            "(Baidu 百度), bd09mc (Baidu Mercator metres), wgs84. OSM and GIS files are "
-            "read as they are."
+            "(Baidu 百度), bd09mc (Baidu Mercator metres), wgs84 (default). Once for all "
+            "table files, or once per table file in their order (amap.csv baidu.json "
+            "--coords gcj02 --coords bd09). OSM and GIS files are read as they are."
         ),
-    ] = Coords.wgs84,
+    ] = None,
     dedupe_m: Annotated[
         float,
         typer.Option(help="Merge same-category POIs with alike names within this distance (m)."),
@@ -143,31 +144,38 @@ def pois(
     from rich.table import Table
     from shapely.geometry import box
 
+    from spatial._errors import InputError, raise_for_errors
     from spatial.io.load import LoadSpec, load_layers
     from spatial.io.osm import is_osm_file, read_osm
+    from spatial.io.tables import TABLE_SUFFIXES
     from spatial.io.write import write_gpkg
     from spatial.lifecircle.pois import prepare_pois
     from spatial.standards import load_categories
 
-    specs = [
-        LoadSpec(
-            f,
-            "pois",
-            coords=Coords.wgs84.value
-            if is_osm_file(f) or f.suffix.lower() in (".gpkg", ".shp", ".geojson")
-            else coords.value,
+    tables = [f for f in files if not is_osm_file(f) and f.suffix.lower() in TABLE_SUFFIXES]
+    systems = [c.value for c in coords or [Coords.wgs84]]
+    if len(systems) not in (1, len(tables)):
+        raise typer.BadParameter(
+            f"{len(systems)} --coords for {len(tables)} table file(s): give one for all, "
+            "or one per table file in order",
+            param_hint="--coords",
         )
-        for f in files
-    ]
-    frames = run_reporting(
-        lambda _report: [
-            gdf.assign(source=f.name)
-            for f, gdf in (
-                (f, load_layers([s], to_crs="EPSG:4326")["pois"])
-                for f, s in zip(files, specs, strict=True)
-            )
-        ]
+    per_table = dict(
+        zip(tables, systems * len(tables) if len(systems) == 1 else systems, strict=True)
     )
+    specs = [LoadSpec(f, "pois", coords=per_table.get(f, "wgs84")) for f in files]
+
+    def load_all(_report: object) -> list[gpd.GeoDataFrame]:
+        frames, problems = [], []
+        for f, spec in zip(files, specs, strict=True):  # every file checked before stopping
+            try:
+                frames.append(load_layers([spec], to_crs="EPSG:4326")["pois"].assign(source=f.name))
+            except InputError as exc:
+                problems += exc.problems
+        raise_for_errors(problems)
+        return frames
+
+    frames = run_reporting(load_all)
     merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
     area_geom = None
     if area is not None:
@@ -210,7 +218,7 @@ def osm(
     from spatial.io.osm import read_osm
     from spatial.io.write import write_gpkg
 
-    layers = read_osm(file)
+    layers = run_reporting(lambda report: read_osm(file))
     table = Table(title=f"{file.name} (© OpenStreetMap contributors, ODbL)")
     table.add_column("layer")
     table.add_column("features", justify="right")
@@ -223,5 +231,11 @@ def osm(
     console.print(table)
     for note in layers.notes:
         console.print(f"[yellow]{escape(str(note))}[/yellow]")
+    if not out_layers:
+        console.print(
+            f"[red]{escape(str(file))}: no compounds, POIs, entrances, barriers or parcels; "
+            "nothing written[/red] — check that the extract covers the area"
+        )
+        raise typer.Exit(1)
     write_gpkg(out_layers, out)
     console.print(f"wrote {out}", markup=False)

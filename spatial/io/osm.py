@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from spatial._errors import Problem
+from spatial._errors import InputError, Problem
 from spatial.io.osm_rows import (
     _POI_COLUMNS,
     POI_KEYS,
@@ -203,6 +203,11 @@ def read_osm(path: str | Path) -> OSMLayers:
     -------
     OSMLayers
         All layers in WGS84, and the walkable ways.
+
+    Raises
+    ------
+    InputError
+        When the file is not well-formed OSM XML/PBF (with the parser's message).
     """
     path = Path(path)
     if not path.exists():
@@ -211,7 +216,21 @@ def read_osm(path: str | Path) -> OSMLayers:
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _CACHE:
         _CACHE.clear()  # one file at a time: a city extract can be large
-        _CACHE[key] = _parse(path)
+        try:
+            _CACHE[key] = _parse(path)
+        except InputError:
+            raise
+        except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
+            raise InputError(
+                [
+                    Problem.error(
+                        str(path),
+                        f"not a readable OSM file: {exc}",
+                        hint="export it again (JOSM, osmium, Overpass) or check that it is "
+                        "OSM XML or PBF",
+                    )
+                ]
+            ) from exc
     return _CACHE[key].copy()
 
 

@@ -346,7 +346,9 @@ def _parse_column(
             if val is not None and field.minimum is not None and val < field.minimum:
                 val, err = None, f"{raw!r} is negative"
             elif val is not None and field.dtype == "int":
-                if not float(val).is_integer():
+                if abs(val) >= 2**53:
+                    val, err = None, f"'{raw}' is too large for {field.zh}"
+                elif not float(val).is_integer():
                     val, err = None, f"'{raw}' is not a whole number"
                 else:
                     val = int(val)

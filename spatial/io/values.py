@@ -166,8 +166,19 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
         return None, None
     if isinstance(value, bool):
         return None, f"'{value}' is not a number"
+    number: float | None
     if isinstance(value, (int, float)):
-        return float(value), None
+        number = float(value)
+    else:
+        number, err = _parse_number_text(value)
+        if err:
+            return None, err
+    if number is None or not math.isfinite(number):
+        return None, f"'{value}' is not a finite number"
+    return number, None
+
+
+def _parse_number_text(value: Any) -> tuple[float | None, str | None]:
     text = clean_text(value).replace(",", "").replace(" ", "")
     text = re.sub(r"^(约|大约|~|≈)", "", text)
     scale = 1.0

@@ -206,7 +206,8 @@ def write_xlsx(
     """Write several tables to one Excel workbook, atomically.
 
     Text cells are stored as text, never as formulas, whatever they start with
-    (a name ``=HYPERLINK(…)`` shows as that text).
+    (a name ``=HYPERLINK(…)`` shows as that text); control characters a worksheet
+    cannot hold are dropped.
 
     Parameters
     ----------
@@ -222,9 +223,18 @@ def write_xlsx(
     Path
         ``path``.
     """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(value: object) -> object:  # control characters from data cannot be stored
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
         for name, frame in sheets.items():
-            frame.rename(columns=dict(headers or {})).to_excel(xl, sheet_name=name, index=False)
+            table = frame.rename(columns=dict(headers or {}))
+            for col in table.columns:
+                if not pd.api.types.is_numeric_dtype(table[col]):
+                    table[col] = table[col].map(clean)
+            table.to_excel(xl, sheet_name=name, index=False)
             for row in xl.sheets[name].iter_rows():
                 for cell in row:
                     if cell.data_type == "f":  # openpyxl takes "=…" text for a formula

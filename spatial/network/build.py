@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 from pyproj import CRS
 
-from spatial._errors import Problem
+from spatial._errors import InputError, Problem
 from spatial.io.osm import OSMLayers, is_osm_file, read_osm
 from spatial.network.graph import WalkNetwork, _build, is_walkable
 from spatial.network.lines import check_connected, read_line_layer, walk_network_from_lines
@@ -54,13 +54,22 @@ def walk_network_from_osm(source: str | Path | OSMLayers, *, crs: Any = None) ->
 
     Raises
     ------
-    ValueError
+    InputError
         When the file has no walkable way.
     """
     layers = source if isinstance(source, OSMLayers) else read_osm(source)
     walk = layers.walk
     if walk is None or len(walk.pairs) == 0:
-        raise ValueError(f"{source}: no walkable ways (highway=*) in the file")
+        name = "OSM extract" if isinstance(source, OSMLayers) else str(source)
+        raise InputError(
+            [
+                Problem.error(
+                    name,
+                    "no walkable ways (highway=*) in the file",
+                    hint="use an extract that holds the streets, or give --network",
+                )
+            ]
+        )
     net = _build(
         walk.node_ids,
         walk.lonlat,
@@ -271,8 +280,6 @@ def check_network_file(
         ``"N nodes, M edges, K piece(s); largest L nodes"`` and what building it
         repaired, left out or found wrong (a fragmented line layer is an error).
     """
-    from spatial._errors import InputError
-
     try:
         net = load_network(network=path, layer=layer, snap_m=snap_m)
     except InputError as exc:
