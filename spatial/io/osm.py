@@ -164,15 +164,6 @@ class OSMLayers:
         )
 
 
-def _coords(way) -> list[tuple[float, float]] | None:
-    pts = []
-    for nd in way.nodes:
-        if not nd.location.valid():
-            return None
-        pts.append((nd.lon, nd.lat))
-    return pts
-
-
 def _assemble(rings: list[list[tuple[float, float]]]) -> shapely.Geometry | None:
     lines = [LineString(r) for r in rings if len(r) >= 2]
     if not lines:
@@ -257,18 +248,23 @@ def _parse(path: Path) -> OSMLayers:
     way_coords: dict[int, list[tuple[float, float]]] = {}
     rows: dict[str, list[dict]] = defaultdict(list)
     extent = [180.0, 90.0, -180.0, -90.0]
-    for obj in osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY).with_locations():
+    header = _header_bounds(src)
+    reader = osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY).with_locations()
+    if header is not None:  # the extent is known: untagged nodes only give way locations
+        reader = reader.with_filter(osmium.filter.EmptyTagFilter().enable_for(osmium.osm.NODE))
+    for obj in reader:
         tags = dict(obj.tags)
         if isinstance(obj, osmium.osm.Node):
             if not obj.location.valid():
                 continue
             lon, lat = obj.location.lon, obj.location.lat
-            extent = [
-                min(extent[0], lon),
-                min(extent[1], lat),
-                max(extent[2], lon),
-                max(extent[3], lat),
-            ]
+            if header is None:
+                extent = [
+                    min(extent[0], lon),
+                    min(extent[1], lat),
+                    max(extent[2], lon),
+                    max(extent[3], lat),
+                ]
             if not tags:
                 continue
             if is_gate(tags):
@@ -301,23 +297,29 @@ def _parse(path: Path) -> OSMLayers:
             continue
         if not isinstance(obj, osmium.osm.Way):
             continue
+        if not tags and obj.id not in member_ways:
+            continue
+        # one pass over the way's nodes: (ref, lon, lat), lon None where outside the file
+        nodes = [
+            (nd.ref, nd.lon, nd.lat) if nd.location.valid() else (nd.ref, None, None)
+            for nd in obj.nodes
+        ]
+        complete = all(lon is not None for _, lon, _ in nodes)
         if "highway" in tags and is_walkable(tags):
             refs: list[int | None] = []
-            for nd in obj.nodes:
-                if not nd.location.valid():
+            for ref, lon, lat in nodes:
+                if lon is None:
                     n_missing += 1
                     refs.append(None)
                     continue
-                walk_nodes.setdefault(nd.ref, (nd.lon, nd.lat))
-                refs.append(nd.ref)
+                walk_nodes.setdefault(ref, (lon, lat))
+                refs.append(ref)
             for r0, r1 in itertools.pairwise(refs):
                 if r0 is not None and r1 is not None:
                     seg_a.append(r0)
                     seg_b.append(r1)
                     seg_hw.append(tags["highway"])
-        if not tags and obj.id not in member_ways:
-            continue
-        coords = _coords(obj)
+        coords = [(lon, lat) for _, lon, lat in nodes] if complete else None
         if coords is None:
             what = _cut_kind(tags) if obj.id not in member_ways else "multipolygon member"
             if what:  # streets keep their inside segments; cut buildings are not needed
@@ -369,7 +371,7 @@ def _parse(path: Path) -> OSMLayers:
             continue
         _add_way_rows(rows, rid, tags, None, geom, prefix="r", partial=bool(missing))
 
-    bounds = _header_bounds(src) or tuple(extent)
+    bounds = header or tuple(extent)
     return OSMLayers(
         compounds=_frame(
             rows["compounds"],
