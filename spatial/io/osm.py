@@ -251,7 +251,9 @@ def _parse(path: Path) -> OSMLayers:
     header = _header_bounds(src)
     reader = osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY).with_locations()
     if header is not None:  # the extent is known: untagged nodes only give way locations
-        reader = reader.with_filter(osmium.filter.EmptyTagFilter().enable_for(osmium.osm.NODE))
+        untagged = osmium.filter.EmptyTagFilter()
+        untagged.enable_for(osmium.osm.NODE)
+        reader = reader.with_filter(untagged)
     for obj in reader:
         tags = dict(obj.tags)
         if isinstance(obj, osmium.osm.Node):
@@ -300,26 +302,28 @@ def _parse(path: Path) -> OSMLayers:
         if not tags and obj.id not in member_ways:
             continue
         # one pass over the way's nodes: (ref, lon, lat), lon None where outside the file
-        nodes = [
+        nodes: list[tuple[int, float | None, float | None]] = [
             (nd.ref, nd.lon, nd.lat) if nd.location.valid() else (nd.ref, None, None)
             for nd in obj.nodes
         ]
-        complete = all(lon is not None for _, lon, _ in nodes)
+        complete = all(x is not None for _, x, _ in nodes)
         if "highway" in tags and is_walkable(tags):
             refs: list[int | None] = []
-            for ref, lon, lat in nodes:
-                if lon is None:
+            for ref, x, y in nodes:
+                if x is None or y is None:
                     n_missing += 1
                     refs.append(None)
                     continue
-                walk_nodes.setdefault(ref, (lon, lat))
+                walk_nodes.setdefault(ref, (x, y))
                 refs.append(ref)
             for r0, r1 in itertools.pairwise(refs):
                 if r0 is not None and r1 is not None:
                     seg_a.append(r0)
                     seg_b.append(r1)
                     seg_hw.append(tags["highway"])
-        coords = [(lon, lat) for _, lon, lat in nodes] if complete else None
+        coords = (
+            [(x, y) for _, x, y in nodes if x is not None and y is not None] if complete else None
+        )
         if coords is None:
             what = _cut_kind(tags) if obj.id not in member_ways else "multipolygon member"
             if what:  # streets keep their inside segments; cut buildings are not needed
