@@ -11,7 +11,7 @@ import pandas as pd
 
 from spatial.io.osm import is_osm_file
 from spatial.io.schema import LAYERS, PARCEL_KINDS, map_columns
-from spatial.io.tables import TABLE_SUFFIXES, is_geojson, read_table
+from spatial.io.tables import is_table_file, read_table
 from spatial.io.values import normalize_header
 
 __all__ = ["KINDS", "guess_kinds", "guess_table_kind", "named_kind"]
@@ -148,9 +148,7 @@ def guess_kinds(path: str | Path, *, layer: str | None = None) -> list[tuple[str
     path = Path(path)
     if is_osm_file(path):
         return [(k, None) for k in KINDS]
-    if path.suffix.lower() in TABLE_SUFFIXES and not (
-        path.suffix.lower() == ".json" and is_geojson(path)
-    ):
+    if is_table_file(path):
         return [(guess_table_kind(read_table(path)), None)]
     listed = [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
     if layer is not None:

@@ -31,7 +31,7 @@ from spatial.io.schema import LAYERS, conform
 from spatial.io.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,
-    is_geojson,
+    is_table_file,
     read_table,
     table_geometry,
 )
@@ -252,7 +252,6 @@ def _convert_coords(gdf: gpd.GeoDataFrame, coords: str) -> gpd.GeoDataFrame:
 
 def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems):
     src = str(path)
-    suffix = path.suffix.lower()
     if is_osm_file(path):
         osm = read_osm(path)
         problems += osm.notes
@@ -261,7 +260,7 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
             frame, found = estimate_from_buildings(frame, osm.buildings, source=src)
             problems += found
         return frame, frame.geometry, _label_osm(frame), list(frame.columns)
-    if suffix in TABLE_SUFFIXES and not (suffix == ".json" and is_geojson(path)):
+    if is_table_file(path):
         table = read_table(path, sheet=sheet)
         geometry, used, found = table_geometry(
             table, source=src, crs=crs, coords=coords, row_label=_label_rows
@@ -283,9 +282,7 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
 
 
 def _is_gis(path: Path) -> bool:
-    suffix = path.suffix.lower()
-    table = suffix in TABLE_SUFFIXES and not (suffix == ".json" and is_geojson(path))
-    return not table and not is_osm_file(path)
+    return not is_table_file(path) and not is_osm_file(path)
 
 
 def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, bool]:

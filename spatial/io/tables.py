@@ -16,7 +16,13 @@ import shapely
 from spatial._errors import Problem
 from spatial.io.values import normalize_header, parse_number
 
-__all__ = ["TABLE_SUFFIXES", "coordinate_system_hint", "read_table", "table_geometry"]
+__all__ = [
+    "TABLE_SUFFIXES",
+    "coordinate_system_hint",
+    "is_table_file",
+    "read_table",
+    "table_geometry",
+]
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".xlsm", ".json")
 _LON = (
@@ -115,6 +121,23 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         except UnicodeDecodeError as exc:
             last = exc
     raise ValueError(f"{path}: not UTF-8 nor GBK text ({last})")
+
+
+def is_table_file(path: str | Path) -> bool:
+    """Tell whether a file is read as a table (CSV, Excel, JSON records), not a GIS file.
+
+    Parameters
+    ----------
+    path
+        Any input file.
+
+    Returns
+    -------
+    bool
+        True for :data:`TABLE_SUFFIXES`, except GeoJSON saved as ``.json``.
+    """
+    suffix = Path(path).suffix.lower()
+    return suffix in TABLE_SUFFIXES and not (suffix == ".json" and is_geojson(path))
 
 
 def is_geojson(path: str | Path) -> bool:
