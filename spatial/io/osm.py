@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import osmium
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import Point
 
 from spatial._errors import InputError, Problem
 from spatial.io.osm_rows import (
@@ -31,13 +30,17 @@ from spatial.io.osm_rows import (
     POI_KEYS,
     _add_way_rows,
     _cut_kind,
+    _gives_rows,
     _is_area,
     _name,
     _poi_kind,
     _poi_row,
     _relation_wanted,
+    _resolve_geometries,
+    _WayRef,
 )
 from spatial.io.osm_tags import is_gate, is_walkable
+from spatial.io.osm_walk import WalkWays, _WalkCollector
 
 __all__ = ["OSM_SUFFIXES", "POI_KEYS", "OSMLayers", "WalkWays", "is_osm_file", "read_osm"]
 
@@ -66,35 +69,6 @@ def is_osm_file(path: str | Path) -> bool:
         with open(path, "rb") as fh:
             return b"<osm" in fh.read(512)
     return False
-
-
-@dataclass(frozen=True)
-class WalkWays:
-    """The walkable ways of an OSM file as segments between node ids (WGS84).
-
-    Attributes
-    ----------
-    node_ids
-        ``(n,)`` OSM ids of the nodes the segments use.
-    lonlat
-        ``(n, 2)`` their longitude and latitude in degrees.
-    pairs
-        ``(m, 2)`` segments as pairs of node ids, in way order.
-    highway
-        ``(m,)`` the ``highway`` tag of each segment's way.
-    gate_ids
-        ``(g,)`` ids of nodes tagged ``entrance=*`` or ``barrier=gate``.
-    n_missing
-        Way nodes outside the extract: their segments were skipped, the rest of the
-        way kept.
-    """
-
-    node_ids: np.ndarray
-    lonlat: np.ndarray
-    pairs: np.ndarray
-    highway: np.ndarray
-    gate_ids: np.ndarray
-    n_missing: int = 0
 
 
 @dataclass
@@ -164,8 +138,8 @@ class OSMLayers:
         )
 
 
-def _assemble(rings: list[list[tuple[float, float]]]) -> shapely.Geometry | None:
-    lines = [LineString(r) for r in rings if len(r) >= 2]
+def _assemble(wkbs: list[bytes]) -> shapely.Geometry | None:
+    lines = [g for g in shapely.from_wkb(wkbs) if g is not None] if wkbs else []
     if not lines:
         return None
     polys = list(
@@ -228,34 +202,22 @@ def read_osm(path: str | Path) -> OSMLayers:
 def _parse(path: Path) -> OSMLayers:
     src = str(path)
     notes: list[Problem] = []
-    walk_nodes: dict[int, tuple[float, float]] = {}
-    seg_a: list[int] = []
-    seg_b: list[int] = []
-    seg_hw: list[str] = []
+    walk = _WalkCollector()
     gate_ids: list[int] = []
-    n_missing = 0
-
     relations: dict[int, dict] = {}
-    for rel in osmium.FileProcessor(src, osmium.osm.RELATION):
-        if not isinstance(rel, osmium.osm.Relation):
-            continue
-        tags = dict(rel.tags)
-        if _relation_wanted(tags):
-            members = [(m.ref, m.role or "outer") for m in rel.members if m.type == "w"]
-            relations[rel.id] = {"tags": tags, "members": members}
-    member_ways = {ref for r in relations.values() for ref, _ in r["members"]}
+    untagged_wkb: dict[int, bytes] = {}  # untagged ways: multipolygon members, mostly
+    way_wkb: list[bytes] = []  # lines of the ways that give rows, see _WayRef
 
-    way_coords: dict[int, list[tuple[float, float]]] = {}
     rows: dict[str, list[dict]] = defaultdict(list)
     extent = [180.0, 90.0, -180.0, -90.0]
     header = _header_bounds(src)
-    reader = osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY).with_locations()
+    entities = osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION
+    reader = osmium.FileProcessor(src, entities).with_locations()
     if header is not None:  # the extent is known: untagged nodes only give way locations
         untagged = osmium.filter.EmptyTagFilter()
         untagged.enable_for(osmium.osm.NODE)
         reader = reader.with_filter(untagged)
     for obj in reader:
-        tags = dict(obj.tags)
         if isinstance(obj, osmium.osm.Node):
             if not obj.location.valid():
                 continue
@@ -267,66 +229,26 @@ def _parse(path: Path) -> OSMLayers:
                     max(extent[2], lon),
                     max(extent[3], lat),
                 ]
-            if not tags:
-                continue
-            if is_gate(tags):
-                gate_ids.append(obj.id)
-            geom = Point(lon, lat)
-            if _poi_kind(tags):
-                rows["pois"].append(_poi_row("n", obj.id, tags, geom))
-            if "entrance" in tags or tags.get("barrier") == "gate":
-                rows["entrances"].append(
-                    {
-                        "id": f"n{obj.id}",
-                        "osm_id": obj.id,
-                        "entrance": tags.get("entrance"),
-                        "barrier": tags.get("barrier"),
-                        "access": tags.get("access"),
-                        "geometry": geom,
-                    }
-                )
-            if tags.get("landuse") == "residential":
-                notes.append(
-                    Problem.warning(
-                        src,
-                        f"landuse=residential on a node ('{_name(tags)}') is not "
-                        "an area and was left out",
-                        row=f"node {obj.id}",
-                        column="landuse",
-                        hint="draw the compound as a closed way in OSM",
-                    )
-                )
+            if len(obj.tags):
+                _add_node_rows(rows, notes, gate_ids, src, obj.id, _tags(obj), lon, lat)
+            continue
+        if isinstance(obj, osmium.osm.Relation):
+            _add_relation(relations, obj)
             continue
         if not isinstance(obj, osmium.osm.Way):
             continue
-        if not tags and obj.id not in member_ways:
+        wkb = _line_wkb(obj)
+        if not len(obj.tags):
+            if wkb is not None:
+                untagged_wkb[obj.id] = wkb
             continue
-        # one pass over the way's nodes: (ref, lon, lat), lon None where outside the file
-        nodes: list[tuple[int, float | None, float | None]] = [
-            (nd.ref, nd.lon, nd.lat) if nd.location.valid() else (nd.ref, None, None)
-            for nd in obj.nodes
-        ]
-        complete = all(x is not None for _, x, _ in nodes)
-        if "highway" in tags and is_walkable(tags):
-            refs: list[int | None] = []
-            for ref, x, y in nodes:
-                if x is None or y is None:
-                    n_missing += 1
-                    refs.append(None)
-                    continue
-                walk_nodes.setdefault(ref, (x, y))
-                refs.append(ref)
-            for r0, r1 in itertools.pairwise(refs):
-                if r0 is not None and r1 is not None:
-                    seg_a.append(r0)
-                    seg_b.append(r1)
-                    seg_hw.append(tags["highway"])
-        coords = (
-            [(x, y) for _, x, y in nodes if x is not None and y is not None] if complete else None
-        )
-        if coords is None:
-            what = _cut_kind(tags) if obj.id not in member_ways else "multipolygon member"
-            if what:  # streets keep their inside segments; cut buildings are not needed
+        tags = _tags(obj)
+        highway = tags.get("highway")
+        if highway is not None and is_walkable(tags):
+            walk.add(obj, highway, wkb)
+        if wkb is None:
+            what = _cut_kind(tags)
+            if what and len(obj.nodes) > 1:  # streets keep their inside segments
                 notes.append(
                     Problem.warning(
                         src,
@@ -337,25 +259,145 @@ def _parse(path: Path) -> OSMLayers:
                     )
                 )
             continue
-        if obj.id in member_ways:
-            way_coords[obj.id] = coords
-        closed = len(coords) >= 4 and coords[0] == coords[-1]
-        area = Polygon(coords) if closed and _is_area(tags) else None
-        _add_way_rows(rows, obj.id, tags, coords, area)
+        if not _gives_rows(tags):
+            continue
+        way_wkb.append(wkb)
+        closed = len(obj.nodes) >= 4 and obj.nodes.ends_have_same_location() and _is_area(tags)
+        index = len(way_wkb) - 1
+        _add_way_rows(
+            rows,
+            obj.id,
+            tags,
+            line=_WayRef(index, area=False),
+            area=_WayRef(index, area=True) if closed else None,
+        )
+    for layer_rows in rows.values():
+        _resolve_geometries(layer_rows, way_wkb)
+    member_wkb = _member_lines(src, relations, untagged_wkb)
+    _add_relation_rows(rows, notes, src, relations, member_wkb)
 
+    bounds = header or tuple(extent)
+    return OSMLayers(
+        compounds=_frame(
+            rows["compounds"],
+            ["id", "name", "name_source", "osm_type", "osm_id", "residential", "partial"],
+        ),
+        pois=_frame(rows["pois"], ["id", "name", "osm_type", "osm_id", *_POI_COLUMNS, "tags"]),
+        entrances=_frame(rows["entrances"], ["id", "osm_id", "entrance", "barrier", "access"]),
+        barriers=_frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"]),
+        parcels=_frame(rows["parcels"], ["id", "name", "kind", "landuse", "osm_id", "note"]),
+        buildings=_frame(rows["buildings"], ["id", "building", "levels"]),
+        bounds=bounds,  # type: ignore[arg-type]
+        notes=notes,
+        walk=walk.result(gate_ids),
+    )
+
+
+def _tags(obj: osmium.osm.OSMObject) -> dict[str, str]:
+    # As many items as there are tags: the iterator's StopIteration costs as much as a tag.
+    return dict(itertools.islice(obj.tags, len(obj.tags)))
+
+
+_WKB = osmium.geom.WKBFactory()
+
+
+def _line_wkb(way: osmium.osm.Way) -> bytes | None:
+    """The way's line with every node as WKB, built by libosmium; None if it cannot be."""
+    try:
+        return bytes.fromhex(_WKB.create_linestring(way, use_nodes=osmium.geom.ALL))
+    except Exception:  # osmium.InvalidLocationError (node outside the file), < 2 nodes
+        return None
+
+
+def _add_relation(relations: dict[int, dict], rel: osmium.osm.Relation) -> None:
+    """Keep a multipolygon that may give rows, with its member ways."""
+    tags = _tags(rel)
+    if _relation_wanted(tags):
+        members = [(m.ref, m.role or "outer") for m in rel.members if m.type == "w"]
+        relations[rel.id] = {"tags": tags, "members": members}
+
+
+def _member_lines(
+    src: str, relations: dict[int, dict], untagged_wkb: dict[int, bytes]
+) -> dict[int, bytes]:
+    """Lines of the kept multipolygons' member ways.
+
+    Untagged members were kept while reading; tagged ones (a street that also bounds
+    an area) are read in a second pass over only those ways, when there are any.
+    """
+    wanted = {ref for r in relations.values() for ref, _ in r["members"]}
+    lines = {ref: untagged_wkb[ref] for ref in wanted if ref in untagged_wkb}
+    todo = wanted - lines.keys()
+    if todo:
+        ids = osmium.filter.IdFilter(todo)
+        ids.enable_for(osmium.osm.WAY)
+        reader = (
+            osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(ids)
+        )
+        for way in reader:
+            if isinstance(way, osmium.osm.Way) and (wkb := _line_wkb(way)) is not None:
+                lines[way.id] = wkb
+    return lines
+
+
+def _add_node_rows(
+    rows: dict[str, list[dict]],
+    notes: list[Problem],
+    gate_ids: list[int],
+    src: str,
+    osm_id: int,
+    tags: dict[str, str],
+    lon: float,
+    lat: float,
+) -> None:
+    if is_gate(tags):
+        gate_ids.append(osm_id)
+    poi = _poi_kind(tags)
+    gate = "entrance" in tags or tags.get("barrier") == "gate"
+    if not (poi or gate or tags.get("landuse") == "residential"):
+        return
+    geom = Point(lon, lat)
+    if poi:
+        rows["pois"].append(_poi_row("n", osm_id, tags, geom))
+    if gate:
+        rows["entrances"].append(
+            {
+                "id": f"n{osm_id}",
+                "osm_id": osm_id,
+                "entrance": tags.get("entrance"),
+                "barrier": tags.get("barrier"),
+                "access": tags.get("access"),
+                "geometry": geom,
+            }
+        )
+    if tags.get("landuse") == "residential":
+        notes.append(
+            Problem.warning(
+                src,
+                f"landuse=residential on a node ('{_name(tags)}') is not an area and was left out",
+                row=f"node {osm_id}",
+                column="landuse",
+                hint="draw the compound as a closed way in OSM",
+            )
+        )
+
+
+def _add_relation_rows(
+    rows: dict[str, list[dict]],
+    notes: list[Problem],
+    src: str,
+    relations: dict[int, dict],
+    member_wkb: dict[int, bytes],
+) -> None:
     for rid, entry in relations.items():
-        present = [
-            way_coords[ref]
-            for ref, role in entry["members"]
-            if ref in way_coords and role == "outer"
-        ]
-        inner = [
-            way_coords[ref]
-            for ref, role in entry["members"]
-            if ref in way_coords and role == "inner"
-        ]
-        missing = [ref for ref, _ in entry["members"] if ref not in way_coords]
-        geom = _assemble(present)
+        present = [(member_wkb[r], role) for r, role in entry["members"] if r in member_wkb]
+        outer = [wkb for wkb, role in present if role == "outer"]
+        inner = [wkb for wkb, role in present if role == "inner"]
+        missing = [ref for ref, _ in entry["members"] if ref not in member_wkb]
+        geom = _assemble(outer)
         tags = entry["tags"]
         if geom is not None and inner:
             holes = _assemble(inner)
@@ -373,35 +415,7 @@ def _parse(path: Path) -> OSMLayers:
             )
         if geom is None or geom.is_empty:
             continue
-        _add_way_rows(rows, rid, tags, None, geom, prefix="r", partial=bool(missing))
-
-    bounds = header or tuple(extent)
-    return OSMLayers(
-        compounds=_frame(
-            rows["compounds"],
-            ["id", "name", "name_source", "osm_type", "osm_id", "residential", "partial"],
-        ),
-        pois=_frame(rows["pois"], ["id", "name", "osm_type", "osm_id", *_POI_COLUMNS, "tags"]),
-        entrances=_frame(rows["entrances"], ["id", "osm_id", "entrance", "barrier", "access"]),
-        barriers=_frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"]),
-        parcels=_frame(rows["parcels"], ["id", "name", "kind", "landuse", "osm_id", "note"]),
-        buildings=_frame(rows["buildings"], ["id", "building", "levels"]),
-        bounds=bounds,  # type: ignore[arg-type]
-        notes=notes,
-        walk=WalkWays(
-            node_ids=_frozen(np.fromiter(walk_nodes.keys(), dtype=np.int64, count=len(walk_nodes))),
-            lonlat=_frozen(np.array(list(walk_nodes.values()), dtype=float).reshape(-1, 2)),
-            pairs=_frozen(np.column_stack([seg_a, seg_b]).astype(np.int64).reshape(-1, 2)),
-            highway=_frozen(np.array(seg_hw, dtype=object)),
-            gate_ids=_frozen(np.array(sorted(set(gate_ids)), dtype=np.int64)),
-            n_missing=n_missing,
-        ),
-    )
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
+        _add_way_rows(rows, rid, tags, line=None, area=geom, prefix="r", partial=bool(missing))
 
 
 def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:

@@ -4,8 +4,11 @@ and buildings, and what a way cut by the extract's edge would have been."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
+from typing import Any
 
-from shapely.geometry import LineString
+import numpy as np
+import shapely
 
 __all__ = ["POI_KEYS"]
 
@@ -20,11 +23,14 @@ POI_KEYS = (
     "office",
     "craft",
 )
+_POI_KEY_SET = frozenset(POI_KEYS)
+_ROW_KEYS = frozenset({"landuse", "building", "railway", "waterway", "natural", *POI_KEYS})
 _STATION_RAILWAY = {"station", "halt", "subway_entrance", "tram_stop"}
 _BARRIER_ROADS = {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "secondary"}
 _BARRIER_RAIL = {"rail", "subway", "light_rail", "narrow_gauge", "monorail"}
 _BARRIER_WATER = {"river", "canal"}
 _PARCEL_LANDUSE = {"industrial": "old_factory", "brownfield": "low_efficiency"}
+_ROW_HIGHWAYS = _BARRIER_ROADS | {"bus_stop"}
 _POI_COLUMNS = (*POI_KEYS, "highway", "railway", "social_facility:for", "cuisine")
 
 
@@ -45,7 +51,7 @@ def _is_area(tags: dict[str, str]) -> bool:
 
 
 def _poi_kind(tags: dict[str, str]) -> bool:
-    if any(k in tags for k in POI_KEYS):
+    if not _POI_KEY_SET.isdisjoint(tags):
         return True
     return tags.get("highway") == "bus_stop" or tags.get("railway") in _STATION_RAILWAY
 
@@ -62,6 +68,18 @@ def _barrier_kind(tags: dict[str, str]) -> tuple[str, str] | None:
     if tags.get("natural") == "water" or tags.get("waterway") == "riverbank":
         return "water", "water_area"
     return None
+
+
+def _gives_rows(tags: dict[str, str]) -> bool:
+    """Whether a complete way with these tags makes a row of some layer."""
+    if _ROW_KEYS.isdisjoint(tags) and tags.get("highway") not in _ROW_HIGHWAYS:
+        return False  # most streets: no row-giving key at all
+    return (
+        tags.get("landuse") in ("residential", *_PARCEL_LANDUSE)
+        or tags.get("building", "no") != "no"
+        or _poi_kind(tags)
+        or _barrier_kind(tags) is not None
+    )
 
 
 def _relation_wanted(tags: dict[str, str]) -> bool:
@@ -89,7 +107,23 @@ def _poi_row(prefix: str, osm_id: int, tags: dict[str, str], geom) -> dict:
     return row
 
 
-def _add_way_rows(rows, osm_id, tags, coords, area, *, prefix="w", partial=False) -> None:
+@dataclass(frozen=True, slots=True)
+class _WayRef:
+    """A way's geometry still to be made: position in the reader's WKB list, and how."""
+
+    index: int
+    area: bool  # closed way as a polygon, else its line
+    point: bool = False  # the representative point of that polygon or line
+
+
+def _point_of(geom: Any) -> Any:
+    if isinstance(geom, _WayRef):
+        return replace(geom, point=True)
+    return geom.representative_point()
+
+
+def _add_way_rows(rows, osm_id, tags, *, line, area, prefix="w", partial=False) -> None:
+    """Add the rows a way or multipolygon gives; ``line``/``area`` are geometries or _WayRef."""
     osm_type = "way" if prefix == "w" else "relation"
     if area is not None and tags.get("landuse") == "residential":
         name = _name(tags)
@@ -127,15 +161,15 @@ def _add_way_rows(rows, osm_id, tags, coords, area, *, prefix="w", partial=False
             }
         )
     if _poi_kind(tags):
-        geom = area if area is not None else (LineString(coords) if coords else None)
+        geom = area if area is not None else line
         if geom is not None:
-            rows["pois"].append(_poi_row(prefix, osm_id, tags, geom.representative_point()))
+            rows["pois"].append(_poi_row(prefix, osm_id, tags, _point_of(geom)))
     barrier = _barrier_kind(tags)
     if barrier is not None:
         geom = (
             area
             if (barrier[1] == "water_area" and area is not None)
-            else (LineString(coords) if coords else area)
+            else (line if line is not None else area)
         )
         if geom is not None:
             rows["barriers"].append(
@@ -148,3 +182,21 @@ def _add_way_rows(rows, osm_id, tags, coords, area, *, prefix="w", partial=False
                     "geometry": geom,
                 }
             )
+
+
+def _resolve_geometries(rows: list[dict], wkb: list[bytes]) -> None:
+    """Replace the _WayRef geometries of ``rows`` by shapely objects, in bulk (in place)."""
+    refs = [(i, g) for i, r in enumerate(rows) if isinstance(g := r["geometry"], _WayRef)]
+    if not refs:
+        return
+    lines = shapely.from_wkb(np.asarray([wkb[g.index] for _, g in refs], dtype=object))
+    as_area = np.array([g.area for _, g in refs], dtype=bool)
+    geoms = np.asarray(lines, dtype=object).copy()
+    if as_area.any():
+        coords, which = shapely.get_coordinates(lines[as_area], return_index=True)
+        geoms[as_area] = shapely.polygons(shapely.linearrings(coords, indices=which))
+    as_point = np.array([g.point for _, g in refs], dtype=bool)
+    if as_point.any():
+        geoms[as_point] = shapely.point_on_surface(geoms[as_point])
+    for (i, _), geom in zip(refs, geoms, strict=True):
+        rows[i]["geometry"] = geom

@@ -36,6 +36,11 @@ WALK_EXCLUDE: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+_OTHER_KEYS = frozenset(key for key, _ in WALK_EXCLUDE if key != "highway")
+_HIGHWAY_EXCLUDE = dict(WALK_EXCLUDE)["highway"]
+_HIGHWAY_VERDICT: dict[str, bool] = {}  # highway value -> walkable when no other key is set
+
+
 def is_walkable(tags: Mapping[str, Any]) -> bool:
     """Tell whether a way with these OSM tags belongs to the walk network (osmnx "walk" rule).
 
@@ -49,8 +54,14 @@ def is_walkable(tags: Mapping[str, Any]) -> bool:
     bool
         True for a ``highway=*`` way no exclusion of :data:`WALK_EXCLUDE` matches.
     """
-    if "highway" not in tags or tags["highway"] is None:
+    highway = tags.get("highway")
+    if highway is None:
         return False
+    if _OTHER_KEYS.isdisjoint(tags) and isinstance(highway, str):  # most streets
+        verdict = _HIGHWAY_VERDICT.get(highway)
+        if verdict is None:
+            verdict = _HIGHWAY_VERDICT[highway] = not _HIGHWAY_EXCLUDE.search(highway)
+        return verdict
     for key, pattern in WALK_EXCLUDE:
         value = tags.get(key)
         present = value is not None and not (isinstance(value, float) and np.isnan(value))

@@ -1,0 +1,121 @@
+"""The walkable ways of an OSM file, collected while it is read, as arrays.
+
+Per way only the node ids are taken in Python; the coordinates come from one WKB
+string per way built by libosmium (:class:`osmium.geom.WKBFactory`) and are decoded
+in bulk by shapely at the end, and segments and distinct nodes are formed with numpy.
+A way cut by the extract's edge is split into its runs of nodes inside the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import osmium
+import shapely
+
+__all__ = ["WalkWays"]
+
+
+@dataclass(frozen=True)
+class WalkWays:
+    """The walkable ways of an OSM file as segments between node ids (WGS84).
+
+    Attributes
+    ----------
+    node_ids
+        ``(n,)`` OSM ids of the nodes the segments use, ascending.
+    lonlat
+        ``(n, 2)`` their longitude and latitude in degrees.
+    pairs
+        ``(m, 2)`` segments as pairs of node ids, in way order.
+    highway
+        ``(m,)`` the ``highway`` tag of each segment's way.
+    gate_ids
+        ``(g,)`` ids of nodes tagged ``entrance=*`` or ``barrier=gate``.
+    n_missing
+        Way nodes outside the extract: their segments were skipped, the rest of the
+        way kept.
+    """
+
+    node_ids: np.ndarray
+    lonlat: np.ndarray
+    pairs: np.ndarray
+    highway: np.ndarray
+    gate_ids: np.ndarray
+    n_missing: int = 0
+
+
+class _WalkCollector:
+    """Runs of consecutive way nodes inside the file, with their ``highway`` value."""
+
+    def __init__(self) -> None:
+        self._refs: list[list[int]] = []  # runs whose coordinates are in self._wkb
+        self._wkb: list[bytes] = []
+        self._highway: list[str] = []
+        self._cut_refs: list[list[int]] = []  # runs of cut ways, coordinates read per node
+        self._cut_xy: list[tuple[float, float]] = []
+        self._cut_highway: list[str] = []
+        self.n_missing = 0
+
+    def add(self, way: osmium.osm.Way, highway: str, wkb: bytes | None) -> None:
+        """Take a walkable way; ``wkb`` is its line with every node, None when cut."""
+        if wkb is not None:
+            self._refs.append([nd.ref for nd in way.nodes])
+            self._wkb.append(wkb)
+            self._highway.append(highway)
+            return
+        run: list[int] = []
+        for nd in way.nodes:
+            loc = nd.location
+            if loc.valid():
+                run.append(nd.ref)
+                self._cut_xy.append((loc.lon, loc.lat))
+                continue
+            self.n_missing += 1
+            if run:
+                self._cut_refs.append(run)
+                self._cut_highway.append(highway)
+                run = []
+        if run:
+            self._cut_refs.append(run)
+            self._cut_highway.append(highway)
+
+    def result(self, gate_ids: list[int]) -> WalkWays:
+        """The collected ways as arrays (read-only)."""
+        runs = self._refs + self._cut_refs
+        lengths = np.fromiter(map(len, runs), dtype=np.int64, count=len(runs))
+        refs = np.fromiter(
+            itertools.chain.from_iterable(runs), dtype=np.int64, count=int(lengths.sum())
+        )
+        lines = shapely.from_wkb(np.asarray(self._wkb, dtype=object)) if self._wkb else []
+        xy = np.vstack(
+            [
+                shapely.get_coordinates(lines).reshape(-1, 2),
+                np.asarray(self._cut_xy, dtype=float).reshape(-1, 2),
+            ]
+        )
+        if len(xy) != len(refs):  # WKB with osmium.geom.ALL keeps every node
+            raise RuntimeError(f"{len(xy)} coordinates for {len(refs)} way nodes")
+        inner = np.ones(max(len(refs) - 1, 0), dtype=bool)
+        ends = np.cumsum(lengths)[:-1] - 1  # last node of each run but the final one
+        inner[ends[ends < len(inner)]] = False
+        pairs = np.column_stack([refs[:-1][inner], refs[1:][inner]])
+        highway = np.repeat(
+            np.asarray(self._highway + self._cut_highway, dtype=object), np.maximum(lengths - 1, 0)
+        )
+        node_ids, first = np.unique(refs, return_index=True)
+        return WalkWays(
+            node_ids=_frozen(node_ids.astype(np.int64)),
+            lonlat=_frozen(xy[first].reshape(-1, 2)),
+            pairs=_frozen(np.asarray(pairs, dtype=np.int64).reshape(-1, 2)),
+            highway=_frozen(highway.astype(object)),
+            gate_ids=_frozen(np.array(sorted(set(gate_ids)), dtype=np.int64)),
+            n_missing=self.n_missing,
+        )
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
