@@ -110,3 +110,56 @@ def test_messages_name_the_layer_and_a_polygon_network_is_refused(tmp_path):
     problems = check_file(two, "compounds").problems
     assert "2 layers (a, b) and 2 look like compounds" in problems[0].message
     assert "--layer" in problems[0].hint
+
+
+def test_commands_take_the_layer_of_each_kind(demo_city, tmp_path, monkeypatch):
+    """gaps, bundles and eligibility read the layer named per kind from files whose
+    layers do not say what they hold; without it they ask for the right option."""
+    import pyogrio
+
+    from spatial.cli._common import console
+
+    monkeypatch.setattr(console, "width", 250)  # the problem table unwrapped
+
+    src = demo_city.gpkg
+    comp = gpd.read_file(src, layer="compounds", engine="pyogrio")
+    pois = gpd.read_file(src, layer="pois", engine="pyogrio")
+    parcels = gpd.read_file(src, layer="parcels", engine="pyogrio")
+    mixed = tmp_path / "mixed.gpkg"
+    few = comp.iloc[:5]
+    for name, frame in (("a", comp), ("b", few), ("p", pois), ("q", pois.iloc[:3])):
+        frame.to_file(mixed, layer=name, engine="pyogrio")
+    parcels.to_file(mixed, layer="c", engine="pyogrio")
+    assert len(pyogrio.list_layers(mixed)) == 5
+    assert guess_kinds(mixed, layer="c") == [("parcels", "c")]  # by its kind column
+    base = ["gaps", "--network", str(demo_city.osm), "--compounds", str(mixed)]
+    base += ["--pois", str(mixed)]
+    asked = runner.invoke(app, [*base, "--out", str(tmp_path / "g0")], terminal_width=200)
+    assert asked.exit_code == 1 and "Traceback" not in asked.output
+    assert "--compounds-layer" in _flat(asked.output) and "--pois-layer" in _flat(asked.output)
+    out = tmp_path / "g1"
+    args = [*base, "--compounds-layer", "b", "--pois-layer", "q"]
+    done = runner.invoke(app, [*args, "--out", str(out)], terminal_width=200)
+    assert done.exit_code == 0, done.output
+    gaps = pd.read_csv(out / "gaps.csv")
+    assert gaps["compound_id"].nunique() == len(few)
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["facilities"].sum() <= 3 and summary["facilities"].sum() > 0
+    # bundles: only the layers named, each classed by its own name, geometry and columns
+    bout = tmp_path / "b"
+    two = ["--parcels-layer", "b", "--parcels-layer", "c"]
+    done = runner.invoke(
+        app, ["bundles", "--parcels", str(mixed), *two, "--out", str(bout)], terminal_width=200
+    )
+    assert done.exit_code == 0, done.output
+    members = pd.read_csv(bout / "bundles.csv")
+    assert members["n_compounds"].sum() == len(few)
+    assert members["kinds"].str.contains("old_compound").any()
+    layer_b = ["--compounds", str(mixed), "--compounds-layer", "b"]
+    elig = runner.invoke(
+        app,
+        ["eligibility", "--profile", "shandong", *layer_b, "--out", str(tmp_path / "e.csv")],
+        terminal_width=200,
+    )
+    assert elig.exit_code == 0, elig.output
+    assert len(pd.read_csv(tmp_path / "e.csv")) == len(few)

@@ -97,3 +97,29 @@ def test_place_download_path_offline(osm_net, raw_graph, monkeypatch):
         ("海淀区, 北京市", {"network_type": "walk", "simplify": False, "retain_all": True})
     ]
     assert net.n_edges == osm_net.n_edges
+
+
+def test_attachment_is_the_nearest_edge_by_brute_force(osm_net):
+    """Every point goes to its nearest edge within the snap limit, as measured against all
+    edges; points off the limit, missing or empty are left off."""
+    import shapely
+
+    from spatial.network import attach_points
+
+    rng = np.random.default_rng(7)
+    lo, hi = osm_net.node_xy.min(axis=0) - 300, osm_net.node_xy.max(axis=0) + 300
+    pts = rng.uniform(lo, hi, (400, 2))
+    pts[:20] = osm_net.node_xy[:20]  # on nodes: ties between the edges meeting there
+    geoms = shapely.points(pts)
+    geoms[-2:] = [None, shapely.Point()]
+    got = attach_points(osm_net, geoms, snap_limit_m=150)
+    dist = shapely.distance(geoms[:-2, None], osm_net.edge_lines[None, :])
+    best = dist.min(axis=1)
+    near = best <= 150
+    assert 0 < near.sum() < len(near)  # both kinds occur
+    assert (got.on_network[:-2] == near).all() and not got.on_network[-2:].any()
+    assert np.allclose(got.leg_m[:-2][near], best[near])
+    rows = np.flatnonzero(near)
+    assert (got.edge[rows] == np.argmin(dist[rows], axis=1)).all()  # ties: lowest edge index
+    loc = shapely.line_locate_point(osm_net.edge_lines[got.edge[rows]], geoms[rows])
+    assert np.allclose(got.offset_m[rows], loc)

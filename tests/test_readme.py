@@ -92,6 +92,17 @@ def _planner_files(folder: Path) -> None:
     edges = net.edges_gdf().rename(columns={"highway": "fclass"})
     edges[["fclass", "geometry"]].to_file(folder / "roads.shp", engine="pyogrio")
     shutil.copy(REPO / "spatial" / "standards" / "finance.toml", folder / "my_finance.toml")
+    # one GeoPackage of a district, its layers named as exported, two of each kind
+    district = folder / "区县.gpkg"
+    for name, frame in (
+        ("xq2023", comp),
+        ("xq2019", comp.iloc[: len(comp) // 2]),
+        ("poi_gd", pois),
+        ("poi_old", pois.iloc[:10]),
+        ("dl", edges[["fclass", "geometry"]]),
+        ("dl_2015", edges[["fclass", "geometry"]].iloc[:100]),
+    ):
+        frame.to_file(district, layer=name, engine="pyogrio")
 
 
 @pytest.fixture(scope="module")

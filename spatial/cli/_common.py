@@ -16,6 +16,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from spatial._errors import Problem
+    from spatial.io.load import LoadSpec
 
 __all__ = [
     "BasemapChoice",
@@ -23,6 +24,8 @@ __all__ = [
     "Islands",
     "Kind",
     "console",
+    "kind_specs",
+    "layer_specs",
     "print_outputs",
     "print_problems",
     "problem_table",
@@ -53,6 +56,78 @@ def setup_logging(*, verbose: bool, quiet: bool) -> None:
     logger.setLevel(level)
     logger.propagate = False
     _QUIET["on"] = quiet
+
+
+def layer_specs(
+    paths: list[Path] | None, kind: str, *, layer: str | None, coords: str = "wgs84"
+) -> list[LoadSpec]:
+    """What to load from files given for one kind, ``layer`` naming the layer in GIS files.
+
+    Parameters
+    ----------
+    paths
+        The files given with ``--compounds``, ``--pois`` …
+    kind
+        ``compounds``, ``pois`` or ``parcels``.
+    layer
+        ``--<kind>-layer``: the layer of multi-layer GIS files (GeoPackage, FileGDB);
+        tables and OSM files have none and ignore it.
+    coords
+        Coordinate system of tables' lon/lat.
+
+    Returns
+    -------
+    list of LoadSpec
+    """
+    from spatial.io.load import LoadSpec
+    from spatial.io.osm import is_osm_file
+    from spatial.io.tables import is_table_file
+
+    return [
+        LoadSpec(
+            p,
+            kind,
+            coords=coords,
+            source_layer=None if is_osm_file(p) or is_table_file(p) else layer,
+        )
+        for p in paths or []
+    ]
+
+
+def kind_specs(
+    paths: list[Path] | None, kinds: tuple[str, ...], *, layers: list[str] | None
+) -> list[LoadSpec]:
+    """What to load from mixed files: each layer of the kinds wanted, as guessed.
+
+    Parameters
+    ----------
+    paths
+        Files that may hold several kinds (``--parcels``).
+    kinds
+        The kinds to keep (e.g. ``("compounds", "parcels")``).
+    layers
+        ``--parcels-layer``: only these layers of multi-layer GIS files, each still
+        classed by its name, geometry and columns.
+
+    Returns
+    -------
+    list of LoadSpec
+    """
+    from spatial.io.kinds import guess_kinds
+    from spatial.io.load import LoadSpec
+    from spatial.io.osm import is_osm_file
+    from spatial.io.tables import is_table_file
+
+    specs = []
+    for path in paths or []:
+        named = layers if layers and not (is_osm_file(path) or is_table_file(path)) else [None]
+        for name in named:
+            try:
+                guessed = guess_kinds(path, layer=name)
+            except Exception:  # missing or unreadable: the loader says what is wrong, with all
+                guessed = [(kinds[0], name)]  # the other files' problems
+            specs += [LoadSpec(path, k, source_layer=src) for k, src in guessed if k in kinds]
+    return specs
 
 
 class Kind(str, Enum):

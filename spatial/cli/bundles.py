@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spatial.cli._common import Islands, console, print_outputs, print_problems, run_reporting
+from spatial.cli._common import (
+    Islands,
+    console,
+    kind_specs,
+    layer_specs,
+    print_outputs,
+    print_problems,
+    run_reporting,
+)
 from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
@@ -28,8 +36,19 @@ def bundles(
             "headers tell which is which."
         ),
     ] = None,
+    parcels_layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only these layers of multi-layer --parcels files (repeat for several); "
+            "each is still classed by its name, geometry and columns."
+        ),
+    ] = None,
     compounds: Annotated[
         list[Path] | None, typer.Option(help="Files holding only old compounds.")
+    ] = None,
+    compounds_layer: Annotated[
+        str | None,
+        typer.Option(help="The compound layer of multi-layer --compounds files."),
     ] = None,
     osm: Annotated[
         Path | None,
@@ -71,17 +90,10 @@ def bundles(
     大片区统筹平衡：将老旧小区与相邻的棚户区、城中村、旧厂区等组合成资金自平衡的片区项目，
     并给出跨片区组合平衡与按街道打包的结果。
     """
-    from spatial.io.kinds import guess_kinds
-    from spatial.io.load import LoadSpec
     from spatial.pipeline import BundleOptions, run_bundles
 
-    specs = [LoadSpec(p, "compounds") for p in compounds or []]
-    for path in parcels or []:
-        specs += [
-            LoadSpec(path, kind, source_layer=layer)
-            for kind, layer in guess_kinds(path)
-            if kind in ("compounds", "parcels")
-        ]
+    specs = layer_specs(compounds, "compounds", layer=compounds_layer)
+    specs += kind_specs(parcels, ("compounds", "parcels"), layers=parcels_layer)
     run = run_reporting(
         lambda report: run_bundles(
             out_dir=out,

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spatial.cli._common import Coords, console, print_outputs, print_problems, run_reporting
+from spatial.cli._common import (
+    Coords,
+    console,
+    layer_specs,
+    print_outputs,
+    print_problems,
+    run_reporting,
+)
 from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
@@ -35,7 +42,14 @@ def gaps(
         list[Path] | None,
         typer.Option(help="Compound file(s) of your own (gpkg, shp, geojson, csv, xlsx)."),
     ] = None,
+    compounds_layer: Annotated[
+        str | None,
+        typer.Option(help="The compound layer of multi-layer --compounds files (GeoPackage …)."),
+    ] = None,
     pois: Annotated[list[Path] | None, typer.Option(help="POI file(s) of your own.")] = None,
+    pois_layer: Annotated[
+        str | None, typer.Option(help="The POI layer of multi-layer --pois files.")
+    ] = None,
     network: Annotated[
         Path | None,
         typer.Option(
@@ -97,14 +111,13 @@ def gaps(
 
     计算15分钟生活圈缺口：每个小区到各类设施的步行距离、是否覆盖、缺少哪些设施。
     """
-    from spatial.io.load import LoadSpec
     from spatial.pipeline import GapOptions, run_gaps
 
     if sum(x is not None for x in (osm, network, place)) == 0:
         raise typer.BadParameter("give the walk network: --osm, --network or --place")
     taxonomy, only = _categories_option(categories)
-    specs_c = [LoadSpec(p, "compounds") for p in compounds or []]
-    specs_p = [LoadSpec(p, "pois", coords=coords.value) for p in pois or []]
+    specs_c = layer_specs(compounds, "compounds", layer=compounds_layer)
+    specs_p = layer_specs(pois, "pois", layer=pois_layer, coords=coords.value)
     run = run_reporting(
         lambda report: run_gaps(
             out_dir=out,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from spatial.cli._common import console, print_outputs, run_reporting
+from spatial.cli._common import console, kind_specs, layer_specs, print_outputs, run_reporting
 from spatial.settings import DEFAULTS
 
 __all__ = ["eligibility_", "plan"]
@@ -22,6 +22,9 @@ def eligibility_(
         ),
     ],
     compounds: Annotated[list[Path] | None, typer.Option(help="Compound files.")] = None,
+    compounds_layer: Annotated[
+        str | None, typer.Option(help="The compound layer of multi-layer --compounds files.")
+    ] = None,
     gaps: Annotated[
         Path | None, typer.Option(help="Or the output folder of `spatial gaps` (its compounds).")
     ] = None,
@@ -33,7 +36,7 @@ def eligibility_(
     """
     import pandas as pd
 
-    from spatial.io.load import LoadSpec, load_layers
+    from spatial.io.load import load_layers
     from spatial.io.results import load_gap_tables
     from spatial.io.write import write_csv
     from spatial.policy import eligibility, load_profile
@@ -42,7 +45,9 @@ def eligibility_(
         comp = run_reporting(lambda _r: load_gap_tables(gaps, service_areas=False).compounds)
     elif compounds:
         comp = run_reporting(
-            lambda _r: load_layers([LoadSpec(p, "compounds") for p in compounds])["compounds"]
+            lambda _r: load_layers(layer_specs(compounds, "compounds", layer=compounds_layer))[
+                "compounds"
+            ]
         )
     else:
         raise typer.BadParameter("give --compounds or --gaps")
@@ -82,6 +87,10 @@ def plan(
         list[Path] | None,
         typer.Option(help="Candidate sites for new facilities (低效用地, 功能转换 … parcels)."),
     ] = None,
+    parcels_layer: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these layers of multi-layer --parcels files (repeat for several)."),
+    ] = None,
     osm: Annotated[Path | None, typer.Option(help="Walk network (OSM) for siting.")] = None,
     sites_k: Annotated[int, typer.Option(help="Sites to choose per missing category.")] = (
         DEFAULTS.sites_k
@@ -94,17 +103,9 @@ def plan(
     """
     from rich.table import Table
 
-    from spatial.io.kinds import guess_kinds
-    from spatial.io.load import LoadSpec
     from spatial.pipeline import PlanOptions, run_plan
 
-    specs = [
-        LoadSpec(p, "parcels", source_layer=layer)
-        for path in parcels or []
-        for kind, layer in guess_kinds(path)
-        if kind == "parcels"
-        for p in [path]
-    ]
+    specs = kind_specs(parcels, ("parcels",), layers=parcels_layer)
     run = run_reporting(
         lambda report: run_plan(
             out_dir=out,

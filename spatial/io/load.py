@@ -157,7 +157,8 @@ def check_file(
         try:
             source_layer, several = _pick_layer(path, layer, source_layer)
         except ValueError as exc:
-            return Loaded(None, [Problem.error(src, str(exc), hint="name it with --layer")])
+            ask = f"name it with --{layer}-layer (spatial validate: --layer)"
+            return Loaded(None, [Problem.error(src, str(exc), hint=ask)])
         except Exception as exc:  # pyogrio DataSourceError: not a GIS file
             return Loaded(None, [Problem.error(src, f"cannot read the file: {exc}")])
         src = f"{path} [{source_layer}]" if several else src

@@ -85,14 +85,34 @@ def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: flo
     leg = np.full(k, np.nan)
     if k == 0 or network.n_edges == 0:
         return Attachment(edge, offset, leg)
-    idx, dist = network.edge_tree.query_nearest(geoms, return_distance=True, all_matches=False)
-    src, tgt = idx
+    src, tgt, dist = _nearest_edges(network, geoms, snap_limit_m=snap_limit_m)
     edge[src] = tgt
     leg[src] = dist
     offset[src] = shapely.line_locate_point(network.edge_lines[tgt], geoms[src])
-    far = ~(leg <= snap_limit_m)
-    edge[far] = -1
     return Attachment(edge, offset, leg)
+
+
+def _nearest_edges(
+    network: WalkNetwork, geoms: np.ndarray, *, snap_limit_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge of each point within the snap limit; ties go to the lower edge index.
+
+    The nearest node is an upper bound on the distance to the nearest edge (every node
+    ends an edge), so only edges within that bound are measured.
+    """
+    bound = np.full(len(geoms), -1.0)  # missing or empty points match nothing
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    xy = shapely.get_coordinates(geoms[ok])
+    bound[ok] = np.minimum(
+        network.node_tree.query(xy, distance_upper_bound=snap_limit_m)[0], snap_limit_m
+    )
+    src, tgt = network.edge_tree.query(geoms, predicate="dwithin", distance=bound * (1 + 1e-9))
+    dist = shapely.distance(geoms[src], network.edge_lines[tgt])
+    keep = dist <= snap_limit_m
+    src, tgt, dist = src[keep], tgt[keep], dist[keep]
+    order = np.lexsort((tgt, dist, src))
+    first = order[np.r_[True, src[order][1:] != src[order][:-1]]] if len(order) else order
+    return src[first], tgt[first], dist[first]
 
 
 class AccessPoints(Attachment):

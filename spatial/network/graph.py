@@ -20,6 +20,7 @@ import shapely
 from pyproj import CRS, Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from spatial._errors import Problem
 from spatial.io.osm_tags import WALK_EXCLUDE, is_walkable
@@ -99,6 +100,11 @@ class WalkNetwork:
         """``(m,)`` shapely LineStrings of the edges (metres)."""
         coords = np.stack([self.node_xy[self.u], self.node_xy[self.v]], axis=1)
         return shapely.linestrings(coords)
+
+    @cached_property
+    def node_tree(self) -> cKDTree:
+        """k-d tree over :attr:`node_xy` (metres); every node ends an edge."""
+        return cKDTree(self.node_xy)
 
     @cached_property
     def edge_tree(self) -> shapely.STRtree:

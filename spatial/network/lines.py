@@ -323,7 +323,9 @@ def read_line_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
         raise InputError([problem])
     if layer is None and len(lines) > 1:
         problem = Problem.error(
-            src, f"{len(lines)} line layers: {shown}", hint="name the road layer with --layer"
+            src,
+            f"{len(lines)} line layers: {shown}",
+            hint="name the road layer with --network-layer (spatial validate: --layer)",
         )
         raise InputError([problem])
     chosen = layer or (lines[0] if lines else listed[0][0] if listed else None)
@@ -340,7 +342,8 @@ def read_line_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
                     src,
                     f"layer '{chosen}' holds {', '.join(sorted(kinds)) or 'no geometry'}, "
                     "not lines: a walk network needs road centrelines",
-                    hint="give the road line layer (--layer), or an OSM file with --osm",
+                    hint="name the road line layer with --network-layer (spatial validate: "
+                    "--layer), or give an OSM file with --osm",
                 )
             ]
         )
