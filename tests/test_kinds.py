@@ -119,7 +119,8 @@ def test_commands_take_the_layer_of_each_kind(demo_city, tmp_path, monkeypatch):
 
     from spatial.cli._common import console
 
-    monkeypatch.setattr(console, "width", 250)  # the problem table unwrapped
+    # the problem table unwrapped; ``_width`` so that the automatic width comes back after
+    monkeypatch.setattr(console, "_width", 250)
 
     src = demo_city.gpkg
     comp = gpd.read_file(src, layer="compounds", engine="pyogrio")

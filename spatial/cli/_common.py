@@ -254,7 +254,7 @@ def print_outputs(outputs: dict[str, Path]) -> None:
         ``{name: path}`` of the files written.
     """
     for name, path in outputs.items():
-        console.print(f"wrote {name}: {path}", markup=False)
+        console.print(f"wrote {name}: {path}", markup=False, soft_wrap=True)
 
 
 class Islands(str, Enum):

@@ -79,7 +79,7 @@ def validate(
             if what == "network":
                 summary, found = check_network_file(path, layer=source_layer, snap_m=snap_m)
                 problems += found
-                console.print(f"{where}: walk network: {summary}", markup=False)
+                console.print(f"{where}: walk network: {summary}", markup=False, soft_wrap=True)
                 continue
             loaded = check_file(
                 path,
@@ -92,7 +92,7 @@ def validate(
             )
             problems += loaded.problems
             n = 0 if loaded.frame is None else len(loaded.frame)
-            console.print(f"{where}: {what}: {n} records", markup=False)
+            console.print(f"{where}: {what}: {n} records", markup=False, soft_wrap=True)
     # The same warning (e.g. from an OSM file read per layer) is listed once.
     problems = list(dict.fromkeys(problems))
     if problems:
@@ -201,7 +201,7 @@ def pois(
         top = ", ".join(f"{k} ({v})" for k, v in report.unmatched.head(10).itertuples(index=False))
         console.print(f"unmatched, most common: {top}", markup=False)
     write_gpkg({"pois": kept}, out)
-    console.print(f"wrote {out}", markup=False)
+    console.print(f"wrote {out}", markup=False, soft_wrap=True)
 
 
 def osm(
@@ -238,4 +238,4 @@ def osm(
         )
         raise typer.Exit(1)
     write_gpkg(out_layers, out)
-    console.print(f"wrote {out}", markup=False)
+    console.print(f"wrote {out}", markup=False, soft_wrap=True)

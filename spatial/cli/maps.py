@@ -65,4 +65,6 @@ def map_(
 
     written = run_reporting(draw)
     for path in written:
-        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False)
+        console.print(
+            f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False, soft_wrap=True
+        )

@@ -65,7 +65,7 @@ def eligibility_(
     )
     console.print(f"source: {prof.source}", markup=False)
     write_csv(table, out)
-    console.print(f"wrote {out}", markup=False)
+    console.print(f"wrote {out}", markup=False, soft_wrap=True)
 
 
 def plan(
