@@ -164,3 +164,21 @@ def test_commands_take_the_layer_of_each_kind(demo_city, tmp_path, monkeypatch):
     )
     assert elig.exit_code == 0, elig.output
     assert len(pd.read_csv(tmp_path / "e.csv")) == len(few)
+
+
+def test_an_osm_extract_as_parcels_gives_the_kinds_it_holds(tmp_path):
+    """``bundles --parcels area.osm``: an extract with old compounds but no other parcel
+    (BUPT) bundles its compounds; it is not an error that it holds no parcels."""
+    from conftest import SHARED
+
+    from spatial.cli._common import kind_specs
+
+    bupt = SHARED / "data" / "osm" / "beijing_bupt_haidian.osm"
+    cau = SHARED / "data" / "osm" / "beijing_cau_haidian.osm"
+    both = ("compounds", "parcels")
+    assert [s.layer for s in kind_specs([bupt], both, layers=None)] == ["compounds"]
+    assert [s.layer for s in kind_specs([cau], both, layers=None)] == ["compounds", "parcels"]
+    out = tmp_path / "b"
+    done = runner.invoke(app, ["bundles", "--parcels", str(bupt), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert pd.read_csv(out / "bundles.csv")["n_compounds"].sum() == 3

@@ -107,7 +107,7 @@ def kind_specs(
         The kinds to keep (e.g. ``("compounds", "parcels")``).
     layers
         ``--parcels-layer``: only these layers of multi-layer GIS files, each still
-        classed by its name, geometry and columns.
+        classed by its name, geometry and columns. An OSM file gives the kinds it holds.
 
     Returns
     -------
@@ -115,7 +115,7 @@ def kind_specs(
     """
     from spatial.io.kinds import guess_kinds
     from spatial.io.load import LoadSpec
-    from spatial.io.osm import is_osm_file
+    from spatial.io.osm import is_osm_file, read_osm
     from spatial.io.tables import is_table_file
 
     specs = []
@@ -123,10 +123,13 @@ def kind_specs(
         named = layers if layers and not (is_osm_file(path) or is_table_file(path)) else [None]
         for name in named:
             try:
-                guessed = guess_kinds(path, layer=name)
+                guessed = [(k, src) for k, src in guess_kinds(path, layer=name) if k in kinds]
+                if is_osm_file(path):  # an extract may hold only some kinds: take those
+                    osm = read_osm(path)
+                    guessed = [(k, s) for k, s in guessed if len(getattr(osm, k))] or guessed[:1]
             except Exception:  # missing or unreadable: the loader says what is wrong, with all
                 guessed = [(kinds[0], name)]  # the other files' problems
-            specs += [LoadSpec(path, k, source_layer=src) for k, src in guessed if k in kinds]
+            specs += [LoadSpec(path, k, source_layer=src) for k, src in guessed]
     return specs
 
 
