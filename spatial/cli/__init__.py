@@ -53,5 +53,43 @@ app.command()(data.osm)
 
 
 def main() -> None:
-    """Run the ``spatial`` console script."""
-    app()
+    """Run the ``spatial`` console script.
+
+    Bad input ends in a problem table and exit code 1 inside each command. Anything else
+    escaping is a bug: it is reported in two lines, its traceback written to a log file
+    (``SPATIAL_DEBUG=1`` shows it instead), and the exit code is 2.
+    """
+    import os
+
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("SPATIAL_DEBUG"):
+            raise
+        _report_bug(exc)
+        raise SystemExit(2) from None
+
+
+def _report_bug(exc: BaseException) -> None:
+    import sys
+    import tempfile
+    import time
+    import traceback
+    from pathlib import Path
+
+    from rich.markup import escape
+
+    from spatial.cli._common import console
+
+    log = Path(tempfile.gettempdir()) / f"spatial-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    text = "".join(traceback.format_exception(exc))
+    try:
+        log.write_text(f"spatial {' '.join(sys.argv[1:])}\n\n{text}", encoding="utf-8")
+        where = f"details in {log}"
+    except OSError:
+        where = "run again with SPATIAL_DEBUG=1 for the details"
+    console.print(
+        f"[red]internal error: {escape(type(exc).__name__)}: {escape(str(exc))}[/red]\n"
+        f"This is a fault in spatial, not a problem found in your files; {escape(where)}. "
+        "Please report it with the command you ran."
+    )

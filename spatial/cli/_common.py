@@ -23,6 +23,7 @@ __all__ = [
     "Coords",
     "Islands",
     "Kind",
+    "check_out",
     "console",
     "kind_specs",
     "layer_specs",
@@ -56,6 +57,26 @@ def setup_logging(*, verbose: bool, quiet: bool) -> None:
     logger.setLevel(level)
     logger.propagate = False
     _QUIET["on"] = quiet
+
+
+def check_out(path: Path, *, option: str = "--out") -> Path:
+    """Check an output file before any work; print the problem and exit 1 if unusable.
+
+    Parameters
+    ----------
+    path
+        The file the command will write.
+    option
+        The option that named it.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from spatial.io.runfolder import check_out_file
+
+    return run_reporting(lambda _r: check_out_file(path, option=option))
 
 
 def layer_specs(

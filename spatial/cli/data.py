@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from spatial.cli._common import Coords, Kind, console, problem_table, run_reporting
+from spatial.cli._common import (
+    Coords,
+    Kind,
+    check_out,
+    console,
+    problem_table,
+    run_reporting,
+)
 from spatial.settings import DEFAULTS
 
 __all__ = ["osm", "pois", "validate"]
@@ -58,22 +65,17 @@ def validate(
     校验输入文件：列出所有问题（文件、行、列）及修改方法；有错误时退出码为 1。
     """
     from spatial._errors import Problem
-    from spatial.io.kinds import guess_kinds
     from spatial.io.load import check_file
     from spatial.io.osm import read_osm
     from spatial.network import check_network_file
 
     ref = None
     if reference is not None:
-        ref_layers = read_osm(reference)
+        ref_layers = run_reporting(lambda _r: read_osm(reference))
         ref = ref_layers.pois.geometry if len(ref_layers.pois) else ref_layers.barriers.geometry
     problems: list[Problem] = []
     for path in files:
-        targets = (
-            [(kind.value, layer)]
-            if kind is not Kind.auto
-            else (guess_kinds(path, layer=layer) if path.exists() else [("compounds", layer)])
-        )
+        targets = [(kind.value, layer)] if kind is not Kind.auto else _kinds_or_read(path, layer)
         for what, source_layer in targets:
             where = f"{path}" + (f" [{source_layer}]" if source_layer else "")
             if what == "network":
@@ -100,6 +102,48 @@ def validate(
     n_err = sum(p.severity == "error" for p in problems)
     console.print(f"{n_err} error(s), {len(problems) - n_err} warning(s)")
     raise typer.Exit(1 if n_err else 0)
+
+
+def _kinds_or_read(path: Path, layer: str | None) -> list[tuple[str, str | None]]:
+    """The kinds a file holds; a file that cannot be opened is read as compounds so that
+    the loader says what is wrong with it, beside the other files' problems."""
+    from spatial.io.kinds import guess_kinds
+
+    try:
+        return guess_kinds(path, layer=layer)
+    except Exception:  # missing, empty, corrupt, a folder …: check_file reports it
+        return [("compounds", layer)]
+
+
+def _area_geometry(path: Path):
+    """The study area of ``pois --area``: an OSM file's bounds or a polygon layer's union."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from spatial._errors import InputError, Problem
+    from spatial.io.osm import is_osm_file, read_osm
+
+    if not path.exists():
+        raise InputError([Problem.error(str(path), "file not found", column="--area")])
+    if is_osm_file(path):
+        return box(*read_osm(path).bounds)
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+        if frame.crs is None:
+            raise ValueError("it has no CRS (a shapefile needs its .prj)")
+        area = frame.to_crs(4326).union_all()
+    except Exception as exc:  # GDAL's message says what is wrong with the file
+        raise InputError(
+            [
+                Problem.error(
+                    str(path),
+                    f"cannot read the study area: {exc}",
+                    column="--area",
+                    hint="give an OSM file or a polygon layer with its CRS",
+                )
+            ]
+        ) from None
+    return area
 
 
 def pois(
@@ -142,11 +186,10 @@ def pois(
     import geopandas as gpd
     import pandas as pd
     from rich.table import Table
-    from shapely.geometry import box
 
     from spatial._errors import InputError, raise_for_errors
     from spatial.io.load import LoadSpec, load_layers
-    from spatial.io.osm import is_osm_file, read_osm
+    from spatial.io.osm import is_osm_file
     from spatial.io.tables import TABLE_SUFFIXES
     from spatial.io.write import write_gpkg
     from spatial.lifecircle.pois import prepare_pois
@@ -165,24 +208,25 @@ def pois(
     )
     specs = [LoadSpec(f, "pois", coords=per_table.get(f, "wgs84")) for f in files]
 
-    def load_all(_report: object) -> list[gpd.GeoDataFrame]:
+    check_out(out)
+
+    def load_all(_report: object) -> tuple[list[gpd.GeoDataFrame], object]:
         frames, problems = [], []
         for f, spec in zip(files, specs, strict=True):  # every file checked before stopping
             try:
                 frames.append(load_layers([spec], to_crs="EPSG:4326")["pois"].assign(source=f.name))
             except InputError as exc:
                 problems += exc.problems
+        area_geom = None
+        try:
+            area_geom = _area_geometry(area) if area is not None else None
+        except InputError as exc:
+            problems += exc.problems
         raise_for_errors(problems)
-        return frames
+        return frames, area_geom
 
-    frames = run_reporting(load_all)
+    frames, area_geom = run_reporting(load_all)
     merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    area_geom = None
-    if area is not None:
-        if is_osm_file(area):
-            area_geom = box(*read_osm(area).bounds)
-        else:
-            area_geom = gpd.read_file(area, engine="pyogrio").to_crs(4326).union_all()
     kept, report = prepare_pois(
         merged, categories=load_categories(categories), distance_m=dedupe_m, area=area_geom
     )
@@ -218,6 +262,7 @@ def osm(
     from spatial.io.osm import read_osm
     from spatial.io.write import write_gpkg
 
+    check_out(out)
     layers = run_reporting(lambda report: read_osm(file))
     table = Table(title=f"{file.name} (© OpenStreetMap contributors, ODbL)")
     table.add_column("layer")

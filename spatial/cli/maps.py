@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli._common import BasemapChoice, console, run_reporting
+from spatial.cli._common import BasemapChoice, check_out, console, run_reporting
 
 __all__ = ["map_"]
 
@@ -39,6 +39,7 @@ def map_(
 
     if gaps is None and bundles is None:
         raise typer.BadParameter("give --gaps and/or --bundles")
+    check_out(out)
 
     def draw(_report: object) -> list[Path]:
         written = []

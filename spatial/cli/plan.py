@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from spatial.cli._common import console, kind_specs, layer_specs, print_outputs, run_reporting
+from spatial.cli._common import (
+    check_out,
+    console,
+    kind_specs,
+    layer_specs,
+    print_outputs,
+    run_reporting,
+)
 from spatial.settings import DEFAULTS
 
 __all__ = ["eligibility_", "plan"]
@@ -41,6 +48,7 @@ def eligibility_(
     from spatial.io.write import write_csv
     from spatial.policy import eligibility, load_profile
 
+    check_out(out)
     if gaps is not None:
         comp = run_reporting(lambda _r: load_gap_tables(gaps, service_areas=False).compounds)
     elif compounds:

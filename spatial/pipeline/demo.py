@@ -15,11 +15,12 @@ from spatial.io.results import (
     GapTables,
     pairs_lonlat,
 )
+from spatial.io.runfolder import rebase_outputs, run_folder
 from spatial.io.write import write_csv, write_gpkg
 from spatial.lifecircle import GapResult
 from spatial.network import load_network
 from spatial.pipeline.options import BundleOptions, DemoRun, GapOptions, PlanOptions
-from spatial.pipeline.runs import _bundle_stage, _gaps_stage, run_plan
+from spatial.pipeline.runs import _bundle_stage, _gaps_stage, _plan_stage
 from spatial.policy import inventory
 from spatial.settings import DEFAULTS, Progress, no_progress
 
@@ -127,51 +128,57 @@ def run_demo(
     if regenerate or not (gpkg.exists() and osm.exists()):
         say(f"generating the demo city in {data_dir}", 0, 0)
         city = generate_demo(data_dir, size=size, seed=seed, progress=say)
-    say("loading and validating inputs", 0, 0)
-    specs = [LoadSpec(gpkg, kind, source_layer=kind) for kind in ("compounds", "pois", "parcels")]
-    layers = load_layers(specs)
-    compounds, pois, parcels = layers["compounds"], layers["pois"], layers["parcels"]
-    say("building the walk network", 0, 0)
-    osm_layers = read_osm(osm)
-    net = load_network(osm=osm, crs=compounds.crs)
-    gaps = _gaps_stage(layers, net, out_dir=out_dir, options=GapOptions(), say=say)
-    units = bundle_units(compounds, parcels, gaps.result.compounds)
-    barriers = osm_layers.barriers.geometry
-    bundles = _bundle_stage(
-        units,
-        out_dir=out_dir,
-        barriers=barriers,
-        options=BundleOptions(seed=bundle_seed),
-        say=say,
-    )
-    planned = run_plan(
-        out_dir=out_dir,
-        gaps_dir=out_dir,
-        options=PlanOptions(profile="taian", budget_yuan=1e9),
-        parcels=specs[2:],
-        osm=osm,
-        progress=say,
-    )
-    say("writing outputs", 0, 0)
-    out_dir, maps_dir = Path(out_dir), Path(maps_dir)
-    outputs = {
-        "database": write_gpkg(
-            {
-                "compounds": to_wgs84(compounds),
-                "pois": to_wgs84(pois),
-                "parcels": to_wgs84(parcels),
-            },
-            out_dir / "database.gpkg",
-        ),
-        "inventory": write_csv(inventory(compounds, parcels), out_dir / "inventory.csv"),
-        **gaps.outputs,
-        **bundles.outputs,
-        **planned.outputs,
-        "overview": write_overview_png(
-            compounds, parcels, maps_dir / "overview.png", barriers=barriers
-        ),
-        **_demo_maps(gaps.result, bundles.result, maps_dir, say, planned.outputs["plan_layers"]),
-    }
+    with run_folder(out_dir, command="demo") as stage:
+        say("loading and validating inputs", 0, 0)
+        specs = [
+            LoadSpec(gpkg, kind, source_layer=kind) for kind in ("compounds", "pois", "parcels")
+        ]
+        layers = load_layers(specs)
+        compounds, pois, parcels = layers["compounds"], layers["pois"], layers["parcels"]
+        say("building the walk network", 0, 0)
+        osm_layers = read_osm(osm)
+        net = load_network(osm=osm, crs=compounds.crs)
+        gaps = _gaps_stage(layers, net, out_dir=stage, options=GapOptions(), say=say)
+        units = bundle_units(compounds, parcels, gaps.result.compounds)
+        barriers = osm_layers.barriers.geometry
+        bundles = _bundle_stage(
+            units,
+            out_dir=stage,
+            barriers=barriers,
+            options=BundleOptions(seed=bundle_seed),
+            say=say,
+        )
+        planned = _plan_stage(
+            out_dir=stage,
+            gaps_dir=stage,
+            options=PlanOptions(profile="taian", budget_yuan=1e9),
+            parcels=specs[2:],
+            osm=osm,
+            say=say,
+        )
+        say("writing outputs", 0, 0)
+        maps_dir = Path(maps_dir)
+        outputs = {
+            "database": write_gpkg(
+                {
+                    "compounds": to_wgs84(compounds),
+                    "pois": to_wgs84(pois),
+                    "parcels": to_wgs84(parcels),
+                },
+                stage / "database.gpkg",
+            ),
+            "inventory": write_csv(inventory(compounds, parcels), stage / "inventory.csv"),
+            **gaps.outputs,
+            **bundles.outputs,
+            **planned.outputs,
+            "overview": write_overview_png(
+                compounds, parcels, maps_dir / "overview.png", barriers=barriers
+            ),
+            **_demo_maps(
+                gaps.result, bundles.result, maps_dir, say, planned.outputs["plan_layers"]
+            ),
+        }
+    outputs = rebase_outputs(outputs, stage, out_dir)
     counts = {
         "compounds": len(compounds),
         "pois": len(pois),

@@ -28,6 +28,7 @@ from spatial.io.results import (
     write_gap_outputs,
     write_plan_outputs,
 )
+from spatial.io.runfolder import rebase_outputs, run_folder
 from spatial.network import WalkNetwork, load_network
 from spatial.pipeline.options import (
     BundleOptions,
@@ -118,26 +119,30 @@ def run_gaps(
     """
     say = progress or no_progress
     opts = options or GapOptions()
-    opts.taxonomy()  # a broken taxonomy or an unknown id fails before any loading
-    specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
-    specs += list(pois) or ([LoadSpec(osm, "pois")] if osm else [])
-    if not any(s.layer == "compounds" for s in specs) or not any(s.layer == "pois" for s in specs):
-        raise ValueError(
-            "compounds and POIs are needed: give files, or an OSM file to take them from"
+    with run_folder(out_dir, command="gaps") as stage:
+        opts.taxonomy()  # a broken taxonomy or an unknown id fails before any loading
+        specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
+        specs += list(pois) or ([LoadSpec(osm, "pois")] if osm else [])
+        if not any(s.layer == "compounds" for s in specs) or not any(
+            s.layer == "pois" for s in specs
+        ):
+            raise ValueError(
+                "compounds and POIs are needed: give files, or an OSM file to take them from"
+            )
+        say("loading and validating inputs", 0, 0)
+        layers, found = check_layers(specs)
+        say("building the walk network", 0, 0)
+        net = load_network(
+            network=network,
+            osm=osm if network is None and place is None else None,
+            place=place,
+            crs=layers["compounds"].crs,
+            layer=opts.network_layer,
+            snap_m=opts.snap_m,
         )
-    say("loading and validating inputs", 0, 0)
-    layers, found = check_layers(specs)
-    say("building the walk network", 0, 0)
-    net = load_network(
-        network=network,
-        osm=osm if network is None and place is None else None,
-        place=place,
-        crs=layers["compounds"].crs,
-        layer=opts.network_layer,
-        snap_m=opts.snap_m,
-    )
-    found = [*found, *net.problems]
-    return _gaps_stage(layers, net, out_dir=out_dir, options=opts, say=say, found=found)
+        found = [*found, *net.problems]
+        run = _gaps_stage(layers, net, out_dir=stage, options=opts, say=say, found=found)
+    return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
 
 
 def _bundle_stage(
@@ -205,27 +210,31 @@ def run_bundles(
     """
     say = progress or no_progress
     opts = options or BundleOptions()
-    load_finance(opts.finance)  # a broken finance file fails before any loading
-    say("loading and validating inputs", 0, 0)
-    gaps = load_gap_tables(gaps_dir, service_areas=False).compounds if gaps_dir else None
-    specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
-    if parcels:
-        specs += list(parcels)
-    elif osm is not None and len(read_osm(osm).parcels):  # an OSM file may hold none
-        specs.append(LoadSpec(osm, "parcels"))
-    if not any(s.layer == "compounds" for s in specs):
-        raise ValueError(
-            "no old compounds given: bundles are built around old compounds; give "
-            "--compounds, or --osm to take its residential areas"
+    with run_folder(out_dir, command="bundles") as stage:
+        load_finance(opts.finance)  # a broken finance file fails before any loading
+        say("loading and validating inputs", 0, 0)
+        gaps = load_gap_tables(gaps_dir, service_areas=False).compounds if gaps_dir else None
+        specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
+        if parcels:
+            specs += list(parcels)
+        elif osm is not None and len(read_osm(osm).parcels):  # an OSM file may hold none
+            specs.append(LoadSpec(osm, "parcels"))
+        if not any(s.layer == "compounds" for s in specs):
+            raise ValueError(
+                "no old compounds given: bundles are built around old compounds; give "
+                "--compounds, or --osm to take its residential areas"
+            )
+        layers, found = check_layers(specs)
+        units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)
+        lines = None
+        if osm is not None:
+            lines = read_osm(osm).barriers.geometry
+        elif barriers is not None:
+            lines = gpd.read_file(barriers, engine="pyogrio").geometry
+        run = _bundle_stage(
+            units, out_dir=stage, barriers=lines, options=opts, say=say, found=found
         )
-    layers, found = check_layers(specs)
-    units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)
-    lines = None
-    if osm is not None:
-        lines = read_osm(osm).barriers.geometry
-    elif barriers is not None:
-        lines = gpd.read_file(barriers, engine="pyogrio").geometry
-    return _bundle_stage(units, out_dir=out_dir, barriers=lines, options=opts, say=say, found=found)
+    return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
 
 
 def run_plan(
@@ -261,7 +270,27 @@ def run_plan(
     PlanRun
         The plan per compound, the site choice and the files written.
     """
-    say = progress or no_progress
+    with run_folder(out_dir, command="plan") as stage:
+        run = _plan_stage(
+            out_dir=stage,
+            gaps_dir=gaps_dir,
+            options=options,
+            parcels=parcels,
+            osm=osm,
+            say=progress or no_progress,
+        )
+    return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
+
+
+def _plan_stage(
+    *,
+    out_dir: Path,
+    gaps_dir: str | Path,
+    options: PlanOptions,
+    parcels: Sequence[LoadSpec],
+    osm: str | Path | None,
+    say: Progress,
+) -> PlanRun:
     prof = load_profile(options.profile)
     say("reading gaps", 0, 0)
     tables = load_gap_tables(gaps_dir, service_areas=False)

@@ -1,0 +1,255 @@
+"""One run, one set of outputs: a command's folder is staged and swapped into place.
+
+A command writes into a hidden sibling folder (``.NAME.partial-…``) and, when every file
+is written, renames it onto ``NAME``; the earlier folder is moved aside first and removed
+after. A run killed at any moment leaves ``NAME`` wholly old (or, between the two renames,
+moved aside and restored by the next run). A lock file beside the folder
+(``.NAME.lock``, held with :mod:`filelock`, released by the system when a process dies)
+keeps two runs from writing the same folder. ``run.json`` in the folder says which
+command wrote it, when, and which files belong to the set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from spatial._errors import InputError, Problem
+
+__all__ = ["RUN_FILE", "check_out_file", "rebase_outputs", "run_folder"]
+
+RUN_FILE = "run.json"
+
+#: What each command writes; a folder from an older version (no run.json) is replaced
+#: only when it holds nothing else.
+_OWN_FILES = {
+    "gaps": {
+        "gaps.csv",
+        "summary.csv",
+        "compounds.gpkg",
+        "service_areas.gpkg",
+        "problems.csv",
+        "categories.toml",
+    },
+    "bundles": {
+        "bundles.gpkg",
+        "bundles.csv",
+        "pairs.csv",
+        "packages.csv",
+        "excluded.csv",
+        "problems.csv",
+    },
+    "plan": {"plan.xlsx", "plan.gpkg"},
+}
+_OWN_FILES["demo"] = set().union(*_OWN_FILES.values(), {"database.gpkg", "inventory.csv"})
+
+
+def _problem(out: Path, message: str, hint: str) -> InputError:
+    return InputError([Problem.error(str(out), message, column="--out", hint=hint)])
+
+
+def _check_target(out: Path, command: str) -> None:
+    """Refuse a file, or a folder holding what this command did not write."""
+    if out.exists() and not out.is_dir():
+        raise _problem(out, "--out is a file, not a folder", "name a folder (it is created)")
+    if not out.is_dir():
+        return
+    entries = {p.name for p in out.iterdir()}
+    if not entries:
+        return
+    if RUN_FILE in entries:
+        try:
+            earlier = json.loads((out / RUN_FILE).read_text(encoding="utf-8")).get("command")
+        except (OSError, ValueError):
+            earlier = None
+        if earlier in (command, None):
+            return
+        raise _problem(
+            out,
+            f"the folder holds the results of `spatial {earlier}`, which this run would replace",
+            f"give `spatial {command}` its own --out folder",
+        )
+    others = sorted(entries - _OWN_FILES.get(command, set()))
+    if others:
+        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+        raise _problem(
+            out,
+            f"the folder holds files not written by `spatial {command}` ({shown}); "
+            "a run replaces its whole folder",
+            "choose a new --out folder, or empty this one",
+        )
+
+
+def _recover(out: Path) -> None:
+    """Under the lock: restore a folder moved aside by a killed swap, drop stale staging."""
+    prefix = f".{out.name}."
+    for stale in sorted(out.parent.glob(prefix + "old-*")):
+        if not out.exists():
+            os.replace(stale, out)
+        else:
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in out.parent.glob(prefix + "partial-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_run_file(stage: Path, *, command: str, run_id: str, started: float) -> None:
+    files = {
+        str(p.relative_to(stage)): p.stat().st_size
+        for p in sorted(stage.rglob("*"))
+        if p.is_file() and p.name != RUN_FILE
+    }
+    from spatial import __version__
+
+    record = {
+        "command": command,
+        "run_id": run_id,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "spatial_version": __version__,
+        "argv": sys.argv[1:],
+        "files": files,
+    }
+    (stage / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), "utf-8")
+
+
+@contextmanager
+def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
+    """Stage a command's outputs and swap them onto ``out_dir`` when the block succeeds.
+
+    Checked at entry, before any expensive work: ``out_dir`` is not a file, its parent
+    can be written, no other run holds it, and it holds nothing but an earlier run of the
+    same command.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder.
+    command
+        The command writing it (``gaps``, ``bundles``, ``plan``, ``demo``).
+
+    Yields
+    ------
+    Path
+        The staging folder to write into.
+
+    Raises
+    ------
+    InputError
+        When the folder cannot be used, with the reason and the fix.
+    """
+    from filelock import FileLock, Timeout
+
+    out = Path(out_dir).absolute()
+    _check_target(out, command)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(out.parent / f".{out.name}.lock", timeout=0)
+        lock.acquire()
+    except Timeout:
+        raise _problem(
+            out,
+            "another spatial run is writing this folder",
+            "wait for it to finish, or give another --out folder",
+        ) from None
+    except OSError as exc:
+        raise _problem(
+            out, f"cannot write here: {exc.strerror or exc}", "choose a folder you can write"
+        ) from None
+    try:
+        _recover(out)
+        _check_target(out, command)  # as restored
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        stage = out.parent / f".{out.name}.partial-{run_id}"
+        started = time.time()
+        try:
+            stage.mkdir()
+        except OSError as exc:
+            raise _problem(
+                out, f"cannot write here: {exc.strerror or exc}", "choose a folder you can write"
+            ) from None
+        try:
+            yield stage
+            _write_run_file(stage, command=command, run_id=run_id, started=started)
+            aside = out.parent / f".{out.name}.old-{run_id}"
+            if out.exists():
+                os.replace(out, aside)
+            os.replace(stage, out)
+            shutil.rmtree(aside, ignore_errors=True)
+        finally:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
+    finally:
+        lock.release()
+
+
+def rebase_outputs(outputs: Mapping[str, Path], stage: Path, out_dir: str | Path) -> dict:
+    """The paths the staged files have once the folder is in place.
+
+    Parameters
+    ----------
+    outputs
+        ``{name: path}`` as written into ``stage``.
+    stage, out_dir
+        The staging folder and the output folder.
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` under ``out_dir``.
+    """
+    base = Path(out_dir)
+    return {
+        k: base / Path(p).relative_to(stage) if Path(p).is_relative_to(stage) else Path(p)
+        for k, p in outputs.items()
+    }
+
+
+def check_out_file(path: str | Path, *, option: str = "--out") -> Path:
+    """Check, before any work, that an output file can be written.
+
+    Parameters
+    ----------
+    path
+        The file to write (its folder is created).
+    option
+        The option that named it, for the message.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        When it is a folder or its folder cannot be written.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(
+            [Problem.error(str(target), f"{option} is a folder", column=option, hint="name a file")]
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe = target.parent / f".{target.name}.{secrets.token_hex(4)}.probe"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            [
+                Problem.error(
+                    str(target),
+                    f"cannot write here: {exc.strerror or exc}",
+                    column=option,
+                    hint="choose a folder you can write",
+                )
+            ]
+        ) from None
+    return target
