@@ -91,5 +91,6 @@ def _report_bug(exc: BaseException) -> None:
     console.print(
         f"[red]internal error: {escape(type(exc).__name__)}: {escape(str(exc))}[/red]\n"
         f"This is a fault in spatial, not a problem found in your files; {escape(where)}. "
-        "Please report it with the command you ran."
+        "Please report it with the command you ran.",
+        soft_wrap=True,
     )

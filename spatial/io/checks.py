@@ -17,7 +17,13 @@ from pyproj import CRS
 from spatial._errors import Problem
 from spatial.io.chinese_crs import bd09_to_wgs84, gcj02_to_wgs84
 
-__all__ = ["ALLOWED_TYPES", "check_degrees", "check_geometries", "check_offset"]
+__all__ = [
+    "ALLOWED_TYPES",
+    "check_degrees",
+    "check_geometries",
+    "check_location",
+    "check_offset",
+]
 
 #: Geometry types each layer accepts.
 ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
@@ -252,3 +258,58 @@ def check_offset(
             hint=f"load the file with coords='{best[1]}' (--coords {best[1]})",
         )
     return None
+
+
+def check_location(
+    geoms: gpd.GeoSeries, *, source: str, row_label: Callable[[int], Any]
+) -> list[Problem]:
+    """Report features at (0, 0) (a missing location written as zero) and outside China.
+
+    Parameters
+    ----------
+    geoms
+        Geometries with a CRS.
+    source
+        File name for the messages.
+    row_label
+        Turns a position into the row number (or label) the user sees in the file.
+
+    Returns
+    -------
+    list of Problem
+        An error per feature at (0, 0); a warning per feature outside China's extent.
+    """
+    if geoms.crs is None or len(geoms) == 0:
+        return []
+    present = ~(geoms.isna() | geoms.is_empty)
+    points = gpd.GeoSeries(shapely.point_on_surface(geoms[present].values), crs=geoms.crs)
+    lonlat = shapely.get_coordinates(points.to_crs(4326).values)
+    positions = np.flatnonzero(present.to_numpy())
+    lo, hi = _CHINA_LONLAT
+    problems = []
+    for pos, (lon, lat) in zip(positions.tolist(), lonlat, strict=True):
+        if abs(lon) < 1e-6 and abs(lat) < 1e-6:
+            problems.append(
+                Problem.error(
+                    source,
+                    "the location is (0, 0): a missing coordinate written as zero",
+                    row=row_label(pos),
+                    column="geometry",
+                    hint="fill in the real location (经度/纬度) or remove the row",
+                )
+            )
+        elif not (lo[0] <= lon <= hi[0] and lo[1] <= lat <= hi[1]):
+            problems.append(
+                Problem.warning(
+                    source,
+                    "the location is outside China (longitude 73–136°, latitude 3–54°)",
+                    row=row_label(pos),
+                    column="geometry",
+                    hint="check the coordinates and the coordinate system (--coords, CRS)",
+                )
+            )
+    return problems
+
+
+# China's extent including the South China Sea islands (lon, lat): (min), (max)
+_CHINA_LONLAT = ((73.0, 3.0), (136.0, 54.0))

@@ -9,7 +9,7 @@ file is collected first; :func:`load_layers` raises one
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,18 +22,20 @@ import shapely
 from pyproj import CRS
 
 from spatial._errors import InputWarning, Problem, format_problems, raise_for_errors
-from spatial.io.checks import check_degrees, check_geometries, check_offset
+from spatial.io.checks import check_degrees, check_geometries, check_location, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
+from spatial.io.dbf import expand_cut_names, repair_shapefile_text
 from spatial.io.estimate import estimate_from_buildings
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.projection import local_metric_crs
-from spatial.io.schema import LAYERS, conform
+from spatial.io.schema import LAYERS, alias_index, conform
 from spatial.io.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,
     is_table_file,
     read_table,
     table_geometry,
+    table_origin,
 )
 
 __all__ = [
@@ -98,6 +100,15 @@ class LoadSpec:
 
 def _label_rows(pos: int) -> int:
     return pos + 2
+
+
+def _sheet_rows(header_row: int) -> Callable[[int], int]:
+    """Record position → spreadsheet row, for a table whose headers are on ``header_row``."""
+
+    def label(pos: int) -> int:
+        return pos + header_row + 1
+
+    return label
 
 
 def _label_features(pos: int) -> str:
@@ -196,13 +207,14 @@ def check_file(
     )
     problems += found
     if geometry is None:
-        problems.append(
-            Problem.error(
-                src,
-                "no geometry: no 经度/纬度 (lon/lat), location or WKT column",
-                hint="add columns 经度 and 纬度 with WGS84 degrees",
+        if not any(p.message.startswith("no geometry") for p in problems):
+            problems.append(
+                Problem.error(
+                    src,
+                    "no geometry: no 经度/纬度 (lon/lat), location or WKT column",
+                    hint="add columns 经度 and 纬度 with WGS84 degrees",
+                )
             )
-        )
         return Loaded(None, problems)
     if geometry.crs is None:
         problems.append(
@@ -222,8 +234,32 @@ def check_file(
     # where each record came from, for messages of later stages (money, matching)
     gdf["source_file"] = src
     gdf["source_row"] = [str(label(pos)) for pos in range(len(gdf))]
-    if coords != "wgs84" and gdf.crs is not None and _degrees_ok(problems):
+    if coords == "bd09mc" and len(gdf) and np.nanmax(np.abs(gdf.total_bounds)) <= 180:
+        problems.append(
+            Problem.error(
+                src,
+                "coords bd09mc means Baidu Mercator metres (about 12,900,000, 4,800,000), "
+                "but these coordinates are degrees",
+                column="geometry",
+                hint="use --coords bd09 for Baidu longitude/latitude",
+            )
+        )
+    elif coords != "wgs84" and gdf.crs is not None and _degrees_ok(problems):
         gdf = _convert_coords(gdf, coords)
+    if (
+        gdf.crs is not None
+        and _degrees_ok(problems)
+        and not any(p.severity == "error" and p.column == "geometry" for p in problems)
+    ):
+        problems += check_location(gdf.geometry, source=src, row_label=label)
+    if len(gdf) == 0 and not is_osm_file(path):
+        problems.append(
+            Problem.error(
+                src,
+                "no records: the file or layer is empty",
+                hint="check that it is the right file, sheet or layer",
+            )
+        )
     if reference is not None and gdf.crs is not None and _degrees_ok(problems):
         offset = check_offset(gdf.geometry.to_crs(reference.crs), reference, source=src)
         if offset is not None and coords == "wgs84":
@@ -263,17 +299,37 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
         return frame, frame.geometry, _label_osm(frame), list(frame.columns)
     if is_table_file(path):
         table = read_table(path, sheet=sheet)
+        label = _sheet_rows(table.attrs.get("header_row", 1))
         geometry, used, found = table_geometry(
-            table, source=src, crs=crs, coords=coords, row_label=_label_rows
+            table, source=src, crs=crs, coords=coords, row_label=label
         )
         problems += found
         names = [str(c) for c in table.columns]
-        return table.drop(columns=used), geometry, _label_rows, names
+        if geometry is None and (origin := table_origin(table)):
+            problems.append(
+                Problem.error(
+                    src,
+                    f"no geometry in {origin}: no 经度/纬度 (lon/lat), location or WKT column "
+                    f"among its headers ({', '.join(names[:8])}{' …' if len(names) > 8 else ''})",
+                    hint="name the sheet with --sheet, or add columns 经度 and 纬度 (WGS84 "
+                    "degrees); the first 10 rows of every sheet were looked at for headers",
+                )
+            )
+        return table.drop(columns=used), geometry, label, names
     with warnings.catch_warnings():
         # GDAL warns (RuntimeWarning) when a shapefile has no .prj; that case is
         # reported as a Problem below, with its fix.
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
         gdf = gpd.read_file(path, layer=source_layer, engine="pyogrio")
+    if path.suffix.lower() in (".shp", ".dbf"):
+        gdf, found = repair_shapefile_text(
+            gdf, source=src, has_cpg=path.with_suffix(".cpg").exists()
+        )
+        renames, cut = expand_cut_names(
+            [str(c) for c in gdf.columns], alias_index(layer), source=src
+        )
+        gdf = gdf.rename(columns=renames)
+        problems += found + cut
     return (
         pd.DataFrame(gdf.drop(columns="geometry")),
         gdf.geometry,

@@ -172,11 +172,12 @@ def read_osm(path: str | Path) -> OSMLayers:
     Raises
     ------
     InputError
-        When the file is not well-formed OSM XML/PBF (with the parser's message).
+        When the file is missing or not well-formed OSM XML/PBF (with the parser's
+        message).
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such OSM file")
+        raise InputError([Problem.error(str(path), "file not found", hint="check the path")])
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _CACHE:

@@ -18,6 +18,7 @@ import pandas as pd
 from spatial._errors import Problem
 from spatial.io.values import (
     clean_text,
+    is_approximate,
     is_missing,
     normalize_header,
     parse_bool,
@@ -249,6 +250,22 @@ PARCEL_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 _WEAK_ALIASES = frozenset(normalize_header(a) for a in ("序号", "fid_code"))
 
 
+def alias_index(layer: str) -> dict[str, str]:
+    """``{normalised alias: canonical field}`` of a layer kind.
+
+    Parameters
+    ----------
+    layer
+        ``"compounds"``, ``"pois"`` or ``"parcels"``.
+
+    Returns
+    -------
+    dict
+        Every alias of every field, normalised with :func:`normalize_header`.
+    """
+    return dict(_alias_index(layer))
+
+
 def _alias_index(layer: str) -> dict[str, str]:
     index: dict[str, str] = {}
     for field in CONTRACTS[layer]:
@@ -343,6 +360,16 @@ def _parse_column(
         elif field.dtype in ("int", "float"):
             val, err = parse_number(raw)
             hint = f"write a plain number in {field.zh}/{field.name}"
+            if val is not None and is_approximate(raw):
+                problems.append(
+                    Problem.warning(
+                        source,
+                        f"'{raw}' is approximate: read as {val:g}",
+                        row=row_label(pos),
+                        column=header,
+                        hint="write the surveyed number where it is known",
+                    )
+                )
             if val is not None and field.minimum is not None and val < field.minimum:
                 val, err = None, f"{raw!r} is negative"
             elif val is not None and field.dtype == "int":

@@ -22,6 +22,7 @@ __all__ = [
     "is_table_file",
     "read_table",
     "table_geometry",
+    "table_origin",
 ]
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".xlsm", ".json")
@@ -99,17 +100,20 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     path
         CSV (any other ending), ``.json`` records, or an ``.xlsx``/``.xls``/``.xlsm`` workbook.
     sheet
-        Excel sheet name or number (default: the first).
+        Excel sheet name or number. Default: the sheet whose header row names the most
+        known columns (小区名称, 经度 …), the first on a tie.
 
     Returns
     -------
     DataFrame
-        The cells, headers as in the file.
+        The cells, headers as in the file. An Excel sheet's header row is the one of its
+        first rows that names the most known columns (a title row above it is skipped);
+        ``attrs`` holds ``sheet``, ``header_row`` (1-based) and ``sheets``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls", ".xlsm"):
-        return pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+        return _read_excel(path, sheet)
     if suffix == ".json":
         return _read_json_records(path)
     last: Exception | None = None
@@ -121,6 +125,83 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         except UnicodeDecodeError as exc:
             last = exc
     raise ValueError(f"{path}: not UTF-8 nor GBK text ({last})")
+
+
+_HEADER_SCAN_ROWS = 10
+
+
+def _known_headers() -> set[str]:
+    from spatial.io.schema import LAYERS, alias_index
+
+    known = {normalize_header(n) for n in (*_LON, *_LAT, *_LOCATION, *_WKT)}
+    for layer in LAYERS:
+        known |= set(alias_index(layer))
+    return known
+
+
+def _header_row(raw: pd.DataFrame, known: set[str]) -> tuple[int, int]:
+    """The row (0-based) among the first ones naming the most known columns, and how many."""
+    best = (0, -1)
+    for row in range(min(_HEADER_SCAN_ROWS, len(raw))):
+        cells = [c for c in raw.iloc[row].tolist() if isinstance(c, str) and c.strip()]
+        score = sum(normalize_header(c) in known for c in cells)
+        if score > best[1]:
+            best = (row, score)
+    return best
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if not magic.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx), OLE2 (xls)
+        text = magic.decode("utf-8", errors="ignore").isprintable() and magic != b""
+        raise ValueError(
+            "not an Excel workbook"
+            + ("; it looks like text: if it is CSV, name it .csv" if text else "")
+        )
+    with pd.ExcelFile(path) as workbook:
+        names = [str(n) for n in workbook.sheet_names]
+        if sheet is not None and str(sheet) not in names:
+            if not str(sheet).isdigit() or int(sheet) >= len(names):
+                raise ValueError(f"no sheet '{sheet}'; the workbook has: {', '.join(names)}")
+            sheet = names[int(sheet)]
+        wanted = names if sheet is None else [str(sheet)]
+        book = {n: pd.read_excel(workbook, sheet_name=n, header=None, dtype=object) for n in wanted}
+    known = _known_headers()
+    scored = [(name, *_header_row(raw, known)) for name, raw in book.items()]
+    name, row, _ = max(scored, key=lambda t: (t[2], -scored.index(t)))
+    raw = book[name]
+    if raw.empty:
+        frame = pd.DataFrame()
+    else:
+        header = [
+            str(c).strip() if not pd.isna(c) else f"Unnamed: {i}"
+            for i, c in enumerate(raw.iloc[row].tolist())
+        ]
+        frame = raw.iloc[row + 1 :].reset_index(drop=True)
+        frame.columns = header
+    frame.attrs.update(sheet=str(name), header_row=row + 1, sheets=names)
+    return frame
+
+
+def table_origin(table: pd.DataFrame) -> str:
+    """Where an Excel table's records were read, for messages ("" for other tables).
+
+    Parameters
+    ----------
+    table
+        A table from :func:`read_table`.
+
+    Returns
+    -------
+    str
+        E.g. ``"sheet '数据' (of 说明, 数据), headers on row 2"``.
+    """
+    if "sheet" not in table.attrs:
+        return ""
+    sheets = table.attrs["sheets"]
+    others = f" (of {', '.join(sheets)})" if len(sheets) > 1 else ""
+    return f"sheet '{table.attrs['sheet']}'{others}, headers on row {table.attrs['header_row']}"
 
 
 def is_table_file(path: str | Path) -> bool:

@@ -20,6 +20,7 @@ from spatial.settings import DEFAULTS
 
 __all__ = [
     "clean_text",
+    "is_approximate",
     "is_missing",
     "normalize_header",
     "parse_bool",
@@ -31,6 +32,8 @@ __all__ = [
 _UNIT_RE = re.compile(
     r"(户|栋|幢|层|个|套|人|元|万元|m2|m²|㎡|平方米|平米|平方|亩|%|年)$", flags=re.IGNORECASE
 )
+_APPROX_PREFIX_RE = re.compile(r"^(约|大约|近|逾|~|～|≈)")
+_APPROX_SUFFIX_RE = re.compile(r"(余|多|左右|以上|上下|\+)$")
 _BRACKETS_RE = re.compile(r"\(.*?\)|\[.*?\]|（.*?）")
 _TRUE = {"是", "有", "已", "已加装", "已安装", "yes", "y", "true", "t", "1", "√", "✓", "有电梯"}
 _FALSE = {"否", "无", "没有", "未", "未加装", "no", "n", "false", "f", "0", "×", "✗", "无电梯"}
@@ -178,11 +181,30 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
     return number, None
 
 
+def is_approximate(value: Any) -> bool:
+    """Whether a number is written as approximate: ``约300``, ``~300``, ``300余户``, ``300左右``.
+
+    Parameters
+    ----------
+    value
+        A cell.
+
+    Returns
+    -------
+    bool
+    """
+    if not isinstance(value, str):
+        return False
+    text = clean_text(value).replace(" ", "")
+    return bool(_APPROX_PREFIX_RE.match(text) or _APPROX_SUFFIX_RE.search(_UNIT_RE.sub("", text)))
+
+
 def _parse_number_text(value: Any) -> tuple[float | None, str | None]:
     text = clean_text(value).replace(",", "").replace(" ", "")
-    text = re.sub(r"^(约|大约|~|≈)", "", text)
+    text = _APPROX_PREFIX_RE.sub("", text)
     scale = 1.0
-    text = _UNIT_RE.sub("", text)
+    for _ in range(2):  # 300余户, 300户左右: a unit and an approximate word in either order
+        text = _APPROX_SUFFIX_RE.sub("", _UNIT_RE.sub("", text))
     if text.endswith("万"):
         scale, text = 10_000.0, text[:-1]
     try:

@@ -320,7 +320,10 @@ def compute_gaps(
     out["access"] = comp_access.to_numpy()
     facilities = member[attach.on_network].sum() if len(member) else pd.Series(dtype=int)
     summary = _summary(gaps, households, comp["id"].to_numpy(), cats, facilities)
-    sa = gpd.GeoDataFrame(areas, geometry="geometry", crs=network.crs) if service_areas else None
+    sa = None
+    if service_areas:  # a run where no category has a facility on the network has none
+        columns = ["category", "zh", "en", "radius_m", "geometry"]
+        sa = gpd.GeoDataFrame(pd.DataFrame(areas, columns=columns), crs=network.crs)
     return GapResult(gaps, out, summary, src_pois, sa, problems, cats)
 
 

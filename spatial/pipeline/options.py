@@ -3,6 +3,7 @@ files) and records of what each run produced."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -131,6 +132,35 @@ class PlanOptions:
     households_per_year: float | None = None
     sites_k: int = DEFAULTS.sites_k
     finance: str | Path | None = None
+
+    def problems(self) -> list[Problem]:
+        """What is wrong with the settings (a budget must be positive …).
+
+        Returns
+        -------
+        list of Problem
+            One error per option out of range, naming the option.
+        """
+        found = []
+        checks = (
+            ("--budget-yuan", self.budget_yuan, "a positive yearly budget in yuan, e.g. 5e8"),
+            ("--households-per-year", self.households_per_year, "a positive household target"),
+        )
+        for option, value, fix in checks:
+            if value is not None and not (math.isfinite(value) and value > 0):
+                found.append(
+                    Problem.error("<options>", f"{option} is {value:g}", column=option, hint=fix)
+                )
+        if self.sites_k < 0:
+            found.append(
+                Problem.error(
+                    "<options>",
+                    f"--sites-k is {self.sites_k}",
+                    column="--sites-k",
+                    hint="0 or more",
+                )
+            )
+        return found
 
 
 @dataclass

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial import api
-from spatial._errors import Problem
+from spatial._errors import InputError, Problem, raise_for_errors
 from spatial.bundling import (
     bundle_units,
     find_bundles,
@@ -270,6 +270,7 @@ def run_plan(
     PlanRun
         The plan per compound, the site choice and the files written.
     """
+    raise_for_errors(options.problems())
     with run_folder(out_dir, command="plan") as stage:
         run = _plan_stage(
             out_dir=stage,
@@ -293,9 +294,19 @@ def _plan_stage(
 ) -> PlanRun:
     prof = load_profile(options.profile)
     say("reading gaps", 0, 0)
-    tables = load_gap_tables(gaps_dir, service_areas=False)
+    found: list[Problem] = []  # the gaps folder and the parcels are checked together
+    try:
+        tables = load_gap_tables(gaps_dir, service_areas=False)
+    except InputError as exc:
+        found += exc.problems
+    cand = None
+    if parcels and osm is not None:
+        try:
+            cand = load_layers(list(parcels))["parcels"]
+        except InputError as exc:
+            found += exc.problems
+    raise_for_errors(found)
     comp, cats = tables.compounds, tables.categories
-    cand = load_layers(list(parcels))["parcels"] if parcels and osm is not None else None
     say("eligibility, needs and ranking", 0, 0)
     plan = api.plan(
         comp,
