@@ -137,6 +137,11 @@ CASES: list[tuple[str, Callable[[Path], list[str]], tuple[str, ...]]] = [
         ("f",),
     ),
     ("out is a file", _out_is_file, ("results", "--out is a file")),
+    (
+        "out not writable",
+        lambda d: ["gaps", "--osm", str(BUPT), "--out", "/proc/spatial/x"],
+        ("cannot write here",),
+    ),
     ("out holds other files", _out_foreign, ("我的笔记.docx", "choose a new --out folder")),
     (
         "header-only table",

@@ -150,6 +150,9 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
     _check_target(out, command)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        probe = out.parent / f".{out.name}.{secrets.token_hex(4)}.probe"
+        probe.touch()  # a folder that cannot be written would look locked to filelock
+        probe.unlink()
         lock = FileLock(out.parent / f".{out.name}.lock", timeout=0)
         lock.acquire()
     except Timeout:
