@@ -244,6 +244,16 @@ def check_file(
                 hint="use --coords bd09 for Baidu longitude/latitude",
             )
         )
+    elif coords != "wgs84" and gdf.crs is not None and not CRS(gdf.crs).is_geographic:
+        problems.append(
+            Problem.error(
+                src,
+                f"--coords {coords} applies to longitude/latitude tables, but this file's "
+                f"CRS is {CRS(gdf.crs).to_string()} (projected)",
+                column="geometry",
+                hint="leave --coords out for this file: its CRS already says where it is",
+            )
+        )
     elif coords != "wgs84" and gdf.crs is not None and _degrees_ok(problems):
         gdf = _convert_coords(gdf, coords)
     if (
