@@ -6,6 +6,7 @@ files) before it raises, so that a planner can fix a spreadsheet in one go.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -178,6 +179,9 @@ class InputWarning(UserWarning):
         self.problems = list(problems)
 
 
+_QUOTED = re.compile(r"'[^']*'")
+
+
 def summarise_problems(problems: Sequence[Problem], *, examples: int = 3) -> list[str]:
     """One line per kind of problem with its count and the first few places.
 
@@ -196,7 +200,8 @@ def summarise_problems(problems: Sequence[Problem], *, examples: int = 3) -> lis
     """
     groups: dict[tuple[str, str, str, str], list[Problem]] = {}
     for p in problems:
-        groups.setdefault((p.severity, p.file, p.message, p.hint), []).append(p)
+        message = _QUOTED.sub("'…'", p.message)  # names differ, the kind is the same
+        groups.setdefault((p.severity, p.file, message, p.hint), []).append(p)
     lines = []
     for (severity, file, message, hint), items in sorted(
         groups.items(), key=lambda kv: kv[0][0] != "error"
@@ -204,7 +209,8 @@ def summarise_problems(problems: Sequence[Problem], *, examples: int = 3) -> lis
         if len(items) == 1:
             lines.append(str(items[0]))
             continue
-        rows = [str(p.row) for p in items[:examples] if p.row is not None]
+        places = (p.row if p.row is not None else p.column for p in items[:examples])
+        rows = [str(place) for place in places if place is not None]
         more = ", …" if len(items) > examples else ""
         where = f" ({', '.join(rows)}{more})" if rows else ""
         text = f"[{severity}] {file}: {len(items)} × {message}{where}"

@@ -52,6 +52,8 @@ def gap_result(
     service_areas: bool = False,
     count_reachable: bool = False,
     count_no_data: bool = False,
+    gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
+    school_unknown: str = "none",
 ) -> GapResult:
     """Run the gap engine and keep every table it makes (what the output folder holds).
 
@@ -68,6 +70,8 @@ def gap_result(
         Also compute the reachable parts of edges per category (metres CRS).
     count_no_data
         Count categories without any facility in the inputs as missing.
+    gate_tolerance_m, school_unknown
+        See :func:`~spatial.lifecircle.compute_gaps`.
 
     Returns
     -------
@@ -90,6 +94,8 @@ def gap_result(
         service_areas=service_areas,
         count_reachable=count_reachable,
         count_no_data=count_no_data,
+        gate_tolerance_m=gate_tolerance_m,
+        school_unknown=school_unknown,
     )
 
 

@@ -69,7 +69,7 @@ class Settings:
     earliest_build_year: int = 1900
     search_limit_m: float = 3000.0
     service_area_buffer_m: float = 15.0
-    gate_tolerance_m: float = 3.0
+    gate_tolerance_m: float = 5.0
     line_snap_m: float = 1.0
     dedupe_m: float = 50.0
     bundle_seed: int = 0

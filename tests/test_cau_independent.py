@@ -36,7 +36,10 @@ EXCLUDE = {
     "sidewalk:left": "separate",
     "sidewalk:right": "separate",
 }
-SNAP_M, GATE_TOL_M, LIMIT_M = 150.0, 3.0, 3000.0
+SNAP_M, GATE_TOL_M, LIMIT_M = 150.0, 5.0, 3000.0
+# ways in: entrances except a building's own doors, and gates people walk through
+BUILDING_DOORS = {"staircase", "home", "garage", "emergency"}
+WALK_GATES = {"gate", "lift_gate", "turnstile", "kissing_gate", "swing_gate"}
 
 
 def _walkable(tags):
@@ -107,14 +110,15 @@ def _reference(parsed, compounds, pois, categories):
                 poi_nodes[c].append(("poi", k))
     access = defaultdict(list)
     gates = [
-        n for n in g.nodes if "entrance" in node_tags[n] or node_tags[n].get("barrier") == "gate"
+        n
+        for n in g.nodes
+        if node_tags[n].get("entrance", "staircase") not in BUILDING_DOORS
+        or node_tags[n].get("barrier") in WALK_GATES
     ]
     for ci, geom in enumerate(compounds.to_crs(32650).geometry):
         ring = geom.boundary
-        mine = [n for n in gates if ring.distance(shapely.Point(xy[n])) <= GATE_TOL_M]
-        if mine:
-            access[ci] = mine
-            continue
+        # gates near the boundary and every crossing of it are all ways in
+        access[ci] = [n for n in gates if ring.distance(shapely.Point(xy[n])) <= GATE_TOL_M]
         for i, (a, b) in enumerate(edges):
             hit = ring.intersection(shapely.LineString([xy[a], xy[b]]))
             for x, y in shapely.get_coordinates(hit):

@@ -140,8 +140,10 @@ def test_category_without_poi_unreachable_piece_and_off_network_poi():
     assert res.pois["attached"].tolist() == [True, False]  # 400 m off: left out
     messages = " | ".join(p.message for p in res.problems)
     assert "1 POI(s) are more than 150 m" in messages
-    assert "no POI of category bus_stop" in messages
-    assert "小区1" in messages and "cut off from the main network" in messages
+    no_poi = [p for p in res.problems if p.message == "no POI of the category in the inputs"]
+    assert [p.column for p in no_poi] == ["bus_stop 公交车站"]
+    cut = [p for p in res.problems if "cut off from the main network" in p.message]
+    assert [p.column for p in cut] == ["小区1"]
     status = res.gaps.set_index(["compound_id", "category"])["status"]
     assert status[("C0", "kindergarten")] == "covered"
     assert status[("C1", "kindergarten")] == "unreachable"  # its piece has no kindergarten

@@ -23,6 +23,7 @@ __all__ = [
     "Coords",
     "Islands",
     "Kind",
+    "SchoolUnknown",
     "check_out",
     "console",
     "kind_specs",
@@ -279,6 +280,15 @@ def print_outputs(outputs: dict[str, Path]) -> None:
     """
     for name, path in outputs.items():
         console.print(f"wrote {name}: {path}", markup=False, soft_wrap=True)
+
+
+class SchoolUnknown(str, Enum):
+    """What a school of unknown level counts as."""
+
+    none = "none"
+    primary = "primary"
+    junior = "junior"
+    both = "both"
 
 
 class Islands(str, Enum):

@@ -9,6 +9,7 @@ import typer
 
 from spatial.cli._common import (
     Coords,
+    SchoolUnknown,
     console,
     layer_specs,
     print_outputs,
@@ -100,6 +101,26 @@ def gaps(
         DEFAULTS.walk_speed_m_per_min
     ),
     service_areas: Annotated[bool, typer.Option(help="Also write service-area polygons.")] = True,
+    gate_tolerance_m: Annotated[
+        float,
+        typer.Option(
+            help="A gate or entrance this close (m) to a compound's boundary is a way in."
+        ),
+    ] = DEFAULTS.gate_tolerance_m,
+    school_unknown: Annotated[
+        SchoolUnknown,
+        typer.Option(
+            help="A school whose level neither tags nor name say counts as: none, primary, "
+            "junior or both."
+        ),
+    ] = SchoolUnknown.none,
+    keep_cut: Annotated[
+        bool,
+        typer.Option(
+            help="OSM: keep residential areas cut by the extract's edge (the part inside, "
+            "flagged partial) instead of leaving them out."
+        ),
+    ] = False,
     count_reachable: Annotated[
         bool,
         typer.Option(
@@ -135,6 +156,9 @@ def gaps(
                 count_reachable=count_reachable,
                 search_limit_m=search_limit_m,
                 count_no_data=count_no_data,
+                gate_tolerance_m=gate_tolerance_m,
+                school_unknown=school_unknown.value,
+                keep_cut=keep_cut,
                 snap_m=snap_m,
                 network_layer=network_layer,
             ),

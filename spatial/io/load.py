@@ -9,7 +9,7 @@ file is collected first; :func:`load_layers` raises one
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,25 +17,19 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
 from spatial._errors import InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.checks import check_degrees, check_geometries, check_location, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
-from spatial.io.dbf import expand_cut_names, repair_shapefile_text
-from spatial.io.estimate import estimate_from_buildings
-from spatial.io.osm import is_osm_file, read_osm
+from spatial.io.osm import is_osm_file
 from spatial.io.projection import local_metric_crs
-from spatial.io.schema import LAYERS, alias_index, conform
+from spatial.io.readers import _is_gis, _pick_layer, _read_any
+from spatial.io.schema import LAYERS, conform
 from spatial.io.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,
-    is_table_file,
-    read_table,
-    table_geometry,
-    table_origin,
 )
 
 __all__ = [
@@ -88,6 +82,9 @@ class LoadSpec:
         Excel sheet name or number.
     source_layer
         Layer inside a GeoPackage.
+    keep_cut
+        OSM compounds: keep residential areas cut by the extract's edge (the part
+        inside, ``partial``) instead of leaving them out.
     """
 
     path: str | Path
@@ -96,23 +93,7 @@ class LoadSpec:
     coords: str = "wgs84"
     sheet: str | int | None = None
     source_layer: str | None = None
-
-
-def _label_rows(pos: int) -> int:
-    return pos + 2
-
-
-def _sheet_rows(header_row: int) -> Callable[[int], int]:
-    """Record position → spreadsheet row, for a table whose headers are on ``header_row``."""
-
-    def label(pos: int) -> int:
-        return pos + header_row + 1
-
-    return label
-
-
-def _label_features(pos: int) -> str:
-    return f"feature {pos}"
+    keep_cut: bool = False
 
 
 def check_file(
@@ -124,6 +105,7 @@ def check_file(
     sheet: str | int | None = None,
     source_layer: str | None = None,
     reference: gpd.GeoSeries | None = None,
+    keep_cut: bool = False,
 ) -> Loaded:
     """Read one file and check it; never raises for bad content.
 
@@ -148,6 +130,8 @@ def check_file(
     reference
         Geometries known to be WGS84 (e.g. streets); used to detect GCJ-02/BD-09
         data declared as WGS84.
+    keep_cut
+        OSM compounds: also the residential areas cut by the extract's edge.
 
     Returns
     -------
@@ -175,7 +159,7 @@ def check_file(
         src = f"{path} [{source_layer}]" if several else src
     try:
         raw, geometry, label, names = _read_any(
-            path, layer, crs, coords, sheet, source_layer, problems
+            path, layer, crs, coords, sheet, source_layer, problems, keep_cut=keep_cut
         )
     except Exception as exc:  # a corrupt or unreadable file is a problem to report, not a crash
         return Loaded(
@@ -297,95 +281,6 @@ def _convert_coords(gdf: gpd.GeoDataFrame, coords: str) -> gpd.GeoDataFrame:
     return out.set_crs("EPSG:4326", allow_override=True)
 
 
-def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems):
-    src = str(path)
-    if is_osm_file(path):
-        osm = read_osm(path)
-        problems += osm.notes
-        frame = getattr(osm, layer)
-        if layer == "compounds":  # OSM has no survey: estimate households from buildings
-            frame, found = estimate_from_buildings(frame, osm.buildings, source=src)
-            problems += found
-        return frame, frame.geometry, _label_osm(frame), list(frame.columns)
-    if is_table_file(path):
-        table = read_table(path, sheet=sheet)
-        label = _sheet_rows(table.attrs.get("header_row", 1))
-        geometry, used, found = table_geometry(
-            table, source=src, crs=crs, coords=coords, row_label=label
-        )
-        problems += found
-        names = [str(c) for c in table.columns]
-        if geometry is None and (origin := table_origin(table)):
-            problems.append(
-                Problem.error(
-                    src,
-                    f"no geometry in {origin}: no 经度/纬度 (lon/lat), location or WKT column "
-                    f"among its headers ({', '.join(names[:8])}{' …' if len(names) > 8 else ''})",
-                    hint="name the sheet with --sheet, or add columns 经度 and 纬度 (WGS84 "
-                    "degrees); the first 10 rows of every sheet were looked at for headers",
-                )
-            )
-        return table.drop(columns=used), geometry, label, names
-    with warnings.catch_warnings():
-        # GDAL warns (RuntimeWarning) when a shapefile has no .prj; that case is
-        # reported as a Problem below, with its fix.
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
-        gdf = gpd.read_file(path, layer=source_layer, engine="pyogrio")
-    if path.suffix.lower() in (".shp", ".dbf"):
-        gdf, found = repair_shapefile_text(
-            gdf, source=src, has_cpg=path.with_suffix(".cpg").exists()
-        )
-        renames, cut = expand_cut_names(
-            [str(c) for c in gdf.columns], alias_index(layer), source=src
-        )
-        gdf = gdf.rename(columns=renames)
-        problems += found + cut
-    return (
-        pd.DataFrame(gdf.drop(columns="geometry")),
-        gdf.geometry,
-        _label_features,
-        [str(c) for c in gdf.columns],
-    )
-
-
-def _is_gis(path: Path) -> bool:
-    return not is_table_file(path) and not is_osm_file(path)
-
-
-def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, bool]:
-    """The layer of a GIS file holding ``kind``, and whether the file has several."""
-    from spatial.io.kinds import guess_kinds, named_kind
-
-    names = [str(n) for n, _ in pyogrio.list_layers(path)]
-    if not names:
-        raise ValueError("the file has no layer")
-    if source_layer is not None:
-        if source_layer not in names:
-            raise ValueError(f"no layer '{source_layer}'; it has: {', '.join(names)}")
-        return source_layer, len(names) > 1
-    if len(names) == 1:
-        return names[0], False
-    named = [n for n in names if named_kind(n) == kind]
-    if len(named) == 1:
-        return named[0], True
-    fits = [n for k, n in guess_kinds(path) if k == kind and n is not None]
-    if len(fits) == 1:
-        return fits[0], True
-    raise ValueError(
-        f"{len(names)} layers ({', '.join(names)}) and "
-        + (f"{len(fits)} look like {kind}" if fits else f"none looks like {kind}")
-    )
-
-
-def _label_osm(frame: gpd.GeoDataFrame):
-    ids = list(frame["id"]) if "id" in frame else []
-
-    def label(pos: int) -> str:
-        return f"OSM {ids[pos]}" if pos < len(ids) else f"feature {pos}"
-
-    return label
-
-
 def load_layers(
     specs: Sequence[LoadSpec], *, reference: gpd.GeoSeries | None = None, to_crs: Any = None
 ) -> dict[str, gpd.GeoDataFrame]:
@@ -447,6 +342,7 @@ def check_layers(
                 coords=spec.coords,
                 sheet=spec.sheet,
                 source_layer=spec.source_layer,
+                keep_cut=spec.keep_cut,
                 reference=reference,
             ),
         )

@@ -22,7 +22,7 @@ import geopandas as gpd
 import osmium
 import pandas as pd
 import shapely
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from spatial._errors import InputError, Problem
 from spatial.io.osm_rows import (
@@ -87,7 +87,7 @@ class OSMLayers:
         bus stops and stations, as points (an area's representative point) with
         their tags as columns and ``tags`` as JSON.
     entrances
-        ``entrance=*`` and ``barrier=gate`` nodes (compound access points).
+        Gates and entrances (:func:`~spatial.io.osm_tags.is_gate`): compound access points.
     barriers
         Lines and areas that cut walking across them when bundling: major roads,
         railways (not in tunnels), rivers, canals and water areas; ``kind`` is
@@ -105,6 +105,9 @@ class OSMLayers:
     buildings
         ``building=*`` areas with ``building`` and ``levels`` (``building:levels`` as
         written): what households are estimated from when no survey gives them.
+    cut_compounds
+        Residential ways cut by the extract's edge, as the polygon of their nodes inside
+        the file (``partial`` True); left out of ``compounds``, kept with ``--keep-cut``.
     """
 
     compounds: gpd.GeoDataFrame
@@ -116,6 +119,7 @@ class OSMLayers:
     notes: list[Problem] = field(default_factory=list)
     walk: WalkWays | None = None
     buildings: gpd.GeoDataFrame | None = None
+    cut_compounds: gpd.GeoDataFrame | None = None
 
     def copy(self) -> OSMLayers:
         """A copy whose frames the caller may change (the walk arrays are shared, read-only).
@@ -126,15 +130,16 @@ class OSMLayers:
             New frames, the same walk ways.
         """
         return OSMLayers(
-            self.compounds.copy(),
-            self.pois.copy(),
-            self.entrances.copy(),
-            self.barriers.copy(),
-            self.parcels.copy(),
-            self.bounds,
-            list(self.notes),
-            self.walk,
-            None if self.buildings is None else self.buildings.copy(),
+            compounds=self.compounds.copy(),
+            pois=self.pois.copy(),
+            entrances=self.entrances.copy(),
+            barriers=self.barriers.copy(),
+            parcels=self.parcels.copy(),
+            bounds=self.bounds,
+            notes=list(self.notes),
+            walk=self.walk,
+            buildings=None if self.buildings is None else self.buildings.copy(),
+            cut_compounds=None if self.cut_compounds is None else self.cut_compounds.copy(),
         )
 
 
@@ -210,6 +215,7 @@ def _parse(path: Path) -> OSMLayers:
     way_wkb: list[bytes] = []  # lines of the ways that give rows, see _WayRef
 
     rows: dict[str, list[dict]] = defaultdict(list)
+    cut_rows: dict[str, list[dict]] = defaultdict(list)  # residential areas cut by the edge
     extent = [180.0, 90.0, -180.0, -90.0]
     header = _header_bounds(src)
     entities = osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION
@@ -250,13 +256,19 @@ def _parse(path: Path) -> OSMLayers:
         if wkb is None:
             what = _cut_kind(tags)
             if what and len(obj.nodes) > 1:  # streets keep their inside segments
+                inside = _inside_ring(obj) if tags.get("landuse") == "residential" else None
+                if inside is not None:  # kept aside for --keep-cut
+                    way_wkb.append(inside)
+                    ref = _WayRef(len(way_wkb) - 1, area=True)
+                    _add_way_rows(cut_rows, obj.id, tags, line=None, area=ref, partial=True)
                 notes.append(
                     Problem.warning(
                         src,
                         f"{what} cut by the extract's edge was left out",
                         row=f"way {obj.id}",
                         column=_name(tags) or None,
-                        hint="use a larger extract",
+                        hint="use a larger extract"
+                        + (", or --keep-cut to keep the part inside" if inside else ""),
                     )
                 )
             continue
@@ -272,7 +284,7 @@ def _parse(path: Path) -> OSMLayers:
             line=_WayRef(index, area=False),
             area=_WayRef(index, area=True) if closed else None,
         )
-    for layer_rows in rows.values():
+    for layer_rows in (*rows.values(), cut_rows["compounds"]):
         _resolve_geometries(layer_rows, way_wkb)
     member_wkb = _member_lines(src, relations, untagged_wkb)
     _add_relation_rows(rows, notes, src, relations, member_wkb)
@@ -288,6 +300,10 @@ def _parse(path: Path) -> OSMLayers:
         barriers=_frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"]),
         parcels=_frame(rows["parcels"], ["id", "name", "kind", "landuse", "osm_id", "note"]),
         buildings=_frame(rows["buildings"], ["id", "building", "levels"]),
+        cut_compounds=_frame(
+            cut_rows["compounds"],
+            ["id", "name", "name_source", "osm_type", "osm_id", "residential", "partial"],
+        ),
         bounds=bounds,  # type: ignore[arg-type]
         notes=notes,
         walk=walk.result(gate_ids),
@@ -300,6 +316,16 @@ def _tags(obj: osmium.osm.OSMObject) -> dict[str, str]:
 
 
 _WKB = osmium.geom.WKBFactory()
+
+
+def _inside_ring(way: osmium.osm.Way) -> bytes | None:
+    """A closed way cut by the extract, as a ring through its nodes inside the file (WKB)."""
+    if way.nodes[0].ref != way.nodes[len(way.nodes) - 1].ref:
+        return None
+    xy = [(nd.lon, nd.lat) for nd in way.nodes if nd.location.valid()]
+    if len(xy) < 3:
+        return None
+    return shapely.to_wkb(LineString([*xy, xy[0]]))
 
 
 def _line_wkb(way: osmium.osm.Way) -> bytes | None:
@@ -354,10 +380,10 @@ def _add_node_rows(
     lon: float,
     lat: float,
 ) -> None:
-    if is_gate(tags):
+    gate = is_gate(tags)
+    if gate:
         gate_ids.append(osm_id)
     poi = _poi_kind(tags)
-    gate = "entrance" in tags or tags.get("barrier") == "gate"
     if not (poi or gate or tags.get("landuse") == "residential"):
         return
     geom = Point(lon, lat)

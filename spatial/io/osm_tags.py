@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WALK_EXCLUDE", "is_gate", "is_walkable"]
+__all__ = [
+    "BUILDING_ENTRANCES",
+    "WALK_EXCLUDE",
+    "WALK_THROUGH_BARRIERS",
+    "is_gate",
+    "is_walkable",
+]
 
 #: osmnx 2.1 ``network_type="walk"`` filter as (key, pattern): a way is excluded when
 #: the key is present and the pattern is found in its value (Overpass ``!~`` semantics:
@@ -70,6 +76,12 @@ def is_walkable(tags: Mapping[str, Any]) -> bool:
     return True
 
 
+#: ``entrance=*`` values that open a building, not a compound's wall (OSM wiki Key:entrance)
+BUILDING_ENTRANCES = frozenset({"staircase", "home", "garage", "emergency"})
+#: ``barrier=*`` values people walk through
+WALK_THROUGH_BARRIERS = frozenset({"gate", "lift_gate", "turnstile", "kissing_gate", "swing_gate"})
+
+
 def is_gate(tags: Mapping[str, Any]) -> bool:
     """Tell whether a node with these tags is a gate or entrance (a compound access point).
 
@@ -81,6 +93,12 @@ def is_gate(tags: Mapping[str, Any]) -> bool:
     Returns
     -------
     bool
-        True for ``entrance=*`` or ``barrier=gate``.
+        True for ``entrance=*`` other than a building's own (``staircase``, ``home``,
+        ``garage``, ``emergency``) and for ``barrier=gate|lift_gate|turnstile|
+        kissing_gate|swing_gate``. ``access=private|no`` is kept: such a gate is a way in
+        for the compound's own residents, whose walks are the ones measured.
     """
-    return "entrance" in tags or tags.get("barrier") == "gate"
+    entrance = tags.get("entrance")
+    if entrance is not None and entrance not in BUILDING_ENTRANCES:
+        return True
+    return tags.get("barrier") in WALK_THROUGH_BARRIERS

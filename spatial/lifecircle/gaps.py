@@ -17,7 +17,7 @@ import shapely
 
 from spatial._errors import Problem
 from spatial.lifecircle.engine import node_distances, point_distances, reachable_counts
-from spatial.lifecircle.pois import classify_pois
+from spatial.lifecircle.pois import classify_pois, unknown_level_schools
 from spatial.network import Attachment, WalkNetwork, attach_points
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.settings import DEFAULTS
@@ -118,6 +118,14 @@ def _reachable_segments(
     return seg[t > s]
 
 
+_SCHOOL_AS = {
+    "none": "neither primary nor junior school",
+    "primary": "a primary school (--school-unknown primary)",
+    "junior": "a junior school (--school-unknown junior)",
+    "both": "both levels (--school-unknown both)",
+}
+
+
 def compute_gaps(
     compounds: gpd.GeoDataFrame,
     pois: gpd.GeoDataFrame,
@@ -130,6 +138,8 @@ def compute_gaps(
     service_areas: bool = True,
     count_reachable: bool = False,
     count_no_data: bool = False,
+    gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
+    school_unknown: str = "none",
 ) -> GapResult:
     """Compute life-circle gaps of every compound for every category.
 
@@ -160,6 +170,12 @@ def compute_gaps(
     count_no_data
         Count categories with no facility in the inputs as missing (by default
         they are listed in ``no_data`` and left out of ``n_missing``).
+    gate_tolerance_m
+        A gate or entrance this close (metres) to a compound's boundary is one of its
+        access points.
+    school_unknown
+        What a school of unknown level counts as: ``none``, ``primary``, ``junior`` or
+        ``both`` (see :func:`~spatial.lifecircle.pois.classify_pois`).
 
     Returns
     -------
@@ -171,7 +187,9 @@ def compute_gaps(
     src_pois = pois.to_crs(network.crs).reset_index(drop=True)
     problems: list[Problem] = []
 
-    access: AccessPoints = compound_access_points(network, comp.geometry, snap_limit_m=snap_limit_m)
+    access: AccessPoints = compound_access_points(
+        network, comp.geometry, snap_limit_m=snap_limit_m, gate_tolerance_m=gate_tolerance_m
+    )
     kinds = pd.Series(access.kind).groupby(access.owner).first()
     comp_access = pd.Series("off-network", index=comp.index, dtype=object)
     comp_access.loc[kinds.index] = kinds.to_numpy()
@@ -179,9 +197,9 @@ def compute_gaps(
         problems.append(
             Problem.warning(
                 "compounds",
-                f"compound '{comp.at[pos, 'name']}' is more than "
-                f"{snap_limit_m:g} m from the walk network: no distances",
+                f"compound more than {snap_limit_m:g} m from the walk network: no distances",
                 row=str(comp.at[pos, "id"]),
+                column=str(comp.at[pos, "name"]),
                 hint="check the network covers it (a larger OSM extract)",
             )
         )
@@ -194,15 +212,27 @@ def compute_gaps(
         problems.append(
             Problem.warning(
                 "network",
-                f"compound '{comp.at[pos, 'name']}' reaches only a network "
-                f"piece of {size} nodes cut off from the main network",
+                f"compound reaches only a network piece of {size} nodes cut off from the "
+                "main network",
                 row=str(comp.at[pos, "id"]),
+                column=str(comp.at[pos, "name"]),
                 hint="distances count only what is on that piece; check the "
                 "extract's edges and foot access tags",
             )
         )
 
-    src_pois["categories"] = classify_pois(src_pois, categories=cats)
+    src_pois["categories"] = classify_pois(src_pois, categories=cats, school_unknown=school_unknown)
+    for pos in np.flatnonzero(unknown_level_schools(src_pois).to_numpy()):
+        problems.append(
+            Problem.warning(
+                "pois",
+                "a school of unknown level (no isced:level/grades tag, no 小学/中学 … in its "
+                f"name): counted as {_SCHOOL_AS[school_unknown]}",
+                row=str(src_pois.at[pos, "id"]) if "id" in src_pois else str(pos),
+                column=str(src_pois.at[pos, "name"]) if "name" in src_pois else None,
+                hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
+            )
+        )
     pts = shapely.get_coordinates(src_pois.geometry.representative_point().values)
     attach = attach_points(network, pts, snap_limit_m=snap_limit_m)
     src_pois["attached"] = attach.on_network
@@ -249,7 +279,8 @@ def compute_gaps(
             problems.append(
                 Problem.warning(
                     "pois",
-                    f"no POI of category {cat.id} ({cat.zh}) in the inputs",
+                    "no POI of the category in the inputs",
+                    column=f"{cat.id} {cat.zh}",
                     hint="status no_data; add a POI file that has them"
                     + ("" if count_no_data else " (left out of n_missing)"),
                 )

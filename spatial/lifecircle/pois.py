@@ -32,9 +32,18 @@ from scipy.sparse.csgraph import connected_components
 from spatial.io.chinese_crs import in_china
 from spatial.io.osm import POI_KEYS
 from spatial.io.projection import to_metric
+from spatial.lifecircle.schools import is_school, level_categories, school_levels
 from spatial.standards import Category, load_categories
 
-__all__ = ["PoiReport", "classify_pois", "deduplicate", "normalize_name", "prepare_pois"]
+__all__ = [
+    "SCHOOL_UNKNOWN",
+    "PoiReport",
+    "classify_pois",
+    "deduplicate",
+    "normalize_name",
+    "prepare_pois",
+    "unknown_level_schools",
+]
 
 _SPLIT = re.compile(r"[;；,，、|/]+")
 _TAG_COLUMNS = (*POI_KEYS, "highway", "railway", "station", "isced:level", "social_facility:for")
@@ -59,7 +68,16 @@ def _tags_of(row: pd.Series) -> dict[str, str]:
     return tags
 
 
-def classify_pois(pois: pd.DataFrame, *, categories: Sequence[Category] | None = None) -> pd.Series:
+SCHOOL_UNKNOWN = {"none": (), "primary": ("primary",), "junior": ("junior",)}
+SCHOOL_UNKNOWN["both"] = ("primary", "junior")
+
+
+def classify_pois(
+    pois: pd.DataFrame,
+    *,
+    categories: Sequence[Category] | None = None,
+    school_unknown: str = "none",
+) -> pd.Series:
     """Category ids of every POI, ``;``-joined, indexed like ``pois``.
 
     Parameters
@@ -69,12 +87,18 @@ def classify_pois(pois: pd.DataFrame, *, categories: Sequence[Category] | None =
         tag columns, ``typecode`` (Amap) and ``name``.
     categories
         The taxonomy; default the shipped one.
+    school_unknown
+        What a school of unknown level (:func:`~spatial.lifecircle.schools.school_levels`
+        is None) counts as: ``none``, ``primary``, ``junior`` or ``both``.
 
     Returns
     -------
     Series of str
-        e.g. ``"kindergarten;primary_school"``; ``""`` for a POI of no category.
+        e.g. ``"kindergarten;primary_school"``; ``""`` for a POI of no category. A
+        school's levels come from its tags and name, not from the keyword rules.
     """
+    if school_unknown not in SCHOOL_UNKNOWN:
+        raise ValueError(f"school_unknown must be one of {', '.join(SCHOOL_UNKNOWN)}")
     cats = tuple(categories) if categories is not None else load_categories()
     by_name = {}
     for c in cats:
@@ -82,6 +106,7 @@ def classify_pois(pois: pd.DataFrame, *, categories: Sequence[Category] | None =
             by_name[label.lower()] = c.id
     tag_rules = [(c.id, *rule.split("=", 1)) for c in cats for rule in c.osm if "=" in rule]
     code_rules = [(c.id, _code_prefix(code)) for c in cats for code in c.amap]
+    level_ids, known = level_categories(), {c.id for c in cats}
     out = []
     for _, row in pois.iterrows():
         found: list[str] = []
@@ -104,8 +129,39 @@ def classify_pois(pois: pd.DataFrame, *, categories: Sequence[Category] | None =
             name = row.get("name")
             if not found and isinstance(name, str):
                 found = [c.id for c in cats if any(k in name for k in c.keywords)]
+            if is_school(tags, codes):
+                levels = school_levels(tags, name if isinstance(name, str) else None)
+                taught = SCHOOL_UNKNOWN[school_unknown] if levels is None else levels
+                found = [c for c in found if c not in level_ids.values()]
+                found += [level_ids[lv] for lv in taught if level_ids.get(lv) in known]
         out.append(";".join(dict.fromkeys(found)))
     return pd.Series(out, index=pois.index, dtype=object)
+
+
+def unknown_level_schools(pois: pd.DataFrame) -> pd.Series:
+    """True for schools whose level neither tags nor name say, indexed like ``pois``.
+
+    Parameters
+    ----------
+    pois
+        POIs as for :func:`classify_pois`.
+
+    Returns
+    -------
+    Series of bool
+    """
+    flags = []
+    for _, row in pois.iterrows():
+        if isinstance(row.get("category"), str) and row.get("category", "").strip():
+            flags.append(False)
+            continue
+        tags = _tags_of(row)
+        name = row.get("name")
+        flags.append(
+            is_school(tags, row.get("typecode"))
+            and school_levels(tags, name if isinstance(name, str) else None) is None
+        )
+    return pd.Series(flags, index=pois.index, dtype=bool)
 
 
 _BRANCH = re.compile(r"\(.*?\)|（.*?）|\[.*?\]|【.*?】")

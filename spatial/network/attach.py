@@ -1,10 +1,12 @@
 """Points on the walk network: exact attachment to the nearest edge, and the access
 points where walkers enter and leave a compound.
 
-Access points, by definition (ARCHITECTURE.md): gates and entrances (``entrance=*``,
-``barrier=gate``) on its boundary that lie on the walk network; else the points where
-walk edges cross or touch its boundary; else the nearest network point to the compound (with the
-straight leg from the compound to it). Point compounds use the nearest network point.
+Access points, by definition: the gates and entrances
+(:func:`~spatial.io.osm_tags.is_gate`) within the gate tolerance of its boundary that lie
+on the walk network, **and** every point where a walk edge crosses or touches the
+boundary (most openings of a compound wall are mapped as a path crossing it); with
+neither, the nearest network point to the compound (with the straight leg from the
+compound to it). Point compounds use the nearest network point.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pandas as pd
 import shapely
 
 from spatial.network.graph import WalkNetwork
+from spatial.settings import DEFAULTS
 
 __all__ = ["AccessPoints", "Attachment", "attach_points", "compound_access_points"]
 
@@ -159,7 +162,7 @@ def compound_access_points(
     compounds: gpd.GeoSeries,
     *,
     snap_limit_m: float,
-    gate_tolerance_m: float = 3.0,
+    gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
 ) -> AccessPoints:
     """Find the access points of every compound.
 
@@ -198,16 +201,28 @@ def compound_access_points(
                 pd.DataFrame({"owner": comp, "edge": e, "offset": off, "leg": 0.0, "kind": "gate"})
             )
     has = np.zeros(n, dtype=bool)
+    gate_at: set[tuple[int, float, float]] = set()  # a path through a gate also crosses there
     for r in rows:
         has[r["owner"].to_numpy()] = True
+        xy = np.round(network.node_xy[gates[gate_pos]], 1)
+        gate_at = {(int(o), float(x), float(y)) for o, (x, y) in zip(comp, xy, strict=True)}
 
-    todo = np.flatnonzero(is_poly & ~has)
+    todo = np.flatnonzero(is_poly)  # every opening counts, gates or not
     if len(todo):
         comp_idx, edge_idx = network.edge_tree.query(boundaries[todo], predicate="intersects")
         comp_idx = todo[comp_idx]
         inter = shapely.intersection(boundaries[comp_idx], network.edge_lines[edge_idx])
         # Points where an edge crosses; the end points where an edge runs along the boundary.
         pts, which = shapely.get_coordinates(inter, return_index=True)
+        if len(pts) and gate_at:
+            keep = np.array(
+                [
+                    (int(o), float(x), float(y)) not in gate_at
+                    for o, (x, y) in zip(comp_idx[which], np.round(pts, 1), strict=True)
+                ],
+                dtype=bool,
+            )
+            pts, which = pts[keep], which[keep]
         if len(pts):
             owner = comp_idx[which]
             e = edge_idx[which]
@@ -242,7 +257,9 @@ def compound_access_points(
             )
         )
     if rows:
-        allrows = pd.concat(rows, ignore_index=True).sort_values(["owner", "kind"], kind="stable")
+        allrows = pd.concat(rows, ignore_index=True)
+        order = allrows["kind"].map({"gate": 0, "crossing": 1, "nearest": 2})
+        allrows = allrows.assign(_o=order).sort_values(["owner", "_o"], kind="stable")
     else:
         allrows = pd.DataFrame({"owner": [], "edge": [], "offset": [], "leg": [], "kind": []})
     return AccessPoints(

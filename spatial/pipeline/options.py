@@ -55,6 +55,15 @@ class GapOptions:
         Road line layers: vertices and line ends this close (metres) join.
     network_layer
         The layer of a multi-layer network file.
+    gate_tolerance_m
+        A gate or entrance this close (metres) to a compound's boundary is one of its
+        access points.
+    school_unknown
+        What a school of unknown level counts as: ``none``, ``primary``, ``junior``,
+        ``both``.
+    keep_cut
+        OSM: keep residential areas cut by the extract's edge (the part inside, flagged
+        ``partial``) instead of leaving them out.
     """
 
     categories: str | Path | None = None
@@ -67,6 +76,9 @@ class GapOptions:
     count_no_data: bool = False
     snap_m: float = DEFAULTS.line_snap_m
     network_layer: str | None = None
+    gate_tolerance_m: float = DEFAULTS.gate_tolerance_m
+    school_unknown: Literal["none", "primary", "junior", "both"] = "none"
+    keep_cut: bool = False
 
     def taxonomy(self) -> tuple[Category, ...]:
         """The categories of the run.

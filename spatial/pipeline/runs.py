@@ -71,6 +71,8 @@ def _gaps_stage(
         service_areas=options.service_areas,
         count_reachable=options.count_reachable,
         count_no_data=options.count_no_data,
+        gate_tolerance_m=options.gate_tolerance_m,
+        school_unknown=options.school_unknown,
     )
     result = replace(result, problems=[*found, *result.problems])
     say("writing gap outputs", 0, 0)
@@ -129,6 +131,8 @@ def run_gaps(
             raise ValueError(
                 "compounds and POIs are needed: give files, or an OSM file to take them from"
             )
+        if opts.keep_cut:
+            specs = [replace(s, keep_cut=True) if s.layer == "compounds" else s for s in specs]
         say("loading and validating inputs", 0, 0)
         layers, found = check_layers(specs)
         say("building the walk network", 0, 0)

@@ -1,0 +1,142 @@
+"""Reading one file of any kind as a frame, its geometry and its row labels.
+
+The private half of :mod:`spatial.io.load`: OSM extracts (with the compounds cut by the
+edge on request), tables (the Excel sheet and header row found), GIS layers (the layer
+of a multi-layer file picked, shapefile text repaired).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from spatial._errors import Problem
+from spatial.io.dbf import expand_cut_names, repair_shapefile_text
+from spatial.io.estimate import estimate_from_buildings
+from spatial.io.osm import is_osm_file, read_osm
+from spatial.io.schema import alias_index
+from spatial.io.tables import is_table_file, read_table, table_geometry, table_origin
+
+__all__: list[str] = []
+
+
+def _label_rows(pos: int) -> int:
+    return pos + 2
+
+
+def _sheet_rows(header_row: int) -> Callable[[int], int]:
+    """Record position → spreadsheet row, for a table whose headers are on ``header_row``."""
+
+    def label(pos: int) -> int:
+        return pos + header_row + 1
+
+    return label
+
+
+def _label_features(pos: int) -> str:
+    return f"feature {pos}"
+
+
+def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems, *, keep_cut):
+    src = str(path)
+    if is_osm_file(path):
+        osm = read_osm(path)
+        problems += osm.notes
+        frame = getattr(osm, layer)
+        cut = osm.cut_compounds
+        if layer == "compounds" and keep_cut and cut is not None and len(cut):
+            frame = gpd.GeoDataFrame(pd.concat([frame, cut], ignore_index=True), crs=frame.crs)
+            problems.append(
+                Problem.warning(
+                    src,
+                    f"{len(cut)} residential area(s) cut by the extract's edge kept with their "
+                    "part inside the file (partial = True): distances from them are approximate",
+                    hint="use a larger extract for whole compounds",
+                )
+            )
+        if layer == "compounds":  # OSM has no survey: estimate households from buildings
+            frame, found = estimate_from_buildings(frame, osm.buildings, source=src)
+            problems += found
+        return frame, frame.geometry, _label_osm(frame), list(frame.columns)
+    if is_table_file(path):
+        table = read_table(path, sheet=sheet)
+        label = _sheet_rows(table.attrs.get("header_row", 1))
+        geometry, used, found = table_geometry(
+            table, source=src, crs=crs, coords=coords, row_label=label
+        )
+        problems += found
+        names = [str(c) for c in table.columns]
+        if geometry is None and (origin := table_origin(table)):
+            problems.append(
+                Problem.error(
+                    src,
+                    f"no geometry in {origin}: no 经度/纬度 (lon/lat), location or WKT column "
+                    f"among its headers ({', '.join(names[:8])}{' …' if len(names) > 8 else ''})",
+                    hint="name the sheet with --sheet, or add columns 经度 and 纬度 (WGS84 "
+                    "degrees); the first 10 rows of every sheet were looked at for headers",
+                )
+            )
+        return table.drop(columns=used), geometry, label, names
+    with warnings.catch_warnings():
+        # GDAL warns (RuntimeWarning) when a shapefile has no .prj; that case is
+        # reported as a Problem below, with its fix.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        gdf = gpd.read_file(path, layer=source_layer, engine="pyogrio")
+    if path.suffix.lower() in (".shp", ".dbf"):
+        gdf, found = repair_shapefile_text(
+            gdf, source=src, has_cpg=path.with_suffix(".cpg").exists()
+        )
+        renames, cut = expand_cut_names(
+            [str(c) for c in gdf.columns], alias_index(layer), source=src
+        )
+        gdf = gdf.rename(columns=renames)
+        problems += found + cut
+    return (
+        pd.DataFrame(gdf.drop(columns="geometry")),
+        gdf.geometry,
+        _label_features,
+        [str(c) for c in gdf.columns],
+    )
+
+
+def _is_gis(path: Path) -> bool:
+    return not is_table_file(path) and not is_osm_file(path)
+
+
+def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, bool]:
+    """The layer of a GIS file holding ``kind``, and whether the file has several."""
+    from spatial.io.kinds import guess_kinds, named_kind
+
+    names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    if not names:
+        raise ValueError("the file has no layer")
+    if source_layer is not None:
+        if source_layer not in names:
+            raise ValueError(f"no layer '{source_layer}'; it has: {', '.join(names)}")
+        return source_layer, len(names) > 1
+    if len(names) == 1:
+        return names[0], False
+    named = [n for n in names if named_kind(n) == kind]
+    if len(named) == 1:
+        return named[0], True
+    fits = [n for k, n in guess_kinds(path) if k == kind and n is not None]
+    if len(fits) == 1:
+        return fits[0], True
+    raise ValueError(
+        f"{len(names)} layers ({', '.join(names)}) and "
+        + (f"{len(fits)} look like {kind}" if fits else f"none looks like {kind}")
+    )
+
+
+def _label_osm(frame: gpd.GeoDataFrame):
+    ids = list(frame["id"]) if "id" in frame else []
+
+    def label(pos: int) -> str:
+        return f"OSM {ids[pos]}" if pos < len(ids) else f"feature {pos}"
+
+    return label
