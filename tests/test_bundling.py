@@ -7,6 +7,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import LineString, box
 
 from spatial.bundling import adjacency, bundle_units, find_bundles, load_limits
@@ -68,7 +69,12 @@ def test_the_same_across_a_railway_do_not_bundle_unless_allowed():
     res = find_bundles(units, barriers=rail)
     assert all(b.split(";") in (["C1"], ["C2"]) for b in res.bundles["members"])
     assert (res.bundles["status"] == "deficit").all()
-    assert len(res.pairs) == 1 and res.pairs.loc[0, "surplus_id"] == "F"  # paired instead
+    # funded across the railway instead: the factory's money splits over both compounds
+    assert len(res.pairs) == 2 and set(res.pairs["surplus_id"]) == {"F"}
+    assert res.pairs["amount_yuan"].tolist() == pytest.approx(
+        [COMPOUND_COST - COMPOUND_SUBSIDY] * 2
+    )
+    assert (res.funding["mode"] == "cross_area").all() and (res.funding["status"] == "funded").all()
     crossing = find_bundles(units, barriers=rail, cross_barriers=True)
     assert len(crossing.bundles) == 1 and crossing.bundles.loc[0, "n_compounds"] == 2
     adj = adjacency(units, gap_m=30, barriers=rail, cross_barriers=True)
@@ -91,7 +97,9 @@ def test_a_compound_alone_in_deficit_is_paired_across_the_area():
         "F",
     )
     assert pair.distance_m == pytest.approx(np.hypot(2100 - 50, 100 - 50))
-    assert pair.combined_balance_yuan == pytest.approx(200e6 - (COMPOUND_COST - COMPOUND_SUBSIDY))
+    assert pair.amount_yuan == pytest.approx(COMPOUND_COST - COMPOUND_SUBSIDY)
+    [row] = res.funding.itertuples()
+    assert (row.mode, row.status, row.sources) == ("cross_area", "funded", "F: 850.0万元")
 
 
 def test_islands_follow_the_explicit_policy():
@@ -234,3 +242,160 @@ def test_money_gaps_are_reported_per_parcel_and_default_far_is_labelled(tmp_path
     assert fixed.result.unit_money.iloc[2]["far_source"] == "given"  # a given FAR stays
     assert fixed.result.bundles["parcels_default_far"].sum() == 1
     assert any("default FAR of finance.toml was used" in p.message for p in fixed.problems)
+
+
+NEED = COMPOUND_COST - COMPOUND_SUBSIDY  # one compound's deficit: 8,500,000 yuan
+
+
+def test_one_factory_funds_the_five_compounds_beside_it_exactly():
+    compounds = [_unit(f"C{k}", "old_compound", 100 * k, 0, 100 * k + 100, 100) for k in range(5)]
+    exact = dict(land_area_m2=5 * NEED / (2.0 * 2_500), planned_far=2.0)  # revenue = 5 × need
+    units = _frame(*compounds, _unit("F", "old_factory", 0, 100, 500, 180, **exact))
+    res = find_bundles(units)
+    [bundle] = res.bundles.itertuples()
+    assert bundle.n_compounds == 5 and bundle.status == "self-balancing"
+    assert bundle.balance_yuan == pytest.approx(0, abs=1.0)
+    assert (res.funding["mode"] == "large_area").all() and (res.funding["status"] == "funded").all()
+    assert res.funding["sources"].tolist() == ["F: 850.0万元"] * 5
+    assert res.pairs.empty
+
+
+def test_one_surplus_funds_two_deficits_and_one_out_of_reach_says_why():
+    units = _frame(
+        _unit("C1", "old_compound", 0, 0, 100, 100),
+        _unit("C2", "old_compound", 1000, 0, 1100, 100),
+        _unit("F", "old_factory", 2000, 0, 2200, 200, **FACTORY),  # 200,000,000 yuan
+        _unit("C3", "old_compound", 9000, 0, 9100, 100),  # 6.8 km from F: beyond 3 km
+    )
+    res = find_bundles(units)
+    fund = res.funding.set_index("compound_id")
+    assert fund.loc["C1", "status"] == fund.loc["C2", "status"] == "funded"
+    assert fund.loc[["C1", "C2"], "funded_yuan"].tolist() == pytest.approx([NEED, NEED])
+    assert fund.loc["C3", "status"] == "unfunded" and fund.loc["C3", "mode"] == "none"
+    assert "no surplus project within 3000 m" in fund.loc["C3", "reason"]
+    assert res.pairs["surplus_id"].tolist() == ["F", "F"]
+    # the money left in F is idle only because nothing else is in reach
+    left = 200e6 - res.pairs["amount_yuan"].sum()
+    assert left == pytest.approx(200e6 - 2 * NEED)
+    wider = find_bundles(units, limits=load_limits(pair_max_m=8000))
+    assert (wider.funding["status"] == "funded").all()
+
+
+def test_scarce_surplus_goes_where_it_funds_most_households():
+    half = dict(land_area_m2=1.5 * NEED / (2.0 * 2_500), planned_far=2.0)  # 1.5 compounds
+    units = _frame(
+        _unit("C1", "old_compound", 0, 0, 100, 100, households=300),
+        _unit("C2", "old_compound", 1000, 0, 1100, 100, households=50),
+        _unit("F", "old_factory", 500, 1000, 600, 1100, **half),
+    )
+    fund = find_bundles(units).funding.set_index("compound_id")
+    assert fund.loc["C1", "status"] == "funded" and fund.loc["C2", "status"] == "partly_funded"
+    # C1's subsidy is larger (300 households): its need is smaller; C2 gets what is left
+    left = 1.5 * NEED - fund.loc["C1", "net_cost_yuan"]
+    assert fund.loc["C2", "funded_yuan"] == pytest.approx(left)
+
+
+def _idle_surplus_violations(res, units) -> list[str]:
+    """Bundles with spare money beside an unfunded compound they could take in."""
+    lim = load_limits()
+    funding = res.funding.set_index("compound_id")
+    members = res.members
+    ids = units["id"].astype(str).tolist()
+    nbrs: dict[int, set[int]] = {}
+    for a, b in zip(res.adjacency["i"], res.adjacency["j"], strict=True):
+        nbrs.setdefault(a, set()).add(b)
+        nbrs.setdefault(b, set()).add(a)
+    bad = []
+    for b in res.bundles.itertuples():
+        if b.balance_yuan <= 0 or b.n_compounds == 0:
+            continue
+        mine = members[members["bundle_id"] == b.bundle_id]
+        pos = [ids.index(str(i)) for i in mine["id"]]
+        area, hh = mine["area_m2"].sum(), mine["households"].fillna(0).sum()
+        for c in {n for p in pos for n in nbrs.get(p, ())} - set(pos):
+            cid = ids[c]
+            if cid not in funding.index or funding.loc[cid, "status"] != "unfunded":
+                continue
+            if funding.loc[cid, "bundle_id"] in set(res.bundles["bundle_id"]) and (
+                res.bundles.set_index("bundle_id").loc[funding.loc[cid, "bundle_id"], "n_compounds"]
+                > 1
+            ):
+                continue
+            need = funding.loc[cid, "net_cost_yuan"]
+            geom = units.geometry.iloc[c]
+            fits = (
+                area + geom.area <= lim.max_area_m2
+                and hh + (funding.loc[cid, "households"] or 0) <= lim.max_households
+            )
+            if fits and need <= b.balance_yuan:
+                span = shapely.union_all([*mine.geometry, geom]).bounds
+                if max(span[2] - span[0], span[3] - span[1]) <= lim.max_span_m / np.sqrt(2):
+                    bad.append(f"{b.bundle_id} keeps {b.balance_yuan:,.0f} beside {cid}")
+    return bad
+
+
+def test_no_bundle_keeps_idle_surplus_beside_a_compound_it_could_fund(demo_bundles):
+    units, res = demo_bundles
+    assert _idle_surplus_violations(res, units) == []
+    assert (res.funding["status"] == "funded").any()
+    modes = set(res.funding["mode"])
+    assert {"large_area", "cross_area"} <= modes
+
+
+def _quadrants(units):
+    xy = shapely.get_coordinates(units.geometry.centroid.values)
+    mid = np.median(xy, axis=0)
+    for qx in (False, True):
+        part = units[(xy[:, 0] >= mid[0]) == qx].reset_index(drop=True)
+        yield part
+
+
+def test_households_funded_are_near_the_exact_bound(demo_city):
+    """Against the MILP bound (no contiguity or size limits: an upper bound on any
+    bundling), on halves of the demo city: at least 95 % of its households."""
+    from spatial.bundling.optimum import households_upper_bound
+
+    g = demo_city.gpkg
+    layers = load_layers([LoadSpec(g, k, source_layer=k) for k in ("compounds", "parcels")])
+    units = bundle_units(layers["compounds"], layers["parcels"])
+    barriers = read_osm(demo_city.osm).barriers.geometry
+    shares = []
+    for part in _quadrants(units):
+        res = find_bundles(part, barriers=barriers)
+        funded = res.funding.loc[res.funding["status"] == "funded", "households"].sum()
+        bal = parcel_finance(part)["balance_yuan"].to_numpy()
+        xy = shapely.get_coordinates(part.geometry.centroid.values)
+        bound = households_upper_bound(part, bal, xy, pair_max_m=load_limits().pair_max_m)
+        assert funded <= bound + 1e-6  # a bound is a bound
+        shares.append(funded / bound)
+    assert min(shares) >= 0.95, shares
+
+
+def test_the_idle_surplus_invariant_on_a_real_style_set_from_cau(cau_osm):
+    """CAU's residential areas (households estimated) beside its largest non-residential
+    buildings taken as old factories (planned FAR 2.0)."""
+    from spatial._errors import InputWarning
+
+    with pytest.warns(InputWarning, match="estimated"):  # OSM has no survey
+        compounds = load_layers([LoadSpec(cau_osm, "compounds")])["compounds"]
+    osm = read_osm(cau_osm)
+    big = osm.buildings.to_crs(compounds.crs)
+    big = big[~big.geometry.intersects(compounds.union_all())]
+    big = big.assign(area=big.geometry.area).nlargest(25, "area")
+    factories = gpd.GeoDataFrame(
+        {
+            "id": [f"F{i}" for i in range(len(big))],
+            "name": [f"厂区{i}" for i in range(len(big))],
+            "kind": "old_factory",
+            "land_area_m2": big["area"].to_numpy(),
+            "planned_far": 2.0,
+        },
+        geometry=big.geometry.to_numpy(),
+        crs=compounds.crs,
+    )
+    units = bundle_units(compounds, factories)
+    res = find_bundles(units, barriers=osm.barriers.geometry.to_crs(compounds.crs))
+    assert _idle_surplus_violations(res, units) == []
+    assert len(res.funding) == len(compounds)
+    assert set(res.funding["status"]) <= {"funded", "partly_funded", "unfunded"}
+    assert (res.funding["funded_yuan"] <= res.funding["net_cost_yuan"] + 1).all()

@@ -34,12 +34,16 @@ class BundleLimits:
         Largest total land area of a bundle, m².
     max_households
         Largest number of households in a bundle.
+    pair_max_m
+        Largest distance in metres over which one project's surplus funds a compound
+        elsewhere (跨片区组合平衡).
     """
 
     gap_m: float
     max_span_m: float
     max_area_m2: float
     max_households: float
+    pair_max_m: float = 3000.0
 
 
 def load_limits(**changes: float) -> BundleLimits:

@@ -1,31 +1,32 @@
-"""Candidate area bundles (大片区统筹平衡), cross-area pairs and subdistrict packages.
+"""Candidate area bundles (大片区统筹平衡), cross-area funding and subdistrict packages.
 
-Adjacency comes from :mod:`spatial.bundling.adjacency`.
+**The model.** Each parcel has a balance: land revenue minus net cost (cost − subsidies),
+in yuan (:mod:`spatial.bundling.finance`). The aim is to fund as many households'
+renovation as possible from land revenue, preferring adjacent bundles (大片区) over
+cross-area combinations (跨片区) and short distances over long, within the limits of
+``bundling.toml`` (span, area, households per bundle; the cross-area distance).
 
-**Bundles (the algorithm).** spopt's max-p and SKATER partition *every* unit into
-regions whose attribute sums pass a floor; here only some parcels form bundles, every
-bundle must hold an old compound, per-parcel balances are negative as often as not, and
-the aim is the households served by self-balancing bundles within size limits. So the
-bundles are grown greedily, reproducibly (``seed`` breaks ties):
+1. **Large-area bundles** (heuristic, reproducible; ``seed`` breaks ties). Seeds are the
+   parcels with a surplus, largest first. A bundle grows over the barrier-aware
+   adjacency graph (:mod:`spatial.bundling.adjacency`): at each step the adjacent free
+   parcel with households whose deficit the bundle can still pay, nearest to the seed
+   first, while the limits hold; a surplus neighbour joins only when its money lets a
+   blocked household parcel in. Growth stops when no adjacent compound fits: so no
+   bundle keeps idle surplus while an adjacent, unfunded compound it could legally absorb
+   waits (the invariant the tests check). A bundle without an old compound is dissolved
+   (its seed stays a surplus project).
+2. Old compounds left over are single-compound bundles in deficit, except islands (no
+   neighbour at all) with ``islands="exclude"``.
+3. **Cross-area funding** (exact for the fractional problem): the surplus of free
+   parcels and the spare surplus of bundles funds the deficits by a linear program
+   (:mod:`spatial.bundling.funding`): money splits, one project may fund many compounds
+   within ``pair_max_m`` in the same district.
 
-1. seeds are the parcels with a surplus (revenue > net cost), largest surplus first;
-2. a bundle grows into adjacent free parcels while it stays self-balancing
-   (balance ≥ 0) and within the limits (area, households, span): at each step the
-   neighbour serving most households per yuan of deficit; a surplus neighbour joins only
-   when its money lets a blocked household parcel in;
-3. a grown bundle without an old compound is dissolved (its seed stays a surplus project);
-4. old compounds left over become single-compound bundles in deficit, except islands
-   (compounds with no neighbour at all) when ``islands="exclude"``.
-
-**Cross-area combination (跨片区组合平衡).** Deficit bundles are paired one-to-one with
-non-adjacent surplus projects of the same district (free surplus parcels and the spare
-surplus of self-balancing bundles) whose surplus covers the deficit, minimising the total
-distance (``scipy.optimize.linear_sum_assignment``).
+:func:`spatial.bundling.funding.funding_table` lists per compound what pays for it.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -35,19 +36,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, parcel_finance
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
-
-
 from spatial.bundling.adjacency import BundleLimits, adjacency, load_limits
+from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, parcel_finance
+from spatial.bundling.funding import cross_area_flows, funding_table
 
 __all__ = ["BundleResult", "find_bundles"]
-
-_BIG = 1e18
 
 
 @dataclass
@@ -72,6 +65,9 @@ class BundleResult:
         Bundle id of each input unit, indexed like the input (None before bundling).
     unit_money
         Cost, revenue and balance of each input unit in yuan, indexed like the input.
+    funding
+        One row per old compound: need, money from land revenue, mode, sources, status
+        (:func:`spatial.bundling.funding.funding_table`).
     """
 
     bundles: gpd.GeoDataFrame
@@ -82,10 +78,15 @@ class BundleResult:
     excluded: pd.DataFrame
     unit_bundle: pd.Series | None = None
     unit_money: pd.DataFrame | None = None
+    funding: pd.DataFrame | None = None
 
 
 def _corners(geoms: np.ndarray) -> list[np.ndarray]:
     return [shapely.get_coordinates(shapely.convex_hull(g)) for g in geoms]
+
+
+def _dist(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.hypot(*(a - b)))
 
 
 def _span(points: np.ndarray) -> float:
@@ -157,6 +158,7 @@ def find_bundles(
     area = u.geometry.area.to_numpy()
     bal = money["balance_yuan"].to_numpy()
     corners = _corners(np.asarray(u.geometry.values))
+    cxy = shapely.get_coordinates(u.geometry.centroid.values)
     rng = np.random.default_rng(seed)
     tiebreak = rng.permutation(n)
     owner = np.full(n, -1)
@@ -178,9 +180,9 @@ def find_bundles(
             )
             ok = [c for c in frontier if fits(members, c, a_sum, h_sum)]
             people = [c for c in ok if hh[c] > 0 and b_sum + bal[c] >= 0]
-            if people:
-                pick = max(
-                    people, key=lambda c: (is_comp[c], hh[c] / max(-bal[c], 1.0), -tiebreak[c])
+            if people:  # the nearest to the seed: its money reaches out from where it is
+                pick = min(
+                    people, key=lambda c: (not is_comp[c], _dist(cxy[c], cxy[s]), tiebreak[c])
                 )
             else:
                 blocked = [c for c in ok if hh[c] > 0]
@@ -207,7 +209,18 @@ def find_bundles(
         groups.append([int(c)])
 
     members_gdf, bundles = _tables(u, money, groups, corners)
-    pairs = _pair_across(bundles, u, bal, owner, nbrs, groups)
+    pairs, reach = _pair_across(bundles, u, bal, owner, nbrs, groups, pair_max_m=lim.pair_max_m)
+    funding = funding_table(
+        u,
+        bal,
+        groups,
+        list(bundles["bundle_id"]),
+        pairs,
+        reach=reach,
+        excluded=excluded,
+        pair_max_m=lim.pair_max_m,
+    )
+    bundles = _explain(bundles, funding, pairs)
     packages = _packages(u, money)
     excl = u.loc[excluded, ["id", "name"]].assign(
         reason=f"island: no neighbour within {lim.gap_m:g} m"
@@ -224,7 +237,32 @@ def find_bundles(
         excl.reset_index(drop=True),
         unit_bundle,
         unit_money,
+        funding,
     )
+
+
+def _explain(
+    bundles: gpd.GeoDataFrame, funding: pd.DataFrame, pairs: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """Per bundle: money that funds its compounds, from where, and the surplus left over."""
+    by_bundle = funding.groupby("bundle_id")
+    out = bundles.copy()
+    out["funded_yuan"] = by_bundle["funded_yuan"].sum().reindex(out["bundle_id"]).fillna(0).values
+    out["funded_by"] = (
+        by_bundle["sources"]
+        .agg(lambda s: "; ".join(v for v in s if v))
+        .reindex(out["bundle_id"])
+        .fillna("")
+        .values
+    )
+    given = (
+        pairs[pairs["surplus_kind"] == "bundle"].groupby("surplus_id")["amount_yuan"].sum()
+        if len(pairs)
+        else pd.Series(dtype=float)
+    )
+    spare = np.maximum(out["balance_yuan"].to_numpy(), 0.0)
+    out["spare_yuan"] = spare - given.reindex(out["bundle_id"]).fillna(0).to_numpy()
+    return out
 
 
 def _tables(
@@ -305,15 +343,20 @@ def _pair_across(
     owner: np.ndarray,
     nbrs: list[set[int]],
     groups: list[list[int]],
-) -> pd.DataFrame:
+    *,
+    pair_max_m: float,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Fund deficit bundles from free surplus parcels and spare bundle surplus
+    (:func:`spatial.bundling.funding.cross_area_flows`): one row per link with money, and
+    per deficit bundle the number of surplus projects in reach."""
     columns = [
         "deficit_bundle",
         "surplus_kind",
         "surplus_id",
         "distance_m",
+        "amount_yuan",
         "deficit_yuan",
         "surplus_yuan",
-        "combined_balance_yuan",
         "deficit_x",
         "deficit_y",
         "surplus_x",
@@ -331,7 +374,7 @@ def _pair_across(
     rich = np.flatnonzero(balance > 0)
     poor = np.flatnonzero(balance < 0)
     if len(poor) == 0 or len(free) + len(rich) == 0:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=columns), {}
     # Surplus projects: free surplus parcels, then self-balancing bundles' spare surplus.
     s_kind = np.array(["parcel"] * len(free) + ["bundle"] * len(rich), dtype=object)
     s_id = np.concatenate(
@@ -344,42 +387,37 @@ def _pair_across(
     unit_supply[free] = np.arange(len(free))
     for k, i in enumerate(rich):
         unit_supply[groups[i]] = len(free) + k
-    d_dist = np.array([district[groups[i][0]] for i in poor], dtype=object)
-    dist = np.hypot(*(cent[poor][:, None, :] - s_xy[None, :, :]).transpose(2, 0, 1))
-    ok = s_money[None, :] + balance[poor][:, None] >= 0
-    ok &= ~(
-        (d_dist[:, None] != s_dist[None, :]) & (d_dist[:, None] != "") & (s_dist[None, :] != "")
-    )  # an unknown district matches any
-    for row, i in enumerate(poor):  # adjacent (or own) projects are not "cross-area"
-        near = set(groups[i]).union(*(nbrs[m] for m in groups[i]))
-        touched = unit_supply[list(near)]
-        ok[row, touched[touched >= 0]] = False
-    rows_ok, cols_ok = ok.any(axis=1), ok.any(axis=0)
-    if not rows_ok.any():
-        return pd.DataFrame(columns=columns)
-    cost = np.where(ok, dist, _BIG)[rows_ok][:, cols_ok]
-    from scipy.optimize import linear_sum_assignment  # 0.4 s to import: only when pairing
-
-    r, c = linear_sum_assignment(cost)
-    keep = cost[r, c] < _BIG
-    d_idx = poor[np.flatnonzero(rows_ok)[r[keep]]]
-    s_idx = np.flatnonzero(cols_ok)[c[keep]]
-    deficit = -balance[d_idx]
+    hh = pd.to_numeric(bundles["households"], errors="coerce").fillna(0).to_numpy(float)
+    flows = cross_area_flows(
+        s_xy,
+        s_money,
+        s_dist,
+        cent[poor],
+        -balance[poor],
+        hh[poor],
+        np.array([district[groups[i][0]] for i in poor], dtype=object),
+        pair_max_m=pair_max_m,
+    )
+    reach = dict(zip(bundles["bundle_id"].to_numpy()[poor], flows.attrs["reach"], strict=True))
+    if flows.empty:
+        return pd.DataFrame(columns=columns), reach
+    s_idx = flows["surplus"].to_numpy(int)
+    d_idx = poor[flows["deficit"].to_numpy(int)]
     return pd.DataFrame(
         {
             "deficit_bundle": bundles["bundle_id"].to_numpy()[d_idx],
             "surplus_kind": s_kind[s_idx],
             "surplus_id": s_id[s_idx],
-            "distance_m": cost[r[keep], c[keep]],
-            "deficit_yuan": deficit,
+            "distance_m": flows["distance_m"].to_numpy(),
+            "amount_yuan": flows["amount_yuan"].to_numpy(),
+            "deficit_yuan": -balance[d_idx],
             "surplus_yuan": s_money[s_idx],
-            "combined_balance_yuan": s_money[s_idx] - deficit,
             "deficit_x": cent[d_idx, 0],
             "deficit_y": cent[d_idx, 1],
             "surplus_x": s_xy[s_idx, 0],
             "surplus_y": s_xy[s_idx, 1],
         }
-    ).sort_values("deficit_bundle", ignore_index=True)
+    ).sort_values(["deficit_bundle", "distance_m"], ignore_index=True), reach
 
 
 def _packages(u: gpd.GeoDataFrame, money: pd.DataFrame) -> pd.DataFrame:

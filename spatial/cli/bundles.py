@@ -70,6 +70,12 @@ def bundles(
     gap_m: Annotated[
         float | None, typer.Option(help="Parcels this close (m) are neighbours (default 30).")
     ] = None,
+    pair_max_m: Annotated[
+        float | None,
+        typer.Option(
+            help="Surplus funds compounds elsewhere (跨片区) up to this distance, m (default 3000)."
+        ),
+    ] = None,
     default_far: Annotated[
         bool,
         typer.Option(
@@ -105,6 +111,7 @@ def bundles(
             options=BundleOptions(
                 finance=finance,
                 gap_m=gap_m,
+                pair_max_m=pair_max_m,
                 cross_barriers=cross_barriers,
                 islands=islands.value,
                 seed=seed,
@@ -145,10 +152,12 @@ def _print_bundles(result: BundleResult) -> None:
         )
     console.print(table)
     console.print(
-        f"{len(b)} bundles: {(b['status'] == 'self-balancing').sum()} self-balancing;"
-        f" {len(result.pairs)} deficit bundles paired across areas; "
+        f"{len(b)} bundles: {(b['status'] == 'self-balancing').sum()} self-balancing; "
+        f"{result.pairs['deficit_bundle'].nunique() if len(result.pairs) else 0} deficit "
+        f"bundle(s) funded across areas by {len(result.pairs)} link(s); "
         f"{len(result.excluded)} island compounds excluded"
     )
+    _print_funding(result)
     money = result.unit_money
     if money is not None:
         no_far = int((money["far_source"] == "missing").sum())
@@ -160,3 +169,40 @@ def _print_bundles(result: BundleResult) -> None:
             )
         if default:
             console.print(f"{default} parcel(s) used the default FAR (an assumption)")
+
+
+def _print_funding(result: BundleResult) -> None:
+    """Households funded from land revenue, money left idle and why, money still needed."""
+    f = result.funding
+    if f is None or f.empty:
+        return
+    hh = f["households"].fillna(0)
+    by = f.groupby("status")
+    count, households = by.size(), hh.groupby(f["status"]).sum()
+    parts = [
+        f"{label} {int(count.get(key, 0))} ({households.get(key, 0):,.0f} households)"
+        for key, label in (
+            ("funded", "funded 已平衡"),
+            ("partly_funded", "partly 部分"),
+            ("unfunded", "unfunded 未平衡"),
+        )
+    ]
+    console.print("old compounds: " + ", ".join(parts))
+    needed = float((f["net_cost_yuan"] - f["funded_yuan"]).clip(lower=0).sum())
+    idle = float(result.bundles["spare_yuan"].clip(lower=0).sum())
+    if result.unit_money is not None and result.unit_bundle is not None:
+        free = result.unit_bundle.isna() & (result.unit_money["balance_yuan"] > 0)
+        idle += float(result.unit_money.loc[free, "balance_yuan"].sum())
+        gifts = (
+            result.pairs[result.pairs["surplus_kind"] == "parcel"] if len(result.pairs) else None
+        )
+        idle -= float(gifts["amount_yuan"].sum()) if gifts is not None else 0.0
+    why = (
+        " (no deficit compound within --pair-max-m in its district, or the limits)"
+        if idle > 1.0
+        else ""
+    )
+    console.print(
+        f"money still needed from the budget: {needed / 1e4:,.0f} 万元; land revenue left "
+        f"unused: {max(idle, 0.0) / 1e4:,.0f} 万元{why}"
+    )

@@ -78,6 +78,9 @@ def validate(
         targets = [(kind.value, layer)] if kind is not Kind.auto else _kinds_or_read(path, layer)
         for what, source_layer in targets:
             where = f"{path}" + (f" [{source_layer}]" if source_layer else "")
+            if what not in ("compounds", "pois", "parcels", "network"):
+                console.print(f"{where}: {what} (not loaded)", markup=False, soft_wrap=True)
+                continue
             if what == "network":
                 summary, found = check_network_file(path, layer=source_layer, snap_m=snap_m)
                 problems += found

@@ -24,6 +24,8 @@ _LAYER_NAMES: dict[str, re.Pattern[str]] = {
     "pois": re.compile(r"poi|facilit|amenit|设施|兴趣点|网点|站点", re.IGNORECASE),
     "parcels": re.compile(r"parcel|plot|地块|宗地|用地|棚户|城中村|厂区", re.IGNORECASE),
     "network": re.compile(r"road|street|network|highway|道路|路网|中心线", re.IGNORECASE),
+    # administrative areas: context, not a kind this toolkit loads
+    "boundaries": re.compile(r"district|boundar|admin|街道|行政区|区划|边界|乡镇", re.IGNORECASE),
 }
 #: Fields only a compound survey has (POIs and parcel lists rarely do).
 _SURVEY_FIELDS = frozenset(
@@ -46,7 +48,8 @@ def named_kind(name: str) -> str | None:
     Returns
     -------
     str or None
-        One of :data:`KINDS`, or None.
+        One of :data:`KINDS`, ``"boundaries"`` (administrative areas, never loaded as
+        compounds), or None.
     """
     said = [kind for kind, pattern in _LAYER_NAMES.items() if pattern.search(name)]
     exact = [k for k in KINDS if name.lower() == k]

@@ -76,6 +76,7 @@ class _BundleResultLike(Protocol):
     pairs: pd.DataFrame
     packages: pd.DataFrame
     excluded: pd.DataFrame
+    funding: pd.DataFrame | None
 
 
 @dataclass
@@ -244,8 +245,9 @@ def write_bundle_outputs(
     result
         A :class:`spatial.bundling.BundleResult` (metric CRS; exported in WGS84).
     out_dir
-        Folder (created if missing): ``bundles.gpkg`` (layers ``bundles``, ``members``),
-        ``bundles.csv``, ``pairs.csv`` (cross-area combinations), ``packages.csv`` (per
+        Folder (created if missing): ``bundles.gpkg`` (layers ``bundles``, ``members``,
+        ``funding``), ``funding.csv`` (one row per old compound: what pays for it),
+        ``bundles.csv``, ``pairs.csv`` (cross-area money links), ``packages.csv`` (per
         subdistrict and community), ``excluded.csv`` and ``problems.csv``.
     problems
         What loading and the money found (e.g. parcels without a planned FAR).
@@ -258,8 +260,16 @@ def write_bundle_outputs(
     out = Path(out_dir)
     bundles = to_wgs84(result.bundles)
     members = to_wgs84(result.members)
+    layers = {"bundles": bundles, "members": members}
+    funding = result.funding if result.funding is not None else pd.DataFrame()
+    if len(funding):
+        where = members.drop_duplicates("id")
+        at = pd.Series(where.geometry.values, index=where["id"].astype(str).to_numpy())
+        geom = at.reindex(funding["compound_id"].astype(str).to_numpy()).values
+        layers["funding"] = gpd.GeoDataFrame(funding, geometry=geom, crs=members.crs)
     return {
-        "bundles": write_gpkg({"bundles": bundles, "members": members}, out / "bundles.gpkg"),
+        "bundles": write_gpkg(layers, out / "bundles.gpkg"),
+        "funding": write_csv(funding, out / "funding.csv"),
         "bundles_csv": write_csv(
             pd.DataFrame(bundles.drop(columns="geometry")), out / "bundles.csv"
         ),

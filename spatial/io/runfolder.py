@@ -44,6 +44,7 @@ _OWN_FILES = {
         "pairs.csv",
         "packages.csv",
         "excluded.csv",
+        "funding.csv",
         "problems.csv",
     },
     "plan": {"plan.xlsx", "plan.gpkg"},

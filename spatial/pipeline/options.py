@@ -102,6 +102,8 @@ class BundleOptions:
         A finance figures file of one's own (default ``spatial/standards/finance.toml``).
     gap_m
         Parcels this close (metres) are neighbours (default from ``bundling.toml``).
+    pair_max_m
+        Largest distance (m) over which surplus funds a compound elsewhere (default 3000).
     cross_barriers
         Let bundles cross barriers.
     islands
@@ -115,6 +117,7 @@ class BundleOptions:
 
     finance: str | Path | None = None
     gap_m: float | None = None
+    pair_max_m: float | None = None
     cross_barriers: bool = False
     islands: Literal["single", "exclude"] = "single"
     seed: int = DEFAULTS.bundle_seed

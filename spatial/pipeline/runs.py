@@ -159,7 +159,8 @@ def _bundle_stage(
     found: Sequence[Problem] = (),
 ) -> BundleRun:
     say("finding bundles", 0, 0)
-    limits = load_limits(**({"gap_m": options.gap_m} if options.gap_m is not None else {}))
+    changes = {"gap_m": options.gap_m, "pair_max_m": options.pair_max_m}
+    limits = load_limits(**{k: v for k, v in changes.items() if v is not None})
     result = find_bundles(
         units,
         barriers=barriers,
