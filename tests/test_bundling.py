@@ -399,3 +399,20 @@ def test_the_idle_surplus_invariant_on_a_real_style_set_from_cau(cau_osm):
     assert len(res.funding) == len(compounds)
     assert set(res.funding["status"]) <= {"funded", "partly_funded", "unfunded"}
     assert (res.funding["funded_yuan"] <= res.funding["net_cost_yuan"] + 1).all()
+
+
+def test_parcels_take_the_subdistrict_where_they_lie():
+    units = _frame(
+        _unit("C1", "old_compound", 0, 0, 100, 100, subdistrict="东街道"),
+        _unit("C2", "old_compound", 3000, 0, 3100, 100, subdistrict="西街道"),
+        _unit("F", "old_factory", 0, 100, 200, 300, **FACTORY),  # no subdistrict in its table
+    )
+    res = find_bundles(units)
+    packages = res.packages.set_index("subdistrict")
+    assert "(unknown)" not in packages.index
+    assert packages.loc["东街道", "revenue_yuan"] == pytest.approx(200e6)
+    assert packages.loc["西街道", "revenue_yuan"] == 0
+    placed = res.members.set_index("id")
+    assert placed.loc["F", "subdistrict"] == "东街道" and placed.loc["F", "place_source"] == (
+        "nearest: C1"
+    )

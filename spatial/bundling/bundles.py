@@ -85,6 +85,34 @@ def _corners(geoms: np.ndarray) -> list[np.ndarray]:
     return [shapely.get_coordinates(shapely.convex_hull(g)) for g in geoms]
 
 
+_PLACES = ("district", "subdistrict", "community")
+
+
+def _place_by_location(u: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give parcels without a subdistrict/community/district those of the nearest unit
+    that has them (``place_source`` says which), so packages sum money where land is."""
+    known = [c for c in _PLACES if c in u]
+    if not known:
+        return u
+    has = u[known].notna().all(axis=1).to_numpy()
+    if has.all() or not has.any():
+        return u
+    out = u.copy()
+    from scipy.spatial import cKDTree
+
+    xy = shapely.get_coordinates(u.geometry.centroid.values)
+    _, nearest = cKDTree(xy[has]).query(xy[~has])
+    donors = np.flatnonzero(has)[nearest]
+    for col in known:
+        values = out[col].to_numpy(dtype=object)
+        values[~has] = u[col].to_numpy(dtype=object)[donors]
+        out[col] = values
+    source = np.full(len(u), "", dtype=object)
+    source[~has] = ["nearest: " + str(i) for i in u["id"].to_numpy()[donors]]
+    out["place_source"] = source
+    return out
+
+
 def _dist(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.hypot(*(a - b)))
 
@@ -141,7 +169,7 @@ def find_bundles(
         Bundles, members, pairs, packages, adjacency and exclusions.
     """
     lim = limits or load_limits()
-    u = units.reset_index(drop=True)
+    u = _place_by_location(units.reset_index(drop=True))
     if "households" not in u:  # no survey (e.g. compounds from OSM): unknown, counted as 0
         u = u.assign(households=np.nan)
     money = parcel_finance(
@@ -282,6 +310,7 @@ def _tables(
             "community",
             "district",
             "missing",
+            "place_source",
         )
         if c in u
     ]
