@@ -326,39 +326,42 @@ def _tables(
     g = members.groupby("bundle_id", sort=True)
     sums = g[["households", "area_m2", *MONEY_COLUMNS]].sum()
     out = sums.reset_index()
-    out["parcels_default_far"] = (
-        g["far_source"].agg(lambda s: int((s == "default").sum())).to_numpy()
-    )
-    out["parcels_missing_figures"] = (
-        g["missing_figures"].agg(lambda s: int((s != "").sum())).to_numpy()
-    )
+    key = members["bundle_id"]
+    out["parcels_default_far"] = (members["far_source"] == "default").groupby(key).sum().values
+    out["parcels_missing_figures"] = (members["missing_figures"] != "").groupby(key).sum().values
     out["members"] = g["id"].agg(";".join).to_numpy()
-    out["kinds"] = (
-        g["kind"]
-        .agg(lambda k: ";".join(f"{a}:{b}" for a, b in k.value_counts().sort_index().items()))
-        .to_numpy()
-    )
-    out["n_compounds"] = g["kind"].agg(lambda k: int((k == "old_compound").sum())).to_numpy()
+    counts = pd.crosstab(key, members["kind"]).sort_index(axis=1)
+    kinds = counts.columns.to_numpy()
+    out["kinds"] = [
+        ";".join(f"{k}:{n}" for k, n in zip(kinds, row, strict=True) if n)
+        for row in counts.reindex(out["bundle_id"]).to_numpy()
+    ]
+    out["n_compounds"] = (members["kind"] == "old_compound").groupby(key).sum().values
     net = out["net_cost_yuan"].to_numpy()
     out["balance_ratio"] = np.where(
         net > 0, out["revenue_yuan"] / np.where(net > 0, net, 1), np.inf
     )
     out["status"] = np.where(out["balance_yuan"] >= 0, "self-balancing", "deficit")
     out["span_m"] = [_span(np.vstack([corners[m] for m in grp])) for grp in groups]
-    if "subdistrict" in members:
-        out["subdistrict"] = (
-            g["subdistrict"].agg(lambda s: s.mode().iloc[0] if s.notna().any() else None).to_numpy()
+    if "subdistrict" in members:  # the most common subdistrict of the members
+        named = members.dropna(subset=["subdistrict"])
+        common = (
+            named.groupby(["bundle_id", "subdistrict"]).size().sort_values(ascending=False)
+            if len(named)
+            else pd.Series(dtype=int)
         )
+        first = common.reset_index().drop_duplicates("bundle_id").set_index("bundle_id")
+        sub = first["subdistrict"] if len(first) else pd.Series(dtype=object)
+        out["subdistrict"] = sub.reindex(out["bundle_id"]).to_numpy()
     if "missing" in members:
         comp = members[members["kind"] == "old_compound"]
         miss = comp.groupby("bundle_id")["missing"].agg(
             lambda s: ";".join(sorted({c for v in s.dropna() for c in str(v).split(";") if c}))
         )
         out["gaps_missing"] = miss.reindex(out["bundle_id"]).fillna("").to_numpy()
-        land = g["kind"].agg(
-            lambda k: bool(k.isin(["old_factory", "low_efficiency", "function_conversion"]).any())
-        )
-        out["can_site_facilities"] = land.to_numpy()
+        site_kinds = ["old_factory", "low_efficiency", "function_conversion"]
+        land = members["kind"].isin(site_kinds).groupby(key).any()
+        out["can_site_facilities"] = land.reindex(out["bundle_id"]).to_numpy()
         out["gaps_closable"] = np.where(out["can_site_facilities"], out["gaps_missing"], "")
     geom = g.geometry.apply(lambda s: shapely.union_all(s.values))
     bundles = gpd.GeoDataFrame(out, geometry=geom.reindex(out["bundle_id"]).values, crs=u.crs)

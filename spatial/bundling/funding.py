@@ -169,7 +169,13 @@ def funding_table(
         ``status`` (``funded``, ``partly_funded``, ``unfunded``) and ``reason``.
     """
     is_comp = (units["kind"] == "old_compound").to_numpy()
-    flows = {b: g for b, g in pairs.groupby("deficit_bundle")} if len(pairs) else {}
+    given: dict = {}
+    named: dict = {}
+    if len(pairs):
+        by = pairs.groupby("deficit_bundle")
+        given = by["amount_yuan"].sum().to_dict()
+        text = pairs["surplus_id"].astype(str) + ": " + pairs["amount_yuan"].map(_wan)
+        named = text.groupby(pairs["deficit_bundle"]).agg("; ".join).to_dict()
     rows = []
     for bid, members in zip(bundle_ids, groups, strict=True):
         payers = [m for m in members if balance_yuan[m] > 0]
@@ -190,16 +196,8 @@ def funding_table(
                     reason="",
                 )
             else:
-                got = flows.get(bid)
-                funded = float(got["amount_yuan"].sum()) if got is not None else 0.0
-                sources = (
-                    "; ".join(
-                        f"{i}: {_wan(v)}"
-                        for i, v in zip(got["surplus_id"], got["amount_yuan"], strict=True)
-                    )
-                    if got is not None
-                    else ""
-                )
+                funded = float(given.get(bid, 0.0))
+                sources = named.get(bid, "")
                 if funded >= need - 1.0:
                     reason = ""
                 elif reach.get(bid, 0) == 0:
