@@ -9,8 +9,8 @@ cross-area combinations (跨片区) and short distances over long, within the li
 1. **Large-area bundles** (heuristic, reproducible; ``seed`` breaks ties). Seeds are the
    parcels with a surplus, largest first. A bundle grows over the barrier-aware
    adjacency graph (:mod:`spatial.bundling.adjacency`): at each step the adjacent free
-   parcel with households whose deficit the bundle can still pay, nearest to the seed
-   first, while the limits hold; a surplus neighbour joins only when its money lets a
+   parcel with households whose deficit the bundle can still pay — most households per
+   yuan first, then the nearest to the seed — while the limits hold; a surplus neighbour joins only when its money lets a
    blocked household parcel in. Growth stops when no adjacent compound fits: so no
    bundle keeps idle surplus while an adjacent, unfunded compound it could legally absorb
    waits (the invariant the tests check). A bundle without an old compound is dissolved
@@ -208,9 +208,15 @@ def find_bundles(
             )
             ok = [c for c in frontier if fits(members, c, a_sum, h_sum)]
             people = [c for c in ok if hh[c] > 0 and b_sum + bal[c] >= 0]
-            if people:  # the nearest to the seed: its money reaches out from where it is
+            if people:  # most households per yuan, then the nearest to the seed
                 pick = min(
-                    people, key=lambda c: (not is_comp[c], _dist(cxy[c], cxy[s]), tiebreak[c])
+                    people,
+                    key=lambda c: (
+                        not is_comp[c],
+                        -hh[c] / max(-bal[c], 1.0),
+                        _dist(cxy[c], cxy[s]),
+                        tiebreak[c],
+                    ),
                 )
             else:
                 blocked = [c for c in ok if hh[c] > 0]
