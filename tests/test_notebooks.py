@@ -31,10 +31,11 @@ def test_bundling_notebook_runs_and_shows_bundles():
     nb = _run("bundling.ipynb")
     text = _outputs(nb)
     assert "self-balancing" in text and "pairs within 30 m" in text
+    assert "land value ×" in text and "large_area" in text and "cross_area" in text
     images = sum(
         "image/png" in out.get("data", {}) for c in nb.cells for out in c.get("outputs", [])
     )
-    assert images >= 3  # adjacency map, bundle map, balance chart
+    assert images >= 4  # adjacency map, money flows of one project, bundle map, balance chart
     assert not any(
         out.get("output_type") == "error" for c in nb.cells for out in c.get("outputs", [])
     )

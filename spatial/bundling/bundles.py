@@ -10,18 +10,20 @@ cross-area combinations (跨片区) and short distances over long, within the li
    parcels with a surplus, largest first. A bundle grows over the barrier-aware
    adjacency graph (:mod:`spatial.bundling.adjacency`): at each step the adjacent free
    parcel with households whose deficit the bundle can still pay — most households per
-   yuan first, then the nearest to the seed — while the limits hold; a surplus neighbour joins only when its money lets a
-   blocked household parcel in. Growth stops when no adjacent compound fits: so no
-   bundle keeps idle surplus while an adjacent, unfunded compound it could legally absorb
-   waits (the invariant the tests check). A bundle without an old compound is dissolved
-   (its seed stays a surplus project).
+   yuan first, then the nearest to the seed — while the limits hold; a surplus neighbour
+   joins only when its money lets a blocked household parcel in. Growth stops when no
+   adjacent compound fits, so no bundle keeps idle surplus while an adjacent, unfunded
+   compound it could legally absorb waits (the invariant the tests check). A bundle
+   without an old compound is dissolved (its seed stays a surplus project).
 2. Old compounds left over are single-compound bundles in deficit, except islands (no
    neighbour at all) with ``islands="exclude"``.
-3. **Cross-area funding** (exact for the fractional problem): the surplus of free
-   parcels and the spare surplus of bundles funds the deficits by a linear program
+3. **Cross-area funding** (heuristic): the surplus of free parcels and the spare surplus
+   of bundles funds the deficits within ``pair_max_m`` in the same district
    (:mod:`spatial.bundling.funding`): money splits, one project may fund many compounds
-   within ``pair_max_m`` in the same district.
+   and a compound may take from several.
 
+Exact for comparison: :mod:`spatial.bundling.optimum` bounds the households any bundling
+can fund (MILP, HiGHS) on small instances.
 :func:`spatial.bundling.funding.funding_table` lists per compound what pays for it.
 """
 
