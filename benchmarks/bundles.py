@@ -5,15 +5,24 @@ The bound (:func:`spatial.bundling.optimum.households_upper_bound`, HiGHS MILP) 
 bundles' contiguity and size limits, so the heuristic's share of it is a lower bound on
 its share of the true optimum. Tiles of about 60 parcels, each bundled on its own.
 
+With ``--city-nodes N`` it also generates a demo city of about N walk nodes and times
+the whole ``spatial bundles`` command on it in a subprocess (wall time and the child's
+peak RSS from ``wait4``). Targets (issue #18): 10k parcels < 10 s; the 1M-node city
+< 60 s and < 4 GiB.
+
 Usage::
 
     python benchmarks/bundles.py              # ~10,000 parcels
     python benchmarks/bundles.py --size 30    # a smaller city
+    python benchmarks/bundles.py --city-nodes 1000000   # and the whole-city command
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +30,7 @@ from pathlib import Path
 from spatial.bundling import adjacency, bundle_units, find_bundles, load_limits
 from spatial.bundling.finance import parcel_finance
 from spatial.demo import generate_demo
-from spatial.io import LoadSpec, load_layers, read_osm
+from spatial.io import LoadSpec, load_layers, read_osm_barriers
 
 
 def main() -> None:
@@ -29,6 +38,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=48, help="superblocks per side (48: ~10k)")
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--tiles", type=int, default=12, help="tiles judged against the bound")
+    parser.add_argument("--city-nodes", type=int, default=0, help="also time a whole city")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         city = generate_demo(Path(tmp), size=args.size, seed=args.seed)
@@ -38,7 +48,7 @@ def main() -> None:
             [LoadSpec(city.gpkg, k, source_layer=k) for k in ("compounds", "parcels")]
         )
         units = bundle_units(layers["compounds"], layers["parcels"])
-        barriers = read_osm(city.osm).barriers.geometry
+        barriers = read_osm_barriers(city.osm).geometry
         t["load"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         adj = adjacency(units, gap_m=load_limits().gap_m, barriers=barriers)
@@ -71,6 +81,37 @@ def main() -> None:
     print(
         f"against the exact bound on {len(shares)} tiles of ~60 parcels: households funded "
         f"{min(shares):.1%} (worst) … {sum(shares) / len(shares):.1%} (mean) of the bound"
+    )
+    if args.city_nodes:
+        _whole_city(args.city_nodes, seed=args.seed)
+
+
+def _whole_city(nodes: int, *, seed: int) -> None:
+    """``spatial bundles`` on a generated city: wall time and the child's peak RSS."""
+    import pandas as pd
+
+    from spatial.demo import size_for_nodes
+
+    with tempfile.TemporaryDirectory() as tmp:
+        city = generate_demo(Path(tmp) / "city", size=size_for_nodes(nodes), seed=seed)
+        g, out = str(city.gpkg), Path(tmp) / "bundles"
+        cmd = [shutil.which("spatial") or "spatial", "-q", "bundles", "--compounds", g]
+        cmd += ["--compounds-layer", "compounds", "--parcels", g, "--parcels-layer", "parcels"]
+        cmd += ["--osm", str(city.osm), "--out", str(out)]
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"spatial bundles failed: exit {os.waitstatus_to_exitcode(status)}")
+        f = pd.read_csv(out / "funding.csv")
+    counts = f["status"].value_counts()
+    print(
+        f"\n| whole city | compounds | funded | partly | unfunded | `spatial bundles` s "
+        f"| peak RSS MB |\n|---|---|---|---|---|---|---|\n"
+        f"| ~{nodes:,} walk nodes | {len(f):,} | {counts.get('funded', 0):,} | "
+        f"{counts.get('partly_funded', 0):,} | {counts.get('unfunded', 0):,} | {wall:.1f} | "
+        f"{usage.ru_maxrss / 1024:,.0f} |"
     )
 
 

@@ -37,6 +37,9 @@ class BundleLimits:
     pair_max_m
         Largest distance in metres over which one project's surplus funds a compound
         elsewhere (跨片区组合平衡).
+    split_funding
+        A compound may take money from more than one project (cross-area); when False,
+        each compound's whole need comes from one.
     """
 
     gap_m: float
@@ -44,9 +47,10 @@ class BundleLimits:
     max_area_m2: float
     max_households: float
     pair_max_m: float = 3000.0
+    split_funding: bool = True
 
 
-def load_limits(**changes: float) -> BundleLimits:
+def load_limits(**changes: float | bool) -> BundleLimits:
     """The limits of ``bundling.toml``, with ``changes`` applied.
 
     Parameters
@@ -60,9 +64,12 @@ def load_limits(**changes: float) -> BundleLimits:
         The shipped limits with the changes.
     """
     data, _ = read_toml(None, default="bundling.toml")
-    values = {k: float(v["value"]) for k, v in data.items()}
-    values.update({k: float(v) for k, v in changes.items()})
-    return BundleLimits(**values)
+    values: dict[str, float | bool] = {
+        k: v["value"] if isinstance(v["value"], bool) else float(v["value"])
+        for k, v in data.items()
+    }
+    values.update({k: v if isinstance(v, bool) else float(v) for k, v in changes.items()})
+    return BundleLimits(**values)  # type: ignore[arg-type]
 
 
 def adjacency(

@@ -17,10 +17,13 @@ cross-area combinations (跨片区) and short distances over long, within the li
    without an old compound is dissolved (its seed stays a surplus project).
 2. Old compounds left over are single-compound bundles in deficit, except islands (no
    neighbour at all) with ``islands="exclude"``.
-3. **Cross-area funding** (heuristic): the surplus of free parcels and the spare surplus
-   of bundles funds the deficits within ``pair_max_m`` in the same district
-   (:mod:`spatial.bundling.funding`): money splits, one project may fund many compounds
-   and a compound may take from several.
+3. **Cross-area funding**: the surplus of free parcels and the spare surplus of bundles
+   funds the deficits within ``pair_max_m`` in the same district
+   (:mod:`spatial.bundling.funding`): who is funded in full is chosen greedily (most
+   households per yuan first), and the money is moved by an exact min-cost flow (cost =
+   distance) that keeps them funded and funds what else it can; money splits, one project
+   may fund many compounds and a compound may take from several (unless
+   ``split_funding`` is off in ``bundling.toml``).
 
 Exact for comparison: :mod:`spatial.bundling.optimum` bounds the households any bundling
 can fund (MILP, HiGHS) on small instances.
@@ -245,7 +248,9 @@ def find_bundles(
         groups.append([int(c)])
 
     members_gdf, bundles = _tables(u, money, groups, corners)
-    pairs, reach = _pair_across(bundles, u, bal, owner, nbrs, groups, pair_max_m=lim.pair_max_m)
+    pairs, reach = _pair_across(
+        bundles, u, bal, owner, nbrs, groups, pair_max_m=lim.pair_max_m, split=lim.split_funding
+    )
     funding = funding_table(
         u,
         bal,
@@ -385,6 +390,7 @@ def _pair_across(
     groups: list[list[int]],
     *,
     pair_max_m: float,
+    split: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Fund deficit bundles from free surplus parcels and spare bundle surplus
     (:func:`spatial.bundling.funding.cross_area_flows`): one row per link with money, and
@@ -437,6 +443,7 @@ def _pair_across(
         hh[poor],
         np.array([district[groups[i][0]] for i in poor], dtype=object),
         pair_max_m=pair_max_m,
+        single_source=not split,
     )
     reach = dict(zip(bundles["bundle_id"].to_numpy()[poor], flows.attrs["reach"], strict=True))
     if flows.empty:

@@ -2,6 +2,7 @@
 
 from spatial.io.load import Loaded, LoadSpec, check_file, load_layer, load_layers
 from spatial.io.osm import OSMLayers, read_osm
+from spatial.io.osm_barriers import read_osm_barriers
 from spatial.io.write import atomic_path, write_csv, write_gpkg, write_text
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "load_layer",
     "load_layers",
     "read_osm",
+    "read_osm_barriers",
     "write_csv",
     "write_gpkg",
     "write_text",

@@ -22,6 +22,7 @@ from spatial.bundling import (
 )
 from spatial.io.load import LoadSpec, check_layers, load_layers
 from spatial.io.osm import read_osm
+from spatial.io.osm_barriers import read_osm_barriers
 from spatial.io.results import (
     load_gap_tables,
     write_bundle_outputs,
@@ -233,7 +234,7 @@ def run_bundles(
         units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)
         lines = None
         if osm is not None:
-            lines = read_osm(osm).barriers.geometry
+            lines = read_osm_barriers(osm).geometry  # the whole file when read already
         elif barriers is not None:
             lines = gpd.read_file(barriers, engine="pyogrio").geometry
         run = _bundle_stage(

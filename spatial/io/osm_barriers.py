@@ -1,0 +1,120 @@
+"""Only the barriers of an OSM file (roads that cut a neighbourhood, railways, water).
+
+``spatial bundles`` needs nothing else from the file; :func:`spatial.io.osm.read_osm`
+reads every layer and the walk network, which on a whole city is most of the command's
+time. Here libosmium keeps only the ways and relations with a ``highway``, ``railway``,
+``waterway`` or ``natural`` key before Python sees them; the rows are made by the same
+rules as :func:`read_osm`'s ``barriers`` layer (the tests compare the two).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import geopandas as gpd
+import osmium
+
+from spatial._errors import InputError, Problem
+from spatial.io.osm import (
+    _CACHE,
+    _add_relation,
+    _add_relation_rows,
+    _frame,
+    _line_wkb,
+    _member_lines,
+    _tags,
+    read_osm,
+)
+from spatial.io.osm_rows import _barrier_kind, _is_area, _name, _resolve_geometries, _WayRef
+
+__all__ = ["read_osm_barriers"]
+
+_KEYS = ("highway", "railway", "waterway", "natural")
+
+
+def read_osm_barriers(path: str | Path) -> gpd.GeoDataFrame:
+    """The ``barriers`` layer of :func:`spatial.io.osm.read_osm`, read alone.
+
+    Parameters
+    ----------
+    path
+        Local ``.osm``/``.osm.pbf`` file.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``id``, ``kind`` (road, rail, water), ``subtype``, ``name``, ``osm_id``; WGS84.
+        From the whole reading when the file was already read in this process.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or not readable OSM.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem.error(str(path), "file not found", hint="check the path")])
+    stat = path.stat()
+    if (str(path.resolve()), stat.st_size, stat.st_mtime_ns) in _CACHE:
+        return read_osm(path).barriers
+    try:
+        return _parse(str(path))
+    except InputError:
+        raise
+    except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
+        raise InputError(
+            [
+                Problem.error(
+                    str(path),
+                    f"not a readable OSM file: {exc}",
+                    hint="export it again (JOSM, osmium, Overpass) or check that it is "
+                    "OSM XML or PBF",
+                )
+            ]
+        ) from exc
+
+
+def _parse(src: str) -> gpd.GeoDataFrame:
+    keys = osmium.filter.KeyFilter(*_KEYS)
+    keys.enable_for(osmium.osm.WAY | osmium.osm.RELATION)
+    reader = (
+        osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.RELATION))
+        .with_filter(keys)
+    )
+    rows: dict[str, list[dict]] = defaultdict(list)
+    relations: dict[int, dict] = {}
+    way_wkb: list[bytes] = []
+    for obj in reader:
+        if isinstance(obj, osmium.osm.Relation):
+            if _barrier_kind(_tags(obj)) is not None:
+                _add_relation(relations, obj)
+            continue
+        if not isinstance(obj, osmium.osm.Way) or _barrier_kind(tags := _tags(obj)) is None:
+            continue
+        if (wkb := _line_wkb(obj)) is None:
+            continue
+        way_wkb.append(wkb)
+        index = len(way_wkb) - 1
+        closed = len(obj.nodes) >= 4 and obj.nodes.ends_have_same_location() and _is_area(tags)
+        kind = _barrier_kind(tags)
+        assert kind is not None
+        line = _WayRef(index, area=False)
+        area = _WayRef(index, area=True) if closed else None
+        geom = area if (kind[1] == "water_area" and area is not None) else line
+        rows["barriers"].append(
+            {
+                "id": f"w{obj.id}",
+                "kind": kind[0],
+                "subtype": kind[1],
+                "name": _name(tags),
+                "osm_id": obj.id,
+                "geometry": geom,
+            }
+        )
+    _resolve_geometries(rows["barriers"], way_wkb)
+    if relations:
+        _add_relation_rows(rows, [], src, relations, _member_lines(src, relations, {}))
+    return _frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"])
