@@ -327,10 +327,10 @@ def _idle_surplus_violations(res, units) -> list[str]:
                 area + geom.area <= lim.max_area_m2
                 and hh + (funding.loc[cid, "households"] or 0) <= lim.max_households
             )
-            if fits and need <= b.spare_yuan:  # money not sent to compounds elsewhere
+            if fits and need <= b.balance_yuan:
                 span = shapely.union_all([*mine.geometry, geom]).bounds
                 if max(span[2] - span[0], span[3] - span[1]) <= lim.max_span_m / np.sqrt(2):
-                    bad.append(f"{b.bundle_id} keeps {b.spare_yuan:,.0f} beside {cid}")
+                    bad.append(f"{b.bundle_id} keeps {b.balance_yuan:,.0f} beside {cid}")
     return bad
 
 
@@ -540,25 +540,3 @@ def test_barriers_read_alone_equal_the_whole_readings(name, cau_osm, demo_city):
         assert alone["id"].tolist() == whole["id"].tolist()
         assert alone.drop(columns="geometry").equals(whole.drop(columns="geometry"))
         assert alone.geometry.geom_equals_exact(whole.geometry, 1e-9).all()
-
-
-def test_a_bundle_does_not_spend_on_a_neighbour_worth_fewer_households_than_one_in_reach():
-    """F (money for one compound) touches A (10 households) and lies 1 km from B (100
-    households, a smaller need): households come before adjacency, so F funds B across
-    the area and no bundle takes A in (adjacency first would fund 10 households, not 100)."""
-    money = dict(land_area_m2=1.2 * NEED / (2.0 * 2_500), planned_far=2.0)
-    units = _frame(
-        _unit("A", "old_compound", 0, 0, 100, 100, households=10),
-        _unit("F", "old_factory", 100, 0, 200, 100, **money),
-        _unit("B", "old_compound", 1200, 0, 1300, 100),
-    )
-    res = find_bundles(units)
-    fund = res.funding.set_index("compound_id")
-    assert fund.loc["B", "status"] == "funded" and fund.loc["B", "mode"] == "cross_area"
-    # A takes what is left (1.2 - 1 compound's need), in part, across the area too
-    assert fund.loc["A", "status"] == "partly_funded" and fund.loc["A", "mode"] == "cross_area"
-    assert fund.loc["A", "funded_yuan"] == pytest.approx(0.2 * NEED)
-    assert set(res.pairs["surplus_id"]) == {"F"}
-    # with B gone, A is the best use of F's money and joins F's bundle
-    alone = find_bundles(units[units["id"] != "B"].reset_index(drop=True))
-    assert alone.funding.set_index("compound_id").loc["A", "mode"] == "large_area"

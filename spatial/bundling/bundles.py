@@ -11,14 +11,9 @@ cross-area combinations (跨片区) and short distances over long, within the li
    adjacency graph (:mod:`spatial.bundling.adjacency`): at each step the adjacent free
    parcel with households whose deficit the bundle can still pay — most households per
    yuan first, then the nearest to the seed — while the limits hold; a surplus neighbour
-   joins only when its money lets a blocked household parcel in. Households come before
-   adjacency: a neighbour joins only if it is worth at least the fewest households per
-   yuan the bundle's money would fund in the cross-area model without bundles
-   (:func:`spatial.bundling.crossarea._worth`); otherwise the money is kept for better
-   compounds in reach and goes to them in step 3. Growth stops when no
-   adjacent compound fits, so no bundle keeps idle surplus (money it sends to no compound)
-   while an adjacent, unfunded compound it could legally absorb waits (the invariant the
-   tests check). A bundle
+   joins only when its money lets a blocked household parcel in. Growth stops when no
+   adjacent compound fits, so no bundle keeps idle surplus while an adjacent, unfunded
+   compound it could legally absorb waits (the invariant the tests check). A bundle
    without an old compound is dissolved (its seed stays a surplus project).
 2. Old compounds left over are single-compound bundles in deficit, except islands (no
    neighbour at all) with ``islands="exclude"``.
@@ -47,9 +42,8 @@ import pandas as pd
 import shapely
 
 from spatial.bundling.adjacency import BundleLimits, adjacency, load_limits
-from spatial.bundling.crossarea import _pair_across, _worth
 from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, parcel_finance
-from spatial.bundling.funding import funding_table
+from spatial.bundling.funding import cross_area_flows, funding_table
 
 __all__ = ["BundleResult", "find_bundles"]
 
@@ -203,8 +197,6 @@ def find_bundles(
     owner = np.full(n, -1)
     groups: list[list[int]] = []
 
-    worth = _worth(u, bal, cxy, is_comp, hh, lim)
-
     def fits(members: list[int], c: int, a_sum: float, h_sum: float) -> bool:
         if a_sum + area[c] > lim.max_area_m2 or h_sum + hh[c] > lim.max_households:
             return False
@@ -220,12 +212,7 @@ def find_bundles(
                 key=lambda k: tiebreak[k],
             )
             ok = [c for c in frontier if fits(members, c, a_sum, h_sum)]
-            floor = min(worth[m] for m in members if bal[m] > 0)
-            # households worth this money: none better in its reach (see _worth)
-            ok_people = [
-                c for c in ok if hh[c] > 0 and not (bal[c] < 0 and hh[c] / -bal[c] < floor)
-            ]
-            people = [c for c in ok_people if b_sum + bal[c] >= 0]
+            people = [c for c in ok if hh[c] > 0 and b_sum + bal[c] >= 0]
             if people:  # most households per yuan, then the nearest to the seed
                 pick = min(
                     people,
@@ -237,7 +224,7 @@ def find_bundles(
                     ),
                 )
             else:
-                blocked = ok_people
+                blocked = [c for c in ok if hh[c] > 0]
                 money_in = [
                     c
                     for c in ok
@@ -392,6 +379,92 @@ def _tables(
     geom = g.geometry.apply(lambda s: shapely.union_all(s.values))
     bundles = gpd.GeoDataFrame(out, geometry=geom.reindex(out["bundle_id"]).values, crs=u.crs)
     return members, bundles
+
+
+def _pair_across(
+    bundles: gpd.GeoDataFrame,
+    u: gpd.GeoDataFrame,
+    bal: np.ndarray,
+    owner: np.ndarray,
+    nbrs: list[set[int]],
+    groups: list[list[int]],
+    *,
+    pair_max_m: float,
+    split: bool = True,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Fund deficit bundles from free surplus parcels and spare bundle surplus
+    (:func:`spatial.bundling.funding.cross_area_flows`): one row per link with money, and
+    per deficit bundle the number of surplus projects in reach."""
+    columns = [
+        "deficit_bundle",
+        "surplus_kind",
+        "surplus_id",
+        "distance_m",
+        "amount_yuan",
+        "deficit_yuan",
+        "surplus_yuan",
+        "deficit_x",
+        "deficit_y",
+        "surplus_x",
+        "surplus_y",
+    ]
+    district = (
+        u["district"].fillna("").astype(str).to_numpy()
+        if "district" in u
+        else np.full(len(u), "", dtype=object)
+    )
+    cent = shapely.get_coordinates(bundles.geometry.centroid.values)
+    unit_xy = shapely.get_coordinates(u.geometry.centroid.values)
+    balance = bundles["balance_yuan"].to_numpy()
+    free = np.flatnonzero((owner < 0) & (bal > 0))
+    rich = np.flatnonzero(balance > 0)
+    poor = np.flatnonzero(balance < 0)
+    if len(poor) == 0 or len(free) + len(rich) == 0:
+        return pd.DataFrame(columns=columns), {}
+    # Surplus projects: free surplus parcels, then self-balancing bundles' spare surplus.
+    s_kind = np.array(["parcel"] * len(free) + ["bundle"] * len(rich), dtype=object)
+    s_id = np.concatenate(
+        [u["id"].astype(str).to_numpy()[free], bundles["bundle_id"].to_numpy()[rich]]
+    ).astype(object)
+    s_money = np.concatenate([bal[free], balance[rich]])
+    s_xy = np.vstack([unit_xy[free], cent[rich]])
+    s_dist = np.concatenate([district[free], [district[groups[i][0]] for i in rich]])
+    unit_supply = np.full(len(u), -1)
+    unit_supply[free] = np.arange(len(free))
+    for k, i in enumerate(rich):
+        unit_supply[groups[i]] = len(free) + k
+    hh = pd.to_numeric(bundles["households"], errors="coerce").fillna(0).to_numpy(float)
+    flows = cross_area_flows(
+        s_xy,
+        s_money,
+        s_dist,
+        cent[poor],
+        -balance[poor],
+        hh[poor],
+        np.array([district[groups[i][0]] for i in poor], dtype=object),
+        pair_max_m=pair_max_m,
+        single_source=not split,
+    )
+    reach = dict(zip(bundles["bundle_id"].to_numpy()[poor], flows.attrs["reach"], strict=True))
+    if flows.empty:
+        return pd.DataFrame(columns=columns), reach
+    s_idx = flows["surplus"].to_numpy(int)
+    d_idx = poor[flows["deficit"].to_numpy(int)]
+    return pd.DataFrame(
+        {
+            "deficit_bundle": bundles["bundle_id"].to_numpy()[d_idx],
+            "surplus_kind": s_kind[s_idx],
+            "surplus_id": s_id[s_idx],
+            "distance_m": flows["distance_m"].to_numpy(),
+            "amount_yuan": flows["amount_yuan"].to_numpy(),
+            "deficit_yuan": -balance[d_idx],
+            "surplus_yuan": s_money[s_idx],
+            "deficit_x": cent[d_idx, 0],
+            "deficit_y": cent[d_idx, 1],
+            "surplus_x": s_xy[s_idx, 0],
+            "surplus_y": s_xy[s_idx, 1],
+        }
+    ).sort_values(["deficit_bundle", "distance_m"], ignore_index=True), reach
 
 
 def _packages(u: gpd.GeoDataFrame, money: pd.DataFrame) -> pd.DataFrame:
