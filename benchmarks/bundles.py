@@ -106,12 +106,13 @@ def _whole_city(nodes: int, *, seed: int) -> None:
             raise SystemExit(f"spatial bundles failed: exit {os.waitstatus_to_exitcode(status)}")
         f = pd.read_csv(out / "funding.csv")
     counts = f["status"].value_counts()
+    hh = f.groupby("status")["households"].sum()
     print(
-        f"\n| whole city | compounds | funded | partly | unfunded | `spatial bundles` s "
-        f"| peak RSS MB |\n|---|---|---|---|---|---|---|\n"
-        f"| ~{nodes:,} walk nodes | {len(f):,} | {counts.get('funded', 0):,} | "
-        f"{counts.get('partly_funded', 0):,} | {counts.get('unfunded', 0):,} | {wall:.1f} | "
-        f"{usage.ru_maxrss / 1024:,.0f} |"
+        f"\n| whole city | compounds | funded (households) | partly | unfunded | "
+        f"`spatial bundles` s | peak RSS MB |\n|---|---|---|---|---|---|---|\n"
+        f"| ~{nodes:,} walk nodes | {len(f):,} | {counts.get('funded', 0):,} "
+        f"({hh.get('funded', 0):,.0f}) | {counts.get('partly_funded', 0):,} | "
+        f"{counts.get('unfunded', 0):,} | {wall:.1f} | {usage.ru_maxrss / 1024:,.0f} |"
     )
 
 
