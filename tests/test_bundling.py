@@ -435,7 +435,7 @@ def _flows(s_xy, s_money, d_xy, d_need, d_hh, **kw):
 
 
 def test_cross_area_money_moves_along_the_min_cost_flow():
-    """Two projects, two deficits: the nearest-first answer moves 45 yuan·km more than the
+    """Two projects, two deficits: the nearest-first answer moves 80 % more yuan × metres than the
     cheapest; the flow matches networkx's min-cost flow on the same graph."""
     s_xy, money = [(0, 0), (250, 0)], [10e6, 10e6]
     d_xy, need = [(100, 0), (-100, 0)], [10e6, 10e6]
