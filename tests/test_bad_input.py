@@ -61,8 +61,7 @@ def _out_is_file(d: Path) -> list[str]:
 
 
 def _out_foreign(d: Path) -> list[str]:
-    (d / "results").mkdir()
-    (d / "results" / "我的笔记.docx").write_text("a planner's own file")
+    (d / "results" / "我的资料").mkdir(parents=True)  # a folder of a planner's own files
     return ["gaps", "--osm", str(BUPT), "--out", str(d / "results")]
 
 
@@ -142,7 +141,7 @@ CASES: list[tuple[str, Callable[[Path], list[str]], tuple[str, ...]]] = [
         lambda d: ["gaps", "--osm", str(BUPT), "--out", "/proc/spatial/x"],
         ("cannot write here",),
     ),
-    ("out holds other files", _out_foreign, ("我的笔记.docx", "choose a new --out folder")),
+    ("out holds other folders", _out_foreign, ("我的资料", "choose a new --out folder")),
     (
         "header-only table",
         lambda d: ["validate", str(_survey(d, "h.csv", {"小区名称": [], "经度": [], "纬度": []}))],

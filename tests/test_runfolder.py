@@ -150,3 +150,20 @@ def test_a_read_only_parent_is_refused_before_any_work(tmp_path):
         assert result.exit_code == 1 and "cannot write here" in result.output
     finally:
         parent.chmod(0o700)
+
+
+def test_a_planners_files_and_a_log_being_written_are_kept(tmp_path):
+    """A log redirected into the folder and a note beside the results stay, across runs;
+    the log keeps receiving what is written to it after the swap."""
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "笔记.txt").write_text("a planner's note", encoding="utf-8")
+    with open(out / "log", "w") as log:
+        subprocess.run(_gaps(out), check=True, stdout=log, stderr=log)
+        log.write("after the run\n")
+    assert (out / "笔记.txt").read_text(encoding="utf-8") == "a planner's note"
+    assert (out / "log").read_text().endswith("after the run\n")
+    listed = json.loads((out / "run.json").read_text(encoding="utf-8"))["files"]
+    assert "gaps.csv" in listed and not {"log", "笔记.txt"} & set(listed)  # the run's only
+    subprocess.run(_gaps(out), check=True, capture_output=True)
+    assert {"笔记.txt", "log", "gaps.csv"} <= {p.name for p in out.iterdir()}

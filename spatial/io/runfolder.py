@@ -56,36 +56,55 @@ def _problem(out: Path, message: str, hint: str) -> InputError:
     return InputError([Problem.error(str(out), message, column="--out", hint=hint)])
 
 
-def _check_target(out: Path, command: str) -> None:
-    """Refuse a file, or a folder holding what this command did not write."""
+_KEEP_AT_MOST = 20  # a folder with more files of its own is not a results folder
+_CARRIED = ".carried.json"  # in a staging folder: files moved in from the old one
+
+
+def _check_target(out: Path, command: str) -> list[str]:
+    """Refuse a file, a folder of another command, or one holding folders or many files
+    this command did not write; return the few files of others to keep (a log, notes)."""
     if out.exists() and not out.is_dir():
         raise _problem(out, "--out is a file, not a folder", "name a folder (it is created)")
     if not out.is_dir():
-        return
+        return []
     entries = {p.name for p in out.iterdir()}
-    if not entries:
-        return
+    own = {_CARRIED, *_OWN_FILES.get(command, set())}
     if RUN_FILE in entries:
         try:
-            earlier = json.loads((out / RUN_FILE).read_text(encoding="utf-8")).get("command")
+            record = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            earlier = None
-        if earlier in (command, None):
-            return
+            record = {}
+        earlier = record.get("command")
+        if earlier not in (command, None):
+            raise _problem(
+                out,
+                f"the folder holds the results of `spatial {earlier}`, which this run would "
+                "replace",
+                f"give `spatial {command}` its own --out folder",
+            )
+        own = {RUN_FILE, *record.get("files", {}), *own}
+    others = sorted(entries - own)
+    folders = [name for name in others if not (out / name).is_file()]
+    if folders or len(others) > _KEEP_AT_MOST:
+        shown = ", ".join((folders or others)[:5]) + (" …" if len(others) > 5 else "")
         raise _problem(
             out,
-            f"the folder holds the results of `spatial {earlier}`, which this run would replace",
-            f"give `spatial {command}` its own --out folder",
-        )
-    others = sorted(entries - _OWN_FILES.get(command, set()))
-    if others:
-        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
-        raise _problem(
-            out,
-            f"the folder holds files not written by `spatial {command}` ({shown}); "
-            "a run replaces its whole folder",
+            f"the folder holds {'folders' if folders else 'many files'} not written by "
+            f"`spatial {command}` ({shown}); a run replaces its whole folder",
             "choose a new --out folder, or empty this one",
         )
+    return others
+
+
+def _carry(out: Path, stage: Path, names: list[str]) -> None:
+    """Move the files of others from ``out`` into ``stage`` (same file system: a log
+    being written keeps being written), listed first so that a killed run gives them back."""
+    if not names:
+        return
+    (stage / _CARRIED).write_text(json.dumps(names, ensure_ascii=False), "utf-8")
+    for name in names:
+        if (out / name).is_file():
+            os.replace(out / name, stage / name)
 
 
 def _recover(out: Path) -> None:
@@ -97,6 +116,11 @@ def _recover(out: Path) -> None:
         else:
             shutil.rmtree(stale, ignore_errors=True)
     for stale in out.parent.glob(prefix + "partial-*"):
+        carried = stale / _CARRIED
+        if carried.is_file() and out.is_dir():  # files of others moved in: give them back
+            for name in json.loads(carried.read_text(encoding="utf-8")):
+                if (stale / name).is_file() and not (out / name).exists():
+                    os.replace(stale / name, out / name)
         shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -126,7 +150,7 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
 
     Checked at entry, before any expensive work: ``out_dir`` is not a file, its parent
     can be written, no other run holds it, and it holds nothing but an earlier run of the
-    same command.
+    same command and at most a few files of others (a log, notes), which are kept.
 
     Parameters
     ----------
@@ -168,7 +192,7 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
         ) from None
     try:
         _recover(out)
-        _check_target(out, command)  # as restored
+        keep = _check_target(out, command)  # as restored
         run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         stage = out.parent / f".{out.name}.partial-{run_id}"
         started = time.time()
@@ -181,10 +205,12 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
         try:
             yield stage
             _write_run_file(stage, command=command, run_id=run_id, started=started)
+            _carry(out, stage, keep)
             aside = out.parent / f".{out.name}.old-{run_id}"
             if out.exists():
                 os.replace(out, aside)
             os.replace(stage, out)
+            (out / _CARRIED).unlink(missing_ok=True)
             shutil.rmtree(aside, ignore_errors=True)
         finally:
             if stage.exists():
