@@ -192,17 +192,20 @@ def read_osm(path: str | Path) -> OSMLayers:
         except InputError:
             raise
         except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
-            raise InputError(
-                [
-                    Problem.error(
-                        str(path),
-                        f"not a readable OSM file: {exc}",
-                        hint="export it again (JOSM, osmium, Overpass) or check that it is "
-                        "OSM XML or PBF",
-                    )
-                ]
-            ) from exc
+            raise _unreadable(path, exc) from exc
     return _CACHE[key].copy()
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    return InputError(
+        [
+            Problem.error(
+                str(path),
+                f"not a readable OSM file: {exc}",
+                hint="export it again (JOSM, osmium, Overpass) or check that it is OSM XML or PBF",
+            )
+        ]
+    )
 
 
 def _parse(path: Path) -> OSMLayers:

@@ -24,6 +24,7 @@ from spatial.io.osm import (
     _line_wkb,
     _member_lines,
     _tags,
+    _unreadable,
     read_osm,
 )
 from spatial.io.osm_rows import _barrier_kind, _is_area, _name, _resolve_geometries, _WayRef
@@ -63,16 +64,7 @@ def read_osm_barriers(path: str | Path) -> gpd.GeoDataFrame:
     except InputError:
         raise
     except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
-        raise InputError(
-            [
-                Problem.error(
-                    str(path),
-                    f"not a readable OSM file: {exc}",
-                    hint="export it again (JOSM, osmium, Overpass) or check that it is "
-                    "OSM XML or PBF",
-                )
-            ]
-        ) from exc
+        raise _unreadable(path, exc) from exc
 
 
 def _parse(src: str) -> gpd.GeoDataFrame:
