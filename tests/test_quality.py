@@ -91,7 +91,8 @@ LAYERS = {
     "spatial.render": 6,
     "spatial.api": 7,
     "spatial.pipeline": 8,
-    "spatial.cli": 9,
+    "spatial.batch": 9,
+    "spatial.cli": 10,
 }
 
 
@@ -114,7 +115,7 @@ def _imports(path: Path) -> list[str]:
 
 
 def test_layer_order_nothing_imports_upward():
-    """io → network → lifecircle → bundling → policy → render → api → pipeline → cli.
+    """io → network → lifecircle → bundling → policy → render → api → pipeline → batch → cli.
 
     ``spatial/__init__.py`` is the face's door (it loads ``spatial.api`` lazily) and is
     exempt; ``demo`` sits beside ``network`` and may use only io and lower.

@@ -6,7 +6,7 @@ modules (geopandas, osmium, scipy …) when it runs, so ``spatial --help`` is fa
 - :mod:`spatial.cli.data` ``validate``, ``pois``, ``osm``
 - :mod:`spatial.cli.gaps` ``gaps``; :mod:`spatial.cli.bundles` ``bundles``
 - :mod:`spatial.cli.plan` ``eligibility``, ``plan``; :mod:`spatial.cli.maps` ``map``
-- :mod:`spatial.cli.demo` ``demo``
+- :mod:`spatial.cli.demo` ``demo``; :mod:`spatial.cli.batch` ``batch``
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli import bundles, data, demo, gaps, maps, plan
+from spatial.cli import batch, bundles, data, demo, gaps, maps, plan
 from spatial.cli._common import setup_logging
 
 __all__ = ["app", "main"]
@@ -48,6 +48,7 @@ app.command()(bundles.bundles)
 app.command("eligibility")(plan.eligibility_)
 app.command()(plan.plan)
 app.command("map")(maps.map_)
+app.command()(batch.batch)
 app.command()(data.pois)
 app.command()(data.osm)
 

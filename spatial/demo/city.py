@@ -110,6 +110,7 @@ def generate_demo(
     size: int = 6,
     seed: int = 2021,
     name: str = "demo_city",
+    centre_lonlat: tuple[float, float] = _CENTRE_LONLAT,
     progress: Progress | None = None,
 ) -> DemoCity:
     """Generate the demo city and write ``<name>.osm`` and ``<name>.gpkg`` in ``out_dir``.
@@ -125,6 +126,9 @@ def generate_demo(
         Seed of every random choice.
     name
         File stem.
+    centre_lonlat
+        Where the district lies (WGS84 lon, lat; default near Jinan): demo units of a
+        batch side by side. Must stay in UTM zone 50 (114°–120° E).
     progress
         ``progress(stage, done, total)`` at each stage and as superblock rows are laid out.
 
@@ -135,6 +139,8 @@ def generate_demo(
     """
     if size < 1:
         raise ValueError("size must be at least 1 superblock per side")
+    if not (114.0 <= centre_lonlat[0] < 120.0 and 0.0 < centre_lonlat[1] < 84.0):
+        raise ValueError(f"centre_lonlat {centre_lonlat} is outside UTM zone 50 (114°-120° E)")
     say = progress or no_progress
     rng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
@@ -380,7 +386,7 @@ def generate_demo(
 
     say("writing files", 0, 0)
     to_wgs = Transformer.from_crs(_UTM, "EPSG:4326", always_xy=True)
-    e0, n0 = Transformer.from_crs("EPSG:4326", _UTM, always_xy=True).transform(*_CENTRE_LONLAT)
+    e0, n0 = Transformer.from_crs("EPSG:4326", _UTM, always_xy=True).transform(*centre_lonlat)
     origin = (e0 - cx_city, n0 - cy_city)
     osm_path = out_dir / f"{name}.osm"
     n_nodes = write_osm(b, osm_path, to_wgs, origin)
