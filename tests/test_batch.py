@@ -241,9 +241,8 @@ def test_the_overview_map_links_each_unit_and_keeps_names_as_text(batch, browser
 
         assert Path(unquote(urlparse(href).path)).is_file(), href
     outlines = page.evaluate(_OUTLINES)
-    assert sorted(outlines) == sorted(
-        ["甲市二区", CAU, ODD]
-    )  # drawn on the canvas, one per unit that ran, popups bound
+    # drawn on the canvas, an outline and a dot per unit that ran, popups bound
+    assert sorted(outlines) == sorted(["甲市二区", CAU, ODD] * 2)
     popup = page.locator(".leaflet-popup-content")
     assert "平均设施覆盖率" in popup.inner_text() and popup.locator("a").count() == 2
     assert popup.locator("img").count() == 0

@@ -136,3 +136,14 @@ def test_map_command_writes_html_and_png(demo_run, tmp_path):
     assert save_map(
         bundle_map(load_bundle_tables(demo_run.outputs["bundles"].parent)), tmp_path / "b.html"
     ).exists()
+
+
+def test_dilated_cells_equal_the_row_unique_of_every_neighbour():
+    from spatial.render.gapmap import _dilated_cells
+
+    rng = np.random.default_rng(3)
+    steps = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
+    for ij in (rng.integers(-40, 40, (500, 2)), np.array([[5, -7]]), rng.integers(0, 3, (9, 2))):
+        expected = np.unique((np.unique(ij, axis=0)[:, None] + steps[None]).reshape(-1, 2), axis=0)
+        assert np.array_equal(_dilated_cells(ij), expected)
+    assert _dilated_cells(np.zeros((0, 2), dtype=np.int64)).shape == (0, 2)

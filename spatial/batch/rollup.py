@@ -391,8 +391,17 @@ def _overview(province: Province, records: dict[str, dict[str, Any]], path: Path
                         "properties": {"colour": _colour(share), "popup_html": text},
                     }
                     for geom, share, text in shapes
+                ]
+                + [  # a dot at each unit's centre: seen at any zoom, also for small units
+                    {
+                        "type": "Feature",
+                        "geometry": shapely.geometry.mapping(geom.centroid),
+                        "properties": {"colour": _colour(share), "popup_html": text},
+                    }
+                    for geom, share, text in shapes
                 ],
             },
+            marker=folium.CircleMarker(radius=8, fill=True, weight=1),
             style_function=lambda f: {
                 "fillColor": f["properties"]["colour"],
                 "color": "#333",

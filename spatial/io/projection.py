@@ -6,8 +6,11 @@ is used only at the edges (reading lon/lat tables, writing web maps).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import geopandas as gpd
-from pyproj import CRS
+import numpy as np
+from pyproj import CRS, Transformer
 
 __all__ = [
     "WGS84",
@@ -79,8 +82,30 @@ def local_metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
         The UTM zone, metres.
     """
     require_crs(gdf)
-    crs = gdf.estimate_utm_crs()
-    return CRS.from_user_input(crs)
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if not gdf.crs.is_geographic:
+        minx, miny, maxx, maxy = _to_lonlat(gdf.crs).transform_bounds(minx, miny, maxx, maxy)
+    if minx > maxx:  # across the antimeridian
+        maxx += 360.0
+    lon = ((minx + maxx) / 2 + 180.0) % 360.0 - 180.0
+    lat = (miny + maxy) / 2
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        raise RuntimeError("Unable to determine UTM CRS: the layer has no finite bounds")
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return _utm(32600 + zone if lat >= 0 else 32700 + zone)
+
+
+# geopandas' estimate_utm_crs builds a transformer and queries the PROJ database on every
+# call (~80 ms); maps call this once per layer, so the zone is computed here (the same
+# 6° bands, WGS84 datum) and the transformer and CRS are kept.
+@lru_cache(maxsize=16)
+def _to_lonlat(crs: CRS) -> Transformer:
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+
+@lru_cache(maxsize=128)
+def _utm(epsg: int) -> CRS:
+    return CRS.from_epsg(epsg)
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | str | int | None = None) -> gpd.GeoDataFrame:

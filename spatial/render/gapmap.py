@@ -86,6 +86,22 @@ def _props(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _dilated_cells(ij: np.ndarray) -> np.ndarray:
+    """The distinct grid cells of ``ij`` and their 8 neighbours, as (i, j) rows.
+
+    Cells are numbered as one int64 each (1-D unique is ~10× faster than rows).
+    """
+    if not len(ij):
+        return ij.reshape(0, 2)
+    low = ij.min(axis=0) - 1
+    rel = ij - low  # ≥ 1: room for the -1 neighbour
+    width = int(rel[:, 1].max()) + 2
+    keys = np.unique(rel[:, 0] * width + rel[:, 1])
+    steps = np.array([dx * width + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
+    keys = np.unique((keys[:, None] + steps[None]).ravel())
+    return np.column_stack([keys // width, keys % width]) + low
+
+
 def _generalise(areas: gpd.GeoDataFrame, *, cell_m: float = 25.0) -> gpd.GeoDataFrame:
     """Service areas for display: reachable streets on a ``cell_m`` grid, one cell wide.
 
@@ -96,13 +112,11 @@ def _generalise(areas: gpd.GeoDataFrame, *, cell_m: float = 25.0) -> gpd.GeoData
     in ``service_areas.gpkg``.
     """
     metric = to_metric(areas) if not areas.crs.is_projected else areas
-    offsets = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
     shapes = []
     for geom in metric.geometry.values:
         lines = geom.boundary if geom.geom_type in ("Polygon", "MultiPolygon") else geom
         xy = shapely.get_coordinates(shapely.segmentize(lines, cell_m / 2))
-        ij = np.unique(np.floor(xy / cell_m).astype(np.int64), axis=0)
-        ij = np.unique((ij[:, None, :] + offsets[None]).reshape(-1, 2), axis=0)
+        ij = _dilated_cells(np.floor(xy / cell_m).astype(np.int64))
         cells = shapely.box(
             ij[:, 0] * cell_m, ij[:, 1] * cell_m, (ij[:, 0] + 1) * cell_m, (ij[:, 1] + 1) * cell_m
         )
