@@ -389,3 +389,15 @@ def test_the_example_province_runs_as_is(tmp_path):
         ["batch", str(tmp_path / "demo" / "province.toml"), "--out", str(out), "--workers", "1"],
     )
     assert again.exit_code == 0 and again.output.count("skipped (unchanged)") == 3
+
+
+def test_force_runs_an_unchanged_unit_again(tmp_path):
+    province = tmp_path / "p.toml"
+    province.write_text('[[unit]]\nname = "小"\nlevel = "county"\ndemo = { size = 1 }\n', "utf-8")
+    unit = load_province(province).units[0]
+    first = run_unit(unit, tmp_path / "out")
+    assert first["status"] == "done" and len(first["hash"]) == 64
+    assert run_unit(unit, tmp_path / "out")["status"] == "skipped"
+    forced = run_unit(unit, tmp_path / "out", force=True)
+    assert forced["status"] == "done" and forced["hash"] == first["hash"]
+    assert forced["finished"] >= first["finished"]

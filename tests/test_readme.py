@@ -141,7 +141,21 @@ def test_every_usage_line_runs_on_the_demo(line, usage_folder, monkeypatch):
                 other for other in usage_lines() if f"--out {needed}" in other and other != line
             )
             test_every_usage_line_runs_on_the_demo(producer, usage_folder, monkeypatch)
-    result = runner.invoke(app, args, terminal_width=200)
+    if "--scheduler" in args:  # the cluster of the line: a real scheduler with 2 workers
+        from distributed import LocalCluster
+
+        spec = (
+            (DEMO / "province.toml")
+            .read_text("utf-8")
+            .replace('"demo_city.', '"data/demo/demo_city.')
+        )
+        (usage_folder / args[1]).write_text(spec, encoding="utf-8")
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+            args[args.index("--scheduler") + 1] = cluster.scheduler_address
+            result = runner.invoke(app, args, terminal_width=200)
+        assert "3 of 3 units ready" in result.output
+    else:
+        result = runner.invoke(app, args, terminal_width=200)
     out = result.output + (repr(result.exception) if result.exception else "")
     assert "Traceback" not in out
     assert result.exit_code == 0, f"{line}\n{out}"
