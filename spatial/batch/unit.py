@@ -202,6 +202,7 @@ def _summary(gaps: Any, bundles: Any, plan: Any) -> dict[str, Any]:
         if fund_hh is not None
         else 0.0,
         "compounds_eligible": int(p["status"].isin(["priority", "eligible"]).sum()),
+        "compounds_to_verify": int((p["status"] == "unknown").sum()),
         "compounds_planned": len(planned),
         "households_planned": _number(planned["households"].sum())
         if "households" in planned
