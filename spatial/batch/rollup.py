@@ -55,12 +55,20 @@ HEADERS_ZH: dict[str, str] = {
     "error": "错误 Error",
     "folder": "结果目录 Folder",
 }
-_SUMMED = (
+#: Columns of the 汇总 and 片区资金 sheets, each summed over a group's units.
+_TOTALS = (
     "compounds",
     "households",
     "compounds_missing_any",
     "households_missing_any",
+    "compounds_eligible",
+    "compounds_to_verify",
+    "compounds_planned",
+    "households_planned",
+    "cost_planned_yuan",
     "network_nodes",
+)
+_MONEY = (
     "bundles",
     "bundles_self_balancing",
     "cost_yuan",
@@ -71,12 +79,8 @@ _SUMMED = (
     "compounds_partly_funded",
     "compounds_unfunded",
     "households_funded",
-    "compounds_eligible",
-    "compounds_to_verify",
-    "compounds_planned",
-    "households_planned",
-    "cost_planned_yuan",
 )
+_SUMMED = (*_TOTALS, *_MONEY)
 _OK = ("done", "skipped")
 _ROW_UNIT, _ROW_SUM, _ROW_LEVEL, _ROW_ALL = (
     "单元 unit",
@@ -274,36 +278,15 @@ def rollup_tables(
                 *head,
                 "units",
                 "units_failed",
-                "compounds",
-                "households",
+                *_TOTALS[:2],
                 "mean_coverage",
-                "compounds_missing_any",
-                "households_missing_any",
+                *_TOTALS[2:4],
                 "share_households_complete",
-                "compounds_eligible",
-                "compounds_to_verify",
-                "compounds_planned",
-                "households_planned",
-                "cost_planned_yuan",
-                "network_nodes",
+                *_TOTALS[4:],
             ]
         ],
         "设施覆盖 coverage": coverage,
-        "片区资金 money": sums[
-            [
-                *head,
-                "bundles",
-                "bundles_self_balancing",
-                "cost_yuan",
-                "subsidy_yuan",
-                "revenue_yuan",
-                "balance_yuan",
-                "compounds_funded",
-                "compounds_partly_funded",
-                "compounds_unfunded",
-                "households_funded",
-            ]
-        ],
+        "片区资金 money": sums[[*head, *_MONEY]],
         "年度计划 annual plan": _plan_years(groups, records),
         "单元运行 runs": _runs(province, records),
     }

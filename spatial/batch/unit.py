@@ -235,6 +235,10 @@ def _run_stages(
 
     seconds: dict[str, float] = {}
     start = time.perf_counter()
+
+    def lap(stage: str) -> None:  # seconds of the stage that just ended
+        seconds[stage] = time.perf_counter() - start - sum(seconds.values())
+
     say("inputs")
     src = _inputs(unit, inputs_dir)
     say("gaps")
@@ -245,7 +249,7 @@ def _run_stages(
         osm=src["osm"],
         network=src["network"],
     )
-    seconds["gaps"] = time.perf_counter() - start
+    lap("gaps")
     say("bundles")
     bundles = run_bundles(
         out_dir=folder / "bundles",
@@ -255,7 +259,7 @@ def _run_stages(
         gaps_dir=folder / "gaps",
         options=BundleOptions(finance=unit.finance, default_far=unit.default_far),
     )
-    seconds["bundles"] = time.perf_counter() - start - sum(seconds.values())
+    lap("bundles")
     say("plan")
     plan = run_plan(
         out_dir=folder / "plan",
@@ -269,12 +273,12 @@ def _run_stages(
         parcels=src["parcels"] if src["osm"] is not None else (),
         osm=src["osm"],
     )
-    seconds["plan"] = time.perf_counter() - start - sum(seconds.values())
+    lap("plan")
     maps: dict[str, str] = {}
     if unit.maps:
         say("maps")
         maps = _maps(folder, unit)
-        seconds["maps"] = time.perf_counter() - start - sum(seconds.values())
+        lap("maps")
     return {**_summary(gaps, bundles, plan), "maps": maps, "seconds": seconds}
 
 
