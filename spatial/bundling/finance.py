@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial._errors import Problem
+from spatial._errors import Problem, raise_for_errors
 from spatial.standards.files import read_toml
+from spatial.standards.finance_rules import finance_problems
 
 __all__ = [
     "CONTENT_CLASSES",
@@ -119,20 +121,28 @@ def load_finance(path: str | Path | None = None) -> FinanceDefaults:
     -------
     FinanceDefaults
         The figures with their sources.
+
+    Raises
+    ------
+    InputError
+        With every problem of the file at once (unknown, missing or out-of-bounds
+        figures), each naming its key and line.
+    ValueError
+        When the file is missing or not valid TOML.
     """
     data, where = read_toml(path, default="finance.toml")
-    values, sources = {}, {}
-    for section, entries in data.items():
-        if not isinstance(entries, dict):
-            raise ValueError(f"{where}: [{section}] must be a table of figures")
-        for key, spec in entries.items():
-            if not isinstance(spec, dict) or not isinstance(spec.get("value"), (int, float)):
-                raise ValueError(
-                    f"{where}: {section}.{key} needs a number: "
-                    f'{key} = {{ value = 1.0, source = "…" }}'
-                )
-            values[f"{section}.{key}"] = float(spec["value"])
-            sources[f"{section}.{key}"] = str(spec.get("source", "assumption"))
+    text = (
+        Path(path).read_text(encoding="utf-8")
+        if path is not None
+        else resources.files("spatial.standards").joinpath("finance.toml").read_text("utf-8")
+    )
+    raise_for_errors(finance_problems(data, text, where))
+    values = {f"{s}.{k}": float(v["value"]) for s, e in data.items() for k, v in e.items()}
+    sources = {
+        f"{s}.{k}": str(v.get("source", "assumption"))
+        for s, e in data.items()
+        for k, v in e.items()
+    }
     return FinanceDefaults(values, sources)
 
 

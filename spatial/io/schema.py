@@ -149,6 +149,7 @@ CONTRACTS: dict[str, tuple[Field, ...]] = {
             "居民出资比例",
             "出资户比例",
         ),
+        _f("owner_unit", "str", "原产权单位", "original owner", "产权单位", "owner unit"),
         _f(
             "structure_grade",
             "str",

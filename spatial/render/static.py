@@ -28,7 +28,7 @@ from spatial.io.write import atomic_path
 from spatial.render.bundlemap import KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
 from spatial.render.gapmap import MISSING_CLASSES
 
-__all__ = ["CJK_FAMILIES", "cjk_font_path", "static_bundle_map", "static_gap_map"]
+__all__ = ["CJK_FAMILIES", "cjk_font_path", "cjk_style", "static_bundle_map", "static_gap_map"]
 
 
 #: CJK font families tried in order (system fonts first, by family name).
@@ -87,7 +87,14 @@ def cjk_font_path() -> Path:
 
 
 @contextmanager
-def _cjk() -> Any:
+def cjk_style() -> Any:
+    """A matplotlib style context drawing Chinese in the CJK font of :func:`cjk_font_path`.
+
+    Raises
+    ------
+    RuntimeError
+        When no CJK font is installed.
+    """
     name = _cjk_font()[0]
     with matplotlib.rc_context({"font.family": [name], "axes.unicode_minus": False}):
         yield
@@ -150,7 +157,7 @@ def static_gap_map(
     colours = comp["n_missing"].map(
         lambda n: next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound)
     )
-    with _cjk():
+    with cjk_style():
         fig = Figure(figsize=(9, 9))  # no pyplot: no global backend or figure state
         ax = fig.subplots()
         comp.plot(ax=ax, color=colours, edgecolor="#333", linewidth=0.3)
@@ -189,7 +196,7 @@ def static_bundle_map(
     """
     b = to_metric(bundles) if not bundles.crs.is_projected else bundles
     mem = members.to_crs(b.crs)
-    with _cjk():
+    with cjk_style():
         fig = Figure(figsize=(9, 9))  # no pyplot: no global backend or figure state
         ax = fig.subplots()
         mem.plot(ax=ax, color=mem["kind"].map(KIND_COLOURS), linewidth=0)

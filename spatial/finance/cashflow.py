@@ -1,0 +1,279 @@
+"""Yearly cash flows of renovation projects, their financing and the special-bond test.
+
+A project (a compound, a bundle, a cross-area combination) is given by its totals:
+``cost_yuan`` (renovation, resettlement …), ``facility_build_yuan``, ``grants_yuan``
+(subsidies), ``sources_yuan`` (utilities, owners, residents, maintenance fund),
+``land_yuan`` (land revenue), ``transfer_yuan`` (money moved in from another project's
+land), ``facility_capacity_income_yuan_per_year`` and ``facility_cost_yuan_per_year``.
+Year 0 is ``cashflow.start_year``. In each year ``t``:
+
+- building work, grants and sources: one ``construction_years``-th each year while
+  ``t < construction_years``;
+- land revenue and transfers: all in ``t == land_sale_year``;
+- facilities: capacity income × ``operating.uptake`` less running cost for
+  ``t ≥ opens_after_years``.
+
+Their sum is the project's net flow; NPV (at ``discount_rate``, year 0 undiscounted), IRR
+and payback use ``numpy_financial``. Financing: the debt is what grants and sources leave
+of the building cost, drawn in year 0; for ``1 ≤ t ≤ term`` interest is paid on it, then
+after ``grace_years`` equal annual payments (``numpy_financial.pmt``) repay it. The
+special-bond test (项目收益与融资自求平衡): project income (land, transfers, facilities'
+net) over years ``0..term`` divided by the bond's principal and interest
+(本息覆盖倍数) must reach ``bond.min_coverage``; projects that pass are financed by the
+bond, the others by the bank loan. ``finance.xlsx`` writes the same rules as formulas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy_financial as npf
+import pandas as pd
+
+from spatial.bundling.finance import FinanceDefaults
+
+__all__ = [
+    "COMPONENTS",
+    "FLOW_LINES",
+    "PAYBACK_TOLERANCE_YUAN",
+    "CashFlows",
+    "Terms",
+    "Timing",
+    "cash_flows",
+    "timing",
+]
+
+#: The totals a project is given by (yuan; the last two per year).
+COMPONENTS = (
+    "cost_yuan",
+    "facility_build_yuan",
+    "grants_yuan",
+    "sources_yuan",
+    "land_yuan",
+    "transfer_yuan",
+    "facility_capacity_income_yuan_per_year",
+    "facility_cost_yuan_per_year",
+)
+#: A cumulative flow this close to 0 counts as paid back (rounding of the yearly shares).
+PAYBACK_TOLERANCE_YUAN = 0.5
+#: Yearly lines (key → 中文 English), in the order of the workbook.
+FLOW_LINES = {
+    "construction": "改造建设投入 building work",
+    "facility_build": "经营设施建设 facility building",
+    "grants": "上级补助 subsidies",
+    "sources": "多元出资 other sources",
+    "land": "土地收益 land revenue",
+    "transfer": "跨片区调入 cross-area transfers",
+    "facility_income": "经营收入 facility income",
+    "facility_cost": "运营成本 facility running cost",
+}
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A debt's terms: ``rate`` per year, ``term_years``, ``grace_years`` (interest only)."""
+
+    rate: float
+    term_years: int
+    grace_years: int
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When money moves (years from 0 = ``start_year``) and the financing terms."""
+
+    start_year: int
+    years: int
+    construction_years: int
+    land_sale_year: int
+    opens_after_years: int
+    discount_rate: float
+    uptake: float
+    bond: Terms
+    loan: Terms
+    min_coverage: float
+
+
+def timing(finance: FinanceDefaults) -> Timing:
+    """The :class:`Timing` of ``finance.toml`` (``[cashflow]``, ``[bond]``, ``[loan]``).
+
+    Parameters
+    ----------
+    finance
+        Figures.
+
+    Returns
+    -------
+    Timing
+        The horizon is extended to cover the land sale and both debts' terms.
+    """
+    f = finance
+
+    def terms(kind: str) -> Terms:
+        return Terms(f[f"{kind}.rate"], int(f[f"{kind}.term_years"]), int(f[f"{kind}.grace_years"]))
+
+    bond, loan = terms("bond"), terms("loan")
+    land = int(f["cashflow.land_sale_year"])
+    build = int(f["cashflow.construction_years"])
+    opens = int(f["operating.opens_after_years"])
+    years = max(
+        int(f["cashflow.horizon_years"]),
+        bond.term_years + 1,
+        loan.term_years + 1,
+        land + 1,
+        build,
+        opens + 1,
+    )
+    return Timing(
+        start_year=int(f["cashflow.start_year"]),
+        years=years,
+        construction_years=build,
+        land_sale_year=land,
+        opens_after_years=opens,
+        discount_rate=f["cashflow.discount_rate"],
+        uptake=f["operating.uptake"],
+        bond=bond,
+        loan=loan,
+        min_coverage=f["bond.min_coverage"],
+    )
+
+
+@dataclass
+class CashFlows:
+    """Yearly lines and the summary of many projects.
+
+    Attributes
+    ----------
+    years
+        Calendar years (length ``H``).
+    lines
+        Line key (:data:`FLOW_LINES`, ``net``, ``debt_service``, ``interest``,
+        ``principal``, ``debt_balance``) → ``(n, H)`` array of yuan (outflows negative;
+        debt lines positive).
+    summary
+        One row per project, indexed like the projects: ``debt_yuan``, ``bond_coverage``,
+        ``bond_eligible``, ``financing`` (``bond``, ``loan``, ``none``),
+        ``debt_service_yuan``, ``npv_yuan``, ``irr`` (NaN where the flows do not sum to
+        0 or more: a negative IRR is not reported), ``payback_year`` (NaN: never).
+    """
+
+    years: np.ndarray
+    lines: dict[str, np.ndarray]
+    summary: pd.DataFrame
+
+    def table(self, position: int) -> pd.DataFrame:
+        """One project's lines by year (rows: lines, columns: years), yuan."""
+        return pd.DataFrame(
+            {k: v[position] for k, v in self.lines.items()}, index=self.years
+        ).T.rename(index={**FLOW_LINES, "net": "净现金流 net flow"})
+
+
+def _schedule(debt: np.ndarray, terms: Terms, years: int) -> tuple[np.ndarray, ...]:
+    """Interest, payment and closing balance by year of debts drawn in year 0."""
+    n = len(debt)
+    interest, service, balance = (np.zeros((n, years)) for _ in range(3))
+    payment = npf.pmt(terms.rate, terms.term_years - terms.grace_years, -debt)
+    opening = debt.astype(float)
+    for t in range(years):
+        if 1 <= t <= terms.term_years:
+            interest[:, t] = opening * terms.rate
+            service[:, t] = interest[:, t] if t <= terms.grace_years else payment
+        opening = opening - (service[:, t] - interest[:, t])
+        balance[:, t] = opening
+    return interest, service, balance
+
+
+def _has_irr(row: np.ndarray) -> bool:
+    """IRR is given for projects that at least recover their money (IRR ≥ 0)."""
+    return bool((row < 0).any() and (row > 0).any() and row.sum() >= 0)
+
+
+def cash_flows(
+    projects: pd.DataFrame,
+    *,
+    finance: FinanceDefaults,
+    scale: Mapping[str, float] | None = None,
+) -> CashFlows:
+    """Cash flows, financing and the bond test of every project (see the module text).
+
+    Parameters
+    ----------
+    projects
+        One row per project with the :data:`COMPONENTS` columns (yuan; missing = 0).
+    finance
+        Figures (``[cashflow]``, ``[operating]``, ``[bond]``, ``[loan]``).
+    scale
+        Factors for sensitivity: ``land`` (land revenue and transfers), ``cost``
+        (building work and facility building), ``uptake`` (facility income).
+
+    Returns
+    -------
+    CashFlows
+        Lines by year and the summary, indexed like ``projects``.
+    """
+    tm = timing(finance)
+    k = {"land": 1.0, "cost": 1.0, "uptake": 1.0, **(scale or {})}
+    n, years = len(projects), tm.years
+    get = {
+        c: pd.to_numeric(projects[c], errors="coerce").fillna(0.0).to_numpy(float)
+        if c in projects
+        else np.zeros(n)
+        for c in COMPONENTS
+    }
+    t = np.arange(years)
+    building = (t < tm.construction_years) / tm.construction_years
+    at_sale = (t == tm.land_sale_year).astype(float)
+    running = (t >= tm.opens_after_years).astype(float)
+    cost = get["cost_yuan"] * k["cost"]
+    fbuild = get["facility_build_yuan"] * k["cost"]
+    income = get["facility_capacity_income_yuan_per_year"] * tm.uptake * k["uptake"]
+    lines = {
+        "construction": -np.outer(cost, building),
+        "facility_build": -np.outer(fbuild, building),
+        "grants": np.outer(get["grants_yuan"], building),
+        "sources": np.outer(get["sources_yuan"], building),
+        "land": np.outer(get["land_yuan"] * k["land"], at_sale),
+        "transfer": np.outer(get["transfer_yuan"] * k["land"], at_sale),
+        "facility_income": np.outer(income, running),
+        "facility_cost": -np.outer(get["facility_cost_yuan_per_year"], running),
+    }
+    net = sum(lines.values())
+    debt = np.maximum(cost + fbuild - get["grants_yuan"] - get["sources_yuan"], 0.0)
+    earning = lines["land"] + lines["transfer"] + lines["facility_income"] + lines["facility_cost"]
+    _, b_service, _ = _schedule(debt, tm.bond, years)
+    within = t <= tm.bond.term_years
+    b_total = b_service.sum(axis=1)
+    coverage = np.full(n, np.nan)
+    np.divide(earning[:, within].sum(axis=1), b_total, out=coverage, where=b_total > 0)
+    eligible = (debt > 0) & (coverage >= tm.min_coverage)
+    financing = np.where(debt <= 0, "none", np.where(eligible, "bond", "loan"))
+    l_interest, l_service, l_balance = _schedule(debt, tm.loan, years)
+    b_interest, _, b_balance = _schedule(debt, tm.bond, years)
+    pick = eligible[:, None]
+    interest = np.where(pick, b_interest, l_interest)
+    service = np.where(pick, b_service, l_service)
+    lines["net"] = net
+    lines["debt_service"] = service
+    lines["interest"] = interest
+    lines["principal"] = service - interest
+    lines["debt_balance"] = np.where(pick, b_balance, l_balance)
+    npv = np.array([npf.npv(tm.discount_rate, row) for row in net])
+    irr = np.array([npf.irr(row) if _has_irr(row) else np.nan for row in net])
+    cum = np.cumsum(net, axis=1) >= -PAYBACK_TOLERANCE_YUAN
+    payback = np.where(cum.any(axis=1), tm.start_year + cum.argmax(axis=1), np.nan)
+    summary = pd.DataFrame(
+        {
+            "debt_yuan": debt,
+            "bond_coverage": coverage,
+            "bond_eligible": eligible,
+            "financing": financing,
+            "debt_service_yuan": service.sum(axis=1),
+            "npv_yuan": npv,
+            "irr": irr,
+            "payback_year": payback,
+        },
+        index=projects.index,
+    )
+    return CashFlows(tm.start_year + t, lines, summary)

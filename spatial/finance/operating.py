@@ -1,0 +1,188 @@
+"""小区内自求平衡 Within-compound balance: operating facilities sized from each compound.
+
+Parking on the compound's free land, EV and e-bike charging, a community canteen,
+rented service rooms, parcel lockers and facade advertising. Each facility's size comes
+from the compound (households, land, free land, buildings); its build cost, yearly income
+and running cost from ``finance.toml`` (assumptions, labelled as such). Income is the
+capacity's income times ``operating.uptake``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spatial.bundling.finance import FinanceDefaults
+
+__all__ = ["FACILITIES", "operating_facilities", "within_compound"]
+
+#: Facility key → (中文, English, unit of one).
+FACILITIES: dict[str, tuple[str, str, str]] = {
+    "parking": ("停车位", "parking spaces", "space"),
+    "ev_charging": ("汽车充电桩", "EV charging points", "point"),
+    "ebike_charging": ("电动自行车充电口", "e-bike charging ports", "port"),
+    "canteen": ("社区食堂", "community canteen", "canteen"),
+    "service_rooms": ("便民服务用房", "rented service rooms", "m²"),
+    "lockers": ("智能快递柜", "parcel lockers", "locker bank"),
+    "advertising": ("楼体广告", "facade advertising", "building"),
+}
+
+
+def _num(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+
+
+def _sizes(c: pd.DataFrame, f: FinanceDefaults) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Units of each facility per compound, and a text on how the land was taken."""
+    hh = _num(c, "households").fillna(0).to_numpy()
+    land = _num(c, "land_area_m2")
+    if hasattr(c, "geometry"):
+        land = land.fillna(pd.Series(c.geometry.area, index=c.index))
+    land_m2 = land.fillna(0).to_numpy()
+    floor = _num(c, "floor_area_m2").to_numpy()
+    floors = _num(c, "floors").to_numpy()
+    known = np.isfinite(floor) & np.isfinite(floors) & (floors > 0)
+    footprint = np.where(
+        known,
+        np.divide(floor, floors, out=np.zeros_like(floor), where=known),
+        land_m2 * f["operating.building_coverage"],
+    )
+    free = np.maximum(land_m2 - footprint, 0.0)
+    buildings = _num(c, "buildings").to_numpy()
+    est_buildings = ~np.isfinite(buildings)
+    buildings = np.where(
+        est_buildings, np.ceil(hh / f["operating.households_per_building"]), buildings
+    )
+    parking = np.floor(
+        np.minimum(
+            hh * f["parking.spaces_per_household"],
+            free * f["parking.free_land_share"] / f["parking.m2_per_space"],
+        )
+    )
+    sizes = {
+        "parking": parking,
+        "ev_charging": np.floor(parking * f["ev_charging.share_of_spaces"]),
+        "ebike_charging": np.ceil(hh * f["ebike_charging.ports_per_household"]),
+        "canteen": (hh >= f["canteen.min_households"]).astype(float),
+        "service_rooms": np.round(hh * f["service_rooms.m2_per_household"], 1),
+        "lockers": np.ceil(hh / f["lockers.households_per_unit"]),
+        "advertising": buildings,
+    }
+    basis = [
+        f"land {la:,.0f} m², footprint {fp:,.0f} m² "
+        f"({'floor area / floors' if k else 'land × ' + f.label('operating.building_coverage')}"
+        f"), free land {fr:,.0f} m²; buildings {b:g}{' (estimated)' if e else ''}"
+        for la, fp, k, fr, b, e in zip(
+            land_m2, footprint, known, free, buildings, est_buildings, strict=True
+        )
+    ]
+    return sizes, basis
+
+
+def operating_facilities(compounds: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFrame:
+    """One row per compound and facility: how many, build cost, yearly income and cost.
+
+    Parameters
+    ----------
+    compounds
+        Old compounds with ``id``, ``households`` and, where known, ``land_area_m2``,
+        ``floor_area_m2``, ``floors``, ``buildings``; a GeoDataFrame in metres measures a
+        missing land area.
+    finance
+        Figures (``[operating]`` and one table per facility of ``finance.toml``).
+
+    Returns
+    -------
+    DataFrame
+        ``compound_id``, ``facility``, ``facility_zh``, ``units``, ``build_yuan``,
+        ``capacity_income_yuan_per_year`` (all of it used),
+        ``income_yuan_per_year`` (capacity × ``operating.uptake``), ``cost_yuan_per_year``,
+        ``net_yuan_per_year``, ``basis``; facilities sized 0 are left out. Yuan.
+    """
+    f = finance
+    sizes, basis = _sizes(compounds, f)
+    ids = compounds["id"].astype(str).to_numpy()
+    uptake = f["operating.uptake"]
+    parts = []
+    for key, (zh, _en, one) in FACILITIES.items():
+        units = sizes[key]
+        build = units * f[f"{key}.build_yuan_per_unit"]
+        income = units * f[f"{key}.income_yuan_per_unit_year"] * uptake
+        cost = units * f[f"{key}.cost_yuan_per_unit_year"]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "compound_id": ids,
+                    "facility": key,
+                    "facility_zh": zh,
+                    "units": units,
+                    "unit": one,
+                    "build_yuan": build,
+                    "capacity_income_yuan_per_year": income / uptake
+                    if uptake
+                    else units * f[f"{key}.income_yuan_per_unit_year"],
+                    "income_yuan_per_year": income,
+                    "cost_yuan_per_year": cost,
+                    "net_yuan_per_year": income - cost,
+                    "basis": [
+                        f"{u:g} {one} × {f.label(f'{key}.build_yuan_per_unit')}; {b}"
+                        for u, b in zip(units, basis, strict=True)
+                    ],
+                    "_order": np.arange(len(ids)),
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out = out[out["units"] > 0].sort_values(["_order", "facility"], kind="stable")
+    return out.drop(columns="_order").reset_index(drop=True)
+
+
+def within_compound(compounds: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFrame:
+    """Per compound the facilities' totals and their payback (小区内自求平衡).
+
+    Parameters
+    ----------
+    compounds
+        As for :func:`operating_facilities`.
+    finance
+        Figures.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``compounds``: ``facility_build_yuan``,
+        ``facility_capacity_income_yuan_per_year`` (before uptake),
+        ``facility_income_yuan_per_year``,
+        ``facility_cost_yuan_per_year``, ``facility_net_yuan_per_year`` and
+        ``payback_years`` (build ÷ net yearly income; inf where the net is not positive).
+    """
+    rows = operating_facilities(compounds, finance=finance)
+    sums = rows.groupby("compound_id")[
+        [
+            "build_yuan",
+            "capacity_income_yuan_per_year",
+            "income_yuan_per_year",
+            "cost_yuan_per_year",
+            "net_yuan_per_year",
+        ]
+    ].sum()
+    sums = sums.reindex(compounds["id"].astype(str).to_numpy()).fillna(0.0)
+    net = sums["net_yuan_per_year"].to_numpy()
+    build = sums["build_yuan"].to_numpy()
+    payback = np.full(len(net), np.inf)
+    np.divide(build, net, out=payback, where=net > 0)
+    return pd.DataFrame(
+        {
+            "facility_build_yuan": build,
+            "facility_capacity_income_yuan_per_year": sums[
+                "capacity_income_yuan_per_year"
+            ].to_numpy(),
+            "facility_income_yuan_per_year": sums["income_yuan_per_year"].to_numpy(),
+            "facility_cost_yuan_per_year": sums["cost_yuan_per_year"].to_numpy(),
+            "facility_net_yuan_per_year": net,
+            "payback_years": payback,
+        },
+        index=compounds.index,
+    )

@@ -1,0 +1,548 @@
+# ruff: noqa: E501  (spreadsheet formulas read best on one line)
+"""``finance.xlsx``: the four financing modes with live formulas an analyst can edit.
+
+Every figure of ``finance.toml`` is a named cell on the sheet 假设 assumptions (names
+``f_<table>_<key>``); the funding lines, facility sums, yearly flows, NPV, IRR, bond
+coverage, financing and payback are Excel formulas over those names and over the inputs
+of each row, so changing a rate, a land-sale year or a cost recalculates the workbook.
+Projects: one row per compound on 小区项目; one cash-flow sheet per bundle (``CF B0001``)
+and per cross-area combination (``CF C-B0001``). The flows cover the years written
+(``cashflow.horizon_years`` or the longest debt term); text from the data is stored as
+text, never as a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spatial.finance.cashflow import FLOW_LINES, PAYBACK_TOLERANCE_YUAN, timing
+from spatial.finance.projects import FinanceReport
+from spatial.finance.sources import SOURCE_LABELS
+from spatial.io.write import atomic_path
+
+__all__ = ["write_finance_workbook"]
+
+_ASSUMPTIONS = "假设 assumptions"
+
+
+def _name(key: str) -> str:
+    return "f_" + key.replace(".", "_")
+
+
+def _col(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i)
+
+
+class _Sheet:
+    """Rows written one at a time; text stays text, ``=…`` strings given as formulas."""
+
+    def __init__(self, wb: Any, title: str) -> None:
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        self.ws = wb.create_sheet(title)
+        self.row = 0
+        self._illegal = ILLEGAL_CHARACTERS_RE
+
+    def put(self, values: Sequence[Any], *, formulas: Sequence[int] = ()) -> int:
+        """Append a row; ``formulas``: positions whose ``=…`` text is a formula."""
+        self.row += 1
+        for j, value in enumerate(values, start=1):
+            if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                continue
+            if isinstance(value, (np.floating, np.integer)):
+                value = value.item()
+            if isinstance(value, (bool, np.bool_)):
+                value = bool(value)
+            cell = self.ws.cell(row=self.row, column=j)
+            if isinstance(value, str):
+                cell.value = self._illegal.sub("", value)
+                if j - 1 not in formulas and cell.data_type == "f":
+                    cell.data_type = "s"  # a name such as "=1+1" stays text
+            else:
+                cell.value = value
+        return self.row
+
+
+def _assumptions(wb: Any, report: FinanceReport) -> None:
+    from openpyxl.workbook.defined_name import DefinedName
+
+    s = _Sheet(wb, _ASSUMPTIONS)
+    s.put(["名称 name", "键 key", "数值 value", "来源 source (policy / assumption)"])
+    f = report.finance
+    for key in f.values:
+        row = s.put([_name(key), key, f[key], f.sources[key]])
+        ref = f"'{_ASSUMPTIONS}'!$C${row}"
+        wb.defined_names[_name(key)] = DefinedName(_name(key), attr_text=ref)
+    s.ws.column_dimensions["A"].width = 44
+    s.ws.column_dimensions["B"].width = 44
+
+
+def _readme(wb: Any, report: FinanceReport, years: int) -> None:
+    s = _Sheet(wb, "说明 README")
+    lines = [
+        "资金测算 Finance of the renovation projects (四种模式 four modes)",
+        "大片区 bundles: 大片区统筹平衡 large-area balance, one row per bundle, its cash flow on CF <id>.",
+        "跨片区 combinations: 跨片区组合平衡, a deficit bundle with the surplus moved to it, CF C-<id>.",
+        "自求平衡 within-compound: 小区内自求平衡, operating facilities per compound; payback years.",
+        "多元投入 sources: 政府引导的多元化投入, funding lines per compound; the rest is the city budget.",
+        "小区项目 compound projects: each compound alone, its yearly net flow, NPV, IRR, bond test.",
+        "敏感性 sensitivity: bundles' NPV with land value, cost and uptake at ±10 % and ±20 % (values).",
+        "Cells are formulas over the named figures on 假设 assumptions: edit a figure there and "
+        "the workbook recalculates (LibreOffice: Data ▸ Calculate ▸ Recalculate Hard).",
+        f"Flows cover {years} years from f_cashflow_start_year; a longer debt term needs a new "
+        "run (spatial bundles --finance your.toml).",
+        "Figures marked assumption in 假设 are not policy: set your city's before any decision.",
+        f"NPV: year 0 undiscounted; payback: first year whose cumulative net flow ≥ "
+        f"−{PAYBACK_TOLERANCE_YUAN} yuan.",
+    ]
+    for line in lines:
+        s.put([line])
+    s.ws.column_dimensions["A"].width = 120
+
+
+def _within(wb: Any, report: FinanceReport) -> dict[str, int]:
+    """Per-compound sums (sheet 自求平衡) over the facility rows with their formulas (sheet
+    自求平衡明细); returns the row of each compound's sums."""
+    rows = report.facilities
+    span: dict[str, list[int]] = {}
+    for i, cid in enumerate(rows["compound_id"].astype(str), start=2):
+        span.setdefault(cid, [i, i])[1] = i
+    t = _Sheet(wb, "自求平衡 within-compound")
+    t.put(
+        [
+            "小区 compound_id",
+            "名称 name",
+            "建设投入 facility_build_yuan",
+            "满负荷收入 facility_capacity_income_yuan_per_year",
+            "收入 facility_income_yuan_per_year",
+            "运营成本 facility_cost_yuan_per_year",
+            "净收入 facility_net_yuan_per_year",
+            "回收年限 payback_years",
+        ]
+    )
+    at = {}
+    src = "'自求平衡明细 facilities'!"
+    for r in report.within.itertuples(index=False):
+        n = t.row + 1
+        a, b = span.get(str(r.compound_id), [0, 0])
+        sums = [f"=SUM({src}{c}{a}:{c}{b})" if a else 0 for c in "FGHIJ"]
+        at[str(r.compound_id)] = t.put(
+            [r.compound_id, r.name, *sums, f'=IF(G{n}>0,C{n}/G{n},"")'],
+            formulas=(2, 3, 4, 5, 6, 7),
+        )
+    return at
+
+
+def _facilities(wb: Any, report: FinanceReport) -> None:
+    s = _Sheet(wb, "自求平衡明细 facilities")
+    s.put(
+        [
+            "小区 compound_id",
+            "设施 facility",
+            "设施 facility_zh",
+            "数量 units",
+            "单位 unit",
+            "建设投入 build_yuan",
+            "满负荷收入 capacity_income_yuan_per_year",
+            "收入 income_yuan_per_year",
+            "运营成本 cost_yuan_per_year",
+            "净收入 net_yuan_per_year",
+            "依据 basis",
+        ]
+    )
+    for r in report.facilities.itertuples(index=False):
+        n = s.row + 1
+        k = r.facility
+        s.put(
+            [
+                r.compound_id,
+                k,
+                r.facility_zh,
+                r.units,
+                r.unit,
+                f"=D{n}*{_name(k + '.build_yuan_per_unit')}",
+                f"=D{n}*{_name(k + '.income_yuan_per_unit_year')}",
+                f"=G{n}*f_operating_uptake",
+                f"=D{n}*{_name(k + '.cost_yuan_per_unit_year')}",
+                f"=H{n}-I{n}",
+                r.basis,
+            ],
+            formulas=(5, 6, 7, 8, 9),
+        )
+
+
+def _sources(wb: Any, report: FinanceReport) -> dict[str, int]:
+    s = _Sheet(wb, "多元投入 sources")
+    s.put(
+        [
+            "小区 compound_id",
+            "名称 name",
+            "户数 households",
+            "建筑面积 floor_area_m2",
+            "出资比例 contribution_share",
+            "原产权单位 owner_unit",
+            "改造成本 cost_yuan",
+            SOURCE_LABELS["subsidy_yuan"],
+            SOURCE_LABELS["utility_yuan"],
+            SOURCE_LABELS["original_owner_yuan"],
+            SOURCE_LABELS["residents_yuan"],
+            SOURCE_LABELS["maintenance_fund_yuan"],
+            SOURCE_LABELS["city_budget_yuan"],
+            "以奖代补 utility award (in city budget)",
+            "依据 basis",
+        ]
+    )
+    at = {}
+    for r in report.sources.itertuples(index=False):
+        n = s.row + 1
+        share = (
+            r.contribution_share
+            if r.contribution_surveyed
+            else "=f_sources_default_contribution_share"
+        )
+        net = f"D{n}*f_renovation_basic_yuan_per_m2*f_sources_utility_network_share_of_basic"
+        award = f"{net}*(1-f_sources_utility_owned_share)*f_sources_utility_award_share"
+        at[str(r.compound_id)] = s.put(
+            [
+                r.compound_id,
+                r.name,
+                r.households,
+                r.floor_area_m2,
+                share,
+                r.owner_unit,
+                r.cost_yuan,
+                r.subsidy_yuan,
+                f"=MAX(0,MIN({net}-{award},G{n}-H{n}))",
+                f"=MAX(0,MIN(IF(LEN(F{n})>0,G{n}*f_sources_original_owner_share,0),G{n}-H{n}-I{n}))",
+                f"=MAX(0,MIN(C{n}*E{n}*f_sources_resident_yuan_per_household,G{n}-H{n}-I{n}-J{n}))",
+                f"=MAX(0,MIN(C{n}*f_sources_maintenance_fund_yuan_per_household,G{n}-SUM(H{n}:K{n})))",
+                f"=G{n}-SUM(H{n}:L{n})",
+                f"=MIN({award},M{n})",
+                r.basis,
+            ],
+            formulas=(4, 8, 9, 10, 11, 12, 13)
+            if not r.contribution_surveyed
+            else (8, 9, 10, 11, 12, 13),
+        )
+    return at
+
+
+def _compound_projects(
+    wb: Any, report: FinanceReport, years: int, within_at: dict[str, int], src_at: dict[str, int]
+) -> None:
+    s = _Sheet(wb, "小区项目 compound projects")
+    fixed = [
+        "小区 compound_id",
+        "名称 name",
+        "改造成本 cost_yuan",
+        "设施建设 facility_build_yuan",
+        "上级补助 grants_yuan",
+        "多元出资 sources_yuan",
+        "满负荷设施收入 facility_capacity_income_yuan_per_year",
+        "设施运营成本 facility_cost_yuan_per_year",
+        "债务 debt_yuan",
+        "专项债本息 bond_service_yuan",
+        "债券期内收益 income_in_bond_term_yuan",
+        "本息覆盖倍数 bond_coverage",
+        "融资 financing",
+        "净现值 npv_yuan",
+        "内部收益率 irr",
+        "回收年份 payback_year",
+    ]
+    k = len(fixed)
+    first, last = _col(k + 1), _col(k + years)
+    flag1, flagn = _col(k + years + 1), _col(k + 2 * years)
+    s.put(
+        [
+            *fixed,
+            *[f"=f_cashflow_start_year+{t}" for t in range(years)],
+            *[f"回收 {t}" for t in range(years)],
+        ],
+        formulas=tuple(range(k, k + years)),
+    )
+    s.put(["t", *[""] * (k - 1), *range(years), *range(years)])
+    comp = report.projects[report.projects["kind"] == "compound"]
+    wsrc, ssrc = "'自求平衡 within-compound'!", "'多元投入 sources'!"
+    for r in comp.itertuples(index=False):
+        n = s.row + 1
+        w, q = within_at[str(r.project_id)], src_at[str(r.project_id)]
+        debt = f"I{n}"
+        service = (
+            f"IF({debt}>0,{debt}*f_bond_rate*f_bond_grace_years+(f_bond_term_years-f_bond_grace_years)"
+            f"*PMT(f_bond_rate,f_bond_term_years-f_bond_grace_years,-{debt}),0)"
+        )
+        flows = []
+        for t in range(years):
+            c = _col(k + 1 + t)
+            flows.append(
+                f"=IF({c}$2<f_cashflow_construction_years,-(C{n}+D{n}-E{n}-F{n})/f_cashflow_construction_years,0)"
+                f"+IF({c}$2>=f_operating_opens_after_years,G{n}*f_operating_uptake-H{n},0)"
+            )
+        flags = [
+            f"=IF(SUM(${first}{n}:{_col(k + 1 + t)}{n})>=-{PAYBACK_TOLERANCE_YUAN},1,0)"
+            if t == 0
+            else f"=IF(OR({_col(k + years + t)}{n}=1,SUM(${first}{n}:{_col(k + 1 + t)}{n})>=-{PAYBACK_TOLERANCE_YUAN}),1,0)"
+            for t in range(years)
+        ]
+        s.put(
+            [
+                r.project_id,
+                r.name,
+                f"={ssrc}G{q}",
+                f"={wsrc}C{w}",
+                f"={ssrc}H{q}",
+                f"=SUM({ssrc}I{q}:L{q})",
+                f"={wsrc}D{w}",
+                f"={wsrc}F{w}",
+                f"=MAX(0,C{n}+D{n}-E{n}-F{n})",
+                f"={service}",
+                f"=(G{n}*f_operating_uptake-H{n})*MAX(0,f_bond_term_years-f_operating_opens_after_years+1)",
+                f'=IF(J{n}>0,K{n}/J{n},"")',
+                f'=IF(I{n}<=0,"none",IF(L{n}>=f_bond_min_coverage,"bond","loan"))',
+                f"={first}{n}+NPV(f_cashflow_discount_rate,{_col(k + 2)}{n}:{last}{n})",
+                f'=IF(SUM({first}{n}:{last}{n})>=0,IFERROR(IRR({first}{n}:{last}{n}),""),"")',
+                f'=IF(MAX({flag1}{n}:{flagn}{n})=0,"",f_cashflow_start_year+COUNTIF({flag1}{n}:{flagn}{n},0))',
+                *flows,
+                *flags,
+            ],
+            formulas=tuple(range(2, k + 2 * years)),
+        )
+
+
+_CF_ROWS = {
+    "construction": "=IF({c}$17<f_cashflow_construction_years,-$B$3/f_cashflow_construction_years,0)",
+    "facility_build": "=IF({c}$17<f_cashflow_construction_years,-$B$4/f_cashflow_construction_years,0)",
+    "grants": "=IF({c}$17<f_cashflow_construction_years,$B$5/f_cashflow_construction_years,0)",
+    "sources": "=IF({c}$17<f_cashflow_construction_years,$B$6/f_cashflow_construction_years,0)",
+    "land": "=IF({c}$17=f_cashflow_land_sale_year,$B$7,0)",
+    "transfer": "=IF({c}$17=f_cashflow_land_sale_year,$B$8,0)",
+    "facility_income": "=IF({c}$17>=f_operating_opens_after_years,$B$9*f_operating_uptake,0)",
+    "facility_cost": "=IF({c}$17>=f_operating_opens_after_years,-$B$10,0)",
+}
+
+
+def _cash_flow_sheet(wb: Any, r: Any, years: int) -> str:
+    """One project's cash flow; returns the sheet name. Summary cells: B11..B16, B36..B38."""
+    title = f"CF {r.project_id}"[:31]
+    s = _Sheet(wb, title)
+    s.put([f"现金流 Cash flow — {r.project_id}", r.name])
+    inputs = [
+        ("改造与安置成本 cost_yuan", r.cost_yuan),
+        ("经营设施建设 facility_build_yuan", r.facility_build_yuan),
+        ("上级补助 grants_yuan", r.grants_yuan),
+        ("多元出资 sources_yuan", r.sources_yuan),
+        ("土地收益 land_yuan", r.land_yuan),
+        ("跨片区调入 transfer_yuan", r.transfer_yuan),
+        (
+            "满负荷设施收入 facility_capacity_income_yuan_per_year",
+            r.facility_capacity_income_yuan_per_year,
+        ),
+        ("设施运营成本 facility_cost_yuan_per_year", r.facility_cost_yuan_per_year),
+    ]
+    s.put(["输入 inputs (yuan; edit them)", ""])
+    for label, value in inputs:
+        s.put([label, value])  # rows 3..10
+    last = _col(2 + years)
+    yrs = f"C17:{last}17"
+    service_bond = (
+        "IF(B11>0,B11*f_bond_rate*f_bond_grace_years+(f_bond_term_years-f_bond_grace_years)"
+        "*PMT(f_bond_rate,f_bond_term_years-f_bond_grace_years,-B11),0)"
+    )
+    s.put(["债务 debt_yuan", "=MAX(0,B3+B4-B5-B6)"], formulas=(1,))  # 11
+    s.put(["专项债本息 bond_service_yuan", f"={service_bond}"], formulas=(1,))  # 12
+    s.put(
+        [
+            "债券期内收益 income_in_bond_term_yuan",
+            f"=SUMPRODUCT(({yrs}<=f_bond_term_years)*(C28:{last}28))",
+        ],
+        formulas=(1,),
+    )  # 13
+    s.put(["本息覆盖倍数 bond_coverage", '=IF(B12>0,B13/B12,"")'], formulas=(1,))  # 14
+    s.put(
+        ["融资 financing", '=IF(B11<=0,"none",IF(B14>=f_bond_min_coverage,"bond","loan"))'],
+        formulas=(1,),
+    )  # 15
+    s.put(
+        ["年份 year", "", *[f"=f_cashflow_start_year+{t}" for t in range(years)]],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 16
+    s.put(["t", "", *range(years)])  # 17
+    for key, template in _CF_ROWS.items():  # 18..25
+        s.put(
+            [FLOW_LINES[key], "", *[template.format(c=_col(3 + t)) for t in range(years)]],
+            formulas=tuple(range(2, 2 + years)),
+        )
+    cols = [_col(3 + t) for t in range(years)]
+    s.put(
+        ["净现金流 net flow", "", *[f"=SUM({c}18:{c}25)" for c in cols]],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 26
+    s.put(
+        ["累计 cumulative", "", *[f"=SUM($C26:{c}26)" for c in cols]],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 27
+    s.put(
+        ["项目收益 project income", "", *[f"={c}22+{c}23+{c}24+{c}25" for c in cols]],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 28
+    rate = 'IF($B$15="bond",f_bond_rate,f_loan_rate)'
+    term = 'IF($B$15="bond",f_bond_term_years,f_loan_term_years)'
+    grace = 'IF($B$15="bond",f_bond_grace_years,f_loan_grace_years)'
+    s.put(
+        [
+            "期初债务 opening debt",
+            "",
+            *["=$B$11" if t == 0 else f"={cols[t - 1]}34" for t in range(years)],
+        ],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 29
+    s.put(
+        [
+            "利息 interest",
+            "",
+            *[f"=IF(AND({c}$17>=1,{c}$17<={term}),{c}29*{rate},0)" for c in cols],
+        ],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 30
+    s.put(
+        [
+            "还本付息 debt service",
+            "",
+            *[
+                f"=IF(AND({c}$17>=1,{c}$17<={term}),IF({c}$17<={grace},{c}30,PMT({rate},{term}-{grace},-$B$11)),0)"
+                for c in cols
+            ],
+        ],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 31
+    s.put(
+        ["本金 principal", "", *[f"={c}31-{c}30" for c in cols]],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 32
+    s.put(
+        [
+            "已回收 paid back",
+            "",
+            *[
+                f"=IF({c}27>=-{PAYBACK_TOLERANCE_YUAN},1,0)"
+                if t == 0
+                else f"=IF(OR({cols[t - 1]}33=1,{c}27>=-{PAYBACK_TOLERANCE_YUAN}),1,0)"
+                for t, c in enumerate(cols)
+            ],
+        ],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 33
+    s.put(
+        ["期末债务 closing debt", "", *[f"={c}29-{c}32" for c in cols]],
+        formulas=tuple(range(2, 2 + years)),
+    )  # 34
+    s.put([""])  # 35
+    s.put(
+        ["净现值 npv_yuan", f"=C26+NPV(f_cashflow_discount_rate,D26:{last}26)"], formulas=(1,)
+    )  # 36
+    s.put(["内部收益率 irr", f'=IF(SUM(C26:{last}26)>=0,IFERROR(IRR(C26:{last}26),""),"")'], formulas=(1,))  # 37
+    s.put(
+        [
+            "回收年份 payback_year",
+            f'=IF(MAX(C33:{last}33)=0,"",f_cashflow_start_year+COUNTIF(C33:{last}33,0))',
+        ],
+        formulas=(1,),
+    )  # 38
+    s.ws.column_dimensions["A"].width = 46
+    s.ws.column_dimensions["B"].width = 16
+    return title
+
+
+def _projects_sheet(wb: Any, title: str, rows: pd.DataFrame, sheets: list[str]) -> None:
+    s = _Sheet(wb, title)
+    s.put(
+        [
+            "项目 project_id",
+            "名称 name",
+            "改造与安置成本 cost_yuan",
+            "上级补助 grants_yuan",
+            "多元出资 sources_yuan",
+            "土地收益 land_yuan",
+            "跨片区调入 transfer_yuan",
+            "静态平衡 static balance_yuan",
+            "净现值 npv_yuan",
+            "内部收益率 irr",
+            "本息覆盖倍数 bond_coverage",
+            "融资 financing",
+            "回收年份 payback_year",
+            "现金流表 sheet",
+        ]
+    )
+    for r, sheet in zip(rows.itertuples(index=False), sheets, strict=True):
+        q = f"'{sheet}'!"
+        n = s.row + 1
+        s.put(
+            [
+                r.project_id,
+                r.name,
+                f"={q}B3",
+                f"={q}B5",
+                f"={q}B6",
+                f"={q}B7",
+                f"={q}B8",
+                f"=F{n}+G{n}-(C{n}-D{n})",
+                f"={q}B36",
+                f"={q}B37",
+                f"={q}B14",
+                f"={q}B15",
+                f"={q}B38",
+                sheet,
+            ],
+            formulas=tuple(range(2, 13)),
+        )
+
+
+def write_finance_workbook(report: FinanceReport, path: str | Path) -> Path:
+    """Write ``finance.xlsx`` (see the module text), atomically.
+
+    Parameters
+    ----------
+    report
+        From :func:`spatial.finance.finance_report`.
+    path
+        Target file; replaced as a whole.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from openpyxl import Workbook
+
+    years = timing(report.finance).years
+    wb = Workbook()
+    wb.remove(wb.active)
+    proj = report.projects
+    bundles = proj[proj["kind"] == "bundle"]
+    combos = proj[proj["kind"] == "combination"]
+    b_sheets = [f"CF {i}"[:31] for i in bundles["project_id"]]
+    c_sheets = [f"CF {i}"[:31] for i in combos["project_id"]]
+    _readme(wb, report, years)
+    _projects_sheet(wb, "大片区 bundles", bundles, b_sheets)
+    _projects_sheet(wb, "跨片区 combinations", combos, c_sheets)
+    within_at = _within(wb, report)
+    src_at = _sources(wb, report)
+    _compound_projects(wb, report, years, within_at, src_at)
+    sens = _Sheet(wb, "敏感性 sensitivity")
+    sens.put(list(report.sensitivity.columns))
+    for r in report.sensitivity.itertuples(index=False):
+        sens.put(list(r))
+    _assumptions(wb, report)
+    _facilities(wb, report)
+    for r in pd.concat([bundles, combos]).itertuples(index=False):
+        _cash_flow_sheet(wb, r, years)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return Path(path)
