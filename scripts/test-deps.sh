@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages the tests need: Debian's Chromium (to open the HTML maps headless, with
-# the network off) and Noto CJK fonts (so Chinese renders in its screenshots).
+# the network off), Noto CJK fonts (so Chinese renders in its screenshots) and LibreOffice
+# Calc (to recalculate the live formulas of finance.xlsx and compare them with Python's).
 # Installs them with apt-get when missing; needs root (as CI is) or sudo.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then apt=(apt-get); elif command -v sudo >/dev/null; then apt=(sudo apt-get)
 else

@@ -89,6 +89,7 @@ LAYERS = {
     "spatial.bundling": 4,
     "spatial.policy": 5,
     "spatial.render": 6,
+    "spatial.finance": 6.5,
     "spatial.api": 7,
     "spatial.pipeline": 8,
     "spatial.batch": 9,

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem, raise_for_errors
+from spatial.bundling.finance_rules import finance_problems
 from spatial.standards.files import read_toml
-from spatial.standards.finance_rules import finance_problems
 
 __all__ = [
     "CONTENT_CLASSES",

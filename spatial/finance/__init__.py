@@ -7,10 +7,12 @@
   (跨片区) of a bundling run as projects
 - :mod:`spatial.finance.sensitivity` land value, cost and uptake ±10/20 %; tornado charts
 - :mod:`spatial.finance.workbook` ``finance.xlsx`` with live formulas
+- :mod:`spatial.finance.outputs` the finance files of a bundles folder; map columns
 """
 
 from spatial.finance.cashflow import COMPONENTS, CashFlows, Terms, Timing, cash_flows, timing
 from spatial.finance.operating import FACILITIES, operating_facilities, within_compound
+from spatial.finance.outputs import FUNDING_LINES, with_finance_columns, write_finance_outputs
 from spatial.finance.projects import FinanceReport, bundle_finance_columns, finance_report
 from spatial.finance.sensitivity import sensitivity, tornado_chart, tornado_html
 from spatial.finance.sources import SOURCE_COLUMNS, SOURCE_LABELS, funding_sources
@@ -19,6 +21,7 @@ from spatial.finance.workbook import write_finance_workbook
 __all__ = [
     "COMPONENTS",
     "FACILITIES",
+    "FUNDING_LINES",
     "SOURCE_COLUMNS",
     "SOURCE_LABELS",
     "CashFlows",
@@ -34,6 +37,8 @@ __all__ = [
     "timing",
     "tornado_chart",
     "tornado_html",
+    "with_finance_columns",
     "within_compound",
+    "write_finance_outputs",
     "write_finance_workbook",
 ]

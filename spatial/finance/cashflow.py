@@ -73,7 +73,17 @@ FLOW_LINES = {
 
 @dataclass(frozen=True)
 class Terms:
-    """A debt's terms: ``rate`` per year, ``term_years``, ``grace_years`` (interest only)."""
+    """A debt's terms.
+
+    Attributes
+    ----------
+    rate
+        Interest per year (share).
+    term_years
+        Years until it is repaid.
+    grace_years
+        First years with interest only.
+    """
 
     rate: float
     term_years: int
@@ -82,7 +92,29 @@ class Terms:
 
 @dataclass(frozen=True)
 class Timing:
-    """When money moves (years from 0 = ``start_year``) and the financing terms."""
+    """When money moves (years from 0 = ``start_year``) and the financing terms.
+
+    Attributes
+    ----------
+    start_year
+        Calendar year of year 0.
+    years
+        Years of flow computed.
+    construction_years
+        Years the building work is spread over.
+    land_sale_year
+        Year land revenue and transfers arrive.
+    opens_after_years
+        First year facilities earn.
+    discount_rate
+        Rate of the NPV.
+    uptake
+        Share of the facilities' capacity used.
+    bond, loan
+        Terms of the special bond and of the bank loan.
+    min_coverage
+        Bond test threshold (本息覆盖倍数).
+    """
 
     start_year: int
     years: int
@@ -164,7 +196,18 @@ class CashFlows:
     summary: pd.DataFrame
 
     def table(self, position: int) -> pd.DataFrame:
-        """One project's lines by year (rows: lines, columns: years), yuan."""
+        """One project's lines by year.
+
+        Parameters
+        ----------
+        position
+            The project's position in the projects given.
+
+        Returns
+        -------
+        DataFrame
+            Rows: lines (labelled in Chinese and English), columns: years; yuan.
+        """
         return pd.DataFrame(
             {k: v[position] for k, v in self.lines.items()}, index=self.years
         ).T.rename(index={**FLOW_LINES, "net": "净现金流 net flow"})
@@ -239,7 +282,7 @@ def cash_flows(
         "facility_income": np.outer(income, running),
         "facility_cost": -np.outer(get["facility_cost_yuan_per_year"], running),
     }
-    net = sum(lines.values())
+    net: np.ndarray = np.sum(list(lines.values()), axis=0)
     debt = np.maximum(cost + fbuild - get["grants_yuan"] - get["sources_yuan"], 0.0)
     earning = lines["land"] + lines["transfer"] + lines["facility_income"] + lines["facility_cost"]
     _, b_service, _ = _schedule(debt, tm.bond, years)

@@ -168,7 +168,19 @@ def finance_report(
 
 
 def bundle_finance_columns(report: FinanceReport) -> pd.DataFrame:
-    """Per bundle id: NPV, IRR, bond coverage and financing, for the bundle tables."""
+    """The finance figures of each bundle, for the bundle tables and map.
+
+    Parameters
+    ----------
+    report
+        From :func:`finance_report`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by bundle id: ``npv_yuan``, ``irr``, ``bond_coverage``, ``bond_eligible``,
+        ``financing``, ``payback_year``, ``flips_in_sensitivity``.
+    """
     b = report.projects[report.projects["kind"] == "bundle"].set_index("project_id")
     flips = (
         report.sensitivity.groupby("bundle_id")["flips"].any() if len(report.sensitivity) else None

@@ -63,10 +63,8 @@ def sensitivity(bundles: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFr
     parts = []
     for factor, label in FACTORS.items():
         for change in CHANGES:
-            npv = cash_flows(bundles, finance=finance, scale={factor: 1 + change}).summary[
-                "npv_yuan"
-            ]
-            npv = npv.to_numpy(float)
+            scaled = cash_flows(bundles, finance=finance, scale={factor: 1 + change})
+            npv = scaled.summary["npv_yuan"].to_numpy(float)
             parts.append(
                 pd.DataFrame(
                     {

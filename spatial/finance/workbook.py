@@ -13,14 +13,14 @@ text, never as a formula.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from spatial.finance.cashflow import FLOW_LINES, PAYBACK_TOLERANCE_YUAN, timing
+from spatial.finance._xlsx import Sheet, column, figure_name
+from spatial.finance.cashflow import PAYBACK_TOLERANCE_YUAN, timing
+from spatial.finance.cfsheets import cash_flow_sheet, projects_sheet
 from spatial.finance.projects import FinanceReport
 from spatial.finance.sources import SOURCE_LABELS
 from spatial.io.write import atomic_path
@@ -30,62 +30,22 @@ __all__ = ["write_finance_workbook"]
 _ASSUMPTIONS = "假设 assumptions"
 
 
-def _name(key: str) -> str:
-    return "f_" + key.replace(".", "_")
-
-
-def _col(i: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(i)
-
-
-class _Sheet:
-    """Rows written one at a time; text stays text, ``=…`` strings given as formulas."""
-
-    def __init__(self, wb: Any, title: str) -> None:
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        self.ws = wb.create_sheet(title)
-        self.row = 0
-        self._illegal = ILLEGAL_CHARACTERS_RE
-
-    def put(self, values: Sequence[Any], *, formulas: Sequence[int] = ()) -> int:
-        """Append a row; ``formulas``: positions whose ``=…`` text is a formula."""
-        self.row += 1
-        for j, value in enumerate(values, start=1):
-            if value is None or (isinstance(value, float) and not np.isfinite(value)):
-                continue
-            if isinstance(value, (np.floating, np.integer)):
-                value = value.item()
-            if isinstance(value, (bool, np.bool_)):
-                value = bool(value)
-            cell = self.ws.cell(row=self.row, column=j)
-            if isinstance(value, str):
-                cell.value = self._illegal.sub("", value)
-                if j - 1 not in formulas and cell.data_type == "f":
-                    cell.data_type = "s"  # a name such as "=1+1" stays text
-            else:
-                cell.value = value
-        return self.row
-
-
 def _assumptions(wb: Any, report: FinanceReport) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
-    s = _Sheet(wb, _ASSUMPTIONS)
+    s = Sheet(wb, _ASSUMPTIONS)
     s.put(["名称 name", "键 key", "数值 value", "来源 source (policy / assumption)"])
     f = report.finance
     for key in f.values:
-        row = s.put([_name(key), key, f[key], f.sources[key]])
+        row = s.put([figure_name(key), key, f[key], f.sources[key]])
         ref = f"'{_ASSUMPTIONS}'!$C${row}"
-        wb.defined_names[_name(key)] = DefinedName(_name(key), attr_text=ref)
+        wb.defined_names[figure_name(key)] = DefinedName(figure_name(key), attr_text=ref)
     s.ws.column_dimensions["A"].width = 44
     s.ws.column_dimensions["B"].width = 44
 
 
 def _readme(wb: Any, report: FinanceReport, years: int) -> None:
-    s = _Sheet(wb, "说明 README")
+    s = Sheet(wb, "说明 README")
     lines = [
         "资金测算 Finance of the renovation projects (四种模式 four modes)",
         "大片区 bundles: 大片区统筹平衡 large-area balance, one row per bundle, its cash flow on CF <id>.",
@@ -114,7 +74,7 @@ def _within(wb: Any, report: FinanceReport) -> dict[str, int]:
     span: dict[str, list[int]] = {}
     for i, cid in enumerate(rows["compound_id"].astype(str), start=2):
         span.setdefault(cid, [i, i])[1] = i
-    t = _Sheet(wb, "自求平衡 within-compound")
+    t = Sheet(wb, "自求平衡 within-compound")
     t.put(
         [
             "小区 compound_id",
@@ -141,7 +101,7 @@ def _within(wb: Any, report: FinanceReport) -> dict[str, int]:
 
 
 def _facilities(wb: Any, report: FinanceReport) -> None:
-    s = _Sheet(wb, "自求平衡明细 facilities")
+    s = Sheet(wb, "自求平衡明细 facilities")
     s.put(
         [
             "小区 compound_id",
@@ -159,7 +119,7 @@ def _facilities(wb: Any, report: FinanceReport) -> None:
     )
     for r in report.facilities.itertuples(index=False):
         n = s.row + 1
-        k = r.facility
+        k = str(r.facility)
         s.put(
             [
                 r.compound_id,
@@ -167,10 +127,10 @@ def _facilities(wb: Any, report: FinanceReport) -> None:
                 r.facility_zh,
                 r.units,
                 r.unit,
-                f"=D{n}*{_name(k + '.build_yuan_per_unit')}",
-                f"=D{n}*{_name(k + '.income_yuan_per_unit_year')}",
+                f"=D{n}*{figure_name(k + '.build_yuan_per_unit')}",
+                f"=D{n}*{figure_name(k + '.income_yuan_per_unit_year')}",
                 f"=G{n}*f_operating_uptake",
-                f"=D{n}*{_name(k + '.cost_yuan_per_unit_year')}",
+                f"=D{n}*{figure_name(k + '.cost_yuan_per_unit_year')}",
                 f"=H{n}-I{n}",
                 r.basis,
             ],
@@ -179,7 +139,7 @@ def _facilities(wb: Any, report: FinanceReport) -> None:
 
 
 def _sources(wb: Any, report: FinanceReport) -> dict[str, int]:
-    s = _Sheet(wb, "多元投入 sources")
+    s = Sheet(wb, "多元投入 sources")
     s.put(
         [
             "小区 compound_id",
@@ -237,7 +197,7 @@ def _sources(wb: Any, report: FinanceReport) -> dict[str, int]:
 def _compound_projects(
     wb: Any, report: FinanceReport, years: int, within_at: dict[str, int], src_at: dict[str, int]
 ) -> None:
-    s = _Sheet(wb, "小区项目 compound projects")
+    s = Sheet(wb, "小区项目 compound projects")
     fixed = [
         "小区 compound_id",
         "名称 name",
@@ -257,8 +217,8 @@ def _compound_projects(
         "回收年份 payback_year",
     ]
     k = len(fixed)
-    first, last = _col(k + 1), _col(k + years)
-    flag1, flagn = _col(k + years + 1), _col(k + 2 * years)
+    first, last = column(k + 1), column(k + years)
+    flag1, flagn = column(k + years + 1), column(k + 2 * years)
     s.put(
         [
             *fixed,
@@ -280,15 +240,15 @@ def _compound_projects(
         )
         flows = []
         for t in range(years):
-            c = _col(k + 1 + t)
+            c = column(k + 1 + t)
             flows.append(
                 f"=IF({c}$2<f_cashflow_construction_years,-(C{n}+D{n}-E{n}-F{n})/f_cashflow_construction_years,0)"
                 f"+IF({c}$2>=f_operating_opens_after_years,G{n}*f_operating_uptake-H{n},0)"
             )
         flags = [
-            f"=IF(SUM(${first}{n}:{_col(k + 1 + t)}{n})>=-{PAYBACK_TOLERANCE_YUAN},1,0)"
+            f"=IF(SUM(${first}{n}:{column(k + 1 + t)}{n})>=-{PAYBACK_TOLERANCE_YUAN},1,0)"
             if t == 0
-            else f"=IF(OR({_col(k + years + t)}{n}=1,SUM(${first}{n}:{_col(k + 1 + t)}{n})>=-{PAYBACK_TOLERANCE_YUAN}),1,0)"
+            else f"=IF(OR({column(k + years + t)}{n}=1,SUM(${first}{n}:{column(k + 1 + t)}{n})>=-{PAYBACK_TOLERANCE_YUAN}),1,0)"
             for t in range(years)
         ]
         s.put(
@@ -306,201 +266,13 @@ def _compound_projects(
                 f"=(G{n}*f_operating_uptake-H{n})*MAX(0,f_bond_term_years-f_operating_opens_after_years+1)",
                 f'=IF(J{n}>0,K{n}/J{n},"")',
                 f'=IF(I{n}<=0,"none",IF(L{n}>=f_bond_min_coverage,"bond","loan"))',
-                f"={first}{n}+NPV(f_cashflow_discount_rate,{_col(k + 2)}{n}:{last}{n})",
+                f"={first}{n}+NPV(f_cashflow_discount_rate,{column(k + 2)}{n}:{last}{n})",
                 f'=IF(SUM({first}{n}:{last}{n})>=0,IFERROR(IRR({first}{n}:{last}{n}),""),"")',
                 f'=IF(MAX({flag1}{n}:{flagn}{n})=0,"",f_cashflow_start_year+COUNTIF({flag1}{n}:{flagn}{n},0))',
                 *flows,
                 *flags,
             ],
             formulas=tuple(range(2, k + 2 * years)),
-        )
-
-
-_CF_ROWS = {
-    "construction": "=IF({c}$17<f_cashflow_construction_years,-$B$3/f_cashflow_construction_years,0)",
-    "facility_build": "=IF({c}$17<f_cashflow_construction_years,-$B$4/f_cashflow_construction_years,0)",
-    "grants": "=IF({c}$17<f_cashflow_construction_years,$B$5/f_cashflow_construction_years,0)",
-    "sources": "=IF({c}$17<f_cashflow_construction_years,$B$6/f_cashflow_construction_years,0)",
-    "land": "=IF({c}$17=f_cashflow_land_sale_year,$B$7,0)",
-    "transfer": "=IF({c}$17=f_cashflow_land_sale_year,$B$8,0)",
-    "facility_income": "=IF({c}$17>=f_operating_opens_after_years,$B$9*f_operating_uptake,0)",
-    "facility_cost": "=IF({c}$17>=f_operating_opens_after_years,-$B$10,0)",
-}
-
-
-def _cash_flow_sheet(wb: Any, r: Any, years: int) -> str:
-    """One project's cash flow; returns the sheet name. Summary cells: B11..B16, B36..B38."""
-    title = f"CF {r.project_id}"[:31]
-    s = _Sheet(wb, title)
-    s.put([f"现金流 Cash flow — {r.project_id}", r.name])
-    inputs = [
-        ("改造与安置成本 cost_yuan", r.cost_yuan),
-        ("经营设施建设 facility_build_yuan", r.facility_build_yuan),
-        ("上级补助 grants_yuan", r.grants_yuan),
-        ("多元出资 sources_yuan", r.sources_yuan),
-        ("土地收益 land_yuan", r.land_yuan),
-        ("跨片区调入 transfer_yuan", r.transfer_yuan),
-        (
-            "满负荷设施收入 facility_capacity_income_yuan_per_year",
-            r.facility_capacity_income_yuan_per_year,
-        ),
-        ("设施运营成本 facility_cost_yuan_per_year", r.facility_cost_yuan_per_year),
-    ]
-    s.put(["输入 inputs (yuan; edit them)", ""])
-    for label, value in inputs:
-        s.put([label, value])  # rows 3..10
-    last = _col(2 + years)
-    yrs = f"C17:{last}17"
-    service_bond = (
-        "IF(B11>0,B11*f_bond_rate*f_bond_grace_years+(f_bond_term_years-f_bond_grace_years)"
-        "*PMT(f_bond_rate,f_bond_term_years-f_bond_grace_years,-B11),0)"
-    )
-    s.put(["债务 debt_yuan", "=MAX(0,B3+B4-B5-B6)"], formulas=(1,))  # 11
-    s.put(["专项债本息 bond_service_yuan", f"={service_bond}"], formulas=(1,))  # 12
-    s.put(
-        [
-            "债券期内收益 income_in_bond_term_yuan",
-            f"=SUMPRODUCT(({yrs}<=f_bond_term_years)*(C28:{last}28))",
-        ],
-        formulas=(1,),
-    )  # 13
-    s.put(["本息覆盖倍数 bond_coverage", '=IF(B12>0,B13/B12,"")'], formulas=(1,))  # 14
-    s.put(
-        ["融资 financing", '=IF(B11<=0,"none",IF(B14>=f_bond_min_coverage,"bond","loan"))'],
-        formulas=(1,),
-    )  # 15
-    s.put(
-        ["年份 year", "", *[f"=f_cashflow_start_year+{t}" for t in range(years)]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 16
-    s.put(["t", "", *range(years)])  # 17
-    for key, template in _CF_ROWS.items():  # 18..25
-        s.put(
-            [FLOW_LINES[key], "", *[template.format(c=_col(3 + t)) for t in range(years)]],
-            formulas=tuple(range(2, 2 + years)),
-        )
-    cols = [_col(3 + t) for t in range(years)]
-    s.put(
-        ["净现金流 net flow", "", *[f"=SUM({c}18:{c}25)" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 26
-    s.put(
-        ["累计 cumulative", "", *[f"=SUM($C26:{c}26)" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 27
-    s.put(
-        ["项目收益 project income", "", *[f"={c}22+{c}23+{c}24+{c}25" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 28
-    rate = 'IF($B$15="bond",f_bond_rate,f_loan_rate)'
-    term = 'IF($B$15="bond",f_bond_term_years,f_loan_term_years)'
-    grace = 'IF($B$15="bond",f_bond_grace_years,f_loan_grace_years)'
-    s.put(
-        [
-            "期初债务 opening debt",
-            "",
-            *["=$B$11" if t == 0 else f"={cols[t - 1]}34" for t in range(years)],
-        ],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 29
-    s.put(
-        [
-            "利息 interest",
-            "",
-            *[f"=IF(AND({c}$17>=1,{c}$17<={term}),{c}29*{rate},0)" for c in cols],
-        ],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 30
-    s.put(
-        [
-            "还本付息 debt service",
-            "",
-            *[
-                f"=IF(AND({c}$17>=1,{c}$17<={term}),IF({c}$17<={grace},{c}30,PMT({rate},{term}-{grace},-$B$11)),0)"
-                for c in cols
-            ],
-        ],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 31
-    s.put(
-        ["本金 principal", "", *[f"={c}31-{c}30" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 32
-    s.put(
-        [
-            "已回收 paid back",
-            "",
-            *[
-                f"=IF({c}27>=-{PAYBACK_TOLERANCE_YUAN},1,0)"
-                if t == 0
-                else f"=IF(OR({cols[t - 1]}33=1,{c}27>=-{PAYBACK_TOLERANCE_YUAN}),1,0)"
-                for t, c in enumerate(cols)
-            ],
-        ],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 33
-    s.put(
-        ["期末债务 closing debt", "", *[f"={c}29-{c}32" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 34
-    s.put([""])  # 35
-    s.put(
-        ["净现值 npv_yuan", f"=C26+NPV(f_cashflow_discount_rate,D26:{last}26)"], formulas=(1,)
-    )  # 36
-    s.put(["内部收益率 irr", f'=IF(SUM(C26:{last}26)>=0,IFERROR(IRR(C26:{last}26),""),"")'], formulas=(1,))  # 37
-    s.put(
-        [
-            "回收年份 payback_year",
-            f'=IF(MAX(C33:{last}33)=0,"",f_cashflow_start_year+COUNTIF(C33:{last}33,0))',
-        ],
-        formulas=(1,),
-    )  # 38
-    s.ws.column_dimensions["A"].width = 46
-    s.ws.column_dimensions["B"].width = 16
-    return title
-
-
-def _projects_sheet(wb: Any, title: str, rows: pd.DataFrame, sheets: list[str]) -> None:
-    s = _Sheet(wb, title)
-    s.put(
-        [
-            "项目 project_id",
-            "名称 name",
-            "改造与安置成本 cost_yuan",
-            "上级补助 grants_yuan",
-            "多元出资 sources_yuan",
-            "土地收益 land_yuan",
-            "跨片区调入 transfer_yuan",
-            "静态平衡 static balance_yuan",
-            "净现值 npv_yuan",
-            "内部收益率 irr",
-            "本息覆盖倍数 bond_coverage",
-            "融资 financing",
-            "回收年份 payback_year",
-            "现金流表 sheet",
-        ]
-    )
-    for r, sheet in zip(rows.itertuples(index=False), sheets, strict=True):
-        q = f"'{sheet}'!"
-        n = s.row + 1
-        s.put(
-            [
-                r.project_id,
-                r.name,
-                f"={q}B3",
-                f"={q}B5",
-                f"={q}B6",
-                f"={q}B7",
-                f"={q}B8",
-                f"=F{n}+G{n}-(C{n}-D{n})",
-                f"={q}B36",
-                f"={q}B37",
-                f"={q}B14",
-                f"={q}B15",
-                f"={q}B38",
-                sheet,
-            ],
-            formulas=tuple(range(2, 13)),
         )
 
 
@@ -530,19 +302,19 @@ def write_finance_workbook(report: FinanceReport, path: str | Path) -> Path:
     b_sheets = [f"CF {i}"[:31] for i in bundles["project_id"]]
     c_sheets = [f"CF {i}"[:31] for i in combos["project_id"]]
     _readme(wb, report, years)
-    _projects_sheet(wb, "大片区 bundles", bundles, b_sheets)
-    _projects_sheet(wb, "跨片区 combinations", combos, c_sheets)
+    projects_sheet(wb, "大片区 bundles", bundles, b_sheets)
+    projects_sheet(wb, "跨片区 combinations", combos, c_sheets)
     within_at = _within(wb, report)
     src_at = _sources(wb, report)
     _compound_projects(wb, report, years, within_at, src_at)
-    sens = _Sheet(wb, "敏感性 sensitivity")
+    sens = Sheet(wb, "敏感性 sensitivity")
     sens.put(list(report.sensitivity.columns))
     for r in report.sensitivity.itertuples(index=False):
         sens.put(list(r))
     _assumptions(wb, report)
     _facilities(wb, report)
     for r in pd.concat([bundles, combos]).itertuples(index=False):
-        _cash_flow_sheet(wb, r, years)
+        cash_flow_sheet(wb, r, years)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return Path(path)

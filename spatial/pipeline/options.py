@@ -13,6 +13,7 @@ import pandas as pd
 from spatial._errors import Problem
 from spatial.bundling import BundleResult
 from spatial.demo import DemoCity
+from spatial.finance import FinanceReport
 from spatial.lifecircle import GapResult
 from spatial.network import WalkNetwork
 from spatial.settings import DEFAULTS
@@ -209,11 +210,14 @@ class BundleRun:
         Written files by name.
     problems
         Warnings of loading and of the money (``problems.csv``).
+    finance
+        The four financing modes, cash flows and sensitivity (``finance.xlsx``).
     """
 
     result: BundleResult
     outputs: dict[str, Path] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    finance: FinanceReport | None = None
 
 
 @dataclass

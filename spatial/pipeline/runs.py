@@ -20,6 +20,7 @@ from spatial.bundling import (
     load_limits,
     money_problems,
 )
+from spatial.finance import finance_report, with_finance_columns, write_finance_outputs
 from spatial.io.load import LoadSpec, check_layers, load_layers
 from spatial.io.osm import read_osm
 from spatial.io.osm_barriers import read_osm_barriers
@@ -162,11 +163,12 @@ def _bundle_stage(
     say("finding bundles", 0, 0)
     changes = {"gap_m": options.gap_m, "pair_max_m": options.pair_max_m}
     limits = load_limits(**{k: v for k, v in changes.items() if v is not None})
+    figures = load_finance(options.finance)
     result = find_bundles(
         units,
         barriers=barriers,
         limits=limits,
-        finance=load_finance(options.finance),
+        finance=figures,
         cross_barriers=options.cross_barriers,
         islands=options.islands,
         seed=options.seed,
@@ -174,9 +176,13 @@ def _bundle_stage(
     )
     assert result.unit_money is not None
     problems = [*found, *money_problems(units, result.unit_money)]
+    say("financing modes, cash flows and sensitivity", 0, 0)
+    report = finance_report(units, result, finance=figures, default_far=options.default_far)
+    result = with_finance_columns(result, report)
     say("writing bundle outputs", 0, 0)
     outputs = write_bundle_outputs(result, out_dir, problems=problems)
-    return BundleRun(result, outputs, problems)
+    outputs |= write_finance_outputs(report, out_dir)
+    return BundleRun(result, outputs, problems, report)
 
 
 def run_bundles(

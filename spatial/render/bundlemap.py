@@ -6,6 +6,7 @@ from html import escape
 
 import folium
 import numpy as np
+import pandas as pd
 
 from spatial.io.chinese_crs import wgs84_to_gcj02
 from spatial.io.results import BundleTables
@@ -37,6 +38,49 @@ STATUS_ZH = {"self-balancing": "自平衡 self-balancing", "deficit": "资金缺
 
 def _wan(yuan: float) -> str:
     return f"{yuan / 1e4:,.0f} 万元"
+
+
+_LINES = {
+    "subsidy_yuan": "补助 subsidy",
+    "utility_yuan": "专营单位 utilities",
+    "original_owner_yuan": "原产权单位 owner unit",
+    "residents_yuan": "居民 residents",
+    "maintenance_fund_yuan": "维修资金 maintenance fund",
+    "city_budget_yuan": "财政 city budget",
+}
+_FINANCING = {"bond": "专项债 special bond", "loan": "银行贷款 bank loan", "none": "无需融资 none"}
+
+
+def _funding_text(frame: pd.DataFrame) -> pd.Series:
+    """The funding lines of each row as one text (万元), or "" without them."""
+    cols = [c for c in _LINES if c in frame]
+    if "city_budget_yuan" not in frame:
+        return pd.Series("", index=frame.index)
+    return frame[cols].apply(
+        lambda r: "; ".join(f"{_LINES[c]} {_wan(float(r[c]))}" for c in cols if float(r[c]) > 0),
+        axis=1,
+    )
+
+
+def _finance_fields(b: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """NPV, bond coverage, financing and funding lines of bundles, when the folder has them."""
+    if "npv_yuan" not in b:
+        return b, [], []
+    cov = pd.to_numeric(b["bond_coverage"], errors="coerce")
+    b = b.assign(
+        npv=pd.to_numeric(b["npv_yuan"], errors="coerce").map(_wan),
+        coverage=cov.map(lambda v: "—" if not np.isfinite(v) else f"{v:.2f}"),
+        financing_label=b["financing"].map(_FINANCING).fillna(""),
+        funding=_funding_text(b),
+    )
+    fields = ["npv", "coverage", "financing_label", "funding"]
+    aliases = [
+        "净现值 NPV",
+        "本息覆盖倍数 Bond coverage",
+        "融资 Financing",
+        "资金来源 Funding lines",
+    ]
+    return b, fields, aliases
 
 
 def bundle_map(
@@ -81,10 +125,11 @@ def bundle_map(
         fill=members["kind"].map(KIND_COLOURS),
         cost=members["cost_yuan"].map(_wan),
         revenue=members["revenue_yuan"].map(_wan),
+        funding=_funding_text(members),
     )
-    cols = ["name", "kind_label", "bundle_id", "cost", "revenue", "fill", "geometry"]
+    cols = ["name", "kind_label", "bundle_id", "cost", "revenue", "funding", "fill", "geometry"]
     folium.GeoJson(
-        html_text(mem[cols], ["name", "kind_label", "bundle_id"]).__geo_interface__,
+        html_text(mem[cols], ["name", "kind_label", "bundle_id", "funding"]).__geo_interface__,
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": "#555",
@@ -94,6 +139,17 @@ def bundle_map(
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "kind_label", "bundle_id"],
             aliases=["名称 Name", "类型 Kind", "片区 Bundle"],
+        ),
+        popup=folium.GeoJsonPopup(
+            fields=["name", "kind_label", "bundle_id", "cost", "revenue", "funding"],
+            aliases=[
+                "名称 Name",
+                "类型 Kind",
+                "片区 Bundle",
+                "成本 Cost",
+                "收益 Revenue",
+                "资金来源 Funding lines",
+            ],
         ),
     ).add_to(kinds)
     kinds.add_to(m)
@@ -129,6 +185,8 @@ def bundle_map(
         "收益/净成本 Ratio",
         "状态 Status",
     ]
+    b, more, more_aliases = _finance_fields(b)
+    fields, aliases = [*fields, *more], [*aliases, *more_aliases]
     folium.GeoJson(
         html_text(b[[*fields, "colour", "geometry"]], fields).__geo_interface__,
         style_function=lambda f: {

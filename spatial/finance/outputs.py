@@ -1,0 +1,95 @@
+"""The finance outputs of a bundles folder, and the finance columns of its tables.
+
+``finance.xlsx`` (live formulas, :mod:`spatial.finance.workbook`), ``sensitivity.html``
+(every bundle's tornado chart, offline), ``finance_projects.csv`` (one row per compound,
+bundle and combination: components, NPV, IRR, coverage, financing, payback),
+``funding_lines.csv`` (one row per old compound), ``facilities.csv`` and
+``sensitivity.csv``. The bundles and members tables (and so the bundle map's popups)
+get NPV, bond coverage, financing and the funding lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spatial.bundling import BundleResult
+from spatial.finance.projects import FinanceReport, bundle_finance_columns
+from spatial.finance.sensitivity import tornado_html
+from spatial.finance.sources import SOURCE_COLUMNS
+from spatial.finance.workbook import write_finance_workbook
+from spatial.io.write import write_csv, write_text
+
+__all__ = ["FUNDING_LINES", "with_finance_columns", "write_finance_outputs"]
+
+#: Funding lines carried by members and summed by bundles (besides ``subsidy_yuan``).
+FUNDING_LINES = (*[c for c in SOURCE_COLUMNS if c != "subsidy_yuan"], "city_budget_yuan")
+
+
+def with_finance_columns(result: BundleResult, report: FinanceReport) -> BundleResult:
+    """A copy of ``result`` whose bundles and members carry the finance figures.
+
+    Parameters
+    ----------
+    result
+        A bundling result.
+    report
+        :func:`spatial.finance.finance_report` of it.
+
+    Returns
+    -------
+    BundleResult
+        Members (old compounds) get the :data:`FUNDING_LINES`, ``facility_net_yuan_per_year``
+        and ``payback_years``; bundles get their sums and ``npv_yuan``, ``irr``,
+        ``bond_coverage``, ``bond_eligible``, ``financing``, ``payback_year``,
+        ``flips_in_sensitivity``. Yuan.
+    """
+    lines = report.sources.set_index("compound_id")[list(FUNDING_LINES)]
+    within = report.within.set_index("compound_id")[["facility_net_yuan_per_year", "payback_years"]]
+    per = lines.join(within)
+    per = per[~per.index.duplicated()]
+    members = result.members.copy()
+    is_comp = (members["kind"] == "old_compound").to_numpy()
+    got = per.reindex(members["id"].astype(str).to_numpy())
+    for col in per.columns:
+        members[col] = np.where(is_comp, got[col].to_numpy(float), 0.0)
+    members["payback_years"] = members["payback_years"].replace(np.inf, np.nan)
+    sums = members.groupby("bundle_id")[list(FUNDING_LINES)].sum()
+    bundles = result.bundles.copy()
+    keys = bundles["bundle_id"].to_numpy()
+    for col in FUNDING_LINES:
+        bundles[col] = sums[col].reindex(keys).fillna(0.0).to_numpy()
+    extra = bundle_finance_columns(report).reindex(keys)
+    for col in extra.columns:
+        bundles[col] = extra[col].to_numpy()
+    return replace(result, bundles=bundles, members=members)
+
+
+def write_finance_outputs(report: FinanceReport, out_dir: str | Path) -> dict[str, Path]:
+    """Write the finance files of a bundles folder (see the module text), each atomically.
+
+    Parameters
+    ----------
+    report
+        From :func:`spatial.finance.finance_report`.
+    out_dir
+        The bundles output folder.
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` of the files written.
+    """
+    out = Path(out_dir)
+    projects = report.projects.replace({np.inf: np.nan})
+    return {
+        "finance": write_finance_workbook(report, out / "finance.xlsx"),
+        "sensitivity_html": write_text(tornado_html(report.sensitivity), out / "sensitivity.html"),
+        "finance_projects": write_csv(pd.DataFrame(projects), out / "finance_projects.csv"),
+        "funding_lines": write_csv(report.sources, out / "funding_lines.csv"),
+        "facilities": write_csv(report.facilities, out / "facilities.csv"),
+        "sensitivity": write_csv(report.sensitivity, out / "sensitivity.csv"),
+    }

@@ -1,0 +1,457 @@
+"""The four financing modes: hand-computed cases, invariants, bad files, live workbook."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+from spatial import InputError
+from spatial.bundling import bundle_units, find_bundles, load_finance, parcel_finance
+from spatial.finance import (
+    cash_flows,
+    finance_report,
+    funding_sources,
+    sensitivity,
+    tornado_html,
+    within_compound,
+    write_finance_workbook,
+)
+from spatial.io.load import LoadSpec, load_layers
+
+SHIPPED = REPO / "spatial" / "standards" / "finance.toml"
+F = load_finance()
+
+
+def _three_year() -> object:
+    """Build in year 0, land sold in year 2, a 2-year bond repaid in equal payments."""
+    return F.with_overrides(
+        cashflow__horizon_years=3,
+        cashflow__construction_years=1,
+        cashflow__land_sale_year=2,
+        cashflow__discount_rate=0.10,
+        cashflow__start_year=2030,
+        bond__rate=0.05,
+        bond__term_years=2,
+        bond__grace_years=0,
+        loan__term_years=2,
+        loan__grace_years=0,
+        operating__opens_after_years=1,
+    )
+
+
+def test_three_year_bond_project_by_hand():
+    project = pd.DataFrame(
+        {
+            "cost_yuan": [1000.0],
+            "grants_yuan": [200.0],
+            "sources_yuan": [100.0],
+            "land_yuan": [1000.0],
+        }
+    )
+    cf = cash_flows(project, finance=_three_year())
+    s = cf.summary.iloc[0]
+    # year 0: −1000 + 200 + 100; year 1: nothing; year 2: land 1000
+    assert cf.lines["net"][0].tolist() == pytest.approx([-700.0, 0.0, 1000.0])
+    assert cf.years.tolist() == [2030, 2031, 2032]
+    assert s["npv_yuan"] == pytest.approx(-700 + 1000 / 1.1**2)  # 126.45
+    assert s["irr"] == pytest.approx((1000 / 700) ** 0.5 - 1)  # 19.5 %
+    payment = 700 * 0.05 / (1 - 1.05**-2)  # annuity of 700 over 2 years at 5 %
+    assert cf.lines["debt_service"][0].tolist() == pytest.approx([0.0, payment, payment])
+    assert cf.lines["interest"][0].tolist() == pytest.approx(
+        [0.0, 35.0, (700 - (payment - 35)) * 0.05]
+    )
+    assert cf.lines["debt_balance"][0][-1] == pytest.approx(0.0, abs=1e-9)
+    assert s["debt_yuan"] == 700.0
+    assert s["bond_coverage"] == pytest.approx(1000 / (2 * payment))  # 1.328
+    assert s["bond_eligible"] and s["financing"] == "bond"
+    assert s["payback_year"] == 2032
+
+
+def test_bond_test_fails_below_the_threshold_and_falls_back_to_a_loan():
+    project = pd.DataFrame({"cost_yuan": [1000.0], "land_yuan": [1100.0]})
+    tight = _three_year()
+    s = cash_flows(project, finance=tight).summary.iloc[0]
+    payment = 1000 * 0.05 / (1 - 1.05**-2)
+    assert s["bond_coverage"] == pytest.approx(1100 / (2 * payment))  # 1.02 < 1.2
+    assert s["financing"] == "loan" and not s["bond_eligible"]
+    loose = tight.with_overrides(bond__min_coverage=1.0)
+    assert cash_flows(project, finance=loose).summary.iloc[0]["financing"] == "bond"
+
+
+def test_grace_years_pay_interest_only():
+    f = F.with_overrides(bond__rate=0.04, bond__term_years=5, bond__grace_years=2)
+    project = pd.DataFrame({"cost_yuan": [1000.0], "land_yuan": [5000.0]})
+    cf = cash_flows(project, finance=f)
+    service = cf.lines["debt_service"][0]
+    payment = 1000 * 0.04 / (1 - 1.04**-3)
+    assert service[:6].tolist() == pytest.approx([0, 40, 40, payment, payment, payment])
+    assert service[6:].sum() == 0
+    assert cf.lines["debt_balance"][0][5] == pytest.approx(0.0, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0, 1e9), min_size=8, max_size=8),
+    st.integers(1, 4),
+    st.integers(0, 6),
+)
+def test_npv_at_zero_rate_is_the_sum_of_flows(parts, build_years, sale_year):
+    f = F.with_overrides(
+        cashflow__discount_rate=0.0,
+        cashflow__construction_years=build_years,
+        cashflow__land_sale_year=sale_year,
+    )
+    project = pd.DataFrame(
+        [parts],
+        columns=[
+            "cost_yuan",
+            "facility_build_yuan",
+            "grants_yuan",
+            "sources_yuan",
+            "land_yuan",
+            "transfer_yuan",
+            "facility_capacity_income_yuan_per_year",
+            "facility_cost_yuan_per_year",
+        ],
+    )
+    cf = cash_flows(project, finance=f)
+    assert cf.summary["npv_yuan"].iloc[0] == pytest.approx(
+        cf.lines["net"][0].sum(), rel=1e-9, abs=1e-3
+    )
+    # the yearly lines add up to the totals they spread
+    assert -cf.lines["construction"][0].sum() == pytest.approx(parts[0])
+    assert cf.lines["land"][0].sum() == pytest.approx(parts[4])
+
+
+def _compound(**columns: object) -> gpd.GeoDataFrame:
+    base = {"id": ["C1"], "name": ["样板小区"], "kind": ["old_compound"], "households": [100]}
+    base.update({k: [v] for k, v in columns.items()})
+    return gpd.GeoDataFrame(base, geometry=[box(0, 0, 100, 100)], crs="EPSG:32650")
+
+
+def test_a_compound_paid_by_five_sources_that_sum_to_its_cost():
+    c = _compound(floor_area_m2=7500.0, floors=3, contribution_share=0.8, owner_unit="市机械厂")
+    # the maintenance fund per household is set so that the five lines meet the cost exactly
+    f = F.with_overrides(sources__maintenance_fund_yuan_per_household=27675)
+    money = parcel_finance(c, defaults=f)
+    assert money["cost_yuan"].iloc[0] == 7500 * (400 + 250 + 150)  # 6,000,000
+    lines = funding_sources(c, money, finance=f).iloc[0]
+    networks = 7500 * 400 * 0.35  # 1,050,000 of utility networks
+    assert lines["subsidy_yuan"] == 100 * 15000
+    assert lines["utility_yuan"] == pytest.approx(networks - networks * 0.5 * 0.3)  # 892,500
+    assert lines["original_owner_yuan"] == pytest.approx(6_000_000 * 0.1)
+    assert lines["residents_yuan"] == pytest.approx(100 * 0.8 * 3000)  # surveyed share
+    assert lines["maintenance_fund_yuan"] == pytest.approx(100 * 27675)
+    five = [
+        "subsidy_yuan",
+        "utility_yuan",
+        "original_owner_yuan",
+        "residents_yuan",
+        "maintenance_fund_yuan",
+    ]
+    assert lines[five].sum() == pytest.approx(6_000_000)
+    assert lines["city_budget_yuan"] == pytest.approx(0.0, abs=1e-6)
+    assert "出资比例 80% (survey)" in lines["basis"]
+
+
+def test_without_survey_or_owner_the_defaults_apply_and_the_city_pays_the_rest():
+    c = _compound(floor_area_m2=7500.0, floors=3)
+    money = parcel_finance(c, defaults=F)
+    lines = funding_sources(c, money, finance=F).iloc[0]
+    assert lines["original_owner_yuan"] == 0
+    assert lines["residents_yuan"] == pytest.approx(100 * 0.5 * 3000)  # default share
+    paid = 1_500_000 + 892_500 + 150_000 + 100_000
+    assert lines["city_budget_yuan"] == pytest.approx(6_000_000 - paid)
+    assert lines["utility_award_yuan"] == pytest.approx(1_050_000 * 0.5 * 0.3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.floats(0, 5e7),
+    st.integers(0, 3000),
+    st.floats(0, 1),
+    st.floats(0, 2e5),
+    st.floats(0, 1e6),
+    st.booleans(),
+)
+def test_sources_never_exceed_the_cost(floor, households, share, per_household, subsidy, owner):
+    c = _compound(floor_area_m2=floor, contribution_share=share, owner_unit="厂" if owner else None)
+    c["households"] = households
+    f = F.with_overrides(sources__resident_yuan_per_household=per_household)
+    money = parcel_finance(c, defaults=f)
+    money["subsidy_yuan"] = np.minimum(money["subsidy_yuan"] + subsidy, money["cost_yuan"])
+    lines = funding_sources(c, money, finance=f).iloc[0]
+    paid = lines[
+        [
+            "subsidy_yuan",
+            "utility_yuan",
+            "original_owner_yuan",
+            "residents_yuan",
+            "maintenance_fund_yuan",
+        ]
+    ]
+    assert (paid >= 0).all() and lines["city_budget_yuan"] >= -1e-6
+    assert paid.sum() <= lines["cost_yuan"] + 1e-6
+    assert paid.sum() + lines["city_budget_yuan"] == pytest.approx(lines["cost_yuan"], abs=1e-3)
+
+
+def test_within_compound_facilities_sized_by_hand():
+    c = _compound(land_area_m2=20000.0, floor_area_m2=30000.0, floors=6, buildings=10)
+    c["households"] = 600
+    w = within_compound(c, finance=F).iloc[0]
+    # footprint 30000/6 = 5000 m², free land 15000 m²: parking min(600×0.5, 15000×0.25/30) = 125
+    build = 125 * 15000 + 25 * 8000 + 60 * 600 + 1 * 500000 + 120 * 1500 + 2 * 5000 + 10 * 2000
+    income = 125 * 2400 + 25 * 2000 + 60 * 300 + 100000 + 120 * 360 + 2 * 3000 + 10 * 1500
+    cost = 125 * 300 + 25 * 500 + 60 * 60 + 20000 + 120 * 40 + 2 * 200 + 10 * 100
+    assert w["facility_build_yuan"] == pytest.approx(build)
+    assert w["facility_income_yuan_per_year"] == pytest.approx(income)
+    assert w["facility_cost_yuan_per_year"] == pytest.approx(cost)
+    assert w["payback_years"] == pytest.approx(build / (income - cost))
+    half = within_compound(c, finance=F.with_overrides(operating__uptake=0.5)).iloc[0]
+    assert half["facility_income_yuan_per_year"] == pytest.approx(income / 2)
+    small = _compound()  # 100 households, no canteen, land measured from the geometry
+    s = within_compound(small, finance=F).iloc[0]
+    assert s["facility_build_yuan"] > 0 and np.isfinite(s["payback_years"])
+
+
+def _constructed_bundle() -> tuple[gpd.GeoDataFrame, object]:
+    """A compound beside an old factory whose land just pays for both."""
+    comp = _compound(floor_area_m2=10000.0, floors=3)
+    comp["households"] = 120
+    factory = gpd.GeoDataFrame(
+        {"id": ["F1"], "name": ["旧厂"], "kind": ["old_factory"], "planned_far": [1.0]},
+        geometry=[box(105, 0, 145, 100)],  # 4,000 m², next to the compound across a lane
+        crs="EPSG:32650",
+    )
+    units = bundle_units(comp.drop(columns="kind"), factory)
+    return units, find_bundles(units, finance=F, seed=1)
+
+
+def test_sensitivity_shows_which_bundle_flips(tmp_path):
+    units, result = _constructed_bundle()
+    assert len(result.bundles) == 1
+    report = finance_report(units, result, finance=F)
+    sens = report.sensitivity
+    assert len(sens) == 3 * 4
+    land = sens[sens["factor"] == "land"].set_index("change")
+    assert (land["npv_yuan"].diff().dropna() > 0).all()  # more land value, more NPV
+    cost = sens[sens["factor"] == "cost"].set_index("change")
+    assert (cost["npv_yuan"].diff().dropna() < 0).all()
+    # land value alone moves the NPV by its discounted revenue × change
+    pv_land = 4000 * 1.0 * 2500 / 1.06**2
+    assert land.loc[-0.1, "delta_yuan"] == pytest.approx(-0.1 * pv_land, rel=1e-9)
+    assert not sens["flips"].any()  # 4.9 million yuan above balance: nothing flips
+
+
+def test_a_bundle_just_above_balance_flips_when_land_value_falls_or_cost_rises():
+    f = _three_year()  # net flows: year 0 −(cost − grants − sources), year 2 land
+    pv = 700 / 0.99  # land's present value: the NPV is +1 % of it
+    bundle = pd.DataFrame(
+        {
+            "project_id": ["B0001"],
+            "cost_yuan": [1000.0],
+            "grants_yuan": [200.0],
+            "sources_yuan": [100.0],
+            "land_yuan": [pv * 1.21],
+        }
+    )
+    bundle["npv_yuan"] = cash_flows(bundle, finance=f).summary["npv_yuan"]
+    assert bundle["npv_yuan"].iloc[0] == pytest.approx(0.01 * pv)
+    sens = sensitivity(bundle, finance=f)
+    hit = sens[sens["flips"]]
+    flips = set(zip(hit["factor"], hit["change"], strict=True))
+    assert flips == {("land", -0.1), ("land", -0.2), ("cost", 0.1), ("cost", 0.2)}
+    cost = sens[sens["factor"] == "cost"].set_index("change")
+    assert cost.loc[0.1, "npv_yuan"] == pytest.approx(-800 + pv)  # building 1,100 in year 0
+    assert (sens.loc[sens["factor"] == "uptake", "delta_yuan"] == 0).all()  # no facilities
+    html = tornado_html(sens)
+    assert "<svg" in html and "⚠" in html and "土地价值 land value -10%" in html
+
+
+def test_sensitivity_of_no_bundles_is_empty():
+    assert sensitivity(pd.DataFrame(columns=["project_id", "npv_yuan"]), finance=F).empty
+
+
+def _bad(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
+    text = SHIPPED.read_text("utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    path = tmp_path / "finance.toml"
+    path.write_text(text, encoding="utf-8")
+    return path, text
+
+
+def _line_of(text: str, needle: str) -> str:
+    return f"line {next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)}"
+
+
+def test_bad_finance_files_name_the_key_and_line(tmp_path):
+    path, text = _bad(tmp_path, "[bond]  # local", "[bond]  # local")
+    text = (
+        text.replace("rate = { value = 0.03,", "rate = { value = -0.03,")  # a negative rate
+        .replace("term_years = { value = 10,", "term_years = { value = 0,")  # loan term 0
+        .replace(
+            'shantytown_yuan_per_m2 = { value = 2000, source = "assumption: net value of '
+            'rebuilt shantytown floor area" }\n',
+            "",
+        )
+        .replace("min_households = { value = 500,", "min_househlds = { value = 500,")  # typo
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_finance(path)
+    found = {(p.column, p.row): p for p in err.value.problems}
+    assert ("bond.rate", _line_of(text, "rate = { value = -0.03")) in found
+    assert ("loan.term_years", _line_of(text, "term_years = { value = 0,")) in found
+    assert ("revenue.shantytown_yuan_per_m2", _line_of(text, "[revenue]")) in found
+    typo = found[("canteen.min_househlds", _line_of(text, "min_househlds"))]
+    assert "min_households" in typo.hint  # did you mean
+    assert ("canteen.min_households", _line_of(text, "[canteen]")) in found  # so it is missing
+    assert len(err.value.problems) == 5
+    assert all(p.file == str(path) for p in err.value.problems)
+
+
+def test_bad_finance_values_out_of_bounds(tmp_path):
+    path, text = _bad(tmp_path, "grace_years = { value = 5,", "grace_years = { value = 15,")
+    text = text.replace("uptake = { value = 1.0,", 'uptake = { value = "all",')
+    text = text.replace(
+        "utility_owned_share = { value = 0.5,", "utility_owned_share = { value = 1.5,"
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_finance(path)
+    messages = {p.column: p.message for p in err.value.problems}
+    assert "leaves no year to repay" in messages["bond.grace_years"]
+    assert "needs a number" in messages["operating.uptake"]
+    assert "out of bounds" in messages["sources.utility_owned_share"]
+
+
+def _soffice() -> str:
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        pytest.fail("LibreOffice is needed to recalculate finance.xlsx: run scripts/test-deps.sh")
+    return exe
+
+
+def _recalculate(path: Path, out: Path) -> openpyxl.Workbook:
+    """Open ``path`` in LibreOffice headless, recalculate every formula, read the values."""
+    out.mkdir()
+    profile = out / "profile"
+    subprocess.run(
+        [
+            _soffice(),
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--calc",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return openpyxl.load_workbook(out / path.name, data_only=True)
+
+
+@pytest.fixture(scope="module")
+def demo_report():
+    gpkg = REPO / "data" / "demo" / "demo_city.gpkg"
+    layers = load_layers([LoadSpec(gpkg, "compounds"), LoadSpec(gpkg, "parcels")])
+    units = bundle_units(layers["compounds"], layers["parcels"])
+    return units, finance_report(units, find_bundles(units, finance=F, seed=1), finance=F)
+
+
+def _compare(book: openpyxl.Workbook, report) -> int:
+    """Checked cells; fails on the first workbook figure that differs from Python's."""
+    projects = report.projects.set_index("project_id")
+    checked = 0
+    for sheet in ("大片区 bundles", "跨片区 combinations"):
+        for row in list(book[sheet].iter_rows(values_only=True))[1:]:
+            p = projects.loc[row[0]]
+            assert row[8] == pytest.approx(p["npv_yuan"], abs=1.0), row[0]
+            assert row[10] == pytest.approx(p["bond_coverage"], rel=1e-9), row[0]
+            assert row[11] == p["financing"], row[0]
+            assert (row[12] or np.nan) == pytest.approx(p["payback_year"], nan_ok=True), row[0]
+            if np.isfinite(p["irr"]):
+                assert row[9] == pytest.approx(p["irr"], abs=1e-7), row[0]
+            else:
+                assert row[9] in (None, ""), row[0]
+            checked += 1
+    for row in list(book["小区项目 compound projects"].iter_rows(values_only=True))[2:]:
+        p = projects.loc[row[0]]
+        assert row[13] == pytest.approx(p["npv_yuan"], abs=1.0), row[0]
+        assert row[11] == pytest.approx(p["bond_coverage"], rel=1e-9), row[0]
+        assert row[12] == p["financing"], row[0]
+        checked += 1
+    lines = report.sources.set_index("compound_id")
+    names = ["subsidy_yuan", "utility_yuan", "original_owner_yuan", "residents_yuan"]
+    names += ["maintenance_fund_yuan", "city_budget_yuan", "utility_award_yuan"]
+    for row in list(book["多元投入 sources"].iter_rows(values_only=True))[1:]:
+        assert [float(v) for v in row[7:14]] == pytest.approx(
+            lines.loc[row[0], names].to_numpy(float).tolist(), abs=1.0
+        )
+        checked += 1
+    within = report.within.set_index("compound_id")
+    for row in list(book["自求平衡 within-compound"].iter_rows(values_only=True))[1:]:
+        assert row[2] == pytest.approx(within.loc[row[0], "facility_build_yuan"], abs=1e-6)
+        assert (row[7] or np.inf) == pytest.approx(within.loc[row[0], "payback_years"])
+        checked += 1
+    return checked
+
+
+def test_finance_workbook_recalculated_by_libreoffice_matches_python(demo_report, tmp_path):
+    _, report = demo_report
+    assert (report.projects["kind"] == "combination").any()  # all three kinds of project
+    assert report.projects["financing"].isin(["bond"]).any()
+    path = write_finance_workbook(report, tmp_path / "finance.xlsx")
+    raw = openpyxl.load_workbook(path)
+    cf = raw["CF B0001"]
+    assert str(cf["C26"].value).startswith("=SUM(")  # live formulas, no stored numbers
+    assert "f_bond_rate" in str(cf["B12"].value)
+    book = _recalculate(path, tmp_path / "lo")
+    n_projects = len(report.projects) + 2 * (report.projects["kind"] == "compound").sum()
+    assert _compare(book, report) == n_projects
+
+
+def test_editing_a_figure_in_the_workbook_recalculates_like_python(demo_report, tmp_path):
+    units, report = demo_report
+    path = write_finance_workbook(report, tmp_path / "finance.xlsx")
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["假设 assumptions"]
+    edits = {"cashflow.discount_rate": 0.03, "bond.min_coverage": 0.9, "operating.uptake": 0.9}
+    for row in sheet.iter_rows(min_row=2):
+        if row[1].value in edits:
+            row[2].value = edits[row[1].value]
+    wb.save(path)
+    book = _recalculate(path, tmp_path / "lo")
+    f = F.with_overrides(**{k.replace(".", "__"): v for k, v in edits.items()})
+    again = finance_report(units, find_bundles(units, finance=f, seed=1), finance=f)
+    assert again.projects["financing"].tolist() != report.projects["financing"].tolist()
+    _compare(book, again)
+
+
+def test_names_from_data_stay_text_in_the_workbook(tmp_path):
+    comp = _compound(floor_area_m2=5000.0)
+    comp["name"] = '=HYPERLINK("http://x","y")'
+    comp["owner_unit"] = "@SUM(1)"
+    units = bundle_units(comp.drop(columns="kind"), None)
+    report = finance_report(units, find_bundles(units, finance=F, seed=1), finance=F)
+    path = write_finance_workbook(report, tmp_path / "finance.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["多元投入 sources"]
+    assert ws["B2"].value == '=HYPERLINK("http://x","y")' and ws["B2"].data_type == "s"
+    assert ws["F2"].data_type == "s"
