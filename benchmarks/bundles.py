@@ -1,5 +1,6 @@
 """Time bundling (adjacency, finance, bundles, cross-area funding) on a demo city of ~10k
-parcels, and judge it against the exact bound on small tiles of the same city.
+parcels, and judge it against the exact bound on small tiles of the same city; then the
+finance stage (four modes, cash flows, sensitivity) and ``finance.xlsx``.
 
 The bound (:func:`spatial.bundling.optimum.households_upper_bound`, HiGHS MILP) drops the
 bundles' contiguity and size limits, so the heuristic's share of it is a lower bound on
@@ -28,7 +29,8 @@ import time
 from pathlib import Path
 
 from spatial.bundling import adjacency, bundle_units, find_bundles, load_limits
-from spatial.bundling.finance import parcel_finance
+from spatial.bundling.finance import load_finance, parcel_finance
+from spatial.finance import finance_report, write_finance_workbook
 from spatial.demo import generate_demo
 from spatial.io import LoadSpec, load_layers, read_osm_barriers
 
@@ -59,6 +61,12 @@ def main() -> None:
         t0 = time.perf_counter()
         result = find_bundles(units, barriers=barriers, seed=0)
         t["bundles (all steps)"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report = finance_report(units, result, finance=load_finance())
+        t["finance modes + cash flows + sensitivity"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        write_finance_workbook(report, Path(tmp) / "finance.xlsx")
+        t["finance.xlsx"] = time.perf_counter() - t0
         shares = _tile_shares(units, barriers, tiles=args.tiles)
     b = result.bundles
     print(
@@ -120,7 +128,8 @@ def _tile_shares(units, barriers, *, tiles: int) -> list[float]:
     import numpy as np
     import shapely
 
-    from spatial.bundling.finance import parcel_finance
+    from spatial.bundling.finance import load_finance, parcel_finance
+from spatial.finance import finance_report, write_finance_workbook
     from spatial.bundling.optimum import households_upper_bound
 
     xy = shapely.get_coordinates(units.geometry.centroid.values)

@@ -455,3 +455,18 @@ def test_names_from_data_stay_text_in_the_workbook(tmp_path):
     ws = wb["多元投入 sources"]
     assert ws["B2"].value == '=HYPERLINK("http://x","y")' and ws["B2"].data_type == "s"
     assert ws["F2"].data_type == "s"
+
+
+def test_a_large_city_workbook_keeps_the_largest_projects_and_says_so(demo_report, tmp_path):
+    _, report = demo_report
+    path = write_finance_workbook(
+        report, tmp_path / "finance.xlsx", max_compounds=10, max_cash_flow_sheets=3
+    )
+    wb = openpyxl.load_workbook(path)
+    readme = " ".join(str(c.value) for c in wb["说明 README"]["A"])
+    assert "10 of 131 old compounds" in readme and "3 of 97 bundles and combinations" in readme
+    assert sum(name.startswith("CF ") for name in wb.sheetnames) == 3
+    kept = [r[0].value for r in wb["多元投入 sources"].iter_rows(min_row=2)]
+    costs = report.sources.set_index("compound_id")["cost_yuan"]
+    assert sorted(kept) == sorted(costs.nlargest(10).index)
+    assert wb["小区项目 compound projects"].max_row == 2 + 10

@@ -70,14 +70,32 @@ def test_bundle_map_opens_offline(browser, demo_run):
         k => k.startsWith('map_'))]; let n = 0; m.eachLayer(l => { if (l instanceof L.Polyline
         && !(l instanceof L.Polygon)) n++; }); return n; }""")
     assert n_lines == len(demo_run.bundles.pairs)
-    page.evaluate("""() => {
+    bundle_id = page.evaluate("""() => {
         const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
         let hit = null;
         m.eachLayer(l => { if (!hit && l.feature && l.feature.properties.status_label) hit = l; });
-        hit.fire('click', {latlng: hit.getBounds().getCenter()}, true); }""")
+        hit.fire('click', {latlng: hit.getBounds().getCenter()}, true);
+        return hit.feature.properties.bundle_id; }""")
     page.wait_for_timeout(300)
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert "平衡 Balance" in popup and "万元" in popup
+    # the money as the finance stage measured it: NPV, bond coverage, financing, lines
+    row = demo_run.bundles.bundles.set_index("bundle_id").loc[bundle_id]
+    assert f"{row['npv_yuan'] / 1e4:,.0f} 万元" in popup and "净现值 NPV" in popup
+    assert f"{row['bond_coverage']:.2f}" in popup and "本息覆盖倍数" in popup
+    assert "财政 city budget" in popup or row["city_budget_yuan"] == 0
+    assert "补助 subsidy" in popup and "资金来源 Funding lines" in popup
+    page.evaluate("""() => {
+        const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
+        let hit = null;
+        m.eachLayer(l => { if (!hit && l.feature && l.feature.properties.kind_label
+                                && l.feature.properties.kind_label.includes('old compound'))
+                             hit = l; });
+        m.closePopup();
+        hit.fire('click', {latlng: hit.getBounds().getCenter()}, true); }""")
+    page.wait_for_timeout(300)
+    member = page.locator(".leaflet-popup-content").inner_text()
+    assert "居民 residents" in member and "专营单位 utilities" in member
 
 
 def test_amap_basemap_shifts_data_to_gcj02(demo_run):

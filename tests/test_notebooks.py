@@ -57,3 +57,20 @@ def test_gap_analysis_notebook_runs_with_the_real_extract(cau_osm):
     ]
     assert any("leaflet" in h.lower() for h in html)  # the map is shown inline
     assert any("image/png" in out.get("data", {}) for c in nb.cells for out in c.get("outputs", []))
+
+
+def test_financing_notebook_shows_the_four_modes_cash_flow_and_sensitivity():
+    nb = _run("financing.ipynb")
+    assert not any(
+        out.get("output_type") == "error" for c in nb.cells for out in c.get("outputs", [])
+    )
+    text = _outputs(nb)
+    assert "pass the special-bond test" in text and "combination:" in text  # 大片区, 跨片区
+    assert "median payback" in text and "canteen" in text  # 小区内自求平衡
+    assert "maintenance_fund_yuan" in text and "city_budget_yuan" in text  # 多元化投入
+    assert "bundle(s) flip" in text and "land value ×" in text  # sensitivity
+    images = sum(
+        "image/png" in out.get("data", {}) for c in nb.cells for out in c.get("outputs", [])
+    )
+    assert images == 3  # funding lines, one bundle's cash flow, its tornado chart
+    assert Path(REPO / "notebooks" / "financing.ipynb").stat().st_size < 50_000  # stored clean

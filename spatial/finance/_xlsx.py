@@ -45,20 +45,25 @@ def column(i: int) -> str:
 
 
 class Sheet:
-    """Rows written one at a time; text stays text, ``=…`` strings given as formulas.
+    """Rows appended one at a time to a write-only sheet; text stays text, ``=…`` strings
+    given as formulas are formulas.
 
     Parameters
     ----------
     wb
-        The openpyxl workbook.
+        The openpyxl workbook (``write_only=True``: rows stream to disk).
     title
         Title of the new sheet.
+    widths
+        Column letter → width, set before the first row.
     """
 
-    def __init__(self, wb: Any, title: str) -> None:
+    def __init__(self, wb: Any, title: str, widths: dict[str, float] | None = None) -> None:
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         self.ws = wb.create_sheet(title)
+        for letter, width in (widths or {}).items():
+            self.ws.column_dimensions[letter].width = width
         self.row = 0
         self._illegal = ILLEGAL_CHARACTERS_RE
 
@@ -77,19 +82,26 @@ class Sheet:
         int
             The row's number.
         """
+        from openpyxl.cell import WriteOnlyCell
+
         self.row += 1
-        for j, value in enumerate(values, start=1):
+        keep = set(formulas)
+        row: list[Any] = []
+        for j, value in enumerate(values):
             if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                row.append(None)
                 continue
             if isinstance(value, (np.floating, np.integer)):
                 value = value.item()
             if isinstance(value, (bool, np.bool_)):
                 value = bool(value)
-            cell = self.ws.cell(row=self.row, column=j)
             if isinstance(value, str):
-                cell.value = self._illegal.sub("", value)
-                if j - 1 not in formulas and cell.data_type == "f":
+                value = self._illegal.sub("", value)
+                if j not in keep and value.startswith("="):
+                    cell = WriteOnlyCell(self.ws, value=value)
                     cell.data_type = "s"  # a name such as "=1+1" stays text
-            else:
-                cell.value = value
+                    row.append(cell)
+                    continue
+            row.append(value)
+        self.ws.append(row)
         return self.row

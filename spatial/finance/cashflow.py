@@ -36,6 +36,7 @@ from spatial.bundling.finance import FinanceDefaults
 
 __all__ = [
     "COMPONENTS",
+    "DEBT_LINES",
     "FLOW_LINES",
     "PAYBACK_TOLERANCE_YUAN",
     "CashFlows",
@@ -58,6 +59,13 @@ COMPONENTS = (
 )
 #: A cumulative flow this close to 0 counts as paid back (rounding of the yearly shares).
 PAYBACK_TOLERANCE_YUAN = 0.5
+#: Debt lines of :attr:`CashFlows.lines` (key → 中文 English), positive yuan.
+DEBT_LINES = {
+    "debt_service": "还本付息 debt service",
+    "interest": "利息 interest",
+    "principal": "本金 principal",
+    "debt_balance": "期末债务 debt outstanding",
+}
 #: Yearly lines (key → 中文 English), in the order of the workbook.
 FLOW_LINES = {
     "construction": "改造建设投入 building work",
@@ -206,11 +214,12 @@ class CashFlows:
         Returns
         -------
         DataFrame
-            Rows: lines (labelled in Chinese and English), columns: years; yuan.
+            Rows: the :data:`FLOW_LINES`, the net flow and the :data:`DEBT_LINES`
+            (labelled in Chinese and English); columns: years; yuan.
         """
         return pd.DataFrame(
             {k: v[position] for k, v in self.lines.items()}, index=self.years
-        ).T.rename(index={**FLOW_LINES, "net": "净现金流 net flow"})
+        ).T.rename(index={**FLOW_LINES, **DEBT_LINES, "net": "净现金流 net flow"})
 
 
 def _schedule(debt: np.ndarray, terms: Terms, years: int) -> tuple[np.ndarray, ...]:

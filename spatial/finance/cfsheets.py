@@ -46,7 +46,7 @@ def cash_flow_sheet(wb: Any, r: Any, years: int) -> str:
         term, coverage and financing B11:B15; NPV, IRR and payback B36:B38.
     """
     title = f"CF {r.project_id}"[:31]
-    s = Sheet(wb, title)
+    s = Sheet(wb, title, widths={"A": 46, "B": 16})
     s.put([f"现金流 Cash flow — {r.project_id}", r.name])
     inputs = [
         ("改造与安置成本 cost_yuan", r.cost_yuan),
@@ -173,8 +173,6 @@ def cash_flow_sheet(wb: Any, r: Any, years: int) -> str:
         ],
         formulas=(1,),
     )  # 38
-    s.ws.column_dimensions["A"].width = 46
-    s.ws.column_dimensions["B"].width = 16
     return title
 
 

@@ -123,6 +123,16 @@ def tornado_chart(sens: pd.DataFrame, bundle_id: str, *, ax: Any = None) -> Any:
                 ax.barh(y, r.get(-change, 0.0), color="#d73027", alpha=shade, height=0.6)
                 ax.barh(y, r.get(change, 0.0), color="#1a9850", alpha=shade, height=0.6)
         ax.axvline(0, color="#333", linewidth=0.8)
+        from matplotlib.patches import Patch
+
+        ax.legend(
+            handles=[
+                Patch(color="#d73027", label="因素降低 factor lowered"),
+                Patch(color="#1a9850", label="因素提高 factor raised"),
+            ],
+            fontsize=7,
+            loc="lower right",
+        )
         ax.set_yticks(range(len(labels)), labels)
         base = float(rows["base_npv_yuan"].iloc[0]) / 1e4
         ax.set_xlabel("净现值变化 NPV change (万元)")
@@ -194,7 +204,8 @@ def tornado_html(sens: pd.DataFrame, *, title: str = "片区资金敏感性 Bund
         "section{border-top:1px solid #ccc;padding:.3em 0}h2{font-size:1.05em;margin:.2em 0}"
         "p{margin:.2em 0;font-size:.9em}</style></head><body>"
         f"<h1>{escape(title)}</h1><p>每个因素单独变化 ±10%（深色）和 ±20%（浅色）时净现值的变化；"
-        "each factor alone at ±10 % (dark) and ±20 % (light). 红 lower, 绿 higher.</p>"
+        "each factor alone at ±10 % (dark) and ±20 % (light); 红：因素降低 factor lowered, "
+        "绿：因素提高 factor raised.</p>"
         + ("".join(blocks) or "<p>没有片区 no bundles</p>")
         + "</body></html>"
     )

@@ -13,6 +13,8 @@ text, never as a formula.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +29,25 @@ from spatial.io.write import atomic_path
 
 __all__ = ["write_finance_workbook"]
 
+log = logging.getLogger(__name__)
+
 _ASSUMPTIONS = "假设 assumptions"
 
 
 def _assumptions(wb: Any, report: FinanceReport) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
-    s = Sheet(wb, _ASSUMPTIONS)
+    s = Sheet(wb, _ASSUMPTIONS, widths={"A": 44, "B": 44})
     s.put(["名称 name", "键 key", "数值 value", "来源 source (policy / assumption)"])
     f = report.finance
     for key in f.values:
         row = s.put([figure_name(key), key, f[key], f.sources[key]])
         ref = f"'{_ASSUMPTIONS}'!$C${row}"
         wb.defined_names[figure_name(key)] = DefinedName(figure_name(key), attr_text=ref)
-    s.ws.column_dimensions["A"].width = 44
-    s.ws.column_dimensions["B"].width = 44
 
 
-def _readme(wb: Any, report: FinanceReport, years: int) -> None:
-    s = Sheet(wb, "说明 README")
+def _readme(wb: Any, report: FinanceReport, years: int, notes: list[str]) -> None:
+    s = Sheet(wb, "说明 README", widths={"A": 120})
     lines = [
         "资金测算 Finance of the renovation projects (四种模式 four modes)",
         "大片区 bundles: 大片区统筹平衡 large-area balance, one row per bundle, its cash flow on CF <id>.",
@@ -62,9 +64,8 @@ def _readme(wb: Any, report: FinanceReport, years: int) -> None:
         f"NPV: year 0 undiscounted; payback: first year whose cumulative net flow ≥ "
         f"−{PAYBACK_TOLERANCE_YUAN} yuan.",
     ]
-    for line in lines:
+    for line in [*lines, *notes]:
         s.put([line])
-    s.ws.column_dimensions["A"].width = 120
 
 
 def _within(wb: Any, report: FinanceReport) -> dict[str, int]:
@@ -276,7 +277,52 @@ def _compound_projects(
         )
 
 
-def write_finance_workbook(report: FinanceReport, path: str | Path) -> Path:
+def _largest(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` rows of largest ``cost_yuan``, in their order."""
+    if len(frame) <= n:
+        return frame
+    return frame.loc[frame["cost_yuan"].nlargest(n).index.sort_values()]
+
+
+def _within_limits(
+    report: FinanceReport, max_compounds: int, max_cash_flow_sheets: int
+) -> tuple[FinanceReport, list[str]]:
+    """The report cut to what a workbook can hold, and what was left out."""
+    proj = report.projects
+    comp = proj[proj["kind"] == "compound"]
+    keep_comp = _largest(comp, max_compounds)
+    others = _largest(proj[proj["kind"] != "compound"], max_cash_flow_sheets)
+    notes = []
+    if len(keep_comp) < len(comp):
+        notes.append(
+            f"Compound sheets hold the {len(keep_comp):,} of {len(comp):,} old compounds with the "
+            "largest cost; all are in finance_projects.csv, funding_lines.csv, facilities.csv."
+        )
+    if len(others) < (proj["kind"] != "compound").sum():
+        notes.append(
+            f"Cash-flow sheets for the {len(others):,} of {(proj['kind'] != 'compound').sum():,} "
+            "bundles and combinations with the largest cost; all are in finance_projects.csv."
+        )
+    if not notes:
+        return report, notes
+    ids = set(keep_comp["project_id"].astype(str))
+    cut = replace(
+        report,
+        projects=pd.concat([keep_comp, others]).sort_index(),
+        within=report.within[report.within["compound_id"].astype(str).isin(ids)],
+        sources=report.sources[report.sources["compound_id"].astype(str).isin(ids)],
+        facilities=report.facilities[report.facilities["compound_id"].astype(str).isin(ids)],
+    )
+    return cut, notes
+
+
+def write_finance_workbook(
+    report: FinanceReport,
+    path: str | Path,
+    *,
+    max_compounds: int = 5000,
+    max_cash_flow_sheets: int = 500,
+) -> Path:
     """Write ``finance.xlsx`` (see the module text), atomically.
 
     Parameters
@@ -285,6 +331,12 @@ def write_finance_workbook(report: FinanceReport, path: str | Path) -> Path:
         From :func:`spatial.finance.finance_report`.
     path
         Target file; replaced as a whole.
+    max_compounds
+        Most compounds on the compound sheets (those of largest cost; a city of tens of
+        thousands would make a workbook no spreadsheet opens). The README sheet says
+        what was left out; the CSV files hold everything.
+    max_cash_flow_sheets
+        Most cash-flow sheets (bundles and combinations of largest cost).
 
     Returns
     -------
@@ -293,15 +345,17 @@ def write_finance_workbook(report: FinanceReport, path: str | Path) -> Path:
     """
     from openpyxl import Workbook
 
+    report, notes = _within_limits(report, max_compounds, max_cash_flow_sheets)
+    for note in notes:
+        log.warning("finance.xlsx: %s", note)
     years = timing(report.finance).years
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     proj = report.projects
     bundles = proj[proj["kind"] == "bundle"]
     combos = proj[proj["kind"] == "combination"]
     b_sheets = [f"CF {i}"[:31] for i in bundles["project_id"]]
     c_sheets = [f"CF {i}"[:31] for i in combos["project_id"]]
-    _readme(wb, report, years)
+    _readme(wb, report, years, notes)
     projects_sheet(wb, "大片区 bundles", bundles, b_sheets)
     projects_sheet(wb, "跨片区 combinations", combos, c_sheets)
     within_at = _within(wb, report)
