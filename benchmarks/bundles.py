@@ -30,8 +30,8 @@ from pathlib import Path
 
 from spatial.bundling import adjacency, bundle_units, find_bundles, load_limits
 from spatial.bundling.finance import load_finance, parcel_finance
-from spatial.finance import finance_report, write_finance_workbook
 from spatial.demo import generate_demo
+from spatial.finance import finance_report, write_finance_workbook
 from spatial.io import LoadSpec, load_layers, read_osm_barriers
 
 
@@ -128,8 +128,7 @@ def _tile_shares(units, barriers, *, tiles: int) -> list[float]:
     import numpy as np
     import shapely
 
-    from spatial.bundling.finance import load_finance, parcel_finance
-from spatial.finance import finance_report, write_finance_workbook
+    from spatial.bundling.finance import parcel_finance
     from spatial.bundling.optimum import households_upper_bound
 
     xy = shapely.get_coordinates(units.geometry.centroid.values)

@@ -234,9 +234,9 @@ def _print_finance(report: FinanceReport) -> None:
         cost = float(src["cost_yuan"].sum())
         payback = report.within["payback_years"]
         console.print(
-            f"old compounds: cost {cost / 1e4:,.0f} 万元, of which, before land revenue, the city budget "
-            f"{city / 1e4:,.0f} 万元 after subsidies, utilities, owners, residents and "
-            f"maintenance funds; operating facilities pay back in a median "
+            f"old compounds: cost {cost / 1e4:,.0f} 万元, of which, before land revenue, "
+            f"the city budget {city / 1e4:,.0f} 万元 after subsidies, utilities, owners, "
+            f"residents and maintenance funds; operating facilities pay back in a median "
             f"{payback[payback < float('inf')].median():.1f} years"
         )
     flips = report.sensitivity
