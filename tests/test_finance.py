@@ -465,8 +465,40 @@ def test_a_large_city_workbook_keeps_the_largest_projects_and_says_so(demo_repor
     wb = openpyxl.load_workbook(path)
     readme = " ".join(str(c.value) for c in wb["说明 README"]["A"])
     assert "10 of 131 old compounds" in readme and "3 of 97 bundles and combinations" in readme
+    assert {r[0].value for r in wb["敏感性 sensitivity"].iter_rows(min_row=2)} <= {
+        n.removeprefix("CF ") for n in wb.sheetnames if n.startswith("CF B")
+    }
     assert sum(name.startswith("CF ") for name in wb.sheetnames) == 3
     kept = [r[0].value for r in wb["多元投入 sources"].iter_rows(min_row=2)]
     costs = report.sources.set_index("compound_id")["cost_yuan"]
     assert sorted(kept) == sorted(costs.nlargest(10).index)
     assert wb["小区项目 compound projects"].max_row == 2 + 10
+
+
+def test_bundles_command_writes_finance_and_refuses_a_bad_finance_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+
+    gpkg = str(REPO / "data" / "demo" / "demo_city.gpkg")
+    bad, text = _bad(tmp_path, "rate = { value = 0.03,", "rate = { value = -0.03,")
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["bundles", "--parcels", gpkg, "--finance", str(bad), "--out", str(tmp_path / "b")]
+    )
+    assert res.exit_code == 1, res.output
+    flat = " ".join(res.output.split())
+    assert "bond.rate" in flat and _line_of(text, "value = -0.03") in flat
+    assert "Traceback" not in res.output and not (tmp_path / "b").exists()
+    res = runner.invoke(app, ["bundles", "--parcels", gpkg, "--out", str(tmp_path / "ok")])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "ok"
+    for name in ("finance.xlsx", "sensitivity.html", "finance_projects.csv", "funding_lines.csv"):
+        assert (out / name).is_file()
+    projects = pd.read_csv(out / "finance_projects.csv", encoding="utf-8-sig")
+    bundles = gpd.read_file(out / "bundles.gpkg", layer="bundles")
+    b = projects[projects["kind"] == "bundle"].set_index("project_id")
+    assert bundles.set_index("bundle_id")["npv_yuan"].to_dict() == pytest.approx(
+        b["npv_yuan"].to_dict()
+    )
+    assert "special-bond test" in " ".join(res.output.split())

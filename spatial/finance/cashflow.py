@@ -43,6 +43,7 @@ __all__ = [
     "Terms",
     "Timing",
     "cash_flows",
+    "npv_of",
     "timing",
 ]
 
@@ -237,9 +238,29 @@ def _schedule(debt: np.ndarray, terms: Terms, years: int) -> tuple[np.ndarray, .
     return interest, service, balance
 
 
-def _has_irr(row: np.ndarray) -> bool:
+def _has_irr(net: np.ndarray) -> np.ndarray:
     """IRR is given for projects that at least recover their money (IRR ≥ 0)."""
-    return bool((row < 0).any() and (row > 0).any() and row.sum() >= 0)
+    return (net < 0).any(axis=1) & (net > 0).any(axis=1) & (net.sum(axis=1) >= 0)
+
+
+def npv_of(net: np.ndarray, rate: float) -> np.ndarray:
+    """NPV of each row of yearly flows, year 0 undiscounted (``numpy_financial.npv``).
+
+    Parameters
+    ----------
+    net
+        ``(n, H)`` flows, yuan.
+    rate
+        Discount rate per year.
+
+    Returns
+    -------
+    ndarray
+        ``(n,)`` yuan. ``npv`` is linear in the flows, so each year's discount factor is
+        ``numpy_financial.npv`` of a unit flow in that year, applied to all rows at once.
+    """
+    factors = np.array([npf.npv(rate, unit) for unit in np.eye(net.shape[1])])
+    return net @ factors
 
 
 def cash_flows(
@@ -247,6 +268,7 @@ def cash_flows(
     *,
     finance: FinanceDefaults,
     scale: Mapping[str, float] | None = None,
+    npv_only: bool = False,
 ) -> CashFlows:
     """Cash flows, financing and the bond test of every project (see the module text).
 
@@ -259,6 +281,8 @@ def cash_flows(
     scale
         Factors for sensitivity: ``land`` (land revenue and transfers), ``cost``
         (building work and facility building), ``uptake`` (facility income).
+    npv_only
+        Compute only the lines and ``npv_yuan`` (for sensitivity runs).
 
     Returns
     -------
@@ -292,6 +316,11 @@ def cash_flows(
         "facility_cost": -np.outer(get["facility_cost_yuan_per_year"], running),
     }
     net: np.ndarray = np.sum(list(lines.values()), axis=0)
+    npv = npv_of(net, tm.discount_rate)
+    if npv_only:
+        lines["net"] = net
+        frame = pd.DataFrame({"npv_yuan": npv}, index=projects.index)
+        return CashFlows(tm.start_year + t, lines, frame)
     debt = np.maximum(cost + fbuild - get["grants_yuan"] - get["sources_yuan"], 0.0)
     earning = lines["land"] + lines["transfer"] + lines["facility_income"] + lines["facility_cost"]
     _, b_service, _ = _schedule(debt, tm.bond, years)
@@ -311,8 +340,9 @@ def cash_flows(
     lines["interest"] = interest
     lines["principal"] = service - interest
     lines["debt_balance"] = np.where(pick, b_balance, l_balance)
-    npv = np.array([npf.npv(tm.discount_rate, row) for row in net])
-    irr = np.array([npf.irr(row) if _has_irr(row) else np.nan for row in net])
+    irr = np.full(n, np.nan)
+    for i in np.flatnonzero(_has_irr(net)):
+        irr[i] = npf.irr(net[i])
     cum = np.cumsum(net, axis=1) >= -PAYBACK_TOLERANCE_YUAN
     payback = np.where(cum.any(axis=1), tm.start_year + cum.argmax(axis=1), np.nan)
     summary = pd.DataFrame(

@@ -108,6 +108,7 @@ def operating_facilities(compounds: pd.DataFrame, *, finance: FinanceDefaults) -
     parts = []
     for key, (zh, _en, one) in FACILITIES.items():
         units = sizes[key]
+        price = f.label(f"{key}.build_yuan_per_unit")
         build = units * f[f"{key}.build_yuan_per_unit"]
         income = units * f[f"{key}.income_yuan_per_unit_year"] * uptake
         cost = units * f[f"{key}.cost_yuan_per_unit_year"]
@@ -127,8 +128,7 @@ def operating_facilities(compounds: pd.DataFrame, *, finance: FinanceDefaults) -
                     "cost_yuan_per_year": cost,
                     "net_yuan_per_year": income - cost,
                     "basis": [
-                        f"{u:g} {one} × {f.label(f'{key}.build_yuan_per_unit')}; {b}"
-                        for u, b in zip(units, basis, strict=True)
+                        f"{u:g} {one} × {price}; {b}" for u, b in zip(units, basis, strict=True)
                     ],
                     "_order": np.arange(len(ids)),
                 }
@@ -139,7 +139,12 @@ def operating_facilities(compounds: pd.DataFrame, *, finance: FinanceDefaults) -
     return out.drop(columns="_order").reset_index(drop=True)
 
 
-def within_compound(compounds: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFrame:
+def within_compound(
+    compounds: pd.DataFrame,
+    *,
+    finance: FinanceDefaults,
+    facilities: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per compound the facilities' totals and their payback (小区内自求平衡).
 
     Parameters
@@ -148,6 +153,8 @@ def within_compound(compounds: pd.DataFrame, *, finance: FinanceDefaults) -> pd.
         As for :func:`operating_facilities`.
     finance
         Figures.
+    facilities
+        :func:`operating_facilities` of the same compounds, when computed already.
 
     Returns
     -------
@@ -158,7 +165,9 @@ def within_compound(compounds: pd.DataFrame, *, finance: FinanceDefaults) -> pd.
         ``facility_cost_yuan_per_year``, ``facility_net_yuan_per_year`` and
         ``payback_years`` (build ÷ net yearly income; inf where the net is not positive).
     """
-    rows = operating_facilities(compounds, finance=finance)
+    rows = (
+        facilities if facilities is not None else operating_facilities(compounds, finance=finance)
+    )
     sums = rows.groupby("compound_id")[
         [
             "build_yuan",

@@ -114,7 +114,7 @@ def finance_report(
     is_comp = (units["kind"] == "old_compound").to_numpy()
     comp = units[is_comp]
     facilities = operating_facilities(comp, finance=finance)
-    within = within_compound(comp, finance=finance)
+    within = within_compound(comp, finance=finance, facilities=facilities)
     sources = funding_sources(comp, money[is_comp], finance=finance)
     parts = [_compound_projects(comp, money[is_comp], within, sources)]
     per_unit = pd.DataFrame(0.0, index=units.index, columns=list(COMPONENTS))
@@ -138,9 +138,7 @@ def finance_report(
         moved = pairs.groupby("deficit_bundle")["amount_yuan"].sum()
         combos = sums.loc[moved.index].reset_index(names="bundle_id")
         combos["transfer_yuan"] = moved.to_numpy()
-        givers = pairs.groupby("deficit_bundle")["surplus_id"].agg(
-            lambda s: "+".join(s.astype(str))
-        )
+        givers = pairs["surplus_id"].astype(str).groupby(pairs["deficit_bundle"]).agg("+".join)
         combos["project_id"] = "C-" + combos["bundle_id"]
         combos["name"] = combos["bundle_id"] + " ← " + givers.reindex(combos["bundle_id"]).values
         parts.append(combos.drop(columns="bundle_id").assign(kind="combination"))

@@ -63,7 +63,7 @@ def sensitivity(bundles: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFr
     parts = []
     for factor, label in FACTORS.items():
         for change in CHANGES:
-            scaled = cash_flows(bundles, finance=finance, scale={factor: 1 + change})
+            scaled = cash_flows(bundles, finance=finance, scale={factor: 1 + change}, npv_only=True)
             npv = scaled.summary["npv_yuan"].to_numpy(float)
             parts.append(
                 pd.DataFrame(

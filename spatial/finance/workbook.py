@@ -301,13 +301,19 @@ def _within_limits(
     if len(others) < (proj["kind"] != "compound").sum():
         notes.append(
             f"Cash-flow sheets for the {len(others):,} of {(proj['kind'] != 'compound').sum():,} "
-            "bundles and combinations with the largest cost; all are in finance_projects.csv."
+            "bundles and combinations with the largest cost (and their sensitivity); all are in "
+            "finance_projects.csv and sensitivity.csv."
         )
     if not notes:
         return report, notes
     ids = set(keep_comp["project_id"].astype(str))
+    shown = set(others["project_id"].astype(str))
     cut = replace(
         report,
+        sensitivity=report.sensitivity[report.sensitivity["bundle_id"].astype(str).isin(shown)],
+    )
+    cut = replace(
+        cut,
         projects=pd.concat([keep_comp, others]).sort_index(),
         within=report.within[report.within["compound_id"].astype(str).isin(ids)],
         sources=report.sources[report.sources["compound_id"].astype(str).isin(ids)],
@@ -320,8 +326,8 @@ def write_finance_workbook(
     report: FinanceReport,
     path: str | Path,
     *,
-    max_compounds: int = 5000,
-    max_cash_flow_sheets: int = 500,
+    max_compounds: int = 2000,
+    max_cash_flow_sheets: int = 200,
 ) -> Path:
     """Write ``finance.xlsx`` (see the module text), atomically.
 
