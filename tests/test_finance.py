@@ -502,3 +502,22 @@ def test_bundles_command_writes_finance_and_refuses_a_bad_finance_file(tmp_path)
         b["npv_yuan"].to_dict()
     )
     assert "special-bond test" in " ".join(res.output.split())
+
+
+def test_the_policy_profile_says_whether_utilities_get_an_award():
+    from spatial.policy import load_profile, profile_finance
+
+    c = _compound(floor_area_m2=7500.0, floors=3)
+    networks = 7500 * 400 * 0.35
+    lines = {}
+    for name in ("taian", "xining"):
+        f = profile_finance(F, load_profile(name))
+        lines[name] = funding_sources(c, parcel_finance(c, defaults=f), finance=f).iloc[0]
+    # Tai'an (以奖代补): utilities renovate what they own and, with a 30 % award, the rest
+    assert lines["taian"]["utility_yuan"] == pytest.approx(networks * 0.5 + networks * 0.5 * 0.7)
+    assert lines["taian"]["utility_award_yuan"] == pytest.approx(networks * 0.5 * 0.3)
+    # Xining names no award: utilities pay for their own networks, the project the rest
+    assert lines["xining"]["utility_yuan"] == pytest.approx(networks * 0.5)
+    assert lines["xining"]["utility_award_yuan"] == 0
+    assert "utility_nonowned_share=0 (user)" in lines["xining"]["basis"]
+    assert lines["xining"]["subsidy_yuan"] == 100 * 15000  # Qinghai/Xining's figure

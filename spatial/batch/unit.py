@@ -257,7 +257,9 @@ def _run_stages(
         parcels=src["parcels"],
         osm=src["osm"],
         gaps_dir=folder / "gaps",
-        options=BundleOptions(finance=unit.finance, default_far=unit.default_far),
+        options=BundleOptions(
+            finance=unit.finance, default_far=unit.default_far, profile=unit.profile
+        ),
     )
     lap("bundles")
     say("plan")

@@ -71,6 +71,13 @@ def bundles(
             help="Finance figures of your own (TOML like spatial/standards/finance.toml)."
         ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Policy profile (taian, qinghai, xining, shandong, liaocheng or a TOML file): "
+            "its subsidies and whether utilities get an award (以奖代补) replace finance.toml's."
+        ),
+    ] = None,
     gap_m: Annotated[
         float | None, typer.Option(help="Parcels this close (m) are neighbours (default 30).")
     ] = None,
@@ -115,6 +122,7 @@ def bundles(
             gaps_dir=gaps,
             options=BundleOptions(
                 finance=finance,
+                profile=profile,
                 gap_m=gap_m,
                 pair_max_m=pair_max_m,
                 cross_barriers=cross_barriers,

@@ -3,8 +3,9 @@
 1. central and provincial subsidies (``[subsidy]``, ``[elevator]``: Qinghai's figures,
    policy), as :func:`spatial.bundling.finance.parcel_finance` computes them;
 2. utility companies (专营单位) for their networks: the networks' share of the basic works,
-   paid in full where they own them and, where they do not, less the city's award
-   (以奖代补, a city cost);
+   paid in full where they own them; where they do not, they renovate them with the
+   city's award (以奖代补, a city cost) where the policy has one, otherwise the project
+   pays (``utility_nonowned_share = 0``, set by a profile with ``utility_award = false``);
 3. the original property-owning unit (原产权单位), where the compound names one;
 4. residents: contributing households (the survey's 出资比例, or a default share) times a
    contribution per household;
@@ -83,7 +84,8 @@ def funding_sources(
         floor * f["renovation.basic_yuan_per_m2"] * f["sources.utility_network_share_of_basic"]
     )
     owned = f["sources.utility_owned_share"]
-    award = networks * (1 - owned) * f["sources.utility_award_share"]
+    nonowned = networks * (1 - owned) * f["sources.utility_nonowned_share"]
+    award = nonowned * f["sources.utility_award_share"]
     share = _num(compounds, "contribution_share")
     surveyed = np.isfinite(share)
     share = np.where(surveyed, share, f["sources.default_contribution_share"])
@@ -94,7 +96,7 @@ def funding_sources(
     )
     wanted = {
         "subsidy_yuan": money["subsidy_yuan"].to_numpy(float),
-        "utility_yuan": networks - award,
+        "utility_yuan": networks * owned + nonowned - award,
         "original_owner_yuan": np.where(owner != "", cost * f["sources.original_owner_share"], 0),
         "residents_yuan": hh * share * f["sources.resident_yuan_per_household"],
         "maintenance_fund_yuan": hh * f["sources.maintenance_fund_yuan_per_household"],
@@ -110,9 +112,10 @@ def funding_sources(
     basis = [
         f"utility: networks {n:,.0f} = floor {fl:,.0f} m² × "
         f"{f.label('renovation.basic_yuan_per_m2')} × "
-        f"{f.label('sources.utility_network_share_of_basic')}, less award "
-        f"{f.label('sources.utility_award_share')} on the "
-        f"{1 - owned:.0%} not owned; residents: {h:g} households × "
+        f"{f.label('sources.utility_network_share_of_basic')}; owned "
+        f"{f.label('sources.utility_owned_share')}, not owned × "
+        f"{f.label('sources.utility_nonowned_share')} less award "
+        f"{f.label('sources.utility_award_share')}; residents: {h:g} households × "
         f"{'出资比例 ' + format(s, '.0%') + ' (survey)' if sv else f.label('sources.default_contribution_share')}"  # noqa: E501
         f" × {f.label('sources.resident_yuan_per_household')}"
         + (f"; original owner {o}: {f.label('sources.original_owner_share')}" if o else "")

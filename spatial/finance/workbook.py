@@ -169,7 +169,8 @@ def _sources(wb: Any, report: FinanceReport) -> dict[str, int]:
             else "=f_sources_default_contribution_share"
         )
         net = f"D{n}*f_renovation_basic_yuan_per_m2*f_sources_utility_network_share_of_basic"
-        award = f"{net}*(1-f_sources_utility_owned_share)*f_sources_utility_award_share"
+        nonowned = f"{net}*(1-f_sources_utility_owned_share)*f_sources_utility_nonowned_share"
+        award = f"{nonowned}*f_sources_utility_award_share"
         at[str(r.compound_id)] = s.put(
             [
                 r.compound_id,
@@ -180,7 +181,7 @@ def _sources(wb: Any, report: FinanceReport) -> dict[str, int]:
                 r.owner_unit,
                 r.cost_yuan,
                 r.subsidy_yuan,
-                f"=MAX(0,MIN({net}-{award},G{n}-H{n}))",
+                f"=MAX(0,MIN({net}*f_sources_utility_owned_share+{nonowned}-{award},G{n}-H{n}))",
                 f"=MAX(0,MIN(IF(LEN(F{n})>0,G{n}*f_sources_original_owner_share,0),G{n}-H{n}-I{n}))",
                 f"=MAX(0,MIN(C{n}*E{n}*f_sources_resident_yuan_per_household,G{n}-H{n}-I{n}-J{n}))",
                 f"=MAX(0,MIN(C{n}*f_sources_maintenance_fund_yuan_per_household,G{n}-SUM(H{n}:K{n})))",

@@ -145,7 +145,7 @@ def run_demo(
             units,
             out_dir=stage,
             barriers=barriers,
-            options=BundleOptions(seed=bundle_seed),
+            options=BundleOptions(seed=bundle_seed, profile="taian"),
             say=say,
         )
         planned = _plan_stage(

@@ -114,9 +114,13 @@ class BundleOptions:
     default_far
         Parcels without a planned FAR earn revenue at the labelled default FAR of their
         kind (``finance.toml`` ``[default_far]``); otherwise they earn none.
+    profile
+        A policy profile (``taian`` … or a file): its subsidies and whether utility
+        companies get an award (以奖代补) replace the finance figures'; None keeps them.
     """
 
     finance: str | Path | None = None
+    profile: str | Path | None = None
     gap_m: float | None = None
     pair_max_m: float | None = None
     cross_barriers: bool = False

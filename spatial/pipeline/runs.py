@@ -40,7 +40,7 @@ from spatial.pipeline.options import (
     PlanOptions,
     PlanRun,
 )
-from spatial.policy import HEADERS_ZH, load_profile, plan_sheets, site_facilities
+from spatial.policy import HEADERS_ZH, load_profile, plan_sheets, profile_finance, site_facilities
 from spatial.settings import DEFAULTS, Progress, no_progress
 
 __all__ = [
@@ -164,6 +164,8 @@ def _bundle_stage(
     changes = {"gap_m": options.gap_m, "pair_max_m": options.pair_max_m}
     limits = load_limits(**{k: v for k, v in changes.items() if v is not None})
     figures = load_finance(options.finance)
+    if options.profile is not None:
+        figures = profile_finance(figures, load_profile(options.profile))
     result = find_bundles(
         units,
         barriers=barriers,
@@ -224,6 +226,8 @@ def run_bundles(
     opts = options or BundleOptions()
     with run_folder(out_dir, command="bundles") as stage:
         load_finance(opts.finance)  # a broken finance file fails before any loading
+        if opts.profile is not None:
+            load_profile(opts.profile)  # so does an unknown profile
         say("loading and validating inputs", 0, 0)
         gaps = load_gap_tables(gaps_dir, service_areas=False).compounds if gaps_dir else None
         specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])

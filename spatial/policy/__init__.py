@@ -9,7 +9,15 @@
 
 from spatial.policy.annual import annual_plan, rollup
 from spatial.policy.inventory import inventory
-from spatial.policy.profiles import PROFILES, PolicyProfile, eligibility, load_profile, needs, rank
+from spatial.policy.profiles import (
+    PROFILES,
+    PolicyProfile,
+    eligibility,
+    load_profile,
+    needs,
+    profile_finance,
+    rank,
+)
 from spatial.policy.siting import SITE_KINDS, MaximalCovering, maximal_covering, site_facilities
 from spatial.policy.workbook import HEADERS_ZH, plan_sheets
 
@@ -26,6 +34,7 @@ __all__ = [
     "maximal_covering",
     "needs",
     "plan_sheets",
+    "profile_finance",
     "rank",
     "rollup",
     "site_facilities",

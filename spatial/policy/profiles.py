@@ -26,6 +26,7 @@ __all__ = [
     "eligibility",
     "load_profile",
     "needs",
+    "profile_finance",
     "rank",
 ]
 
@@ -84,6 +85,9 @@ class PolicyProfile:
         Factors that break ties of the score, in order.
     subsidy
         Subsidy figures (yuan) passed to the finance rules.
+    utility_award
+        Whether the city awards utility companies for networks they do not own
+        (以奖代补); None where the profile is silent (``finance.toml`` applies).
     """
 
     id: str
@@ -101,6 +105,7 @@ class PolicyProfile:
     weights: dict[str, float] = field(default_factory=dict)
     tie_break: tuple[str, ...] = ()
     subsidy: dict[str, float] = field(default_factory=dict)
+    utility_award: bool | None = None
 
 
 def load_profile(name: str | Path) -> PolicyProfile:
@@ -145,7 +150,36 @@ def load_profile(name: str | Path) -> PolicyProfile:
         weights=weights,
         tie_break=tuple(data.get("tie_break", ())),
         subsidy={k: float(v) for k, v in data.get("subsidy", {}).items()},
+        utility_award=data.get("funding", {}).get("utility_award"),
     )
+
+
+def profile_finance(finance: FinanceDefaults, profile: PolicyProfile) -> FinanceDefaults:
+    """Finance figures with what a policy profile says: its subsidies and 以奖代补.
+
+    Parameters
+    ----------
+    finance
+        Figures (``finance.toml`` or the user's).
+    profile
+        The jurisdiction.
+
+    Returns
+    -------
+    FinanceDefaults
+        A copy: the profile's subsidy per household and per elevator; where the profile
+        has ``utility_award = false`` (no 以奖代补), utilities pay only for the networks
+        they own (``sources.utility_nonowned_share = 0``). Labelled as user figures in
+        every basis.
+    """
+    changes: dict[str, float] = {}
+    if "yuan_per_household" in profile.subsidy:
+        changes["subsidy__yuan_per_household"] = profile.subsidy["yuan_per_household"]
+    if "yuan_per_elevator" in profile.subsidy:
+        changes["elevator__subsidy_yuan_per_elevator"] = profile.subsidy["yuan_per_elevator"]
+    if profile.utility_award is False:
+        changes["sources__utility_nonowned_share"] = 0.0
+    return finance.with_overrides(**changes) if changes else finance
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
