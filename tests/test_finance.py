@@ -521,3 +521,21 @@ def test_the_policy_profile_says_whether_utilities_get_an_award():
     assert lines["xining"]["utility_award_yuan"] == 0
     assert "utility_nonowned_share=0 (user)" in lines["xining"]["basis"]
     assert lines["xining"]["subsidy_yuan"] == 100 * 15000  # Qinghai/Xining's figure
+
+
+def test_the_sensitivity_page_draws_flipping_bundles_first_and_says_what_it_left_out():
+    f = _three_year()
+    pv = 700 / 0.99
+    two = pd.DataFrame(
+        {
+            "project_id": ["B0001", "B0002"],
+            "cost_yuan": [1000.0, 1000.0],
+            "grants_yuan": [200.0, 200.0],
+            "sources_yuan": [100.0, 100.0],
+            "land_yuan": [5000.0, pv * 1.21],  # B0001 far above balance, B0002 just above
+        }
+    )
+    two["npv_yuan"] = cash_flows(two, finance=f).summary["npv_yuan"]
+    html = tornado_html(sensitivity(two, finance=f), max_bundles=1)
+    assert 'id="B0002"' in html and 'id="B0001"' not in html
+    assert "1 more bundles in sensitivity.csv" in html

@@ -166,7 +166,12 @@ def _svg(rows: pd.DataFrame, width: int = 520) -> str:
     return "".join(parts)
 
 
-def tornado_html(sens: pd.DataFrame, *, title: str = "片区资金敏感性 Bundle sensitivity") -> str:
+def tornado_html(
+    sens: pd.DataFrame,
+    *,
+    title: str = "片区资金敏感性 Bundle sensitivity",
+    max_bundles: int = 500,
+) -> str:
     """Every bundle's tornado chart as inline SVG in one page that needs no network.
 
     Parameters
@@ -175,6 +180,10 @@ def tornado_html(sens: pd.DataFrame, *, title: str = "片区资金敏感性 Bund
         :func:`sensitivity` output.
     title
         Page title.
+    max_bundles
+        Most bundles drawn: those that flip, then those whose NPV moves most (a city of
+        tens of thousands of bundles would make a page no browser opens); the page says
+        how many more ``sensitivity.csv`` holds.
 
     Returns
     -------
@@ -182,9 +191,14 @@ def tornado_html(sens: pd.DataFrame, *, title: str = "片区资金敏感性 Bund
         The HTML page; bundles that flip are listed first and marked.
     """
     blocks = []
-    order = sens.groupby("bundle_id")["flips"].any().sort_values(ascending=False, kind="stable")
-    for bundle_id, flips in order.items():
-        rows = sens[sens["bundle_id"] == bundle_id]
+    g = sens.assign(swing=sens["delta_yuan"].abs()).groupby("bundle_id", sort=True)
+    rank = pd.DataFrame({"flips": g["flips"].any(), "swing": g["swing"].max()}).sort_values(
+        ["flips", "swing"], ascending=False, kind="stable"
+    )
+    shown = rank.head(max_bundles)
+    groups = dict(iter(sens[sens["bundle_id"].isin(shown.index)].groupby("bundle_id")))
+    for bundle_id, flips in shown["flips"].items():
+        rows = groups[bundle_id]
         base = float(rows["base_npv_yuan"].iloc[0])
         flipped = rows[rows["flips"]]
         note = (
@@ -207,5 +221,11 @@ def tornado_html(sens: pd.DataFrame, *, title: str = "片区资金敏感性 Bund
         "each factor alone at ±10 % (dark) and ±20 % (light); 红：因素降低 factor lowered, "
         "绿：因素提高 factor raised.</p>"
         + ("".join(blocks) or "<p>没有片区 no bundles</p>")
+        + (
+            f"<p>另有 {len(rank) - len(shown):,} 个片区见 sensitivity.csv; "
+            f"{len(rank) - len(shown):,} more bundles in sensitivity.csv.</p>"
+            if len(rank) > len(shown)
+            else ""
+        )
         + "</body></html>"
     )
