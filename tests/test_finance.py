@@ -502,6 +502,13 @@ def test_bundles_command_writes_finance_and_refuses_a_bad_finance_file(tmp_path)
         b["npv_yuan"].to_dict()
     )
     assert "special-bond test" in " ".join(res.output.split())
+    sens = pd.read_csv(out / "sensitivity.csv", encoding="utf-8-sig")
+    assert len(sens) == len(b) and {"npv_land_-10%", "npv_cost_+20%", "flips"} <= set(sens)
+    row = sens.set_index("bundle_id").loc["B0001"]
+    assert row["npv_land_+10%"] > row["base_npv_yuan"] > row["npv_land_-10%"]
+    fac = pd.read_csv(out / "facilities.csv", encoding="utf-8-sig")
+    assert len(fac) == (projects["kind"] == "compound").sum()
+    assert {"parking_units", "canteen_units", "payback_years", "basis"} <= set(fac)
 
 
 def test_the_policy_profile_says_whether_utilities_get_an_award():
@@ -539,3 +546,32 @@ def test_the_sensitivity_page_draws_flipping_bundles_first_and_says_what_it_left
     html = tornado_html(sensitivity(two, finance=f), max_bundles=1)
     assert 'id="B0002"' in html and 'id="B0001"' not in html
     assert "1 more bundles in sensitivity.csv" in html
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(100, 1e7),
+    st.floats(0, 1e7),
+    st.lists(st.floats(0, 2e6), min_size=3, max_size=3),
+)
+def test_irr_equals_numpy_financial(cost, grants, later):
+    import numpy_financial as npf
+
+    f = F.with_overrides(cashflow__horizon_years=3, bond__term_years=2, loan__term_years=2)
+    f = f.with_overrides(bond__grace_years=0, loan__grace_years=0, operating__opens_after_years=2)
+    project = pd.DataFrame(
+        {
+            "cost_yuan": [cost],
+            "grants_yuan": [grants],
+            "land_yuan": [later[0]],
+            "facility_capacity_income_yuan_per_year": [later[1]],
+            "facility_cost_yuan_per_year": [later[2] / 4],
+        }
+    )
+    cf = cash_flows(project, finance=f)
+    net = cf.lines["net"][0]
+    got = cf.summary["irr"].iloc[0]
+    if (net < 0).any() and (net > 0).any() and net.sum() >= 0:
+        assert got == pytest.approx(npf.irr(net), abs=1e-9)
+    else:
+        assert np.isnan(got)

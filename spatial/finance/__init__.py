@@ -12,7 +12,13 @@
 
 from spatial.finance.cashflow import COMPONENTS, CashFlows, Terms, Timing, cash_flows, timing
 from spatial.finance.operating import FACILITIES, operating_facilities, within_compound
-from spatial.finance.outputs import FUNDING_LINES, with_finance_columns, write_finance_outputs
+from spatial.finance.outputs import (
+    FUNDING_LINES,
+    facilities_table,
+    sensitivity_table,
+    with_finance_columns,
+    write_finance_outputs,
+)
 from spatial.finance.projects import FinanceReport, bundle_finance_columns, finance_report
 from spatial.finance.sensitivity import sensitivity, tornado_chart, tornado_html
 from spatial.finance.sources import SOURCE_COLUMNS, SOURCE_LABELS, funding_sources
@@ -30,10 +36,12 @@ __all__ = [
     "Timing",
     "bundle_finance_columns",
     "cash_flows",
+    "facilities_table",
     "finance_report",
     "funding_sources",
     "operating_facilities",
     "sensitivity",
+    "sensitivity_table",
     "timing",
     "tornado_chart",
     "tornado_html",

@@ -3,8 +3,9 @@
 ``finance.xlsx`` (live formulas, :mod:`spatial.finance.workbook`), ``sensitivity.html``
 (every bundle's tornado chart, offline), ``finance_projects.csv`` (one row per compound,
 bundle and combination: components, NPV, IRR, coverage, financing, payback),
-``funding_lines.csv`` (one row per old compound), ``facilities.csv`` and
-``sensitivity.csv``. The bundles and members tables (and so the bundle map's popups)
+``funding_lines.csv``, ``facilities.csv`` (one row per old compound: units of each
+facility, totals, payback) and ``sensitivity.csv`` (one row per bundle: NPV in each
+scenario, what flips it). The bundles and members tables (and so the bundle map's popups)
 get NPV, bond coverage, financing and the funding lines.
 """
 
@@ -17,13 +18,20 @@ import numpy as np
 import pandas as pd
 
 from spatial.bundling import BundleResult
+from spatial.finance.operating import FACILITIES
 from spatial.finance.projects import FinanceReport, bundle_finance_columns
 from spatial.finance.sensitivity import tornado_html
 from spatial.finance.sources import SOURCE_COLUMNS
 from spatial.finance.workbook import write_finance_workbook
 from spatial.io.write import write_csv, write_text
 
-__all__ = ["FUNDING_LINES", "with_finance_columns", "write_finance_outputs"]
+__all__ = [
+    "FUNDING_LINES",
+    "facilities_table",
+    "sensitivity_table",
+    "with_finance_columns",
+    "write_finance_outputs",
+]
 
 #: Funding lines carried by members and summed by bundles (besides ``subsidy_yuan``).
 FUNDING_LINES = (*[c for c in SOURCE_COLUMNS if c != "subsidy_yuan"], "city_budget_yuan")
@@ -68,6 +76,71 @@ def with_finance_columns(result: BundleResult, report: FinanceReport) -> BundleR
     return replace(result, bundles=bundles, members=members)
 
 
+def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
+    """One row per bundle: base NPV, NPV in each scenario and what flips it.
+
+    Parameters
+    ----------
+    sens
+        :func:`spatial.finance.sensitivity` output (one row per bundle and scenario).
+
+    Returns
+    -------
+    DataFrame
+        ``bundle_id``, ``base_npv_yuan``, ``npv_<factor>_<change>`` (e.g.
+        ``npv_land_-10%``), ``flips`` (the scenarios that flip it, ``;``-separated).
+    """
+    if sens.empty:
+        return pd.DataFrame(columns=["bundle_id", "base_npv_yuan", "flips"])
+    label = "npv_" + sens["factor"] + "_" + sens["change"].map(lambda c: f"{c:+.0%}")
+    wide = sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
+    base = sens.groupby("bundle_id")["base_npv_yuan"].first()
+    hit = sens[sens["flips"]]
+    flips = (
+        (hit["factor"] + " " + hit["change"].map(lambda c: f"{c:+.0%}"))
+        .groupby(hit["bundle_id"])
+        .agg("; ".join)
+    )
+    out = wide.reindex(columns=sorted(wide.columns)).reset_index()
+    out.insert(1, "base_npv_yuan", base.reindex(out["bundle_id"]).to_numpy())
+    out["flips"] = flips.reindex(out["bundle_id"]).fillna("").to_numpy()
+    return out
+
+
+def facilities_table(report: FinanceReport) -> pd.DataFrame:
+    """One row per old compound: units of each facility, their totals and payback.
+
+    Parameters
+    ----------
+    report
+        From :func:`spatial.finance.finance_report`.
+
+    Returns
+    -------
+    DataFrame
+        ``compound_id``, ``name``, ``<facility>_units`` for each of
+        :data:`spatial.finance.FACILITIES`, the totals and ``payback_years`` of
+        :func:`spatial.finance.within_compound`, and ``basis`` (land, footprint, free
+        land and buildings used). Yuan.
+    """
+    rows = report.facilities
+    units = rows.pivot_table(
+        index="compound_id", columns="facility", values="units", aggfunc="sum", fill_value=0
+    )
+    units = units.reindex(columns=list(FACILITIES), fill_value=0).add_suffix("_units")
+    basis = rows.groupby("compound_id")["basis"].first().str.split("; ", n=1).str[-1]
+    out = report.within.copy()
+    ids = out["compound_id"].astype(str)
+    for col in units.columns:
+        out.insert(
+            out.columns.get_loc("facility_build_yuan"),
+            col,
+            units[col].reindex(ids).fillna(0).to_numpy(),
+        )
+    out["basis"] = basis.reindex(ids).fillna("").to_numpy()
+    return out.replace({np.inf: np.nan})
+
+
 def write_finance_outputs(report: FinanceReport, out_dir: str | Path) -> dict[str, Path]:
     """Write the finance files of a bundles folder (see the module text), each atomically.
 
@@ -90,6 +163,6 @@ def write_finance_outputs(report: FinanceReport, out_dir: str | Path) -> dict[st
         "sensitivity_html": write_text(tornado_html(report.sensitivity), out / "sensitivity.html"),
         "finance_projects": write_csv(pd.DataFrame(projects), out / "finance_projects.csv"),
         "funding_lines": write_csv(report.sources, out / "funding_lines.csv"),
-        "facilities": write_csv(report.facilities, out / "facilities.csv"),
-        "sensitivity": write_csv(report.sensitivity, out / "sensitivity.csv"),
+        "facilities": write_csv(facilities_table(report), out / "facilities.csv"),
+        "sensitivity": write_csv(sensitivity_table(report.sensitivity), out / "sensitivity.csv"),
     }
