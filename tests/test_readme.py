@@ -68,6 +68,8 @@ def _planner_files(folder: Path) -> None:
     )
     survey.to_excel(folder / "小区调查.xlsx", index=False)
     survey.to_excel(folder / "小区.xlsx", index=False)
+    ledger = survey[["小区编号", "街道", "社区", "小区名称", "地址", "户数"]]  # 台账: no geometry
+    ledger.rename(columns={"小区编号": "序号"}).to_excel(folder / "台账.xlsx", index=False)
     comp.to_file(folder / "小区.gpkg", layer="compounds", engine="pyogrio")
     parcels.to_file(folder / "parcels.gpkg", layer="parcels", engine="pyogrio")
     parcels.to_file(folder / "地块.gpkg", layer="parcels", engine="pyogrio")

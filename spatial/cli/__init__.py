@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli import batch, bundles, data, demo, gaps, maps, plan
+from spatial.cli import batch, bundles, data, demo, gaps, maps, match, plan
 from spatial.cli._common import setup_logging
 
 __all__ = ["app", "main"]
@@ -51,6 +51,7 @@ app.command("map")(maps.map_)
 app.command()(batch.batch)
 app.command()(data.pois)
 app.command()(data.osm)
+app.command()(match.match)
 
 
 def main() -> None:

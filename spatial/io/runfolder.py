@@ -46,10 +46,17 @@ _OWN_FILES = {
         "excluded.csv",
         "funding.csv",
         "problems.csv",
+        "finance.xlsx",
+        "sensitivity.html",
+        "finance_projects.csv",
+        "funding_lines.csv",
+        "facilities.csv",
+        "sensitivity.csv",
     },
     "plan": {"plan.xlsx", "plan.gpkg"},
 }
 _OWN_FILES["demo"] = set().union(*_OWN_FILES.values(), {"database.gpkg", "inventory.csv"})
+_OWN_FILES["match"] = {"matched.gpkg", "matched.xlsx", "review.xlsx"}
 
 
 def _problem(out: Path, message: str, hint: str) -> InputError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Callable
@@ -119,9 +120,17 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     last: Exception | None = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding=encoding, sep=None, engine="python"
-            )
+            try:
+                return pd.read_csv(
+                    path,
+                    dtype=str,
+                    keep_default_na=False,
+                    encoding=encoding,
+                    sep=None,
+                    engine="python",
+                )
+            except csv.Error:  # one column: no delimiter to detect
+                return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
         except UnicodeDecodeError as exc:
             last = exc
     raise ValueError(f"{path}: not UTF-8 nor GBK text ({last})")

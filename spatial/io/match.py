@@ -1,0 +1,216 @@
+"""Survey rows (台账) without coordinates linked to footprint polygons by their names.
+
+Each row's name and each footprint's name are reduced by
+:func:`spatial.io.names.normalize_name` and compared with rapidfuzz's ``ratio`` (0–1) over
+every pair at once (``process.cdist``). Where both a row and a footprint carry a
+subdistrict (街道) or community (社区), only footprints of the same one are candidates.
+Footprints without a name of their own (OSM's placeholder 未命名小区 w…) are never
+candidates.
+
+A row is
+
+- ``matched`` when its best score is ≥ ``accept`` and leads the second best footprint by
+  ``margin`` (method ``name_exact`` when the reduced names are equal, else
+  ``name_similar``), unless another matched row claims the same footprint;
+- ``review`` when its best score is ≥ ``review`` but it is not matched (too close to a
+  second footprint, below ``accept``, or a footprint claimed twice): a planner decides,
+  in ``review.xlsx``;
+- ``unmatched`` otherwise.
+
+The thresholds are data (``spatial/standards/matching.toml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spatial.io.names import normalize_name
+from spatial.standards.files import read_toml
+
+__all__ = ["MatchThresholds", "apply_review", "load_thresholds", "match_names"]
+
+
+@dataclass(frozen=True)
+class MatchThresholds:
+    """Scores (0–1) that decide a match.
+
+    Attributes
+    ----------
+    accept
+        Best score from which a row is matched without review.
+    margin
+        How far the best must lead the second best footprint.
+    review
+        Best score from which a row goes to review rather than unmatched.
+    candidates
+        Candidates listed per row for review.
+    """
+
+    accept: float
+    margin: float
+    review: float
+    candidates: int
+
+
+def load_thresholds() -> MatchThresholds:
+    """The shipped thresholds of ``matching.toml``.
+
+    Returns
+    -------
+    MatchThresholds
+        The figures.
+    """
+    data, _ = read_toml(None, default="matching.toml")
+    t = data["thresholds"]
+    return MatchThresholds(
+        float(t["accept"]), float(t["margin"]), float(t["review"]), int(t["candidates"])
+    )
+
+
+def _same_area(rows: pd.DataFrame, feet: pd.DataFrame) -> np.ndarray:
+    """``(n_rows, n_footprints)``: False where both name an area and they differ."""
+    ok = np.ones((len(rows), len(feet)), dtype=bool)
+    for col in ("subdistrict", "community"):
+        if col in rows and col in feet:
+            a = rows[col].map(normalize_name).to_numpy(dtype=object)
+            b = feet[col].map(normalize_name).to_numpy(dtype=object)
+            known = (a != "")[:, None] & (b != "")[None, :]
+            ok &= ~known | (a[:, None] == b[None, :])
+    return ok
+
+
+def match_names(
+    rows: pd.DataFrame,
+    footprints: pd.DataFrame,
+    *,
+    thresholds: MatchThresholds | None = None,
+) -> pd.DataFrame:
+    """Link each row to a footprint by name (the rules of the module text).
+
+    Parameters
+    ----------
+    rows
+        Survey rows with ``name`` (and optional ``subdistrict``, ``community``).
+    footprints
+        Footprints with ``id``, ``name`` (and optional ``subdistrict``, ``community``,
+        ``name_source``: OSM's ``placeholder`` names are not used).
+    thresholds
+        Scores (default :func:`load_thresholds`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``rows``: ``footprint_id``, ``footprint_name``, ``match_status``
+        (``matched``, ``review``, ``unmatched``), ``match_method`` (``name_exact``,
+        ``name_similar``, ``""``), ``match_score`` (0–1), ``candidates`` (the best
+        footprints ``id 名称 score``, ``;``-separated) and ``match_reason``.
+    """
+    from rapidfuzz import fuzz, process
+
+    th = thresholds or load_thresholds()
+    usable = footprints
+    if "name_source" in footprints:
+        usable = footprints[footprints["name_source"].astype(str) != "placeholder"]
+    usable = usable[usable["name"].map(normalize_name) != ""]
+    keys = rows["name"].map(normalize_name).tolist()
+    names = usable["name"].map(normalize_name).tolist()
+    out = pd.DataFrame(
+        {
+            "footprint_id": None,
+            "footprint_name": None,
+            "match_status": "unmatched",
+            "match_method": "",
+            "match_score": 0.0,
+            "candidates": "",
+            "match_reason": "no footprint with a similar name",
+        },
+        index=rows.index,
+    )
+    if not len(rows) or not len(usable):
+        if len(rows):
+            out["match_reason"] = "no named footprints to match"
+        return out
+    score = process.cdist(keys, names, scorer=fuzz.ratio, dtype=np.float32) / 100.0
+    score = np.where(_same_area(rows, usable), score, 0.0)
+    score[np.array([k == "" for k in keys])] = 0.0
+    order = np.argsort(-score, axis=1, kind="stable")
+    ids = usable["id"].astype(str).to_numpy()
+    raw = usable["name"].astype(str).to_numpy()
+    first = order[:, 0]
+    best = score[np.arange(len(rows)), first]
+    second = score[np.arange(len(rows)), order[:, 1]] if score.shape[1] > 1 else np.zeros(len(rows))
+    accepted = (best >= th.accept) & (best - second >= th.margin)
+    claims = pd.Series(ids[first][accepted]).value_counts()
+    twice = set(claims[claims > 1].index)
+    for i, pos in enumerate(out.index):
+        top = [j for j in order[i, : th.candidates] if score[i, j] >= th.review]
+        out.at[pos, "candidates"] = "; ".join(f"{ids[j]} {raw[j]} {score[i, j]:.2f}" for j in top)
+        out.at[pos, "match_score"] = round(float(best[i]), 3)
+        if best[i] < th.review:
+            continue
+        j = first[i]
+        out.at[pos, "footprint_id"], out.at[pos, "footprint_name"] = ids[j], raw[j]
+        if accepted[i] and ids[j] not in twice:
+            out.at[pos, "match_status"] = "matched"
+            out.at[pos, "match_method"] = "name_exact" if keys[i] == names[j] else "name_similar"
+            out.at[pos, "match_reason"] = ""
+            continue
+        out.at[pos, "match_status"] = "review"
+        if accepted[i]:
+            reason = f"footprint {ids[j]} is claimed by {claims[ids[j]]} rows"
+        elif best[i] - second[i] < th.margin:
+            reason = "two footprints are about as similar"
+        else:
+            reason = f"similar ({best[i]:.2f}) but below {th.accept:g}"
+        out.at[pos, "match_reason"] = reason
+    return out
+
+
+_NONE = {"none", "无", "否", "no", "-", "unmatched", "不匹配"}
+
+
+def apply_review(
+    matches: pd.DataFrame, decisions: pd.DataFrame, footprints: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """Apply a planner's decisions from ``review.xlsx``.
+
+    Parameters
+    ----------
+    matches
+        :func:`match_names` output, indexed by ``row_id``.
+    decisions
+        ``row_id`` and ``decision``: a footprint id, or ``none``/``无`` (no footprint);
+        blank decisions are left as they were.
+    footprints
+        The footprints (``id``, ``name``).
+
+    Returns
+    -------
+    matches, problems
+        A copy with the decided rows ``matched`` (method ``review``) or ``unmatched``;
+        and one text per decision that names an unknown row or footprint.
+    """
+    out = matches.copy()
+    names = dict(zip(footprints["id"].astype(str), footprints["name"], strict=True))
+    problems = []
+    for k, r in enumerate(decisions.itertuples(index=False), start=2):
+        row_id, decision = str(r.row_id).strip(), str(r.decision).strip()
+        if decision in ("", "nan", "None"):
+            continue
+        if row_id not in out.index:
+            problems.append(f"row {k}: no survey row {row_id!r}")
+            continue
+        if decision.lower() in _NONE:
+            out.loc[row_id, ["footprint_id", "footprint_name"]] = None
+            out.loc[row_id, ["match_status", "match_method"]] = ["unmatched", "review"]
+            out.loc[row_id, "match_reason"] = "reviewed: no footprint"
+        elif decision in names:
+            out.loc[row_id, ["footprint_id", "footprint_name"]] = [decision, names[decision]]
+            out.loc[row_id, ["match_status", "match_method"]] = ["matched", "review"]
+            out.loc[row_id, "match_reason"] = ""
+        else:
+            problems.append(f"row {k}: footprint {decision!r} does not exist")
+    return out, problems
