@@ -19,6 +19,7 @@ from shapely.geometry import box
 from spatial import InputError
 from spatial.bundling import bundle_units, find_bundles, load_finance, parcel_finance
 from spatial.finance import (
+    COMPONENTS,
     cash_flows,
     finance_report,
     funding_sources,
@@ -112,19 +113,7 @@ def test_npv_at_zero_rate_is_the_sum_of_flows(parts, build_years, sale_year):
         cashflow__construction_years=build_years,
         cashflow__land_sale_year=sale_year,
     )
-    project = pd.DataFrame(
-        [parts],
-        columns=[
-            "cost_yuan",
-            "facility_build_yuan",
-            "grants_yuan",
-            "sources_yuan",
-            "land_yuan",
-            "transfer_yuan",
-            "facility_capacity_income_yuan_per_year",
-            "facility_cost_yuan_per_year",
-        ],
-    )
+    project = pd.DataFrame([parts], columns=list(COMPONENTS))  # in their documented order
     cf = cash_flows(project, finance=f)
     assert cf.summary["npv_yuan"].iloc[0] == pytest.approx(
         cf.lines["net"][0].sum(), rel=1e-9, abs=1e-3

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from spatial._errors import InputError, Problem, raise_for_errors
-from spatial.standards.files import read_toml
+from spatial.standards.files import key_line, read_toml
 
 __all__ = ["LEVELS", "DemoSpec", "InputFile", "Province", "Unit", "load_province", "unit_slug"]
 
@@ -211,14 +211,7 @@ def _block_lines(text: str) -> tuple[int, list[int]]:
 
 def _key_line(text: str, start: int, key: str) -> int:
     """Line of ``key = …`` in the block that begins at line ``start`` (or ``start``)."""
-    lines = text.splitlines()
-    for number in range(start, len(lines)):
-        line = lines[number].strip()
-        if line.startswith("["):
-            break
-        if re.match(rf"{re.escape(key)}\s*=", line):
-            return number + 1
-    return start
+    return key_line(text, key, start=start) or start
 
 
 class _Reader:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +21,7 @@ import pandas as pd
 
 from spatial._errors import Problem, raise_for_errors
 from spatial.bundling.finance_rules import finance_problems
-from spatial.standards.files import read_toml
+from spatial.standards.files import read_toml_text
 
 __all__ = [
     "CONTENT_CLASSES",
@@ -30,6 +29,7 @@ __all__ = [
     "FinanceDefaults",
     "load_finance",
     "money_problems",
+    "numeric_column",
     "parcel_finance",
 ]
 
@@ -130,12 +130,7 @@ def load_finance(path: str | Path | None = None) -> FinanceDefaults:
     ValueError
         When the file is missing or not valid TOML.
     """
-    data, where = read_toml(path, default="finance.toml")
-    text = (
-        Path(path).read_text(encoding="utf-8")
-        if path is not None
-        else resources.files("spatial.standards").joinpath("finance.toml").read_text("utf-8")
-    )
+    data, where, text = read_toml_text(path, default="finance.toml")
     raise_for_errors(finance_problems(data, text, where))
     values = {f"{s}.{k}": float(v["value"]) for s, e in data.items() for k, v in e.items()}
     sources = {
@@ -146,16 +141,30 @@ def load_finance(path: str | Path | None = None) -> FinanceDefaults:
     return FinanceDefaults(values, sources)
 
 
-def _num(frame: pd.DataFrame, column: str) -> pd.Series:
+def numeric_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as floats (NaN where missing or not a number; all NaN without the column).
+
+    Parameters
+    ----------
+    frame
+        Any table.
+    column
+        Column name.
+
+    Returns
+    -------
+    Series
+        Indexed like ``frame``.
+    """
     if column not in frame:
         return pd.Series(np.nan, index=frame.index, dtype=float)
     return pd.to_numeric(frame[column], errors="coerce").astype(float)
 
 
 def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]) -> pd.DataFrame:
-    raw_households = _num(c, "households")
+    raw_households = numeric_column(c, "households")
     households = raw_households.fillna(0)
-    floor = _num(c, "floor_area_m2")
+    floor = numeric_column(c, "floor_area_m2")
     estimated = floor.isna()
     lacking = np.where(
         raw_households.isna() & floor.isna(),
@@ -164,14 +173,16 @@ def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]
     )
     floor = floor.fillna(households * f["renovation.floor_area_per_household_m2"])
     unit = sum(f[f"renovation.{k}_yuan_per_m2"] for k in classes)
-    floors = _num(c, "floors")
+    floors = numeric_column(c, "floors")
     has_elevator = (
         c["elevator"].astype("boolean").fillna(False)
         if "elevator" in c
         else (pd.Series(False, index=c.index))
     )
     needs = (floors >= f["elevator.min_floors"]) & ~has_elevator.astype(bool)
-    elevators = np.where(needs, _num(c, "buildings").fillna(1) * f["elevator.per_building"], 0)
+    elevators = np.where(
+        needs, numeric_column(c, "buildings").fillna(1) * f["elevator.per_building"], 0
+    )
     cost = floor * unit + elevators * f["elevator.cost_yuan_per_elevator"]
     subsidy = households * f["subsidy.yuan_per_household"] + (
         elevators * f["elevator.subsidy_yuan_per_elevator"]
@@ -199,12 +210,12 @@ def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]
 
 
 def _parcel_rows(p: pd.DataFrame, f: FinanceDefaults, default_far: bool) -> pd.DataFrame:
-    land = _num(p, "land_area_m2").fillna(
+    land = numeric_column(p, "land_area_m2").fillna(
         pd.Series(p.geometry.area, index=p.index) if isinstance(p, gpd.GeoDataFrame) else np.nan
     )
-    floor = _num(p, "floor_area_m2")
-    far = _num(p, "planned_far")
-    households = _num(p, "households")
+    floor = numeric_column(p, "floor_area_m2")
+    far = numeric_column(p, "planned_far")
+    households = numeric_column(p, "households")
     rows = []
     for i in p.index:
         kind = str(p.at[i, "kind"])

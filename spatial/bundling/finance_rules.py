@@ -5,46 +5,14 @@ and its line, so a user's copy can be fixed in one go."""
 from __future__ import annotations
 
 import difflib
-import re
-from importlib import resources
+from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from spatial._errors import Problem
+from spatial.standards.files import key_line, read_toml, table_line
 
-__all__ = ["finance_problems", "key_line"]
-
-
-def key_line(text: str, section: str, key: str | None = None) -> int:
-    """Line (1-based) of ``key = …`` in ``[section]`` of a TOML text, or of the header.
-
-    Parameters
-    ----------
-    text
-        The TOML file's text.
-    section
-        Table name.
-    key
-        Key in the table; None for the table's header.
-
-    Returns
-    -------
-    int
-        The line, or 0 when not found.
-    """
-    head = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        bare = line.split("#", 1)[0].strip()
-        if bare.startswith("["):
-            if head and key is not None:
-                break
-            if bare.strip("[]").strip().strip('"') == section:
-                head = number
-                if key is None:
-                    return number
-            continue
-        if head and key is not None and re.match(rf'"?{re.escape(key)}"?\s*=', bare):
-            return number
-    return head
+__all__ = ["finance_problems"]
 
 
 def _bounds(name: str) -> tuple[float, float, bool, str]:
@@ -69,11 +37,16 @@ def _bounds(name: str) -> tuple[float, float, bool, str]:
     return 0.0, float("inf"), False, "a number of 0 or more"
 
 
+@cache
 def _shipped() -> dict[str, Any]:
-    import tomllib
+    return read_toml(None, default="finance.toml")[0]
 
-    text = resources.files("spatial.standards").joinpath("finance.toml").read_text("utf-8")
-    return tomllib.loads(text)
+
+def _did_you_mean(name: str, known: Iterable[str], what: str, shown: str = "'{}'") -> str:
+    """The hint for an unknown table or figure: the nearest known one, or all of them."""
+    names = list(known)
+    near = difflib.get_close_matches(name, names, n=1)
+    return f"did you mean {shown.format(near[0])}?" if near else f"{what}: {', '.join(names)}"
 
 
 def finance_problems(data: dict[str, Any], text: str, where: str) -> list[Problem]:
@@ -99,20 +72,16 @@ def finance_problems(data: dict[str, Any], text: str, where: str) -> list[Proble
     found: list[Problem] = []
 
     def add(section: str, key: str | None, message: str, hint: str, *, missing: str = "") -> None:
-        line = key_line(text, section, key) if text else 0
+        head = table_line(text, section)
+        line = (key_line(text, key, start=head) if key and head else 0) or head
         column = f"{section}.{key or missing}" if key or missing else f"[{section}]"
         row = f"line {line}" if line else None
         found.append(Problem.error(where, message, row=row, column=column, hint=hint))
 
     for section, entries in data.items():
         if section not in shipped:
-            near = difflib.get_close_matches(section, list(shipped), n=1)
-            add(
-                section,
-                None,
-                f"unknown table [{section}]",
-                f"did you mean [{near[0]}]?" if near else f"tables: {', '.join(shipped)}",
-            )
+            hint = _did_you_mean(section, shipped, "tables", "[{}]")
+            add(section, None, f"unknown table [{section}]", hint)
             continue
         if not isinstance(entries, dict):
             add(section, None, f"[{section}] must be a table of figures", "see finance.toml")
@@ -120,13 +89,8 @@ def finance_problems(data: dict[str, Any], text: str, where: str) -> list[Proble
         known = shipped[section]
         for key, spec in entries.items():
             if key not in known:
-                near = difflib.get_close_matches(key, list(known), n=1)
-                add(
-                    section,
-                    key,
-                    f"unknown figure {section}.{key}",
-                    f"did you mean {near[0]!r}?" if near else f"figures: {', '.join(known)}",
-                )
+                hint = _did_you_mean(key, known, "figures")
+                add(section, key, f"unknown figure {section}.{key}", hint)
                 continue
             value = spec.get("value") if isinstance(spec, dict) else None
             if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ def figure_name(key: str) -> str:
     return "f_" + key.replace(".", "_")
 
 
+@cache
 def column(i: int) -> str:
     """Spreadsheet column letters of a column number.
 

@@ -330,7 +330,7 @@ def cash_flows(
         return CashFlows(tm.start_year + t, lines, frame)
     debt = np.maximum(cost + fbuild - get["grants_yuan"] - get["sources_yuan"], 0.0)
     earning = lines["land"] + lines["transfer"] + lines["facility_income"] + lines["facility_cost"]
-    _, b_service, _ = _schedule(debt, tm.bond, years)
+    b_interest, b_service, b_balance = _schedule(debt, tm.bond, years)
     within = t <= tm.bond.term_years
     b_total = b_service.sum(axis=1)
     coverage = np.full(n, np.nan)
@@ -338,7 +338,6 @@ def cash_flows(
     eligible = (debt > 0) & (coverage >= tm.min_coverage)
     financing = np.where(debt <= 0, "none", np.where(eligible, "bond", "loan"))
     l_interest, l_service, l_balance = _schedule(debt, tm.loan, years)
-    b_interest, _, b_balance = _schedule(debt, tm.bond, years)
     pick = eligible[:, None]
     interest = np.where(pick, b_interest, l_interest)
     service = np.where(pick, b_service, l_service)

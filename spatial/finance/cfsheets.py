@@ -5,6 +5,7 @@ list of projects linking to them."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -70,108 +71,57 @@ def cash_flow_sheet(wb: Any, r: Any, years: int) -> str:
         "IF(B11>0,B11*f_bond_rate*f_bond_grace_years+(f_bond_term_years-f_bond_grace_years)"
         "*PMT(f_bond_rate,f_bond_term_years-f_bond_grace_years,-B11),0)"
     )
-    s.put(["债务 debt_yuan", "=MAX(0,B3+B4-B5-B6)"], formulas=(1,))  # 11
-    s.put(["专项债本息 bond_service_yuan", f"={service_bond}"], formulas=(1,))  # 12
-    s.put(
-        [
-            "债券期内收益 income_in_bond_term_yuan",
-            f"=SUMPRODUCT(({yrs}<=f_bond_term_years)*(C28:{last}28))",
-        ],
-        formulas=(1,),
-    )  # 13
-    s.put(["本息覆盖倍数 bond_coverage", '=IF(B12>0,B13/B12,"")'], formulas=(1,))  # 14
-    s.put(
-        ["融资 financing", '=IF(B11<=0,"none",IF(B14>=f_bond_min_coverage,"bond","loan"))'],
-        formulas=(1,),
-    )  # 15
-    s.put(
-        ["年份 year", "", *[f"=f_cashflow_start_year+{t}" for t in range(years)]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 16
-    s.put(["t", "", *range(years)])  # 17
-    for key, template in _CF_ROWS.items():  # 18..25
-        s.put(
-            [FLOW_LINES[key], "", *[template.format(c=column(3 + t)) for t in range(years)]],
-            formulas=tuple(range(2, 2 + years)),
-        )
+
+    def figure(label: str, formula: str) -> None:  # column B: one formula
+        s.put([label, formula], formulas=(1,))
+
+    def by_year(label: str, cells: list[Any]) -> None:  # columns C…: one cell per year
+        s.put([label, "", *cells], formulas=tuple(range(2, 2 + len(cells))))
+
     cols = [column(3 + t) for t in range(years)]
-    s.put(
-        ["净现金流 net flow", "", *[f"=SUM({c}18:{c}25)" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 26
-    s.put(
-        ["累计 cumulative", "", *[f"=SUM($C26:{c}26)" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 27
-    s.put(
-        ["项目收益 project income", "", *[f"={c}22+{c}23+{c}24+{c}25" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 28
+    tol = PAYBACK_TOLERANCE_YUAN
     rate = 'IF($B$15="bond",f_bond_rate,f_loan_rate)'
     term = 'IF($B$15="bond",f_bond_term_years,f_loan_term_years)'
     grace = 'IF($B$15="bond",f_bond_grace_years,f_loan_grace_years)'
-    s.put(
+    in_term = f"AND({{c}}$17>=1,{{c}}$17<={term})"
+    figure("债务 debt_yuan", "=MAX(0,B3+B4-B5-B6)")  # 11
+    figure("专项债本息 bond_service_yuan", f"={service_bond}")  # 12
+    figure(
+        "债券期内收益 income_in_bond_term_yuan",
+        f"=SUMPRODUCT(({yrs}<=f_bond_term_years)*(C28:{last}28))",
+    )  # 13
+    figure("本息覆盖倍数 bond_coverage", '=IF(B12>0,B13/B12,"")')  # 14
+    figure("融资 financing", '=IF(B11<=0,"none",IF(B14>=f_bond_min_coverage,"bond","loan"))')
+    by_year("年份 year", [f"=f_cashflow_start_year+{t}" for t in range(years)])  # 16
+    s.put(["t", "", *range(years)])  # 17
+    for key, template in _CF_ROWS.items():  # 18..25
+        by_year(FLOW_LINES[key], [template.format(c=c) for c in cols])
+    by_year("净现金流 net flow", [f"=SUM({c}18:{c}25)" for c in cols])  # 26
+    by_year("累计 cumulative", [f"=SUM($C26:{c}26)" for c in cols])  # 27
+    by_year("项目收益 project income", [f"={c}22+{c}23+{c}24+{c}25" for c in cols])  # 28
+    by_year("期初债务 opening debt", ["=$B$11", *[f"={c}34" for c in cols[:-1]]])  # 29
+    by_year("利息 interest", [f"=IF({in_term.format(c=c)},{c}29*{rate},0)" for c in cols])  # 30
+    by_year(
+        "还本付息 debt service",
         [
-            "期初债务 opening debt",
-            "",
-            *["=$B$11" if t == 0 else f"={cols[t - 1]}34" for t in range(years)],
+            f"=IF({in_term.format(c=c)},IF({c}$17<={grace},{c}30,"
+            f"PMT({rate},{term}-{grace},-$B$11)),0)"
+            for c in cols
         ],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 29
-    s.put(
-        [
-            "利息 interest",
-            "",
-            *[f"=IF(AND({c}$17>=1,{c}$17<={term}),{c}29*{rate},0)" for c in cols],
-        ],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 30
-    s.put(
-        [
-            "还本付息 debt service",
-            "",
-            *[
-                f"=IF(AND({c}$17>=1,{c}$17<={term}),IF({c}$17<={grace},{c}30,PMT({rate},{term}-{grace},-$B$11)),0)"
-                for c in cols
-            ],
-        ],
-        formulas=tuple(range(2, 2 + years)),
     )  # 31
-    s.put(
-        ["本金 principal", "", *[f"={c}31-{c}30" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 32
-    s.put(
-        [
-            "已回收 paid back",
-            "",
-            *[
-                f"=IF({c}27>=-{PAYBACK_TOLERANCE_YUAN},1,0)"
-                if t == 0
-                else f"=IF(OR({cols[t - 1]}33=1,{c}27>=-{PAYBACK_TOLERANCE_YUAN}),1,0)"
-                for t, c in enumerate(cols)
-            ],
-        ],
-        formulas=tuple(range(2, 2 + years)),
+    by_year("本金 principal", [f"={c}31-{c}30" for c in cols])  # 32
+    by_year(
+        "已回收 paid back",
+        [f"=IF({cols[0]}27>=-{tol},1,0)"]
+        + [f"=IF(OR({p}33=1,{c}27>=-{tol}),1,0)" for p, c in pairwise(cols)],
     )  # 33
-    s.put(
-        ["期末债务 closing debt", "", *[f"={c}29-{c}32" for c in cols]],
-        formulas=tuple(range(2, 2 + years)),
-    )  # 34
+    by_year("期末债务 closing debt", [f"={c}29-{c}32" for c in cols])  # 34
     s.put([""])  # 35
-    s.put(
-        ["净现值 npv_yuan", f"=C26+NPV(f_cashflow_discount_rate,D26:{last}26)"], formulas=(1,)
-    )  # 36
-    s.put(
-        ["内部收益率 irr", f'=IF(SUM(C26:{last}26)>=0,IFERROR(IRR(C26:{last}26),""),"")'],
-        formulas=(1,),
-    )  # 37
-    s.put(
-        [
-            "回收年份 payback_year",
-            f'=IF(MAX(C33:{last}33)=0,"",f_cashflow_start_year+COUNTIF(C33:{last}33,0))',
-        ],
-        formulas=(1,),
+    figure("净现值 npv_yuan", f"=C26+NPV(f_cashflow_discount_rate,D26:{last}26)")  # 36
+    figure("内部收益率 irr", f'=IF(SUM(C26:{last}26)>=0,IFERROR(IRR(C26:{last}26),""),"")')
+    figure(
+        "回收年份 payback_year",
+        f'=IF(MAX(C33:{last}33)=0,"",f_cashflow_start_year+COUNTIF(C33:{last}33,0))',
     )  # 38
     return title
 

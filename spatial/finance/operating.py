@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spatial.bundling.finance import FinanceDefaults
+from spatial.bundling.finance import FinanceDefaults, numeric_column
 
 __all__ = ["FACILITIES", "operating_facilities", "within_compound"]
 
@@ -28,21 +28,15 @@ FACILITIES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _num(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    return pd.to_numeric(frame[column], errors="coerce").astype(float)
-
-
 def _sizes(c: pd.DataFrame, f: FinanceDefaults) -> tuple[dict[str, np.ndarray], list[str]]:
     """Units of each facility per compound, and a text on how the land was taken."""
-    hh = _num(c, "households").fillna(0).to_numpy()
-    land = _num(c, "land_area_m2")
+    hh = numeric_column(c, "households").fillna(0).to_numpy()
+    land = numeric_column(c, "land_area_m2")
     if hasattr(c, "geometry"):
         land = land.fillna(pd.Series(c.geometry.area, index=c.index))
     land_m2 = land.fillna(0).to_numpy()
-    floor = _num(c, "floor_area_m2").to_numpy()
-    floors = _num(c, "floors").to_numpy()
+    floor = numeric_column(c, "floor_area_m2").to_numpy()
+    floors = numeric_column(c, "floors").to_numpy()
     known = np.isfinite(floor) & np.isfinite(floors) & (floors > 0)
     footprint = np.where(
         known,
@@ -50,7 +44,7 @@ def _sizes(c: pd.DataFrame, f: FinanceDefaults) -> tuple[dict[str, np.ndarray], 
         land_m2 * f["operating.building_coverage"],
     )
     free = np.maximum(land_m2 - footprint, 0.0)
-    buildings = _num(c, "buildings").to_numpy()
+    buildings = numeric_column(c, "buildings").to_numpy()
     est_buildings = ~np.isfinite(buildings)
     buildings = np.where(
         est_buildings, np.ceil(hh / f["operating.households_per_building"]), buildings

@@ -122,11 +122,12 @@ def finance_report(
     per_unit["grants_yuan"] = money["subsidy_yuan"]
     per_unit["land_yuan"] = money["revenue_yuan"]
     per_unit.loc[is_comp, "sources_yuan"] = sources[_OTHER_SOURCES].sum(axis=1).to_numpy()
-    for col in ("facility_build_yuan", "facility_capacity_income_yuan_per_year"):
+    for col in (
+        "facility_build_yuan",
+        "facility_capacity_income_yuan_per_year",
+        "facility_cost_yuan_per_year",
+    ):
         per_unit.loc[is_comp, col] = within[col].to_numpy()
-    per_unit.loc[is_comp, "facility_cost_yuan_per_year"] = within[
-        "facility_cost_yuan_per_year"
-    ].to_numpy()
     bundle_of = result.unit_bundle if result.unit_bundle is not None else pd.Series(None)
     in_bundle = bundle_of.notna().to_numpy()
     sums = per_unit[in_bundle].groupby(bundle_of[in_bundle].to_numpy()).sum()

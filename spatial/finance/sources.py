@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spatial.bundling.finance import FinanceDefaults
+from spatial.bundling.finance import FinanceDefaults, numeric_column
 
 __all__ = ["SOURCE_COLUMNS", "SOURCE_LABELS", "funding_sources"]
 
@@ -41,12 +41,6 @@ SOURCE_LABELS = {
     "maintenance_fund_yuan": "住宅专项维修资金 maintenance fund",
     "city_budget_yuan": "市县财政 city budget",
 }
-
-
-def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
 
 
 def funding_sources(
@@ -77,8 +71,8 @@ def funding_sources(
     """
     f = finance
     cost = money["cost_yuan"].to_numpy(float)
-    hh = np.nan_to_num(_num(compounds, "households"))
-    floor = _num(compounds, "floor_area_m2")
+    hh = np.nan_to_num(numeric_column(compounds, "households").to_numpy())
+    floor = numeric_column(compounds, "floor_area_m2").to_numpy()
     floor = np.where(np.isfinite(floor), floor, hh * f["renovation.floor_area_per_household_m2"])
     networks = (
         floor * f["renovation.basic_yuan_per_m2"] * f["sources.utility_network_share_of_basic"]
@@ -86,7 +80,7 @@ def funding_sources(
     owned = f["sources.utility_owned_share"]
     nonowned = networks * (1 - owned) * f["sources.utility_nonowned_share"]
     award = nonowned * f["sources.utility_award_share"]
-    share = _num(compounds, "contribution_share")
+    share = numeric_column(compounds, "contribution_share").to_numpy()
     surveyed = np.isfinite(share)
     share = np.where(surveyed, share, f["sources.default_contribution_share"])
     owner = (

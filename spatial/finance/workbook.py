@@ -46,7 +46,7 @@ def _assumptions(wb: Any, report: FinanceReport) -> None:
         wb.defined_names[figure_name(key)] = DefinedName(figure_name(key), attr_text=ref)
 
 
-def _readme(wb: Any, report: FinanceReport, years: int, notes: list[str]) -> None:
+def _readme(wb: Any, years: int, notes: list[str]) -> None:
     s = Sheet(wb, "说明 README", widths={"A": 120})
     lines = [
         "资金测算 Finance of the renovation projects (四种模式 four modes)",
@@ -312,9 +312,6 @@ def _within_limits(
     cut = replace(
         report,
         sensitivity=report.sensitivity[report.sensitivity["bundle_id"].astype(str).isin(shown)],
-    )
-    cut = replace(
-        cut,
         projects=pd.concat([keep_comp, others]).sort_index(),
         within=report.within[report.within["compound_id"].astype(str).isin(ids)],
         sources=report.sources[report.sources["compound_id"].astype(str).isin(ids)],
@@ -362,7 +359,7 @@ def write_finance_workbook(
     combos = proj[proj["kind"] == "combination"]
     b_sheets = [f"CF {i}"[:31] for i in bundles["project_id"]]
     c_sheets = [f"CF {i}"[:31] for i in combos["project_id"]]
-    _readme(wb, report, years, notes)
+    _readme(wb, years, notes)
     projects_sheet(wb, "大片区 bundles", bundles, b_sheets)
     projects_sheet(wb, "跨片区 combinations", combos, c_sheets)
     within_at = _within(wb, report)

@@ -282,13 +282,8 @@ def needs(
         ``net_cost_yuan``, ``elevators`` and ``basis``.
     """
     cats = {c.id: c for c in (categories or load_categories())}
-    f = finance or load_finance()
-    overrides = {}
-    if "yuan_per_household" in profile.subsidy:
-        overrides["subsidy__yuan_per_household"] = profile.subsidy["yuan_per_household"]
-    if "yuan_per_elevator" in profile.subsidy:
-        overrides["elevator__subsidy_yuan_per_elevator"] = profile.subsidy["yuan_per_elevator"]
-    money = parcel_finance(compounds.assign(kind="old_compound"), defaults=f, overrides=overrides)
+    f = profile_finance(finance or load_finance(), profile)
+    money = parcel_finance(compounds.assign(kind="old_compound"), defaults=f)
     missing = _col(compounds, "missing").fillna("").astype(str).to_numpy()
     elevators = money["elevators"].to_numpy(dtype=float)
     rows = []

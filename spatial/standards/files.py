@@ -7,6 +7,7 @@ column, and a missing file says what was looked for.
 
 from __future__ import annotations
 
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["read_toml"]
+__all__ = ["key_line", "read_toml", "read_toml_text", "table_line"]
 
 
 def read_toml(
@@ -43,6 +44,35 @@ def read_toml(
     Raises
     ------
     ValueError
+        As :func:`read_toml_text`.
+    """
+    data, where, _ = read_toml_text(path, default=default, package=package)
+    return data, where
+
+
+def read_toml_text(
+    path: str | Path | None, *, default: str, package: str = "spatial.standards"
+) -> tuple[dict[str, Any], str, str]:
+    """Read a TOML data file and keep its text (for line numbers in messages).
+
+    Parameters
+    ----------
+    path
+        A user's file, or None for the shipped one.
+    default
+        File name of the shipped file inside ``package`` (e.g. ``"finance.toml"``).
+    package
+        The package that ships ``default``.
+
+    Returns
+    -------
+    data, where, text
+        The parsed document, the name to use in messages (the user's path or the
+        shipped file's name) and the file's text.
+
+    Raises
+    ------
+    ValueError
         When the file is missing or is not valid TOML; the message names the file and,
         for syntax errors, the line and column.
     """
@@ -59,6 +89,59 @@ def read_toml(
         except UnicodeDecodeError as exc:
             raise ValueError(f"{where}: not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
     try:
-        return tomllib.loads(text), where
+        return tomllib.loads(text), where, text
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{where}: not valid TOML: {exc}") from exc
+
+
+def _bare(line: str) -> str:
+    return line.split("#", 1)[0].strip()
+
+
+def table_line(text: str, table: str) -> int:
+    """Line (1-based) of the header ``[table]`` in a TOML text, or 0.
+
+    Parameters
+    ----------
+    text
+        The file's text.
+    table
+        Table name.
+
+    Returns
+    -------
+    int
+        The header's line.
+    """
+    for number, line in enumerate(text.splitlines(), start=1):
+        bare = _bare(line)
+        if bare.startswith("[") and bare.strip("[]").strip().strip('"') == table:
+            return number
+    return 0
+
+
+def key_line(text: str, key: str, *, start: int) -> int:
+    """Line (1-based) of ``key = …`` in the table whose header is on line ``start``, or 0.
+
+    Parameters
+    ----------
+    text
+        The file's text.
+    key
+        Key in the table.
+    start
+        Line of the table's header (0: the top of the file, before any table).
+
+    Returns
+    -------
+    int
+        The key's line; the search stops at the next table header.
+    """
+    lines = text.splitlines()
+    for number in range(start, len(lines)):
+        bare = _bare(lines[number])
+        if bare.startswith("["):
+            break
+        if re.match(rf'"?{re.escape(key)}"?\s*=', bare):
+            return number + 1
+    return 0
