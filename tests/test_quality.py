@@ -83,6 +83,7 @@ LAYERS = {
     "spatial.settings": 0,
     "spatial.standards": 0,
     "spatial.io": 1,
+    "spatial.db": 1.5,
     "spatial.network": 2,
     "spatial.demo": 2,
     "spatial.lifecircle": 3,

@@ -7,6 +7,7 @@ modules (geopandas, osmium, scipy …) when it runs, so ``spatial --help`` is fa
 - :mod:`spatial.cli.gaps` ``gaps``; :mod:`spatial.cli.bundles` ``bundles``
 - :mod:`spatial.cli.plan` ``eligibility``, ``plan``; :mod:`spatial.cli.maps` ``map``
 - :mod:`spatial.cli.demo` ``demo``; :mod:`spatial.cli.batch` ``batch``
+- :mod:`spatial.cli.match` ``match``; :mod:`spatial.cli.db` ``db init|import|export|status|history``
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli import batch, bundles, data, demo, gaps, maps, match, plan
+from spatial.cli import batch, bundles, data, db, demo, gaps, maps, match, plan
 from spatial.cli._common import setup_logging
 
 __all__ = ["app", "main"]
@@ -52,6 +53,7 @@ app.command()(batch.batch)
 app.command()(data.pois)
 app.command()(data.osm)
 app.command()(match.match)
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:

@@ -19,8 +19,12 @@ from spatial.cli._common import (
 from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from spatial.io.load import LoadSpec
     from spatial.lifecircle import GapResult
     from spatial.network import WalkNetwork
+    from spatial.pipeline import GapRun
 
 __all__ = ["gaps", "print_gaps"]
 
@@ -127,6 +131,13 @@ def gaps(
             help="Also count the facilities each compound reaches within the radius (slower)."
         ),
     ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Compound database (.gpkg or postgresql://): its compounds are the input and "
+            "the results are written back (spatial db)."
+        ),
+    ] = None,
 ) -> None:
     """Find 15-minute life-circle gaps: walking distance from every compound to every category.
 
@@ -136,13 +147,31 @@ def gaps(
 
     if sum(x is not None for x in (osm, network, place)) == 0:
         raise typer.BadParameter("give the walk network: --osm, --network or --place")
+    if db is not None and compounds:
+        raise typer.BadParameter("give --db or --compounds, not both")
     taxonomy, only = _categories_option(categories)
     specs_c = layer_specs(compounds, "compounds", layer=compounds_layer)
     specs_p = layer_specs(pois, "pois", layer=pois_layer, coords=coords.value)
-    run = run_reporting(
-        lambda report: run_gaps(
+
+    def job(report: Callable[[str, int, int], None]) -> GapRun:
+        if db is None:
+            return run(report, specs_c)
+        from spatial.db.connect import open_db
+        from spatial.db.results import compounds_file, save_gap_run
+        from spatial.io.load import LoadSpec
+
+        database = open_db(db)
+        with compounds_file(database) as path:
+            done = run(report, [LoadSpec(path, "compounds", source_layer="compounds")])
+        report("writing the results into the database", 0, 0)
+        run_id = save_gap_run(database, out, options={"osm": osm, "network": network})
+        console.print(f"saved as gaps run {run_id} in {database.label}", markup=False)
+        return done
+
+    def run(report: Callable[[str, int, int], None], specs: list[LoadSpec]) -> GapRun:
+        return run_gaps(
             out_dir=out,
-            compounds=specs_c,
+            compounds=specs,
             pois=specs_p,
             osm=osm,
             network=network,
@@ -164,9 +193,10 @@ def gaps(
             ),
             progress=report,
         )
-    )
-    print_gaps(run.result, run.network)
-    print_outputs(run.outputs)
+
+    done = run_reporting(job)
+    print_gaps(done.result, done.network)
+    print_outputs(done.outputs)
 
 
 def _categories_option(value: str | None) -> tuple[Path | None, tuple[str, ...]]:

@@ -28,6 +28,10 @@ def map_(
     ] = BasemapChoice.none,
     tianditu_key: Annotated[str | None, typer.Option(help="Tianditu (天地图) key.")] = None,
     png: Annotated[bool, typer.Option(help="Also write PNG maps for reports.")] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Compound database: draw its latest gaps run (instead of --gaps)."),
+    ] = None,
 ) -> None:
     """Write interactive HTML maps that open without internet (and PNGs for reports).
 
@@ -37,21 +41,32 @@ def map_(
     from spatial.render import bundle_map, gap_map, save_map
     from spatial.render.static import static_bundle_map, static_gap_map
 
-    if gaps is None and bundles is None:
-        raise typer.BadParameter("give --gaps and/or --bundles")
+    if gaps is None and bundles is None and db is None:
+        raise typer.BadParameter("give --gaps or --db, and/or --bundles")
+    if gaps is not None and db is not None:
+        raise typer.BadParameter("give --gaps or --db, not both")
     check_out(out)
 
     def draw(_report: object) -> list[Path]:
         written = []
-        if gaps is not None:
-            tables = load_gap_tables(gaps)
+        if gaps is not None or db is not None:
+            if db is not None:
+                from spatial.db.connect import open_db
+                from spatial.db.results import load_gap_tables_db
+
+                tables = load_gap_tables_db(open_db(db))
+            else:
+                assert gaps is not None
+                tables = load_gap_tables(gaps)
             written.append(
                 save_map(gap_map(tables, basemap=basemap.value, tianditu_key=tianditu_key), out)
             )
             if png:
                 written.append(static_gap_map(tables.compounds, out.with_suffix(".png")))
         if bundles is not None:
-            target = out if gaps is None else out.with_name(out.stem + "_bundles.html")
+            target = (
+                out if gaps is None and db is None else out.with_name(out.stem + "_bundles.html")
+            )
             btables = load_bundle_tables(bundles)
             written.append(
                 save_map(

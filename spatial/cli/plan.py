@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -17,6 +17,11 @@ from spatial.cli._common import (
     run_reporting,
 )
 from spatial.settings import DEFAULTS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from spatial.pipeline import PlanRun
 
 __all__ = ["eligibility_", "plan"]
 
@@ -83,11 +88,13 @@ def plan(
             help="Policy profile: shandong, taian, liaocheng, qinghai, xining, or a TOML file."
         ),
     ],
-    gaps: Annotated[Path, typer.Option(help="Output folder of `spatial gaps`.")],
     out: Annotated[Path, typer.Option(help="Output folder (plan.xlsx, plan.gpkg).")],
     budget_yuan: Annotated[
         float, typer.Option(help="Yearly budget of total investment, yuan (e.g. 5e8).")
     ],
+    gaps: Annotated[
+        Path | None, typer.Option(help="Output folder of `spatial gaps` (or --db).")
+    ] = None,
     households_per_year: Annotated[
         float | None, typer.Option(help="Yearly household target (a cap).")
     ] = None,
@@ -104,6 +111,13 @@ def plan(
         DEFAULTS.sites_k
     ),
     finance: Annotated[Path | None, typer.Option(help="Finance figures of your own.")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Compound database (.gpkg or postgresql://): plan from its latest gaps run "
+            "and write the plan back (compounds marked 计划 in their year)."
+        ),
+    ] = None,
 ) -> None:
     """Eligibility, renovation needs, ranking, annual plan and facility sites (plan.xlsx).
 
@@ -113,23 +127,51 @@ def plan(
 
     from spatial.pipeline import PlanOptions, run_plan
 
+    if (gaps is None) == (db is None):
+        raise typer.BadParameter("give --gaps (a gaps output folder) or --db, one of them")
     specs = kind_specs(parcels, ("parcels",), layers=parcels_layer)
-    run = run_reporting(
-        lambda report: run_plan(
+    options = PlanOptions(
+        profile=profile,
+        budget_yuan=budget_yuan,
+        households_per_year=households_per_year,
+        sites_k=sites_k,
+        finance=finance,
+    )
+
+    def job(report: Callable[[str, int, int], None]) -> PlanRun:
+        if db is None:
+            return run_plan(
+                out_dir=out,
+                gaps_dir=gaps,
+                options=options,
+                parcels=specs,
+                osm=osm,
+                progress=report,
+            )
+        from spatial.db.connect import open_db
+        from spatial.db.results import load_gap_tables_db, save_plan_run
+
+        database = open_db(db)
+        done = run_plan(
             out_dir=out,
-            gaps_dir=gaps,
-            options=PlanOptions(
-                profile=profile,
-                budget_yuan=budget_yuan,
-                households_per_year=households_per_year,
-                sites_k=sites_k,
-                finance=finance,
-            ),
+            gaps_dir=None,
+            gap_tables=load_gap_tables_db(database),
+            options=options,
             parcels=specs,
             osm=osm,
             progress=report,
         )
-    )
+        run_id, marked = save_plan_run(
+            database, done.plan, options={"profile": profile, "budget_yuan": budget_yuan}
+        )
+        console.print(
+            f"saved as plan run {run_id} in {database.label}; {marked} compounds marked "
+            "计划 planned",
+            markup=False,
+        )
+        return done
+
+    run = run_reporting(job)
     counts = run.plan["status"].value_counts()
     console.print("认定 eligibility: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     table = Table(title="年度计划 Annual plan")

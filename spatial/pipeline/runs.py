@@ -25,6 +25,7 @@ from spatial.io.load import LoadSpec, check_layers, load_layers
 from spatial.io.osm import read_osm
 from spatial.io.osm_barriers import read_osm_barriers
 from spatial.io.results import (
+    GapTables,
     load_gap_tables,
     write_bundle_outputs,
     write_gap_outputs,
@@ -256,8 +257,9 @@ def run_bundles(
 def run_plan(
     *,
     out_dir: str | Path,
-    gaps_dir: str | Path,
+    gaps_dir: str | Path | None,
     options: PlanOptions,
+    gap_tables: GapTables | None = None,
     parcels: Sequence[LoadSpec] = (),
     osm: str | Path | None = None,
     progress: Progress | None = None,
@@ -275,6 +277,9 @@ def run_plan(
         A ``spatial gaps`` output folder (its compounds, with their gaps).
     options
         Profile, budget and the other settings (:class:`PlanOptions`).
+    gap_tables
+        Or the gap tables themselves (a run of the compound database), instead of
+        ``gaps_dir``.
     parcels, osm
         Candidate sites (low-efficiency land, function conversion …) and the walk network
         for siting; without them no sites are chosen.
@@ -291,6 +296,7 @@ def run_plan(
         run = _plan_stage(
             out_dir=stage,
             gaps_dir=gaps_dir,
+            gap_tables=gap_tables,
             options=options,
             parcels=parcels,
             osm=osm,
@@ -302,8 +308,9 @@ def run_plan(
 def _plan_stage(
     *,
     out_dir: Path,
-    gaps_dir: str | Path,
+    gaps_dir: str | Path | None,
     options: PlanOptions,
+    gap_tables: GapTables | None = None,
     parcels: Sequence[LoadSpec],
     osm: str | Path | None,
     say: Progress,
@@ -311,10 +318,12 @@ def _plan_stage(
     prof = load_profile(options.profile)
     say("reading gaps", 0, 0)
     found: list[Problem] = []  # the gaps folder and the parcels are checked together
-    try:
-        tables = load_gap_tables(gaps_dir, service_areas=False)
-    except InputError as exc:
-        found += exc.problems
+    tables = gap_tables
+    if tables is None:
+        try:
+            tables = load_gap_tables(str(gaps_dir), service_areas=False)
+        except InputError as exc:
+            found += exc.problems
     cand = None
     if parcels and osm is not None:
         try:
@@ -322,6 +331,7 @@ def _plan_stage(
         except InputError as exc:
             found += exc.problems
     raise_for_errors(found)
+    assert tables is not None
     comp, cats = tables.compounds, tables.categories
     say("eligibility, needs and ranking", 0, 0)
     plan = api.plan(

@@ -1,0 +1,498 @@
+"""Renovation statuses per compound and year, yearly targets, and progress roll-ups.
+
+A compound moves 储备 → 计划 → 在建 → 完工 and never back. ``status`` reports, for a
+year, the compounds in that year's programme, started and completed, with households
+and money, against the targets of each community, subdistrict, district, city and
+province (逐级汇总).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete, insert, update
+
+from spatial._errors import Problem, raise_for_errors
+from spatial.db.connect import Database, now_text, user_name
+from spatial.db.frames import read_compounds, read_table
+from spatial.db.schema import levels, statuses
+from spatial.db.survey import file_sha256, round_problems
+from spatial.io.values import normalize_header
+
+__all__ = ["import_status", "import_targets", "progress", "record_statuses", "status_code"]
+
+_STATUS_HEADERS = {
+    "id": ("小区编号", "编号", "id", "compound_id", "compound id"),
+    "year": ("年度", "年份", "year"),
+    "status": ("状态", "改造状态", "status"),
+}
+_TARGET_HEADERS = {
+    "level": ("层级", "级别", "level"),
+    "unit": ("名称", "单位", "unit", "name"),
+    "year": ("年度", "年份", "year"),
+    "compounds": ("小区数", "小区个数", "compounds"),
+    "households": ("户数", "households"),
+    "money_wan": ("投资（万元）", "投资(万元)", "投资万元", "money (10k yuan)"),
+    "money_yuan": ("投资（元）", "投资(元)", "投资", "money_yuan", "money (yuan)"),
+}
+
+
+def status_code(value: object) -> str | None:
+    """The status code of a label (储备, 计划, 在建, 完工, or reserve … in English).
+
+    Parameters
+    ----------
+    value
+        A cell.
+
+    Returns
+    -------
+    str or None
+        ``reserve``, ``planned``, ``underway`` or ``completed``; None if unknown.
+    """
+    text = normalize_header(str(value)) if value is not None else ""
+    for s in statuses():
+        if text in {s.code, s.zh, normalize_header(s.en)}:
+            return s.code
+    return None
+
+
+def _rank() -> dict[str, int]:
+    return {s.code: s.rank for s in statuses()}
+
+
+def _columns(
+    frame: pd.DataFrame, wanted: dict[str, tuple[str, ...]], source: str, required: tuple[str, ...]
+) -> tuple[pd.DataFrame, list[Problem]]:
+    names = {normalize_header(str(c)): c for c in frame.columns}
+    out = pd.DataFrame(index=frame.index)
+    found = []
+    for key, aliases in wanted.items():
+        col = next(
+            (names[normalize_header(a)] for a in aliases if normalize_header(a) in names), None
+        )
+        if col is not None:
+            out[key] = frame[col]
+        elif key in required:
+            found.append(
+                Problem.error(
+                    source,
+                    f"no column {aliases[0]} ({key})",
+                    column=aliases[0],
+                    hint="headers accepted: " + ", ".join(aliases),
+                )
+            )
+    return out, found
+
+
+def _years(
+    values: pd.Series, rows: list[int], source: str, column: str
+) -> tuple[pd.Series, list[Problem]]:
+    years = pd.to_numeric(values, errors="coerce")
+    bad = years.isna() | (years < 1949) | (years > 2100)
+    found = [
+        Problem.error(
+            source,
+            f"year {values.iloc[i]!r} is not a year",
+            row=rows[i],
+            column=column,
+            hint="write the year as 2025",
+        )
+        for i in np.flatnonzero(bad.to_numpy())
+    ]
+    return years, found
+
+
+def import_status(db: Database, path: str | Path, *, round_name: str, by: str | None = None) -> int:
+    """Import renovation statuses (小区编号, 年度, 状态) as one round.
+
+    Parameters
+    ----------
+    db
+        The database.
+    path
+        CSV or Excel table.
+    round_name
+        Name of the round.
+    by
+        Who imports.
+
+    Returns
+    -------
+    int
+        Rows written.
+
+    Raises
+    ------
+    InputError
+        An unknown compound or status, a bad year, a compound twice in one year, or a
+        status going backwards (完工 → 计划); nothing is written.
+    """
+    from spatial.io.tables import read_table as read_file_table
+
+    source = str(path)
+    raw = read_file_table(path)
+    table, problems = _columns(raw, _STATUS_HEADERS, source, ("id", "year", "status"))
+    rows = [i + 2 for i in range(len(raw))]
+    with db.writing() as conn:
+        problems += round_problems(
+            conn, db, name=round_name, sha256=file_sha256(path), kind="status", source=source
+        )
+        raise_for_errors(problems)
+        known = set(read_table(conn, db, "compounds")["compound_id"].astype(str))
+        years, found = _years(table["year"], rows, source, "年度")
+        problems += found
+        table["id"] = table["id"].astype(str).str.strip()
+        codes = table["status"].map(status_code)
+        for i in range(len(table)):
+            if table["id"].iloc[i] not in known:
+                problems.append(
+                    Problem.error(
+                        source,
+                        f"no compound {table['id'].iloc[i]!r} in the database",
+                        row=rows[i],
+                        column="小区编号",
+                        hint="import the survey with this compound first, or correct the id",
+                    )
+                )
+            if codes.iloc[i] is None:
+                problems.append(
+                    Problem.error(
+                        source,
+                        f"unknown status {table['status'].iloc[i]!r}",
+                        row=rows[i],
+                        column="状态",
+                        hint="use 储备, 计划, 在建 or 完工",
+                    )
+                )
+        new = pd.DataFrame(
+            {"compound_id": table["id"], "year": years, "status": codes, "row": rows}
+        )
+        problems += _backwards(read_table(conn, db, "renovation_status"), new.dropna(), source)
+        raise_for_errors(problems)
+        round_fid = _new_round(conn, db, round_name, "status", path, len(new), by)
+        record_statuses(
+            conn, db, new, round_fid=round_fid, by=by or user_name(), src=Path(path).name
+        )
+    return len(new)
+
+
+def _backwards(old: pd.DataFrame, new: pd.DataFrame, source: str) -> list[Problem]:
+    """A compound twice in a year, or a status lower than an earlier year's (or the same
+    year's in the database)."""
+    rank, label = _rank(), {s.code: s.zh for s in statuses()}
+    found = []
+    twice = new[new.duplicated(["compound_id", "year"], keep="first")]
+    for _, r in twice.iterrows():
+        found.append(
+            Problem.error(
+                source,
+                f"{r['compound_id']} has two statuses in {int(r['year'])}",
+                row=r["row"],
+                column="年度",
+                hint="keep one row per compound and year",
+            )
+        )
+    merged: dict[str, dict[int, tuple[str, Any]]] = {}
+    for _, r in old.iterrows():
+        merged.setdefault(str(r["compound_id"]), {})[int(r["year"])] = (r["status"], "database")
+    for _, r in new.drop_duplicates(["compound_id", "year"]).iterrows():
+        cid, year = str(r["compound_id"]), int(r["year"])
+        before = merged.setdefault(cid, {}).get(year)
+        if before is not None and rank[r["status"]] < rank[before[0]]:
+            found.append(
+                Problem.error(
+                    source,
+                    f"{cid}: status goes back in {year}, {label[before[0]]} (database) → "
+                    f"{label[r['status']]}",
+                    row=r["row"],
+                    column="状态",
+                    hint="a status never goes back; correct the row",
+                )
+            )
+            continue
+        merged[cid][year] = (r["status"], r["row"])
+    for cid, by_year in merged.items():
+        top, top_year = -1, None
+        for year in sorted(by_year):
+            code, where = by_year[year]
+            if rank[code] < top and where != "database":
+                found.append(
+                    Problem.error(
+                        source,
+                        f"{cid}: status goes back, {label[statuses()[top].code]} in {top_year} → "
+                        f"{label[code]} in {year}",
+                        row=where,
+                        column="状态",
+                        hint="a status never goes back (完工 → 计划); correct the row",
+                    )
+                )
+            elif rank[code] >= top:
+                top, top_year = rank[code], year
+    return found
+
+
+def _new_round(
+    conn: Connection, db: Database, name: str, kind: str, path: str | Path, n: int, by: str | None
+) -> int:
+    fids = read_table(conn, db, "rounds")["fid"]
+    fid = int(fids.max()) + 1 if len(fids) else 1
+    when = now_text()
+    conn.execute(
+        insert(db.table("rounds")).values(
+            fid=fid,
+            name=name,
+            kind=kind,
+            surveyed_on=when[:10],
+            source=Path(path).name,
+            sha256=file_sha256(path) if Path(path).is_file() else "",
+            imported_by=by or user_name(),
+            imported_at=when,
+            rows=n,
+        )
+    )
+    return fid
+
+
+def record_statuses(
+    conn: Connection, db: Database, new: pd.DataFrame, *, round_fid: int | None, by: str, src: str
+) -> None:
+    """Write statuses (compound_id, year, status), with history, and each compound's latest.
+
+    Parameters
+    ----------
+    conn
+        A connection inside a write transaction.
+    db
+        The database.
+    new
+        Checked rows: ``compound_id``, ``year``, ``status`` (codes).
+    round_fid
+        The round (None for statuses a plan run set).
+    by, src
+        Who and where from, for the history.
+    """
+    table, history = db.table("renovation_status"), db.table("compound_history")
+    old = read_table(conn, db, "renovation_status")
+    have = {(str(r["compound_id"]), int(r["year"])): r["status"] for _, r in old.iterrows()}
+    when = now_text()
+    log = []
+    for _, r in new.iterrows():
+        key = (str(r["compound_id"]), int(r["year"]))
+        if have.get(key) == r["status"]:
+            continue
+        if key in have:
+            conn.execute(
+                update(table)
+                .where(table.c.compound_id == key[0], table.c.year == key[1])
+                .values(status=r["status"], round_id=round_fid)
+            )
+        else:
+            conn.execute(
+                insert(table).values(
+                    compound_id=key[0], year=key[1], status=r["status"], round_id=round_fid
+                )
+            )
+        log.append(
+            {
+                "compound_id": key[0],
+                "field": f"status.{key[1]}",
+                "old_value": have.get(key),
+                "new_value": r["status"],
+                "round_id": round_fid,
+                "changed_at": when,
+                "changed_by": by,
+                "source": src,
+            }
+        )
+    if log and round_fid is not None:
+        conn.execute(insert(history), log)
+    latest = (
+        read_table(conn, db, "renovation_status").sort_values("year").groupby("compound_id").last()
+    )
+    comp = db.table("compounds")
+    for cid, r in latest.iterrows():
+        conn.execute(
+            update(comp)
+            .where(comp.c.compound_id == cid)
+            .values(status=r["status"], status_year=int(r["year"]))
+        )
+
+
+def import_targets(
+    db: Database, path: str | Path, *, round_name: str, by: str | None = None
+) -> int:
+    """Import yearly targets (层级, 名称, 年度, 小区数, 户数, 投资) as one round.
+
+    Parameters
+    ----------
+    db
+        The database.
+    path
+        CSV or Excel table; 投资（万元） is read in 万元, 投资（元） in yuan.
+    round_name
+        Name of the round.
+    by
+        Who imports.
+
+    Returns
+    -------
+    int
+        Targets written (a target of the same level, unit and year is replaced).
+    """
+    from spatial.io.tables import read_table as read_file_table
+
+    source = str(path)
+    raw = read_file_table(path)
+    table, problems = _columns(raw, _TARGET_HEADERS, source, ("level", "unit", "year"))
+    rows = [i + 2 for i in range(len(raw))]
+    names = {key: lv.column for lv in levels() for key in (lv.zh, lv.en, lv.column)}
+    names.update({"全部": "total", "total": "total", "合计": "total"})
+    if not problems:
+        years, found = _years(table["year"], rows, source, "年度")
+        problems += found
+        table["level"] = [names.get(str(v).strip()) for v in table["level"]]
+        for i in np.flatnonzero(table["level"].isna().to_numpy()):
+            problems.append(
+                Problem.error(
+                    source,
+                    f"unknown level {raw.iloc[i][0]!r}",
+                    row=rows[i],
+                    column="层级",
+                    hint="use 社区, 街道, 区县, 市, 省 or 全部",
+                )
+            )
+        money = (
+            pd.to_numeric(table["money_wan"], errors="coerce") * 1e4
+            if "money_wan" in table
+            else pd.to_numeric(table["money_yuan"], errors="coerce")
+            if "money_yuan" in table
+            else pd.Series(np.nan, index=table.index)
+        )
+        table = table.assign(year=years, money_yuan=money)
+    with db.writing() as conn:
+        problems += round_problems(
+            conn, db, name=round_name, sha256=file_sha256(path), kind="targets", source=source
+        )
+        raise_for_errors(problems)
+        fid = _new_round(conn, db, round_name, "targets", path, len(table), by)
+        t = db.table("targets")
+        for _, r in table.iterrows():
+            conn.execute(
+                delete(t).where(
+                    t.c.level == r["level"], t.c.unit == str(r["unit"]), t.c.year == int(r["year"])
+                )
+            )
+            conn.execute(
+                insert(t).values(
+                    level=r["level"],
+                    unit=str(r["unit"]),
+                    year=int(r["year"]),
+                    compounds=_int(r.get("compounds")),
+                    households=_int(r.get("households")),
+                    money_yuan=None if pd.isna(r["money_yuan"]) else float(r["money_yuan"]),
+                    round_id=fid,
+                )
+            )
+    return len(table)
+
+
+def _int(value: object) -> int | None:
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(number) else int(number)
+
+
+def progress(db: Database, *, year: int) -> pd.DataFrame:
+    """Progress of a year against its targets, rolled up community → … → province → all.
+
+    Parameters
+    ----------
+    db
+        The database.
+    year
+        The plan year.
+
+    Returns
+    -------
+    DataFrame
+        One row per unit of each level the compounds carry, then ``total``: compounds,
+        households and money (yuan, from the latest plan run) in the year's programme
+        (status 计划 or later in that year), how many started (在建/完工) and completed,
+        completed to date, and the targets with the shares reached.
+    """
+    rank = _rank()
+    with db.reading() as conn:
+        comp = read_compounds(conn, db)
+        st = read_table(conn, db, "renovation_status")
+        targets = read_table(conn, db, "targets")
+        runs = read_table(conn, db, "runs", kind="plan")
+        plan = (
+            read_table(conn, db, "plan_results", run_id=int(runs["fid"].max()))
+            if len(runs)
+            else pd.DataFrame(columns=["compound_id", "cost_yuan"])
+        )
+    frame = pd.DataFrame(
+        {
+            "id": comp["id"].astype(str),
+            "households": pd.to_numeric(comp.get("households"), errors="coerce"),
+        }
+    )
+    this = st[st["year"] == year].set_index("compound_id")["status"]
+    frame["code"] = frame["id"].map(this)
+    frame["r"] = frame["code"].map(rank)
+    done = st[(st["year"] <= year) & (st["status"] == "completed")]["compound_id"].astype(str)
+    frame["in_programme"] = frame["r"] >= rank["planned"]
+    frame["started"] = frame["r"] >= rank["underway"]
+    frame["completed"] = frame["code"] == "completed"
+    frame["completed_to_date"] = frame["id"].isin(set(done))
+    cost = (
+        plan.set_index(plan["compound_id"].astype(str))["cost_yuan"]
+        if len(plan)
+        else pd.Series(dtype=float)
+    )
+    frame["money_yuan"] = frame["id"].map(cost)
+    out = []
+    present = [lv for lv in levels() if lv.column in comp and comp[lv.column].notna().any()]
+    for lv in [*present, None]:
+        key = (
+            comp[lv.column].fillna("未填 unknown").astype(str)
+            if lv
+            else pd.Series("全部 all", index=comp.index)
+        )
+        for unit, idx in frame.groupby(key.to_numpy()).groups.items():
+            g = frame.loc[idx]
+            p = g[g["in_programme"]]
+            out.append(
+                {
+                    "level": lv.column if lv else "total",
+                    "level_zh": lv.zh if lv else "全部",
+                    "unit": unit,
+                    "compounds": int(p.shape[0]),
+                    "households": float(p["households"].sum()),
+                    "money_yuan": float(p["money_yuan"].sum()),
+                    "started": int(g["started"].sum()),
+                    "completed": int(g["completed"].sum()),
+                    "completed_to_date": int(g["completed_to_date"].sum()),
+                }
+            )
+    result = pd.DataFrame(out)
+    t = targets[targets["year"] == year].rename(
+        columns={
+            "compounds": "target_compounds",
+            "households": "target_households",
+            "money_yuan": "target_money_yuan",
+        }
+    )
+    t = t.assign(unit=t["unit"].where(t["level"] != "total", "全部 all"))
+    result = result.merge(
+        t[["level", "unit", "target_compounds", "target_households", "target_money_yuan"]],
+        on=["level", "unit"],
+        how="left",
+    )
+    for what in ("compounds", "households", "money_yuan"):
+        target = pd.to_numeric(result[f"target_{what}"], errors="coerce")
+        result[f"share_{what}"] = (result[what] / target).where(target > 0)
+    return result

@@ -1,0 +1,338 @@
+"""The compound database on both back ends: a GeoPackage file and a real PostgreSQL/PostGIS
+server started by scripts/postgres.sh. Round trip against the file path, history, bad
+input writing nothing, two imports at once, statuses and roll-ups, QGIS-ready layers."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+from typer.testing import CliRunner
+
+from spatial._errors import InputError
+from spatial.cli import app
+from spatial.db.connect import init_db, open_db
+from spatial.db.frames import read_compounds, read_table
+from spatial.db.progress import import_status, import_targets, progress
+from spatial.db.survey import import_survey
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SCRIPT = ROOT / "scripts" / "postgres.sh"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL + PostGIS cluster, started and stopped by the project's script."""
+    # not under pytest's 0700 folders: as root, the script runs the server as another user
+    folder = Path(tempfile.mkdtemp(prefix="spatial-pg-"))
+    started = subprocess.run(
+        ["bash", str(PG_SCRIPT), "start", str(folder), str(_free_port())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if started.returncode != 0:
+        pytest.fail(
+            "PostgreSQL did not start (install it with scripts/postgres.sh install): "
+            + started.stderr[-2000:]
+        )
+    yield started.stdout.strip()
+    subprocess.run(["bash", str(PG_SCRIPT), "stop", str(folder)], check=False)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+_COUNTER = {"n": 0}
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def target(request, tmp_path):
+    """A fresh, not yet initialised database on each back end."""
+    if request.param == "gpkg":
+        return str(tmp_path / "老旧小区.gpkg")
+    import psycopg
+
+    base = request.getfixturevalue("postgres")
+    _COUNTER["n"] += 1
+    name = f"t{_COUNTER['n']}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def _survey(path: Path, rows: list[dict]) -> Path:
+    """A survey layer in WGS84 with Chinese headers."""
+    frame = gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k != "geometry"} for r in rows],
+        geometry=[r["geometry"] for r in rows],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path, layer="compounds", engine="pyogrio")
+    return path
+
+
+def _cell(i: int) -> box:
+    x = 116.35 + 0.004 * i
+    return box(x, 40.0, x + 0.002, 40.002)
+
+
+BASE = [
+    {"小区编号": "A1", "小区名称": "农大北区", "街道": "东升", "社区": "农大", "户数": 300,
+     "建成年份": 1990, "geometry": _cell(0)},
+    {"小区编号": "A2", "小区名称": "农大南区", "街道": "东升", "社区": "农大", "户数": 200,
+     "建成年份": 1995, "geometry": _cell(1)},
+    {"小区编号": "A3", "小区名称": "石科院生活区", "街道": "学院路", "社区": "石科", "户数": 500,
+     "建成年份": 1988, "geometry": _cell(2)},
+]  # fmt: skip
+
+
+def _counts(db) -> dict[str, int]:
+    with db.reading() as conn:
+        return {
+            t: len(read_table(conn, db, t))
+            for t in ("rounds", "compounds", "compound_history", "renovation_status")
+        }
+
+
+def test_history_keeps_old_values_with_when_who_and_source(target, tmp_path):
+    db = init_db(target)
+    first = import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025", by="李四")
+    assert (first.added, first.changed) == (3, 0)
+    second_rows = [dict(r) for r in BASE]
+    second_rows[0]["户数"] = 320
+    second_rows[1]["户数"] = None  # a blank cell does not erase what is known
+    second_rows[2]["小区名称"] = "石油化工科学研究院生活区"
+    second = import_survey(
+        db, _survey(tmp_path / "r2.gpkg", second_rows), round_name="2026", by="张三"
+    )
+    assert (second.added, second.changed, second.unchanged) == (0, 2, 1)
+    with db.reading() as conn:
+        comp = read_compounds(conn, db).set_index("id")
+        hist = read_table(conn, db, "compound_history")
+    assert comp.loc["A1", "households"] == 320
+    assert comp.loc["A2", "households"] == 200
+    assert comp.loc["A3", "name"] == "石油化工科学研究院生活区"
+    changed = hist[hist["round_id"] == 2].set_index("compound_id")
+    assert changed.loc["A1", "field"] == "households"
+    assert (changed.loc["A1", "old_value"], changed.loc["A1", "new_value"]) == ("300", "320")
+    assert changed.loc["A3", "old_value"] == "石科院生活区"
+    assert set(changed["changed_by"]) == {"张三"} and set(changed["source"]) == {"r2.gpkg"}
+    assert changed["changed_at"].str.match(r"\d{4}-\d\d-\d\dT").all()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("same round", "was imported already"),
+        ("id changed", "an id that changed"),
+        ("name on two footprints", "is on two footprints"),
+        ("footprint claimed twice", "claim the same footprint"),
+    ],
+)
+def test_bad_survey_is_reported_with_its_row_and_writes_nothing(target, tmp_path, case, message):
+    db = init_db(target)
+    import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025")
+    rows = [dict(r) for r in BASE]
+    name = "2026"
+    if case == "same round":
+        name = "2025"
+        rows[0]["户数"] = 1
+    elif case == "id changed":
+        rows[1]["小区编号"] = "B2"  # the same footprint and name under a new id
+    elif case == "name on two footprints":
+        rows.append({**rows[0], "小区编号": "A4", "geometry": _cell(5)})
+    else:
+        rows.append({**rows[2], "小区编号": "A5", "小区名称": "另一个小区"})
+    before = _counts(db)
+    with pytest.raises(InputError) as err:
+        import_survey(db, _survey(tmp_path / "r2.gpkg", rows), round_name=name)
+    found = [p for p in err.value.errors if message in p.message]
+    assert found, err.value
+    if case != "same round":
+        assert all(p.row is not None for p in found)
+    assert _counts(db) == before
+
+
+def test_status_never_goes_back_and_rolls_up_against_targets(target, tmp_path):
+    db = init_db(target)
+    import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025")
+    pd.DataFrame(
+        {"小区编号": ["A1", "A2", "A3", "A1"], "年度": [2025, 2025, 2025, 2026],
+         "状态": ["计划", "在建", "储备", "完工"]}
+    ).to_csv(tmp_path / "s1.csv", index=False)  # fmt: skip
+    assert import_status(db, tmp_path / "s1.csv", round_name="状态2025") == 4
+    pd.DataFrame(
+        {"层级": ["街道", "全部"], "名称": ["东升", "全部"], "年度": [2025, 2025],
+         "小区数": [4, 10], "户数": [1000, 2000], "投资（万元）": [100, 500]}
+    ).to_csv(tmp_path / "t.csv", index=False)  # fmt: skip
+    import_targets(db, tmp_path / "t.csv", round_name="目标2025")
+    table = progress(db, year=2025).set_index(["level", "unit"])
+    east = table.loc[("subdistrict", "东升")]
+    assert (east["compounds"], east["households"], east["started"]) == (2, 500, 1)
+    assert east["target_compounds"] == 4 and east["share_compounds"] == pytest.approx(0.5)
+    assert east["target_money_yuan"] == pytest.approx(1e6)
+    total = table.loc[("total", "全部 all")]
+    assert (total["compounds"], total["households"], total["share_households"]) == (2, 500, 0.25)
+    assert table.loc[("community", "石科"), "compounds"] == 0
+    with db.reading() as conn:
+        comp = read_compounds(conn, db).set_index("id")
+    assert comp.loc["A1", "status"] == "completed" and comp.loc["A1", "status_year"] == 2026
+    # backwards: 完工 (2026) → 计划 (2027), and 在建 → 储备 in the same year
+    pd.DataFrame(
+        {"小区编号": ["A1", "A2", "X9"], "年度": [2027, 2025, 2027],
+         "状态": ["计划", "储备", "完工"]}
+    ).to_csv(tmp_path / "s2.csv", index=False)  # fmt: skip
+    before = _counts(db)
+    with pytest.raises(InputError) as err:
+        import_status(db, tmp_path / "s2.csv", round_name="状态2027")
+    messages = {(p.row, p.message.split(":")[0]) for p in err.value.errors}
+    assert (2, "A1") in messages and (3, "A2") in messages
+    assert any(p.row == 4 and "no compound 'X9'" in p.message for p in err.value.errors)
+    assert _counts(db) == before
+
+
+def _import_in_process(args: tuple[str, str, str]) -> str:
+    target, path, name = args
+    try:
+        import_survey(open_db(target), path, round_name=name)
+    except InputError as exc:
+        return str(exc)
+    return "ok"
+
+
+def test_two_imports_at_once_lose_no_update_and_a_failed_one_leaves_nothing(
+    target, tmp_path, monkeypatch
+):
+    db = init_db(target)
+    import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025")
+    # two surveys of different compounds, imported at the same moment
+    a = [{**BASE[0], "户数": 333}]
+    b = [{**BASE[1], "小区名称": "农大南院"}, {**BASE[2], "户数": 555}]
+    jobs = [
+        (target, str(_survey(tmp_path / "a.gpkg", a)), "A轮"),
+        (target, str(_survey(tmp_path / "b.gpkg", b)), "B轮"),
+    ]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        assert pool.map(_import_in_process, jobs) == ["ok", "ok"]
+    with db.reading() as conn:
+        comp = read_compounds(conn, db).set_index("id")
+        hist = read_table(conn, db, "compound_history")
+    assert comp.loc["A1", "households"] == 333
+    assert comp.loc["A2", "name"] == "农大南院" and comp.loc["A3", "households"] == 555
+    assert len(hist[hist["round_id"] > 1]) == 3
+    # a failure in the middle of the writes (after the compounds, before the history)
+    import spatial.db.survey as survey
+
+    def broken(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    c = [dict(r) for r in BASE] + [{**BASE[0], "小区编号": "A9", "小区名称": "新小区",
+                                     "geometry": _cell(7)}]  # fmt: skip
+    before = _counts(db)
+    monkeypatch.setattr(survey, "now_text", lambda: "2026-01-01T00:00:00+08:00")
+    real_insert = survey.insert
+
+    def insert(table):
+        return broken() if table.name == "compound_history" else real_insert(table)
+
+    monkeypatch.setattr(survey, "insert", insert)
+    with pytest.raises(RuntimeError):
+        import_survey(db, _survey(tmp_path / "c.gpkg", c), round_name="C轮")
+    assert _counts(db) == before
+
+
+def test_geopackage_opens_in_gis_with_aliases_and_style(tmp_path):
+    db = init_db(tmp_path / "库.gpkg")
+    import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025")
+    layer = gpd.read_file(tmp_path / "库.gpkg", layer="compounds", engine="pyogrio")
+    assert layer.crs.to_epsg() == 4326 and len(layer) == 3
+    assert layer.geometry.iloc[0].equals_exact(_cell(0), 1e-9)
+    con = sqlite3.connect(tmp_path / "库.gpkg")
+    try:
+        assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+        aliases = dict(
+            con.execute(
+                "SELECT column_name, name FROM gpkg_data_columns WHERE table_name='compounds'"
+            ).fetchall()
+        )
+        qml = con.execute(
+            "SELECT styleQML FROM layer_styles WHERE f_table_name='compounds' AND useAsDefault"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert aliases["name"] == "名称" and aliases["households"] == "户数"
+    assert 'attr="status"' in qml and "完工 completed" in qml and 'name="户数"' in qml
+
+
+def test_round_trip_demo_city_equals_the_file_path(target, demo_city, tmp_path):
+    runner = CliRunner()
+    osm, gpkg = str(demo_city.osm), str(demo_city.gpkg)
+    common = ["--osm", osm, "--pois", gpkg, "--pois-layer", "pois"]
+    assert runner.invoke(app, ["db", "init", "--db", target]).exit_code == 0
+    r = runner.invoke(
+        app, ["db", "import", gpkg, "--db", target, "--round", "2025", "--layer", "compounds"]
+    )
+    assert r.exit_code == 0, r.output
+    file_run = ["gaps", "--compounds", gpkg, "--compounds-layer", "compounds", *common]
+    assert runner.invoke(app, [*file_run, "--out", str(tmp_path / "gf")]).exit_code == 0
+    r = runner.invoke(app, ["gaps", "--db", target, *common, "--out", str(tmp_path / "gd")])
+    assert r.exit_code == 0, r.output
+    plan = ["plan", "--profile", "taian", "--budget-yuan", "5e7"]
+    r = runner.invoke(app, [*plan, "--gaps", str(tmp_path / "gf"), "--out", str(tmp_path / "pf")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, [*plan, "--db", target, "--out", str(tmp_path / "pd")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["db", "export", "--db", target, "--out", str(tmp_path / "ex")])
+    assert r.exit_code == 0, r.output
+    want = pd.read_csv(tmp_path / "gf" / "gaps.csv")
+    got = pd.read_csv(tmp_path / "ex" / "gaps.csv").drop(columns=["run_id", "reachable_count"])
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    assert len(want) > 0
+    got_plan = pd.read_excel(tmp_path / "pd" / "plan.xlsx", sheet_name=None)
+    want_plan = pd.read_excel(tmp_path / "pf" / "plan.xlsx", sheet_name=None)
+    assert list(got_plan) == list(want_plan) and len(want_plan) >= 5
+    for sheet, frame in want_plan.items():
+        pd.testing.assert_frame_equal(got_plan[sheet], frame)
+    planned = pd.read_csv(tmp_path / "ex" / "plan.csv")
+    status = pd.read_csv(tmp_path / "ex" / "status.csv")
+    in_plan = planned[planned["year"].notna()]
+    assert len(in_plan) > 0
+    assert set(status["compound_id"]) == set(in_plan["compound_id"])
+    assert set(status["status"]) == {"planned"}
+    r = runner.invoke(app, ["map", "--db", target, "--out", str(tmp_path / "m.html")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "m.html").read_text(encoding="utf-8")
+    name = str(gpd.read_file(gpkg, layer="compounds")["小区名称"].iloc[0])
+    assert name in html or json.dumps(name)[1:-1] in html
+
+
+def test_cli_bad_input_exits_1_without_traceback(tmp_path):
+    runner = CliRunner()
+    db = tmp_path / "x.gpkg"
+    assert runner.invoke(app, ["db", "status", "--db", str(db), "--year", "2025"]).exit_code == 1
+    assert runner.invoke(app, ["db", "init", "--db", str(db)]).exit_code == 0
+    assert runner.invoke(app, ["db", "init", "--db", str(db)]).exit_code == 1
+    bad = tmp_path / "s.csv"
+    pd.DataFrame({"小区编号": ["Z"], "年度": ["明年"], "状态": ["拆了"]}).to_csv(bad, index=False)
+    r = runner.invoke(app, ["db", "import", str(bad), "--db", str(db), "--round", "s", "--kind",
+                            "status"])  # fmt: skip
+    assert r.exit_code == 1
+    assert "Traceback" not in r.output
+    for text in ("no compound 'Z'", "not a year", "unknown status"):
+        assert text in r.output
