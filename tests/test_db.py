@@ -320,6 +320,10 @@ def test_round_trip_demo_city_equals_the_file_path(target, demo_city, tmp_path):
     html = (tmp_path / "m.html").read_text(encoding="utf-8")
     name = str(gpd.read_file(gpkg, layer="compounds")["小区名称"].iloc[0])
     assert name in html or json.dumps(name)[1:-1] in html
+    with open_db(target).reading() as conn:
+        runs = read_table(conn, open_db(target), "runs")
+    assert runs["kind"].tolist() == ["gaps", "plan", "map"]
+    assert runs["outputs"].iloc[-1].endswith("m.html")
 
 
 def test_cli_bad_input_exits_1_without_traceback(tmp_path):

@@ -54,7 +54,8 @@ def map_(
                 from spatial.db.connect import open_db
                 from spatial.db.results import load_gap_tables_db
 
-                tables = load_gap_tables_db(open_db(db))
+                database = open_db(db)
+                tables = load_gap_tables_db(database)
             else:
                 assert gaps is not None
                 tables = load_gap_tables(gaps)
@@ -80,6 +81,12 @@ def map_(
         return written
 
     written = run_reporting(draw)
+    if db is not None:
+        from spatial.db.connect import open_db
+        from spatial.db.results import latest_run, record_map
+
+        database = open_db(db)
+        record_map(database, written, gaps_run=latest_run(database, "gaps"))
     for path in written:
         console.print(
             f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False, soft_wrap=True

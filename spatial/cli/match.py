@@ -29,6 +29,17 @@ def match(
             help="A review.xlsx with its 决定 decision column filled: applied as decided."
         ),
     ] = None,
+    amap_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="AMAP_KEY",
+            help="Amap Web服务 key: geocode the 地址 of rows the names do not match (needs "
+            "restapi.amap.com; answers in GCJ-02 are converted to WGS84).",
+        ),
+    ] = None,
+    amap_city: Annotated[
+        str | None, typer.Option(help="City that narrows the geocoding, e.g. 北京.")
+    ] = None,
 ) -> None:
     """Link survey rows without coordinates to footprints by their names.
 
@@ -36,10 +47,15 @@ def match(
     """
     from spatial.pipeline.match import run_match
 
-    run = run_reporting(lambda _r: run_match(table, footprints, out_dir=out, review=review))
+    run = run_reporting(
+        lambda _r: run_match(
+            table, footprints, out_dir=out, review=review, amap_key=amap_key, amap_city=amap_city
+        )
+    )
     counts = run.rows["match_status"].value_counts()
     console.print(
         f"{len(run.rows)} rows: matched 已匹配 {counts.get('matched', 0)}, "
+        f"located by address 仅定位 {counts.get('located', 0)}, "
         f"to review 待确认 {counts.get('review', 0)}, unmatched 未匹配 "
         f"{counts.get('unmatched', 0)} (review.xlsx: fill 决定 decision with a footprint id "
         "or 无, then run again with --review)"

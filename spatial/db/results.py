@@ -27,7 +27,9 @@ from spatial.db.schema import SRID
 
 __all__ = [
     "compounds_file",
+    "latest_run",
     "load_gap_tables_db",
+    "record_map",
     "save_gap_run",
     "save_plan_run",
 ]
@@ -158,7 +160,26 @@ def save_gap_run(db: Database, out_dir: str | Path, *, options: dict[str, Any]) 
     return run_id
 
 
-def _latest(db: Database, kind: str) -> int:
+def latest_run(db: Database, kind: str) -> int:
+    """The id of the latest run of a kind.
+
+    Parameters
+    ----------
+    db
+        The database.
+    kind
+        ``gaps``, ``plan`` or ``map``.
+
+    Returns
+    -------
+    int
+        The run's id.
+
+    Raises
+    ------
+    InputError
+        When there is none.
+    """
     with db.reading() as conn:
         runs = read_table(conn, db, "runs", kind=kind)
     if len(runs) == 0:
@@ -225,7 +246,7 @@ def load_gap_tables_db(db: Database, run_id: int | None = None) -> Any:
     from spatial.io.results import GAPS_COLUMNS, GapTables
     from spatial.standards import load_categories
 
-    run_id = run_id or _latest(db, "gaps")
+    run_id = run_id or latest_run(db, "gaps")
     with db.reading() as conn:
         run = read_table(conn, db, "runs", fid=run_id).iloc[0]
         gaps = read_table(conn, db, "gap_results", run_id=run_id)
@@ -245,6 +266,33 @@ def load_gap_tables_db(db: Database, run_id: int | None = None) -> Any:
     else:
         cats = load_categories(None)
     return GapTables(layers["compounds"], gaps, layers["pois"], layers["service_areas"], None, cats)
+
+
+def record_map(db: Database, paths: list[Path], *, gaps_run: int) -> int:
+    """Note in the database which maps were drawn from which gaps run.
+
+    Parameters
+    ----------
+    db
+        The database.
+    paths
+        The HTML/PNG files written.
+    gaps_run
+        The gaps run they show.
+
+    Returns
+    -------
+    int
+        The map run's id.
+    """
+    with db.writing() as conn:
+        return _new_run(
+            conn,
+            db,
+            "map",
+            options=json.dumps({"gaps_run": gaps_run}),
+            outputs=";".join(str(p) for p in paths),
+        )
 
 
 def save_plan_run(db: Database, plan: pd.DataFrame, *, options: dict[str, Any]) -> tuple[int, int]:

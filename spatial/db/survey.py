@@ -263,11 +263,24 @@ def _identify(
 
 
 def _matched_rows(frame: gpd.GeoDataFrame, source: str) -> list[Problem]:
-    """Rows of a ``spatial match`` output that were not matched (no footprint yet)."""
+    """Rows of a ``spatial match`` output that were not matched (no footprint yet); rows
+    placed only by their address point are imported as points, with a warning."""
     if "match_status" not in frame:
         return []
-    bad = frame[frame["match_status"].astype(str) != "matched"]
-    return [
+    status = frame["match_status"].astype(str)
+    points = frame[status == "located"]
+    found = [
+        Problem.warning(
+            source,
+            f"{r['name']!r} has only its address point, no footprint: imported as a point",
+            row=str(r["source_row"]),
+            column="match_status",
+            hint="draw its outline and import it in a later round",
+        )
+        for _, r in points.iterrows()
+    ]
+    bad = frame[~status.isin(["matched", "located"])]
+    return found + [
         Problem.error(
             source,
             f"{r['name']!r} is {r['match_status']}, not matched to a footprint",

@@ -24,13 +24,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from spatial.io.names import normalize_name
 from spatial.standards.files import read_toml
 
-__all__ = ["MatchThresholds", "apply_review", "load_thresholds", "match_names"]
+__all__ = [
+    "MatchThresholds",
+    "apply_review",
+    "load_thresholds",
+    "match_names",
+    "place_by_address",
+]
 
 
 @dataclass(frozen=True)
@@ -214,3 +221,79 @@ def apply_review(
         else:
             problems.append(f"row {k}: footprint {decision!r} does not exist")
     return out, problems
+
+
+def place_by_address(
+    found: pd.DataFrame, points: pd.DataFrame, footprints: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """Rows not matched by name, placed by their geocoded address.
+
+    A precise point inside a footprint no other row holds matches it (method
+    ``address``); inside a footprint already matched, the row goes to review; outside
+    every footprint, the row keeps the point (status ``located``, method
+    ``address_point``). Coarse or missing points leave the row as it was, with the
+    reason.
+
+    Parameters
+    ----------
+    found
+        :func:`match_names`' result.
+    points
+        Indexed like ``found`` (the rows geocoded): ``lon``, ``lat`` (WGS84), ``level``,
+        ``precise``.
+    footprints
+        The footprints (``id``, ``name``, geometry in any CRS).
+
+    Returns
+    -------
+    DataFrame
+        ``found`` with those rows updated and ``lon``, ``lat``, ``geocode_level`` added.
+    """
+    import shapely
+
+    out = found.copy()
+    for col, default in (("lon", np.nan), ("lat", np.nan), ("geocode_level", "")):
+        out[col] = default
+    if len(points) == 0:
+        return out
+    feet = footprints.to_crs("EPSG:4326")
+    held = dict(zip(out["footprint_id"].astype(str), out.index, strict=False))
+    held = {k: v for k, v in held.items() if out.at[v, "match_status"] == "matched"}
+    ok = points[points["lon"].notna()]
+    geoms = shapely.points(ok["lon"].to_numpy(), ok["lat"].to_numpy())
+    inside, foot = feet.sindex.query(geoms, predicate="within")
+    where = dict(zip(inside.tolist(), foot.tolist(), strict=False))
+    for pos, (row, p) in enumerate(ok.iterrows()):
+        out.loc[row, ["lon", "lat", "geocode_level"]] = [p["lon"], p["lat"], p["level"]]
+        if not p["precise"]:
+            out.at[row, "match_reason"] = (
+                f"{out.at[row, 'match_reason']}; address placed only to the level "
+                f"{p['level'] or '?'}"
+            ).strip("; ")
+            continue
+        if pos not in where:
+            out.loc[row, ["match_status", "match_method", "match_score"]] = [
+                "located",
+                "address_point",
+                1.0,
+            ]
+            out.at[row, "match_reason"] = "the address point is outside every footprint"
+            continue
+        fid = str(feet["id"].iloc[where[pos]])
+        other = held.get(fid)
+        if other is not None and other != row:
+            out.at[row, "match_status"] = "review"
+            out.at[row, "match_reason"] = (
+                f"the address falls in footprint {fid}, which row {other} holds already"
+            )
+            continue
+        out.loc[row, ["match_status", "match_method", "match_score", "match_reason"]] = [
+            "matched",
+            "address",
+            1.0,
+            "",
+        ]
+        out.at[row, "footprint_id"] = fid
+        out.at[row, "footprint_name"] = feet["name"].iloc[where[pos]]
+        held[fid] = row
+    return out

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem, raise_for_errors
-from spatial.io.match import apply_review, match_names
+from spatial.io.match import apply_review, match_names, place_by_address
 from spatial.io.osm import read_osm
 from spatial.io.projection import to_wgs84
 from spatial.io.runfolder import rebase_outputs, run_folder
@@ -121,6 +122,8 @@ def run_match(
     *,
     out_dir: str | Path,
     review: str | Path | None = None,
+    amap_key: str | None = None,
+    amap_city: str | None = None,
 ) -> MatchRun:
     """Match a survey table to footprints and write ``matched.gpkg``, ``matched.xlsx`` and
     ``review.xlsx`` (see :mod:`spatial.io.match`).
@@ -136,6 +139,10 @@ def run_match(
     review
         A ``review.xlsx`` whose ``decision`` column a planner filled (a footprint id, or
         ``none``/``无``); applied after matching.
+    amap_key, amap_city
+        Geocode the 地址 of rows the names did not match with the Amap web service
+        (:func:`spatial.io.geocode.geocode_amap`), then place them in the footprint the
+        point falls in, or keep the point (flagged).
 
     Returns
     -------
@@ -148,6 +155,8 @@ def run_match(
         keys = survey[[f"_{k}" for k in _KEYS if f"_{k}" in survey]]
         keys.columns = [c[1:] for c in keys.columns]
         found = match_names(keys, feet)
+        if amap_key:
+            found = _by_address(survey, found, feet, key=amap_key, city=amap_city)
         if review is not None:
             decided = read_table(review)
             cols = {c: str(c).split()[-1] for c in decided.columns}
@@ -169,14 +178,55 @@ def run_match(
     return MatchRun(rows, rebase_outputs(outputs, stage, out_dir))
 
 
+def _by_address(
+    survey: pd.DataFrame,
+    found: pd.DataFrame,
+    feet: gpd.GeoDataFrame,
+    *,
+    key: str,
+    city: str | None,
+) -> pd.DataFrame:
+    """Geocode the addresses of rows not matched by name and place them."""
+    from spatial.io.geocode import geocode_amap
+
+    mapping, _ = map_columns(list(survey.columns), "compounds")
+    column = next((h for h, c in mapping.items() if c == "address"), None)
+    if column is None:
+        raise_for_errors(
+            [
+                Problem.error(
+                    "<survey>",
+                    "--amap-key geocodes addresses, but the table has no address column",
+                    hint="add a column 地址 (address), or leave --amap-key out",
+                )
+            ]
+        )
+    todo = found.index[found["match_status"] != "matched"]
+    addresses = survey.loc[todo, column].astype("string").fillna("").astype(str)
+    points = geocode_amap(addresses.tolist(), key=key, city=city).set_axis(todo)
+    return place_by_address(found, points, feet)
+
+
 def _write(
     rows: pd.DataFrame, keys: pd.DataFrame, feet: gpd.GeoDataFrame, out: Path
 ) -> dict[str, Path]:
-    at = pd.Series(feet.geometry.values, index=feet["id"].astype(str).to_numpy())
-    matched = rows[rows["match_status"] == "matched"]
-    geom = at[~at.index.duplicated()].reindex(matched["footprint_id"].astype(str)).values
+    at = pd.Series(to_wgs84(feet).geometry.values, index=feet["id"].astype(str).to_numpy())
+    at = at[~at.index.duplicated()]
+    placed = rows[rows["match_status"].isin(["matched", "located"])]
+    geom = [
+        at.get(str(fid))
+        if status == "matched"
+        else gpd.points_from_xy([lon], [lat])[0]  # a located row keeps its address point
+        for status, fid, lon, lat in zip(
+            placed["match_status"],
+            placed["footprint_id"],
+            placed.get("lon", pd.Series(np.nan, index=placed.index)),
+            placed.get("lat", pd.Series(np.nan, index=placed.index)),
+            strict=True,
+        )
+    ]
     layer = gpd.GeoDataFrame(
-        matched.reset_index().astype({"footprint_id": str}), geometry=geom, crs=feet.crs
+        placed.reset_index().astype({"footprint_id": str}), geometry=geom, crs="EPSG:4326"
     )
     table = rows.reset_index()
     todo = table[table["match_status"] != "matched"]
@@ -195,7 +245,7 @@ def _write(
         "decision": "决定 decision",
     }
     return {
-        "matched_gpkg": write_gpkg({"compounds": to_wgs84(layer)}, out / "matched.gpkg"),
+        "matched_gpkg": write_gpkg({"compounds": layer}, out / "matched.gpkg"),
         "matched": write_xlsx({"matched": table}, out / "matched.xlsx"),
         "review": write_xlsx({"review": review}, out / "review.xlsx", headers=headers),
     }
