@@ -202,7 +202,7 @@ def _by_address(
             ]
         )
     todo = found.index[found["match_status"] != "matched"]
-    addresses = survey.loc[todo, column].astype("string").fillna("").astype(str)
+    addresses = survey[column].loc[todo].astype("string").fillna("").astype(str)
     points = geocode_amap(addresses.tolist(), key=key, city=city).set_axis(todo)
     return place_by_address(found, points, feet)
 
