@@ -71,6 +71,14 @@ def _planner_files(folder: Path) -> None:
     ledger = survey[["小区编号", "街道", "社区", "小区名称", "地址", "户数"]]  # 台账: no geometry
     ledger.rename(columns={"小区编号": "序号"}).to_excel(folder / "台账.xlsx", index=False)
     comp.to_file(folder / "小区.gpkg", layer="compounds", engine="pyogrio")
+    ids = comp["小区编号"].iloc[:3].tolist()
+    pd.DataFrame({"小区编号": ids, "年度": [2026] * 3, "状态": ["在建", "在建", "完工"]}).to_excel(
+        folder / "改造状态.xlsx", index=False
+    )
+    pd.DataFrame(
+        {"层级": ["全部"], "名称": ["全部"], "年度": [2026], "小区数": [30], "户数": [6000],
+         "投资（万元）": [50000]}
+    ).to_excel(folder / "年度目标.xlsx", index=False)  # fmt: skip
     parcels.to_file(folder / "parcels.gpkg", layer="parcels", engine="pyogrio")
     parcels.to_file(folder / "地块.gpkg", layer="parcels", engine="pyogrio")
     pd.DataFrame(parcels.drop(columns="geometry")).assign(
@@ -107,6 +115,9 @@ def _planner_files(folder: Path) -> None:
         frame.to_file(district, layer=name, engine="pyogrio")
 
 
+_DONE: set[str] = set()  # usage lines already run in this session's usage folder
+
+
 @pytest.fixture(scope="module")
 def usage_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("usage")
@@ -136,6 +147,14 @@ def test_every_usage_line_runs_on_the_demo(line, usage_folder, monkeypatch):
             return ox.graph_from_xml(DEMO / "demo_city.osm", simplify=False, retain_all=True)
 
         monkeypatch.setattr(ox, "graph_from_place", from_demo_file)
+    # lines of one database run after the lines before them that use it (init, import …)
+    if "--db" in args and line not in _DONE:
+        target = args[args.index("--db") + 1]
+        for other in usage_lines()[: usage_lines().index(line)]:
+            if f"--db {target}" in other and other not in _DONE:
+                test_every_usage_line_runs_on_the_demo(other, usage_folder, monkeypatch)
+    if line in _DONE:
+        return
     # lines that read another line's output folder run after it
     for needed in re.findall(r"--(?:gaps|bundles) (results/\w+)", " ".join(args)):
         if not (usage_folder / needed).exists():
@@ -161,3 +180,4 @@ def test_every_usage_line_runs_on_the_demo(line, usage_folder, monkeypatch):
     out = result.output + (repr(result.exception) if result.exception else "")
     assert "Traceback" not in out
     assert result.exit_code == 0, f"{line}\n{out}"
+    _DONE.add(line)
