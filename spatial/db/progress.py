@@ -18,8 +18,8 @@ from sqlalchemy import Connection, delete, insert, update
 from spatial._errors import Problem, raise_for_errors
 from spatial.db.connect import Database, now_text, user_name
 from spatial.db.frames import read_compounds, read_table
+from spatial.db.rounds import add_round, file_sha256, round_problems
 from spatial.db.schema import levels, statuses
-from spatial.db.survey import file_sha256, round_problems
 from spatial.io.values import normalize_header
 
 __all__ = ["import_status", "import_targets", "progress", "record_statuses", "status_code"]
@@ -173,7 +173,9 @@ def import_status(db: Database, path: str | Path, *, round_name: str, by: str | 
         )
         problems += _backwards(read_table(conn, db, "renovation_status"), new.dropna(), source)
         raise_for_errors(problems)
-        round_fid = _new_round(conn, db, round_name, "status", path, len(new), by)
+        round_fid = add_round(
+            conn, db, name=round_name, kind="status", path=path, rows=len(new), by=by
+        )
         record_statuses(
             conn, db, new, round_fid=round_fid, by=by or user_name(), src=Path(path).name
         )
@@ -233,28 +235,6 @@ def _backwards(old: pd.DataFrame, new: pd.DataFrame, source: str) -> list[Proble
             elif rank[code] >= top:
                 top, top_year = rank[code], year
     return found
-
-
-def _new_round(
-    conn: Connection, db: Database, name: str, kind: str, path: str | Path, n: int, by: str | None
-) -> int:
-    fids = read_table(conn, db, "rounds")["fid"]
-    fid = int(fids.max()) + 1 if len(fids) else 1
-    when = now_text()
-    conn.execute(
-        insert(db.table("rounds")).values(
-            fid=fid,
-            name=name,
-            kind=kind,
-            surveyed_on=when[:10],
-            source=Path(path).name,
-            sha256=file_sha256(path) if Path(path).is_file() else "",
-            imported_by=by or user_name(),
-            imported_at=when,
-            rows=n,
-        )
-    )
-    return fid
 
 
 def record_statuses(
@@ -378,7 +358,9 @@ def import_targets(
             conn, db, name=round_name, sha256=file_sha256(path), kind="targets", source=source
         )
         raise_for_errors(problems)
-        fid = _new_round(conn, db, round_name, "targets", path, len(table), by)
+        fid = add_round(
+            conn, db, name=round_name, kind="targets", path=path, rows=len(table), by=by
+        )
         t = db.table("targets")
         for _, r in table.iterrows():
             conn.execute(

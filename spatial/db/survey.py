@@ -9,7 +9,6 @@ source; a blank cell does not erase a known value.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -24,11 +23,12 @@ from sqlalchemy import Connection, insert, update
 
 from spatial._errors import InputError, Problem, raise_for_errors
 from spatial.db.connect import Database, now_text, user_name
-from spatial.db.frames import geometry_param, plain, read_compounds, read_table, value_text
+from spatial.db.frames import geometry_param, plain, read_compounds, value_text
+from spatial.db.rounds import add_round, file_sha256, next_round, round_problems
 from spatial.db.schema import SURVEY_FIELDS, levels, same_footprint_share
 from spatial.io.names import normalize_name
 
-__all__ = ["ImportReport", "file_sha256", "import_survey", "round_problems"]
+__all__ = ["ImportReport", "import_survey"]
 
 _FIELDS = tuple(name for name, *_ in SURVEY_FIELDS)
 _INTERNAL = {"source_file", "source_row", "geometry", "id"}
@@ -57,71 +57,6 @@ class ImportReport:
     unchanged: int
     values_changed: int
     warnings: list[Problem]
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (the same file is not imported twice).
-
-    Parameters
-    ----------
-    path
-        The file.
-
-    Returns
-    -------
-    str
-        Hex digest.
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def round_problems(
-    conn: Connection, db: Database, *, name: str, sha256: str, kind: str, source: str
-) -> list[Problem]:
-    """Errors for a round name or a file imported before.
-
-    Parameters
-    ----------
-    conn
-        Connection inside the import's transaction.
-    db
-        The database.
-    name, sha256, kind, source
-        The new round's name, its file's hash, ``survey``/``status``/``targets``, and
-        the file as messages name it.
-
-    Returns
-    -------
-    list of Problem
-        Empty when the round is new.
-    """
-    rounds = read_table(conn, db, "rounds")
-    found = []
-    same = rounds[rounds["name"] == name]
-    if len(same):
-        r = same.iloc[0]
-        found.append(
-            Problem.error(
-                source,
-                f"round {name!r} was imported already ({r['imported_at']}, by "
-                f"{r['imported_by']}, from {r['source']})",
-                hint="give this survey a new --round name (e.g. 2026年第二轮)",
-            )
-        )
-    twin = rounds[(rounds["sha256"] == sha256) & (rounds["kind"] == kind)]
-    if len(twin):
-        found.append(
-            Problem.error(
-                source,
-                f"this file was imported already as round {twin.iloc[0]['name']!r}",
-                hint="a re-import would change nothing; import the new survey's file",
-            )
-        )
-    return found
 
 
 def _has_ids(path: Path, source_layer: str | None, sheet: str | int | None) -> bool:
@@ -381,34 +316,27 @@ def import_survey(
         frame = loaded.frame.to_crs(4326)
         problems += _matched_rows(frame, source)
         current = read_compounds(conn, db, expand=False)
-        round_fid = _next_round(conn, db)
+        round_fid = next_round(conn, db)
         ids, found = _identify(
             frame, current, source, round_fid, has_ids=_has_ids(path, source_layer, sheet)
         )
         raise_for_errors([*problems, *found])
-        conn.execute(
-            insert(db.table("rounds")).values(
-                fid=round_fid,
-                name=round_name,
-                kind="survey",
-                surveyed_on=surveyed_on or when[:10],
-                source=path.name,
-                sha256=sha,
-                imported_by=who,
-                imported_at=when,
-                rows=len(frame),
-            )
+        add_round(
+            conn,
+            db,
+            fid=round_fid,
+            name=round_name,
+            kind="survey",
+            path=path,
+            rows=len(frame),
+            by=who,
+            surveyed_on=surveyed_on,
         )
         counts = _write(
             conn, db, frame, ids, current, round_fid=round_fid, when=when, who=who, src=path.name
         )
     warnings = [p for p in problems if p.severity == "warning"]
     return ImportReport(round_name, *counts, warnings)
-
-
-def _next_round(conn: Connection, db: Database) -> int:
-    fids = read_table(conn, db, "rounds")["fid"]
-    return int(fids.max()) + 1 if len(fids) else 1
 
 
 def _write(
