@@ -186,22 +186,9 @@ def history(
     from rich.markup import escape
     from rich.table import Table
 
-    from spatial.db.connect import open_db
-    from spatial.db.frames import read_table
+    from spatial.db.export import history_table
 
-    def job(_r: object):
-        database = open_db(db)
-        with database.reading() as conn:
-            rows = read_table(conn, database, "compound_history")
-            rounds = read_table(conn, database, "rounds")
-        rows = rows.merge(
-            rounds[["fid", "name"]].rename(columns={"fid": "round_id", "name": "round"}),
-            on="round_id",
-            how="left",
-        )
-        return rows if compound is None else rows[rows["compound_id"] == compound]
-
-    rows = run_reporting(job)
+    rows = run_reporting(lambda _r: history_table(db, compound=compound))
     view = Table(title=f"变更记录 history ({len(rows)} rows; last 50)")
     for col in (
         "compound",

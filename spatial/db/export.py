@@ -10,7 +10,7 @@ from spatial.db.connect import open_db
 from spatial.db.frames import read_compounds, read_table
 from spatial.db.schema import column_labels
 
-__all__ = ["export_db"]
+__all__ = ["export_db", "history_table"]
 
 
 def export_db(target: str | Path, out_dir: str | Path) -> dict[str, Path]:
@@ -74,3 +74,30 @@ def export_db(target: str | Path, out_dir: str | Path) -> dict[str, Path]:
     if plan is not None:
         written["plan"] = write_csv(plan.drop(columns=["fid"]), out / "plan.csv")
     return written
+
+
+def history_table(target: str | Path, *, compound: str | None = None) -> pd.DataFrame:
+    """Every changed value with its round's name, oldest first.
+
+    Parameters
+    ----------
+    target
+        The database.
+    compound
+        Only this compound id.
+
+    Returns
+    -------
+    DataFrame
+        ``compound_history`` with a ``round`` column (the round's name).
+    """
+    db = open_db(target)
+    with db.reading() as conn:
+        rows = read_table(conn, db, "compound_history")
+        rounds = read_table(conn, db, "rounds")
+    rows = rows.merge(
+        rounds[["fid", "name"]].rename(columns={"fid": "round_id", "name": "round"}),
+        on="round_id",
+        how="left",
+    )
+    return rows if compound is None else rows[rows["compound_id"] == compound]
