@@ -223,8 +223,12 @@ def _maps(folder: Path, unit: Unit) -> dict[str, str]:
     from spatial.render import bundle_map, gap_map, save_map
 
     maps = folder / "maps"
-    save_map(gap_map(load_gap_tables(folder / "gaps")), maps / "gap_map.html")
-    save_map(bundle_map(load_bundle_tables(folder / "bundles")), maps / "bundle_map.html")
+    tables = load_gap_tables(folder / "gaps")
+    save_map(gap_map(tables), maps / "gap_map.html")
+    save_map(
+        bundle_map(load_bundle_tables(folder / "bundles"), context=tables.context),
+        maps / "bundle_map.html",
+    )
     return {"gap_map": "maps/gap_map.html", "bundle_map": "maps/bundle_map.html"}
 
 

@@ -73,6 +73,9 @@ class BundleResult:
     funding
         One row per old compound: need, money from land revenue, mode, sources, status
         (:func:`spatial.bundling.funding.funding_table`).
+    sources
+        The free parcels whose surplus funds bundles across areas (the far ends of the
+        pairs that are parcels), with ``given_yuan``.
     """
 
     bundles: gpd.GeoDataFrame
@@ -84,6 +87,7 @@ class BundleResult:
     unit_bundle: pd.Series | None = None
     unit_money: pd.DataFrame | None = None
     funding: pd.DataFrame | None = None
+    sources: gpd.GeoDataFrame | None = None
 
 
 def _corners(geoms: np.ndarray) -> list[np.ndarray]:
@@ -279,7 +283,22 @@ def find_bundles(
         unit_bundle,
         unit_money,
         funding,
+        _sources(u, money, pairs),
     )
+
+
+def _sources(u: gpd.GeoDataFrame, money: pd.DataFrame, pairs: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The free parcels whose surplus funds deficit bundles across areas, with the money."""
+    given = pairs[pairs["surplus_kind"] == "parcel"].groupby("surplus_id")["amount_yuan"].sum()
+    ids = u["id"].astype(str)
+    pick = ids.isin(given.index).to_numpy()
+    cols = [c for c in ("id", "name", "kind", "subdistrict", "community") if c in u]
+    out = u.loc[pick, [*cols, "geometry"]].copy()
+    for col in ("revenue_yuan", "balance_yuan"):
+        if col in money:
+            out[col] = money[col].iloc[np.flatnonzero(pick)].to_numpy()
+    out["given_yuan"] = given.reindex(ids[pick].to_numpy()).to_numpy()
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=u.crs)
 
 
 def _explain(

@@ -97,6 +97,8 @@ class GapTables:
         ``plan.gpkg`` of ``spatial plan`` written into the same folder, or None.
     categories
         The run's taxonomy from ``categories.toml`` (the shipped one for an older folder).
+    context
+        ``context.gpkg``: streets, water, railways and names drawn under the maps, or None.
     """
 
     compounds: gpd.GeoDataFrame
@@ -105,6 +107,7 @@ class GapTables:
     service_areas: gpd.GeoDataFrame | None
     plan_layers: Path | None = None
     categories: tuple[Category, ...] | None = None
+    context: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -117,11 +120,17 @@ class BundleTables:
         Layers of ``bundles.gpkg`` (WGS84).
     pairs
         ``pairs.csv``: cross-area combinations with both ends in lon/lat.
+    sources
+        Layer ``sources``: the free parcels the pairs draw money from, or None.
+    context
+        ``context.gpkg`` beside the gaps (or given): what the maps draw under the data.
     """
 
     bundles: gpd.GeoDataFrame
     members: gpd.GeoDataFrame
     pairs: pd.DataFrame
+    sources: gpd.GeoDataFrame | None = None
+    context: gpd.GeoDataFrame | None = None
 
 
 def _problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
@@ -232,7 +241,12 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
         ]
     cats_file = folder / "categories.toml"
     cats = load_categories(cats_file if cats_file.exists() else None)
-    return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats)
+    context = None
+    if (folder / "context.gpkg").exists():
+        from spatial.render.context import load_context
+
+        context = load_context(folder / "context.gpkg")
+    return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context)
 
 
 def write_bundle_outputs(
@@ -261,6 +275,9 @@ def write_bundle_outputs(
     bundles = to_wgs84(result.bundles)
     members = to_wgs84(result.members)
     layers = {"bundles": bundles, "members": members}
+    sources = getattr(result, "sources", None)
+    if sources is not None and len(sources):
+        layers["sources"] = to_wgs84(sources)
     funding = result.funding if result.funding is not None else pd.DataFrame()
     if len(funding):
         where = members.drop_duplicates("id")
@@ -300,10 +317,16 @@ def load_bundle_tables(folder: str | Path) -> BundleTables:
     """
     folder = Path(folder)
     _require(folder, ("bundles.gpkg", "pairs.csv"), "bundles")
+    import pyogrio
+
+    names = {n for n, _ in pyogrio.list_layers(folder / "bundles.gpkg")}
     return BundleTables(
         gpd.read_file(folder / "bundles.gpkg", layer="bundles", engine="pyogrio"),
         gpd.read_file(folder / "bundles.gpkg", layer="members", engine="pyogrio"),
         read_own_csv(folder / "pairs.csv"),
+        gpd.read_file(folder / "bundles.gpkg", layer="sources", engine="pyogrio")
+        if "sources" in names
+        else None,
     )
 
 

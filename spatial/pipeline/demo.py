@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import geopandas as gpd
+
 from spatial.bundling import BundleResult, bundle_units
 from spatial.demo import generate_demo
 from spatial.io.load import LoadSpec, load_layers
@@ -57,6 +59,7 @@ def _demo_maps(
     maps_dir: Path,
     say: Progress,
     plan_layers: Path | None = None,
+    context: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Path]:
     """The demo's HTML and PNG maps, from the results in memory."""
     from spatial.render import bundle_map, gap_map, save_map
@@ -70,12 +73,17 @@ def _demo_maps(
         gaps.service_areas,
         plan_layers=plan_layers,
         categories=gaps.categories,
+        context=context,
     )
-    btables = BundleTables(bundles.bundles, bundles.members, pairs_lonlat(bundles))
+    btables = BundleTables(
+        bundles.bundles, bundles.members, pairs_lonlat(bundles), sources=bundles.sources
+    )
     source = "示范区（合成数据）synthetic demo city"
     maps = {
         "gap_map": save_map(gap_map(tables, osm_data=False), maps_dir / "gap_map.html"),
-        "bundle_map": save_map(bundle_map(btables, osm_data=False), maps_dir / "bundle_map.html"),
+        "bundle_map": save_map(
+            bundle_map(btables, osm_data=False, context=context), maps_dir / "bundle_map.html"
+        ),
     }
     try:
         maps["gap_png"] = static_gap_map(gaps.compounds, maps_dir / "gap_map.png", source=source)
@@ -120,6 +128,7 @@ def run_demo(
     DemoRun
         The city (when generated), the files written, counts and the results.
     """
+    from spatial.render.context import CONTEXT_FILE, read_context, write_context
     from spatial.render.overview import write_overview_png
 
     say = progress or no_progress
@@ -139,6 +148,8 @@ def run_demo(
         osm_layers = read_osm(osm)
         net = load_network(osm=osm, crs=compounds.crs)
         gaps = _gaps_stage(layers, net, out_dir=stage, options=GapOptions(), say=say)
+        context = read_context([osm])
+        gaps.outputs["context"] = write_context(context, stage / CONTEXT_FILE)
         units = bundle_units(compounds, parcels, gaps.result.compounds)
         barriers = osm_layers.barriers.geometry
         bundles = _bundle_stage(
@@ -175,7 +186,12 @@ def run_demo(
                 compounds, parcels, maps_dir / "overview.png", barriers=barriers
             ),
             **_demo_maps(
-                gaps.result, bundles.result, maps_dir, say, planned.outputs["plan_layers"]
+                gaps.result,
+                bundles.result,
+                maps_dir,
+                say,
+                planned.outputs["plan_layers"],
+                context,
             ),
         }
     outputs = rebase_outputs(outputs, stage, out_dir)

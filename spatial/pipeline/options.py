@@ -56,6 +56,9 @@ class GapOptions:
         Road line layers: vertices and line ends this close (metres) join.
     network_layer
         The layer of a multi-layer network file.
+    context
+        Also keep the streets, water, railways and names of the network file in
+        ``context.gpkg``: the maps draw them under the data.
     gate_tolerance_m
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
@@ -80,6 +83,7 @@ class GapOptions:
     gate_tolerance_m: float = DEFAULTS.gate_tolerance_m
     school_unknown: Literal["none", "primary", "junior", "both"] = "none"
     keep_cut: bool = False
+    context: bool = True
 
     def taxonomy(self) -> tuple[Category, ...]:
         """The categories of the run.

@@ -149,7 +149,24 @@ def run_gaps(
         )
         found = [*found, *net.problems]
         run = _gaps_stage(layers, net, out_dir=stage, options=opts, say=say, found=found)
+        source = network if network is not None else osm if place is None else None
+        if opts.context and source is not None:
+            say("keeping the map context", 0, 0)
+            written = _write_context(source, stage)
+            if written is not None:
+                run = replace(run, outputs={**run.outputs, "context": written})
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
+
+
+def _write_context(source: str | Path, folder: Path) -> Path | None:
+    """``context.gpkg`` of the network file, or None (said in the log) when unreadable."""
+    from spatial.render.context import CONTEXT_FILE, read_context, write_context
+
+    try:
+        return write_context(read_context([source]), Path(folder) / CONTEXT_FILE)
+    except InputError as exc:
+        log.warning("map context left out: %s", exc)
+        return None
 
 
 def _bundle_stage(

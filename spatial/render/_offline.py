@@ -16,7 +16,7 @@ from functools import lru_cache
 from html import escape
 from importlib import resources
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import folium
 import geopandas as gpd
@@ -260,13 +260,13 @@ def add_legend(m: folium.Map, title: str, items: list[tuple[str, str]]) -> None:
     figure(m).html.add_child(Element(html), name=f"legend_{len(figure(m).html._children)}")
 
 
-def save_map(m: folium.Map, path: str | Path) -> Path:
+def save_map(m: folium.Map | Any, path: str | Path) -> Path:
     """Write the map's HTML atomically (UTF-8).
 
     Parameters
     ----------
     m
-        The map.
+        The map, or a :class:`spatial.render.page.MapPage` (rendered first).
     path
         Target ``.html``.
 
@@ -275,6 +275,8 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     Path
         ``path``.
     """
+    if not isinstance(m, folium.Map):
+        m = m.render()
     with atomic_path(path) as tmp:
         tmp.write_text(figure(m).render(), encoding="utf-8")
     return Path(path)

@@ -1,45 +1,42 @@
-"""The interactive bundle map (folium), readable with no network."""
+"""The interactive bundle map, readable with no network: bundles, members, money links."""
 
 from __future__ import annotations
 
-from html import escape
-
-import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from spatial.io.chinese_crs import wgs84_to_gcj02
 from spatial.io.results import BundleTables
 from spatial.io.schema import PARCEL_KINDS
-from spatial.render._offline import (
-    OSM_ATTRIBUTION,
-    Basemap,
-    add_legend,
-    html_text,
-    map_frame,
-    offline_map,
-)
+from spatial.render._offline import OSM_ATTRIBUTION, Basemap, map_frame
+from spatial.render.context import add_context
+from spatial.render.page import MapPage, column_values
 
-__all__ = ["KIND_COLOURS", "STATUS_COLOURS", "STATUS_ZH", "bundle_map"]
+__all__ = ["ASSUMPTION_NOTE", "KIND_COLOURS", "STATUS_COLOURS", "STATUS_ZH", "bundle_map"]
 
+#: Member fills by kind: no red or green, which mean deficit and self-balancing.
 KIND_COLOURS = {
     "old_compound": "#fdae61",
     "old_block": "#fee090",
-    "shantytown": "#d73027",
-    "urban_village": "#f46d43",
+    "shantytown": "#8c510a",
+    "urban_village": "#dfc27d",
     "old_factory": "#4575b4",
-    "dilapidated": "#a50026",
-    "function_conversion": "#74add1",
-    "low_efficiency": "#abd9e9",
+    "dilapidated": "#762a83",
+    "function_conversion": "#abd9e9",
+    "low_efficiency": "#bababa",
 }
-STATUS_COLOURS = {"self-balancing": "#1a9850", "deficit": "#d73027"}
+#: Bundle outlines by balance status.
+STATUS_COLOURS = {"self-balancing": "#1a9850", "deficit": "#d7191c"}
 STATUS_ZH = {"self-balancing": "自平衡 self-balancing", "deficit": "资金缺口 deficit"}
-
-
-def _wan(yuan: float) -> str:
-    return f"{yuan / 1e4:,.0f} 万元"
-
-
+LINK_COLOUR = "#111111"
+SOURCE_COLOUR = "#01665e"
+ASSUMPTION_NOTE = (
+    "单位成本与地价为默认假设值，除非用 --finance 文件设定；见各地块“测算依据”。"
+    "Unit costs and land values are default assumptions unless set with --finance; "
+    "see each parcel's basis."
+)
 _LINES = {
     "subsidy_yuan": "补助 subsidy",
     "utility_yuan": "专营单位 utilities",
@@ -51,36 +48,46 @@ _LINES = {
 _FINANCING = {"bond": "专项债 special bond", "loan": "银行贷款 bank loan", "none": "无需融资 none"}
 
 
-def _funding_text(frame: pd.DataFrame) -> pd.Series:
-    """The funding lines of each row as one text (万元), or "" without them."""
+def _wan(yuan: object) -> str | None:
+    value = pd.to_numeric(pd.Series([yuan]), errors="coerce").iloc[0]
+    return None if pd.isna(value) else f"{float(value) / 1e4:,.1f} 万元"
+
+
+def _kind_label(kind: object) -> str:
+    zh, en, _ = PARCEL_KINDS.get(str(kind), (str(kind), str(kind), ()))
+    return f"{zh} {en}"
+
+
+def _kinds_text(kinds: object) -> str:
+    """``old_compound:2;old_factory:1`` as ``老旧小区 old compound ×2、旧厂区 … ×1``."""
+    parts = []
+    for item in str(kinds or "").split(";"):
+        kind, _, n = item.partition(":")
+        if kind:
+            parts.append(f"{_kind_label(kind)} ×{n or 1}")
+    return "、".join(parts)
+
+
+def _funding_text(frame: pd.DataFrame) -> list[str | None]:
+    """The funding lines of each row (万元), or None without them."""
     cols = [c for c in _LINES if c in frame]
     if "city_budget_yuan" not in frame:
-        return pd.Series("", index=frame.index)
-    return frame[cols].apply(
-        lambda r: "; ".join(f"{_LINES[c]} {_wan(float(r[c]))}" for c in cols if float(r[c]) > 0),
-        axis=1,
-    )
-
-
-def _finance_fields(b: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """NPV, bond coverage, financing and funding lines of bundles, when the folder has them."""
-    if "npv_yuan" not in b:
-        return b, [], []
-    cov = pd.to_numeric(b["bond_coverage"], errors="coerce")
-    b = b.assign(
-        npv=pd.to_numeric(b["npv_yuan"], errors="coerce").map(_wan),
-        coverage=cov.map(lambda v: "—" if not np.isfinite(v) else f"{v:.2f}"),
-        financing_label=b["financing"].map(_FINANCING).fillna(""),
-        funding=_funding_text(b),
-    )
-    fields = ["npv", "coverage", "financing_label", "funding"]
-    aliases = [
-        "净现值 NPV",
-        "本息覆盖倍数 Bond coverage",
-        "融资 Financing",
-        "资金来源 Funding lines",
+        return [None] * len(frame)
+    values = frame[cols].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(float)
+    return [
+        "；".join(
+            f"{_LINES[c]} {v / 1e4:,.1f} 万元" for c, v in zip(cols, row, strict=True) if v > 0
+        )
+        or None
+        for row in values
     ]
-    return b, fields, aliases
+
+
+def _link_frame(pairs: pd.DataFrame, basemap: Basemap) -> gpd.GeoDataFrame:
+    lon = pairs[["deficit_lon", "surplus_lon"]].to_numpy(dtype=float)
+    lat = pairs[["deficit_lat", "surplus_lat"]].to_numpy(dtype=float)
+    lines = shapely.linestrings(np.stack([lon, lat], axis=-1)) if len(pairs) else []
+    return gpd.GeoDataFrame(pairs.reset_index(drop=True), geometry=lines, crs="EPSG:4326")
 
 
 def bundle_map(
@@ -90,141 +97,222 @@ def bundle_map(
     tianditu_key: str | None = None,
     title: str = "片区统筹平衡 Renovation bundles",
     osm_data: bool = True,
-) -> folium.Map:
-    """Bundles coloured by balance status, members by kind, cross-area pairs as links.
+    context: gpd.GeoDataFrame | None = None,
+    data_date: str | None = None,
+) -> MapPage:
+    """Bundles outlined by balance, members by kind, money links and the parcels they reach.
 
     Parameters
     ----------
     tables
         From :func:`spatial.io.results.load_bundle_tables`.
     basemap
-        Base map; ``none`` needs no network.
+        Online base map offered besides the offline context; ``none`` needs no network.
     tianditu_key
         Key for the Tianditu tiles.
     title
-        Shown above the legend.
+        Shown at the top of the map.
     osm_data
-        Add the OpenStreetMap (ODbL) attribution.
+        The data come from OpenStreetMap: add its (ODbL) credit.
+    context
+        Streets, water, railways and names drawn under the data (WGS84), or None.
+    data_date
+        Date of the data written under the title (default: today).
 
     Returns
     -------
-    folium.Map
-        The map; save it with :func:`spatial.render.save_map`.
+    MapPage
+        The page; write it with :meth:`MapPage.save`.
     """
-    bundles = map_frame(tables.bundles, basemap=basemap)
-    members = map_frame(tables.members, basemap=basemap)
-    m = offline_map(
-        tuple(bundles.total_bounds),
+    context = context if context is not None else tables.context
+    bundles, members = tables.bundles, tables.members
+    bounds = tuple(map_frame(bundles[["geometry"]], basemap=basemap, simplify_m=0).total_bounds)
+    page = MapPage(
+        bounds,  # type: ignore[arg-type]
+        title=title,
         basemap=basemap,
         tianditu_key=tianditu_key,
-        attribution=OSM_ATTRIBUTION if osm_data else "",
+        data_date=data_date,
     )
-    kinds = folium.FeatureGroup(name="组成地块 Members by kind", show=True)
-    mem = members.assign(
-        kind_label=members["kind"].map(lambda k: " ".join(PARCEL_KINDS[k][:2])),
-        fill=members["kind"].map(KIND_COLOURS),
-        cost=members["cost_yuan"].map(_wan),
-        revenue=members["revenue_yuan"].map(_wan),
-        funding=_funding_text(members),
-    )
-    cols = ["name", "kind_label", "bundle_id", "cost", "revenue", "funding", "fill", "geometry"]
-    folium.GeoJson(
-        html_text(mem[cols], ["name", "kind_label", "bundle_id", "funding"]).__geo_interface__,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": "#555",
-            "weight": 0.5,
-            "fillOpacity": 0.7,
+    if osm_data or (context is not None and "osm" in context.attrs.get("sources", ())):
+        page.credit(OSM_ATTRIBUTION)
+    add_context(page, context, bounds=tuple(bundles.to_crs(4326).total_bounds))  # type: ignore[arg-type]
+    page.group("bundles", "片区 Bundles", expanded=True)
+    kinds = members["kind"].astype(str)
+    page.add(
+        members,
+        layer_id="members",
+        name="组成地块 Members by kind",
+        group="bundles",
+        style={"stroke": "#555", "weight": 0.5, "fillOpacity": 0.75},
+        cols={
+            "name": column_values(members["name"]),
+            "id": column_values(members["id"].astype(str)),
+            "bundle_id": column_values(members["bundle_id"]),
+            "kind": [_kind_label(k) for k in kinds],
+            "households": column_values(members.get("households", pd.Series(index=members.index))),
+            "cost": [_wan(v) for v in members["cost_yuan"]],
+            "revenue": [_wan(v) for v in members["revenue_yuan"]],
+            "balance": [_wan(v) for v in members.get("balance_yuan", members["revenue_yuan"])],
+            "funding": _funding_text(members),
+            "basis": column_values(members.get("basis", pd.Series(index=members.index))),
+            "fill": [KIND_COLOURS.get(k, "#cccccc") for k in kinds],
         },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "kind_label", "bundle_id"],
-            aliases=["名称 Name", "类型 Kind", "片区 Bundle"],
-        ),
-        popup=folium.GeoJsonPopup(
-            fields=["name", "kind_label", "bundle_id", "cost", "revenue", "funding"],
-            aliases=[
-                "名称 Name",
-                "类型 Kind",
-                "片区 Bundle",
-                "成本 Cost",
-                "收益 Revenue",
-                "资金来源 Funding lines",
-            ],
-        ),
-    ).add_to(kinds)
-    kinds.add_to(m)
-    outline = folium.FeatureGroup(name="片区 Bundles", show=True)
-    b = bundles.assign(
-        status_label=bundles["status"].map(STATUS_ZH),
-        colour=bundles["status"].map(STATUS_COLOURS),
-        cost=bundles["cost_yuan"].map(_wan),
-        subsidy=bundles["subsidy_yuan"].map(_wan),
-        revenue=bundles["revenue_yuan"].map(_wan),
-        balance=bundles["balance_yuan"].map(_wan),
-        ratio=bundles["balance_ratio"].map(lambda r: "∞" if not np.isfinite(r) else f"{r:.2f}"),
+        fill_col="fill",
+        popup="fields",
+        title_col="name",
+        fields=[
+            ("编号 ID", "id"),
+            ("类型 Kind", "kind"),
+            ("片区 Bundle", "bundle_id"),
+            ("户数 Households", "households"),
+            ("成本 Cost", "cost"),
+            ("收益 Revenue", "revenue"),
+            ("平衡 Balance", "balance"),
+            ("资金来源 Funding lines", "funding"),
+            ("测算依据 Basis", "basis"),
+        ],
+        note=ASSUMPTION_NOTE,
+        swatch=KIND_COLOURS["old_compound"],
     )
-    fields = [
-        "bundle_id",
-        "kinds",
-        "households",
-        "cost",
-        "subsidy",
-        "revenue",
-        "balance",
-        "ratio",
-        "status_label",
-    ]
-    aliases = [
-        "片区 Bundle",
-        "组成 Members",
-        "户数 Households",
-        "成本 Cost",
-        "补助 Subsidy",
-        "收益 Revenue",
-        "平衡 Balance",
-        "收益/净成本 Ratio",
-        "状态 Status",
-    ]
-    b, more, more_aliases = _finance_fields(b)
-    fields, aliases = [*fields, *more], [*aliases, *more_aliases]
-    folium.GeoJson(
-        html_text(b[[*fields, "colour", "geometry"]], fields).__geo_interface__,
-        style_function=lambda f: {
-            "color": f["properties"]["colour"],
-            "weight": 3,
-            "fillOpacity": 0.05,
-            "fillColor": f["properties"]["colour"],
+    status = bundles["status"].astype(str)
+    cov = pd.to_numeric(
+        bundles.get("bond_coverage", pd.Series(index=bundles.index)), errors="coerce"
+    )
+    ratio = pd.to_numeric(bundles["balance_ratio"], errors="coerce")
+    cols = {
+        "bundle_id": column_values(bundles["bundle_id"]),
+        "members": [_kinds_text(k) for k in bundles["kinds"]],
+        "households": column_values(bundles["households"]),
+        "cost": [_wan(v) for v in bundles["cost_yuan"]],
+        "subsidy": [_wan(v) for v in bundles["subsidy_yuan"]],
+        "revenue": [_wan(v) for v in bundles["revenue_yuan"]],
+        "balance": [_wan(v) for v in bundles["balance_yuan"]],
+        "ratio": ["∞" if not np.isfinite(r) else f"{r:.2f}" for r in ratio.fillna(np.inf)],
+        "status": [STATUS_ZH.get(s, s) for s in status],
+        "funded_by": column_values(bundles.get("funded_by", pd.Series(index=bundles.index))),
+        "npv": [_wan(v) for v in bundles.get("npv_yuan", pd.Series(index=bundles.index))],
+        "coverage": [None if not np.isfinite(v) else f"{v:.2f}" for v in cov.fillna(np.inf)],
+        "financing": [
+            _FINANCING.get(str(v)) for v in bundles.get("financing", pd.Series(index=bundles.index))
+        ],
+        "funding": _funding_text(bundles),
+        "colour": [STATUS_COLOURS.get(s, "#777777") for s in status],
+    }
+    page.add(
+        bundles,
+        layer_id="bundles",
+        name="片区 Bundles (by balance)",
+        group="bundles",
+        style={"weight": 2.5, "fillOpacity": 0.04, "z": 1},
+        cols=cols,
+        stroke_col="colour",
+        fill_col="colour",
+        popup="fields",
+        title_col="bundle_id",
+        fields=[
+            ("组成 Members", "members"),
+            ("户数 Households", "households"),
+            ("成本 Cost", "cost"),
+            ("补助 Subsidy", "subsidy"),
+            ("收益 Revenue", "revenue"),
+            ("平衡 Balance", "balance"),
+            ("收益/净成本 Ratio", "ratio"),
+            ("状态 Status", "status"),
+            ("跨片区资金 Funded by", "funded_by"),
+            ("净现值 NPV", "npv"),
+            ("本息覆盖倍数 Bond coverage", "coverage"),
+            ("融资 Financing", "financing"),
+            ("资金来源 Funding lines", "funding"),
+        ],
+        note=ASSUMPTION_NOTE,
+        pane="top",
+        swatch=STATUS_COLOURS["deficit"],
+    )
+    page.group("money", "跨片区资金 Cross-area money", expanded=True)
+    sources = tables.sources if tables.sources is not None else members.iloc[:0]
+    page.add(
+        sources,
+        layer_id="sources",
+        name="出资地块 Parcels that fund others",
+        group="money",
+        style={"fill": SOURCE_COLOUR, "stroke": "#000", "weight": 1.2, "fillOpacity": 0.55},
+        cols={
+            "name": column_values(sources["name"]) if "name" in sources else [],
+            "id": column_values(sources["id"].astype(str)) if "id" in sources else [],
+            "kind": [_kind_label(k) for k in sources.get("kind", [])],
+            "given": [_wan(v) for v in sources.get("given_yuan", [])],
+            "revenue": [_wan(v) for v in sources.get("revenue_yuan", [])],
         },
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-    ).add_to(outline)
-    outline.add_to(m)
-    links = folium.FeatureGroup(name="跨片区组合 Cross-area pairs", show=True)
-    ends = tables.pairs
-    if len(ends):
-        lon = ends[["deficit_lon", "surplus_lon"]].to_numpy(dtype=float)
-        lat = ends[["deficit_lat", "surplus_lat"]].to_numpy(dtype=float)
-        if basemap == "amap":
-            lon, lat = wgs84_to_gcj02(lon, lat)
-        for k, r in enumerate(ends.to_dict("records")):
-            tip = (
-                f"{r['deficit_bundle']} ← {r['surplus_id']}: 缺口 deficit "
-                f"{_wan(float(r['deficit_yuan']))}, 盈余 surplus "
-                f"{_wan(float(r['surplus_yuan']))}"
+        popup="fields",
+        title_col="name",
+        fields=[
+            ("编号 ID", "id"),
+            ("类型 Kind", "kind"),
+            ("土地收益 Land revenue", "revenue"),
+            ("调出资金 Money given", "given"),
+        ],
+        note=ASSUMPTION_NOTE,
+        swatch=SOURCE_COLOUR,
+    )
+    links = _link_frame(tables.pairs, basemap)
+    if basemap == "amap" and len(links):
+        links = links.set_geometry(
+            shapely.transform(
+                links.geometry.values,
+                lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])),
             )
-            folium.PolyLine(
-                [(lat[k, 0], lon[k, 0]), (lat[k, 1], lon[k, 1])],
-                color="#762a83",
-                weight=2,
-                dash_array="6 4",
-                tooltip=escape(tip),
-            ).add_to(links)
-    links.add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
-    add_legend(
-        m,
-        title,
-        [(STATUS_COLOURS[s], STATUS_ZH[s]) for s in STATUS_COLOURS]
-        + [(c, " ".join(PARCEL_KINDS[k][:2])) for k, c in KIND_COLOURS.items()]
-        + [("#762a83", "跨片区组合 cross-area pair")],
+        )
+    page.add(
+        links,
+        layer_id="links",
+        name="跨片区组合 Cross-area links",
+        group="money",
+        style={"stroke": LINK_COLOUR, "weight": 1.6, "dash": [6, 4], "z": 2},
+        cols={
+            "title": [
+                f"{d} ← {s}"
+                for d, s in zip(
+                    links.get("deficit_bundle", []), links.get("surplus_id", []), strict=True
+                )
+            ],
+            "amount": [_wan(v) for v in links.get("amount_yuan", [])],
+            "deficit": [_wan(v) for v in links.get("deficit_yuan", [])],
+            "distance": [
+                None if pd.isna(v) else f"{float(v):,.0f} m" for v in links.get("distance_m", [])
+            ],
+        },
+        popup="fields",
+        title_col="title",
+        fields=[
+            ("资金 Money", "amount"),
+            ("片区缺口 Deficit", "deficit"),
+            ("距离 Distance", "distance"),
+        ],
+        pane="top",
+        swatch=LINK_COLOUR,
+        simplify_m=0,
     )
-    return m
+    page.config.update(
+        search={
+            "layer": "members",
+            "cols": ["name", "id", "bundle_id"],
+            "placeholder": "搜索地块 名称、编号或片区 Search name, ID or bundle",
+        },
+        filters={
+            "layer": "bundles",
+            "status": {
+                "col": "status",
+                "label": "状态 Status",
+                "options": [[v, v] for v in STATUS_ZH.values()],
+            },
+        },
+    )
+    page.legend(
+        "片区统筹平衡 Bundles",
+        [(STATUS_COLOURS[s], f"片区边界 outline: {STATUS_ZH[s]}") for s in STATUS_COLOURS]
+        + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items()]
+        + [(SOURCE_COLOUR, "出资地块 funding parcel"), (LINK_COLOUR, "跨片区组合 money link")],
+        note=ASSUMPTION_NOTE,
+    )
+    return page

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from pathlib import Path
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
-from folium.utilities import JsCode
 
 from spatial.io.projection import to_metric
 from spatial.io.results import GapTables
 from spatial.lifecircle.gaps import STATUSES
-from spatial.render._offline import (
-    OSM_ATTRIBUTION,
-    Basemap,
-    add_legend,
-    figure,
-    html_text,
-    map_frame,
-    offline_map,
-    script_json,
-)
+from spatial.render._offline import OSM_ATTRIBUTION, Basemap, map_frame
+from spatial.render.context import add_context
+from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
 __all__ = ["MISSING_CLASSES", "gap_map"]
@@ -39,51 +28,48 @@ MISSING_CLASSES = (
     (12, "#f46d43", "缺 8–12 类", "8–12"),
     (999, "#a50026", "缺 13 类以上", "13 or more"),
 )
+#: Status codes of the popup and the filter, one character per category.
+_CODES = {
+    "covered": "c",
+    "too_far": "f",
+    "beyond_limit": "b",
+    "unreachable": "u",
+    "off_network": "o",
+    "no_data": "n",
+}
 #: The compound popup, built from DOM text nodes: nothing from the data is parsed as HTML.
 _POPUP_JS = """
-function(feature, layer) {
-  layer.bindPopup(function() {
-    var p = feature.properties, cats = window.SPATIAL_CATEGORIES;
-    var st = window.SPATIAL_STATUSES, doc = document;
-    function el(tag, text, parent) {
-      var e = doc.createElement(tag);
-      if (text !== undefined && text !== null) e.textContent = String(text);
-      if (parent) parent.appendChild(e);
-      return e;
-    }
-    var box = el('div'); box.className = 'spatial-popup';
-    var title = el('b', p.name, box); title.style.fontSize = '14px';
-    var table = el('table', null, box);
-    [['编号 ID', p.id], ['建成年份 Built', p.build_year], ['户数 Households', p.households],
-     ['层数 Floors', p.floors], ['街道 Subdistrict', p.subdistrict],
-     ['社区 Community', p.community]].forEach(function(r) {
-      if (r[1] === null || r[1] === undefined) return;
-      var tr = el('tr', null, table); el('th', r[0], tr); el('td', r[1], tr);
-    });
-    el('b', '缺少 Missing: ' + p.n_missing + ' 类 categories', box);
-    var ul = el('ul', null, box), nodata = [];
-    for (var i = 0; i < cats.length; i++) {
-      var s = p.status[i], d = p.dist[i], c = cats[i];
-      if (s === 'no_data') { nodata.push(c.zh); continue; }
-      if (s === 'covered') continue;
-      var what = d === null ? st[s] : '最近 nearest ' + d + ' m';
-      el('li', c.zh + ' ' + c.en + ' — ' + what + ' (标准 ≤' + c.r + ' m)', ul);
-    }
-    if (nodata.length) el('div', '无数据 no data: ' + nodata.join('、'), box).style.color = '#777';
-    return box;
-  }, {maxWidth: 380, maxHeight: 360});
-}
+SpatialMap.popups.compound = function (layer, i, cfg) {
+  var c = layer.cols, el = SpatialMap.el, cats = cfg.categories, st = cfg.statuses;
+  var box = el('div', null, null, 'spatial-popup');
+  el('b', c.name[i], box, 'sp-title');
+  var table = el('table', null, box);
+  [['编号 ID', c.id[i]], ['建成年份 Built', c.build_year && c.build_year[i]],
+   ['户数 Households', c.households && c.households[i]], ['层数 Floors', c.floors && c.floors[i]],
+   ['街道 Subdistrict', c.subdistrict && c.subdistrict[i]],
+   ['社区 Community', c.community && c.community[i]],
+   ['改造认定 Eligibility', c.elig && c.elig[i]]].forEach(function (r) {
+    if (r[1] === null || r[1] === undefined || r[1] === '') return;
+    var tr = el('tr', null, table); el('th', r[0], tr); el('td', r[1], tr);
+  });
+  el('b', '缺少 Missing: ' + c.n_missing[i] + ' 类 categories', box);
+  var ul = el('ul', null, box), nodata = [], codes = c.st[i], d = c.d[i], k = 0;
+  for (var j = 0; j < cats.length; j++) {
+    var s = codes.charAt(j), cat = cats[j];
+    if (s === 'n') { nodata.push(cat.zh); continue; }
+    if (s === 'c') continue;
+    var dist = d[k++];
+    var what = dist === null ? st[s] : '最近 nearest ' + dist + ' m';
+    el('li', cat.zh + ' ' + cat.en + ' — ' + what + ' (标准 ≤' + cat.r + ' m)', ul);
+  }
+  if (nodata.length) el('div', '无数据 no data: ' + nodata.join('、'), box, 'sp-note');
+  return box;
+};
 """
 
 
 def _colour(n: float) -> str:
     return next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound)
-
-
-def _props(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _dilated_cells(ij: np.ndarray) -> np.ndarray:
@@ -130,51 +116,128 @@ _STATUS = {
     "excluded": ("#999999", "不纳入 excluded"),
     "unknown": ("#e08214", "待核实 unknown"),
 }
+_LEVELS = (
+    ("block", "居住街坊 Block"),
+    ("5min", "5分钟生活圈 5-minute"),
+    ("10min", "10分钟生活圈 10-minute"),
+    ("15min", "15分钟生活圈 15-minute"),
+)
 
 
-def _add_plan_layers(m: folium.Map, path: Path, basemap: Basemap) -> None:
-    """Eligibility (compounds by status) and chosen facility sites from ``plan.gpkg``."""
+def _plan_layers(page: MapPage, path: Path) -> pd.Series:
+    """Eligibility and facility sites of ``plan.gpkg``; returns the status label by id."""
     import pyogrio
 
     names = {n for n, _ in pyogrio.list_layers(path)}
     elig = gpd.read_file(path, layer="eligibility", engine="pyogrio")
-    frame = map_frame(html_text(elig, ["name", "reason_zh"]), basemap=basemap).assign(
-        colour=elig["status"].map(lambda s: _STATUS.get(s, _STATUS["unknown"])[0]),
-        label=elig["status"].map(lambda s: _STATUS.get(s, _STATUS["unknown"])[1]),
-    )
-    group = folium.FeatureGroup(name="改造对象认定 Eligibility", show=False)
-    folium.GeoJson(
-        frame[["name", "label", "reason_zh", "colour", "geometry"]].__geo_interface__,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#222",
-            "weight": 1,
-            "fillOpacity": 0.7,
+    status = elig["status"].where(elig["status"].isin(list(_STATUS)), "unknown")
+    page.group("plan", "改造计划 Plan", expanded=True)
+    page.add(
+        elig,
+        layer_id="eligibility",
+        name="改造对象认定 Eligibility",
+        group="plan",
+        show=False,
+        style={"stroke": "#222", "weight": 1, "fillOpacity": 0.7},
+        cols={
+            "name": column_values(elig["name"]),
+            "label": [_STATUS[s][1] for s in status],
+            "reason": column_values(elig.get("reason_zh", pd.Series("", index=elig.index))),
+            "fill": [_STATUS[s][0] for s in status],
         },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "label", "reason_zh"], aliases=["小区", "认定", "原因"]
-        ),
-    ).add_to(group)
-    group.add_to(m)
+        fill_col="fill",
+        popup="fields",
+        title_col="name",
+        fields=[("认定 Status", "label"), ("原因 Reason", "reason")],
+        swatch=_STATUS["priority"][0],
+    )
     if "sites" in names:
-        sites = map_frame(
-            html_text(gpd.read_file(path, layer="sites", engine="pyogrio"), ["name", "categories"]),
-            basemap=basemap,
-        )
-        sgroup = folium.FeatureGroup(name="设施选址 Facility sites", show=False)
-        folium.GeoJson(
-            sites[["name", "categories", "geometry"]].__geo_interface__,
-            style_function=lambda f: {
-                "fillColor": "#ffff33",
-                "color": "#000",
-                "weight": 2,
-                "fillOpacity": 0.6,
+        sites = gpd.read_file(path, layer="sites", engine="pyogrio")
+        page.add(
+            sites,
+            layer_id="sites",
+            name="设施选址 Facility sites",
+            group="plan",
+            show=False,
+            style={"fill": "#ffff33", "stroke": "#000", "weight": 2, "fillOpacity": 0.6},
+            cols={
+                "name": column_values(sites["name"]),
+                "categories": column_values(sites["categories"]),
             },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["name", "categories"], aliases=["选址地块 Site", "设施 For"]
-            ),
-        ).add_to(sgroup)
-        sgroup.add_to(m)
+            popup="fields",
+            title_col="name",
+            fields=[("设施 For", "categories")],
+            pane="top",
+            swatch="#ffff33",
+        )
+    return (
+        pd.Series([_STATUS[s][1] for s in status], index=elig["id"].astype(str).to_numpy())
+        if "id" in elig
+        else pd.Series(dtype=object)
+    )
+
+
+def _category_layers(
+    page: MapPage, tables: GapTables, cats: Sequence[Category], show: set[str]
+) -> None:
+    """One layer per category (service area and facilities), grouped by life-circle level."""
+    for level, label in _LEVELS:
+        page.group(level, label, expanded=level in ("5min", "block"))
+    pois = tables.pois
+    cat_lists = None
+    if pois is not None and "categories" in pois:
+        attached = pois["attached"].astype(bool) if "attached" in pois else True
+        pois = pois[attached]
+        cat_lists = pois["categories"].fillna("").str.split(";")
+    empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
+    for cat in cats:
+        areas, pts = empty, empty
+        if tables.service_areas is not None:
+            sa = tables.service_areas[tables.service_areas["category"] == cat.id]
+            if len(sa):
+                areas = _generalise(sa[["category", "geometry"]]).to_crs(4326)
+        if cat_lists is not None and pois is not None:
+            pts = pois[cat_lists.apply(lambda ids, c=cat.id: c in ids)][["name", "geometry"]]
+        group = cat.level if cat.level in dict(_LEVELS) else "15min"
+        name = f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)"
+        listed_points = len(pts) > 0 or len(areas) == 0
+        page.add(
+            areas,
+            layer_id=f"area_{cat.id}",
+            name=f"{name} 服务范围 service area",
+            group=group,
+            show=cat.id in show,
+            style={"fill": "#3182bd", "fillOpacity": 0.2, "weight": 0},
+            pane="context",
+            z_index=5,
+            hidden=listed_points,
+            simplify_m=0,
+            decimals=5,
+        )
+        names = [v if isinstance(v, str) and v else cat.zh for v in pts["name"]]
+        page.add(
+            pts,
+            layer_id=f"cat_{cat.id}",
+            name=name,
+            group=group,
+            show=cat.id in show,
+            style={
+                "fill": "#08519c",
+                "stroke": "#fff",
+                "weight": 1,
+                "radius": 4,
+                "fillOpacity": 0.95,
+            },
+            cols={"name": names, "category": [f"{cat.zh} {cat.en}"] * len(pts)},
+            popup="fields",
+            title_col="name",
+            fields=[("设施 Facility", "category")],
+            swatch="#3182bd",
+            pane="top",
+            simplify_m=0,
+            together_with=(f"area_{cat.id}",) if listed_points and len(areas) else (),
+            hidden=not listed_points,
+        )
 
 
 def gap_map(
@@ -186,7 +249,9 @@ def gap_map(
     title: str = "15分钟生活圈设施缺口 15-minute life-circle gaps",
     osm_data: bool = True,
     show_categories: Sequence[str] = ("kindergarten", "elderly_daycare", "health_station"),
-) -> folium.Map:
+    context: gpd.GeoDataFrame | None = None,
+    data_date: str | None = None,
+) -> MapPage:
     """Build the gap map: compounds by number of missing categories, a layer per category.
 
     Parameters
@@ -196,129 +261,125 @@ def gap_map(
     categories
         The taxonomy (default the shipped one); its order sets the popup order.
     basemap
-        Base map; ``none`` needs no network.
+        Online base map offered besides the offline context; ``none`` needs no network.
     tianditu_key
         Key for the Tianditu tiles.
     title
-        Shown above the legend.
+        Shown at the top of the map.
     osm_data
-        Add the OpenStreetMap (ODbL) attribution.
+        The data shown come from OpenStreetMap: add its (ODbL) credit. Context read
+        from an OSM file adds it too.
     show_categories
-        Category layers switched on when the map opens; the others start hidden.
+        Category layers switched on when the map opens, among those with data; when
+        none of them has data, the first three categories that have are shown.
+    context
+        Streets, water, railways and names drawn under the data (see
+        :func:`spatial.render.context.read_context`), WGS84.
+    data_date
+        Date of the data written under the title (default: today).
 
     Returns
     -------
-    folium.Map
-        The map; save it with :func:`spatial.render.save_map`.
+    MapPage
+        The page; write it with :meth:`MapPage.save` (or :func:`spatial.render.save_map`).
     """
     cats = tuple(categories) if categories is not None else (tables.categories or load_categories())
-    comp = map_frame(tables.compounds, basemap=basemap)
-    m = offline_map(
-        tuple(comp.total_bounds),
+    context = context if context is not None else tables.context
+    comp = tables.compounds
+    bounds = tuple(map_frame(comp[["geometry"]], basemap=basemap, simplify_m=0).total_bounds)
+    page = MapPage(
+        bounds,
+        title=title,
         basemap=basemap,
-        tianditu_key=tianditu_key,
-        attribution=OSM_ATTRIBUTION if osm_data else "",
+        tianditu_key=tianditu_key,  # type: ignore[arg-type]
+        data_date=data_date,
     )
-    table = [{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats]
-    statuses = {sid: f"{zh} {en}" for sid, zh, en in STATUSES}
-    figure(m).header.add_child(
-        Element(
-            f"<script>window.SPATIAL_CATEGORIES = {script_json(table)};"
-            f"window.SPATIAL_STATUSES = {script_json(statuses)};</script>"
-            "<style>.spatial-popup table{border-collapse:collapse;margin:4px 0}"
-            ".spatial-popup th{text-align:left;padding-right:8px;color:#555;font-weight:normal}"
-            ".spatial-popup ul{margin:2px 0 0 16px;padding:0}</style>"
-        ),
-        name="spatial_categories",
-    )
-    dist = tables.gaps.pivot(index="compound_id", columns="category", values="distance_m")
-    dist = dist.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
+    if osm_data or (context is not None and "osm" in context.attrs.get("sources", ())):
+        page.credit(OSM_ATTRIBUTION)
+    add_context(page, context, bounds=tuple(comp.to_crs(4326).total_bounds))  # type: ignore[arg-type]
+    ids = comp["id"].astype(str)
     status = tables.gaps.pivot(index="compound_id", columns="category", values="status")
-    status = status.reindex(index=comp["id"].astype(str), columns=[c.id for c in cats])
-    keep = [
-        "id",
-        "name",
-        "build_year",
-        "households",
-        "floors",
-        "subdistrict",
-        "community",
-        "n_missing",
-        "missing",
+    status = status.reindex(index=ids, columns=[c.id for c in cats])
+    dist = tables.gaps.pivot(index="compound_id", columns="category", values="distance_m")
+    dist = dist.reindex(index=ids, columns=[c.id for c in cats]).to_numpy(dtype=float)
+    codes = status.apply(lambda col: col.map(_CODES).fillna("u")).to_numpy()
+    st = ["".join(row) for row in codes]
+    d = [
+        [
+            None if np.isnan(v) else round(float(v))
+            for v, code in zip(drow, crow, strict=True)
+            if code not in ("c", "n")
+        ]
+        for drow, crow in zip(dist, codes, strict=True)
     ]
-    props = comp[[k for k in keep if k in comp]].copy()
-    features = []
-    for k, (row, geom) in enumerate(zip(props.to_dict("records"), comp.geometry, strict=True)):
-        p = {key: _props(v) for key, v in row.items()}
-        p["dist"] = [None if np.isnan(d) else round(float(d)) for d in dist.iloc[k]]
-        p["status"] = [str(v) if isinstance(v, str) else "unreachable" for v in status.iloc[k]]
-        p["fill"] = _colour(float(p.get("n_missing") or 0))  # type: ignore[arg-type]
-        features.append({"type": "Feature", "properties": p, "geometry": geom.__geo_interface__})
-    compounds_layer = folium.FeatureGroup(name="小区 Compounds", show=True)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name="compounds",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": "#333",
-            "weight": 1,
-            "fillOpacity": 0.75,
+    has_data = (
+        {c.id: not (codes[:, k] == "n").all() for k, c in enumerate(cats)} if len(comp) else {}
+    )
+    plan_labels = _plan_layers(page, tables.plan_layers) if tables.plan_layers else None
+    n_missing = pd.to_numeric(comp["n_missing"], errors="coerce").fillna(0)
+    cols: dict[str, list[object]] = {
+        "id": column_values(ids),
+        "name": column_values(comp["name"]) if "name" in comp else column_values(ids),
+        "n_missing": column_values(n_missing.astype(int)),
+        "fill": [_colour(float(v)) for v in n_missing],
+        "st": st,
+        "d": d,
+    }
+    for key in ("build_year", "households", "floors", "subdistrict", "community"):
+        if key in comp:
+            cols[key] = column_values(comp[key])
+    if plan_labels is not None and len(plan_labels):
+        cols["elig"] = column_values(plan_labels.reindex(ids.to_numpy()))
+    page.group("compounds", "小区 Compounds", expanded=True)
+    page.add(
+        comp,
+        layer_id="compounds",
+        name="小区 Compounds",
+        group="compounds",
+        style={"stroke": "#333", "weight": 0.8, "fillOpacity": 0.8},
+        cols=cols,
+        fill_col="fill",
+        popup="compound",
+        swatch=MISSING_CLASSES[2][1],
+        pane="data",
+    )
+    with_data = [c for c in cats if has_data.get(c.id)]
+    shown = {c.id for c in with_data if c.id in show_categories} or {c.id for c in with_data[:3]}
+    _category_layers(page, tables, cats, shown)
+    page.script(_POPUP_JS)
+    page.config.update(
+        categories=[{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats],
+        statuses={_CODES[sid]: f"{zh} {en}" for sid, zh, en in STATUSES},
+        search={
+            "layer": "compounds",
+            "cols": ["name", "id"],
+            "placeholder": "搜索小区 名称或编号 Search name or ID",
         },
-        on_each_feature=JsCode(_POPUP_JS),
-    ).add_to(compounds_layer)
-    for cat in cats:
-        group = folium.FeatureGroup(
-            name=escape(f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)"), show=cat.id in show_categories
-        )
-        if tables.service_areas is not None:
-            sa = tables.service_areas[tables.service_areas["category"] == cat.id]
-            if len(sa):
-                folium.GeoJson(
-                    map_frame(
-                        _generalise(sa[["category", "geometry"]]),
-                        basemap=basemap,
-                        simplify_m=0,
-                        decimals=5,
-                    ).__geo_interface__,
-                    style_function=lambda f: {
-                        "fillColor": "#3182bd",
-                        "color": "#3182bd",
-                        "weight": 0,
-                        "fillOpacity": 0.18,
-                    },
-                ).add_to(group)
-        if tables.pois is not None and "categories" in tables.pois:
-            has = (
-                tables.pois["categories"]
-                .fillna("")
-                .str.split(";")
-                .apply(lambda ids, c=cat.id: c in ids)
-            )
-            pts = tables.pois[has & tables.pois.get("attached", True)]
-            if len(pts):
-                frame = map_frame(
-                    html_text(
-                        pts[["name", "geometry"]].assign(name=pts["name"].fillna(cat.zh)), ["name"]
-                    ),
-                    basemap=basemap,
-                    simplify_m=0,
-                )
-                folium.GeoJson(
-                    frame.__geo_interface__,
-                    marker=folium.CircleMarker(
-                        radius=4, color="#08519c", weight=1, fill=True, fill_opacity=0.9
-                    ),
-                    tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-                ).add_to(group)
-        group.add_to(m)
-    compounds_layer.add_to(m)
-    if tables.plan_layers is not None:
-        _add_plan_layers(m, tables.plan_layers, basemap)
-    folium.LayerControl(collapsed=True).add_to(m)
-    add_legend(
-        m,
-        title,
+        filters={
+            "layer": "compounds",
+            "missing": {
+                "col": "st",
+                "options": [
+                    [str(k), f"{c.zh} {c.en}"] for k, c in enumerate(cats) if has_data.get(c.id)
+                ],
+            },
+            **({"year": {"col": "build_year"}} if "build_year" in cols else {}),
+            **(
+                {
+                    "status": {
+                        "col": "elig",
+                        "label": "认定 Eligibility",
+                        "options": [[v[1], v[1]] for v in _STATUS.values()],
+                    }
+                }
+                if "elig" in cols
+                else {}
+            ),
+        },
+    )
+    page.legend(
+        "缺少设施类别 Missing categories",
         [(c, f"{zh} {en}") for _, c, zh, en in MISSING_CLASSES]
         + [("#3182bd", "服务范围 service area"), ("#08519c", "设施 facility")],
     )
-    return m
+    return page

@@ -1,0 +1,358 @@
+"""A map page: a Leaflet map whose layers are drawn by the toolkit's canvas runtime.
+
+Each layer is written once into the HTML as JSON text (geometry as a GeoJSON feature
+collection whose features carry only their row number, attributes as a column table) and
+parsed by the browser only when the layer is first shown. ``spatial-map.js`` slices the
+layer into vector tiles with geojson-vt (Mapbox, ISC licence, vendored in ``assets/``)
+and draws each tile on one canvas, so a city of 80,000 compounds opens in seconds: the
+browser never holds one DOM or SVG element per feature. The page sets
+``window.SPATIAL_READY = true`` when every layer shown at start is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from html import escape
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from spatial.render._offline import Basemap, figure, map_frame, offline_map, save_map, script_json
+
+__all__ = ["MapPage", "column_values", "layer_json"]
+
+
+@lru_cache(maxsize=4)
+def _asset(name: str) -> str:
+    return resources.files("spatial.render").joinpath("assets", name).read_text("utf-8")
+
+
+def column_values(values: pd.Series | Sequence[Any]) -> list[Any]:
+    """A column as JSON-ready Python values: NaN and NA become None, numpy scalars plain.
+
+    Parameters
+    ----------
+    values
+        Any column.
+
+    Returns
+    -------
+    list
+        One value per row.
+    """
+    s = pd.Series(values)
+    if pd.api.types.is_float_dtype(s):
+        arr = s.to_numpy(dtype=float)
+        whole = np.isfinite(arr) & (arr == np.round(arr))
+        if whole[np.isfinite(arr)].all():
+            return [int(v) if ok else None for v, ok in zip(arr.tolist(), whole, strict=True)]
+        return [v if np.isfinite(v) else None for v in arr.tolist()]
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_integer_dtype(s):
+        return [None if pd.isna(v) else v for v in s.astype(object).tolist()]
+    return [
+        None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+        for v in s.astype(object).tolist()
+    ]
+
+
+_TYPE_NAMES = {
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+}
+
+
+def _encode(geoms: np.ndarray, rows: np.ndarray, scale: int) -> dict[str, Any]:
+    """One geometry family as integer deltas of ``scale`` units and ragged offsets."""
+    multi_points = shapely.get_type_id(geoms) == 4  # a multipoint is drawn at its first point
+    if multi_points.any():
+        geoms = np.where(multi_points, shapely.get_point(geoms, 0), geoms)
+    kind, coords, offsets = shapely.to_ragged_array(geoms)
+    q = np.round(coords * scale).astype(np.int64)
+    deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return {
+        "t": _TYPE_NAMES[kind.name],
+        "s": scale,
+        "c": deltas.ravel().tolist(),
+        "off": [o.tolist() for o in offsets],
+        "rows": rows.tolist(),
+    }
+
+
+def layer_json(
+    geometry: gpd.GeoSeries, cols: Mapping[str, Sequence[Any]], *, decimals: int = 6
+) -> str:
+    """A layer as the JSON text the runtime reads: compact geometry, attributes by column.
+
+    Coordinates are written as integer steps of ``10**-decimals`` degrees from the
+    previous point (about a third of GeoJSON's size) with shapely's ragged-array offsets,
+    one part per geometry family; the runtime turns them back into GeoJSON features
+    whose only property is their row number ``i``.
+
+    Parameters
+    ----------
+    geometry
+        WGS84 geometry (simplified and rounded already, see
+        :func:`spatial.render._offline.map_frame`); empty or missing rows are left out of
+        the geometry and keep their row number in ``cols``.
+    cols
+        Attribute columns, each as long as ``geometry``.
+    decimals
+        Decimals of a degree kept (6 ≈ 0.1 m, 5 ≈ 1 m).
+
+    Returns
+    -------
+    str
+        ``{"parts": [...], "cols": {...}}``, safe inside an inline ``<script>``.
+    """
+    geoms = np.asarray(geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if ok.any():  # a collection (from make_valid) keeps its polygons
+        coll = ok & (shapely.get_type_id(geoms) == 7)
+        for k in np.flatnonzero(coll):
+            polys = [p for p in shapely.get_parts(geoms[k]) if p.geom_type == "Polygon"]
+            geoms[k] = shapely.multipolygons(polys) if polys else None
+            ok[k] = bool(polys)
+    # shapely type ids + 1: missing, Point, LineString, LinearRing, Polygon, Multi… , collection
+    lookup = np.array(["", "Point", "Line", "", "Polygon", "Point", "Line", "Polygon", ""])
+    families = lookup[shapely.get_type_id(geoms) + 1]
+    parts = []
+    for family in ("Polygon", "Line", "Point"):
+        rows = np.flatnonzero(ok & (families == family))
+        if len(rows):
+            parts.append(_encode(geoms[rows], rows, 10**decimals))
+    body = json.dumps(
+        {"parts": parts, "cols": {k: list(v) for k, v in cols.items()}},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return body.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@dataclass
+class MapPage:
+    """An offline map page being built; :meth:`save` writes it.
+
+    Parameters
+    ----------
+    bounds
+        ``(minlon, minlat, maxlon, maxlat)`` of the data, WGS84 (GCJ-02 on ``amap``).
+    title
+        Shown at the top of the map and as the page title.
+    basemap, tianditu_key
+        Optional online base map (off: the page needs no network).
+    data_date
+        Date of the data shown under the title (default: today).
+    """
+
+    bounds: tuple[float, float, float, float]
+    title: str
+    basemap: Basemap = "none"
+    tianditu_key: str | None = None
+    data_date: str | None = None
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.map: folium.Map = offline_map(
+            self.bounds, basemap=self.basemap, tianditu_key=self.tianditu_key
+        )
+        self._data: list[str] = []
+
+    def group(self, group_id: str, name: str, *, expanded: bool = False) -> None:
+        """Add a collapsible group to the layer list (in the order added)."""
+        if not any(g["id"] == group_id for g in self.groups):
+            self.groups.append({"id": group_id, "name": name, "open": expanded})
+
+    def add(
+        self,
+        frame: gpd.GeoDataFrame,
+        *,
+        layer_id: str,
+        name: str,
+        group: str,
+        style: Mapping[str, Any],
+        show: bool = True,
+        cols: Mapping[str, Sequence[Any]] | None = None,
+        popup: str | None = None,
+        fields: Sequence[tuple[str, str]] = (),
+        title_col: str | None = None,
+        note: str | None = None,
+        label: Mapping[str, Any] | None = None,
+        class_col: str | None = None,
+        classes: Mapping[str, Mapping[str, Any]] | None = None,
+        fill_col: str | None = None,
+        stroke_col: str | None = None,
+        pane: str = "data",
+        swatch: str | None = None,
+        width_by_zoom: bool = False,
+        simplify_m: float = 1.0,
+        decimals: int = 6,
+        z_index: int = 1,
+        hidden: bool = False,
+        together_with: Sequence[str] = (),
+    ) -> None:
+        """Add a layer; an empty ``frame`` is listed as 无数据 (no data) and cannot be shown.
+
+        Parameters
+        ----------
+        frame
+            Any CRS; projected to WGS84 (GCJ-02 on ``amap``), simplified by ``simplify_m``
+            metres and rounded to ``decimals``.
+        layer_id, name, group
+            Identifier, label in the layer list, group id (see :meth:`group`).
+        style
+            Canvas style: ``fill``, ``fillOpacity``, ``stroke``, ``weight`` (px),
+            ``opacity``, ``radius`` (points, px), ``dash``, ``casing``, ``minZoom``, ``z``.
+        show
+            Drawn when the page opens.
+        cols
+            Attribute columns by name, each as long as ``frame`` (for styles, labels,
+            popups, search and filters).
+        popup
+            Popup builder of the runtime: ``"fields"`` (``fields`` as (label, column))
+            or one registered by a page script.
+        title_col, note
+            Popup title column and a note under the fields.
+        label
+            ``{"col", "minZoom", "font", "colour", "halo"}``: text drawn on the tiles.
+        class_col, classes
+            A column whose value picks extra style from ``classes``.
+        fill_col, stroke_col
+            Columns of CSS colours per feature.
+        pane
+            ``context`` (under the data), ``data`` or ``top``.
+        swatch
+            Colour shown beside the name in the layer list.
+        width_by_zoom
+            Scale line widths with the zoom (streets).
+        simplify_m, decimals
+            Geometry simplification (metres) and decimals kept.
+        z_index
+            Order among the layers of the same pane (higher on top).
+        hidden
+            Not listed in the layer list (shown and hidden with another layer).
+        together_with
+            Hidden layers switched on and off with this one.
+        """
+        spec: dict[str, Any] = {
+            "id": layer_id,
+            "name": name,
+            "group": group,
+            "show": bool(show),
+            "style": dict(style),
+            "count": len(frame),
+            "empty": bool(len(frame) == 0),
+            "pane": pane,
+        }
+        for key, value in (
+            ("popup", popup),
+            ("titleCol", title_col),
+            ("note", note),
+            ("label", dict(label) if label else None),
+            ("classCol", class_col),
+            ("classes", {k: dict(v) for k, v in classes.items()} if classes else None),
+            ("fillCol", fill_col),
+            ("strokeCol", stroke_col),
+            ("swatch", swatch),
+        ):
+            if value is not None:
+                spec[key] = value
+        if fields:
+            spec["fields"] = [list(f) for f in fields]
+        if width_by_zoom:
+            spec["widthByZoom"] = True
+        if z_index != 1:
+            spec["zIndex"] = z_index
+        if hidden:
+            spec["hidden"] = True
+        if together_with:
+            spec["with"] = list(together_with)
+        if len(frame):
+            geo = map_frame(
+                frame[["geometry"]], basemap=self.basemap, simplify_m=simplify_m, decimals=decimals
+            )
+            element_id = f"spatial-data-{len(self._data)}"
+            spec["data"] = element_id
+            text = layer_json(geo.geometry, cols or {}, decimals=decimals)
+            self._data.append(f'<script type="application/json" id="{element_id}">{text}</script>')
+        self.layers.append(spec)
+
+    def credit(self, text: str) -> None:
+        """Add a source credit (HTML, from this toolkit, never from data)."""
+        if text and text not in self.credits:
+            self.credits.append(text)
+
+    def legend(self, title: str, items: Sequence[tuple[str, str]], *, note: str = "") -> None:
+        """A legend box: ``(CSS colour, label)`` pairs and an optional note (all escaped)."""
+        rows = "".join(
+            f"<div><i style='background:{escape(c)}'></i>{escape(label)}</div>"
+            for c, label in items
+        )
+        extra = f"<div class='sp-note'>{escape(note)}</div>" if note else ""
+        html = f"<div class='spatial-legend'><b>{escape(title)}</b>{rows}{extra}</div>"
+        figure(self.map).html.add_child(Element(html), name=f"legend_{len(self.scripts)}")
+        self.scripts.append("")
+
+    def script(self, js: str) -> None:
+        """Add page JavaScript that runs before the layers are built (popup builders)."""
+        self.scripts.append(js)
+
+    def render(self) -> folium.Map:
+        """The folium map with the runtime, the data and the start-up script added."""
+        m = self.map
+        fig = figure(m)
+        fig.header.add_child(Element(f"<title>{escape(self.title)}</title>"), name="sp_title")
+        fig.header.add_child(Element(f"<style>{_asset('spatial-map.css')}</style>"), name="sp_css")
+        fig.header.add_child(Element(f"<script>{_asset('geojson-vt.js')}</script>"), name="sp_vt")
+        fig.header.add_child(Element(f"<script>{_asset('spatial-map.js')}</script>"), name="sp_js")
+        when = self.data_date or date.today().isoformat()
+        fig.html.add_child(
+            Element(
+                f"<div class='sp-titlebox'><b>{escape(self.title)}</b>"
+                f"<span>数据日期 data: {escape(when)} · 生成 made: {date.today().isoformat()}"
+                "</span></div>"
+            ),
+            name="sp_titlebox",
+        )
+        fig.html.add_child(Element("".join(self._data)), name="sp_data")
+        basemaps = [
+            {"name": getattr(child, "tile_name", key), "layer": child.get_name(), "show": True}
+            for key, child in m._children.items()
+            if isinstance(child, folium.TileLayer)
+        ]
+        config = {"layers": self.layers, "groups": self.groups, "basemaps": basemaps, **self.config}
+        credit = " | ".join(self.credits)
+        init = (
+            "document.addEventListener('DOMContentLoaded', function () {"
+            + "".join(s for s in self.scripts if s)
+            + f"var m = {m.get_name()};"
+            + (f"m.attributionControl.addAttribution({script_json(credit)});" if credit else "")
+            + f"SpatialMap.init(m, {script_json(config)});}});"
+        )
+        fig.html.add_child(Element(f"<script>{init}</script>"), name="sp_init")
+        return m
+
+    def _repr_html_(self) -> str:
+        """The page inline in a notebook (an iframe, as folium shows a map)."""
+        return str(self.render()._repr_html_())
+
+    def save(self, path: str | Path) -> Path:
+        """Render and write the page atomically (UTF-8)."""
+        return save_map(self, path)
