@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,31 @@ import typer
 
 from spatial.cli._common import BasemapChoice, check_out, console, run_reporting
 
-__all__ = ["map_"]
+__all__ = ["UnitChoice", "map_"]
+
+
+class UnitChoice(str, Enum):
+    """Units of the map book and the atlas."""
+
+    subdistrict = "subdistrict"
+    community = "community"
+
+
+def _from_osm(frame: object) -> bool:
+    """Whether a layer's rows came from OpenStreetMap (their ids or source say so)."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        return False
+    for col in ("osm_id", "source"):
+        if (
+            col in frame
+            and frame[col].astype(str).str.contains("osm|openstreetmap", case=False).any()
+        ):
+            return True
+    return (
+        "id" in frame and frame["id"].astype(str).str.startswith(("osm", "way", "relation")).any()
+    )
 
 
 def map_(
@@ -32,6 +58,24 @@ def map_(
         str | None,
         typer.Option(help="Compound database: draw its latest gaps run (instead of --gaps)."),
     ] = None,
+    context: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Streets/water drawn under the data: an OSM file or road/water layers "
+            "(repeatable). Default: context.gpkg of the gaps run."
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title shown on the maps.")] = None,
+    by: Annotated[
+        UnitChoice | None,
+        typer.Option(help="Map book: one map per subdistrict or community, and index.html."),
+    ] = None,
+    atlas: Annotated[
+        bool, typer.Option(help="Also write the A3 PDF atlas (图集), a page per unit of --by.")
+    ] = False,
+    data_date: Annotated[
+        str | None, typer.Option(help="Date of the data shown on the maps (default: today).")
+    ] = None,
 ) -> None:
     """Write interactive HTML maps that open without internet (and PNGs for reports).
 
@@ -45,10 +89,18 @@ def map_(
         raise typer.BadParameter("give --gaps or --db, and/or --bundles")
     if gaps is not None and db is not None:
         raise typer.BadParameter("give --gaps or --db, not both")
+    if (by is not None or atlas) and gaps is None and db is None:
+        raise typer.BadParameter("--by and --atlas draw gaps: give --gaps or --db")
     check_out(out)
 
     def draw(_report: object) -> list[Path]:
+        from spatial.render.context import read_context
+
         written = []
+        ctx = read_context(context) if context else None
+        osm_data = ctx is not None and "osm" in ctx.attrs.get("sources", ())
+        names = {"title": title} if title else {}
+        btables = load_bundle_tables(bundles) if bundles is not None else None
         if gaps is not None or db is not None:
             if db is not None:
                 from spatial.db.connect import open_db
@@ -59,24 +111,66 @@ def map_(
             else:
                 assert gaps is not None
                 tables = load_gap_tables(gaps)
-            written.append(
-                save_map(gap_map(tables, basemap=basemap.value, tianditu_key=tianditu_key), out)
-            )
+            if ctx is not None:
+                tables = replace(tables, context=ctx)
+            ctx = tables.context
+            osm_data = osm_data or _from_osm(tables.compounds)
+            options = {
+                "basemap": basemap.value,
+                "tianditu_key": tianditu_key,
+                "osm_data": osm_data,
+                "data_date": data_date,
+            }
+            written.append(save_map(gap_map(tables, **options, **names), out))
             if png:
-                written.append(static_gap_map(tables.compounds, out.with_suffix(".png")))
-        if bundles is not None:
+                written.append(
+                    static_gap_map(
+                        tables.compounds,
+                        out.with_suffix(".png"),
+                        context=ctx,
+                        data_date=data_date,
+                        **names,
+                    )
+                )
+            if by is not None:
+                from spatial.render.book import map_book
+
+                written += map_book(
+                    tables, out.with_suffix(""), by=by.value, bundles=btables, **options, **names
+                )
+            if atlas:
+                from spatial.render.atlas import write_atlas
+
+                atlas_path, _ = write_atlas(
+                    tables,
+                    out.with_name(out.stem + "_atlas.pdf"),
+                    by=by.value if by is not None else "subdistrict",
+                    source="OpenStreetMap contributors (ODbL)" if osm_data else "",
+                    data_date=data_date,
+                )
+                written.append(atlas_path)
+        if btables is not None:
             target = (
                 out if gaps is None and db is None else out.with_name(out.stem + "_bundles.html")
             )
-            btables = load_bundle_tables(bundles)
-            written.append(
-                save_map(
-                    bundle_map(btables, basemap=basemap.value, tianditu_key=tianditu_key), target
-                )
+            page = bundle_map(
+                btables,
+                basemap=basemap.value,
+                tianditu_key=tianditu_key,
+                osm_data=osm_data or _from_osm(btables.members),
+                context=ctx,
+                data_date=data_date,
             )
+            written.append(save_map(page, target))
             if png:
                 written.append(
-                    static_bundle_map(btables.bundles, btables.members, target.with_suffix(".png"))
+                    static_bundle_map(
+                        btables.bundles,
+                        btables.members,
+                        target.with_suffix(".png"),
+                        context=ctx,
+                        data_date=data_date,
+                    )
                 )
         return written
 
@@ -87,7 +181,9 @@ def map_(
 
         database = open_db(db)
         record_map(database, written, gaps_run=latest_run(database, "gaps"))
-    for path in written:
+    for path in written[:12]:
         console.print(
             f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", markup=False, soft_wrap=True
         )
+    if len(written) > 12:
+        console.print(f"… and {len(written) - 12} more maps", markup=False)

@@ -86,9 +86,15 @@ def _demo_maps(
         ),
     }
     try:
-        maps["gap_png"] = static_gap_map(gaps.compounds, maps_dir / "gap_map.png", source=source)
+        maps["gap_png"] = static_gap_map(
+            gaps.compounds, maps_dir / "gap_map.png", source=source, context=context
+        )
         maps["bundle_png"] = static_bundle_map(
-            bundles.bundles, bundles.members, maps_dir / "bundle_map.png", source=source
+            bundles.bundles,
+            bundles.members,
+            maps_dir / "bundle_map.png",
+            source=source,
+            context=context,
         )
     except RuntimeError as exc:  # no CJK font on this machine: the HTML maps are enough
         log.warning("PNG maps left out: %s", exc)

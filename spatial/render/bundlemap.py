@@ -31,6 +31,8 @@ KIND_COLOURS = {
 STATUS_COLOURS = {"self-balancing": "#1a9850", "deficit": "#d7191c"}
 STATUS_ZH = {"self-balancing": "自平衡 self-balancing", "deficit": "资金缺口 deficit"}
 LINK_COLOUR = "#111111"
+#: From this many rows, members and bundles are drawn as dots below zoom 13.
+_DOTS_FROM = 5000
 SOURCE_COLOUR = "#01665e"
 ASSUMPTION_NOTE = (
     "单位成本与地价为默认假设值，除非用 --finance 文件设定；见各地块“测算依据”。"
@@ -174,6 +176,7 @@ def bundle_map(
         ],
         note=ASSUMPTION_NOTE,
         swatch=KIND_COLOURS["old_compound"],
+        dots_below=13 if len(members) > _DOTS_FROM else None,
     )
     status = bundles["status"].astype(str)
     cov = pd.to_numeric(
@@ -228,6 +231,7 @@ def bundle_map(
         note=ASSUMPTION_NOTE,
         pane="top",
         swatch=STATUS_COLOURS["deficit"],
+        dots_below=13 if len(bundles) > _DOTS_FROM else None,
     )
     page.group("money", "跨片区资金 Cross-area money", expanded=True)
     sources = tables.sources if tables.sources is not None else members.iloc[:0]

@@ -116,6 +116,8 @@ _STATUS = {
     "excluded": ("#999999", "不纳入 excluded"),
     "unknown": ("#e08214", "待核实 unknown"),
 }
+#: From this many compounds, the map draws them as dots below zoom 13 (a whole city).
+_DOTS_FROM = 5000
 _LEVELS = (
     ("block", "居住街坊 Block"),
     ("5min", "5分钟生活圈 5-minute"),
@@ -236,6 +238,7 @@ def _category_layers(
             pane="top",
             simplify_m=0,
             together_with=(f"area_{cat.id}",) if listed_points and len(areas) else (),
+            low_zoom=(14, {"radius": 1.6, "weight": 0}) if len(pts) > _DOTS_FROM else None,
             hidden=not listed_points,
         )
 
@@ -342,6 +345,7 @@ def gap_map(
         popup="compound",
         swatch=MISSING_CLASSES[2][1],
         pane="data",
+        dots_below=13 if len(comp) > _DOTS_FROM else None,
     )
     with_data = [c for c in cats if has_data.get(c.id)]
     shown = {c.id for c in with_data if c.id in show_categories} or {c.id for c in with_data[:3]}

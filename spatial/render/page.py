@@ -194,6 +194,7 @@ class MapPage:
         fields: Sequence[tuple[str, str]] = (),
         title_col: str | None = None,
         note: str | None = None,
+        link_col: str | None = None,
         label: Mapping[str, Any] | None = None,
         class_col: str | None = None,
         classes: Mapping[str, Mapping[str, Any]] | None = None,
@@ -205,6 +206,8 @@ class MapPage:
         simplify_m: float = 1.0,
         decimals: int = 6,
         z_index: int = 1,
+        dots_below: int | None = None,
+        low_zoom: tuple[int, Mapping[str, Any]] | None = None,
         hidden: bool = False,
         together_with: Sequence[str] = (),
     ) -> None:
@@ -230,6 +233,8 @@ class MapPage:
             or one registered by a page script.
         title_col, note
             Popup title column and a note under the fields.
+        link_col
+            Column of relative links the popup offers (the map book's index).
         label
             ``{"col", "minZoom", "font", "colour", "halo"}``: text drawn on the tiles.
         class_col, classes
@@ -246,6 +251,11 @@ class MapPage:
             Geometry simplification (metres) and decimals kept.
         z_index
             Order among the layers of the same pane (higher on top).
+        dots_below
+            Below this zoom, draw each feature as a dot at its centre (level of detail
+            for a whole city's compounds).
+        low_zoom
+            ``(zoom, style)``: extra style below that zoom (small dots for many points).
         hidden
             Not listed in the layer list (shown and hidden with another layer).
         together_with
@@ -265,6 +275,7 @@ class MapPage:
             ("popup", popup),
             ("titleCol", title_col),
             ("note", note),
+            ("linkCol", link_col),
             ("label", dict(label) if label else None),
             ("classCol", class_col),
             ("classes", {k: dict(v) for k, v in classes.items()} if classes else None),
@@ -280,6 +291,10 @@ class MapPage:
             spec["widthByZoom"] = True
         if z_index != 1:
             spec["zIndex"] = z_index
+        if low_zoom is not None:
+            spec["lowZoom"] = {"below": int(low_zoom[0]), "style": dict(low_zoom[1])}
+        if dots_below is not None:
+            spec["dotsBelow"] = int(dots_below)
         if hidden:
             spec["hidden"] = True
         if together_with:

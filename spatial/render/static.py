@@ -17,18 +17,26 @@ from typing import Any
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib_scalebar.scalebar import ScaleBar
 
 from spatial.io.projection import to_metric
 from spatial.io.schema import PARCEL_KINDS
 from spatial.io.write import atomic_path
-from spatial.render.bundlemap import KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
+from spatial.render.bundlemap import ASSUMPTION_NOTE, KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
 from spatial.render.gapmap import MISSING_CLASSES
+from spatial.render.sheet import draw_context, finish_sheet, new_sheet
 
-__all__ = ["CJK_FAMILIES", "cjk_font_path", "cjk_style", "static_bundle_map", "static_gap_map"]
+__all__ = [
+    "CJK_FAMILIES",
+    "cjk_font_path",
+    "cjk_style",
+    "draw_gap_sheet",
+    "static_bundle_map",
+    "static_gap_map",
+]
 
 
 #: CJK font families tried in order (system fonts first, by family name).
@@ -100,26 +108,6 @@ def cjk_style() -> Any:
         yield
 
 
-def _decorate(ax: Any, title: str, handles: list[Patch], source: str) -> None:
-    ax.set_title(title, fontsize=14)
-    ax.set_axis_off()
-    ax.add_artist(ScaleBar(1, "m", location="lower right", box_alpha=0.7))
-    ax.annotate(
-        "N 北",
-        xy=(0.05, 0.95),
-        xytext=(0.05, 0.85),
-        xycoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize=11,
-        arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
-    )
-    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.85)
-    ax.text(
-        0.99, -0.02, source, transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555"
-    )
-
-
 def _save(fig: Any, path: str | Path) -> Path:
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
@@ -128,12 +116,56 @@ def _save(fig: Any, path: str | Path) -> Path:
     return path
 
 
+def _gap_handles() -> list[Patch]:
+    return [Patch(color=c, label=f"{zh} {en}") for _, c, zh, en in MISSING_CLASSES]
+
+
+def draw_gap_sheet(
+    compounds: gpd.GeoDataFrame,
+    *,
+    title: str,
+    subtitle: str = "",
+    source: str = "",
+    context: gpd.GeoDataFrame | None = None,
+    data_date: str | None = None,
+    figsize: tuple[float, float] = (12, 8.5),
+) -> Figure:
+    """A sheet of compounds coloured by missing categories over the context (call inside
+    :func:`cjk_style`)."""
+    comp = to_metric(compounds) if not compounds.crs.is_projected else compounds
+    colours = (
+        pd.to_numeric(comp["n_missing"], errors="coerce")
+        .fillna(0)
+        .map(lambda n: next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound))
+    )
+    fig, ax, panel = new_sheet(figsize)
+    draw_context(ax, context, comp.crs, comp.total_bounds)
+    comp.plot(ax=ax, color=colours, edgecolor="#333", linewidth=0.3, zorder=2)
+    minx, miny, maxx, maxy = comp.total_bounds
+    pad = max(maxx - minx, maxy - miny) * 0.04 + 20
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+    finish_sheet(
+        fig,
+        ax,
+        panel,
+        title=title,
+        subtitle=subtitle,
+        handles=_gap_handles(),
+        source=source,
+        data_date=data_date,
+    )
+    return fig
+
+
 def static_gap_map(
     compounds: gpd.GeoDataFrame,
     path: str | Path,
     *,
     title: str = "15分钟生活圈设施缺口 15-minute life-circle gaps",
     source: str = "",
+    context: gpd.GeoDataFrame | None = None,
+    data_date: str | None = None,
 ) -> Path:
     """PNG/PDF map of compounds coloured by the number of missing categories.
 
@@ -146,23 +178,21 @@ def static_gap_map(
     title
         Title (Chinese needs the CJK font).
     source
-        Data credit printed under the map.
+        Data credit printed beside the map.
+    context
+        Streets, water and railways drawn under the data (WGS84), or None.
+    data_date
+        Date of the data (default: today).
 
     Returns
     -------
     Path
         ``path``.
     """
-    comp = to_metric(compounds) if not compounds.crs.is_projected else compounds
-    colours = comp["n_missing"].map(
-        lambda n: next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound)
-    )
     with cjk_style():
-        fig = Figure(figsize=(9, 9))  # no pyplot: no global backend or figure state
-        ax = fig.subplots()
-        comp.plot(ax=ax, color=colours, edgecolor="#333", linewidth=0.3)
-        handles = [Patch(color=c, label=f"{zh} {en}") for _, c, zh, en in MISSING_CLASSES]
-        _decorate(ax, title, handles, source)
+        fig = draw_gap_sheet(
+            compounds, title=title, source=source, context=context, data_date=data_date
+        )
         return _save(fig, path)
 
 
@@ -173,6 +203,8 @@ def static_bundle_map(
     *,
     title: str = "片区统筹平衡 Renovation bundles",
     source: str = "",
+    context: gpd.GeoDataFrame | None = None,
+    data_date: str | None = None,
 ) -> Path:
     """PNG/PDF map of bundle members by kind, bundles outlined by balance status.
 
@@ -187,7 +219,11 @@ def static_bundle_map(
     title
         Title (Chinese needs the CJK font).
     source
-        Data credit printed under the map.
+        Data credit printed beside the map.
+    context
+        Streets, water and railways drawn under the data (WGS84), or None.
+    data_date
+        Date of the data (default: today).
 
     Returns
     -------
@@ -197,10 +233,10 @@ def static_bundle_map(
     b = to_metric(bundles) if not bundles.crs.is_projected else bundles
     mem = members.to_crs(b.crs)
     with cjk_style():
-        fig = Figure(figsize=(9, 9))  # no pyplot: no global backend or figure state
-        ax = fig.subplots()
-        mem.plot(ax=ax, color=mem["kind"].map(KIND_COLOURS), linewidth=0)
-        b.boundary.plot(ax=ax, color=b["status"].map(STATUS_COLOURS), linewidth=1.5)
+        fig, ax, panel = new_sheet((12, 8.5))
+        draw_context(ax, context, b.crs, b.total_bounds)
+        mem.plot(ax=ax, color=mem["kind"].map(KIND_COLOURS), linewidth=0, zorder=2)
+        b.boundary.plot(ax=ax, color=b["status"].map(STATUS_COLOURS), linewidth=1.5, zorder=3)
         handles = [
             Patch(facecolor="none", edgecolor=c, label=STATUS_ZH[s])
             for s, c in STATUS_COLOURS.items()
@@ -210,5 +246,14 @@ def static_bundle_map(
             for k, c in KIND_COLOURS.items()
             if k in set(mem["kind"])
         ]
-        _decorate(ax, title, handles, source)
+        finish_sheet(
+            fig,
+            ax,
+            panel,
+            title=title,
+            handles=handles,
+            source=source,
+            data_date=data_date,
+            notes=[ASSUMPTION_NOTE],
+        )
         return _save(fig, path)

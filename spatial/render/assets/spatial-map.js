@@ -10,7 +10,7 @@
 (function () {
   'use strict';
   var EXTENT = 4096, MAX_ZOOM = 18;
-  var S = (window.SpatialMap = {popups: {}});
+  var S = (window.SpatialMap = {popups: {}, timing: {}});
   window.SPATIAL_READY = false;
 
   function el(tag, text, parent, cls) {
@@ -43,8 +43,11 @@
     },
     build: function () {
       if (this.index) return this;
+      var t0 = performance.now();
       var data = readData(this.spec.data);
+      var t1 = performance.now();
       var fc = decode(data.parts);
+      var t2 = performance.now();
       this.features = fc.features;
       this.byRow = fc.byRow;
       this.cols = data.cols || {};
@@ -53,14 +56,26 @@
       this.index = new GeoJSONVT(fc, {
         maxZoom: MAX_ZOOM, indexMaxZoom: 4, tolerance: 2, buffer: 96, extent: EXTENT
       });
+      if (this.spec.dotsBelow) {  // level of detail: centre dots when zoomed out
+        var dots = fc.features.map(function (f) {
+          var b = bbox(f.geometry.coordinates);
+          return {type: 'Feature', properties: f.properties,
+                  geometry: {type: 'Point', coordinates: [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]}};
+        });
+        this.dotIndex = new GeoJSONVT({type: 'FeatureCollection', features: dots}, {
+          maxZoom: this.spec.dotsBelow, indexMaxZoom: 4, tolerance: 2, buffer: 16, extent: EXTENT
+        });
+      }
+      S.timing[this.spec.id] = {parse_ms: t1 - t0, decode_ms: t2 - t1, index_ms: performance.now() - t2};
       return this;
     },
     setFilter: function (fn) {
       this.filterFn = fn;
       if (this._map) this.redraw();
     },
-    styleOf: function (i) {
+    styleOf: function (i, z) {
       var spec = this.spec, st = spec.style, c = this.cols;
+      if (spec.lowZoom && z < spec.lowZoom.below) st = merge(st, spec.lowZoom.style);
       if (spec.classCol && spec.classes) {
         var extra = spec.classes[c[spec.classCol][i]];
         if (extra) st = merge(st, extra);
@@ -76,11 +91,17 @@
       tile.height = size.y * r;
       var ctx = tile.getContext('2d');
       ctx.scale(r, r);
+      var t0 = performance.now();
       this.drawTile(ctx, coords, size.x / EXTENT);
+      var tm = S.timing[this.spec.id];
+      if (tm) { tm.draw_ms = (tm.draw_ms || 0) + performance.now() - t0; tm.tiles = (tm.tiles || 0) + 1; }
       return tile;
     },
+    indexAt: function (z) {
+      return this.dotIndex && z < this.spec.dotsBelow ? this.dotIndex : this.index;
+    },
     drawTile: function (ctx, coords, k) {
-      var raw = this.index.getTileRaw(coords.z, coords.x, coords.y);
+      var raw = this.indexAt(coords.z).getTileRaw(coords.z, coords.x, coords.y);
       if (!raw) return;
       var spec = this.spec, feats = raw.features, keep = this.filterFn;
       var batches = {}, order = [], zoomScale = 1;
@@ -93,7 +114,9 @@
         if (spec.strokeCol) key += '|' + this.cols[spec.strokeCol][i];
         var b = batches[key];
         if (!b) {
-          b = batches[key] = {st: this.styleOf(i), path: new Path2D()};
+          var bst = this.styleOf(i, coords.z);
+          if ((ft.type === 4 || ft.type === 1) && !bst.radius) bst = merge(bst, {radius: 2.2, weight: 0});
+          b = batches[key] = {st: bst, path: new Path2D()};
           b.z = b.st.z || 0;
           b.skip = b.st.minZoom !== undefined && coords.z < b.st.minZoom;
           order.push(key);
@@ -190,7 +213,7 @@
       var fy = (0.5 - Math.log((1 + Math.sin(lat)) / (1 - Math.sin(lat))) / (4 * Math.PI)) * n;
       var tx = Math.floor(fx), ty = Math.floor(fy);
       var px = (fx - tx) * EXTENT, py = (fy - ty) * EXTENT;
-      var raw = this.index.getTileRaw(z, tx, ty);
+      var raw = this.indexAt(z).getTileRaw(z, tx, ty);
       if (!raw) return -1;
       var tol = 5 * EXTENT / 256, keep = this.filterFn, feats = raw.features;
       for (var f = feats.length - 1; f >= 0; f--) {
@@ -248,6 +271,17 @@
     return {type: 'FeatureCollection', features: features, byRow: byRow};
   }
 
+  function bbox(c) {
+    var b = [Infinity, Infinity, -Infinity, -Infinity];
+    (function walk(a) {
+      if (typeof a[0] === 'number') {
+        if (a[0] < b[0]) b[0] = a[0]; if (a[1] < b[1]) b[1] = a[1];
+        if (a[0] > b[2]) b[2] = a[0]; if (a[1] > b[3]) b[3] = a[1];
+      } else for (var j = 0; j < a.length; j++) walk(a[j]);
+    })(c);
+    return b;
+  }
+
   function inRings(rings, x, y) {
     var inside = false;
     for (var r = 0; r < rings.length; r++) {
@@ -286,9 +320,36 @@
       el('th', f[0], tr);
       el('td', v, tr);
     });
+    if (spec.linkCol && c[spec.linkCol][i]) {
+      var a = el('a', spec.linkText || '打开地图 Open map', el('div', null, box));
+      a.setAttribute('href', c[spec.linkCol][i]);
+    }
     if (spec.note) el('div', spec.note, box, 'sp-note');
     return box;
   };
+
+  /* The map book's index: a table of units with links to their maps. */
+  function indexTable(map, idx) {
+    var ctl = L.control({position: 'bottomleft'});
+    ctl.onAdd = function () {
+      var root = el('details', null, null, 'sp-index leaflet-bar');
+      root.open = true;
+      el('summary', idx.title, root);
+      var table = el('table', null, root);
+      var head = el('tr', null, table);
+      idx.headers.forEach(function (h) { el('th', h, head); });
+      idx.rows.forEach(function (r) {
+        var tr = el('tr', null, table), td = el('td', null, tr);
+        var a = el('a', r[0], td);
+        a.setAttribute('href', r[1]);
+        for (var k = 2; k < r.length; k++) el('td', r[k], tr);
+      });
+      L.DomEvent.disableClickPropagation(root);
+      L.DomEvent.disableScrollPropagation(root);
+      return root;
+    };
+    ctl.addTo(map);
+  }
 
   function layerPanel(map, cfg, layers) {
     var ctl = L.control({position: 'topright'});
@@ -487,6 +548,7 @@
     layerPanel(map, cfg, layers);
     if (cfg.search) searchBox(map, cfg, S.layers[cfg.search.layer]);
     if (cfg.filters) filterBox(map, cfg, S.layers[cfg.filters.layer]);
+    if (cfg.index) indexTable(map, cfg.index);
     map.on('click', function (e) {
       for (var k = layers.length - 1; k >= 0; k--) {
         var l = layers[k];
