@@ -111,6 +111,10 @@ def plan(
         DEFAULTS.sites_k
     ),
     finance: Annotated[Path | None, typer.Option(help="Finance figures of your own.")] = None,
+    start_year: Annotated[
+        int | None,
+        typer.Option(help="First year of the plan (default: next year); the profile's span kept."),
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(
@@ -136,6 +140,7 @@ def plan(
         households_per_year=households_per_year,
         sites_k=sites_k,
         finance=finance,
+        start_year=start_year,
     )
 
     def job(report: Callable[[str, int, int], None]) -> PlanRun:

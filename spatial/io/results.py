@@ -381,7 +381,7 @@ def write_plan_outputs(
     """
     out = Path(out_dir)
     return {
-        "plan": write_xlsx(sheets, out / "plan.xlsx", headers=headers),
+        "plan": write_xlsx(sheets, out / "plan.xlsx", headers=headers, styled=True),
         "plan_layers": write_gpkg(
             {name: to_wgs84(gdf) for name, gdf in layers.items()}, out / "plan.gpkg"
         ),

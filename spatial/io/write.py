@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -202,6 +203,7 @@ def write_xlsx(
     path: str | Path,
     *,
     headers: Mapping[str, str] | None = None,
+    styled: bool = False,
 ) -> Path:
     """Write several tables to one Excel workbook, atomically.
 
@@ -217,6 +219,11 @@ def write_xlsx(
         Target ``.xlsx``; replaced as a whole.
     headers
         Column name → header shown (e.g. ``{"households": "户数 Households"}``).
+    styled
+        For officials: bold frozen header row, filters, widths fitted to the content
+        (a Chinese character counts two) and number formats by column: ``*_wan`` and
+        ``*_yuan`` money with thousands separators, ``f_*``/``score`` to 3 decimals,
+        counts as integers.
 
     Returns
     -------
@@ -239,4 +246,46 @@ def write_xlsx(
                 for cell in row:
                     if cell.data_type == "f":  # openpyxl takes "=…" text for a formula
                         cell.data_type = "s"
+            if styled:
+                _style_sheet(xl.sheets[name], frame, table)
     return Path(path)
+
+
+def _number_format(column: str) -> str | None:
+    if column.endswith(("_wan", "_yuan")):
+        return "#,##0.0" if column.endswith("_wan") else "#,##0"
+    if column.startswith("f_") or column == "score":
+        return "0.000"
+    if column in ("households", "compounds", "households_planned", "floors", "rank", "year"):
+        return "0" if column == "year" else "#,##0"
+    return None
+
+
+def _display_width(value: object) -> int:
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _style_sheet(ws: Any, frame: pd.DataFrame, table: pd.DataFrame) -> None:
+    """Frozen bold header, filters, fitted widths and number formats (see write_xlsx)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "A2"
+    if len(table.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    sample = table.head(2000)
+    for k, (raw, shown) in enumerate(zip(frame.columns, table.columns, strict=True), start=1):
+        widths = sample[shown].map(_display_width) if len(sample) else pd.Series([0])
+        body = int(widths.max()) if len(widths) else 0
+        head = _display_width(shown)
+        ws.column_dimensions[get_column_letter(k)].width = min(max(body, head // 2, 6) + 2, 60)
+        fmt = _number_format(str(raw))
+        if fmt is not None:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=k, max_col=k):
+                cell.number_format = fmt

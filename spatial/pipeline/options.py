@@ -149,6 +149,8 @@ class PlanOptions:
         Facility sites chosen per missing category.
     finance
         A finance figures file of one's own.
+    start_year
+        First year of the plan (default: next year); the profile's span is kept.
     """
 
     profile: str | Path
@@ -156,6 +158,7 @@ class PlanOptions:
     households_per_year: float | None = None
     sites_k: int = DEFAULTS.sites_k
     finance: str | Path | None = None
+    start_year: int | None = None
 
     def problems(self) -> list[Problem]:
         """What is wrong with the settings (a budget must be positive …).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,6 +43,7 @@ from spatial.pipeline.options import (
     PlanRun,
 )
 from spatial.policy import HEADERS_ZH, load_profile, plan_sheets, profile_finance, site_facilities
+from spatial.policy.plan_book import cover_sheet, official_sheets
 from spatial.settings import DEFAULTS, Progress, no_progress
 
 __all__ = [
@@ -333,6 +335,12 @@ def _plan_stage(
     say: Progress,
 ) -> PlanRun:
     prof = load_profile(options.profile)
+    start = options.start_year if options.start_year is not None else date.today().year + 1
+    prof = replace(
+        prof,
+        plan_start_year=start,
+        plan_end_year=start + prof.plan_end_year - prof.plan_start_year,
+    )
     say("reading gaps", 0, 0)
     found: list[Problem] = []  # the gaps folder and the parcels are checked together
     tables = gap_tables
@@ -373,7 +381,19 @@ def _plan_stage(
             net, comp, cand, covered.astype(bool), k=options.sites_k, categories=cats
         )
     table = pd.DataFrame(plan.drop(columns="geometry"))
-    sheets = plan_sheets(table, keys=keys, sites=sites, choice=choice)
+    cover = cover_sheet(
+        prof,
+        budget_yuan=options.budget_yuan,
+        households_per_year=options.households_per_year,
+        compounds=len(table),
+        planned=int(table["year"].notna().sum()),
+        data=str(gaps_dir) if gaps_dir is not None else "老旧小区数据库 compound database",
+        finance=str(options.finance) if options.finance is not None else None,
+    )
+    sheets = {
+        "封面 cover": cover,
+        **official_sheets(plan_sheets(table, keys=keys, sites=sites, choice=choice)),
+    }
     layers = {
         "eligibility": comp[["id", "name", "geometry"]].join(
             plan[["status", "reason_zh", "reason_en", "rank", "year"]]
