@@ -1,13 +1,17 @@
-"""Size and opening time of the HTML maps for large demo cities.
+"""Size and opening time of the HTML maps, against folium's own GeoJSON layer.
 
-For each size: generate the demo city, compute gaps and bundles, write the gap and bundle
-maps, and open each in headless Chromium (Debian's, as the tests do) with the network off,
-timing until the map and its compounds are drawn.
+For each city: the gap and bundle maps are written, then opened in headless Chromium
+(Debian's, as the tests do) with the network off. Measured from navigation start:
+first contentful paint, and "layers ready" (``window.SPATIAL_READY``: every layer shown
+at start is drawn); then the time to redraw after each of six zooms and pans. The peer,
+in the same run, is folium's ``GeoJson`` of the compounds alone (canvas renderer), which
+is what the maps were before: its "ready" is when its layer holds every feature.
 
 Usage::
 
-    python benchmarks/maps.py                    # ~5,000 compounds
-    python benchmarks/maps.py --size 149 --no-service-areas   # the ~1M-node city
+    python benchmarks/maps.py                                   # ~5,000-compound district
+    python benchmarks/maps.py --gaps /tmp/g1m --bundles /tmp/b1m --no-peer   # outputs of a run
+    python benchmarks/maps.py --size 149 --no-service-areas     # the ~1M-node city
 """
 
 from __future__ import annotations
@@ -17,89 +21,168 @@ import tempfile
 import time
 from pathlib import Path
 
-from spatial.bundling import bundle_units, find_bundles
-from spatial.demo import generate_demo
-from spatial.io import LoadSpec, load_layers, read_osm
-from spatial.io.results import BundleTables, GapTables, pairs_lonlat
-from spatial.lifecircle import compute_gaps
-from spatial.network import walk_network_from_osm
-from spatial.render import bundle_map, gap_map, save_map
+_FIRST_PAINT = """() => { const p = performance.getEntriesByName('first-contentful-paint')[0];
+  return p ? p.startTime : null; }"""
+_REDRAW = """async (ops) => {
+  const m = SpatialMap.map, out = [];
+  const idle = () => new Promise(res => { const t0 = performance.now();
+    const tick = () => { const busy = Object.values(SpatialMap.layers)
+        .some(l => m.hasLayer(l) && l.isLoading());
+      if (!busy || performance.now() - t0 > 30000) res(); else requestAnimationFrame(tick); };
+    requestAnimationFrame(tick); });
+  for (const op of ops) {
+    const t = performance.now();
+    if (op[0] === 'zoom') m.setZoom(m.getZoom() + op[1], {animate: false});
+    else m.panBy([op[1], op[2]], {animate: false});
+    await idle();
+    out.push(performance.now() - t);
+  }
+  return out; }"""
+_OPS = [["zoom", 2], ["pan", 300, 200], ["zoom", 2], ["pan", -400, 100], ["zoom", -3], ["zoom", 4]]
+_PEER_READY = """() => { const k = Object.keys(window).find(k => k.startsWith('geo_json_'));
+  return k && Object.keys(window[k]._layers).length > 0; }"""
 
-_READY = """() => { const k = Object.keys(window).find(k => k.startsWith('map_'));
-  if (!k) return false; let n = 0; window[k].eachLayer(l => { if (l.feature) n++; });
-  return n > 0; }"""
 
+def _open(path: Path, *, ours: bool, timeout_s: float) -> dict[str, float | None]:
+    from playwright.sync_api import sync_playwright
 
-def _open_seconds(path: Path) -> float | None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        page = browser.new_context(offline=True).new_page()
+        page = browser.new_context(offline=True, viewport={"width": 1280, "height": 900}).new_page()
         t0 = time.perf_counter()
-        page.goto(path.resolve().as_uri(), timeout=300_000)
-        page.wait_for_function(_READY, timeout=300_000)
-        seconds = time.perf_counter() - t0
+        page.goto(path.resolve().as_uri(), timeout=timeout_s * 1000)
+        try:
+            if ours:
+                page.wait_for_function(
+                    "() => window.SPATIAL_READY === true", timeout=timeout_s * 1e3
+                )
+                ready = page.evaluate("() => window.SPATIAL_TIMING.ready_ms") / 1000
+            else:
+                page.wait_for_function(_PEER_READY, timeout=timeout_s * 1000)
+                ready = time.perf_counter() - t0
+        except Exception:  # the peer did not finish in time
+            browser.close()
+            return {"paint": None, "ready": None, "redraw_max": None}
+        paint = page.evaluate(_FIRST_PAINT)
+        redraw = page.evaluate(_REDRAW, _OPS) if ours else []
         browser.close()
-    return seconds
+    return {
+        "paint": None if paint is None else paint / 1000,
+        "ready": ready,
+        "redraw_max": max(redraw) / 1000 if redraw else None,
+    }
+
+
+def _peer(compounds, path: Path) -> Path:
+    import folium
+
+    from spatial.render._offline import map_frame
+
+    frame = map_frame(compounds[["id", "name", "geometry"]])
+    b = frame.total_bounds
+    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], tiles=None, prefer_canvas=True)
+    folium.GeoJson(frame.__geo_interface__, tooltip=folium.GeoJsonTooltip(["name"])).add_to(m)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    m.save(str(path))
+    return path
+
+
+def _fmt(v: float | None, timeout_s: float) -> str:
+    return f"> {timeout_s:.0f}" if v is None else f"{v:.2f}"
 
 
 def main() -> None:
+    from spatial.io.results import load_bundle_tables, load_gap_tables
+    from spatial.render import bundle_map, gap_map, save_map
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=37, help="superblocks per side (37: ~5k)")
     parser.add_argument("--no-service-areas", action="store_true")
+    parser.add_argument("--gaps", type=Path, help="a gaps output folder (skips the run)")
+    parser.add_argument("--bundles", type=Path, help="a bundles output folder")
+    parser.add_argument("--no-peer", action="store_true", help="skip folium's GeoJSON")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per opening")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        city = generate_demo(work, size=args.size)
-        g = city.gpkg
-        layers = load_layers(
-            [LoadSpec(g, k, source_layer=k) for k in ("compounds", "pois", "parcels")]
-        )
-        net = walk_network_from_osm(city.osm, crs=layers["compounds"].crs)
-        gaps = compute_gaps(
-            layers["compounds"], layers["pois"], net, service_areas=not args.no_service_areas
-        )
-        units = bundle_units(layers["compounds"], layers["parcels"], gaps.compounds)
-        bundles = find_bundles(units, barriers=read_osm(city.osm).barriers.geometry)
-        rows = []
-        for name, build in (
-            (
-                "gap map",
-                lambda: gap_map(
-                    GapTables(gaps.compounds, gaps.gaps, gaps.pois, gaps.service_areas),
-                    osm_data=False,
-                ),
-            ),
-            (
-                "bundle map",
-                lambda: bundle_map(
-                    BundleTables(bundles.bundles, bundles.members, pairs_lonlat(bundles)),
-                    osm_data=False,
-                ),
-            ),
-        ):
-            t0 = time.perf_counter()
-            path = save_map(build(), work / f"{name.replace(' ', '_')}.html")
-            rows.append(
-                (name, time.perf_counter() - t0, path.stat().st_size / 1e6, _open_seconds(path))
+        gaps_dir, bundles_dir = args.gaps, args.bundles
+        if gaps_dir is None:
+            from spatial.demo import generate_demo
+            from spatial.io import LoadSpec
+            from spatial.pipeline import BundleOptions, GapOptions, run_bundles, run_gaps
+
+            city = generate_demo(work / "city", size=args.size)
+            specs = [LoadSpec(city.gpkg, k, source_layer=k) for k in ("compounds", "pois")]
+            run_gaps(
+                out_dir=work / "gaps",
+                compounds=specs[:1],
+                pois=specs[1:],
+                osm=city.osm,
+                options=GapOptions(service_areas=not args.no_service_areas),
             )
-    print(
-        f"city: {city.counts['nodes']:,} nodes, {city.counts['compounds']:,} compounds, "
-        f"{city.counts['pois']:,} POIs; service areas: {not args.no_service_areas}"
-    )
-    print("| map | written in s | HTML MB | opens in Chromium (offline) s |")
-    print("|---|---|---|---|")
-    for name, write_s, mb, open_s in rows:
+            run_bundles(
+                out_dir=work / "bundles",
+                compounds=specs[:1],
+                parcels=[LoadSpec(city.gpkg, "parcels", source_layer="parcels")],
+                osm=city.osm,
+                options=BundleOptions(),
+            )
+            gaps_dir, bundles_dir = work / "gaps", work / "bundles"
+        tables = load_gap_tables(gaps_dir)
+        rows = []
+        t0 = time.perf_counter()
+        gap_html = save_map(gap_map(tables, osm_data=False), work / "gap_map.html")
+        rows.append(("gap map", time.perf_counter() - t0, gap_html, True))
+        if bundles_dir is not None:
+            t0 = time.perf_counter()
+            page = bundle_map(
+                load_bundle_tables(bundles_dir), osm_data=False, context=tables.context
+            )
+            bundle_html = save_map(page, work / "bundle_map.html")
+            rows.append(("bundle map", time.perf_counter() - t0, bundle_html, True))
+        if not args.no_peer:
+            t0 = time.perf_counter()
+            peer = _peer(tables.compounds, work / "peer.html")
+            rows.append(
+                ("peer: folium GeoJson, compounds only", time.perf_counter() - t0, peer, False)
+            )
         print(
-            f"| {name} | {write_s:.1f} | {mb:.1f} | "
-            f"{'n/a' if open_s is None else f'{open_s:.1f}'} |"
+            f"compounds: {len(tables.compounds):,}; POIs: "
+            f"{0 if tables.pois is None else len(tables.pois):,}; "
+            f"service areas: {tables.service_areas is not None}; "
+            f"context rows: {0 if tables.context is None else len(tables.context):,}"
         )
+        print(
+            "| map | written s | HTML MB | first paint s | layers ready s | "
+            "slowest redraw after zoom/pan s |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        ready = {}
+        for name, write_s, path, ours in rows:
+            r = _open(path, ours=ours, timeout_s=args.timeout)
+            ready[name] = r["ready"]
+            redraw = "—" if r["redraw_max"] is None else f"{r['redraw_max']:.2f}"
+            print(
+                f"| {name} | {write_s:.1f} | {path.stat().st_size / 1e6:.1f} | "
+                f"{_fmt(r['paint'], args.timeout)} | {_fmt(r['ready'], args.timeout)} | "
+                f"{redraw} |"
+            )
+        peer_ready = ready.get("peer: folium GeoJson, compounds only", -1)
+        if "gap map" in ready and peer_ready != -1:
+            ours_s = ready["gap map"]
+            ratio = (
+                "n/a"
+                if not ours_s
+                else (
+                    f"> {args.timeout / ours_s:.0f}×"
+                    if peer_ready is None
+                    else f"{peer_ready / ours_s:.1f}×"
+                )
+            )
+            print(f"\npeer ready / gap map ready: {ratio}")
 
 
 if __name__ == "__main__":

@@ -129,6 +129,8 @@ def test_each_unit_equals_the_unit_run_alone(batch):
             a, b = pd.read_csv(there / name), pd.read_csv(alone / name)
             pd.testing.assert_frame_equal(a, b, obj=f"{unit.name} {name}")
         for sheet, frame in pd.read_excel(there / "plan" / "plan.xlsx", sheet_name=None).items():
+            if sheet == "封面 cover":  # names the run's own gaps folder
+                continue
             other = pd.read_excel(alone / "plan" / "plan.xlsx", sheet_name=sheet)
             pd.testing.assert_frame_equal(frame, other, obj=f"{unit.name} plan {sheet}")
         for page in ("gap_map.html", "bundle_map.html"):

@@ -244,6 +244,7 @@ def test_plan_command_writes_the_workbook(tmp_path, demo_city, demo_gaps):
     assert res.exit_code == 0, res.output
     book = load_workbook(out / "plan.xlsx", read_only=True)
     assert book.sheetnames == [
+        "封面 cover",
         "资格认定 eligibility",
         "改造内容 needs",
         "排序 ranking",
@@ -256,8 +257,8 @@ def test_plan_command_writes_the_workbook(tmp_path, demo_city, demo_gaps):
     assert "小区名称 Name" in header and "改造年度 Year" in header
     book.close()
     plan = pd.read_excel(out / "plan.xlsx", sheet_name="年度计划 annual plan")
-    per_year = plan.groupby("改造年度 Year")["估算投资（元） Cost (yuan)"].sum()
-    assert (per_year <= 5e8).all() and len(per_year) >= 1
+    per_year = plan.groupby("改造年度 Year")["估算投资（万元） Cost (10k yuan)"].sum()
+    assert (per_year <= 5e4 + 1e-6).all() and len(per_year) >= 1
 
 
 def test_eligibility_command(tmp_path, demo_gaps):

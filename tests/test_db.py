@@ -306,8 +306,12 @@ def test_round_trip_demo_city_equals_the_file_path(target, demo_city, tmp_path):
     assert len(want) > 0
     got_plan = pd.read_excel(tmp_path / "pd" / "plan.xlsx", sheet_name=None)
     want_plan = pd.read_excel(tmp_path / "pf" / "plan.xlsx", sheet_name=None)
-    assert list(got_plan) == list(want_plan) and len(want_plan) >= 5
+    assert list(got_plan) == list(want_plan) and len(want_plan) >= 6
     for sheet, frame in want_plan.items():
+        if sheet == "封面 cover":  # says where the data came from: the database, the folder
+            cover = got_plan[sheet].set_index("项目 Item")["内容 Content"]
+            assert cover["数据 Data"] == "老旧小区数据库 compound database"
+            continue
         pd.testing.assert_frame_equal(got_plan[sheet], frame)
     planned = pd.read_csv(tmp_path / "ex" / "plan.csv")
     status = pd.read_csv(tmp_path / "ex" / "status.csv")

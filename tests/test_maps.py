@@ -1,30 +1,30 @@
-"""Maps officials open: offline HTML checked in headless Chromium, static PNGs with Chinese."""
+"""Maps officials open: offline HTML checked in headless Chromium, the map book, the atlas
+PDF, static PNGs with Chinese."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import open_offline
+from conftest import SHARED, open_offline
+from matplotlib.colors import to_rgb
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
 from spatial.io.results import load_bundle_tables, load_gap_tables
+from spatial.network.context import read_context
 from spatial.pipeline import run_demo
 from spatial.render import bundle_map, gap_map, save_map
+from spatial.render.bundlemap import KIND_COLOURS, LINK_COLOUR, SOURCE_COLOUR, STATUS_COLOURS
 from spatial.render.static import cjk_font_path
 from spatial.standards import load_categories
 
-_FIND_COMPOUND = """() => {
-  const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
-  let hit = null;
-  m.eachLayer(l => { if (!hit && l.feature && l.feature.properties.n_missing !== undefined)
-                       hit = l; });
-  hit.openPopup();
-  return hit.feature.properties.name;
-}"""
+_READY = "() => window.SPATIAL_READY === true"
 
 
 @pytest.fixture(scope="module")
@@ -34,25 +34,55 @@ def demo_run(tmp_path_factory, demo_city):
     return run_demo(data_dir=data, out_dir=root / "results", maps_dir=root / "maps")
 
 
-def test_gap_map_opens_offline_with_layers_and_chinese_popup(browser, demo_run, tmp_path):
+def _ready(page):
+    page.wait_for_function(_READY, timeout=60_000)
+    return page
+
+
+def _drawn_pixels(page, pane: str) -> int:
+    """Pixels with any opacity on the canvas tiles of one pane."""
+    return page.evaluate(
+        """(pane) => { let n = 0;
+        document.querySelectorAll('.leaflet-spatial-' + pane + '-pane canvas').forEach(c => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          for (let k = 3; k < d.length; k += 4) if (d[k] > 0) n++; });
+        return n; }""",
+        pane,
+    )
+
+
+def test_gap_map_opens_offline_with_context_grouped_layers_and_ready_flag(
+    browser, demo_run, tmp_path
+):
     path = demo_run.outputs["gap_map"]
     html = path.read_text(encoding="utf-8")
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html)  # nothing fetched
+    assert "OpenStreetMap" not in html  # the demo city is synthetic: no OSM credit
     page, errors = open_offline(browser, path)
+    _ready(page)
     assert errors == []
     assert page.evaluate("() => typeof L !== 'undefined' && L.version") == "1.9.4"
-    labels = page.locator(".leaflet-control-layers-overlays label").all_text_contents()
+    # the context is drawn under the data, named 道路 / 水系 in the layer list
+    labels = " ".join(page.locator(".sp-panel .sp-row").all_text_contents())
+    assert "道路 Streets" in labels and "水系 Water" in labels
+    assert _drawn_pixels(page, "context") > 1000
+    assert _drawn_pixels(page, "data") > 1000
+    # grouped by life-circle level; only categories with data are on
+    groups = page.locator(".sp-group > summary").all_text_contents()
+    assert {"5分钟生活圈 5-minute", "15分钟生活圈 15-minute", "底图 Context"} <= set(groups)
     cats = load_categories()
-    assert len(labels) == len(cats) + 3  # + compounds, eligibility and facility sites
-    assert all(any(c.zh in label for label in labels) for c in cats)
-    for name in ("小区 Compounds", "改造对象认定 Eligibility", "设施选址 Facility sites"):
-        assert any(name in label for label in labels)
-    name = page.evaluate(_FIND_COMPOUND)
-    popup = page.locator(".leaflet-popup-content").inner_text()
-    assert name in popup and re.search(r"[\u4e00-\u9fff]{2,}", name)
-    assert "缺少 Missing" in popup and "建成年份 Built" in popup
+    shown = page.evaluate(
+        "() => Object.keys(SpatialMap.layers)"
+        ".filter(k => SpatialMap.map.hasLayer(SpatialMap.layers[k]))"
+    )
+    assert "compounds" in shown and "context_street" in shown
+    empty = set(page.evaluate("() => SpatialMap.cfg.layers.filter(l => l.empty).map(l => l.id)"))
+    assert not (empty & set(shown))
+    assert all(any(c.zh in label for label in labels.split("\n")) for c in cats if c.zh in labels)
+    assert "缺少设施类别" in page.locator(".spatial-legend").inner_text()
+    title = page.locator(".sp-titlebox").inner_text()
+    assert "15分钟生活圈" in title and re.search(r"\d{4}-\d{2}-\d{2}", title)
     assert page.locator(".leaflet-control-scale").count() == 1
-    assert "缺口" in page.locator(".spatial-legend").inner_text()
     shot = tmp_path / "gap_map.png"
     page.screenshot(path=str(shot))
     with Image.open(shot) as im:
@@ -60,73 +90,142 @@ def test_gap_map_opens_offline_with_layers_and_chinese_popup(browser, demo_run, 
     assert img.shape[:2] == (900, 1280) and img.std() > 20  # a drawn map, not a blank page
 
 
-def test_bundle_map_opens_offline(browser, demo_run):
-    page, errors = open_offline(browser, demo_run.outputs["bundle_map"])
+def test_search_finds_a_compound_by_chinese_name_and_its_popup_fits(browser, demo_run):
+    comp = demo_run.gaps.compounds
+    name = str(comp["name"].iloc[5])
+    page, errors = open_offline(browser, demo_run.outputs["gap_map"])
+    _ready(page)
+    page.locator(".sp-search input").click()
+    page.keyboard.type(name)
+    page.wait_for_timeout(400)
+    first = page.locator(".sp-search li").first
+    assert name in first.inner_text()
+    first.click()
+    page.wait_for_timeout(400)
+    popup = page.locator(".leaflet-popup-content")
+    text = popup.inner_text()
+    assert name in text and "缺少 Missing" in text and "建成年份 Built" in text
+    box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    assert box["width"] <= 400 and box["height"] <= 400  # max 340 × 320, + padding, scrollbar
+    assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 1280
+    overflow = page.evaluate(
+        "() => { const e = document.querySelector('.spatial-popup');"
+        " return e.scrollWidth - e.clientWidth; }"
+    )
+    assert overflow <= 1  # long text wraps inside the box
     assert errors == []
-    labels = " ".join(page.locator(".leaflet-control-layers-overlays label").all_text_contents())
-    for name in ("片区 Bundles", "组成地块 Members by kind", "跨片区组合 Cross-area pairs"):
-        assert name in labels
-    n_lines = page.evaluate("""() => { const m = window[Object.keys(window).find(
-        k => k.startsWith('map_'))]; let n = 0; m.eachLayer(l => { if (l instanceof L.Polyline
-        && !(l instanceof L.Polygon)) n++; }); return n; }""")
-    assert n_lines == len(demo_run.bundles.pairs)
-    bundle_id = page.evaluate("""() => {
-        const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
-        let hit = null;
-        m.eachLayer(l => { if (!hit && l.feature && l.feature.properties.status_label) hit = l; });
-        hit.fire('click', {latlng: hit.getBounds().getCenter()}, true);
-        return hit.feature.properties.bundle_id; }""")
+
+
+def test_filter_hides_compounds_without_the_missing_category(browser, demo_run):
+    gaps = demo_run.gaps.gaps
+    cats = [c.id for c in demo_run.gaps.categories]
+    page, errors = open_offline(browser, demo_run.outputs["gap_map"])
+    _ready(page)
+    page.locator(".sp-filter summary").click()
+    options = page.locator("select[data-filter=missing] option").evaluate_all(
+        "os => os.map(o => o.value)"
+    )
+    k = int(options[1])
+    page.select_option("select[data-filter=missing]", str(k))
+    page.wait_for_timeout(300)
+    rows = gaps[gaps["category"] == cats[k]]
+    expected = int((~rows["status"].isin(["covered", "no_data"])).sum())
+    assert page.evaluate("() => window.SPATIAL_SHOWN") == expected
+    assert f"{expected:,}" in page.locator(".sp-fcount").inner_text()
+    # a compound that has the category nearby is not drawn or clickable any more
+    covered_id = rows.loc[rows["status"] == "covered", "compound_id"].iloc[0]
+    hidden = page.evaluate(
+        """(id) => { const l = SpatialMap.layers.compounds; const i = l.cols.id.indexOf(id);
+        return l.filterFn(i); }""",
+        str(covered_id),
+    )
+    assert hidden is False
+    page.fill("input[data-filter=year_max]", "1990")
+    page.dispatch_event("input[data-filter=year_max]", "change")
+    page.wait_for_timeout(300)
+    comp = demo_run.gaps.compounds.set_index("id")
+    missing_ids = rows.loc[~rows["status"].isin(["covered", "no_data"]), "compound_id"]
+    old = comp.loc[missing_ids.astype(str), "build_year"] <= 1990
+    assert page.evaluate("() => window.SPATIAL_SHOWN") == int(old.sum())
+    assert errors == []
+
+
+def test_bundle_map_draws_every_linked_parcel_and_explains_money(browser, demo_run):
+    tables = load_bundle_tables(demo_run.outputs["bundles"].parent)
+    pairs = tables.pairs
+    assert len(pairs) and tables.sources is not None
+    parcel_ends = set(pairs.loc[pairs["surplus_kind"] == "parcel", "surplus_id"].astype(str))
+    bundle_ends = set(pairs.loc[pairs["surplus_kind"] == "bundle", "surplus_id"].astype(str))
+    assert parcel_ends <= set(tables.sources["id"].astype(str))
+    assert bundle_ends <= set(tables.bundles["bundle_id"].astype(str))
+    page, errors = open_offline(browser, demo_run.outputs["bundle_map"])
+    _ready(page)
+    assert errors == []
+    drawn = page.evaluate("() => SpatialMap.layers.sources.build().cols.id")
+    assert parcel_ends <= set(drawn)
+    assert page.evaluate("() => SpatialMap.layers.links.build().nRows") == len(pairs)
+    # a deficit bundle's popup: members in Chinese, money in 万元, the assumption note
+    page.evaluate(
+        """() => { const l = SpatialMap.layers.bundles;
+        SpatialMap.show('bundles', l.cols.status.indexOf('资金缺口 deficit')); }"""
+    )
     page.wait_for_timeout(300)
     popup = page.locator(".leaflet-popup-content").inner_text()
-    assert "平衡 Balance" in popup and "万元" in popup
-    # the money as the finance stage measured it: NPV, bond coverage, financing, lines
-    row = demo_run.bundles.bundles.set_index("bundle_id").loc[bundle_id]
-    assert f"{row['npv_yuan'] / 1e4:,.0f} 万元" in popup and "净现值 NPV" in popup
-    assert f"{row['bond_coverage']:.2f}" in popup and "本息覆盖倍数" in popup
-    assert "财政 city budget" in popup or row["city_budget_yuan"] == 0
-    assert "补助 subsidy" in popup and "资金来源 Funding lines" in popup
-    page.evaluate("""() => {
-        const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
-        let hit = null;
-        m.eachLayer(l => { if (!hit && l.feature && l.feature.properties.kind_label
-                                && l.feature.properties.kind_label.includes('old compound'))
-                             hit = l; });
-        m.closePopup();
-        hit.fire('click', {latlng: hit.getBounds().getCenter()}, true); }""")
+    assert "万元" in popup and "老旧小区 old compound ×" in popup and "资金缺口 deficit" in popup
+    assert "old_compound:" not in popup and "假设" in popup and "资金来源 Funding lines" in popup
+    row = tables.bundles[tables.bundles["status"] == "deficit"].iloc[0]
+    assert f"{row['npv_yuan'] / 1e4:,.1f} 万元" in popup
+    page.evaluate("() => SpatialMap.show('members', 0)")
     page.wait_for_timeout(300)
-    member = page.locator(".leaflet-popup-content").inner_text()
-    assert "居民 residents" in member and "专营单位 utilities" in member
+    assert "测算依据 Basis" in page.locator(".leaflet-popup-content").inner_text()
+    assert "假设" in page.locator(".spatial-legend").inner_text()
+
+
+def test_bundle_map_colours_mean_one_thing_each():
+    colours = [*STATUS_COLOURS.values(), *KIND_COLOURS.values(), SOURCE_COLOUR, LINK_COLOUR]
+    rgb = np.array([to_rgb(c) for c in colours])
+    dist = np.sqrt(((rgb[:, None] - rgb[None]) ** 2).sum(-1))
+    np.fill_diagonal(dist, 9)
+    assert dist.min() > 0.15, "two meanings share a colour"
+    red = np.array(to_rgb(STATUS_COLOURS["deficit"]))
+    assert min(np.abs(np.array(to_rgb(c)) - red).sum() for c in KIND_COLOURS.values()) > 0.5
 
 
 def test_amap_basemap_shifts_data_to_gcj02(demo_run):
+    import json
+
     from spatial.io.chinese_crs import wgs84_to_gcj02
+    from spatial.render.page import MapPage
 
     tables = load_gap_tables(demo_run.outputs["gaps"].parent)
-    plain = gap_map(tables).get_root().render()
-    amap = gap_map(tables, basemap="amap").get_root().render()
-    first = re.compile(r'"coordinates": \[\[\[([\d.]+), ([\d.]+)\]')
-    x0, y0 = map(float, first.search(plain).groups())
-    x1, y1 = map(float, first.search(amap).groups())
+    plain, amap = gap_map(tables), gap_map(tables, basemap="amap")
+    assert isinstance(plain, MapPage)
+
+    def first_vertex(page: MapPage) -> tuple[float, float]:
+        html = page.render().get_root().render()
+        element = next(spec["data"] for spec in page.layers if spec["id"] == "compounds")
+        text = re.search(f'id="{element}">(.*?)</script>', html, re.S).group(1)
+        part = json.loads(text)["parts"][0]
+        return part["c"][0] / part["s"], part["c"][1] / part["s"]
+
+    (x0, y0), (x1, y1) = first_vertex(plain), first_vertex(amap)
     gx, gy = wgs84_to_gcj02(x0, y0)
     assert (x1, y1) == pytest.approx((float(gx), float(gy)), abs=2e-6)
-    assert "autonavi" in amap and "autonavi" not in plain
+    html = amap.render().get_root().render()
+    assert "autonavi" in html and "autonavi" not in plain.render().get_root().render()
     with pytest.raises(ValueError, match="key"):
         gap_map(tables, basemap="tianditu")
 
 
-def test_static_maps_have_chinese_glyphs(demo_run):
-    font = FT2Font(str(cjk_font_path()))
-    for key in ("gap_png", "bundle_png"):
-        path = demo_run.outputs[key]
-        with Image.open(path) as img:
-            assert img.size[0] > 800 and img.size[1] > 800 and path.stat().st_size > 50_000
-    labels = (
-        "15分钟生活圈设施缺口片区统筹平衡无缺口缺类以上自平衡资金缺口老旧小区棚户区城中村旧厂区北"
-    )
-    assert all(font.get_char_index(ord(ch)) != 0 for ch in labels)  # no missing-glyph boxes
+def test_context_of_a_real_extract_and_the_osm_credit(tmp_path):
+    ctx = read_context([SHARED / "data" / "osm" / "beijing_cau_haidian.osm"])
+    assert ctx.attrs["sources"] == ["osm"]
+    streets = ctx[ctx["layer"] == "street"]
+    assert {"major", "minor"} <= set(streets["cls"]) and streets["name"].notna().any()
+    assert (ctx["layer"] == "water").any()
 
 
-def test_map_command_writes_html_and_png(demo_run, tmp_path):
+def test_map_book_index_links_open_each_unit(browser, demo_run, tmp_path):
     from typer.testing import CliRunner
 
     from spatial.cli import app
@@ -142,26 +241,121 @@ def test_map_command_writes_html_and_png(demo_run, tmp_path):
             str(demo_run.outputs["bundles"].parent),
             "--out",
             str(out),
+            "--by",
+            "subdistrict",
             "--png",
         ],
     )
     assert res.exit_code == 0, res.output
-    for name in ("城区.html", "城区.png", "城区_bundles.html", "城区_bundles.png"):
+    book = tmp_path / "城区"
+    units = sorted(demo_run.gaps.compounds["subdistrict"].unique())
+    assert {p.stem for p in book.glob("*.html")} >= {"index", *units}
+    page, errors = open_offline(browser, book / "index.html")
+    _ready(page)
+    links = page.locator(".sp-index a")
+    assert sorted(links.all_text_contents()) == units
+    links.nth(1).click()
+    page.wait_for_load_state()
+    _ready(page)
+    unit = units[1]
+    assert page.locator(".sp-titlebox").inner_text().startswith(unit)
+    n = page.evaluate("() => SpatialMap.layers.compounds.nRows")
+    assert n == int((demo_run.gaps.compounds["subdistrict"] == unit).sum())
+    assert errors == []
+    for name in ("城区.png", "城区_bundles.html", "城区_bundles.png"):
         assert (tmp_path / name).stat().st_size > 10_000
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils: scripts/test-deps.sh")
+def test_atlas_pdf_pages_and_glyphs(demo_run, tmp_path):
+    from spatial.render.atlas import write_atlas
+
+    tables = load_gap_tables(demo_run.outputs["gaps"].parent)
+    path, pages = write_atlas(tables, tmp_path / "图集.pdf", source="示范区 demo")
+    units = tables.compounds["subdistrict"].nunique()
+    assert pages == units + 1
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "p")], check=True)
+    pngs = sorted(tmp_path.glob("p-*.png"))
+    assert len(pngs) == pages
+    for png in pngs:
+        with Image.open(png) as im:
+            img = np.asarray(im.convert("L"))
+        assert img.shape[1] > img.shape[0]  # landscape
+        assert img.std() > 10  # drawn
+    font = FT2Font(str(cjk_font_path()))
+    text = "".join(tables.compounds["subdistrict"].unique()) + (
+        "15分钟生活圈设施缺口图集图例比例尺北数据来源日期制图全域个单元小区有缺口第页街道无缺类以上"
+    )
+    assert all(font.get_char_index(ord(ch)) != 0 for ch in text if not ch.isascii())
+
+
+def test_static_maps_have_chinese_glyphs(demo_run):
+    font = FT2Font(str(cjk_font_path()))
+    for key in ("gap_png", "bundle_png"):
+        path = demo_run.outputs[key]
+        with Image.open(path) as img:
+            assert img.size[0] > 800 and img.size[1] > 800 and path.stat().st_size > 50_000
+    labels = (
+        "15分钟生活圈设施缺口片区统筹平衡无缺口缺类以上自平衡资金缺口老旧小区棚户区城中村旧厂区北"
+        "图例比例尺数据日期制图单位成本与地价为默认假设值"
+    )
+    assert all(font.get_char_index(ord(ch)) != 0 for ch in labels)  # no missing-glyph boxes
+
+
+def test_saved_bundle_map_reads_back(demo_run, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert load_bundle_tables(demo_run.outputs["bundles"].parent).bundles.crs.to_epsg() == 4326
-    assert save_map(
-        bundle_map(load_bundle_tables(demo_run.outputs["bundles"].parent)), tmp_path / "b.html"
-    ).exists()
+        tables = load_bundle_tables(demo_run.outputs["bundles"].parent)
+    assert tables.bundles.crs.to_epsg() == 4326
+    assert save_map(bundle_map(tables), tmp_path / "b.html").stat().st_size > 10_000
 
 
-def test_dilated_cells_equal_the_row_unique_of_every_neighbour():
-    from spatial.render.gapmap import _dilated_cells
+def test_plan_workbook_for_officials(demo_run, tmp_path):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
 
-    rng = np.random.default_rng(3)
-    steps = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
-    for ij in (rng.integers(-40, 40, (500, 2)), np.array([[5, -7]]), rng.integers(0, 3, (9, 2))):
-        expected = np.unique((np.unique(ij, axis=0)[:, None] + steps[None]).reshape(-1, 2), axis=0)
-        assert np.array_equal(_dilated_cells(ij), expected)
-    assert _dilated_cells(np.zeros((0, 2), dtype=np.int64)).shape == (0, 2)
+    from spatial.cli import app
+
+    out = tmp_path / "plan"
+    res = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "--profile",
+            "taian",
+            "--gaps",
+            str(demo_run.outputs["gaps"].parent),
+            "--budget-yuan",
+            "5e8",
+            "--start-year",
+            "2030",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    sheets = pd.read_excel(out / "plan.xlsx", sheet_name=None)
+    assert next(iter(sheets)) == "封面 cover"
+    cover = sheets["封面 cover"].set_index("项目 Item")["内容 Content"]
+    assert (
+        cover["计划年度 Plan years"] == "2030—2034"
+        and "万元" in cover["年度投资上限 Yearly budget"]
+    )
+    assert "泰政办字" in cover["政策依据 Source"] and "假设" in cover["假设 Assumptions"]
+    plan = sheets["年度计划 annual plan"]
+    assert plan["改造年度 Year"].min() == 2030
+    assert set(plan["认定结果 Status"]) <= {"优先改造 priority", "符合条件 eligible"}
+    per_year = plan.groupby("改造年度 Year")["估算投资（万元） Cost (10k yuan)"].sum()
+    assert (per_year <= 5e4 + 1e-6).all()  # the yearly budget, in 万元
+    ranking = sheets["排序 ranking"]
+    assert (ranking["得分 Score"].round(3) == ranking["得分 Score"]).all()
+    levels = set(sheets["逐级汇总 rollup"]["层级 Level"])
+    assert "合计 total" in levels and "街道 subdistrict" in levels
+    book = load_workbook(out / "plan.xlsx")
+    ws = book["年度计划 annual plan"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    header = [c.value for c in ws[1]]
+    money = header.index("估算投资（万元） Cost (10k yuan)") + 1
+    assert ws.cell(2, money).number_format == "#,##0.0"
+    widths = {ws.column_dimensions[chr(64 + k)].width for k in range(1, 8)}
+    assert len(widths) > 2  # fitted to the content, not one width for all

@@ -32,6 +32,13 @@ SCRIPT = "</script><script>window.__xss_script=1</script>"
 FORMULA = '=HYPERLINK("http://evil.example","点我")'
 
 
+#: Open every feature's popup of a layer (the map runtime's own builder); their texts.
+_POPUPS = """(id) => { const l = SpatialMap.layers[id].build(), out = [];
+  for (let i = 0; i < l.nRows; i++) { SpatialMap.show(id, i);
+    out.push(SpatialMap.popup.getElement().innerText); }
+  return out; }"""
+
+
 def _bad_names_run(tmp_path):
     """A street, two compounds and a kindergarten, every name hostile."""
     net = walk_network_from_lines(
@@ -65,22 +72,18 @@ def test_gap_map_shows_hostile_names_as_text_and_runs_nothing(browser, tmp_path)
     path = save_map(gap_map(tables, osm_data=False), tmp_path / "gap_map.html")
     page, errors = open_offline(browser, path)
     assert errors == []
-    texts = page.evaluate(
-        """() => {
-      const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
-      const out = [];
-      m.eachLayer(l => { if (l.feature && l.feature.properties.n_missing !== undefined) {
-        l.openPopup();
-        out.push(l.getPopup().getElement().innerText);
-        l.closePopup(); } });
-      return out;
-    }"""
-    )
+    page.wait_for_function("() => window.SPATIAL_READY === true")
+    texts = page.evaluate(_POPUPS, "compounds")
     joined = "\n".join(texts)
     assert IMG in joined and SCRIPT in joined  # the names shown as they are written
     assert "<b>街道</b>" in joined
     assert "最近 nearest" in joined  # bus stop has no data: said apart, not as a gap
     assert "无数据 no data" in joined
+    page.locator(".sp-search input").click()  # the search list shows names as text too
+    page.keyboard.type("<img")
+    page.wait_for_timeout(400)
+    assert IMG in page.locator(".sp-search li").first.inner_text()
+    assert page.locator(".sp-search img").count() == 0
     page.wait_for_timeout(300)
     assert page.evaluate("() => [window.__xss_img, window.__xss_script]") == [None, None]
     assert page.locator(".leaflet-popup-content img").count() == 0
@@ -95,23 +98,9 @@ def test_bundle_map_shows_hostile_names_as_text(browser, tmp_path):
     path = save_map(bundle_map(tables, osm_data=False), tmp_path / "bundle_map.html")
     page, errors = open_offline(browser, path)
     assert errors == []
-    # folium binds one tooltip function to the member layer; render it for each member
-    tips = page.evaluate(
-        """() => {
-      const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
-      const out = [];
-      m.eachLayer(g => {
-        const tip = g.getTooltip && g.getTooltip();
-        if (!tip || typeof tip._content !== 'function' || !g.getLayers) return;
-        g.getLayers().forEach(l => {
-          const el = tip._content(l);
-          document.body.appendChild(el);
-          out.push(el.innerText + ' ' + el.querySelectorAll('img,script').length);
-        });
-      });
-      return out.join(' | ');
-    }"""
-    )
+    page.wait_for_function("() => window.SPATIAL_READY === true")
+    tips = " | ".join(page.evaluate(_POPUPS, "members"))
+    assert page.locator(".leaflet-popup-content img, .leaflet-popup-content script").count() == 0
     assert IMG in tips and "<b>" not in tips.replace(IMG, "")
     assert " 1" not in tips  # no img or script element made from a name
     assert page.evaluate("() => [window.__xss_img, window.__xss_script]") == [None, None]

@@ -33,9 +33,8 @@ def _from_osm(frame: object) -> bool:
             and frame[col].astype(str).str.contains("osm|openstreetmap", case=False).any()
         ):
             return True
-    return (
-        "id" in frame and frame["id"].astype(str).str.startswith(("osm", "way", "relation")).any()
-    )
+    ids = frame["id"].astype(str) if "id" in frame else pd.Series(dtype=str)
+    return bool(ids.str.startswith(("osm", "way", "relation")).any())
 
 
 def map_(
@@ -83,6 +82,7 @@ def map_(
     """
     from spatial.io.results import load_bundle_tables, load_gap_tables
     from spatial.render import bundle_map, gap_map, save_map
+    from spatial.render.gapmap import GAP_TITLE
     from spatial.render.static import static_bundle_map, static_gap_map
 
     if gaps is None and bundles is None and db is None:
@@ -94,12 +94,11 @@ def map_(
     check_out(out)
 
     def draw(_report: object) -> list[Path]:
-        from spatial.render.context import read_context
+        from spatial.network.context import read_context
 
         written = []
         ctx = read_context(context) if context else None
         osm_data = ctx is not None and "osm" in ctx.attrs.get("sources", ())
-        names = {"title": title} if title else {}
         btables = load_bundle_tables(bundles) if bundles is not None else None
         if gaps is not None or db is not None:
             if db is not None:
@@ -115,13 +114,15 @@ def map_(
                 tables = replace(tables, context=ctx)
             ctx = tables.context
             osm_data = osm_data or _from_osm(tables.compounds)
-            options = {
-                "basemap": basemap.value,
-                "tianditu_key": tianditu_key,
-                "osm_data": osm_data,
-                "data_date": data_date,
-            }
-            written.append(save_map(gap_map(tables, **options, **names), out))
+            page = gap_map(
+                tables,
+                basemap=basemap.value,
+                tianditu_key=tianditu_key,
+                osm_data=osm_data,
+                data_date=data_date,
+                title=title or GAP_TITLE,
+            )
+            written.append(save_map(page, out))
             if png:
                 written.append(
                     static_gap_map(
@@ -129,14 +130,22 @@ def map_(
                         out.with_suffix(".png"),
                         context=ctx,
                         data_date=data_date,
-                        **names,
+                        **({"title": title} if title else {}),
                     )
                 )
             if by is not None:
                 from spatial.render.book import map_book
 
                 written += map_book(
-                    tables, out.with_suffix(""), by=by.value, bundles=btables, **options, **names
+                    tables,
+                    out.with_suffix(""),
+                    by=by.value,
+                    bundles=btables,
+                    basemap=basemap.value,
+                    tianditu_key=tianditu_key,
+                    osm_data=osm_data,
+                    data_date=data_date,
+                    **({"title": title} if title else {}),
                 )
             if atlas:
                 from spatial.render.atlas import write_atlas

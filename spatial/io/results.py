@@ -243,7 +243,7 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     cats = load_categories(cats_file if cats_file.exists() else None)
     context = None
     if (folder / "context.gpkg").exists():
-        from spatial.render.context import load_context
+        from spatial.io.context import load_context
 
         context = load_context(folder / "context.gpkg")
     return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context)

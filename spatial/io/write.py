@@ -49,7 +49,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-            out[col] = out[col].map(_guard)
+            # only cells that may be formulas go through _guard (a city's gaps.csv has
+            # millions of cells)
+            text = out[col].astype(object)
+            risky = text.map(type).eq(str) & text.astype(str).str.lstrip("'").str.startswith(
+                FORMULA_STARTS
+            )
+            if risky.any():
+                text = text.copy()
+                text[risky] = text[risky].map(_guard)
+                out[col] = text.astype(out[col].dtype)
     if out.index.dtype == object:
         out.index = [_guard(v) for v in out.index]
     return out

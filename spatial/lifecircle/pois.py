@@ -150,18 +150,20 @@ def unknown_level_schools(pois: pd.DataFrame) -> pd.Series:
     -------
     Series of bool
     """
-    flags = []
-    for _, row in pois.iterrows():
-        if isinstance(row.get("category"), str) and row.get("category", "").strip():
-            flags.append(False)
-            continue
+    flags = pd.Series(False, index=pois.index, dtype=bool)
+    given = (
+        pois["category"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+        if "category" in pois
+        else pd.Series(False, index=pois.index)
+    )
+    for label, row in pois[~given.to_numpy()].iterrows():  # rows a user's category settles skip
         tags = _tags_of(row)
         name = row.get("name")
-        flags.append(
+        flags[label] = bool(
             is_school(tags, row.get("typecode"))
             and school_levels(tags, name if isinstance(name, str) else None) is None
         )
-    return pd.Series(flags, index=pois.index, dtype=bool)
+    return flags
 
 
 _BRANCH = re.compile(r"\(.*?\)|（.*?）|\[.*?\]|【.*?】")

@@ -134,7 +134,8 @@ def run_demo(
     DemoRun
         The city (when generated), the files written, counts and the results.
     """
-    from spatial.render.context import CONTEXT_FILE, read_context, write_context
+    from spatial.io.context import CONTEXT_FILE, write_context
+    from spatial.network.context import read_context
     from spatial.render.overview import write_overview_png
 
     say = progress or no_progress

@@ -162,7 +162,8 @@ def run_gaps(
 
 def _write_context(source: str | Path, folder: Path) -> Path | None:
     """``context.gpkg`` of the network file, or None (said in the log) when unreadable."""
-    from spatial.render.context import CONTEXT_FILE, read_context, write_context
+    from spatial.io.context import CONTEXT_FILE, write_context
+    from spatial.network.context import read_context
 
     try:
         return write_context(read_context([source]), Path(folder) / CONTEXT_FILE)

@@ -37,7 +37,20 @@ Level = Literal["subdistrict", "community"]
 
 
 def unit_names(compounds: pd.DataFrame, by: Level) -> pd.Series:
-    """The unit of each compound (``UNSPECIFIED`` where the column is empty or missing)."""
+    """The unit of each compound.
+
+    Parameters
+    ----------
+    compounds
+        Compounds with the ``by`` column (or without: all are unspecified).
+    by
+        ``subdistrict`` or ``community``.
+
+    Returns
+    -------
+    Series
+        Indexed like ``compounds``; ``UNSPECIFIED`` where the cell is empty.
+    """
     if by not in compounds:
         return pd.Series(UNSPECIFIED, index=compounds.index)
     names = compounds[by].astype(object).where(compounds[by].notna(), None)

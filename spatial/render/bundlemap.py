@@ -50,9 +50,10 @@ _LINES = {
 _FINANCING = {"bond": "专项债 special bond", "loan": "银行贷款 bank loan", "none": "无需融资 none"}
 
 
-def _wan(yuan: object) -> str | None:
-    value = pd.to_numeric(pd.Series([yuan]), errors="coerce").iloc[0]
-    return None if pd.isna(value) else f"{float(value) / 1e4:,.1f} 万元"
+def _wan_number(values: object) -> list[float | None]:
+    """Yuan as 万元 numbers to 0.1 (the page formats them): shorter than text."""
+    v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce") / 1e4
+    return [None if pd.isna(x) else round(float(x), 1) for x in v]
 
 
 def _kind_label(kind: object) -> str:
@@ -153,11 +154,13 @@ def bundle_map(
             "bundle_id": column_values(members["bundle_id"]),
             "kind": [_kind_label(k) for k in kinds],
             "households": column_values(members.get("households", pd.Series(index=members.index))),
-            "cost": [_wan(v) for v in members["cost_yuan"]],
-            "revenue": [_wan(v) for v in members["revenue_yuan"]],
-            "balance": [_wan(v) for v in members.get("balance_yuan", members["revenue_yuan"])],
+            "cost": _wan_number(members["cost_yuan"]),
+            "revenue": _wan_number(members["revenue_yuan"]),
+            "balance": _wan_number(members.get("balance_yuan", members["revenue_yuan"])),
             "funding": _funding_text(members),
-            "basis": column_values(members.get("basis", pd.Series(index=members.index))),
+            "basis": column_values(members.get("basis", pd.Series(index=members.index)))
+            if len(members) <= _DOTS_FROM
+            else [None] * len(members),
             "fill": [KIND_COLOURS.get(k, "#cccccc") for k in kinds],
         },
         fill_col="fill",
@@ -168,9 +171,9 @@ def bundle_map(
             ("类型 Kind", "kind"),
             ("片区 Bundle", "bundle_id"),
             ("户数 Households", "households"),
-            ("成本 Cost", "cost"),
-            ("收益 Revenue", "revenue"),
-            ("平衡 Balance", "balance"),
+            ("成本 Cost", "cost", "wan"),
+            ("收益 Revenue", "revenue", "wan"),
+            ("平衡 Balance", "balance", "wan"),
             ("资金来源 Funding lines", "funding"),
             ("测算依据 Basis", "basis"),
         ],
@@ -187,14 +190,14 @@ def bundle_map(
         "bundle_id": column_values(bundles["bundle_id"]),
         "members": [_kinds_text(k) for k in bundles["kinds"]],
         "households": column_values(bundles["households"]),
-        "cost": [_wan(v) for v in bundles["cost_yuan"]],
-        "subsidy": [_wan(v) for v in bundles["subsidy_yuan"]],
-        "revenue": [_wan(v) for v in bundles["revenue_yuan"]],
-        "balance": [_wan(v) for v in bundles["balance_yuan"]],
+        "cost": _wan_number(bundles["cost_yuan"]),
+        "subsidy": _wan_number(bundles["subsidy_yuan"]),
+        "revenue": _wan_number(bundles["revenue_yuan"]),
+        "balance": _wan_number(bundles["balance_yuan"]),
         "ratio": ["∞" if not np.isfinite(r) else f"{r:.2f}" for r in ratio.fillna(np.inf)],
         "status": [STATUS_ZH.get(s, s) for s in status],
         "funded_by": column_values(bundles.get("funded_by", pd.Series(index=bundles.index))),
-        "npv": [_wan(v) for v in bundles.get("npv_yuan", pd.Series(index=bundles.index))],
+        "npv": _wan_number(bundles.get("npv_yuan", pd.Series(index=bundles.index))),
         "coverage": [None if not np.isfinite(v) else f"{v:.2f}" for v in cov.fillna(np.inf)],
         "financing": [
             _FINANCING.get(str(v)) for v in bundles.get("financing", pd.Series(index=bundles.index))
@@ -216,14 +219,14 @@ def bundle_map(
         fields=[
             ("组成 Members", "members"),
             ("户数 Households", "households"),
-            ("成本 Cost", "cost"),
-            ("补助 Subsidy", "subsidy"),
-            ("收益 Revenue", "revenue"),
-            ("平衡 Balance", "balance"),
+            ("成本 Cost", "cost", "wan"),
+            ("补助 Subsidy", "subsidy", "wan"),
+            ("收益 Revenue", "revenue", "wan"),
+            ("平衡 Balance", "balance", "wan"),
             ("收益/净成本 Ratio", "ratio"),
             ("状态 Status", "status"),
             ("跨片区资金 Funded by", "funded_by"),
-            ("净现值 NPV", "npv"),
+            ("净现值 NPV", "npv", "wan"),
             ("本息覆盖倍数 Bond coverage", "coverage"),
             ("融资 Financing", "financing"),
             ("资金来源 Funding lines", "funding"),
@@ -245,16 +248,16 @@ def bundle_map(
             "name": column_values(sources["name"]) if "name" in sources else [],
             "id": column_values(sources["id"].astype(str)) if "id" in sources else [],
             "kind": [_kind_label(k) for k in sources.get("kind", [])],
-            "given": [_wan(v) for v in sources.get("given_yuan", [])],
-            "revenue": [_wan(v) for v in sources.get("revenue_yuan", [])],
+            "given": _wan_number(sources.get("given_yuan", [])),
+            "revenue": _wan_number(sources.get("revenue_yuan", [])),
         },
         popup="fields",
         title_col="name",
         fields=[
             ("编号 ID", "id"),
             ("类型 Kind", "kind"),
-            ("土地收益 Land revenue", "revenue"),
-            ("调出资金 Money given", "given"),
+            ("土地收益 Land revenue", "revenue", "wan"),
+            ("调出资金 Money given", "given", "wan"),
         ],
         note=ASSUMPTION_NOTE,
         swatch=SOURCE_COLOUR,
@@ -280,8 +283,8 @@ def bundle_map(
                     links.get("deficit_bundle", []), links.get("surplus_id", []), strict=True
                 )
             ],
-            "amount": [_wan(v) for v in links.get("amount_yuan", [])],
-            "deficit": [_wan(v) for v in links.get("deficit_yuan", [])],
+            "amount": _wan_number(links.get("amount_yuan", [])),
+            "deficit": _wan_number(links.get("deficit_yuan", [])),
             "distance": [
                 None if pd.isna(v) else f"{float(v):,.0f} m" for v in links.get("distance_m", [])
             ],
@@ -289,8 +292,8 @@ def bundle_map(
         popup="fields",
         title_col="title",
         fields=[
-            ("资金 Money", "amount"),
-            ("片区缺口 Deficit", "deficit"),
+            ("资金 Money", "amount", "wan"),
+            ("片区缺口 Deficit", "deficit", "wan"),
             ("距离 Distance", "distance"),
         ],
         pane="top",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,9 @@ from spatial.render.context import add_context
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
-__all__ = ["MISSING_CLASSES", "gap_map"]
+__all__ = ["GAP_TITLE", "MISSING_CLASSES", "gap_map"]
+
+GAP_TITLE = "15分钟生活圈设施缺口 15-minute life-circle gaps"
 
 #: Colour classes of the number of missing categories: (upper bound, colour, zh, en).
 MISSING_CLASSES = (
@@ -249,7 +252,7 @@ def gap_map(
     categories: Sequence[Category] | None = None,
     basemap: Basemap = "none",
     tianditu_key: str | None = None,
-    title: str = "15分钟生活圈设施缺口 15-minute life-circle gaps",
+    title: str = GAP_TITLE,
     osm_data: bool = True,
     show_categories: Sequence[str] = ("kindergarten", "elderly_daycare", "health_station"),
     context: gpd.GeoDataFrame | None = None,
@@ -320,7 +323,7 @@ def gap_map(
     )
     plan_labels = _plan_layers(page, tables.plan_layers) if tables.plan_layers else None
     n_missing = pd.to_numeric(comp["n_missing"], errors="coerce").fillna(0)
-    cols: dict[str, list[object]] = {
+    cols: dict[str, Any] = {
         "id": column_values(ids),
         "name": column_values(comp["name"]) if "name" in comp else column_values(ids),
         "n_missing": column_values(n_missing.astype(int)),

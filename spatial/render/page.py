@@ -35,7 +35,7 @@ __all__ = ["MapPage", "column_values", "layer_json"]
 
 @lru_cache(maxsize=4)
 def _asset(name: str) -> str:
-    return resources.files("spatial.render").joinpath("assets", name).read_text("utf-8")
+    return resources.files("spatial.render").joinpath("assets").joinpath(name).read_text("utf-8")
 
 
 def column_values(values: pd.Series | Sequence[Any]) -> list[Any]:
@@ -176,7 +176,15 @@ class MapPage:
         self._data: list[str] = []
 
     def group(self, group_id: str, name: str, *, expanded: bool = False) -> None:
-        """Add a collapsible group to the layer list (in the order added)."""
+        """Add a collapsible group to the layer list (in the order added).
+
+        Parameters
+        ----------
+        group_id, name
+            Identifier the layers name, and the heading shown.
+        expanded
+            Open when the page opens (a group with a layer shown opens anyway).
+        """
         if not any(g["id"] == group_id for g in self.groups):
             self.groups.append({"id": group_id, "name": name, "open": expanded})
 
@@ -191,7 +199,7 @@ class MapPage:
         show: bool = True,
         cols: Mapping[str, Sequence[Any]] | None = None,
         popup: str | None = None,
-        fields: Sequence[tuple[str, str]] = (),
+        fields: Sequence[tuple[str, ...]] = (),
         title_col: str | None = None,
         note: str | None = None,
         link_col: str | None = None,
@@ -228,9 +236,12 @@ class MapPage:
         cols
             Attribute columns by name, each as long as ``frame`` (for styles, labels,
             popups, search and filters).
+        fields
+            Popup rows, see ``popup``.
         popup
-            Popup builder of the runtime: ``"fields"`` (``fields`` as (label, column))
-            or one registered by a page script.
+            Popup builder of the runtime: ``"fields"`` (``fields`` as (label, column) or
+            (label, column, "wan") for numbers shown as 万元) or one registered by a page
+            script.
         title_col, note
             Popup title column and a note under the fields.
         link_col
@@ -310,12 +321,28 @@ class MapPage:
         self.layers.append(spec)
 
     def credit(self, text: str) -> None:
-        """Add a source credit (HTML, from this toolkit, never from data)."""
+        """Add a source credit to the attribution line.
+
+        Parameters
+        ----------
+        text
+            HTML from this toolkit (never from data), e.g. the OSM credit.
+        """
         if text and text not in self.credits:
             self.credits.append(text)
 
     def legend(self, title: str, items: Sequence[tuple[str, str]], *, note: str = "") -> None:
-        """A legend box: ``(CSS colour, label)`` pairs and an optional note (all escaped)."""
+        """A legend box in the map's corner.
+
+        Parameters
+        ----------
+        title
+            Heading.
+        items
+            ``(CSS colour, label)`` pairs.
+        note
+            A line under the items (all text is escaped).
+        """
         rows = "".join(
             f"<div><i style='background:{escape(c)}'></i>{escape(label)}</div>"
             for c, label in items
@@ -326,11 +353,23 @@ class MapPage:
         self.scripts.append("")
 
     def script(self, js: str) -> None:
-        """Add page JavaScript that runs before the layers are built (popup builders)."""
+        """Add page JavaScript that runs before the layers are built.
+
+        Parameters
+        ----------
+        js
+            Code from this toolkit (popup builders), never from data.
+        """
         self.scripts.append(js)
 
     def render(self) -> folium.Map:
-        """The folium map with the runtime, the data and the start-up script added."""
+        """Add the runtime, the data and the start-up script to the folium map.
+
+        Returns
+        -------
+        folium.Map
+            The map, ready to save or show.
+        """
         m = self.map
         fig = figure(m)
         fig.header.add_child(Element(f"<title>{escape(self.title)}</title>"), name="sp_title")
@@ -369,5 +408,16 @@ class MapPage:
         return str(self.render()._repr_html_())
 
     def save(self, path: str | Path) -> Path:
-        """Render and write the page atomically (UTF-8)."""
+        """Render and write the page atomically (UTF-8).
+
+        Parameters
+        ----------
+        path
+            Target ``.html``.
+
+        Returns
+        -------
+        Path
+            ``path``.
+        """
         return save_map(self, path)

@@ -130,8 +130,30 @@ def draw_gap_sheet(
     data_date: str | None = None,
     figsize: tuple[float, float] = (12, 8.5),
 ) -> Figure:
-    """A sheet of compounds coloured by missing categories over the context (call inside
-    :func:`cjk_style`)."""
+    """A sheet of compounds coloured by missing categories over the context.
+
+    Call inside :func:`cjk_style`.
+
+    Parameters
+    ----------
+    compounds
+        Compounds with ``n_missing``, any CRS.
+    title, subtitle
+        The title block.
+    source
+        Data source line.
+    context
+        Streets, water and railways (WGS84), or None.
+    data_date
+        Date of the data (default: today).
+    figsize
+        Inches (see :data:`spatial.render.sheet.A3_LANDSCAPE_IN`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The sheet.
+    """
     comp = to_metric(compounds) if not compounds.crs.is_projected else compounds
     colours = (
         pd.to_numeric(comp["n_missing"], errors="coerce")

@@ -316,6 +316,7 @@
     spec.fields.forEach(function (f) {
       var v = c[f[1]][i];
       if (v === null || v === undefined || v === '') return;
+      if (f[2] === 'wan') v = v.toLocaleString('zh-CN', {minimumFractionDigits: 1, maximumFractionDigits: 1}) + ' 万元';
       var tr = el('tr', null, table);
       el('th', f[0], tr);
       el('td', v, tr);
@@ -562,7 +563,7 @@
 
   S.openPopup = function (layer, i, latlng) {
     var content = S.popups[layer.spec.popup](layer, i, S.cfg);
-    L.popup({maxWidth: 340, minWidth: 200, maxHeight: 320, autoPanPadding: [20, 20]})
+    S.popup = L.popup({maxWidth: 340, minWidth: 200, maxHeight: 320, autoPanPadding: [20, 20]})
       .setLatLng(latlng).setContent(content).openOn(S.map);
     S.lastPopup = {layer: layer.spec.id, row: i};
   };
