@@ -25,6 +25,7 @@ from spatial.render.static import cjk_font_path
 from spatial.standards import load_categories
 
 _READY = "() => window.SPATIAL_READY === true"
+_POPUP_TEXT = "() => SpatialMap.popup.getElement().innerText"
 
 
 @pytest.fixture(scope="module")
@@ -170,14 +171,14 @@ def test_bundle_map_draws_every_linked_parcel_and_explains_money(browser, demo_r
         SpatialMap.show('bundles', l.cols.status.indexOf('资金缺口 deficit')); }"""
     )
     page.wait_for_timeout(300)
-    popup = page.locator(".leaflet-popup-content").inner_text()
+    popup = page.evaluate(_POPUP_TEXT)
     assert "万元" in popup and "老旧小区 old compound ×" in popup and "资金缺口 deficit" in popup
     assert "old_compound:" not in popup and "假设" in popup and "资金来源 Funding lines" in popup
     row = tables.bundles[tables.bundles["status"] == "deficit"].iloc[0]
     assert f"{row['npv_yuan'] / 1e4:,.1f} 万元" in popup
     page.evaluate("() => SpatialMap.show('members', 0)")
     page.wait_for_timeout(300)
-    assert "测算依据 Basis" in page.locator(".leaflet-popup-content").inner_text()
+    assert "测算依据 Basis" in page.evaluate(_POPUP_TEXT)
     assert "假设" in page.locator(".spatial-legend").inner_text()
 
 
@@ -202,7 +203,7 @@ def test_amap_basemap_shifts_data_to_gcj02(demo_run):
     assert isinstance(plain, MapPage)
 
     def first_vertex(page: MapPage) -> tuple[float, float]:
-        html = page.render().get_root().render()
+        html = page.html()
         element = next(spec["data"] for spec in page.layers if spec["id"] == "compounds")
         text = re.search(f'id="{element}">(.*?)</script>', html, re.S).group(1)
         part = json.loads(text)["parts"][0]
@@ -211,8 +212,8 @@ def test_amap_basemap_shifts_data_to_gcj02(demo_run):
     (x0, y0), (x1, y1) = first_vertex(plain), first_vertex(amap)
     gx, gy = wgs84_to_gcj02(x0, y0)
     assert (x1, y1) == pytest.approx((float(gx), float(gy)), abs=2e-6)
-    html = amap.render().get_root().render()
-    assert "autonavi" in html and "autonavi" not in plain.render().get_root().render()
+    html = amap.html()
+    assert "autonavi" in html and "autonavi" not in plain.html()
     with pytest.raises(ValueError, match="key"):
         gap_map(tables, basemap="tianditu")
 

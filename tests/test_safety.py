@@ -146,3 +146,17 @@ def test_billion_laughs_is_refused_quickly(tmp_path):
     with pytest.raises(InputError) as err:
         load_layer(path, "pois")
     assert "entities" in str(err.value)
+
+
+def test_template_syntax_in_data_stays_text(tmp_path):
+    """Names and titles never pass through Jinja: ``{{ 7*7 }}`` is not computed."""
+    from dataclasses import replace
+
+    _bad_names_run(tmp_path)
+    tables = load_gap_tables(tmp_path / "gaps")
+    tables = replace(
+        tables, compounds=tables.compounds.assign(name="{{ 7*7 }}{% if 1 %}x{% endif %}")
+    )
+    html = gap_map(tables, osm_data=False, title="{{ 6*7 }}街道").html()
+    assert "{{ 7*7 }}{% if 1 %}x{% endif %}" in html and "{{ 6*7 }}街道" in html
+    assert "42街道" not in html

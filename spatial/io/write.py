@@ -152,13 +152,12 @@ def read_own_csv(path: str | Path, **options: object) -> pd.DataFrame:
     frame = pd.read_csv(path, encoding="utf-8-sig", **options)  # type: ignore[call-overload]
     for col in frame.columns:
         if frame[col].dtype == object:
-            frame[col] = frame[col].map(
-                lambda v: (
-                    v[1:]
-                    if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_STARTS)
-                    else v
+            text = frame[col]
+            quoted = text.map(type).eq(str) & text.astype(str).str.startswith("'")
+            if quoted.any():  # only the guarded cells go through Python (millions in a city)
+                frame.loc[quoted, col] = text[quoted].map(
+                    lambda v: v[1:] if v[1:].startswith(FORMULA_STARTS) else v
                 )
-            )
     return frame
 
 

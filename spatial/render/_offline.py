@@ -275,8 +275,7 @@ def save_map(m: folium.Map | Any, path: str | Path) -> Path:
     Path
         ``path``.
     """
-    if not isinstance(m, folium.Map):
-        m = m.render()
+    text = figure(m).render() if isinstance(m, folium.Map) else m.html()
     with atomic_path(path) as tmp:
-        tmp.write_text(figure(m).render(), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return Path(path)

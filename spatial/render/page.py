@@ -32,6 +32,9 @@ from spatial.render._offline import Basemap, figure, map_frame, offline_map, sav
 
 __all__ = ["MapPage", "column_values", "layer_json"]
 
+_HEAD = "<!--spatial-head-->"
+_BODY = "<!--spatial-body-->"
+
 
 @lru_cache(maxsize=4)
 def _asset(name: str) -> str:
@@ -174,6 +177,7 @@ class MapPage:
             self.bounds, basemap=self.basemap, tianditu_key=self.tianditu_key
         )
         self._data: list[str] = []
+        self._legends: list[str] = []
 
     def group(self, group_id: str, name: str, *, expanded: bool = False) -> None:
         """Add a collapsible group to the layer list (in the order added).
@@ -349,8 +353,7 @@ class MapPage:
         )
         extra = f"<div class='sp-note'>{escape(note)}</div>" if note else ""
         html = f"<div class='spatial-legend'><b>{escape(title)}</b>{rows}{extra}</div>"
-        figure(self.map).html.add_child(Element(html), name=f"legend_{len(self.scripts)}")
-        self.scripts.append("")
+        self._legends.append(html)
 
     def script(self, js: str) -> None:
         """Add page JavaScript that runs before the layers are built.
@@ -363,29 +366,38 @@ class MapPage:
         self.scripts.append(js)
 
     def render(self) -> folium.Map:
-        """Add the runtime, the data and the start-up script to the folium map.
+        """The folium map with placeholders where :meth:`html` puts the page's own parts.
 
         Returns
         -------
         folium.Map
-            The map, ready to save or show.
+            The map; its rendering holds ``<!--spatial-head-->`` and
+            ``<!--spatial-body-->``, filled by :meth:`html`.
         """
-        m = self.map
-        fig = figure(m)
-        fig.header.add_child(Element(f"<title>{escape(self.title)}</title>"), name="sp_title")
-        fig.header.add_child(Element(f"<style>{_asset('spatial-map.css')}</style>"), name="sp_css")
-        fig.header.add_child(Element(f"<script>{_asset('geojson-vt.js')}</script>"), name="sp_vt")
-        fig.header.add_child(Element(f"<script>{_asset('spatial-map.js')}</script>"), name="sp_js")
+        fig = figure(self.map)
+        fig.header.add_child(Element(_HEAD), name="sp_head")
+        fig.html.add_child(Element(_BODY), name="sp_body")
+        return self.map
+
+    def html(self) -> str:
+        """The whole page: folium's map, the runtime, the data and the start-up script.
+
+        The page's own parts are put in after folium renders its template, so no text
+        from the data ever passes through Jinja (a name with ``{{ … }}`` stays text).
+
+        Returns
+        -------
+        str
+            The HTML document.
+        """
+        m = self.render()
         when = self.data_date or date.today().isoformat()
-        fig.html.add_child(
-            Element(
-                f"<div class='sp-titlebox'><b>{escape(self.title)}</b>"
-                f"<span>数据日期 data: {escape(when)} · 生成 made: {date.today().isoformat()}"
-                "</span></div>"
-            ),
-            name="sp_titlebox",
+        head = (
+            f"<title>{escape(self.title)}</title>"
+            f"<style>{_asset('spatial-map.css')}</style>"
+            f"<script>{_asset('geojson-vt.js')}</script>"
+            f"<script>{_asset('spatial-map.js')}</script>"
         )
-        fig.html.add_child(Element("".join(self._data)), name="sp_data")
         basemaps = [
             {"name": getattr(child, "tile_name", key), "layer": child.get_name(), "show": True}
             for key, child in m._children.items()
@@ -400,12 +412,32 @@ class MapPage:
             + (f"m.attributionControl.addAttribution({script_json(credit)});" if credit else "")
             + f"SpatialMap.init(m, {script_json(config)});}});"
         )
-        fig.html.add_child(Element(f"<script>{init}</script>"), name="sp_init")
-        return m
+        body = (
+            f"<div class='sp-titlebox'><b>{escape(self.title)}</b>"
+            f"<span>数据日期 data: {escape(when)} · 生成 made: {date.today().isoformat()}"
+            "</span></div>"
+            + "".join(self._legends)
+            + "".join(self._data)
+            + f"<script>{init}</script>"
+        )
+        text = figure(m).render()
+        head_at, body_at = text.index(_HEAD), text.index(_BODY)
+        return (
+            text[:head_at]
+            + head
+            + text[head_at + len(_HEAD) : body_at]
+            + body
+            + text[body_at + len(_BODY) :]
+        )
 
     def _repr_html_(self) -> str:
         """The page inline in a notebook (an iframe, as folium shows a map)."""
-        return str(self.render()._repr_html_())
+        doc = escape(self.html(), quote=True)
+        return (
+            '<div style="width:100%;"><div style="position:relative;width:100%;height:0;'
+            'padding-bottom:60%;"><iframe srcdoc="' + doc + '" style="position:absolute;'
+            'width:100%;height:100%;left:0;top:0;border:none !important;"></iframe></div></div>'
+        )
 
     def save(self, path: str | Path) -> Path:
         """Render and write the page atomically (UTF-8).
