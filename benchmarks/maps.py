@@ -39,8 +39,9 @@ _REDRAW = """async (ops) => {
   }
   return out; }"""
 _OPS = [["zoom", 2], ["pan", 300, 200], ["zoom", 2], ["pan", -400, 100], ["zoom", -3], ["zoom", 4]]
-_PEER_READY = """() => { const k = Object.keys(window).find(k => k.startsWith('geo_json_'));
-  return k && Object.keys(window[k]._layers).length > 0; }"""
+_PEER_READY = """() => { const k = Object.keys(window).find(
+    k => k.startsWith('geo_json_') && window[k] && window[k]._layers);
+  return !!k && Object.keys(window[k]._layers).length > 0; }"""
 
 
 def _open(path: Path, *, ours: bool, timeout_s: float) -> dict[str, float | None]:

@@ -77,3 +77,24 @@ def test_osm_compounds_through_the_normal_loader(cau_osm):
     loaded = check_file(cau_osm, "compounds")
     assert loaded.ok and len(loaded.frame) == 11
     assert {p.severity for p in loaded.problems} == {"warning"}
+
+
+@pytest.mark.parametrize(
+    "name", ["beijing_cau_haidian", "beijing_bupt_haidian", "shanghai_shu_baoshan"]
+)
+def test_walk_only_reading_equals_the_whole_reading(name):
+    """``read_osm_walk`` (streets and gates only) gives the walk ways ``read_osm`` gives."""
+    import numpy as np
+    from conftest import SHARED
+
+    from spatial.io.osm import _CACHE
+    from spatial.io.osm_network import read_osm_walk
+
+    path = SHARED / "data" / "osm" / f"{name}.osm"
+    _CACHE.clear()
+    alone = read_osm_walk(path)
+    whole = read_osm(path).walk
+    assert whole is not None and len(alone.pairs) > 100
+    for key in ("node_ids", "lonlat", "pairs", "highway", "gate_ids"):
+        assert np.array_equal(getattr(alone, key), getattr(whole, key)), key
+    assert alone.n_missing == whole.n_missing

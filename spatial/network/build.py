@@ -18,7 +18,8 @@ import numpy as np
 from pyproj import CRS
 
 from spatial._errors import InputError, Problem
-from spatial.io.osm import OSMLayers, is_osm_file, read_osm
+from spatial.io.osm import OSMLayers, is_osm_file
+from spatial.io.osm_network import read_osm_walk
 from spatial.network.graph import WalkNetwork, _build, is_walkable
 from spatial.network.lines import check_connected, read_line_layer, walk_network_from_lines
 from spatial.settings import DEFAULTS
@@ -57,8 +58,7 @@ def walk_network_from_osm(source: str | Path | OSMLayers, *, crs: Any = None) ->
     InputError
         When the file has no walkable way.
     """
-    layers = source if isinstance(source, OSMLayers) else read_osm(source)
-    walk = layers.walk
+    walk = source.walk if isinstance(source, OSMLayers) else read_osm_walk(source)
     if walk is None or len(walk.pairs) == 0:
         name = "OSM extract" if isinstance(source, OSMLayers) else str(source)
         raise InputError(
