@@ -27,7 +27,9 @@ def _from_osm(frame: object) -> bool:
 
     if not isinstance(frame, pd.DataFrame):
         return False
-    for col in ("osm_id", "source"):
+    if "osm_id" in frame and frame["osm_id"].notna().any():
+        return True
+    for col in ("source",):
         if (
             col in frame
             and frame[col].astype(str).str.contains("osm|openstreetmap", case=False).any()

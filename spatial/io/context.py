@@ -99,4 +99,8 @@ def load_context(path: str | Path) -> gpd.GeoDataFrame:
         if parts
         else _frame({"layer": [], "cls": [], "name": [], "wkb": []})
     )
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+    out = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+    if "sources" in names:
+        text = gpd.read_file(path, layer="sources", engine="pyogrio")["sources"].iloc[0]
+        out.attrs["sources"] = [s for s in str(text or "").split(",") if s]
+    return out

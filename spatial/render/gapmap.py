@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,9 @@ def _generalise(areas: gpd.GeoDataFrame, *, cell_m: float = 25.0) -> gpd.GeoData
 
     The lines (or the outlines of buffered lines read from ``service_areas.gpkg``) are
     densified, their vertices snapped to grid cells, the cells dilated by one to close
-    the street corridor and merged (``shapely.coverage_union_all``), then simplified.
-    This keeps a city map small and fast to draw; the exact reachable street parts stay
-    in ``service_areas.gpkg``.
+    the street corridor, and the outline of the cells traced (contourpy's marching
+    squares on the cell grid), then simplified. This keeps a city map small and fast to
+    draw; the exact reachable street parts stay in ``service_areas.gpkg``.
     """
     metric = to_metric(areas) if not areas.crs.is_projected else areas
     shapes = []
@@ -106,11 +107,35 @@ def _generalise(areas: gpd.GeoDataFrame, *, cell_m: float = 25.0) -> gpd.GeoData
         lines = geom.boundary if geom.geom_type in ("Polygon", "MultiPolygon") else geom
         xy = shapely.get_coordinates(shapely.segmentize(lines, cell_m / 2))
         ij = _dilated_cells(np.floor(xy / cell_m).astype(np.int64))
-        cells = shapely.box(
-            ij[:, 0] * cell_m, ij[:, 1] * cell_m, (ij[:, 0] + 1) * cell_m, (ij[:, 1] + 1) * cell_m
+        # for display only: the faster simplification that may touch rings is enough
+        shapes.append(
+            shapely.simplify(_trace_cells(ij, cell_m), cell_m / 2, preserve_topology=False)
         )
-        shapes.append(shapely.simplify(shapely.coverage_union_all(cells), cell_m / 2))
     return metric.assign(geometry=shapes)
+
+
+def _trace_cells(ij: np.ndarray, cell_m: float) -> shapely.Geometry:
+    """The outline of a set of grid cells (i, j) as (multi)polygons with holes, metres."""
+    import contourpy
+
+    if not len(ij):
+        return shapely.Polygon()
+    low = ij.min(axis=0) - 1
+    rel = ij - low
+    nx, ny = int(rel[:, 0].max()) + 2, int(rel[:, 1].max()) + 2
+    grid = np.zeros((ny, nx))
+    grid[rel[:, 1], rel[:, 0]] = 1.0
+    # half cells: marching squares cuts a corner by a quarter cell, not half of one
+    grid = np.repeat(np.repeat(grid, 2, axis=0), 2, axis=1)
+    xs = (low[0] + (np.arange(2 * nx) + 0.5) / 2) * cell_m
+    ys = (low[1] + (np.arange(2 * ny) + 0.5) / 2) * cell_m
+    gen = contourpy.contour_generator(xs, ys, grid, fill_type=contourpy.FillType.OuterOffset)
+    points, offsets = gen.filled(0.5, 1.5)
+    polys = [
+        shapely.Polygon(pts[o[0] : o[1]], [pts[a:b] for a, b in itertools.pairwise(o[1:])])
+        for pts, o in zip(points, offsets, strict=True)
+    ]
+    return shapely.multipolygons(polys) if len(polys) > 1 else polys[0]  # disjoint already
 
 
 _STATUS = {
