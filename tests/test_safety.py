@@ -20,7 +20,7 @@ from spatial.io.results import (
     write_bundle_outputs,
     write_gap_outputs,
 )
-from spatial.io.write import neutralise_formulas, write_csv, write_xlsx
+from spatial.io.write import neutralise_formulas, read_own_csv, write_csv, write_xlsx
 from spatial.lifecircle import compute_gaps
 from spatial.network import walk_network_from_lines
 from spatial.render import bundle_map, gap_map, save_map
@@ -160,3 +160,14 @@ def test_template_syntax_in_data_stays_text(tmp_path):
     html = gap_map(tables, osm_data=False, title="{{ 6*7 }}街道").html()
     assert "{{ 7*7 }}{% if 1 %}x{% endif %}" in html and "{{ 6*7 }}街道" in html
     assert "42街道" not in html
+
+
+def test_csv_guard_reads_back_exactly(tmp_path):
+    """A formula-like name is written with ' before it and read back as it was."""
+    frame = pd.DataFrame({"name": ["=1+1", "'=q", "-3 号院", "plain", None], "n": [1, 2, 3, 4, 5]})
+    path = write_csv(frame, tmp_path / "t.csv")
+    raw = path.read_text(encoding="utf-8-sig")
+    assert "'=1+1" in raw and "''=q" in raw and "'-3 号院" in raw
+    back = read_own_csv(path)
+    assert back["name"].tolist()[:4] == ["=1+1", "'=q", "-3 号院", "plain"]
+    assert pd.isna(back["name"].iloc[4])

@@ -49,16 +49,15 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-            # only cells that may be formulas go through _guard (a city's gaps.csv has
-            # millions of cells)
-            text = out[col].astype(object)
-            risky = text.map(type).eq(str) & text.astype(str).str.lstrip("'").str.startswith(
-                FORMULA_STARTS
-            )
-            if risky.any():
-                text = text.copy()
-                text[risky] = text[risky].map(_guard)
-                out[col] = text.astype(out[col].dtype)
+            # each distinct value is checked once (a city's gaps.csv repeats every name
+            # and category millions of times)
+            risky = {
+                v: _guard(v)
+                for v in pd.unique(out[col].to_numpy(dtype=object))
+                if isinstance(v, str) and v.lstrip("'").startswith(FORMULA_STARTS)
+            }
+            if risky:
+                out[col] = out[col].map(lambda v, r=risky: r.get(v, v) if isinstance(v, str) else v)
     if out.index.dtype == object:
         out.index = [_guard(v) for v in out.index]
     return out
@@ -151,12 +150,18 @@ def read_own_csv(path: str | Path, **options: object) -> pd.DataFrame:
     """
     frame = pd.read_csv(path, encoding="utf-8-sig", **options)  # type: ignore[call-overload]
     for col in frame.columns:
-        if frame[col].dtype == object:
-            text = frame[col]
-            quoted = text.map(type).eq(str) & text.astype(str).str.startswith("'")
-            if quoted.any():  # only the guarded cells go through Python (millions in a city)
-                frame.loc[quoted, col] = text[quoted].map(
-                    lambda v: v[1:] if v[1:].startswith(FORMULA_STARTS) else v
+        if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
+            quoted = [
+                v
+                for v in pd.unique(frame[col].to_numpy(dtype=object))
+                if isinstance(v, str)
+                and v.startswith("'")
+                and v.lstrip("'").startswith(FORMULA_STARTS)
+            ]
+            if quoted:  # only the guarded values are mapped back
+                back = {v: v[1:] for v in quoted}
+                frame[col] = frame[col].map(
+                    lambda v, b=back: b.get(v, v) if isinstance(v, str) else v
                 )
     return frame
 
