@@ -76,18 +76,22 @@ def _unit_tables(tables: GapTables, mask: np.ndarray, reach_m: float) -> GapTabl
     area = gpd.GeoSeries([shapely.box(*metric.total_bounds).buffer(reach_m)], crs=metric.crs)
     box = area.to_crs(4326).total_bounds
 
-    def near(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    def near(frame: gpd.GeoDataFrame | None, *, cut: bool = False) -> gpd.GeoDataFrame | None:
         if frame is None:
             return None
         wgs = frame.to_crs(4326) if frame.crs and frame.crs.to_epsg() != 4326 else frame
-        return wgs.cx[box[0] : box[2], box[1] : box[3]]
+        part = wgs.cx[box[0] : box[2], box[1] : box[3]]
+        if cut:  # a category's service area is one shape for the whole city: cut it
+            part = part.set_geometry(shapely.clip_by_rect(part.geometry.values, *box))
+            part = part[~part.geometry.is_empty]
+        return part
 
     return replace(
         tables,
         compounds=comp,
         gaps=gaps,
         pois=near(tables.pois),
-        service_areas=near(tables.service_areas),
+        service_areas=near(tables.service_areas, cut=True),
     )
 
 

@@ -130,7 +130,8 @@ def _trace_cells(ij: np.ndarray, cell_m: float) -> shapely.Geometry:
     xs = (low[0] + (np.arange(2 * nx) + 0.5) / 2) * cell_m
     ys = (low[1] + (np.arange(2 * ny) + 0.5) / 2) * cell_m
     gen = contourpy.contour_generator(xs, ys, grid, fill_type=contourpy.FillType.OuterOffset)
-    points, offsets = gen.filled(0.5, 1.5)
+    filled: Any = gen.filled(0.5, 1.5)  # OuterOffset: point arrays and their ring offsets
+    points, offsets = filled[0], filled[1]
     polys = [
         shapely.Polygon(pts[o[0] : o[1]], [pts[a:b] for a, b in itertools.pairwise(o[1:])])
         for pts, o in zip(points, offsets, strict=True)

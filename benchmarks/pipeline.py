@@ -1,0 +1,81 @@
+"""The whole city in one run: ``.osm.pbf`` to gap tables and both maps, each stage timed.
+
+What a planning department runs for a city, in one process as ``spatial gaps`` and
+``spatial map`` do (the stages are the ones their progress reports): load and check
+the compounds and POIs, read the walk network from the PBF, compute the gaps, write the
+gap tables, keep the map context, then write the gap map and the bundle map (the bundle
+map from a bundles run's folder: ``spatial bundles`` is timed in ``benchmarks/bundles.py``).
+Peak RSS is the process's, read from ``resource`` at the end.
+
+Usage::
+
+    python benchmarks/pipeline.py --city /tmp/city1m --bundles /tmp/b1m
+    (``--city``: a folder with demo_city.gpkg and demo_city.osm.pbf, e.g. from
+    ``spatial demo --size 149`` and an osmium conversion)
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    from spatial.io import LoadSpec
+    from spatial.io.results import load_bundle_tables
+    from spatial.pipeline import GapOptions, run_gaps
+    from spatial.render import bundle_map, gap_map, save_map
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--city", type=Path, required=True)
+    parser.add_argument("--bundles", type=Path, help="a bundles output folder of the city")
+    parser.add_argument("--service-areas", action="store_true")
+    args = parser.parse_args()
+    stamps: list[tuple[str, float]] = [("start", time.perf_counter())]
+
+    def progress(stage: str, _done: int, _total: int) -> None:
+        if not stamps or stamps[-1][0] != stage:
+            stamps.append((stage, time.perf_counter()))
+
+    gpkg, pbf = args.city / "demo_city.gpkg", args.city / "demo_city.osm.pbf"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        run = run_gaps(
+            out_dir=out / "gaps",
+            compounds=[LoadSpec(gpkg, "compounds", source_layer="compounds")],
+            pois=[LoadSpec(gpkg, "pois", source_layer="pois")],
+            network=pbf,
+            options=GapOptions(service_areas=args.service_areas),
+            progress=progress,
+        )
+        from spatial.io.results import GapTables
+        from spatial.io.context import load_context
+
+        result = run.result
+        context = load_context(run.outputs["context"]) if "context" in run.outputs else None
+        tables = GapTables(
+            result.compounds.to_crs(4326), result.gaps, result.pois, result.service_areas,
+            None, result.categories, context,
+        )  # fmt: skip
+        progress("gap map", 0, 0)
+        save_map(gap_map(tables, osm_data=False), out / "gap_map.html")
+        if args.bundles is not None:
+            progress("bundle map", 0, 0)
+            page = bundle_map(load_bundle_tables(args.bundles), osm_data=False, context=context)
+            save_map(page, out / "bundle_map.html")
+        progress("end", 0, 0)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"city: {len(result.compounds):,} compounds, {run.network.n_nodes:,} walk nodes")
+    print("| stage | s |")
+    print("|---|---:|")
+    for (name, t), (_, nxt) in zip(stamps[:-1], stamps[1:], strict=True):
+        print(f"| {name} | {nxt - t:.1f} |")
+    print(f"| **total** | **{stamps[-1][1] - stamps[0][1]:.1f}** |")
+    print(f"\npeak RSS {peak_mb:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
