@@ -261,7 +261,7 @@ def compute_gaps(
         .astype(float)
         .to_numpy()
     )
-    member = src_pois["categories"].str.get_dummies(sep=";").astype(bool)
+    member = _membership(src_pois["categories"])
     off = comp_access.to_numpy() == "off-network"
     ap_piece = network.component[network.u[access.edge]]
     rows: list[pd.DataFrame] = []
@@ -390,3 +390,14 @@ def _summary(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _membership(categories: pd.Series) -> pd.DataFrame:
+    """One boolean column per category id a POI has (``;``-joined ids), like
+    ``str.get_dummies``: each distinct combination is split once (a city has ~10⁵ POIs
+    and a few hundred combinations)."""
+    codes, uniques = pd.factorize(categories.fillna(""), sort=False)
+    ids = sorted({c for u in uniques for c in str(u).split(";") if c})
+    table = np.array([[c in str(u).split(";") for c in ids] for u in uniques], dtype=bool)
+    rows = table[codes] if len(uniques) else np.zeros((len(categories), len(ids)), dtype=bool)
+    return pd.DataFrame(rows, index=categories.index, columns=ids)

@@ -107,34 +107,44 @@ def classify_pois(
     tag_rules = [(c.id, *rule.split("=", 1)) for c in cats for rule in c.osm if "=" in rule]
     code_rules = [(c.id, _code_prefix(code)) for c in cats for code in c.amap]
     level_ids, known = level_categories(), {c.id for c in cats}
-    out = []
-    for _, row in pois.iterrows():
-        found: list[str] = []
-        explicit = row.get("category")
-        if isinstance(explicit, str) and explicit.strip():
-            found = [
-                by_name[t.lower()] for t in _SPLIT.split(explicit.strip()) if t.lower() in by_name
-            ]
-        else:
-            tags = _tags_of(row)
-            found = [
-                cid
-                for cid, key, value in tag_rules
-                if key in tags and (value == "*" or tags[key] == value)
-            ]
-            codes = row.get("typecode")
-            if isinstance(codes, str) and codes.strip():
-                for code in _SPLIT.split(codes.strip()):
-                    found += [cid for cid, prefix in code_rules if code.startswith(prefix)]
-            name = row.get("name")
-            if not found and isinstance(name, str):
-                found = [c.id for c in cats if any(k in name for k in c.keywords)]
-            if is_school(tags, codes):
-                levels = school_levels(tags, name if isinstance(name, str) else None)
-                taught = SCHOOL_UNKNOWN[school_unknown] if levels is None else levels
-                found = [c for c in found if c not in level_ids.values()]
-                found += [level_ids[lv] for lv in taught if level_ids.get(lv) in known]
-        out.append(";".join(dict.fromkeys(found)))
+    explicit = (
+        pois["category"].to_numpy(dtype=object)
+        if "category" in pois
+        else np.full(len(pois), None, dtype=object)
+    )
+    given = np.array([isinstance(v, str) and bool(v.strip()) for v in explicit], dtype=bool)
+    out = np.full(len(pois), "", dtype=object)
+    # a user's category column: each distinct value is read once
+    by_value = {
+        v: ";".join(
+            dict.fromkeys(
+                by_name[t.lower()] for t in _SPLIT.split(v.strip()) if t.lower() in by_name
+            )
+        )
+        for v in pd.unique(explicit[given])
+    }
+    out[given] = [by_value[v] for v in explicit[given]]
+    rest = np.flatnonzero(~given)
+    for pos, row in zip(rest, pois.iloc[rest].to_dict("records"), strict=True):
+        tags = _tags_of(row)
+        found = [
+            cid
+            for cid, key, value in tag_rules
+            if key in tags and (value == "*" or tags[key] == value)
+        ]
+        codes = row.get("typecode")
+        if isinstance(codes, str) and codes.strip():
+            for code in _SPLIT.split(codes.strip()):
+                found += [cid for cid, prefix in code_rules if code.startswith(prefix)]
+        name = row.get("name")
+        if not found and isinstance(name, str):
+            found = [c.id for c in cats if any(k in name for k in c.keywords)]
+        if is_school(tags, codes):
+            levels = school_levels(tags, name if isinstance(name, str) else None)
+            taught = SCHOOL_UNKNOWN[school_unknown] if levels is None else levels
+            found = [c for c in found if c not in level_ids.values()]
+            found += [level_ids[lv] for lv in taught if level_ids.get(lv) in known]
+        out[pos] = ";".join(dict.fromkeys(found))
     return pd.Series(out, index=pois.index, dtype=object)
 
 
@@ -156,10 +166,11 @@ def unknown_level_schools(pois: pd.DataFrame) -> pd.Series:
         if "category" in pois
         else pd.Series(False, index=pois.index)
     )
-    for label, row in pois[~given.to_numpy()].iterrows():  # rows a user's category settles skip
+    rest = np.flatnonzero(~given.to_numpy())  # rows a user's category settles are skipped
+    for pos, row in zip(rest, pois.iloc[rest].to_dict("records"), strict=True):
         tags = _tags_of(row)
         name = row.get("name")
-        flags[label] = bool(
+        flags.iloc[pos] = bool(
             is_school(tags, row.get("typecode"))
             and school_levels(tags, name if isinstance(name, str) else None) is None
         )
