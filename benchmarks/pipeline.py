@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import tempfile
 import time
@@ -51,8 +52,8 @@ def main() -> None:
             options=GapOptions(service_areas=args.service_areas),
             progress=progress,
         )
-        from spatial.io.results import GapTables
         from spatial.io.context import load_context
+        from spatial.io.results import GapTables
 
         result = run.result
         context = load_context(run.outputs["context"]) if "context" in run.outputs else None
@@ -71,7 +72,7 @@ def main() -> None:
     print(f"city: {len(result.compounds):,} compounds, {run.network.n_nodes:,} walk nodes")
     print("| stage | s |")
     print("|---|---:|")
-    for (name, t), (_, nxt) in zip(stamps[:-1], stamps[1:], strict=True):
+    for (name, t), (_, nxt) in itertools.pairwise(stamps):
         print(f"| {name} | {nxt - t:.1f} |")
     print(f"| **total** | **{stamps[-1][1] - stamps[0][1]:.1f}** |")
     print(f"\npeak RSS {peak_mb:,.0f} MB")

@@ -40,9 +40,11 @@
       this.spec = spec;
       this.filterFn = null;
       this.index = null;
+      this.built = false;
     },
     build: function () {
-      if (this.index) return this;
+      if (this.built) return this;
+      this.built = true;
       var t0 = performance.now();
       var data = readData(this.spec.data);
       var t1 = performance.now();
@@ -53,9 +55,8 @@
       this.cols = data.cols || {};
       var first = Object.keys(this.cols)[0];
       this.nRows = first ? this.cols[first].length : fc.features.length;
-      this.index = new GeoJSONVT(fc, {
-        maxZoom: MAX_ZOOM, indexMaxZoom: 4, tolerance: 2, buffer: 96, extent: EXTENT
-      });
+      this.fc = fc;
+      if (!this.spec.dotsBelow) this.shapes();
       if (this.spec.dotsBelow) {  // level of detail: centre dots when zoomed out
         var dots = fc.features.map(function (f) {
           var b = bbox(f.geometry.coordinates);
@@ -97,8 +98,16 @@
       if (tm) { tm.draw_ms = (tm.draw_ms || 0) + performance.now() - t0; tm.tiles = (tm.tiles || 0) + 1; }
       return tile;
     },
+    shapes: function () {  // the full-shape index; with dots, built when first zoomed in
+      if (!this.index) {
+        this.index = new GeoJSONVT(this.fc, {
+          maxZoom: MAX_ZOOM, indexMaxZoom: 4, tolerance: 2, buffer: 96, extent: EXTENT
+        });
+      }
+      return this.index;
+    },
     indexAt: function (z) {
-      return this.dotIndex && z < this.spec.dotsBelow ? this.dotIndex : this.index;
+      return this.dotIndex && z < this.spec.dotsBelow ? this.dotIndex : this.shapes();
     },
     drawTile: function (ctx, coords, k) {
       var raw = this.indexAt(coords.z).getTileRaw(coords.z, coords.x, coords.y);
@@ -206,7 +215,7 @@
       }
     },
     hit: function (latlng, zoom) {
-      if (!this.index || !this._map) return -1;
+      if (!this.built || !this._map) return -1;
       var z = Math.max(0, Math.min(MAX_ZOOM, Math.round(zoom)));
       var n = 1 << z, lat = Math.max(-85, Math.min(85, latlng.lat)) * Math.PI / 180;
       var fx = (latlng.lng + 180) / 360 * n;
