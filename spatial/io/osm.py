@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import osmium
@@ -41,6 +43,8 @@ from spatial.io.osm_rows import (
 )
 from spatial.io.osm_tags import is_gate, is_walkable
 from spatial.io.osm_walk import WalkWays, _WalkCollector
+
+T = TypeVar("T")
 
 __all__ = ["OSM_SUFFIXES", "POI_KEYS", "OSMLayers", "WalkWays", "is_osm_file", "read_osm"]
 
@@ -194,6 +198,23 @@ def read_osm(path: str | Path) -> OSMLayers:
         except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
             raise _unreadable(path, exc) from exc
     return _CACHE[key].copy()
+
+
+def _read_alone(path: str | Path, parse: Callable[[str], T], whole: Callable[[OSMLayers], T]) -> T:
+    """One layer of an OSM file read by its own pass (``parse``), or taken from the whole
+    reading (``whole``) when this process already read the unchanged file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem.error(str(path), "file not found", hint="check the path")])
+    stat = path.stat()
+    if (str(path.resolve()), stat.st_size, stat.st_mtime_ns) in _CACHE:
+        return whole(read_osm(path))
+    try:
+        return parse(str(path))
+    except InputError:
+        raise
+    except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
+        raise _unreadable(path, exc) from exc
 
 
 def _unreadable(path: Path, exc: Exception) -> InputError:

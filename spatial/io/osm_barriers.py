@@ -15,17 +15,14 @@ from pathlib import Path
 import geopandas as gpd
 import osmium
 
-from spatial._errors import InputError, Problem
 from spatial.io.osm import (
-    _CACHE,
     _add_relation,
     _add_relation_rows,
     _frame,
     _line_wkb,
     _member_lines,
+    _read_alone,
     _tags,
-    _unreadable,
-    read_osm,
 )
 from spatial.io.osm_rows import _barrier_kind, _is_area, _name, _resolve_geometries, _WayRef
 
@@ -53,18 +50,7 @@ def read_osm_barriers(path: str | Path) -> gpd.GeoDataFrame:
     InputError
         When the file is missing or not readable OSM.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError([Problem.error(str(path), "file not found", hint="check the path")])
-    stat = path.stat()
-    if (str(path.resolve()), stat.st_size, stat.st_mtime_ns) in _CACHE:
-        return read_osm(path).barriers
-    try:
-        return _parse(str(path))
-    except InputError:
-        raise
-    except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
-        raise _unreadable(path, exc) from exc
+    return _read_alone(path, _parse, lambda layers: layers.barriers)
 
 
 def _parse(src: str) -> gpd.GeoDataFrame:

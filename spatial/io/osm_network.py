@@ -13,8 +13,7 @@ from pathlib import Path
 
 import osmium
 
-from spatial._errors import InputError, Problem
-from spatial.io.osm import _CACHE, _line_wkb, _tags, _unreadable, read_osm
+from spatial.io.osm import OSMLayers, _line_wkb, _read_alone, _tags
 from spatial.io.osm_tags import is_gate, is_walkable
 from spatial.io.osm_walk import WalkWays, _WalkCollector
 
@@ -40,20 +39,12 @@ def read_osm_walk(path: str | Path) -> WalkWays:
     InputError
         When the file is missing or not readable OSM.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError([Problem.error(str(path), "file not found", hint="check the path")])
-    stat = path.stat()
-    if (str(path.resolve()), stat.st_size, stat.st_mtime_ns) in _CACHE:
-        walk = read_osm(path).walk
-        assert walk is not None
-        return walk
-    try:
-        return _parse(str(path))
-    except InputError:
-        raise
-    except Exception as exc:  # osmium: RuntimeError, InvalidLocationError …
-        raise _unreadable(path, exc) from exc
+    return _read_alone(path, _parse, _whole)
+
+
+def _whole(layers: OSMLayers) -> WalkWays:
+    assert layers.walk is not None
+    return layers.walk
 
 
 def _parse(src: str) -> WalkWays:

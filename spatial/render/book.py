@@ -23,9 +23,9 @@ import shapely
 
 from spatial.io.projection import to_metric
 from spatial.io.results import BundleTables, GapTables
-from spatial.render._offline import OSM_ATTRIBUTION, Basemap, save_map
+from spatial.render._offline import Basemap, save_map
 from spatial.render.bundlemap import bundle_map
-from spatial.render.context import add_context
+from spatial.render.context import add_context, credit_osm
 from spatial.render.gapmap import gap_map
 from spatial.render.page import MapPage, column_values
 
@@ -236,8 +236,7 @@ def _index_page(
         data_date=data_date,
     )
     context = tables.context
-    if osm_data or (context is not None and "osm" in context.attrs.get("sources", ())):
-        page.credit(OSM_ATTRIBUTION)
+    credit_osm(page, osm_data=osm_data, context=context)
     add_context(page, context, bounds=bounds)  # type: ignore[arg-type]
     page.group("units", UNIT_LEVELS[by], expanded=True)
     share = [f"{v:.0%}" for v in units["missing_any"]]

@@ -10,8 +10,8 @@ import shapely
 from spatial.io.chinese_crs import wgs84_to_gcj02
 from spatial.io.results import BundleTables
 from spatial.io.schema import PARCEL_KINDS
-from spatial.render._offline import OSM_ATTRIBUTION, Basemap, map_frame
-from spatial.render.context import add_context
+from spatial.render._offline import Basemap, map_frame
+from spatial.render.context import add_context, credit_osm
 from spatial.render.page import MapPage, column_values
 
 __all__ = ["ASSUMPTION_NOTE", "KIND_COLOURS", "STATUS_COLOURS", "STATUS_ZH", "bundle_map"]
@@ -137,8 +137,7 @@ def bundle_map(
         tianditu_key=tianditu_key,
         data_date=data_date,
     )
-    if osm_data or (context is not None and "osm" in context.attrs.get("sources", ())):
-        page.credit(OSM_ATTRIBUTION)
+    credit_osm(page, osm_data=osm_data, context=context)
     add_context(page, context, bounds=tuple(bundles.to_crs(4326).total_bounds))  # type: ignore[arg-type]
     page.group("bundles", "片区 Bundles", expanded=True)
     kinds = members["kind"].astype(str)

@@ -15,7 +15,7 @@ import shapely
 
 from spatial.io.context import _LAYERS, context_style
 
-__all__ = ["add_context"]
+__all__ = ["add_context", "credit_osm"]
 
 _NAMES = {
     "street": "道路 Streets",
@@ -107,3 +107,22 @@ def add_context(
         )
         drawn = drawn or bool(len(part))
     return drawn
+
+
+def credit_osm(page: Any, *, osm_data: bool, context: gpd.GeoDataFrame | None) -> None:
+    """Add the OpenStreetMap (ODbL) credit when OSM data is on the map.
+
+    Parameters
+    ----------
+    page
+        A :class:`~spatial.render.page.MapPage`.
+    osm_data
+        The data drawn come from OpenStreetMap.
+    context
+        The context drawn; read from an OSM file (``attrs["sources"]``), it needs the
+        credit too.
+    """
+    from spatial.render._offline import OSM_ATTRIBUTION
+
+    if osm_data or (context is not None and "osm" in context.attrs.get("sources", ())):
+        page.credit(OSM_ATTRIBUTION)

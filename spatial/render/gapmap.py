@@ -15,8 +15,8 @@ import shapely
 from spatial.io.projection import to_metric
 from spatial.io.results import GapTables
 from spatial.lifecircle.gaps import STATUSES
-from spatial.render._offline import OSM_ATTRIBUTION, Basemap, map_frame
-from spatial.render.context import add_context
+from spatial.render._offline import Basemap, map_frame
+from spatial.render.context import add_context, credit_osm
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
@@ -326,8 +326,7 @@ def gap_map(
         tianditu_key=tianditu_key,  # type: ignore[arg-type]
         data_date=data_date,
     )
-    if osm_data or (context is not None and "osm" in context.attrs.get("sources", ())):
-        page.credit(OSM_ATTRIBUTION)
+    credit_osm(page, osm_data=osm_data, context=context)
     add_context(page, context, bounds=tuple(comp.to_crs(4326).total_bounds))  # type: ignore[arg-type]
     ids = comp["id"].astype(str)
     status = tables.gaps.pivot(index="compound_id", columns="category", values="status")
