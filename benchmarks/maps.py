@@ -5,7 +5,8 @@ For each city: the gap and bundle maps are written, then opened in headless Chro
 first contentful paint, and "layers ready" (``window.SPATIAL_READY``: every layer shown
 at start is drawn); then the time to redraw after each of six zooms and pans. The peer,
 in the same run, is folium's ``GeoJson`` of the compounds alone (canvas renderer), which
-is what the maps were before: its "ready" is when its layer holds every feature.
+is what the maps were before (with Leaflet inlined the same way): its "ready" is when its
+layer holds every feature.
 
 Usage::
 
@@ -78,17 +79,15 @@ def _open(path: Path, *, ours: bool, timeout_s: float) -> dict[str, float | None
 
 
 def _peer(compounds, path: Path) -> Path:
+    """folium's GeoJson of the compounds, Leaflet inlined as in our maps (no CDN offline)."""
     import folium
 
-    from spatial.render._offline import map_frame
+    from spatial.render._offline import map_frame, offline_map, save_map
 
     frame = map_frame(compounds[["id", "name", "geometry"]])
-    b = frame.total_bounds
-    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], tiles=None, prefer_canvas=True)
+    m = offline_map(tuple(frame.total_bounds))
     folium.GeoJson(frame.__geo_interface__, tooltip=folium.GeoJsonTooltip(["name"])).add_to(m)
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-    m.save(str(path))
-    return path
+    return save_map(m, path)
 
 
 def _fmt(v: float | None, timeout_s: float) -> str:
