@@ -39,6 +39,17 @@ _REDRAW = """async (ops) => {
     out.push(performance.now() - t);
   }
   return out; }"""
+_PEER_REDRAW = """async (ops) => {
+  const m = window[Object.keys(window).find(k => k.startsWith('map_'))], out = [];
+  const frame = () => new Promise(res => requestAnimationFrame(() => requestAnimationFrame(res)));
+  for (const op of ops) {
+    const t = performance.now();
+    if (op[0] === 'zoom') m.setZoom(m.getZoom() + op[1], {animate: false});
+    else m.panBy([op[1], op[2]], {animate: false});
+    await frame();
+    out.push(performance.now() - t);
+  }
+  return out; }"""
 _OPS = [["zoom", 2], ["pan", 300, 200], ["zoom", 2], ["pan", -400, 100], ["zoom", -3], ["zoom", 4]]
 _PEER_READY = """() => { const k = Object.keys(window).find(
     k => k.startsWith('geo_json_') && window[k] && window[k]._layers);
@@ -69,7 +80,7 @@ def _open(path: Path, *, ours: bool, timeout_s: float) -> dict[str, float | None
             browser.close()
             return {"paint": None, "ready": None, "redraw_max": None}
         paint = page.evaluate(_FIRST_PAINT)
-        redraw = page.evaluate(_REDRAW, _OPS) if ours else []
+        redraw = page.evaluate(_REDRAW if ours else _PEER_REDRAW, _OPS)
         browser.close()
     return {
         "paint": None if paint is None else paint / 1000,
