@@ -194,10 +194,18 @@
         var x, y;
         if (ft.type === 4) { x = ft.x * k; y = ft.y * k; }
         else {
-          var ring = ft.geometry[0];
-          if (ft.type === 1) ring = ft.geometry;
-          var m = Math.floor(ring.length / 4) * 2;
-          x = ring[m] * k; y = ring[m + 1] * k;
+          var ring = ft.type === 1 ? ft.geometry : ft.geometry[0];
+          if (ft.type === 3) {  // an area: the middle of its outline's box
+            var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+            for (var q = 0; q < ring.length; q += 2) {
+              x0 = Math.min(x0, ring[q]); x1 = Math.max(x1, ring[q]);
+              y0 = Math.min(y0, ring[q + 1]); y1 = Math.max(y1, ring[q + 1]);
+            }
+            x = (x0 + x1) / 2 * k; y = (y0 + y1) / 2 * k;
+          } else {
+            var m = Math.floor(ring.length / 4) * 2;
+            x = ring[m] * k; y = ring[m + 1] * k;
+          }
         }
         var w = ctx.measureText(text).width, h = 14;
         var box = [x - w / 2 - 2, y - h / 2, x + w / 2 + 2, y + h / 2];
