@@ -324,6 +324,14 @@ def test_round_trip_demo_city_equals_the_file_path(target, demo_city, tmp_path):
     html = (tmp_path / "m.html").read_text(encoding="utf-8")
     name = str(gpd.read_file(gpkg, layer="compounds")["小区名称"].iloc[0])
     assert name in html or json.dumps(name)[1:-1] in html
+    # the streets under the map come back from the database with the run
+    from spatial.db.results import load_gap_tables_db
+    from spatial.io.results import load_gap_tables
+
+    context = load_gap_tables_db(open_db(target)).context
+    want_context = load_gap_tables(tmp_path / "gf").context
+    assert context is not None and len(context) == len(want_context) > 0
+    assert context.attrs["sources"] == want_context.attrs["sources"] == ["synthetic"]
     with open_db(target).reading() as conn:
         runs = read_table(conn, open_db(target), "runs")
     assert runs["kind"].tolist() == ["gaps", "plan", "map"]

@@ -1,7 +1,7 @@
 """Runs of ``gaps`` and ``plan`` written back into the database, and read from it.
 
 A gaps run keeps ``gap_results`` (the rows of ``gaps.csv``, queryable) and its layers
-(compounds with their gaps, POIs, service areas, summary) in ``run_layers``, each row's
+(compounds with their gaps, POIs, service areas, map context, summary) in ``run_layers``, each row's
 attributes as JSON with the column types, so that ``plan --db`` and ``map --db`` read
 back exactly the tables ``plan --gaps`` and ``map --gaps`` read from the folder. A plan
 run keeps ``plan_results`` and marks the planned compounds 计划 in their plan year.
@@ -130,6 +130,9 @@ def save_gap_run(db: Database, out_dir: str | Path, *, options: dict[str, Any]) 
         layers["pois"] = tables.pois
     if tables.service_areas is not None:
         layers["service_areas"] = tables.service_areas
+    if tables.context is not None:  # the streets and water the maps draw under the data
+        layers["context"] = tables.context
+        options = {**options, "context_sources": tables.context.attrs.get("sources", [])}
     for name in ("summary", "problems"):
         if (out / f"{name}.csv").is_file():
             layers[name] = read_own_csv(out / f"{name}.csv")
@@ -265,7 +268,12 @@ def load_gap_tables_db(db: Database, run_id: int | None = None) -> Any:
             cats = load_categories(path)
     else:
         cats = load_categories(None)
-    return GapTables(layers["compounds"], gaps, layers["pois"], layers["service_areas"], None, cats)
+    context = _read_layer(db, run_id, "context", dtypes) if "context" in dtypes else None
+    if context is not None:
+        context.attrs["sources"] = json.loads(run["options"] or "{}").get("context_sources", [])
+    return GapTables(
+        layers["compounds"], gaps, layers["pois"], layers["service_areas"], None, cats, context
+    )
 
 
 def record_map(db: Database, paths: list[Path], *, gaps_run: int) -> int:
