@@ -317,7 +317,7 @@ def bundle_map(
     page.legend(
         "片区统筹平衡 Bundles",
         [(STATUS_COLOURS[s], f"片区边界 outline: {STATUS_ZH[s]}") for s in STATUS_COLOURS]
-        + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items()]
+        + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items() if k in set(kinds)]
         + [(SOURCE_COLOUR, "出资地块 funding parcel"), (LINK_COLOUR, "跨片区组合 money link")],
         note=ASSUMPTION_NOTE,
     )
