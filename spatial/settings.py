@@ -62,6 +62,10 @@ class Settings:
         Seed of the tie-breaking order of bundling (not the demo city's seed).
     sites_k
         Facility sites chosen per missing category.
+    context_process_mb
+        A network file at least this large (MB) has its map context read by a second
+        process while the first builds the network and computes the gaps (a city: the
+        two cores share the work); a smaller one is read in the run's own process.
     """
 
     walk_speed_m_per_min: float = 60.0
@@ -74,6 +78,7 @@ class Settings:
     dedupe_m: float = 50.0
     bundle_seed: int = 0
     sites_k: int = 3
+    context_process_mb: float = 5.0
 
 
 DEFAULTS = Settings()

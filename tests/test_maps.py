@@ -391,3 +391,30 @@ def test_dilated_cells_equal_the_row_unique_of_every_neighbour():
         expected = np.unique((np.unique(ij, axis=0)[:, None] + steps[None]).reshape(-1, 2), axis=0)
         assert np.array_equal(_dilated_cells(ij), expected)
     assert _dilated_cells(np.zeros((0, 2), dtype=np.int64)).shape == (0, 2)
+
+
+def test_context_read_by_a_second_process_equals_the_one_read_here(demo_city, tmp_path):
+    """A large network file has its context read by a spawned process meanwhile."""
+    from spatial.io import LoadSpec
+    from spatial.io.context import load_context
+    from spatial.pipeline import GapOptions, run_gaps
+
+    specs = {
+        "compounds": [LoadSpec(demo_city.gpkg, "compounds", source_layer="compounds")],
+        "pois": [LoadSpec(demo_city.gpkg, "pois", source_layer="pois")],
+    }
+    frames = []
+    for name, mb in (("here", 1e9), ("side", 0.0)):
+        run = run_gaps(
+            out_dir=tmp_path / name,
+            osm=demo_city.osm,
+            options=GapOptions(service_areas=False, context_process_mb=mb),
+            **specs,
+        )
+        frames.append(load_context(run.outputs["context"]))
+    here, side = frames
+    assert len(here) > 100 and here.attrs["sources"] == side.attrs["sources"] == ["synthetic"]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(here.drop(columns="geometry")), pd.DataFrame(side.drop(columns="geometry"))
+    )
+    assert here.geometry.geom_equals_exact(side.geometry, tolerance=0).all()

@@ -59,6 +59,8 @@ class GapOptions:
     context
         Also keep the streets, water, railways and names of the network file in
         ``context.gpkg``: the maps draw them under the data.
+    context_process_mb
+        From this file size (MB) the context is read by a second process meanwhile.
     gate_tolerance_m
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
@@ -84,6 +86,7 @@ class GapOptions:
     school_unknown: Literal["none", "primary", "junior", "both"] = "none"
     keep_cut: bool = False
     context: bool = True
+    context_process_mb: float = DEFAULTS.context_process_mb
 
     def taxonomy(self) -> tuple[Category, ...]:
         """The categories of the run.

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -140,6 +141,8 @@ def run_gaps(
             specs = [replace(s, keep_cut=True) if s.layer == "compounds" else s for s in specs]
         say("loading and validating inputs", 0, 0)
         layers, found = check_layers(specs)
+        source = network if network is not None else osm if place is None else None
+        side = _start_context(source, stage, opts) if opts.context and source else None
         say("building the walk network", 0, 0)
         net = load_network(
             network=network,
@@ -151,13 +154,51 @@ def run_gaps(
         )
         found = [*found, *net.problems]
         run = _gaps_stage(layers, net, out_dir=stage, options=opts, say=say, found=found)
-        source = network if network is not None else osm if place is None else None
         if opts.context and source is not None:
             say("keeping the map context", 0, 0)
-            written = _write_context(source, stage)
+            written = _finish_context(side) if side is not None else _write_context(source, stage)
             if written is not None:
                 run = replace(run, outputs={**run.outputs, "context": written})
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
+
+
+def _start_context(source: str | Path, folder: Path, opts: GapOptions) -> Any:
+    """Read and write the context in a second process for a large file, else None.
+
+    A spawned process (no state shared with this one) reads the file while this one
+    builds the network; where no process can be started (a daemonic Dask worker, a
+    platform without it) the context is read here afterwards.
+    """
+    path = Path(source)
+    if not path.is_file() or path.stat().st_size < opts.context_process_mb * 1e6:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return pool, pool.submit(_context_job, str(path), str(folder)), path, folder
+    except (AssertionError, OSError, RuntimeError, ValueError) as exc:
+        log.info("map context read in this process: %s", exc)
+        return None
+
+
+def _context_job(source: str, folder: str) -> str | None:
+    written = _write_context(source, Path(folder))
+    return None if written is None else str(written)
+
+
+def _finish_context(side: Any) -> Path | None:
+    """The second process's ``context.gpkg`` (read here if that process failed)."""
+    pool, future, source, folder = side
+    try:
+        result = future.result()
+        return None if result is None else Path(result)
+    except Exception as exc:  # the process died (memory, signal): do it here
+        log.warning("map context: the second process failed (%s); read here", exc)
+        return _write_context(source, folder)
+    finally:
+        pool.shutdown()
 
 
 def _write_context(source: str | Path, folder: Path) -> Path | None:
