@@ -5,7 +5,8 @@ What a planning department runs for a city, in one process as ``spatial gaps`` a
 the compounds and POIs, read the walk network from the PBF, compute the gaps, write the
 gap tables, keep the map context, then write the gap map and the bundle map (the bundle
 map from a bundles run's folder: ``spatial bundles`` is timed in ``benchmarks/bundles.py``).
-Peak RSS is the process's, read from ``resource`` at the end.
+Peak RSS is read from ``resource`` at the end: this process's, and the largest of its
+children (the second processes that read the context and draw the bundle map).
 
 Usage::
 
@@ -26,9 +27,8 @@ from pathlib import Path
 
 def main() -> None:
     from spatial.io import LoadSpec
-    from spatial.io.results import load_bundle_tables
     from spatial.pipeline import GapOptions, run_gaps
-    from spatial.render import bundle_map, gap_map, save_map
+    from spatial.render import gap_map, save_map
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--city", type=Path, required=True)
@@ -61,21 +61,34 @@ def main() -> None:
             result.compounds.to_crs(4326), result.gaps, result.pois, result.service_areas,
             None, result.categories, context,
         )  # fmt: skip
-        progress("gap map", 0, 0)
+        progress("gap map and bundle map, side by side", 0, 0)
+        side = None
+        if args.bundles is not None:  # as `spatial map --gaps --bundles` does for a city
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from spatial.cli.maps import _bundle_job
+
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            context_file = str(run.outputs["context"]) if "context" in run.outputs else None
+            job = (str(args.bundles), str(out / "bundle_map.html"), [], context_file, "none",
+                   None, None, False)  # fmt: skip
+            side = pool, pool.submit(_bundle_job, *job)
         save_map(gap_map(tables, osm_data=False), out / "gap_map.html")
-        if args.bundles is not None:
-            progress("bundle map", 0, 0)
-            page = bundle_map(load_bundle_tables(args.bundles), osm_data=False, context=context)
-            save_map(page, out / "bundle_map.html")
+        if side is not None:
+            progress("waiting for the bundle map", 0, 0)
+            side[1].result()
+            side[0].shutdown()
         progress("end", 0, 0)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"city: {len(result.compounds):,} compounds, {run.network.n_nodes:,} walk nodes")
     print("| stage | s |")
     print("|---|---:|")
     for (name, t), (_, nxt) in itertools.pairwise(stamps):
         print(f"| {name} | {nxt - t:.1f} |")
     print(f"| **total** | **{stamps[-1][1] - stamps[0][1]:.1f}** |")
-    print(f"\npeak RSS {peak_mb:,.0f} MB")
+    print(f"\npeak RSS {peak_mb:,.0f} MB; largest second process {child_mb:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ class Settings:
         A network file at least this large (MB) has its map context read by a second
         process while the first builds the network and computes the gaps (a city: the
         two cores share the work); a smaller one is read in the run's own process.
+    bundle_map_process_mb
+        ``spatial map`` with gaps and bundles draws the bundle map in a second process
+        meanwhile when ``bundles.gpkg`` is at least this large (MB).
     """
 
     walk_speed_m_per_min: float = 60.0
@@ -79,6 +82,7 @@ class Settings:
     bundle_seed: int = 0
     sites_k: int = 3
     context_process_mb: float = 5.0
+    bundle_map_process_mb: float = 20.0
 
 
 DEFAULTS = Settings()

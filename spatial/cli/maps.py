@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,6 +19,75 @@ class UnitChoice(str, Enum):
 
     subdistrict = "subdistrict"
     community = "community"
+
+
+_BundleArgs = tuple[str, str, list[str], str | None, str, str | None, str | None, bool]
+
+
+def _beside(bundles: Path, args: _BundleArgs) -> Any:
+    """Draw a large bundle map in a spawned second process while the gap map is drawn
+    (a city: the two cores share the work); None for a small one or where no process can
+    be started."""
+    from spatial.settings import DEFAULTS
+
+    size = (bundles / "bundles.gpkg").stat().st_size
+    if size < DEFAULTS.bundle_map_process_mb * 1e6:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return pool, pool.submit(_bundle_job, *args)
+    except (AssertionError, OSError, RuntimeError, ValueError):
+        return None
+
+
+def _bundle_job(
+    bundles: str,
+    target: str,
+    context_files: list[str],
+    context_gpkg: str | None,
+    basemap: str,
+    tianditu_key: str | None,
+    data_date: str | None,
+    png: bool,
+) -> list[str]:
+    """The bundle map (and PNG) of a bundles folder; runs here or in a second process."""
+    from spatial.io.context import load_context
+    from spatial.io.results import load_bundle_tables
+    from spatial.network.context import read_context
+    from spatial.render import bundle_map, save_map
+    from spatial.render.static import static_bundle_map
+
+    if context_files:
+        ctx = read_context(context_files)
+    else:
+        ctx = load_context(context_gpkg) if context_gpkg else None
+    tables = load_bundle_tables(bundles)
+    osm_data = (ctx is not None and "osm" in ctx.attrs.get("sources", ())) or _from_osm(
+        tables.members
+    )
+    page = bundle_map(
+        tables,
+        basemap=basemap,  # type: ignore[arg-type]
+        tianditu_key=tianditu_key,
+        osm_data=osm_data,
+        context=ctx,
+        data_date=data_date,
+    )
+    written = [save_map(page, target)]
+    if png:
+        written.append(
+            static_bundle_map(
+                tables.bundles,
+                tables.members,
+                Path(target).with_suffix(".png"),
+                context=ctx,
+                data_date=data_date,
+            )
+        )
+    return [str(p) for p in written]
 
 
 def _from_osm(frame: object) -> bool:
@@ -82,10 +151,10 @@ def map_(
 
     生成可离线打开的交互式地图（设施缺口图、片区图），可选输出 PNG 静态图。
     """
-    from spatial.io.results import load_bundle_tables, load_gap_tables
-    from spatial.render import bundle_map, gap_map, save_map
+    from spatial.io.results import check_bundles_folder, load_bundle_tables, load_gap_tables
+    from spatial.render import gap_map, save_map
     from spatial.render.gapmap import GAP_TITLE
-    from spatial.render.static import static_bundle_map, static_gap_map
+    from spatial.render.static import static_gap_map
 
     if gaps is None and bundles is None and db is None:
         raise typer.BadParameter("give --gaps or --db, and/or --bundles")
@@ -101,7 +170,21 @@ def map_(
         written = []
         ctx = read_context(context) if context else None
         osm_data = ctx is not None and "osm" in ctx.attrs.get("sources", ())
-        btables = load_bundle_tables(bundles) if bundles is not None else None
+        side: Any = None
+        bundle_args: _BundleArgs | None = None
+        if bundles is not None:
+            check_bundles_folder(bundles)
+            target = (
+                out if gaps is None and db is None else out.with_name(out.stem + "_bundles.html")
+            )
+            beside = gaps / "context.gpkg" if gaps is not None else None
+            bundle_args = (
+                str(bundles), str(target), [str(c) for c in context or []],
+                str(beside) if beside is not None and beside.exists() else None,
+                basemap.value, tianditu_key, data_date, png,
+            )  # fmt: skip
+            if gaps is not None or db is not None:
+                side = _beside(bundles, bundle_args)
         if gaps is not None or db is not None:
             if db is not None:
                 from spatial.db.connect import open_db
@@ -142,7 +225,7 @@ def map_(
                     tables,
                     out.with_suffix(""),
                     by=by.value,
-                    bundles=btables,
+                    bundles=load_bundle_tables(bundles) if bundles is not None else None,
                     basemap=basemap.value,
                     tianditu_key=tianditu_key,
                     osm_data=osm_data,
@@ -160,29 +243,11 @@ def map_(
                     data_date=data_date,
                 )
                 written.append(atlas_path)
-        if btables is not None:
-            target = (
-                out if gaps is None and db is None else out.with_name(out.stem + "_bundles.html")
-            )
-            page = bundle_map(
-                btables,
-                basemap=basemap.value,
-                tianditu_key=tianditu_key,
-                osm_data=osm_data or _from_osm(btables.members),
-                context=ctx,
-                data_date=data_date,
-            )
-            written.append(save_map(page, target))
-            if png:
-                written.append(
-                    static_bundle_map(
-                        btables.bundles,
-                        btables.members,
-                        target.with_suffix(".png"),
-                        context=ctx,
-                        data_date=data_date,
-                    )
-                )
+        if side is not None:
+            written += [Path(p) for p in side[1].result()]
+            side[0].shutdown()
+        elif bundle_args is not None:
+            written += [Path(p) for p in _bundle_job(*bundle_args)]
         return written
 
     written = run_reporting(draw)

@@ -36,6 +36,7 @@ __all__ = [
     "GAPS_COLUMNS",
     "BundleTables",
     "GapTables",
+    "check_bundles_folder",
     "load_bundle_tables",
     "load_gap_tables",
     "pairs_lonlat",
@@ -295,6 +296,22 @@ def write_bundle_outputs(
         "excluded": write_csv(result.excluded, out / "excluded.csv"),
         "problems": write_csv(_problems_frame(problems), out / "problems.csv"),
     }
+
+
+def check_bundles_folder(folder: str | Path) -> None:
+    """Fail early (before any drawing) when ``folder`` is not a bundles output folder.
+
+    Parameters
+    ----------
+    folder
+        The folder ``spatial bundles --out`` wrote.
+
+    Raises
+    ------
+    InputError
+        When it is missing or lacks ``bundles.gpkg`` or ``pairs.csv``.
+    """
+    _require(Path(folder), ("bundles.gpkg", "pairs.csv"), "bundles")
 
 
 def load_bundle_tables(folder: str | Path) -> BundleTables:
