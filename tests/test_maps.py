@@ -418,3 +418,32 @@ def test_context_read_by_a_second_process_equals_the_one_read_here(demo_city, tm
         pd.DataFrame(here.drop(columns="geometry")), pd.DataFrame(side.drop(columns="geometry"))
     )
     assert here.geometry.geom_equals_exact(side.geometry, tolerance=0).all()
+
+
+def test_bundle_map_drawn_by_a_second_process_equals_the_one_drawn_here(
+    demo_run, tmp_path, monkeypatch
+):
+    """``spatial map --gaps --bundles`` on a city draws the bundle map in a second process."""
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    import spatial.settings
+    from spatial.cli import app
+
+    folder = str(demo_run.outputs["gaps"].parent)
+    data = []
+    for name, mb in (("here", 1e9), ("side", 0.0)):
+        monkeypatch.setattr(
+            spatial.settings,
+            "DEFAULTS",
+            replace(spatial.settings.DEFAULTS, bundle_map_process_mb=mb),
+        )
+        out = tmp_path / name / "m.html"
+        res = CliRunner().invoke(
+            app, ["map", "--gaps", folder, "--bundles", folder, "--out", str(out)]
+        )
+        assert res.exit_code == 0, res.output
+        html = (tmp_path / name / "m_bundles.html").read_text(encoding="utf-8")
+        data.append(re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html))
+    assert len(data[0]) > 3 and data[0] == data[1]
