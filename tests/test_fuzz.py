@@ -7,10 +7,12 @@ coordinates replaced by hostile values) and raw bytes (flipped, cut, inserted).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -74,8 +76,11 @@ SURVEY = pd.DataFrame(
 )
 
 
-def _tmp(suffix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix="fuzz-")) / f"input{suffix}"
+@contextlib.contextmanager
+def _tmp(suffix: str) -> Iterator[Path]:
+    """A fresh input path for one example, removed with its folder afterwards."""
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
+        yield Path(folder) / f"input{suffix}"
 
 
 def _load(path: Path, kind: str = "compounds") -> None:
@@ -122,37 +127,37 @@ def _with_cells(cells, *, excel: bool = False) -> pd.DataFrame:
 @CASES
 @given(cells=CELLS, edits=st.one_of(st.none(), EDITS), encoding=st.sampled_from(["utf-8", "gbk"]))
 def test_csv(cells, edits, encoding):
-    path = _tmp(".csv")
-    text = _with_cells(cells).to_csv(index=False)
-    data = text.encode(encoding, errors="replace")
-    path.write_bytes(_mutate_bytes(data, edits) if edits else data)
-    _load(path)
-    _load(path, "pois")
+    with _tmp(".csv") as path:
+        text = _with_cells(cells).to_csv(index=False)
+        data = text.encode(encoding, errors="replace")
+        path.write_bytes(_mutate_bytes(data, edits) if edits else data)
+        _load(path)
+        _load(path, "pois")
 
 
 @CASES
 @given(cells=CELLS, header=st.one_of(st.none(), HOSTILE), sheet_junk=st.booleans())
 def test_excel(cells, header, sheet_junk):
-    path = _tmp(".xlsx")
-    frame = _with_cells(cells, excel=True)
-    if header is not None:
-        frame = frame.rename(columns={"户数": ILLEGAL_CHARACTERS_RE.sub("", str(header))})
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        if sheet_junk:  # a title row above the header, as survey sheets often have
-            pd.DataFrame([["某区老旧小区台账"]]).to_excel(xl, index=False, header=False)
-            frame.to_excel(xl, index=False, startrow=2)
-        else:
-            frame.to_excel(xl, index=False)
-    _load(path)
+    with _tmp(".xlsx") as path:
+        frame = _with_cells(cells, excel=True)
+        if header is not None:
+            frame = frame.rename(columns={"户数": ILLEGAL_CHARACTERS_RE.sub("", str(header))})
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            if sheet_junk:  # a title row above the header, as survey sheets often have
+                pd.DataFrame([["某区老旧小区台账"]]).to_excel(xl, index=False, header=False)
+                frame.to_excel(xl, index=False, startrow=2)
+            else:
+                frame.to_excel(xl, index=False)
+        _load(path)
 
 
 @settings(parent=CASES, max_examples=50)
 @given(edits=EDITS)
 def test_excel_bytes(edits):
-    path = _tmp(".xlsx")
-    SURVEY.to_excel(path, index=False)
-    path.write_bytes(_mutate_bytes(path.read_bytes(), edits))
-    _load(path)
+    with _tmp(".xlsx") as path:
+        SURVEY.to_excel(path, index=False)
+        path.write_bytes(_mutate_bytes(path.read_bytes(), edits))
+        _load(path)
 
 
 def _geojson(values, coords) -> dict:
@@ -200,10 +205,10 @@ COORDS = st.one_of(
     edits=st.one_of(st.none(), EDITS),
 )
 def test_geojson(values, coords, edits):
-    path = _tmp(".geojson")
-    data = json.dumps(_geojson(values, coords), ensure_ascii=False, default=str).encode()
-    path.write_bytes(_mutate_bytes(data, edits) if edits else data)
-    _load(path)
+    with _tmp(".geojson") as path:
+        data = json.dumps(_geojson(values, coords), ensure_ascii=False, default=str).encode()
+        path.write_bytes(_mutate_bytes(data, edits) if edits else data)
+        _load(path)
 
 
 def _osm_xml(tags: list[tuple[str, str]], lonlat, ref: int) -> str:
@@ -252,15 +257,15 @@ LONLAT = st.one_of(
     edits=st.one_of(st.none(), EDITS),
 )
 def test_osm_xml(tags, lonlat, ref, edits):
-    path = _tmp(".osm")
-    data = _osm_xml(tags, lonlat, ref).encode()
-    path.write_bytes(_mutate_bytes(data, edits) if edits else data)
-    _load(path)
-    _load(path, "pois")
-    try:
-        load_network(osm=path)
-    except InputError as exc:
-        assert exc.problems
+    with _tmp(".osm") as path:
+        data = _osm_xml(tags, lonlat, ref).encode()
+        path.write_bytes(_mutate_bytes(data, edits) if edits else data)
+        _load(path)
+        _load(path, "pois")
+        try:
+            load_network(osm=path)
+        except InputError as exc:
+            assert exc.problems
 
 
 def test_the_check_lets_any_other_error_through(monkeypatch, tmp_path):
