@@ -63,9 +63,14 @@ class Settings:
     sites_k
         Facility sites chosen per missing category.
     context_process_mb
-        A network file at least this large (MB) has its map context read by a second
-        process while the first builds the network and computes the gaps (a city: the
-        two cores share the work); a smaller one is read in the run's own process.
+        A network file at least this large (MB) is read by a second process (an OSM
+        file's walk ways, then the map context) while the first loads and checks the
+        inputs (a city: the two cores share the work); a smaller one is read in the
+        run's own process.
+    engine_process_nodes
+        A walk network of at least this many nodes has its per-category searches
+        shared with a second process (one core each); a smaller one is searched in the
+        run's own process, where starting a process would cost more than it saves.
     bundle_map_process_mb
         ``spatial map`` with gaps and bundles draws the bundle map in a second process
         meanwhile when ``bundles.gpkg`` is at least this large (MB).
@@ -83,6 +88,7 @@ class Settings:
     sites_k: int = 3
     context_process_mb: float = 5.0
     bundle_map_process_mb: float = 20.0
+    engine_process_nodes: int = 200_000
 
 
 DEFAULTS = Settings()

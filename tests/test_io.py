@@ -54,3 +54,80 @@ def test_bad_input_leaves_no_partial_outputs(tmp_path, demo_city):
     assert sorted(p.name for p in out.iterdir()) == ["inventory.csv"]
     assert (out / "inventory.csv").read_text() == "earlier run"
     assert not maps.exists()
+
+
+def test_large_tables_written_by_arrow_read_back_as_pandas_writes_them(tmp_path, monkeypatch):
+    """From the row limit on, CSVs are written by Arrow; read back, they equal what
+    pandas writes: text with commas, quotes and Chinese, formulas kept as text, booleans,
+    missing values and floats."""
+    import numpy as np
+
+    import spatial.io.write as write
+    from spatial.io.write import read_own_csv
+
+    frame = pd.DataFrame(
+        {
+            "compound_id": ["C1", "C2", "C3", "C4"],
+            "compound_name": ['甲,"小区"', "=1+1", None, "-2"],
+            "distance_m": [12.25, np.nan, 0.1 + 0.2, 3000.0],
+            "covered": [True, False, True, False],
+            "n": [1, 2, 3, 4],
+        }
+    )
+    write_csv(frame, tmp_path / "pandas.csv")
+    monkeypatch.setattr(write, "_ARROW_ROWS", 0)
+    write_csv(frame, tmp_path / "arrow.csv")
+    arrow_text = (tmp_path / "arrow.csv").read_bytes()
+    assert arrow_text.startswith(b"\xef\xbb\xbf") and b"True" in arrow_text
+    assert arrow_text != (tmp_path / "pandas.csv").read_bytes()  # Arrow's own quoting
+    pd.testing.assert_frame_equal(
+        read_own_csv(tmp_path / "arrow.csv"), read_own_csv(tmp_path / "pandas.csv")
+    )
+    assert read_own_csv(tmp_path / "arrow.csv")["compound_name"].tolist()[:2] == [
+        '甲,"小区"',
+        "=1+1",
+    ]
+    mixed = frame.assign(when=pd.Timestamp("2026-01-01"))  # not plain: pandas writes it
+    write_csv(mixed, tmp_path / "mixed.csv")
+    assert "2026-01-01" in (tmp_path / "mixed.csv").read_text(encoding="utf-8-sig")
+
+
+def test_gap_matrix_is_the_pivot_of_the_long_table():
+    import numpy as np
+
+    from spatial.lifecircle import gap_matrix
+
+    rng = np.random.default_rng(5)
+    ids = [f"C{i}" for i in range(50)]
+    cats = ["kindergarten", "clinic", "market"]
+    rows = [(c, k) for c in ids for k in cats if rng.random() < 0.8]
+    long = pd.DataFrame(rows, columns=["compound_id", "category"])
+    long["distance_m"] = rng.uniform(0, 3000, len(long)).round(2)
+    order = [*ids[::-1], "missing"]
+    want = long.pivot(index="compound_id", columns="category", values="distance_m")
+    want = want.reindex(index=order, columns=cats)
+    got = gap_matrix(long, "distance_m", compound_ids=order, categories=cats)
+    assert np.array_equal(got.to_numpy(), want.to_numpy(), equal_nan=True)
+    assert list(got.index) == order and list(got.columns) == cats
+
+
+def test_number_columns_typed_at_once_equal_cell_by_cell_parsing():
+    """A clean numeric column is typed in one step; one with something to report is
+    parsed cell by cell and every problem is listed."""
+    import numpy as np
+
+    from spatial.io.conform import _parse_column, _parse_value
+    from spatial.io.schema import CONTRACTS
+
+    fields = {f.name: f for f in CONTRACTS["compounds"]}
+    label = lambda pos: pos + 2  # noqa: E731
+    for name, values in (
+        ("households", [120, 80, np.nan, 3]),
+        ("floor_area_m2", [1200.5, np.nan, 0.0, 3.25]),
+        ("households", [120.0, -4.0, 2.5, 7.0]),
+    ):
+        series = pd.Series(values)
+        got, _, problems = _parse_column(series, fields[name], name, "f.csv", label)
+        cells = [_parse_value(v, fields[name]) for v in values]
+        assert [None if pd.isna(v) else v for v in got.tolist()] == [c[0] for c in cells]
+        assert [p.row for p in problems] == [label(k) for k, c in enumerate(cells) if c[2]]

@@ -251,3 +251,44 @@ def test_reachable_counts_in_batches_equal_one_batch():
     one = reachable_counts(net, src, acc, 15, radius_m=300)
     many = reachable_counts(net, src, acc, 15, radius_m=300, max_cells=3 * net.n_nodes)
     assert (one == many).all() and one.sum() > 0
+
+
+def test_searches_shared_with_a_second_process_equal_those_done_here(demo_city, monkeypatch):
+    """The per-category searches split between two processes give the distances one
+    process gives, category by category."""
+    import time
+
+    import spatial.lifecircle.parallel as parallel
+    from spatial.io import load_layer
+    from spatial.lifecircle.engine import point_distances
+    from spatial.lifecircle.gaps import _membership
+    from spatial.lifecircle.parallel import category_distances
+    from spatial.lifecircle.pois import classify_pois
+    from spatial.network import attach_points
+    from spatial.network.attach import compound_access_points
+
+    comp = load_layer(demo_city.gpkg, "compounds", source_layer="compounds")
+    net = walk_network_from_osm(demo_city.osm, crs=comp.crs)
+    pois = load_layer(demo_city.gpkg, "pois", source_layer="pois").to_crs(net.crs)
+    access = compound_access_points(net, comp.to_crs(net.crs).geometry, snap_limit_m=150)
+    member = _membership(classify_pois(pois, categories=load_categories()))
+    pts = np.column_stack([pois.geometry.x, pois.geometry.y])
+    attach = attach_points(net, pts, snap_limit_m=150)
+    sources = [attach.take(member[c].to_numpy()) for c in member.columns]
+    limits = [3000.0] * len(sources)
+    here = []
+    search = parallel._point_distances
+
+    def slow_here(*args):  # the spawned process searches at full speed meanwhile
+        here.append(1)
+        time.sleep(0.3)
+        return search(*args)
+
+    monkeypatch.setattr(parallel, "_point_distances", slow_here)
+    shared = category_distances(net, sources, access, limits_m=limits, process_nodes=0)
+    assert 0 < len(here) < len(sources)  # both processes searched
+    monkeypatch.undo()
+    alone = [point_distances(net, s, access, limit_m=3000.0) for s in sources]
+    assert len(sources) >= 4 and np.isfinite(np.concatenate(alone)).sum() > 1000
+    for got, want in zip(shared, alone, strict=True):
+        assert np.array_equal(got, want, equal_nan=True)

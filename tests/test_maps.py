@@ -393,8 +393,11 @@ def test_dilated_cells_equal_the_row_unique_of_every_neighbour():
     assert _dilated_cells(np.zeros((0, 2), dtype=np.int64)).shape == (0, 2)
 
 
-def test_context_read_by_a_second_process_equals_the_one_read_here(demo_city, tmp_path):
-    """A large network file has its context read by a spawned process meanwhile."""
+def test_walk_ways_and_context_read_by_a_second_process_equal_those_read_here(
+    demo_city, tmp_path, monkeypatch
+):
+    """A large network file has its walk ways and context read by a spawned process while
+    the inputs are checked; the gaps and the context are those of reading them here."""
     from spatial.io import LoadSpec
     from spatial.io.context import load_context
     from spatial.pipeline import GapOptions, run_gaps
@@ -403,8 +406,15 @@ def test_context_read_by_a_second_process_equals_the_one_read_here(demo_city, tm
         "compounds": [LoadSpec(demo_city.gpkg, "compounds", source_layer="compounds")],
         "pois": [LoadSpec(demo_city.gpkg, "pois", source_layer="pois")],
     }
-    frames = []
+    frames, gaps = [], []
     for name, mb in (("here", 1e9), ("side", 0.0)):
+        if name == "side":  # the walk ways can only come from the second process now
+            import spatial.network.build as build
+
+            def _not_here(path):
+                raise AssertionError(f"{path} was read in this process")
+
+            monkeypatch.setattr(build, "read_osm_walk", _not_here)
         run = run_gaps(
             out_dir=tmp_path / name,
             osm=demo_city.osm,
@@ -412,6 +422,9 @@ def test_context_read_by_a_second_process_equals_the_one_read_here(demo_city, tm
             **specs,
         )
         frames.append(load_context(run.outputs["context"]))
+        gaps.append(pd.read_csv(run.outputs["gaps"]))
+    pd.testing.assert_frame_equal(gaps[0], gaps[1])
+    assert gaps[0]["distance_m"].notna().sum() > 100
     here, side = frames
     assert len(here) > 100 and here.attrs["sources"] == side.attrs["sources"] == ["synthetic"]
     pd.testing.assert_frame_equal(

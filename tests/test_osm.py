@@ -98,3 +98,26 @@ def test_walk_only_reading_equals_the_whole_reading(name):
     for key in ("node_ids", "lonlat", "pairs", "highway", "gate_ids"):
         assert np.array_equal(getattr(alone, key), getattr(whole, key)), key
     assert alone.n_missing == whole.n_missing
+
+
+def test_walk_node_coordinates_are_those_of_the_file(cau_osm):
+    """The coordinates decoded in bulk from the ways' WKB are each node's own location, and
+    the distinct ids are those ``np.unique`` gives (read independently with osmium)."""
+    import numpy as np
+
+    from spatial.io.osm import _CACHE
+    from spatial.io.osm_network import read_osm_walk
+    from spatial.io.osm_walk import _distinct
+
+    _CACHE.clear()
+    walk = read_osm_walk(cau_osm)
+    where = {
+        n.id: (n.location.lon, n.location.lat)
+        for n in osmium.FileProcessor(str(cau_osm), osmium.osm.NODE)
+    }
+    expected = np.array([where[i] for i in walk.node_ids.tolist()])
+    assert len(expected) > 1000 and np.array_equal(walk.lonlat, expected)
+    refs = np.random.default_rng(3).integers(0, 5000, 20_000)
+    ids, first = _distinct(refs)
+    want_ids, want_first = np.unique(refs, return_index=True)
+    assert np.array_equal(ids, want_ids) and np.array_equal(first, want_first)

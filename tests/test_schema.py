@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from spatial.io.schema import conform, map_columns
+from spatial.io.conform import conform
+from spatial.io.schema import map_columns
 from spatial.io.values import (
     normalize_header,
     parse_bool,

@@ -56,11 +56,12 @@ def _bundle_job(
     """The bundle map (and PNG) of a bundles folder; runs here or in a second process."""
     from spatial.io.context import load_context
     from spatial.io.results import load_bundle_tables
-    from spatial.network.context import read_context
-    from spatial.render import bundle_map, save_map
-    from spatial.render.static import static_bundle_map
+    from spatial.render._offline import save_map
+    from spatial.render.bundlemap import bundle_map
 
     if context_files:
+        from spatial.network.context import read_context
+
         ctx = read_context(context_files)
     else:
         ctx = load_context(context_gpkg) if context_gpkg else None
@@ -78,6 +79,8 @@ def _bundle_job(
     )
     written = [save_map(page, target)]
     if png:
+        from spatial.render.static import static_bundle_map
+
         written.append(
             static_bundle_map(
                 tables.bundles,

@@ -92,15 +92,12 @@ def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
     """
     if sens.empty:
         return pd.DataFrame(columns=["bundle_id", "base_npv_yuan", "flips"])
-    label = "npv_" + sens["factor"] + "_" + sens["change"].map(lambda c: f"{c:+.0%}")
+    label = [f"npv_{f}_{c:+.0%}" for f, c in zip(sens["factor"], sens["change"], strict=True)]
     wide = sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
     base = sens.groupby("bundle_id")["base_npv_yuan"].first()
     hit = sens[sens["flips"]]
-    flips = (
-        (hit["factor"] + " " + hit["change"].map(lambda c: f"{c:+.0%}"))
-        .groupby(hit["bundle_id"])
-        .agg("; ".join)
-    )
+    names = [f"{f} {c:+.0%}" for f, c in zip(hit["factor"], hit["change"], strict=True)]
+    flips = pd.Series(names, index=hit.index, dtype=object).groupby(hit["bundle_id"]).agg("; ".join)
     out = wide.reindex(columns=sorted(wide.columns)).reset_index()
     out.insert(1, "base_npv_yuan", base.reindex(out["bundle_id"]).to_numpy())
     out["flips"] = flips.reindex(out["bundle_id"]).fillna("").to_numpy()

@@ -41,6 +41,19 @@ _FAMILY = {
 }
 
 
+#: shapely type ids of the geometry type names
+_TYPE_IDS = {
+    "Point": 0,
+    "LineString": 1,
+    "LinearRing": 2,
+    "Polygon": 3,
+    "MultiPoint": 4,
+    "MultiLineString": 5,
+    "MultiPolygon": 6,
+    "GeometryCollection": 7,
+}
+
+
 def check_geometries(
     geoms: gpd.GeoSeries,
     layer: str,
@@ -74,7 +87,12 @@ def check_geometries(
     out = geoms.copy()
     problems: list[Problem] = []
     values = np.asarray(geoms.values, dtype=object)
-    for pos, geom in enumerate(values):
+    # only the rows with something to say are looked at one by one
+    missing = shapely.is_missing(values)
+    suspect = missing | shapely.is_empty(values) | ~shapely.is_valid(values)
+    suspect |= ~np.isin(shapely.get_type_id(values), [_TYPE_IDS[t] for t in allowed])
+    for pos in np.flatnonzero(suspect).tolist():
+        geom = values[pos]
         row = row_label(pos)
         if geom is None or shapely.is_missing(geom):
             problems.append(
@@ -165,9 +183,10 @@ def check_degrees(
         return []
     problems = []
     bounds = geoms.bounds.to_numpy()
-    for pos, (x0, y0, x1, y1) in enumerate(bounds):
-        if not np.isfinite(x0):
-            continue
+    with np.errstate(invalid="ignore"):
+        odd = np.abs(bounds).max(axis=1, initial=0.0, where=np.isfinite(bounds)) > 90
+    for pos in np.flatnonzero(odd & np.isfinite(bounds[:, 0])).tolist():
+        x0, y0, x1, y1 = bounds[pos]
         lat_bad = max(abs(y0), abs(y1)) > 90
         lon_bad = max(abs(x0), abs(x1)) > 180
         if lat_bad and max(abs(x0), abs(x1)) <= 90:
@@ -287,7 +306,10 @@ def check_location(
     positions = np.flatnonzero(present.to_numpy())
     lo, hi = _CHINA_LONLAT
     problems = []
-    for pos, (lon, lat) in zip(positions.tolist(), lonlat, strict=True):
+    lon_all, lat_all = lonlat[:, 0], lonlat[:, 1]
+    inside = (lo[0] <= lon_all) & (lon_all <= hi[0]) & (lo[1] <= lat_all) & (lat_all <= hi[1])
+    for k in np.flatnonzero(~inside).tolist():
+        pos, (lon, lat) = int(positions[k]), lonlat[k]
         if abs(lon) < 1e-6 and abs(lat) < 1e-6:
             problems.append(
                 Problem.error(

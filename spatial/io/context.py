@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from spatial.io.write import atomic_path
+from spatial.io.write import atomic_path, read_gpkg
 from spatial.standards.files import read_toml
 
 __all__ = ["CONTEXT_FILE", "context_style", "load_context", "write_context"]
@@ -66,14 +66,14 @@ def write_context(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
         for layer in _LAYERS:
             part = frame[frame["layer"] == layer]
             if len(part):
-                part.to_file(tmp, layer=layer, engine="pyogrio", append=written)
+                part.to_file(tmp, layer=layer, engine="pyogrio", use_arrow=True, append=written)
                 written = True
         if not written:
-            frame.iloc[:0].to_file(tmp, layer="street", engine="pyogrio")
+            frame.iloc[:0].to_file(tmp, layer="street", engine="pyogrio", use_arrow=True)
         sources = ",".join(frame.attrs.get("sources", []))
         pd.DataFrame({"sources": [sources]}).pipe(
             lambda t: gpd.GeoDataFrame(t, geometry=[None], crs="EPSG:4326")
-        ).to_file(tmp, layer="sources", engine="pyogrio", append=True)
+        ).to_file(tmp, layer="sources", engine="pyogrio", use_arrow=True, append=True)
     return Path(path)
 
 
@@ -93,7 +93,7 @@ def load_context(path: str | Path) -> gpd.GeoDataFrame:
     import pyogrio
 
     names = [n for n, _ in pyogrio.list_layers(path)]
-    parts = [gpd.read_file(path, layer=n, engine="pyogrio") for n in names if n in _LAYERS]
+    parts = [read_gpkg(path, n) for n in names if n in _LAYERS]
     frame = (
         pd.concat(parts, ignore_index=True)
         if parts
@@ -101,6 +101,6 @@ def load_context(path: str | Path) -> gpd.GeoDataFrame:
     )
     out = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
     if "sources" in names:
-        text = gpd.read_file(path, layer="sources", engine="pyogrio")["sources"].iloc[0]
+        text = read_gpkg(path, "sources")["sources"].iloc[0]
         out.attrs["sources"] = [s for s in str(text or "").split(",") if s]
     return out

@@ -23,10 +23,11 @@ from pyproj import CRS
 from spatial._errors import InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.checks import check_degrees, check_geometries, check_location, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
+from spatial.io.conform import conform
 from spatial.io.osm import is_osm_file
 from spatial.io.projection import local_metric_crs
 from spatial.io.readers import _is_gis, _pick_layer, _read_any
-from spatial.io.schema import LAYERS, conform
+from spatial.io.schema import LAYERS
 from spatial.io.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,

@@ -29,7 +29,14 @@ import shapely
 
 from spatial._errors import InputError, Problem
 from spatial.io.projection import to_wgs84
-from spatial.io.write import read_own_csv, write_csv, write_gpkg, write_text, write_xlsx
+from spatial.io.write import (
+    read_gpkg,
+    read_own_csv,
+    write_csv,
+    write_gpkg,
+    write_text,
+    write_xlsx,
+)
 from spatial.standards import Category, dump_categories, load_categories
 
 __all__ = [
@@ -226,14 +233,17 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     """
     folder = Path(folder)
     _require(folder, ("compounds.gpkg", "gaps.csv"), "gaps")
-    comp = gpd.read_file(folder / "compounds.gpkg", layer="compounds", engine="pyogrio")
+    comp = read_gpkg(folder / "compounds.gpkg", "compounds")
     try:
-        pois = gpd.read_file(folder / "compounds.gpkg", layer="pois", engine="pyogrio")
+        pois = read_gpkg(folder / "compounds.gpkg", "pois")
     except Exception:  # an older output without the layer: the map goes without facilities
         pois = None
     areas = folder / "service_areas.gpkg"
-    sa = gpd.read_file(areas, engine="pyogrio") if service_areas and areas.exists() else None
-    gaps = read_own_csv(folder / "gaps.csv", dtype={"compound_id": str, "compound_name": str})
+    sa = read_gpkg(areas) if service_areas and areas.exists() else None
+    numbers = {c: float for c in ("radius_m", "distance_m", "walk_min")}
+    gaps = read_own_csv(
+        folder / "gaps.csv", dtype={"compound_id": str, "compound_name": str, **numbers}
+    )
     if "status" not in gaps:  # a folder from before statuses: tell what the columns can
         far = gaps["distance_m"].notna()
         gaps["status"] = [
@@ -338,12 +348,10 @@ def load_bundle_tables(folder: str | Path) -> BundleTables:
 
     names = {n for n, _ in pyogrio.list_layers(folder / "bundles.gpkg")}
     return BundleTables(
-        gpd.read_file(folder / "bundles.gpkg", layer="bundles", engine="pyogrio"),
-        gpd.read_file(folder / "bundles.gpkg", layer="members", engine="pyogrio"),
+        read_gpkg(folder / "bundles.gpkg", "bundles"),
+        read_gpkg(folder / "bundles.gpkg", "members"),
         read_own_csv(folder / "pairs.csv"),
-        gpd.read_file(folder / "bundles.gpkg", layer="sources", engine="pyogrio")
-        if "sources" in names
-        else None,
+        read_gpkg(folder / "bundles.gpkg", "sources") if "sources" in names else None,
     )
 
 

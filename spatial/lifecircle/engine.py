@@ -12,6 +12,8 @@ joined directly along the edge.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -43,25 +45,7 @@ def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float)
     ndarray of float
         One distance per node, metres; ``inf`` beyond ``limit_m`` or unreachable.
     """
-    n = network.n_nodes
-    ok = sources.on_network
-    e = sources.edge[ok]
-    w = np.full(n, np.inf)
-    if len(e):
-        np.minimum.at(w, network.u[e], sources.leg_m[ok] + sources.offset_m[ok])
-        np.minimum.at(
-            w, network.v[e], sources.leg_m[ok] + network.length_m[e] - sources.offset_m[ok]
-        )
-    targets = np.flatnonzero(np.isfinite(w) & (w <= limit_m))
-    if len(targets) == 0:
-        return np.full(n, np.inf)
-    base = network.csr
-    indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(targets)]])
-    indices = np.concatenate([base.indices, targets])
-    data = np.concatenate([base.data, np.maximum(w[targets], 1e-9)])
-    graph = sparse.csr_array((data, indices, indptr), shape=(n + 1, n + 1))
-    dist = csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)
-    return np.asarray(dist[:n])
+    return _node_distances(_arrays(network), _triple(sources), limit_m)
 
 
 def point_distances(
@@ -88,27 +72,68 @@ def point_distances(
         One distance per target, metres; NaN beyond ``limit_m``, unreachable or off
         the network.
     """
-    dist_node = node_distances(network, sources, limit_m=limit_m)
-    out = np.full(len(targets.edge), np.inf)
-    ok = targets.on_network
-    e = targets.edge[ok]
-    off = targets.offset_m[ok]
-    via = np.minimum(
-        dist_node[network.u[e]] + off, dist_node[network.v[e]] + network.length_m[e] - off
-    )
-    out[ok] = targets.leg_m[ok] + via
-    src_ok = sources.on_network
-    if src_ok.any() and ok.any():
-        src = pd.DataFrame(
-            {
-                "edge": sources.edge[src_ok],
-                "s_off": sources.offset_m[src_ok],
-                "s_leg": sources.leg_m[src_ok],
-            }
-        )
-        tgt = pd.DataFrame(
-            {"pos": np.flatnonzero(ok), "edge": e, "t_off": off, "t_leg": targets.leg_m[ok]}
-        )
+    whole = (targets.edge, targets.offset_m, targets.leg_m)
+    return _point_distances(_arrays(network), _triple(sources), whole, limit_m)
+
+
+class _Net(NamedTuple):
+    """What a search needs of a network: plain arrays, cheap to send to a process."""
+
+    csr: sparse.csr_array
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+
+
+def _arrays(network: WalkNetwork) -> _Net:
+    return _Net(network.csr, network.u, network.v, network.length_m)
+
+
+def _triple(points: Attachment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edge, offset and leg of the attached points only."""
+    ok = points.on_network
+    return points.edge[ok], points.offset_m[ok], points.leg_m[ok]
+
+
+def _node_distances(
+    net: _Net, sources: tuple[np.ndarray, np.ndarray, np.ndarray], limit_m: float
+) -> np.ndarray:
+    n = len(net.csr.indptr) - 1
+    e, off, leg = sources
+    w = np.full(n, np.inf)
+    if len(e):
+        np.minimum.at(w, net.u[e], leg + off)
+        np.minimum.at(w, net.v[e], leg + net.length_m[e] - off)
+    targets = np.flatnonzero(np.isfinite(w) & (w <= limit_m))
+    if len(targets) == 0:
+        return np.full(n, np.inf)
+    base = net.csr
+    indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(targets)]])
+    indices = np.concatenate([base.indices, targets.astype(base.indices.dtype)])
+    data = np.concatenate([base.data, np.maximum(w[targets], 1e-9)])
+    graph = sparse.csr_array((data, indices, indptr), shape=(n + 1, n + 1))
+    dist = csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)
+    return np.asarray(dist[:n])
+
+
+def _point_distances(
+    net: _Net,
+    sources: tuple[np.ndarray, np.ndarray, np.ndarray],
+    targets: tuple[np.ndarray, np.ndarray, np.ndarray],
+    limit_m: float,
+) -> np.ndarray:
+    """As :func:`point_distances` on plain arrays; targets with edge ``-1`` are off."""
+    dist_node = _node_distances(net, sources, limit_m)
+    t_edge, t_off, t_leg = targets
+    out = np.full(len(t_edge), np.inf)
+    ok = t_edge >= 0
+    e, off = t_edge[ok], t_off[ok]
+    via = np.minimum(dist_node[net.u[e]] + off, dist_node[net.v[e]] + net.length_m[e] - off)
+    out[ok] = t_leg[ok] + via
+    s_edge, s_off, s_leg = sources
+    if len(s_edge) and ok.any():
+        src = pd.DataFrame({"edge": s_edge, "s_off": s_off, "s_leg": s_leg})
+        tgt = pd.DataFrame({"pos": np.flatnonzero(ok), "edge": e, "t_off": off, "t_leg": t_leg[ok]})
         same = tgt.merge(src, on="edge")
         if len(same):
             direct = same["t_leg"] + same["s_leg"] + (same["t_off"] - same["s_off"]).abs()

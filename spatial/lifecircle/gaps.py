@@ -16,14 +16,15 @@ import pandas as pd
 import shapely
 
 from spatial._errors import Problem
-from spatial.lifecircle.engine import node_distances, point_distances, reachable_counts
+from spatial.lifecircle.engine import node_distances, reachable_counts
+from spatial.lifecircle.parallel import category_distances
 from spatial.lifecircle.pois import classify_pois, unknown_level_schools
 from spatial.network import Attachment, WalkNetwork, attach_points
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
-__all__ = ["STATUSES", "GapResult", "compute_gaps"]
+__all__ = ["STATUSES", "GapResult", "compute_gaps", "gap_matrix"]
 
 #: Status of a compound × category: (id, Chinese, English).
 STATUSES: tuple[tuple[str, str, str], ...] = (
@@ -265,15 +266,23 @@ def compute_gaps(
     off = comp_access.to_numpy() == "off-network"
     ap_piece = network.component[network.u[access.edge]]
     rows: list[pd.DataFrame] = []
+    covered_cols: list[np.ndarray] = []
+    status_cols: list[np.ndarray] = []
     areas: list[dict] = []
     no_data: list[str] = []
-    for cat in cats:
-        in_data = (
-            member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
-        )
+    in_data_of = [
+        member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
+        for cat in cats
+    ]
+    sources_of = [attach.take(in_data & attach.on_network) for in_data in in_data_of]
+    distances = category_distances(
+        network,
+        sources_of,
+        access,
+        limits_m=[max(search_limit_m, cat.radius_m) for cat in cats],
+    )
+    for cat, in_data, sources, dist_ap in zip(cats, in_data_of, sources_of, distances, strict=True):
         mask = in_data & attach.on_network
-        sources = attach.take(mask)
-        limit = max(search_limit_m, cat.radius_m)
         if not in_data.any():
             no_data.append(cat.id)
             problems.append(
@@ -285,10 +294,6 @@ def compute_gaps(
                     + ("" if count_no_data else " (left out of n_missing)"),
                 )
             )
-        if mask.any():
-            dist_ap = point_distances(network, sources, access, limit_m=limit)
-        else:
-            dist_ap = np.full(len(access.edge), np.nan)
         per = pd.Series(dist_ap).groupby(access.owner).min()
         dist = np.full(len(comp), np.nan)
         dist[per.index.to_numpy()] = per.to_numpy()
@@ -319,6 +324,8 @@ def compute_gaps(
                 "status": status,
             }
         )
+        covered_cols.append(frame["covered"].to_numpy())
+        status_cols.append(status)
         if count_reachable:
             frame["reachable_count"] = reachable_counts(
                 network, sources, access, len(comp), radius_m=cat.radius_m
@@ -337,20 +344,16 @@ def compute_gaps(
                 }
             )
     gaps = pd.concat(rows, ignore_index=True)
-    covered = gaps.pivot(index="compound_id", columns="category", values="covered")
-    covered = covered.loc[comp["id"], [c.id for c in cats]]
-    counted = [c.id for c in cats if count_no_data or c.id not in no_data]
-    lacking = ~covered[counted]
+    counted = [k for k, c in enumerate(cats) if count_no_data or c.id not in no_data]
+    lacking = ~np.column_stack([covered_cols[k] for k in counted]) if counted else None
     out = comp.copy()
-    out["n_missing"] = lacking.sum(axis=1).to_numpy()
-    out["missing"] = [
-        ";".join(c for c, m in zip(counted, row, strict=True) if m) for row in lacking.to_numpy()
-    ]
+    out["n_missing"] = lacking.sum(axis=1) if lacking is not None else 0
+    out["missing"] = _joined_ids(lacking, [cats[k].id for k in counted], len(comp))
     out["no_data"] = ";".join(no_data)
     out["gap_score"] = households * out["n_missing"] / max(len(counted), 1)
     out["access"] = comp_access.to_numpy()
     facilities = member[attach.on_network].sum() if len(member) else pd.Series(dtype=int)
-    summary = _summary(gaps, households, comp["id"].to_numpy(), cats, facilities)
+    summary = _summary(covered_cols, status_cols, households, cats, facilities)
     sa = None
     if service_areas:  # a run where no category has a facility on the network has none
         columns = ["category", "zh", "en", "radius_m", "geometry"]
@@ -358,18 +361,81 @@ def compute_gaps(
     return GapResult(gaps, out, summary, src_pois, sa, problems, cats)
 
 
-def _summary(
+def gap_matrix(
     gaps: pd.DataFrame,
+    column: str,
+    *,
+    compound_ids: Sequence[object],
+    categories: Sequence[str],
+    fill: object = np.nan,
+) -> pd.DataFrame:
+    """One column of the long gap table as a compound × category table.
+
+    The same as ``gaps.pivot(index="compound_id", columns="category", values=column)``
+    reindexed to ``compound_ids`` and ``categories``, in one indexed assignment rather
+    than pandas' reshaping (a city's table has millions of rows).
+
+    Parameters
+    ----------
+    gaps
+        The long table (``compound_id``, ``category`` and ``column``).
+    column
+        Which values, e.g. ``distance_m`` (metres) or ``status``.
+    compound_ids
+        Row order (ids may repeat; ids compare as text).
+    categories
+        Column order (category ids).
+    fill
+        Value where the table has no row for a compound and category.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``compound_ids``, one column per category.
+    """
+    ids = pd.Index([str(v) for v in compound_ids], dtype=object)
+    unique = ids.unique()
+    # the long columns are factorised (hashing, fast on Arrow text), then their few
+    # distinct values looked up
+    codes, values_of = pd.factorize(gaps["compound_id"].astype(str))
+    row = unique.get_indexer(pd.Index(np.asarray(values_of, dtype=object)))[codes]
+    row[codes < 0] = -1
+    cat_codes, cats_of = pd.factorize(gaps["category"].astype(str))
+    col = pd.Index(list(categories)).get_indexer(pd.Index(np.asarray(cats_of, dtype=object)))
+    col = col[cat_codes]
+    col[cat_codes < 0] = -1
+    ok = (row >= 0) & (col >= 0)
+    values = gaps[column].to_numpy()
+    numeric = values.dtype.kind in "biuf" and isinstance(fill, int | float)
+    dtype = np.result_type(values.dtype, type(fill)) if numeric else object
+    table = np.full((len(unique), len(categories)), fill, dtype=dtype)
+    table[row[ok], col[ok]] = values[ok]
+    return pd.DataFrame(table[unique.get_indexer(ids)], index=ids, columns=list(categories))
+
+
+def _joined_ids(lacking: np.ndarray | None, ids: Sequence[str], n: int) -> list[str]:
+    """``;``-joined ids of the True columns of each row; each distinct row joined once."""
+    if lacking is None or lacking.shape[1] == 0:
+        return [""] * n
+    rows, inverse = np.unique(lacking, axis=0, return_inverse=True)
+    joined = np.array(
+        [";".join(c for c, m in zip(ids, row, strict=True) if m) for row in rows], dtype=object
+    )
+    return list(joined[np.ravel(inverse)])
+
+
+def _summary(
+    covered: Sequence[np.ndarray],
+    status: Sequence[np.ndarray],
     households: np.ndarray,
-    ids: np.ndarray,
     cats: Sequence[Category],
     facilities: pd.Series,
 ) -> pd.DataFrame:
-    hh = pd.Series(households, index=ids)
+    """One row per category from its covered and status columns (one value per compound)."""
+    hh_total = float(np.nansum(households))
     rows = []
-    for cat in cats:
-        g = gaps[gaps["category"] == cat.id].set_index("compound_id")
-        cov = g["covered"]
+    for cat, cov, stat in zip(cats, covered, status, strict=True):
+        hh_cov = float(np.nansum(households[cov]))
         rows.append(
             {
                 "category": cat.id,
@@ -381,12 +447,10 @@ def _summary(
                 "compounds": len(cov),
                 "compounds_covered": int(cov.sum()),
                 "share_compounds_covered": round(float(cov.mean()), 4) if len(cov) else np.nan,
-                "households": float(hh.sum()),
-                "households_covered": float(hh[cov[cov].index].sum()),
-                "share_households_covered": round(float(hh[cov[cov].index].sum() / hh.sum()), 4)
-                if hh.sum() > 0
-                else np.nan,
-                **{f"status_{sid}": int((g["status"] == sid).sum()) for sid, _, _ in STATUSES},
+                "households": hh_total,
+                "households_covered": hh_cov,
+                "share_households_covered": round(hh_cov / hh_total, 4) if hh_total > 0 else np.nan,
+                **{f"status_{sid}": int((stat == sid).sum()) for sid, _, _ in STATUSES},
             }
         )
     return pd.DataFrame(rows)

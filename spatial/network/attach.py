@@ -88,34 +88,48 @@ def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: flo
     leg = np.full(k, np.nan)
     if k == 0 or network.n_edges == 0:
         return Attachment(edge, offset, leg)
-    src, tgt, dist = _nearest_edges(network, geoms, snap_limit_m=snap_limit_m)
+    src, tgt, dist, along = _nearest_edges(network, geoms, snap_limit_m=snap_limit_m)
     edge[src] = tgt
     leg[src] = dist
-    offset[src] = shapely.line_locate_point(network.edge_lines[tgt], geoms[src])
+    offset[src] = along
     return Attachment(edge, offset, leg)
 
 
 def _nearest_edges(
     network: WalkNetwork, geoms: np.ndarray, *, snap_limit_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Nearest edge of each point within the snap limit; ties go to the lower edge index.
 
     The nearest node is an upper bound on the distance to the nearest edge (every node
-    ends an edge), so only edges within that bound are measured.
+    ends an edge), so only edges whose boxes are within that bound are measured. Edges
+    are straight segments: the distance and the offset along the edge are computed for
+    all candidate pairs at once. Returns point positions, edges, distances and offsets.
     """
-    bound = np.full(len(geoms), -1.0)  # missing or empty points match nothing
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ok = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    none = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    if len(ok) == 0:  # missing or empty points match nothing
+        return none
     xy = shapely.get_coordinates(geoms[ok])
-    bound[ok] = np.minimum(
+    bound = np.minimum(
         network.node_tree.query(xy, distance_upper_bound=snap_limit_m)[0], snap_limit_m
     )
-    src, tgt = network.edge_tree.query(geoms, predicate="dwithin", distance=bound * (1 + 1e-9))
-    dist = shapely.distance(geoms[src], network.edge_lines[tgt])
-    keep = dist <= snap_limit_m
-    src, tgt, dist = src[keep], tgt[keep], dist[keep]
-    order = np.lexsort((tgt, dist, src))
-    first = order[np.r_[True, src[order][1:] != src[order][:-1]]] if len(order) else order
-    return src[first], tgt[first], dist[first]
+    reach = bound * (1 + 1e-9) + 1e-9
+    boxes = shapely.box(xy[:, 0] - reach, xy[:, 1] - reach, xy[:, 0] + reach, xy[:, 1] + reach)
+    pos, tgt = network.edge_tree.query(boxes)
+    p = xy[pos]
+    a, b = network.node_xy[network.u[tgt]], network.node_xy[network.v[tgt]]
+    ab = b - a
+    sq = np.einsum("ij,ij->i", ab, ab)
+    t = np.divide(np.einsum("ij,ij->i", p - a, ab), sq, out=np.zeros(len(sq)), where=sq > 0)
+    t = np.clip(t, 0.0, 1.0)
+    dist = np.hypot(*(p - (a + ab * t[:, None])).T)
+    keep = (dist <= reach[pos]) & (dist <= snap_limit_m)
+    pos, tgt, dist, along = pos[keep], tgt[keep], dist[keep], (t * np.sqrt(sq))[keep]
+    order = np.lexsort((tgt, dist, pos))
+    if len(order) == 0:
+        return none
+    first = order[np.r_[True, pos[order][1:] != pos[order][:-1]]]
+    return ok[pos[first]], tgt[first], dist[first], along[first]
 
 
 class AccessPoints(Attachment):

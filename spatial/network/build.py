@@ -20,6 +20,7 @@ from pyproj import CRS
 from spatial._errors import InputError, Problem
 from spatial.io.osm import OSMLayers, is_osm_file
 from spatial.io.osm_network import read_osm_walk
+from spatial.io.osm_walk import WalkWays
 from spatial.network.graph import WalkNetwork, _build, is_walkable
 from spatial.network.lines import check_connected, read_line_layer, walk_network_from_lines
 from spatial.settings import DEFAULTS
@@ -35,7 +36,9 @@ __all__ = [
 ]
 
 
-def walk_network_from_osm(source: str | Path | OSMLayers, *, crs: Any = None) -> WalkNetwork:
+def walk_network_from_osm(
+    source: str | Path | OSMLayers, *, crs: Any = None, ways: WalkWays | None = None
+) -> WalkNetwork:
     """Build the walk network of a local OSM XML or PBF file.
 
     Parameters
@@ -45,6 +48,9 @@ def walk_network_from_osm(source: str | Path | OSMLayers, *, crs: Any = None) ->
         :class:`~spatial.io.OSMLayers` the run already read from it.
     crs
         Metric CRS for the network; default the UTM zone of the data.
+    ways
+        The file's walkable ways when already read (e.g. by a second process, see
+        :mod:`spatial.pipeline.side`); None reads them.
 
     Returns
     -------
@@ -58,7 +64,10 @@ def walk_network_from_osm(source: str | Path | OSMLayers, *, crs: Any = None) ->
     InputError
         When the file has no walkable way.
     """
-    walk = source.walk if isinstance(source, OSMLayers) else read_osm_walk(source)
+    if ways is not None:
+        walk: WalkWays | None = ways
+    else:
+        walk = source.walk if isinstance(source, OSMLayers) else read_osm_walk(source)
     if walk is None or len(walk.pairs) == 0:
         name = "OSM extract" if isinstance(source, OSMLayers) else str(source)
         raise InputError(
@@ -214,6 +223,7 @@ def load_network(
     crs: Any = None,
     layer: str | None = None,
     snap_m: float = DEFAULTS.line_snap_m,
+    ways: WalkWays | None = None,
 ) -> WalkNetwork:
     """Build the walk network from a file (GraphML, OSM, or a line layer), OSM or a place name.
 
@@ -232,6 +242,9 @@ def load_network(
     snap_m
         Line layers only: line ends and vertices this close (metres) join
         (:func:`~spatial.network.walk_network_from_lines`).
+    ways
+        OSM files only: their walkable ways, already read (by
+        :func:`spatial.io.read_osm_walk`, e.g. in a second process); None reads them.
 
     Returns
     -------
@@ -253,7 +266,7 @@ def load_network(
     if path.suffix.lower() == ".graphml":
         return walk_network_from_graphml(path, crs=crs)
     if is_osm_file(path):
-        return walk_network_from_osm(path, crs=crs)
+        return walk_network_from_osm(path, crs=crs, ways=ways)
     lines = read_line_layer(path, layer=layer)
     net = walk_network_from_lines(lines, crs=crs, snap_m=snap_m, source=str(path))
     check_connected(net, source=str(path), snap_m=snap_m)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -24,7 +23,7 @@ from spatial.bundling import (
 )
 from spatial.finance import finance_report, with_finance_columns, write_finance_outputs
 from spatial.io.load import LoadSpec, check_layers, load_layers
-from spatial.io.osm import read_osm
+from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.osm_barriers import read_osm_barriers
 from spatial.io.results import (
     GapTables,
@@ -43,6 +42,7 @@ from spatial.pipeline.options import (
     PlanOptions,
     PlanRun,
 )
+from spatial.pipeline.side import SideJobs, write_context
 from spatial.policy import HEADERS_ZH, load_profile, plan_sheets, profile_finance, site_facilities
 from spatial.policy.plan_book import cover_sheet, official_sheets
 from spatial.settings import DEFAULTS, Progress, no_progress
@@ -139,78 +139,50 @@ def run_gaps(
             )
         if opts.keep_cut:
             specs = [replace(s, keep_cut=True) if s.layer == "compounds" else s for s in specs]
-        say("loading and validating inputs", 0, 0)
-        layers, found = check_layers(specs)
         source = network if network is not None else osm if place is None else None
-        side = _start_context(source, stage, opts) if opts.context and source else None
-        say("building the walk network", 0, 0)
-        net = load_network(
-            network=network,
-            osm=osm if network is None and place is None else None,
-            place=place,
-            crs=layers["compounds"].crs,
-            layer=opts.network_layer,
-            snap_m=opts.snap_m,
-        )
-        found = [*found, *net.problems]
-        run = _gaps_stage(layers, net, out_dir=stage, options=opts, say=say, found=found)
-        if opts.context and source is not None:
-            say("keeping the map context", 0, 0)
-            written = _finish_context(side) if side is not None else _write_context(source, stage)
-            if written is not None:
-                run = replace(run, outputs={**run.outputs, "context": written})
+        side = _start_side(source, stage, opts, ways_alone=bool(network or (compounds and pois)))
+        try:
+            say("loading and validating inputs", 0, 0)
+            layers, found = check_layers(specs)
+            say("building the walk network", 0, 0)
+            net = load_network(
+                network=network,
+                osm=osm if network is None and place is None else None,
+                place=place,
+                crs=layers["compounds"].crs,
+                layer=opts.network_layer,
+                snap_m=opts.snap_m,
+                ways=side.walk() if side is not None else None,
+            )
+            found = [*found, *net.problems]
+            run = _gaps_stage(layers, net, out_dir=stage, options=opts, say=say, found=found)
+            if opts.context and source is not None:
+                say("keeping the map context", 0, 0)
+                written = side.context() if side is not None else write_context(source, stage)
+                if written is not None:
+                    run = replace(run, outputs={**run.outputs, "context": written})
+        finally:
+            if side is not None:
+                side.stop()
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
 
 
-def _start_context(source: str | Path, folder: Path, opts: GapOptions) -> Any:
-    """Read and write the context in a second process for a large file, else None.
+def _start_side(
+    source: str | Path | None, folder: Path, opts: GapOptions, *, ways_alone: bool
+) -> SideJobs | None:
+    """A second process for a large network file (see :mod:`spatial.pipeline.side`).
 
-    A spawned process (no state shared with this one) reads the file while this one
-    builds the network; where no process can be started (a daemonic Dask worker, a
-    platform without it) the context is read here afterwards.
+    It reads the walk ways when the file is OSM and nothing else is read from it (with
+    compounds or POIs from the same file, the whole reading here keeps them), and the
+    map context when one is kept.
     """
+    if source is None:
+        return None
     path = Path(source)
     if not path.is_file() or path.stat().st_size < opts.context_process_mb * 1e6:
         return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    try:
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        return pool, pool.submit(_context_job, str(path), str(folder)), path, folder
-    except (AssertionError, OSError, RuntimeError, ValueError) as exc:
-        log.info("map context read in this process: %s", exc)
-        return None
-
-
-def _context_job(source: str, folder: str) -> str | None:
-    written = _write_context(source, Path(folder))
-    return None if written is None else str(written)
-
-
-def _finish_context(side: Any) -> Path | None:
-    """The second process's ``context.gpkg`` (read here if that process failed)."""
-    pool, future, source, folder = side
-    try:
-        result = future.result()
-        return None if result is None else Path(result)
-    except Exception as exc:  # the process died (memory, signal): do it here
-        log.warning("map context: the second process failed (%s); read here", exc)
-        return _write_context(source, folder)
-    finally:
-        pool.shutdown()
-
-
-def _write_context(source: str | Path, folder: Path) -> Path | None:
-    """``context.gpkg`` of the network file, or None (said in the log) when unreadable."""
-    from spatial.io.context import CONTEXT_FILE, write_context
-    from spatial.network.context import read_context
-
-    try:
-        return write_context(read_context([source]), Path(folder) / CONTEXT_FILE)
-    except InputError as exc:
-        log.warning("map context left out: %s", exc)
-        return None
+    walk = ways_alone and is_osm_file(path)
+    return SideJobs.start(path, folder, walk=walk, context=opts.context)
 
 
 def _bundle_stage(

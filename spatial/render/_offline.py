@@ -167,7 +167,11 @@ def offline_map(
 
 
 def map_frame(
-    gdf: gpd.GeoDataFrame, *, basemap: Basemap = "none", simplify_m: float = 1.0, decimals: int = 6
+    gdf: gpd.GeoDataFrame,
+    *,
+    basemap: Basemap = "none",
+    simplify_m: float = 1.0,
+    decimals: int | None = 6,
 ) -> gpd.GeoDataFrame:
     """Geometry for a web map: simplified, in WGS84 (GCJ-02 on Amap), rounded.
 
@@ -180,24 +184,28 @@ def map_frame(
     simplify_m
         Simplification tolerance, metres (0: none).
     decimals
-        Decimals kept of the coordinates (6 ≈ 0.1 m).
+        Decimals kept of the coordinates (6 ≈ 0.1 m); None keeps them all (for a
+        writer that quantises them itself, as :func:`spatial.render.page.layer_json`).
 
     Returns
     -------
     GeoDataFrame
         A copy indexed like ``gdf``, EPSG:4326.
     """
-    out = to_metric(gdf) if not gdf.crs.is_projected else gdf.copy()
-    if simplify_m > 0:
+    if simplify_m > 0:  # simplified in metres
+        out = to_metric(gdf) if not gdf.crs.is_projected else gdf.copy()
         out["geometry"] = out.geometry.simplify(simplify_m)
-    out = to_wgs84(out)
+        out = to_wgs84(out)
+    else:
+        out = to_wgs84(gdf)
 
     def shift(xy: np.ndarray) -> np.ndarray:
         if basemap == "amap":
             xy = np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
-        return np.round(xy, decimals)
+        return xy if decimals is None else np.round(xy, decimals)
 
-    out["geometry"] = shapely.transform(out.geometry.values, shift)
+    if basemap == "amap" or decimals is not None:
+        out["geometry"] = shapely.transform(out.geometry.values, shift)
     return out
 
 

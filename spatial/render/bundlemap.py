@@ -52,8 +52,9 @@ _FINANCING = {"bond": "专项债 special bond", "loan": "银行贷款 bank loan"
 
 def _wan_number(values: object) -> list[float | None]:
     """Yuan as 万元 numbers to 0.1 (the page formats them): shorter than text."""
-    v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce") / 1e4
-    return [None if pd.isna(x) else round(float(x), 1) for x in v]
+    yuan = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    wan = np.round(yuan.to_numpy(dtype=float, na_value=np.nan) / 1e4, 1)
+    return [None if x != x else x for x in wan.tolist()]
 
 
 def _kind_label(kind: object) -> str:
@@ -77,13 +78,13 @@ def _funding_text(frame: pd.DataFrame) -> list[str | None]:
     if "city_budget_yuan" not in frame:
         return [None] * len(frame)
     values = frame[cols].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(float)
-    return [
-        "；".join(
-            f"{_LINES[c]} {v / 1e4:,.1f} 万元" for c, v in zip(cols, row, strict=True) if v > 0
-        )
-        or None
-        for row in values
-    ]
+    out = np.full(len(frame), "", dtype=object)
+    for k, c in enumerate(cols):  # only the lines with money are formatted, column by column
+        given = np.flatnonzero(values[:, k] > 0)
+        line = np.full(len(frame), "", dtype=object)
+        line[given] = [f"{_LINES[c]} {v / 1e4:,.1f} 万元" for v in values[given, k]]
+        out = out + np.where((out != "") & (line != ""), "；", "") + line
+    return [text or None for text in out.tolist()]
 
 
 def _link_frame(pairs: pd.DataFrame, basemap: Basemap) -> gpd.GeoDataFrame:
@@ -140,7 +141,7 @@ def bundle_map(
     credit_osm(page, osm_data=osm_data, context=context)
     add_context(page, context, bounds=tuple(bundles.to_crs(4326).total_bounds))  # type: ignore[arg-type]
     page.group("bundles", "片区 Bundles", expanded=True)
-    kinds = members["kind"].astype(str)
+    kinds = members["kind"].astype(str).tolist()
     page.add(
         members,
         layer_id="members",
@@ -180,14 +181,14 @@ def bundle_map(
         swatch=KIND_COLOURS["old_compound"],
         dots_below=13 if len(members) > _DOTS_FROM else None,
     )
-    status = bundles["status"].astype(str)
+    status = bundles["status"].astype(str).tolist()
     cov = pd.to_numeric(
         bundles.get("bond_coverage", pd.Series(index=bundles.index)), errors="coerce"
     )
     ratio = pd.to_numeric(bundles["balance_ratio"], errors="coerce")
     cols = {
         "bundle_id": column_values(bundles["bundle_id"]),
-        "members": [_kinds_text(k) for k in bundles["kinds"]],
+        "members": [_kinds_text(k) for k in bundles["kinds"].tolist()],
         "households": column_values(bundles["households"]),
         "cost": _wan_number(bundles["cost_yuan"]),
         "subsidy": _wan_number(bundles["subsidy_yuan"]),
@@ -314,10 +315,11 @@ def bundle_map(
             },
         },
     )
+    present = set(kinds)
     page.legend(
         "片区统筹平衡 Bundles",
         [(STATUS_COLOURS[s], f"片区边界 outline: {STATUS_ZH[s]}") for s in STATUS_COLOURS]
-        + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items() if k in set(kinds)]
+        + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items() if k in present]
         + [(SOURCE_COLOUR, "出资地块 funding parcel"), (LINK_COLOUR, "跨片区组合 money link")],
         note=ASSUMPTION_NOTE,
     )

@@ -14,7 +14,7 @@ import shapely
 
 from spatial.io.projection import to_metric
 from spatial.io.results import GapTables
-from spatial.lifecircle.gaps import STATUSES
+from spatial.lifecircle.gaps import STATUSES, gap_matrix
 from spatial.render._offline import Basemap, map_frame
 from spatial.render.context import add_context, credit_osm
 from spatial.render.page import MapPage, column_values
@@ -219,7 +219,9 @@ def _category_layers(
     if pois is not None and "categories" in pois:
         attached = pois["attached"].astype(bool) if "attached" in pois else True
         pois = pois[attached]
-        cat_lists = pois["categories"].fillna("").str.split(";")
+        # each distinct combination of categories is split once (a city has ~10⁵ POIs)
+        combo, combos = pd.factorize(pois["categories"].fillna("").astype(str))
+        cat_lists = [set(c.split(";")) for c in combos]
     empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
     for cat in cats:
         areas, pts = empty, empty
@@ -228,7 +230,8 @@ def _category_layers(
             if len(sa):
                 areas = _generalise(sa[["category", "geometry"]]).to_crs(4326)
         if cat_lists is not None and pois is not None:
-            pts = pois[cat_lists.apply(lambda ids, c=cat.id: c in ids)][["name", "geometry"]]
+            has = [k for k, ids in enumerate(cat_lists) if cat.id in ids]
+            pts = pois[np.isin(combo, has)][["name", "geometry"]]
         group = cat.level if cat.level in dict(_LEVELS) else "15min"
         name = f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)"
         listed_points = len(pts) > 0 or len(areas) == 0
@@ -270,6 +273,20 @@ def _category_layers(
             low_zoom=(14, {"radius": 1.6, "weight": 0}) if len(pts) > _DOTS_FROM else None,
             hidden=not listed_points,
         )
+
+
+def _status_rows(codes: np.ndarray, dist: np.ndarray) -> tuple[list[str], list[list]]:
+    """Per compound: its status codes as one string, and the rounded distances (metres,
+    None where unknown) of the categories it is not covered by and that have data."""
+    n, k = codes.shape
+    st = np.ascontiguousarray(codes).view(f"<U{k}").ravel().tolist() if k else [""] * n
+    keep = ~np.isin(codes, ["c", "n"])
+    vals = dist[keep]
+    ints = np.where(np.isnan(vals), -1, np.rint(np.nan_to_num(vals))).astype(np.int64).tolist()
+    flat = [None if v < 0 else v for v in ints]
+    ends = np.cumsum(keep.sum(axis=1)).tolist()
+    d = [flat[a:b] for a, b in zip([0, *ends][:-1], ends, strict=True)]
+    return st, d
 
 
 def gap_map(
@@ -329,20 +346,12 @@ def gap_map(
     credit_osm(page, osm_data=osm_data, context=context)
     add_context(page, context, bounds=tuple(comp.to_crs(4326).total_bounds))  # type: ignore[arg-type]
     ids = comp["id"].astype(str)
-    status = tables.gaps.pivot(index="compound_id", columns="category", values="status")
-    status = status.reindex(index=ids, columns=[c.id for c in cats])
-    dist = tables.gaps.pivot(index="compound_id", columns="category", values="distance_m")
-    dist = dist.reindex(index=ids, columns=[c.id for c in cats]).to_numpy(dtype=float)
-    codes = status.apply(lambda col: col.map(_CODES).fillna("u")).to_numpy()
-    st = ["".join(row) for row in codes]
-    d = [
-        [
-            None if np.isnan(v) else round(float(v))
-            for v, code in zip(drow, crow, strict=True)
-            if code not in ("c", "n")
-        ]
-        for drow, crow in zip(dist, codes, strict=True)
-    ]
+    cat_ids = [c.id for c in cats]
+    coded = tables.gaps.assign(code=tables.gaps["status"].map(_CODES).fillna("u").astype(object))
+    code_table = gap_matrix(coded, "code", compound_ids=ids, categories=cat_ids, fill="u")
+    codes = code_table.to_numpy(dtype="<U1")
+    dist = gap_matrix(tables.gaps, "distance_m", compound_ids=ids, categories=cat_ids)
+    st, d = _status_rows(codes, dist.to_numpy(dtype=float))
     has_data = (
         {c.id: not (codes[:, k] == "n").all() for k, c in enumerate(cats)} if len(comp) else {}
     )

@@ -315,8 +315,9 @@ class MapPage:
         if together_with:
             spec["with"] = list(together_with)
         if len(frame):
+            # layer_json quantises the coordinates to ``decimals`` itself
             geo = map_frame(
-                frame[["geometry"]], basemap=self.basemap, simplify_m=simplify_m, decimals=decimals
+                frame[["geometry"]], basemap=self.basemap, simplify_m=simplify_m, decimals=None
             )
             element_id = f"spatial-data-{len(self._data)}"
             spec["data"] = element_id
