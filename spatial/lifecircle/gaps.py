@@ -281,6 +281,8 @@ def compute_gaps(
         access,
         limits_m=[max(search_limit_m, cat.radius_m) for cat in cats],
     )
+    # the same arrays in every category's rows (text converted once, not per category)
+    comp_ids, comp_names = comp["id"].array, comp["name"].array
     for cat, in_data, sources, dist_ap in zip(cats, in_data_of, sources_of, distances, strict=True):
         mask = in_data & attach.on_network
         if not in_data.any():
@@ -313,8 +315,8 @@ def compute_gaps(
         )
         frame = pd.DataFrame(
             {
-                "compound_id": comp["id"].to_numpy(),
-                "compound_name": comp["name"].to_numpy(),
+                "compound_id": comp_ids,
+                "compound_name": comp_names,
                 "category": cat.id,
                 "level": cat.level,
                 "radius_m": cat.radius_m,

@@ -110,9 +110,8 @@ def _nearest_edges(
     if len(ok) == 0:  # missing or empty points match nothing
         return none
     xy = shapely.get_coordinates(geoms[ok])
-    bound = np.minimum(
-        network.node_tree.query(xy, distance_upper_bound=snap_limit_m)[0], snap_limit_m
-    )
+    near = network.node_tree.query(xy, distance_upper_bound=snap_limit_m, workers=-1)[0]
+    bound = np.minimum(near, snap_limit_m)
     reach = bound * (1 + 1e-9) + 1e-9
     boxes = shapely.box(xy[:, 0] - reach, xy[:, 1] - reach, xy[:, 0] + reach, xy[:, 1] + reach)
     pos, tgt = network.edge_tree.query(boxes)
