@@ -56,6 +56,33 @@ def test_bad_input_leaves_no_partial_outputs(tmp_path, demo_city):
     assert not maps.exists()
 
 
+def test_bad_input_stops_the_second_process_and_writes_nothing(tmp_path, demo_city):
+    """With a large network file its ways are read by a second process while the inputs
+    are checked; a bad input still fails with its problem, writes nothing and leaves no
+    process behind."""
+    import multiprocessing
+
+    from spatial.io import LoadSpec
+    from spatial.pipeline import GapOptions, run_gaps
+
+    bad = gpd.read_file(demo_city.gpkg, layer="compounds")
+    bad["户数"] = bad["户数"].astype(str)
+    bad.loc[2, "户数"] = "很多"
+    bad.to_file(tmp_path / "bad.gpkg", layer="compounds", engine="pyogrio")
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as info:
+        run_gaps(
+            out_dir=out,
+            compounds=[LoadSpec(tmp_path / "bad.gpkg", "compounds")],
+            pois=[LoadSpec(demo_city.gpkg, "pois", source_layer="pois")],
+            network=demo_city.osm,
+            options=GapOptions(context_process_mb=0.0),
+        )
+    assert [(e.row, e.column) for e in info.value.errors] == [("feature 2", "户数")]
+    assert not out.exists() or not any(out.iterdir())
+    assert multiprocessing.active_children() == []
+
+
 def test_large_tables_written_by_arrow_read_back_as_pandas_writes_them(tmp_path, monkeypatch):
     """From the row limit on, CSVs are written by Arrow; read back, they equal what
     pandas writes: text with commas, quotes and Chinese, formulas kept as text, booleans,
