@@ -158,3 +158,40 @@ def test_number_columns_typed_at_once_equal_cell_by_cell_parsing():
         cells = [_parse_value(v, fields[name]) for v in values]
         assert [None if pd.isna(v) else v for v in got.tolist()] == [c[0] for c in cells]
         assert [p.row for p in problems] == [label(k) for k, c in enumerate(cells) if c[2]]
+
+
+def test_a_script_without_a_main_guard_still_runs_once(tmp_path, demo_city):
+    """A script that calls ``run_gaps`` without ``if __name__ == "__main__":`` makes the
+    spawned second process run it again; that copy stops at once (the output folder is
+    locked) and the run reads the file itself, writing its outputs once, without hanging."""
+    import subprocess
+    import sys
+    import textwrap
+
+    out = tmp_path / "out"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from spatial.io import LoadSpec
+            from spatial.pipeline import GapOptions, run_gaps
+
+            gpkg = {str(demo_city.gpkg)!r}
+            run_gaps(
+                out_dir={str(out)!r},
+                compounds=[LoadSpec(gpkg, "compounds", source_layer="compounds")],
+                pois=[LoadSpec(gpkg, "pois", source_layer="pois")],
+                network={str(demo_city.osm)!r},
+                options=GapOptions(service_areas=False, context_process_mb=0.0),
+            )
+            print("ran")
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ran"]
+    assert "if __name__" in done.stderr  # the warning says what to do
+    assert (out / "gaps.csv").is_file() and (out / "context.gpkg").is_file()

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def category_distances(
         try:  # the second process works from the end
             for k in reversed(range(len(jobs))):
                 futures[k] = pool.submit(_search, jobs[k], float(limits_m[k]))
-        except (AssertionError, OSError, RuntimeError) as exc:
+        except (AssertionError, OSError, BrokenProcessPool) as exc:  # a daemonic process …
             log.info("category searches in this process only: %s", exc)
             futures = {}
     try:
@@ -79,7 +80,7 @@ def category_distances(
                 try:
                     out[k] = fut.result()
                     continue
-                except (OSError, RuntimeError) as exc:  # the process died: search here
+                except (OSError, BrokenProcessPool) as exc:  # the process died: search here
                     log.warning("the second search process failed (%s); searched here", exc)
             out[k] = _point_distances(net, job, whole, float(limits_m[k]))
     finally:
@@ -101,7 +102,7 @@ def _pool(net: _Net, targets: _Triple) -> ProcessPoolExecutor | None:
             initializer=_receive,
             initargs=(net, targets),
         )
-    except (AssertionError, OSError, RuntimeError, ValueError) as exc:
+    except (AssertionError, OSError, ValueError) as exc:
         log.info("category searches in this process only: %s", exc)
         return None
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from dataclasses import dataclass
+import queue
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ from spatial.io.osm_walk import WalkWays
 __all__ = ["SideJobs", "write_context"]
 
 log = logging.getLogger(__name__)
+
+#: The usual reason a spawned process ends at once: it starts by importing the caller's
+#: script, which then runs again
+_HINT = (
+    ' (a script that calls spatial should run it under `if __name__ == "__main__":`, '
+    "as multiprocessing requires)"
+)
 
 
 def write_context(source: str | Path, folder: Path) -> Path | None:
@@ -52,19 +60,23 @@ def write_context(source: str | Path, folder: Path) -> Path | None:
         return None
 
 
-def _context_job(source: str, folder: str) -> str | None:
-    written = write_context(source, Path(folder))
-    return None if written is None else str(written)
+def _side_main(source: str, folder: str, walk: bool, context: bool, out: Any) -> None:
+    """The second process: the walk ways first (the run waits for them), then the context.
 
+    Each result is put on ``out`` as soon as it is ready; a failure puts None (the
+    first process then does that part itself and says why).
+    """
+    if walk:
+        from spatial.io.osm_network import read_osm_walk
 
-def _walk_job(source: str) -> WalkWays | None:
-    """The walk ways, or None when the file cannot be read (read again there, to say why)."""
-    from spatial.io.osm_network import read_osm_walk
-
-    try:
-        return read_osm_walk(source)
-    except InputError:
-        return None
+        try:
+            ways: WalkWays | None = read_osm_walk(source)
+        except InputError:  # read again there, to say why
+            ways = None
+        out.put(("walk", ways))
+    if context:
+        written = write_context(source, Path(folder))
+        out.put(("context", None if written is None else str(written)))
 
 
 @dataclass
@@ -72,25 +84,29 @@ class SideJobs:
     """A second process reading the walk ways and the map context of one file.
 
     Use :meth:`start`; then :meth:`walk` and :meth:`context` give the results (each
-    falls back to reading here), and :meth:`stop` ends the process (also on errors).
+    falls back to reading here when the process gives none or dies), and :meth:`stop`
+    ends the process (also on errors).
 
     Parameters
     ----------
-    pool
-        The ``multiprocessing`` pool of one spawned process.
-    walk_job, context_job
-        Their pending results (None: not asked for).
+    process
+        The spawned ``multiprocessing`` process.
+    results
+        The queue it puts its results on.
+    asked
+        ``walk`` and/or ``context``: what it was asked for.
     source
         The network file.
     folder
         The run's folder.
     """
 
-    pool: Any
-    walk_job: Any
-    context_job: Any
+    process: Any
+    results: Any
+    asked: frozenset[str]
     source: Path
     folder: Path
+    _got: dict[str, Any] = field(default_factory=dict, init=False)
 
     @classmethod
     def start(
@@ -116,15 +132,36 @@ class SideJobs:
         """
         if not (walk or context):
             return None
+        spawn = multiprocessing.get_context("spawn")
+        path = Path(source)
         try:
-            pool = multiprocessing.get_context("spawn").Pool(1)
-        except (AssertionError, OSError, RuntimeError, ValueError) as exc:
+            results = spawn.Queue()
+            process = spawn.Process(
+                target=_side_main,
+                args=(str(path), str(folder), walk, context, results),
+                daemon=True,
+            )
+            process.start()
+        except (AssertionError, OSError) as exc:  # a daemonic process (Dask worker) …
             log.info("inputs read in this process only: %s", exc)
             return None
-        path = Path(source)
-        walk_job = pool.apply_async(_walk_job, (str(path),)) if walk else None
-        context_job = pool.apply_async(_context_job, (str(path), str(folder))) if context else None
-        return cls(pool, walk_job, context_job, path, Path(folder))
+        asked = frozenset(k for k, on in (("walk", walk), ("context", context)) if on)
+        return cls(process, results, asked, path, Path(folder))
+
+    def _wait(self, key: str) -> tuple[bool, Any]:
+        """(True, result) when the process gave ``key``; (False, None) when it died."""
+        while key not in self._got:
+            try:
+                name, value = self.results.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.is_alive():
+                    continue
+                try:  # it may have put the result just before ending
+                    name, value = self.results.get(timeout=0.5)
+                except queue.Empty:
+                    return False, None
+            self._got[name] = value
+        return True, self._got[key]
 
     def walk(self) -> WalkWays | None:
         """The walk ways read by the second process; None when it has none to give.
@@ -134,13 +171,12 @@ class SideJobs:
         WalkWays or None
             None: read them here (the file failed there, or the process died).
         """
-        if self.walk_job is None:
+        if "walk" not in self.asked:
             return None
-        try:
-            return self.walk_job.get()
-        except Exception as exc:  # the process died (memory, signal): read here
-            log.warning("walk ways: the second process failed (%s); read here", exc)
-            return None
+        done, ways = self._wait("walk")
+        if not done:
+            log.warning("walk ways: the second process ended without them; read here%s", _HINT)
+        return ways
 
     def context(self) -> Path | None:
         """``context.gpkg`` written by the second process (written here if it failed).
@@ -150,16 +186,16 @@ class SideJobs:
         Path or None
             None when the file gives no context.
         """
-        if self.context_job is None:
-            return write_context(self.source, self.folder)
-        try:
-            result = self.context_job.get()
-            return None if result is None else Path(result)
-        except Exception as exc:  # the process died (memory, signal): do it here
-            log.warning("map context: the second process failed (%s); read here", exc)
-            return write_context(self.source, self.folder)
+        if "context" in self.asked:
+            done, written = self._wait("context")
+            if done:
+                return None if written is None else Path(written)
+            log.warning("map context: the second process ended without it; read here%s", _HINT)
+        return write_context(self.source, self.folder)
 
     def stop(self) -> None:
         """End the second process, whatever it is doing."""
-        self.pool.terminate()
-        self.pool.join()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.results.close()
