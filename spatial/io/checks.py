@@ -41,19 +41,6 @@ _FAMILY = {
 }
 
 
-#: shapely type ids of the geometry type names
-_TYPE_IDS = {
-    "Point": 0,
-    "LineString": 1,
-    "LinearRing": 2,
-    "Polygon": 3,
-    "MultiPoint": 4,
-    "MultiLineString": 5,
-    "MultiPolygon": 6,
-    "GeometryCollection": 7,
-}
-
-
 def check_geometries(
     geoms: gpd.GeoSeries,
     layer: str,
@@ -90,7 +77,9 @@ def check_geometries(
     # only the rows with something to say are looked at one by one
     missing = shapely.is_missing(values)
     suspect = missing | shapely.is_empty(values) | ~shapely.is_valid(values)
-    suspect |= ~np.isin(shapely.get_type_id(values), [_TYPE_IDS[t] for t in allowed])
+    suspect |= ~np.isin(
+        shapely.get_type_id(values), [shapely.GeometryType[t.upper()] for t in allowed]
+    )
     for pos in np.flatnonzero(suspect).tolist():
         geom = values[pos]
         row = row_label(pos)

@@ -91,17 +91,16 @@ def _numbers_as_they_are(series: pd.Series, field: Field) -> pd.Series | None:
     if field.dtype not in ("int", "float") or series.dtype.kind not in "iuf":
         return None
     arr = series.to_numpy(dtype=float, na_value=np.nan)
-    given = np.isfinite(arr)
-    if (np.isinf(arr)).any():
+    if np.isinf(arr).any():
         return None
+    given = np.isfinite(arr)
     if field.minimum is not None and (arr[given] < field.minimum).any():
         return None
     if field.dtype == "int" and (
         (np.abs(arr[given]) >= 2**53).any() or (arr[given] != np.round(arr[given])).any()
     ):
         return None
-    out = pd.Series(arr, index=series.index, dtype="Float64")
-    out[~given] = pd.NA
+    out = pd.Series(arr, index=series.index, dtype="Float64")  # NaN is missing
     return out.astype("Int64") if field.dtype == "int" else out
 
 

@@ -274,7 +274,8 @@ def compute_gaps(
         member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
         for cat in cats
     ]
-    sources_of = [attach.take(in_data & attach.on_network) for in_data in in_data_of]
+    masks = [in_data & attach.on_network for in_data in in_data_of]
+    sources_of = [attach.take(mask) for mask in masks]
     distances = category_distances(
         network,
         sources_of,
@@ -283,8 +284,8 @@ def compute_gaps(
     )
     # the same arrays in every category's rows (text converted once, not per category)
     comp_ids, comp_names = comp["id"].array, comp["name"].array
-    for cat, in_data, sources, dist_ap in zip(cats, in_data_of, sources_of, distances, strict=True):
-        mask = in_data & attach.on_network
+    each = zip(cats, in_data_of, masks, sources_of, distances, strict=True)
+    for cat, in_data, mask, sources, dist_ap in each:
         if not in_data.any():
             no_data.append(cat.id)
             problems.append(

@@ -209,6 +209,36 @@ def map_frame(
     return out
 
 
+def data_bounds(gdf: gpd.GeoDataFrame, *, basemap: Basemap = "none") -> tuple[_Bounds, _Bounds]:
+    """Bounds of a layer on the map (GCJ-02 on Amap) and in WGS84, projected once.
+
+    Parameters
+    ----------
+    gdf
+        Any layer with a CRS.
+    basemap
+        The base map; ``"amap"`` shifts the map bounds to GCJ-02.
+
+    Returns
+    -------
+    map bounds, lon/lat bounds
+        ``(minx, miny, maxx, maxy)`` each, degrees.
+    """
+    lonlat = to_wgs84(gdf[["geometry"]])
+    plain = _bounds(lonlat)
+    if basemap != "amap":
+        return plain, plain
+    return _bounds(map_frame(lonlat, basemap=basemap, simplify_m=0, decimals=None)), plain
+
+
+_Bounds = tuple[float, float, float, float]
+
+
+def _bounds(gdf: gpd.GeoDataFrame) -> _Bounds:
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    return x0, y0, x1, y1
+
+
 def html_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Escape text columns for folium tooltips and popups, which insert values as HTML.
 

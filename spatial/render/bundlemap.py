@@ -10,7 +10,7 @@ import shapely
 from spatial.io.chinese_crs import wgs84_to_gcj02
 from spatial.io.results import BundleTables
 from spatial.io.schema import PARCEL_KINDS
-from spatial.render._offline import Basemap, map_frame
+from spatial.render._offline import Basemap, data_bounds
 from spatial.render.context import add_context, credit_osm
 from spatial.render.page import MapPage, column_values
 
@@ -130,16 +130,16 @@ def bundle_map(
     """
     context = context if context is not None else tables.context
     bundles, members = tables.bundles, tables.members
-    bounds = tuple(map_frame(bundles[["geometry"]], basemap=basemap, simplify_m=0).total_bounds)
+    bounds, lonlat = data_bounds(bundles, basemap=basemap)
     page = MapPage(
-        bounds,  # type: ignore[arg-type]
+        bounds,
         title=title,
         basemap=basemap,
         tianditu_key=tianditu_key,
         data_date=data_date,
     )
     credit_osm(page, osm_data=osm_data, context=context)
-    add_context(page, context, bounds=tuple(bundles.to_crs(4326).total_bounds))  # type: ignore[arg-type]
+    add_context(page, context, bounds=lonlat)
     page.group("bundles", "片区 Bundles", expanded=True)
     kinds = members["kind"].astype(str).tolist()
     page.add(

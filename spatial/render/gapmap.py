@@ -14,8 +14,9 @@ import shapely
 
 from spatial.io.projection import to_metric
 from spatial.io.results import GapTables
+from spatial.io.write import read_gpkg
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
-from spatial.render._offline import Basemap, map_frame
+from spatial.render._offline import Basemap, data_bounds
 from spatial.render.context import add_context, credit_osm
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
@@ -160,7 +161,7 @@ def _plan_layers(page: MapPage, path: Path) -> pd.Series:
     import pyogrio
 
     names = {n for n, _ in pyogrio.list_layers(path)}
-    elig = gpd.read_file(path, layer="eligibility", engine="pyogrio")
+    elig = read_gpkg(path, "eligibility")
     status = elig["status"].where(elig["status"].isin(list(_STATUS)), "unknown")
     page.group("plan", "改造计划 Plan", expanded=True)
     page.add(
@@ -183,7 +184,7 @@ def _plan_layers(page: MapPage, path: Path) -> pd.Series:
         swatch=_STATUS["priority"][0],
     )
     if "sites" in names:
-        sites = gpd.read_file(path, layer="sites", engine="pyogrio")
+        sites = read_gpkg(path, "sites")
         page.add(
             sites,
             layer_id="sites",
@@ -335,7 +336,7 @@ def gap_map(
     cats = tuple(categories) if categories is not None else (tables.categories or load_categories())
     context = context if context is not None else tables.context
     comp = tables.compounds
-    bounds = tuple(map_frame(comp[["geometry"]], basemap=basemap, simplify_m=0).total_bounds)
+    bounds, lonlat = data_bounds(comp, basemap=basemap)
     page = MapPage(
         bounds,
         title=title,
@@ -344,7 +345,7 @@ def gap_map(
         data_date=data_date,
     )
     credit_osm(page, osm_data=osm_data, context=context)
-    add_context(page, context, bounds=tuple(comp.to_crs(4326).total_bounds))  # type: ignore[arg-type]
+    add_context(page, context, bounds=lonlat)
     ids = comp["id"].astype(str)
     cat_ids = [c.id for c in cats]
     coded = tables.gaps.assign(code=tables.gaps["status"].map(_CODES).fillna("u").astype(object))
