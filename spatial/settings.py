@@ -53,6 +53,17 @@ class Settings:
     gate_tolerance_m
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
+    crossing_depth_m
+        A compound without gates has paths into it when a walk edge reaches more than
+        this many metres inside; it is then entered along the edges within this
+        distance of it (paths crossing its boundary, streets drawn along it), not from
+        its perimeter. A street drawn along the boundary, inside it by its noise, does
+        not make a compound "crossed".
+    perimeter_band_m
+        A compound without gates or paths into it is entered from every point of a walk
+        edge within ``d_min + perimeter_band_m`` metres of it (``d_min``: its distance to
+        the main network's nearest edge), each with its straight leg: the streets around
+        a block, not one arbitrary nearest point.
     line_snap_m
         Road line layers: vertices and line ends this close (metres) join (CAD
         centrelines that do not quite meet).
@@ -82,6 +93,8 @@ class Settings:
     search_limit_m: float = 3000.0
     service_area_buffer_m: float = 15.0
     gate_tolerance_m: float = 5.0
+    crossing_depth_m: float = 2.0
+    perimeter_band_m: float = 20.0
     line_snap_m: float = 1.0
     dedupe_m: float = 50.0
     bundle_seed: int = 0

@@ -23,7 +23,7 @@ from spatial.io.osm import read_osm
 from spatial.lifecircle.pois import classify_pois
 from spatial.standards import load_categories
 
-__all__ = ["ROAD_CLASS_ZH", "planner_set"]
+__all__ = ["ROAD_CLASS_ZH", "STREET_CLASSES", "planner_set"]
 
 ROAD_CLASS_ZH = {
     "trunk": "主干路",
@@ -42,6 +42,10 @@ ROAD_CLASS_ZH = {
     "steps": "台阶",
     "path": "游步道",
 }
+
+#: The classes of a district's road-centreline layer without the paths inside compounds
+#: (most survey polygons then have no path into them).
+STREET_CLASSES = ("主干路", "次干路", "支路", "街巷", "步行街")
 
 
 def planner_set(osm: Path, out: Path, *, jitter_m: float = 0.3, seed: int = 0) -> dict[str, Path]:

@@ -140,6 +140,8 @@ def compute_gaps(
     count_reachable: bool = False,
     count_no_data: bool = False,
     gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
+    crossing_depth_m: float = DEFAULTS.crossing_depth_m,
+    perimeter_band_m: float = DEFAULTS.perimeter_band_m,
     school_unknown: str = "none",
 ) -> GapResult:
     """Compute life-circle gaps of every compound for every category.
@@ -174,6 +176,11 @@ def compute_gaps(
     gate_tolerance_m
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
+    crossing_depth_m, perimeter_band_m
+        How a compound without gates is entered: along the edges within
+        ``crossing_depth_m`` metres of it when a path goes deeper into it, else from
+        every point of an edge within ``d_min + perimeter_band_m`` metres of it
+        (:func:`~spatial.network.attach.compound_access_points`).
     school_unknown
         What a school of unknown level counts as: ``none``, ``primary``, ``junior`` or
         ``both`` (see :func:`~spatial.lifecircle.pois.classify_pois`).
@@ -188,8 +195,17 @@ def compute_gaps(
     src_pois = pois.to_crs(network.crs).reset_index(drop=True)
     problems: list[Problem] = []
 
+    src_pois["categories"] = classify_pois(src_pois, categories=cats, school_unknown=school_unknown)
+    pts = shapely.get_coordinates(src_pois.geometry.representative_point().values)
+    attach = attach_points(network, pts, snap_limit_m=snap_limit_m)
     access: AccessPoints = compound_access_points(
-        network, comp.geometry, snap_limit_m=snap_limit_m, gate_tolerance_m=gate_tolerance_m
+        network,
+        comp.geometry,
+        snap_limit_m=snap_limit_m,
+        gate_tolerance_m=gate_tolerance_m,
+        crossing_depth_m=crossing_depth_m,
+        perimeter_band_m=perimeter_band_m,
+        facilities=attach.take((src_pois["categories"] != "").to_numpy()),
     )
     kinds = pd.Series(access.kind).groupby(access.owner).first()
     comp_access = pd.Series("off-network", index=comp.index, dtype=object)
@@ -222,7 +238,6 @@ def compute_gaps(
             )
         )
 
-    src_pois["categories"] = classify_pois(src_pois, categories=cats, school_unknown=school_unknown)
     for pos in np.flatnonzero(unknown_level_schools(src_pois).to_numpy()):
         problems.append(
             Problem.warning(
@@ -234,8 +249,6 @@ def compute_gaps(
                 hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
             )
         )
-    pts = shapely.get_coordinates(src_pois.geometry.representative_point().values)
-    attach = attach_points(network, pts, snap_limit_m=snap_limit_m)
     src_pois["attached"] = attach.on_network
     n_off = int((~attach.on_network & (src_pois["categories"] != "")).sum())
     if n_off:

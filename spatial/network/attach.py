@@ -1,12 +1,21 @@
 """Points on the walk network: exact attachment to the nearest edge, and the access
 points where walkers enter and leave a compound.
 
-Access points, by definition: the gates and entrances
-(:func:`~spatial.io.osm_tags.is_gate`) within the gate tolerance of its boundary that lie
-on the walk network, **and** every point where a walk edge crosses or touches the
-boundary (most openings of a compound wall are mapped as a path crossing it); with
-neither, the nearest network point to the compound (with the straight leg from the
-compound to it). Point compounds use the nearest network point.
+Access points, by definition (ARCHITECTURE.md, "Compound access points"):
+
+- **gates** — a compound with gates or entrances (:func:`~spatial.io.osm_tags.is_gate`)
+  within ``gate_tolerance_m`` of its boundary is entered through them and through every
+  point where a walk edge crosses or touches its boundary (kind ``gate``/``crossing``);
+- **crossings** — a compound without gates that a walk edge of the main network piece
+  goes into (deeper than ``crossing_depth_m``) is entered along every part of an edge within
+  ``crossing_depth_m`` of it: the paths crossing its boundary and the streets drawn
+  along it, each point with its own leg (kind ``crossing``);
+- **perimeter** — any other compound (most surveyed polygons) is entered from every
+  point of a walk edge within ``d_min + perimeter_band_m`` of it, each with its own
+  straight leg, ``d_min`` being its distance to the main network
+  (:mod:`spatial.network.perimeter`; kind ``perimeter``; ``nearest`` for a point).
+
+Never one arbitrary nearest point.
 """
 
 from __future__ import annotations
@@ -19,9 +28,21 @@ import pandas as pd
 import shapely
 
 from spatial.network.graph import WalkNetwork
+from spatial.network.perimeter import (
+    Stretches,
+    edge_stretches,
+    perimeter_stretches,
+    stretch_points,
+)
 from spatial.settings import DEFAULTS
 
-__all__ = ["AccessPoints", "Attachment", "attach_points", "compound_access_points"]
+__all__ = [
+    "ACCESS_KINDS",
+    "AccessPoints",
+    "Attachment",
+    "attach_points",
+    "compound_access_points",
+]
 
 
 @dataclass
@@ -63,8 +84,18 @@ class Attachment:
         return Attachment(self.edge[mask], self.offset_m[mask], self.leg_m[mask])
 
 
-def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: float) -> Attachment:
+def attach_points(
+    network: WalkNetwork,
+    points: np.ndarray,
+    *,
+    snap_limit_m: float,
+    main_band_m: float | None = DEFAULTS.perimeter_band_m,
+) -> Attachment:
     """Attach points to the nearest point of the nearest edge, exactly.
+
+    A point whose nearest edge is on a piece cut off from the main network is attached
+    to the main network instead when an edge of it is within ``main_band_m`` metres
+    more (a fragment never wins over a street of the main network nearby).
 
     Parameters
     ----------
@@ -74,6 +105,9 @@ def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: flo
         ``(k, 2)`` coordinates in the network's CRS (metres), or shapely points.
     snap_limit_m
         Points farther than this from every edge are left off (``edge == -1``).
+    main_band_m
+        How much farther (metres) the main network may be than a nearest edge on a
+        small piece and still be preferred; None: the nearest edge always.
 
     Returns
     -------
@@ -92,7 +126,38 @@ def attach_points(network: WalkNetwork, points: np.ndarray, *, snap_limit_m: flo
     edge[src] = tgt
     leg[src] = dist
     offset[src] = along
+    if main_band_m is not None:
+        _prefer_main(network, geoms, edge, offset, leg, band_m=main_band_m)
     return Attachment(edge, offset, leg)
+
+
+def _prefer_main(
+    network: WalkNetwork,
+    geoms: np.ndarray,
+    edge: np.ndarray,
+    offset: np.ndarray,
+    leg: np.ndarray,
+    *,
+    band_m: float,
+) -> None:
+    """Re-attach, in place, points on a small piece to the main piece within ``band_m``."""
+    on_piece = np.flatnonzero(edge >= 0)
+    on_piece = on_piece[network.component[network.u[edge[on_piece]]] != 0]
+    if len(on_piece) == 0:
+        return
+    pos, cand = network.edge_tree.query(
+        geoms[on_piece], predicate="dwithin", distance=leg[on_piece] + band_m
+    )
+    main = network.component[network.u[cand]] == 0
+    pos, cand = pos[main], cand[main]
+    if len(pos) == 0:
+        return
+    dist = shapely.distance(geoms[on_piece[pos]], network.edge_lines[cand])
+    order = np.lexsort((cand, dist, pos))
+    first = order[np.r_[True, pos[order][1:] != pos[order][:-1]]]
+    at, e = on_piece[pos[first]], cand[first]
+    edge[at], leg[at] = e, dist[first]
+    offset[at] = shapely.line_locate_point(network.edge_lines[e], geoms[at])
 
 
 def _nearest_edges(
@@ -170,12 +235,57 @@ def _node_attachment(network: WalkNetwork, nodes: np.ndarray) -> tuple[np.ndarra
     return e, np.where(at_v[nodes], network.length_m[e], 0.0)
 
 
+#: How a compound is entered, in the order a compound's kind is named by.
+ACCESS_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("gate", "大门", "mapped gates or entrances within the tolerance of the boundary"),
+    ("crossing", "路径穿越边界", "walk edges crossing or touching the boundary"),
+    ("perimeter", "周边道路", "every street along the perimeter within the band"),
+    ("nearest", "最近道路", "a point compound: the streets nearest it within the band"),
+)
+_KIND_ORDER = {k: i for i, (k, _, _) in enumerate(ACCESS_KINDS)}
+
+
+def _stretch_rows(
+    network: WalkNetwork,
+    geoms: np.ndarray,
+    at: np.ndarray,
+    stretches: Stretches,
+    kinds: np.ndarray,
+    facilities: Attachment | None,
+) -> list[pd.DataFrame]:
+    """Access rows from stretches of the compounds at positions ``at``: both ends of every
+    stretch, and every facility inside one (with its own leg)."""
+    owner = at[stretches.owner]
+    out = [
+        pd.DataFrame(
+            {
+                "owner": np.concatenate([owner, owner]),
+                "edge": np.concatenate([stretches.edge, stretches.edge]),
+                "offset": np.concatenate([stretches.start_m, stretches.end_m]),
+                "leg": np.concatenate([stretches.leg_start_m, stretches.leg_end_m]),
+                "kind": np.tile(kinds[stretches.owner], 2),
+            }
+        ).drop_duplicates(["owner", "edge", "offset"])
+    ]
+    if facilities is not None and facilities.on_network.any():
+        on = facilities.on_network
+        own, e, off, leg = stretch_points(
+            network, geoms[at], stretches, facilities.edge[on], facilities.offset_m[on]
+        )
+        frame = {"owner": at[own], "edge": e, "offset": off, "leg": leg, "kind": kinds[own]}
+        out.append(pd.DataFrame(frame))
+    return out
+
+
 def compound_access_points(
     network: WalkNetwork,
     compounds: gpd.GeoSeries,
     *,
     snap_limit_m: float,
     gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
+    crossing_depth_m: float = DEFAULTS.crossing_depth_m,
+    perimeter_band_m: float = DEFAULTS.perimeter_band_m,
+    facilities: Attachment | None = None,
 ) -> AccessPoints:
     """Find the access points of every compound.
 
@@ -189,12 +299,24 @@ def compound_access_points(
         A compound farther than this from the network gets no access point.
     gate_tolerance_m
         A gate node within this distance of a compound's boundary is its gate.
+    crossing_depth_m
+        A compound without gates has paths into it when a walk edge reaches more than
+        this many metres inside it; its ways in are then the parts of edges within this
+        distance of it (crossings, and streets along its boundary), each with its leg.
+        Without such a path it is entered from its perimeter.
+    perimeter_band_m
+        A compound without gates or paths into it is entered from every point of a walk
+        edge within ``d_min + perimeter_band_m`` metres of it (``d_min``: its distance to
+        the nearest edge of the main network piece), each with its straight leg.
+    facilities
+        Attached facilities (e.g. all POIs): one that lies inside a stretch of ways in
+        gets its own access point there, so that distances along the stretch are exact.
 
     Returns
     -------
     AccessPoints
         One row per access point; ``owner`` is the compound's position in
-        ``compounds``; ``kind`` is ``gate``, ``crossing`` or ``nearest``.
+        ``compounds``; ``kind`` is one of :data:`ACCESS_KINDS`.
     """
     geoms = np.asarray(compounds.values, dtype=object)
     n = len(geoms)
@@ -220,12 +342,20 @@ def compound_access_points(
         xy = np.round(network.node_xy[gates[gate_pos]], 1)
         gate_at = {(int(o), float(x), float(y)) for o, (x, y) in zip(comp, xy, strict=True)}
 
-    todo = np.flatnonzero(is_poly)  # every opening counts, gates or not
+    todo = np.flatnonzero(is_poly)
+    deep = np.zeros(n, dtype=bool)
     if len(todo):
+        # an edge of the main network piece that goes into the compound deeper than its
+        # drawing noise (a piece cut off inside a compound does not make it crossed)
+        inner = shapely.buffer(geoms[todo], -crossing_depth_m)
+        into, edge_in = network.edge_tree.query(inner, predicate="intersects")
+        deep[todo[into[network.component[network.u[edge_in]] == 0]]] = True
         comp_idx, edge_idx = network.edge_tree.query(boundaries[todo], predicate="intersects")
         comp_idx = todo[comp_idx]
+        # gated compounds: gates and every point where an edge crosses or touches the boundary
+        gated = has[comp_idx]
+        comp_idx, edge_idx = comp_idx[gated], edge_idx[gated]
         inter = shapely.intersection(boundaries[comp_idx], network.edge_lines[edge_idx])
-        # Points where an edge crosses; the end points where an edge runs along the boundary.
         pts, which = shapely.get_coordinates(inter, return_index=True)
         if len(pts) and gate_at:
             keep = np.array(
@@ -244,34 +374,25 @@ def compound_access_points(
                 {"owner": owner, "edge": e, "offset": off, "leg": 0.0, "kind": "crossing"}
             )
             rows.append(frame.drop_duplicates(["owner", "edge", "offset"]))
-            has[owner] = True
+
+    # without gates, with paths into it: every edge part within crossing_depth_m of it
+    crossed = np.flatnonzero(deep & ~has)
+    if len(crossed):
+        near = edge_stretches(network, geoms[crossed], np.full(len(crossed), crossing_depth_m))
+        kinds = np.full(len(crossed), "crossing", dtype=object)
+        rows.extend(_stretch_rows(network, geoms, crossed, near, kinds, facilities))
+        has[crossed] = True
 
     rest = np.flatnonzero(~has)
     if len(rest):
-        near_comp, near_edge = network.edge_tree.query_nearest(
-            geoms[rest], return_distance=False, all_matches=False
+        around = perimeter_stretches(
+            network, geoms[rest], band_m=perimeter_band_m, snap_limit_m=snap_limit_m
         )
-        target = rest[near_comp]
-        e = near_edge
-        line = shapely.shortest_line(geoms[target], network.edge_lines[e])
-        on_edge = shapely.get_point(line, 1)
-        leg = shapely.length(line)
-        off = shapely.line_locate_point(network.edge_lines[e], on_edge)
-        keep = leg <= snap_limit_m
-        rows.append(
-            pd.DataFrame(
-                {
-                    "owner": target[keep],
-                    "edge": e[keep],
-                    "offset": off[keep],
-                    "leg": leg[keep],
-                    "kind": "nearest",
-                }
-            )
-        )
+        kinds = np.where(is_poly[rest], "perimeter", "nearest").astype(object)
+        rows.extend(_stretch_rows(network, geoms, rest, around, kinds, facilities))
     if rows:
         allrows = pd.concat(rows, ignore_index=True)
-        order = allrows["kind"].map({"gate": 0, "crossing": 1, "nearest": 2})
+        order = allrows["kind"].map(_KIND_ORDER)
         allrows = allrows.assign(_o=order).sort_values(["owner", "_o"], kind="stable")
     else:
         allrows = pd.DataFrame({"owner": [], "edge": [], "offset": [], "leg": [], "kind": []})

@@ -1,0 +1,175 @@
+"""An independent implementation of the gap engine's definition, for the tests.
+
+It shares no code with ``spatial``: networkx, shapely and numpy only. Every access point
+and POI is inserted into the graph by *splitting* its edge (the engine uses a virtual
+source and closed-form stretches instead); a stretch of ways in is found by sampling
+each edge every metre and refining its ends by bisection, with a split node (and its own
+straight leg) at every sample, end and POI inside it.
+
+The definition (ARCHITECTURE.md, "Compound access points"):
+
+- gated compound (a gate node within 5 m of its boundary): its gates and every point
+  where an edge crosses or touches its boundary, leg 0;
+- else, when an edge of the largest piece reaches more than 2 m inside it: every
+  point of an edge within
+  2 m of it, with its distance as leg;
+- else: ``d_min`` = distance to the nearest edge of the largest piece (any piece when
+  that one is beyond 150 m); every point of an edge within ``d_min + 20`` m of it;
+- a POI attaches to its nearest edge, or to the largest piece's nearest edge when the
+  nearest is on a smaller piece and the largest is within 20 m more; beyond 150 m it is
+  left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+import numpy as np
+import shapely
+import shapely.ops
+
+SNAP_M, GATE_TOL_M, LIMIT_M = 150.0, 5.0, 3000.0
+DEPTH_M, BAND_M = 2.0, 20.0
+STEP_M = 1.0
+# ways in: entrances except a building's own doors, and gates people walk through
+BUILDING_DOORS = {"staircase", "home", "garage", "emergency"}
+WALK_GATES = {"gate", "lift_gate", "turnstile", "kissing_gate", "swing_gate"}
+
+
+def _bisect(f, inside: float, outside: float) -> float:
+    for _ in range(40):
+        mid = (inside + outside) / 2
+        inside, outside = (mid, outside) if f(mid) else (inside, mid)
+    return inside
+
+
+def reference_distances(edges, xy, gates, compounds, pois, categories):
+    """Distances (metres, NaN: none) per ``(compound position, category id)``.
+
+    Parameters
+    ----------
+    edges
+        ``[(a, b), …]`` node keys of straight walk edges.
+    xy
+        ``{key: (x, y)}`` node coordinates in metres.
+    gates
+        Node keys of gates and entrances.
+    compounds
+        Shapely polygons or points in the same metric CRS.
+    pois
+        ``[(point, "cat;cat"), …]`` in the same CRS.
+    categories
+        ``[(id, radius_m), …]``.
+    """
+    g = nx.Graph()
+    for a, b in edges:
+        w = float(np.hypot(*(np.asarray(xy[a]) - np.asarray(xy[b]))))
+        if a != b and (not g.has_edge(a, b) or g[a][b]["w"] > w):
+            g.add_edge(a, b, w=w)
+    edges = list(g.edges)
+    largest = max(nx.connected_components(g), key=len) if len(g) else set()
+    main = np.array([a in largest for a, _ in edges])
+    lines = [shapely.LineString([xy[a], xy[b]]) for a, b in edges]
+    length = np.array([line.length for line in lines])
+    inserts = defaultdict(dict)  # edge -> {offset: [(name, leg)]}
+
+    def add(i, off, name, leg):
+        inserts[i].setdefault(round(off, 6), []).append((name, leg))
+
+    poi_names = defaultdict(list)
+    for k, (p, cats) in enumerate(pois):
+        if not cats:
+            continue
+        d = np.array([p.distance(line) for line in lines])
+        i = int(np.argmin(d))
+        if d[i] > SNAP_M:
+            continue
+        if not main[i] and main.any():
+            dm = np.where(main, d, np.inf)
+            j = int(np.argmin(dm))
+            if dm[j] <= d[i] + BAND_M:
+                i = j
+        add(i, lines[i].project(p), ("poi", k), float(d[i]))
+        for c in cats.split(";"):
+            poi_names[c].append(("poi", k))
+
+    access = defaultdict(list)  # compound -> [(node name, leg)]
+    for ci, geom in enumerate(compounds):
+        ring = geom.boundary if geom.geom_type != "Point" else None
+        near_gates = [
+            n
+            for n in gates
+            if ring is not None and ring.distance(shapely.Point(xy[n])) <= GATE_TOL_M
+        ]
+        if near_gates:
+            access[ci] = [(n, 0.0) for n in near_gates if n in g]
+            for i, line in enumerate(lines):
+                for x, y in shapely.get_coordinates(ring.intersection(line)):
+                    off = line.project(shapely.Point(x, y))
+                    add(i, off, ("acc", ci, i, round(off, 6)), 0.0)
+                    access[ci].append((("acc", ci, i, round(off, 6)), 0.0))
+            continue
+        d = np.array([geom.distance(line) for line in lines])
+        inner = geom.buffer(-DEPTH_M) if ring is not None else None
+        if inner is not None and any(
+            inner.intersects(line) for line, m in zip(lines, main, strict=True) if m
+        ):
+            radius = DEPTH_M
+        else:
+            d_main = np.where(main, d, np.inf).min() if main.any() else np.inf
+            d_min = d_main if d_main <= SNAP_M else d.min()
+            if not d_min <= SNAP_M:
+                continue
+            radius = d_min + BAND_M
+        poi_offsets = defaultdict(list)
+        for i, items in list(inserts.items()):
+            for off, names in items.items():
+                if any(n[0] == "poi" for n, _ in names):
+                    poi_offsets[i].append(off)
+        for i in np.flatnonzero(d <= radius):
+            line = lines[i]
+
+            def within(t, line=line, geom=geom, radius=radius):
+                return geom.distance(line.interpolate(t)) <= radius
+
+            ts = np.linspace(0, length[i], max(2, int(np.ceil(length[i] / STEP_M)) + 1))
+            ok = [within(t) for t in ts]
+            offs = {t for t, o in zip(ts, ok, strict=True) if o}
+            for k in range(len(ts) - 1):
+                if ok[k] != ok[k + 1]:  # a stretch ends between two samples
+                    a, b = (ts[k], ts[k + 1]) if ok[k] else (ts[k + 1], ts[k])
+                    offs.add(_bisect(within, a, b))
+            offs |= {t for t in poi_offsets.get(i, []) if within(t)}
+            if not any(ok) and d[i] <= radius:  # a stretch between two samples
+                offs.add(line.project(shapely.ops.nearest_points(line, geom)[0]))
+            for t in offs:
+                leg = geom.distance(line.interpolate(t))
+                name = ("acc", ci, int(i), round(float(t), 6))
+                add(i, float(t), name, leg)
+                access[ci].append((name, 0.0))
+
+    h = g.copy()
+    for i, items in inserts.items():
+        a, b = edges[i]
+        h.remove_edge(a, b)
+        chain, last = a, 0.0
+        for off in sorted(items):
+            mid = ("mid", i, off)
+            h.add_edge(chain, mid, w=max(off - last, 0.0))
+            for name, leg in items[off]:
+                h.add_edge(mid, name, w=leg)
+            chain, last = mid, off
+        h.add_edge(chain, b, w=max(length[i] - last, 0.0))
+    out = {}
+    for cat, radius_m in categories:
+        src = poi_names.get(cat, [])
+        dist = (
+            nx.multi_source_dijkstra_path_length(h, src, cutoff=max(LIMIT_M, radius_m), weight="w")
+            if src
+            else {}
+        )
+        for ci in range(len(compounds)):
+            found = [dist[n] + leg for n, leg in access.get(ci, []) if n in dist]
+            out[(ci, cat)] = min(found) if found else np.nan
+    return out
