@@ -11,8 +11,7 @@ The definition (ARCHITECTURE.md, "Compound access points"):
 - gated compound (a gate node within 5 m of its boundary): its gates and every point
   where an edge crosses or touches its boundary, leg 0;
 - else, when an edge of the largest piece reaches more than 2 m inside it: every
-  point of an edge within
-  2 m of it, with its distance as leg;
+  point of an edge within 2 m of it, with its distance as leg;
 - else: ``d_min`` = distance to the nearest edge of the largest piece (any piece when
   that one is beyond 150 m); every point of an edge within ``d_min + 20`` m of it;
 - a POI attaches to its nearest edge, or to the largest piece's nearest edge when the

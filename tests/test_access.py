@@ -45,7 +45,8 @@ def test_a_gate_4_m_off_the_boundary_is_a_way_in_and_a_staircase_is_not(tmp_path
     gate_xy = net.node_xy[net.gate][0]
     assert gate_xy == pytest.approx([439996, 4428050], abs=0.01)
     at3 = compound_access_points(net, _square(), snap_limit_m=150, gate_tolerance_m=3)
-    assert list(at3.kind) == ["nearest"] and at3.leg_m[0] == pytest.approx(4, abs=0.01)
+    # without the gate: the compound is entered from the path along its west side
+    assert set(at3.kind) == {"perimeter"} and at3.leg_m.min() == pytest.approx(4, abs=0.01)
 
 
 def _gate_and_two_crossings(tmp_path, extra_nodes=None, extra_ways=()):
@@ -112,6 +113,24 @@ def test_school_levels_from_tags_and_names():
     both = classify_pois(pois, categories=CATS, school_unknown="both")
     assert set(both.iloc[-1].split(";")) == {"primary_school", "junior_school"}
     assert both.iloc[:-1].tolist() == got.iloc[:-1].tolist()
+
+
+def test_a_name_ending_in_kindergarten_or_nursery_says_what_it_is():
+    cats = [c for c in load_categories() if c.id in ("kindergarten", "nursery", "primary_school")]
+    rows = [
+        ("北京市海淀区阳光幼儿园", {"amenity": "school"}, "kindergarten"),
+        ("育英幼儿园（北区）", {"amenity": "school"}, "kindergarten"),
+        ("小天使托儿所", {"amenity": "school"}, "nursery"),
+        ("农大幼儿园", {"amenity": "childcare"}, "kindergarten"),
+        ("幼儿园路小学", {"amenity": "school"}, "primary_school"),  # the name ends in 小学
+        ("十一学校", {"amenity": "school"}, ""),
+    ]
+    pois = pd.DataFrame(
+        {"name": [r[0] for r in rows], "tags": [json.dumps(r[1], ensure_ascii=False) for r in rows]}
+    )
+    assert classify_pois(pois, categories=cats).tolist() == [r[2] for r in rows]
+    # a 幼儿园 tagged amenity=school is no "school of unknown level"
+    assert unknown_level_schools(pois).tolist() == [False] * 5 + [True]
 
 
 def test_a_school_of_unknown_level_is_reported_in_problems_csv(tmp_path):

@@ -118,7 +118,10 @@ def test_gaps_from_an_osm_file(tmp_path, cau_osm):
     assert result.exit_code == 0, result.output
     assert "cut off from the main network" in " ".join(result.output.split())
     gaps = pd.read_csv(out / "gaps.csv")
-    assert tuple(gaps.columns) == GAPS_COLUMNS
+    assert tuple(gaps.columns) == (*GAPS_COLUMNS, "access")
+    # how each compound was entered: OSM compounds by mapped gates and paths into them
+    assert set(gaps["access"]) <= {"gate", "crossing", "perimeter", "nearest", "off-network"}
+    assert gaps.groupby("compound_id")["access"].nunique().max() == 1
     assert len(gaps) == 11 * 26 and gaps["compound_name"].str.contains("农大小区").any()
     comp = gpd.read_file(out / "compounds.gpkg", layer="compounds")
     assert {"n_missing", "missing", "gap_score"} <= set(comp.columns)

@@ -175,7 +175,7 @@ def write_gap_outputs(
         ``{name: path}`` of the files written.
     """
     out = Path(out_dir)
-    extra = [c for c in ("reachable_count",) if c in result.gaps]
+    extra = [c for c in ("access", "reachable_count") if c in result.gaps]
     paths = {
         "gaps": write_csv(result.gaps.loc[:, [*GAPS_COLUMNS, *extra]], out / "gaps.csv"),
         "summary": write_csv(result.summary, out / "summary.csv"),

@@ -45,8 +45,11 @@ class GapResult:
     ----------
     gaps
         One row per compound × category: ``compound_id, compound_name, category,
-        level, radius_m, distance_m, walk_min, covered, status`` (+ ``reachable_count``
-        when counted); ``status`` is one of :data:`STATUSES`.
+        level, radius_m, distance_m, walk_min, covered, status, access`` (+
+        ``reachable_count`` when counted); ``status`` is one of :data:`STATUSES`;
+        ``access`` says how the compound is entered (``gate``, ``crossing``,
+        ``perimeter``, ``nearest`` or ``off-network``; see
+        :data:`~spatial.network.attach.ACCESS_KINDS`).
     compounds
         The input compounds plus ``n_missing``, ``missing`` (category ids joined by
         ``;``; categories without data are left out unless asked), ``no_data``
@@ -297,6 +300,7 @@ def compute_gaps(
     )
     # the same arrays in every category's rows (text converted once, not per category)
     comp_ids, comp_names = comp["id"].array, comp["name"].array
+    comp_access_arr = comp_access.to_numpy()
     each = zip(cats, in_data_of, masks, sources_of, distances, strict=True)
     for cat, in_data, mask, sources, dist_ap in each:
         if not in_data.any():
@@ -338,6 +342,7 @@ def compute_gaps(
                 "walk_min": np.round(dist / walk_speed_m_per_min, 1),
                 "covered": dist <= cat.radius_m,
                 "status": status,
+                "access": comp_access_arr,
             }
         )
         covered_cols.append(frame["covered"].to_numpy())

@@ -32,7 +32,12 @@ from scipy.sparse.csgraph import connected_components
 from spatial.io.chinese_crs import in_china
 from spatial.io.osm import POI_KEYS
 from spatial.io.projection import to_metric
-from spatial.lifecircle.schools import is_school, level_categories, school_levels
+from spatial.lifecircle.schools import (
+    is_school,
+    level_categories,
+    named_category,
+    school_levels,
+)
 from spatial.standards import Category, load_categories
 
 __all__ = [
@@ -137,12 +142,17 @@ def classify_pois(
             for code in _SPLIT.split(codes.strip()):
                 found += [cid for cid, prefix in code_rules if code.startswith(prefix)]
         name = row.get("name")
-        if not found and isinstance(name, str):
+        by_keyword = not found and isinstance(name, str)
+        if by_keyword:
             found = [c.id for c in cats if any(k in name for k in c.keywords)]
-        if is_school(tags, codes):
+        named = named_category(name)
+        if named is not None and named in known:  # a 幼儿园 tagged amenity=school
+            found = [named]
+        elif is_school(tags, codes):
             levels = school_levels(tags, name if isinstance(name, str) else None)
             taught = SCHOOL_UNKNOWN[school_unknown] if levels is None else levels
-            found = [c for c in found if c not in level_ids.values()]
+            # a school's name tells its level, not other categories (幼儿园路小学)
+            found = [] if by_keyword else [c for c in found if c not in level_ids.values()]
             found += [level_ids[lv] for lv in taught if level_ids.get(lv) in known]
         out[pos] = ";".join(dict.fromkeys(found))
     return pd.Series(out, index=pois.index, dtype=object)
@@ -172,6 +182,7 @@ def unknown_level_schools(pois: pd.DataFrame) -> pd.Series:
         name = row.get("name")
         flags.iloc[pos] = bool(
             is_school(tags, row.get("typecode"))
+            and named_category(name) is None
             and school_levels(tags, name if isinstance(name, str) else None) is None
         )
     return flags

@@ -14,10 +14,11 @@ from functools import cache
 
 from spatial.standards.files import read_toml
 
-__all__ = ["is_school", "level_categories", "school_levels"]
+__all__ = ["is_school", "level_categories", "named_category", "school_levels"]
 
 _NUMBERS = re.compile(r"\d+")
 _SEP = re.compile(r"[;,，；、\s]+")
+_BRACKETS = re.compile(r"\(.*?\)|（.*?）|\[.*?\]|【.*?】")
 
 
 @cache
@@ -101,3 +102,25 @@ def level_categories() -> dict[str, str]:
         e.g. ``{"primary": "primary_school", "junior": "junior_school"}``.
     """
     return dict(_rules()["categories"])
+
+
+def named_category(name: object) -> str | None:
+    """The category a facility's name settles (``…幼儿园`` → ``kindergarten``), or None.
+
+    Parameters
+    ----------
+    name
+        The facility's name; text in brackets (a branch) is ignored.
+
+    Returns
+    -------
+    str or None
+        A category id of ``spatial/standards/schools.toml`` ``[name_suffixes]``.
+    """
+    if not isinstance(name, str):
+        return None
+    bare = _BRACKETS.sub("", name).strip()
+    for suffix, category in _rules().get("name_suffixes", {}).items():
+        if bare.endswith(suffix):
+            return str(category)
+    return None
