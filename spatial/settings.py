@@ -54,16 +54,22 @@ class Settings:
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
     crossing_depth_m
-        A compound without gates has paths into it when a walk edge reaches more than
-        this many metres inside; it is then entered along the edges within this
-        distance of it (paths crossing its boundary, streets drawn along it), not from
-        its perimeter. A street drawn along the boundary, inside it by its noise, does
-        not make a compound "crossed".
+        A compound without gates that a walk edge of the main network goes more than
+        this many metres into is entered from the edges within this distance of it (its
+        paths and the streets drawn along its boundary). A street drawn along the
+        boundary, inside it by its noise, does not make a compound "crossed".
     perimeter_band_m
-        A compound without gates or paths into it is entered from every point of a walk
-        edge within ``d_min + perimeter_band_m`` metres of it (``d_min``: its distance to
-        the main network's nearest edge), each with its straight leg: the streets around
-        a block, not one arbitrary nearest point.
+        Any other compound without gates is entered from the walk edges within
+        ``d_min + perimeter_band_m`` metres of it (``d_min``: its distance to the main
+        network's nearest edge): the streets around a block, not one arbitrary nearest
+        point. POIs nearest a small piece are attached to the main network within this
+        band too.
+    access_leg_factor
+        A compound without gates is left from any point of such an edge with a straight
+        leg to it; metres of leg beyond its radius (``crossing_depth_m`` or
+        ``d_min + perimeter_band_m``) count this many times. No cut slides along a
+        street that leaves the compound at a shallow angle, so 0.3 m of road-line noise
+        moves a distance by about 1 m at most.
     line_snap_m
         Road line layers: vertices and line ends this close (metres) join (CAD
         centrelines that do not quite meet).
@@ -95,6 +101,7 @@ class Settings:
     gate_tolerance_m: float = 5.0
     crossing_depth_m: float = 2.0
     perimeter_band_m: float = 20.0
+    access_leg_factor: float = 2.0
     line_snap_m: float = 1.0
     dedupe_m: float = 50.0
     bundle_seed: int = 0

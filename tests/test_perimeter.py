@@ -2,8 +2,9 @@
 distances; and the property that 0.3 m of CAD noise does not move a verdict.
 
 Definition (README "How a compound is entered"): without gates or a main-network path
-into it, a compound is entered from every point of a walk edge within
-``d_min + 20 m`` of it, each point with its own straight leg.
+into it, a compound's radius is ``R = d_min + 20 m``; every walk edge that comes within
+``R`` is a way in along its whole length, each point with its straight leg, metres of
+leg beyond ``R`` counting twice.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def test_a_block_ringed_by_four_streets_is_entered_from_every_side():
     assert access == "perimeter"
     assert d == pytest.approx(10.0, abs=0.01)
     # a stop 200 m up the east street: the leg from the block's corner to the point
-    # of the street 30 m (d_min + 20) from it, then along the street
+    # of the street 30 m (R = d_min + 20) from it, then along the street (beyond R a
+    # leg's metres count twice: cutting the corner farther does not pay)
     d, _ = _distance(_lines(*ring), block, _stops((110, 300)))
     assert d == pytest.approx(30 + 300 - (100 + math.sqrt(30**2 - 10**2)), abs=0.01)
 
@@ -78,7 +80,7 @@ def test_a_compound_80_m_from_its_only_street():
     compound = _compound(0, 0, 50, 50)
     d, access = _distance(street, compound, _stops((25, -80)))
     assert access == "perimeter" and d == pytest.approx(80.0, abs=0.01)
-    # farther along: leave the compound straight to the street's point 100 m from it
+    # farther along: leave the compound straight to the street's point 100 m (R) from it
     d, _ = _distance(street, compound, _stops((150, -80)))
     assert d == pytest.approx(100 + (150 - (50 + 60)), abs=0.01)
 
@@ -180,9 +182,38 @@ def test_cad_noise_of_0_3_m_moves_no_verdict(planners_base, seed, name):
     assert (both["status"] == both["status_j"]).all()
     change = (both["distance_m"] - both["distance_m_j"]).abs().dropna()
     assert len(change) > 20
-    # a path's length moves with the noise of every vertex along it: 2 m, plus 0.5 %;
-    # a stretch's end on a street leaving the compound at a shallow angle moves more
-    # (README, "How a compound is entered"): at most 10 m, on few pairs
-    within = change <= 2 + 0.005 * both.loc[change.index, "distance_m"]
-    assert within.mean() >= 0.9, both.loc[change.index[~within]]
-    assert change.max() <= 10, both.loc[change.index[~within]]
+    # the compounds' ways in have no cut to slide: 0.3 m moves a distance by ~1 m. A POI
+    # about equally far from two streets may still swap the street it is attached to
+    # (~100 m from both: +6 m on a few pairs), so the bound is on nearly all pairs.
+    assert (change <= 2.0).mean() >= 0.97, both.loc[change.sort_values().index[-5:]]
+    assert change.max() <= 10.0, both.loc[change.sort_values().index[-5:]]
+
+
+@pytest.mark.parametrize("name", ["beijing_bupt_haidian", "beijing_cau_haidian"])
+def test_a_facility_a_few_metres_from_a_survey_polygon_covers_it(name, tmp_path):
+    """Survey polygons ringed by jittered street lines (no paths into them): every
+    facility within 15 m of a compound covers it for its categories."""
+    from planner_set import STREET_CLASSES, planner_set
+
+    from spatial.io import LoadSpec, load_layers
+    from spatial.network import read_line_layer
+
+    files = planner_set(SHARED / "data" / "osm" / f"{name}.osm", tmp_path)
+    layers = load_layers(
+        [LoadSpec(files["compounds"], "compounds"), LoadSpec(files["pois"], "pois", coords="gcj02")]
+    )
+    roads = read_line_layer(files["network"])
+    net = walk_network_from_lines(roads[roads["道路等级"].isin(STREET_CLASSES)])
+    res = compute_gaps(layers["compounds"], layers["pois"], net, service_areas=False)
+    comp = res.compounds.to_crs(net.crs)[["id", "geometry"]]
+    pois = res.pois[res.pois["categories"] != ""].to_crs(net.crs)
+    near = gpd.sjoin(pois, comp, predicate="dwithin", distance=15)
+    pairs = {
+        (cid, c)
+        for cid, cats in zip(near["id_right"], near["categories"], strict=True)
+        for c in cats.split(";")
+    }
+    assert len(pairs) >= 3
+    gaps = res.gaps.set_index(["compound_id", "category"])
+    assert all(gaps.loc[p, "covered"] for p in pairs), gaps.loc[list(pairs)]
+    assert "perimeter" in set(res.compounds["access"])  # streets only: most compounds

@@ -145,6 +145,7 @@ def compute_gaps(
     gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
     crossing_depth_m: float = DEFAULTS.crossing_depth_m,
     perimeter_band_m: float = DEFAULTS.perimeter_band_m,
+    access_leg_factor: float = DEFAULTS.access_leg_factor,
     school_unknown: str = "none",
 ) -> GapResult:
     """Compute life-circle gaps of every compound for every category.
@@ -179,10 +180,11 @@ def compute_gaps(
     gate_tolerance_m
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
-    crossing_depth_m, perimeter_band_m
-        How a compound without gates is entered: along the edges within
-        ``crossing_depth_m`` metres of it when a path goes deeper into it, else from
-        every point of an edge within ``d_min + perimeter_band_m`` metres of it
+    crossing_depth_m, perimeter_band_m, access_leg_factor
+        How a compound without gates is entered: from every point of the edges within
+        its radius (``crossing_depth_m`` metres when a path goes deeper into it, else
+        ``d_min + perimeter_band_m``), metres of leg beyond the radius counting
+        ``access_leg_factor`` times
         (:func:`~spatial.network.attach.compound_access_points`).
     school_unknown
         What a school of unknown level counts as: ``none``, ``primary``, ``junior`` or
@@ -208,6 +210,7 @@ def compute_gaps(
         gate_tolerance_m=gate_tolerance_m,
         crossing_depth_m=crossing_depth_m,
         perimeter_band_m=perimeter_band_m,
+        leg_factor=access_leg_factor,
         facilities=attach.take((src_pois["categories"] != "").to_numpy()),
     )
     kinds = pd.Series(access.kind).groupby(access.owner).first()

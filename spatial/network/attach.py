@@ -6,14 +6,12 @@ Access points, by definition (ARCHITECTURE.md, "Compound access points"):
 - **gates** — a compound with gates or entrances (:func:`~spatial.io.osm_tags.is_gate`)
   within ``gate_tolerance_m`` of its boundary is entered through them and through every
   point where a walk edge crosses or touches its boundary (kind ``gate``/``crossing``);
-- **crossings** — a compound without gates that a walk edge of the main network piece
-  goes into (deeper than ``crossing_depth_m``) is entered along every part of an edge within
-  ``crossing_depth_m`` of it: the paths crossing its boundary and the streets drawn
-  along it, each point with its own leg (kind ``crossing``);
-- **perimeter** — any other compound (most surveyed polygons) is entered from every
-  point of a walk edge within ``d_min + perimeter_band_m`` of it, each with its own
-  straight leg, ``d_min`` being its distance to the main network
-  (:mod:`spatial.network.perimeter`; kind ``perimeter``; ``nearest`` for a point).
+- without gates, a compound has a radius ``R``: ``crossing_depth_m`` when a walk edge of
+  the main network goes more than that into it (kind ``crossing``), else
+  ``d_min + perimeter_band_m`` with ``d_min`` its distance to the main network (kind
+  ``perimeter``; ``nearest`` for a point). Every edge that comes within ``R`` is a way
+  in along its whole length, each point with its straight leg; metres of leg beyond
+  ``R`` count ``leg_factor`` times (:mod:`spatial.network.perimeter`).
 
 Never one arbitrary nearest point.
 """
@@ -28,12 +26,7 @@ import pandas as pd
 import shapely
 
 from spatial.network.graph import WalkNetwork
-from spatial.network.perimeter import (
-    Stretches,
-    edge_stretches,
-    perimeter_stretches,
-    stretch_points,
-)
+from spatial.network.perimeter import perimeter_radius, ways_in
 from spatial.settings import DEFAULTS
 
 __all__ = [
@@ -245,36 +238,36 @@ ACCESS_KINDS: tuple[tuple[str, str, str], ...] = (
 _KIND_ORDER = {k: i for i, (k, _, _) in enumerate(ACCESS_KINDS)}
 
 
-def _stretch_rows(
+def _ways_in_rows(
     network: WalkNetwork,
     geoms: np.ndarray,
     at: np.ndarray,
-    stretches: Stretches,
+    radius_m: np.ndarray,
     kinds: np.ndarray,
+    *,
+    leg_factor: float,
+    reach_m: float,
     facilities: Attachment | None,
-) -> list[pd.DataFrame]:
-    """Access rows from stretches of the compounds at positions ``at``: both ends of every
-    stretch, and every facility inside one (with its own leg)."""
-    owner = at[stretches.owner]
-    out = [
-        pd.DataFrame(
-            {
-                "owner": np.concatenate([owner, owner]),
-                "edge": np.concatenate([stretches.edge, stretches.edge]),
-                "offset": np.concatenate([stretches.start_m, stretches.end_m]),
-                "leg": np.concatenate([stretches.leg_start_m, stretches.leg_end_m]),
-                "kind": np.tile(kinds[stretches.owner], 2),
-            }
-        ).drop_duplicates(["owner", "edge", "offset"])
-    ]
-    if facilities is not None and facilities.on_network.any():
-        on = facilities.on_network
-        own, e, off, leg = stretch_points(
-            network, geoms[at], stretches, facilities.edge[on], facilities.offset_m[on]
-        )
-        frame = {"owner": at[own], "edge": e, "offset": off, "leg": leg, "kind": kinds[own]}
-        out.append(pd.DataFrame(frame))
-    return out
+) -> pd.DataFrame:
+    """Access rows of the compounds at positions ``at`` from the edges within their radius."""
+    on = facilities.on_network if facilities is not None else None
+    found = ways_in(
+        network,
+        geoms[at],
+        radius_m,
+        leg_factor=leg_factor,
+        reach_m=reach_m,
+        facilities=None if facilities is None else (facilities.edge[on], facilities.offset_m[on]),
+    )
+    return pd.DataFrame(
+        {
+            "owner": at[found.owner],
+            "edge": found.edge,
+            "offset": found.offset_m,
+            "leg": found.leg_m,
+            "kind": kinds[found.owner],
+        }
+    )
 
 
 def compound_access_points(
@@ -285,6 +278,7 @@ def compound_access_points(
     gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
     crossing_depth_m: float = DEFAULTS.crossing_depth_m,
     perimeter_band_m: float = DEFAULTS.perimeter_band_m,
+    leg_factor: float = DEFAULTS.access_leg_factor,
     facilities: Attachment | None = None,
 ) -> AccessPoints:
     """Find the access points of every compound.
@@ -300,17 +294,19 @@ def compound_access_points(
     gate_tolerance_m
         A gate node within this distance of a compound's boundary is its gate.
     crossing_depth_m
-        A compound without gates has paths into it when a walk edge reaches more than
-        this many metres inside it; its ways in are then the parts of edges within this
-        distance of it (crossings, and streets along its boundary), each with its leg.
-        Without such a path it is entered from its perimeter.
+        A compound without gates that a walk edge of the main network reaches more than
+        this many metres into is entered from the edges within this distance of it
+        (paths crossing its boundary, streets drawn along it): its radius.
     perimeter_band_m
-        A compound without gates or paths into it is entered from every point of a walk
-        edge within ``d_min + perimeter_band_m`` metres of it (``d_min``: its distance to
-        the nearest edge of the main network piece), each with its straight leg.
+        Any other compound's radius is ``d_min + perimeter_band_m`` metres (``d_min``:
+        its distance to the nearest edge of the main network piece).
+    leg_factor
+        A compound without gates is left from any point of an edge that comes within
+        its radius, with a straight leg to it; metres of leg beyond the radius count
+        this many times (no cut along the edge: stable under road-line noise).
     facilities
-        Attached facilities (e.g. all POIs): one that lies inside a stretch of ways in
-        gets its own access point there, so that distances along the stretch are exact.
+        Attached facilities (e.g. all POIs): each one on a way-in edge gets its own
+        access point there, so that distances along the edge are exact.
 
     Returns
     -------
@@ -375,21 +371,28 @@ def compound_access_points(
             )
             rows.append(frame.drop_duplicates(["owner", "edge", "offset"]))
 
-    # without gates, with paths into it: every edge part within crossing_depth_m of it
-    crossed = np.flatnonzero(deep & ~has)
-    if len(crossed):
-        near = edge_stretches(network, geoms[crossed], np.full(len(crossed), crossing_depth_m))
-        kinds = np.full(len(crossed), "crossing", dtype=object)
-        rows.extend(_stretch_rows(network, geoms, crossed, near, kinds, facilities))
-        has[crossed] = True
-
+    # without gates: a path of the main network into it, or its perimeter's streets
     rest = np.flatnonzero(~has)
     if len(rest):
-        around = perimeter_stretches(
+        radius = perimeter_radius(
             network, geoms[rest], band_m=perimeter_band_m, snap_limit_m=snap_limit_m
         )
-        kinds = np.where(is_poly[rest], "perimeter", "nearest").astype(object)
-        rows.extend(_stretch_rows(network, geoms, rest, around, kinds, facilities))
+        radius[deep[rest]] = crossing_depth_m
+        kinds = np.where(
+            deep[rest], "crossing", np.where(is_poly[rest], "perimeter", "nearest")
+        ).astype(object)
+        rows.append(
+            _ways_in_rows(
+                network,
+                geoms,
+                rest,
+                radius,
+                kinds,
+                leg_factor=leg_factor,
+                reach_m=perimeter_band_m,
+                facilities=facilities,
+            )
+        )
     if rows:
         allrows = pd.concat(rows, ignore_index=True)
         order = allrows["kind"].map(_KIND_ORDER)
