@@ -49,7 +49,10 @@ def test_poi_on_the_same_edge_as_the_access_point():
     comp = _compounds(metric(300, 10))
     pois = _pois(("kindergarten", metric(500, -5)))
     res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
-    assert _distance(res, "C0", "kindergarten") == pytest.approx(10 + 200 + 5, abs=1e-6)
+    # a point 10 m off the street leaves it straight to the street's point 30 m from it
+    # (R = d_min + 20), then walks on: not 10 m across and 200 m along
+    expected = 30 + 200 - np.sqrt(30**2 - 10**2) + 5
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(expected, abs=0.01)
     assert res.compounds.loc[0, "access"] == "nearest"
     assert res.gaps.set_index("category").loc["kindergarten", "covered"]
 
@@ -79,7 +82,8 @@ def test_one_way_street_binds_no_walker_and_motorway_and_buildings_are_not_edges
     pois = _pois(("kindergarten", metric(800, -30)))  # near node 3: east, against the one-way
     res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
     # OSM stores coordinates to 1e-7 degrees (about 1 cm): compare to the centimetre.
-    assert _distance(res, "C0", "kindergarten") == pytest.approx(20 + 800 + 30, abs=0.02)
+    expected = 40 + 800 - np.sqrt(40**2 - 20**2) + 30  # R = 20 + 20 m
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(expected, abs=0.02)
 
 
 def test_compound_with_two_gates_takes_the_nearer(tmp_path):
@@ -131,7 +135,8 @@ def test_category_without_poi_unreachable_piece_and_off_network_poi():
     comp = _compounds(metric(100, 5), metric(50, 1005))
     pois = _pois(("kindergarten", metric(200, -5)), ("kindergarten", metric(600, 400)))
     res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
-    assert _distance(res, "C0", "kindergarten") == pytest.approx(5 + 100 + 5)
+    expected = 25 + 100 - np.sqrt(25**2 - 5**2) + 5  # R = 5 + 20 m
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(expected, abs=0.01)
     assert np.isnan(_distance(res, "C1", "kindergarten"))  # empty, never a sentinel
     assert not res.gaps.set_index(["compound_id", "category"]).loc[
         ("C1", "kindergarten"), "covered"

@@ -112,7 +112,7 @@ def test_attachment_is_the_nearest_edge_by_brute_force(osm_net):
     pts[:20] = osm_net.node_xy[:20]  # on nodes: ties between the edges meeting there
     geoms = shapely.points(pts)
     geoms[-2:] = [None, shapely.Point()]
-    got = attach_points(osm_net, geoms, snap_limit_m=150)
+    got = attach_points(osm_net, geoms, snap_limit_m=150, main_band_m=None)
     dist = shapely.distance(geoms[:-2, None], osm_net.edge_lines[None, :])
     best = dist.min(axis=1)
     near = best <= 150
@@ -123,3 +123,12 @@ def test_attachment_is_the_nearest_edge_by_brute_force(osm_net):
     assert (got.edge[rows] == np.argmin(dist[rows], axis=1)).all()  # ties: lowest edge index
     loc = shapely.line_locate_point(osm_net.edge_lines[got.edge[rows]], geoms[rows])
     assert np.allclose(got.offset_m[rows], loc)
+    # by default a point nearest a small piece goes to the main network within 20 m more
+    main = osm_net.component[osm_net.u] == 0
+    pref = attach_points(osm_net, geoms, snap_limit_m=150)
+    d_main = np.where(main[None, :], dist, np.inf).min(axis=1)
+    moved = near & ~main[np.argmin(dist, axis=1)] & (d_main <= best + 20)
+    assert moved.any() and (main[pref.edge[:-2][moved]]).all()
+    assert np.allclose(pref.leg_m[:-2][moved], d_main[moved])
+    kept = near & ~moved
+    assert (pref.edge[:-2][kept] == got.edge[:-2][kept]).all()

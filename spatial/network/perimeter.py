@@ -254,11 +254,16 @@ def ways_in(
     in_pair, in_off = _inside_ends(network, geoms, pos, edge, d_edge)
 
     seg_owner, seg_c, seg_d = _boundary_segments(geoms)
-    seg_tree = shapely.STRtree(shapely.linestrings(np.stack([seg_c, seg_d], axis=1)))
+    seg_geoms = shapely.linestrings(np.stack([seg_c, seg_d], axis=1))
+    point = (seg_c == seg_d).all(axis=1)  # a point compound (a zero-length line is not indexed)
+    seg_geoms[point] = shapely.points(seg_c[point])
+    seg_tree = shapely.STRtree(seg_geoms)
     reach = radius_m[pos] + reach_m
     pair, seg = seg_tree.query(network.edge_lines[edge], predicate="dwithin", distance=reach)
     mine = seg_owner[seg] == pos[pair]
     pair, seg = pair[mine], seg[mine]
+    if len(pair) == 0:  # no boundary segment near (only parts inside): their ends
+        pair, seg = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     e = edge[pair]
     a = network.node_xy[network.u[e]]
     length = network.length_m[e]
@@ -277,8 +282,8 @@ def ways_in(
         return sign * t + leg_cost(leg, np.tile(r, k), leg_factor)
 
     zero = np.zeros(len(pair))
-    from_u = _golden_min(lambda t: cost(t, 1.0), zero, length)
-    from_v = _golden_min(lambda t: cost(t, -1.0), zero, length)
+    from_u = _golden_min(lambda t: cost(t, 1.0), zero, length) if len(pair) else zero
+    from_v = _golden_min(lambda t: cost(t, -1.0), zero, length) if len(pair) else zero
 
     all_pair = [np.concatenate([pair, pair]), in_pair]
     all_off = [np.concatenate([from_u, from_v]), in_off]
