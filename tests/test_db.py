@@ -352,3 +352,15 @@ def test_cli_bad_input_exits_1_without_traceback(tmp_path):
     assert "Traceback" not in r.output
     for text in ("no compound 'Z'", "not a year", "unknown status"):
         assert text in r.output
+
+
+def test_a_database_from_before_the_access_column_gets_it_when_opened(tmp_path):
+    path = tmp_path / "old.gpkg"
+    init_db(path)
+    with sqlite3.connect(path) as conn:  # as an earlier version made it
+        conn.execute("ALTER TABLE gap_results DROP COLUMN access")
+    with sqlite3.connect(path) as conn:
+        assert "access" not in {r[1] for r in conn.execute("PRAGMA table_info(gap_results)")}
+    open_db(path)
+    with sqlite3.connect(path) as conn:
+        assert "access" in {r[1] for r in conn.execute("PRAGMA table_info(gap_results)")}

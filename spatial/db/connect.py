@@ -194,7 +194,27 @@ def open_db(target: str | Path) -> Database:
             "not a compound database (no tables " + ", ".join(sorted(missing)) + ")",
             f"create one with: spatial db init --db {label}",
         )
+    _add_new_columns(engine, present)
     return Database(engine, label)
+
+
+#: Columns added to the schema since its first version: (table, column, SQL type).
+_NEW_COLUMNS = (("gap_results", "access", "TEXT"),)
+
+
+def _add_new_columns(engine: Engine, present: set[str]) -> None:
+    """Add to a database made by an earlier version the columns it lacks."""
+    with engine.connect() as conn:
+        todo = [
+            (table, column, kind)
+            for table, column, kind in _NEW_COLUMNS
+            if table in present
+            and column not in {c["name"] for c in inspect(conn).get_columns(table)}
+        ]
+    if todo:
+        with engine.begin() as conn:
+            for table, column, kind in todo:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
 
 def init_db(target: str | Path) -> Database:

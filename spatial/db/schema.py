@@ -320,6 +320,7 @@ def tables(dialect: str) -> MetaData:
         Column("walk_min", Double),
         Column("covered", Boolean),
         Column("status", Text),
+        Column("access", Text),
         Column("reachable_count", Integer),
     )
     Table(

@@ -15,13 +15,13 @@ so moving a road vertex by ``δ`` moves a distance by at most about
 ``(1 + leg_factor) · δ``: a street that leaves the compound at a shallow angle does not
 carry a threshold that slides along it.
 
-The best point of an edge is found exactly per boundary segment: ``dist`` to one segment
-is convex along a straight edge and ``cost`` is convex and increasing, so for a walker
-arriving from the ``u`` end (``t + cost``), from the ``v`` end (``-t + cost``) and for a
-facility on the edge, the minimum over the edge is at one of a few points, found by
-golden-section search on each convex piece. The leg at each point is then measured
-against the whole compound. Those points, the ends of the parts inside the compound
-(leg 0) and every facility on a way-in edge become access points.
+The best point of an edge is found exactly, in closed form: the leg is the least distance
+to one of the compound's boundary segments, and along a straight edge the distance to one
+segment is a line or a hyperbola per piece, so for a walker arriving from the ``u`` end
+(``t + cost``) or from the ``v`` end (``-t + cost``) the minimum over the edge is at one
+of a few points per segment (:func:`_candidates`). Per compound and edge, the best of
+them for each end, the ends of the parts inside the compound (leg 0) and every facility
+on a way-in edge (with, on such an edge, every segment's points) become access points.
 """
 
 from __future__ import annotations
@@ -36,9 +36,8 @@ from spatial.network.graph import WalkNetwork
 
 __all__ = ["WaysIn", "leg_cost", "perimeter_radius", "ways_in"]
 
-#: Golden-section steps: the bracket shrinks to 0.618**60 ≈ 3e-13 of the edge.
-_GOLDEN_STEPS = 60
-_INV_PHI = (np.sqrt(5) - 1) / 2
+#: Rows (an edge and one boundary segment of a compound) searched at once.
+_ROWS_PER_CHUNK = 500_000
 
 
 class WaysIn(NamedTuple):
@@ -108,24 +107,94 @@ def _segment_distance(p: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray
     return np.hypot(*(p - foot).T)
 
 
-def _golden_min(cost, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Minimiser of convex ``cost(t)`` on each ``[lo, hi]`` (vectorised)."""
-    a, b = lo.copy(), hi.copy()
-    x1 = b - _INV_PHI * (b - a)
-    x2 = a + _INV_PHI * (b - a)
-    f1, f2 = cost(x1), cost(x2)
-    for _ in range(_GOLDEN_STEPS):
-        left = f1 <= f2
-        b = np.where(left, x2, b)
-        a = np.where(left, a, x1)
-        x2n = np.where(left, x1, a + _INV_PHI * (b - a))
-        x1n = np.where(left, b - _INV_PHI * (b - a), x2)
-        x1, x2 = x1n, x2n
-        both = cost(np.concatenate([x1, x2]))
-        f1, f2 = both[: len(x1)], both[len(x1) :]
-    best = np.where(cost(lo) <= cost(hi), lo, hi)
-    mid = (a + b) / 2
-    return np.where(cost(mid) <= np.minimum(cost(lo), cost(hi)), mid, best)
+def _candidates(
+    a: np.ndarray, w: np.ndarray, c: np.ndarray, d: np.ndarray, r: np.ndarray, leg_factor: float
+) -> np.ndarray:
+    """``(k, 15)`` offsets along each line ``a + t·w`` (``w`` a unit vector) among which
+    ``±t + leg_cost(dist(P(t), segment c–d))`` takes its minimum (NaN: none).
+
+    The distance to a segment is ``|p(t)|`` across its strip and the distance to an end
+    (a hyperbola) beyond it, both with ``p`` and the position ``s`` along the segment
+    linear in ``t``; the cost's kinks are where the distance is ``r``. A minimum is at a
+    kink (``|p| = r``, a distance ``r`` from an end, ``s`` at an end of the segment,
+    ``p = 0``) or where a hyperbola's slope is ``∓1/leg_factor``.
+    """
+    q = d - c
+    ell = np.hypot(q[:, 0], q[:, 1])
+    qh = np.divide(q, ell[:, None], out=np.zeros_like(q), where=ell[:, None] > 0)
+    nh = np.column_stack([-qh[:, 1], qh[:, 0]])
+    out = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for end in (c, d):
+            ae = a - end
+            t_end = -np.einsum("ij,ij->i", w, ae)  # the end's foot on the line
+            h = np.abs(ae[:, 0] * w[:, 1] - ae[:, 1] * w[:, 0])  # its distance to the line
+            root = np.sqrt(r * r - h * h)
+            out += [t_end - root, t_end + root]
+            if leg_factor > 1:
+                slope = h / np.sqrt(leg_factor**2 - 1)
+                out += [t_end - slope, t_end + slope]
+        along, across = np.einsum("ij,ij->i", w, qh), np.einsum("ij,ij->i", w, nh)
+        s0, p0 = np.einsum("ij,ij->i", a - c, qh), np.einsum("ij,ij->i", a - c, nh)
+        out += [-s0 / along, (ell - s0) / along]  # the strip's ends
+        out += [(r - p0) / across, (-r - p0) / across, -p0 / across]  # |p| = r, p = 0
+    cand = np.column_stack(out)
+    cand[~np.isfinite(cand)] = np.nan
+    return cand
+
+
+def _row_optima(
+    network: WalkNetwork,
+    edge: np.ndarray,
+    c: np.ndarray,
+    d: np.ndarray,
+    r: np.ndarray,
+    leg_factor: float,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per row (an edge and one boundary segment): the offset and value of the least
+    ``t + cost`` (a walker from ``u``) and of the least ``-t + cost`` (from ``v``)."""
+    a = network.node_xy[network.u[edge]]
+    length = network.length_m[edge]
+    unit = np.divide(
+        network.node_xy[network.v[edge]] - a,
+        length[:, None],
+        out=np.zeros_like(a),
+        where=length[:, None] > 0,
+    )
+    cand = np.clip(_candidates(a, unit, c, d, r, leg_factor), 0.0, length[:, None])
+    cand = np.column_stack([np.zeros(len(edge)), length, cand])
+    k = cand.shape[1]
+    dist = _segment_distance(
+        np.repeat(a, k, axis=0) + np.repeat(unit, k, axis=0) * cand.reshape(-1, 1),
+        np.repeat(c, k, axis=0),
+        np.repeat(d, k, axis=0),
+    ).reshape(-1, k)
+    cost = leg_cost(dist, r[:, None], leg_factor)
+    cost[np.isnan(cand)] = np.inf
+    rows = np.arange(len(edge))
+    best_t, best_v = [], []
+    for sign in (1.0, -1.0):
+        value = sign * np.nan_to_num(cand) + cost
+        j = np.argmin(value, axis=1)
+        best_t.append(cand[rows, j])
+        best_v.append(value[rows, j])
+    return best_t, best_v
+
+
+def _box_gap(network: WalkNetwork, edge: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Distance between the bounding boxes of each edge and its segment ``c–d`` (a lower
+    bound of their distance), metres."""
+    a, b = network.node_xy[network.u[edge]], network.node_xy[network.v[edge]]
+    lo1, hi1 = np.minimum(a, b), np.maximum(a, b)
+    lo2, hi2 = np.minimum(c, d), np.maximum(c, d)
+    gap = np.maximum(0.0, np.maximum(lo1 - hi2, lo2 - hi1))
+    return np.hypot(gap[:, 0], gap[:, 1])
+
+
+def _grown_boxes(geoms: np.ndarray, by_m: np.ndarray) -> np.ndarray:
+    """The bounding box of each geometry grown by ``by_m`` metres on every side."""
+    b = shapely.bounds(geoms)
+    return shapely.box(b[:, 0] - by_m, b[:, 1] - by_m, b[:, 2] + by_m, b[:, 3] + by_m)
 
 
 def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray, *, max_m: float) -> np.ndarray:
@@ -242,10 +311,9 @@ def ways_in(
     empty = WaysIn(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), *(np.zeros(0),) * 2)
     if not ok.any() or network.n_edges == 0:
         return empty
-    pos, edge = network.edge_tree.query(
-        geoms, predicate="dwithin", distance=np.where(ok, radius_m, -1.0)
-    )
-    pos, edge = pos[ok[pos]], edge[ok[pos]]
+    # boxes first (cheap); the exact distance to each edge found is measured next
+    pos, edge = network.edge_tree.query(_grown_boxes(geoms[ok], radius_m[ok]))
+    pos = np.flatnonzero(ok)[pos]
     d_edge = shapely.distance(geoms[pos], network.edge_lines[edge])
     keep = d_edge <= radius_m[pos]
     pos, edge, d_edge = pos[keep], edge[keep], d_edge[keep]
@@ -254,39 +322,50 @@ def ways_in(
     in_pair, in_off = _inside_ends(network, geoms, pos, edge, d_edge)
 
     seg_owner, seg_c, seg_d = _boundary_segments(geoms)
-    seg_geoms = shapely.linestrings(np.stack([seg_c, seg_d], axis=1))
-    point = (seg_c == seg_d).all(axis=1)  # a point compound (a zero-length line is not indexed)
-    seg_geoms[point] = shapely.points(seg_c[point])
-    seg_tree = shapely.STRtree(seg_geoms)
+    by_owner = np.argsort(seg_owner, kind="stable")
+    seg_c, seg_d = seg_c[by_owner], seg_d[by_owner]
+    first_seg = np.searchsorted(seg_owner[by_owner], np.arange(len(geoms)))
+    n_seg = np.bincount(seg_owner, minlength=len(geoms))
     reach = radius_m[pos] + reach_m
-    pair, seg = seg_tree.query(network.edge_lines[edge], predicate="dwithin", distance=reach)
-    mine = seg_owner[seg] == pos[pair]
-    pair, seg = pair[mine], seg[mine]
-    if len(pair) == 0:  # no boundary segment near (only parts inside): their ends
-        pair, seg = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    e = edge[pair]
-    a = network.node_xy[network.u[e]]
-    length = network.length_m[e]
-    unit = np.divide(
-        network.node_xy[network.v[e]] - a,
-        length[:, None],
-        out=np.zeros_like(a),
-        where=length[:, None] > 0,
-    )
-    c, d, r = seg_c[seg], seg_d[seg], radius_m[pos[pair]]
+    pairs, best_t, best_v = [], [[], []], [[], []]
+    per_chunk = max(1, _ROWS_PER_CHUNK // max(1, int(n_seg.max())))
+    for lo in range(0, len(pos), per_chunk):  # every boundary segment of the pair's owner
+        chunk = np.arange(lo, min(lo + per_chunk, len(pos)))
+        count = n_seg[pos[chunk]]
+        pair = np.repeat(chunk, count)
+        within = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+        seg = first_seg[pos[pair]] + within
+        # a segment farther from the edge than the radius and the reach is no way in
+        near = _box_gap(network, edge[pair], seg_c[seg], seg_d[seg]) <= reach[pair]
+        pair, seg = pair[near], seg[near]
+        t, v = _row_optima(
+            network, edge[pair], seg_c[seg], seg_d[seg], radius_m[pos[pair]], leg_factor
+        )
+        pairs.append(pair)
+        for side in (0, 1):
+            best_t[side].append(t[side])
+            best_v[side].append(v[side])
+    pair = np.concatenate(pairs)
+    best_t = [np.concatenate(x) for x in best_t]
+    best_v = [np.concatenate(x) for x in best_v]
+    # per (compound, edge) the best segment's point serves walkers from each end; on an
+    # edge with a facility, every segment's point (a facility may sit between them)
+    with_facility = np.zeros(len(pos), dtype=bool)
+    if facilities is not None and len(facilities[0]):
+        with_facility = np.isin(edge, facilities[0])
+    keep_rows = [np.flatnonzero(with_facility[pair])]
+    for value in best_v:
+        order = np.lexsort((value, pair))
+        first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
+        keep_rows.append(first)
+    pick = [
+        np.concatenate([keep_rows[0], keep_rows[1]]),
+        np.concatenate([keep_rows[0], keep_rows[2]]),
+    ]
+    from_u, from_v = best_t[0][pick[0]], best_t[1][pick[1]]
 
-    def cost(t: np.ndarray, sign: float) -> np.ndarray:
-        k = len(t) // len(a)
-        p = np.tile(a, (k, 1)) + np.tile(unit, (k, 1)) * t[:, None]
-        leg = _segment_distance(p, np.tile(c, (k, 1)), np.tile(d, (k, 1)))
-        return sign * t + leg_cost(leg, np.tile(r, k), leg_factor)
-
-    zero = np.zeros(len(pair))
-    from_u = _golden_min(lambda t: cost(t, 1.0), zero, length) if len(pair) else zero
-    from_v = _golden_min(lambda t: cost(t, -1.0), zero, length) if len(pair) else zero
-
-    all_pair = [np.concatenate([pair, pair]), in_pair]
-    all_off = [np.concatenate([from_u, from_v]), in_off]
+    all_pair = [pair[pick[0]], pair[pick[1]], in_pair]
+    all_off = [from_u, from_v, in_off]
     if facilities is not None and len(facilities[0]):
         at = pd.DataFrame({"edge": facilities[0], "off": facilities[1]}).drop_duplicates()
         both = pd.DataFrame({"pair": np.arange(len(pos)), "edge": edge}).merge(at, on="edge")
