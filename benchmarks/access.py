@@ -69,7 +69,6 @@ def worker(kind: str, work: Path) -> dict:
 
 
 def _prepare_demo(work: Path, nodes: int, seed: int) -> list[tuple[str, str, Path]]:
-    import geopandas as gpd
     import shapely
 
     from spatial.demo import generate_demo, size_for_nodes
