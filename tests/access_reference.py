@@ -14,9 +14,9 @@ The definition (ARCHITECTURE.md, "Compound access points"):
   inside it, or ``d_min + 20`` m with ``d_min`` the distance to the nearest edge of the
   largest piece (any piece when that one is beyond 150 m); every point of every edge
   that comes within R of it is a way in, its leg x counting x + (x - R) beyond R;
-- a POI attaches to its nearest edge, or to the largest piece's nearest edge when the
-  nearest is on a smaller piece and the largest is within 20 m more; beyond 150 m it is
-  left out.
+- a POI is reached the same way, as a point, from every point of the edges within its
+  own ``d_min + 20`` m (its leg counting x + (x - R) beyond R); beyond 150 m it is left
+  out.
 """
 
 from __future__ import annotations
@@ -72,20 +72,26 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
     def add(i, off, name, leg):
         inserts[i].setdefault(round(off, 6), []).append((name, leg))
 
+    def samples(i):
+        return np.linspace(0, length[i], max(2, int(np.ceil(length[i] / STEP_M)) + 1))
+
+    def cost(leg, radius):
+        return leg + (LEG_FACTOR - 1) * max(0.0, leg - radius)
+
+    # a POI is reached from every point of the edges within d_min + 20 m of it
     poi_names = defaultdict(list)
     for k, (p, cats) in enumerate(pois):
         if not cats:
             continue
         d = np.array([p.distance(line) for line in lines])
-        i = int(np.argmin(d))
-        if d[i] > SNAP_M:
+        d_main = np.where(main, d, np.inf).min() if main.any() else np.inf
+        d_min = d_main if d_main <= SNAP_M else d.min()
+        if not d_min <= SNAP_M:
             continue
-        if not main[i] and main.any():
-            dm = np.where(main, d, np.inf)
-            j = int(np.argmin(dm))
-            if dm[j] <= d[i] + BAND_M:
-                i = j
-        add(i, lines[i].project(p), ("poi", k), float(d[i]))
+        radius = d_min + BAND_M
+        for i in np.flatnonzero(d <= radius):
+            for t in samples(i):
+                add(i, float(t), ("poi", k), cost(p.distance(lines[i].interpolate(t)), radius))
         for c in cats.split(";"):
             poi_names[c].append(("poi", k))
 
@@ -119,28 +125,32 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
             radius = d_min + BAND_M
         for i in np.flatnonzero(d <= radius):
             line = lines[i]
-            # every point of the edge is a way in: samples every STEP_M, and the POIs
-            ts = np.linspace(0, length[i], max(2, int(np.ceil(length[i] / STEP_M)) + 1))
-            ts = np.union1d(ts, [o for o, names in inserts[i].items() if _has_poi(names)])
+            # every point of the edge is a way in: samples every STEP_M, and the POIs' own
+            ts = np.union1d(samples(i), list(inserts[i]))
             for t in ts:
-                leg = geom.distance(line.interpolate(t))
-                cost = leg + (LEG_FACTOR - 1) * max(0.0, leg - radius)
                 name = ("acc", ci, int(i), round(float(t), 6))
-                add(i, float(t), name, cost)
+                add(i, float(t), name, cost(geom.distance(line.interpolate(t)), radius))
                 access[ci].append((name, 0.0))
 
-    h = g.copy()
+    # directed: a POI is only ever a start (no walk passes through a facility)
+    h = g.to_directed()
     for i, items in inserts.items():
         a, b = edges[i]
         h.remove_edge(a, b)
+        h.remove_edge(b, a)
         chain, last = a, 0.0
         for off in sorted(items):
             mid = ("mid", i, off)
             h.add_edge(chain, mid, w=max(off - last, 0.0))
+            h.add_edge(mid, chain, w=max(off - last, 0.0))
             for name, leg in items[off]:
-                h.add_edge(mid, name, w=leg)
+                if name[0] == "poi":
+                    h.add_edge(name, mid, w=leg)
+                else:
+                    h.add_edge(mid, name, w=leg)
             chain, last = mid, off
         h.add_edge(chain, b, w=max(length[i] - last, 0.0))
+        h.add_edge(b, chain, w=max(length[i] - last, 0.0))
     out = {}
     for cat, radius_m in categories:
         src = poi_names.get(cat, [])

@@ -50,8 +50,9 @@ def test_poi_on_the_same_edge_as_the_access_point():
     pois = _pois(("kindergarten", metric(500, -5)))
     res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
     # a point 10 m off the street leaves it straight to the street's point 30 m from it
-    # (R = d_min + 20), then walks on: not 10 m across and 200 m along
-    expected = 30 + 200 - np.sqrt(30**2 - 10**2) + 5
+    # (R = d_min + 20), walks on and reaches the kindergarten 5 m off the street from the
+    # point 25 m from it: not 10 m across, 200 m along and 5 m across
+    expected = 30 + 25 + 200 - np.sqrt(30**2 - 10**2) - np.sqrt(25**2 - 5**2)
     assert _distance(res, "C0", "kindergarten") == pytest.approx(expected, abs=0.01)
     assert res.compounds.loc[0, "access"] == "nearest"
     assert res.gaps.set_index("category").loc["kindergarten", "covered"]
@@ -82,7 +83,7 @@ def test_one_way_street_binds_no_walker_and_motorway_and_buildings_are_not_edges
     pois = _pois(("kindergarten", metric(800, -30)))  # near node 3: east, against the one-way
     res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
     # OSM stores coordinates to 1e-7 degrees (about 1 cm): compare to the centimetre.
-    expected = 40 + 800 - np.sqrt(40**2 - 20**2) + 30  # R = 20 + 20 m
+    expected = 40 + 50 + 800 - np.sqrt(40**2 - 20**2) - np.sqrt(50**2 - 30**2)  # R 40, 50 m
     assert _distance(res, "C0", "kindergarten") == pytest.approx(expected, abs=0.02)
 
 
@@ -110,8 +111,10 @@ def test_compound_with_two_gates_takes_the_nearer(tmp_path):
     pois = _pois(("kindergarten", metric(-300, -15)), ("bus_stop", metric(110, 290)))
     res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
     assert res.compounds.loc[0, "access"] == "gate"
-    # south gate: 10 to the street, 350 west, 5 leg; east gate: 10 + 60 + 410 + 5.
-    assert _distance(res, "C0", "kindergarten") == pytest.approx(10 + 350 + 5, abs=0.02)
+    # south gate: 10 to the street, west to the point 25 m (its R) from the kindergarten
+    # 5 m off the street's end, then straight to it; east gate: 10 + 60 + 410 + more.
+    expected = 10 + 350 - np.sqrt(25**2 - 5**2) + 25
+    assert _distance(res, "C0", "kindergarten") == pytest.approx(expected, abs=0.02)
     # east gate: 10 to the street, 240 north, 0 leg.
     assert _distance(res, "C0", "bus_stop") == pytest.approx(10 + 240, abs=0.02)
 
@@ -135,7 +138,7 @@ def test_category_without_poi_unreachable_piece_and_off_network_poi():
     comp = _compounds(metric(100, 5), metric(50, 1005))
     pois = _pois(("kindergarten", metric(200, -5)), ("kindergarten", metric(600, 400)))
     res = compute_gaps(comp, pois, net, categories=KG, service_areas=False)
-    expected = 25 + 100 - np.sqrt(25**2 - 5**2) + 5  # R = 5 + 20 m
+    expected = 25 + 25 + 100 - 2 * np.sqrt(25**2 - 5**2)  # both R = 5 + 20 m
     assert _distance(res, "C0", "kindergarten") == pytest.approx(expected, abs=0.01)
     assert np.isnan(_distance(res, "C1", "kindergarten"))  # empty, never a sentinel
     assert not res.gaps.set_index(["compound_id", "category"]).loc[

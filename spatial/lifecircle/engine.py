@@ -152,6 +152,7 @@ def coverage_matrix(
     *,
     radius_m: float,
     max_cells: int = 20_000_000,
+    source_owner: np.ndarray | None = None,
 ) -> sparse.csr_array:
     """Which owners (compounds) each source reaches within ``radius_m`` metres.
 
@@ -174,6 +175,9 @@ def coverage_matrix(
         Walking radius, metres.
     max_cells
         Largest number of distances held in memory at once per batch.
+    source_owner
+        The facility each source point belongs to (a facility reached from several
+        points); rows are then facilities ``0 … max(source_owner)``.
 
     Returns
     -------
@@ -185,6 +189,8 @@ def coverage_matrix(
     ok_s = np.flatnonzero(sources.on_network)
     ok_a = access.on_network
     shape = (len(sources.edge), n_owners)
+    if source_owner is not None:
+        shape = (int(np.max(source_owner, initial=-1)) + 1, n_owners)
     if len(ok_s) == 0 or not ok_a.any():
         return sparse.csr_array(shape, dtype=bool)
     n = network.n_nodes
@@ -220,6 +226,11 @@ def coverage_matrix(
         rows_out.append(idx[r])
         cols_out.append(owners[starts][c])
     r_all, c_all = np.concatenate(rows_out), np.concatenate(cols_out)
+    if source_owner is not None:  # a facility reaches a compound from any of its points
+        r_all = np.asarray(source_owner)[r_all]
+        shape = (int(np.max(source_owner, initial=-1)) + 1, n_owners)
+        pairs = np.unique(np.column_stack([r_all, c_all]), axis=0).reshape(-1, 2)
+        r_all, c_all = pairs[:, 0], pairs[:, 1]
     return sparse.csr_array((np.ones(len(r_all), dtype=bool), (r_all, c_all)), shape=shape)
 
 
@@ -231,6 +242,7 @@ def reachable_counts(
     *,
     radius_m: float,
     max_cells: int = 20_000_000,
+    source_owner: np.ndarray | None = None,
 ) -> np.ndarray:
     """How many sources each owner (compound) reaches within ``radius_m`` metres.
 
@@ -248,13 +260,21 @@ def reachable_counts(
         Walking radius, metres.
     max_cells
         Largest number of distances held in memory at once per batch.
+    source_owner
+        The facility each source point belongs to: facilities are counted, not points.
 
     Returns
     -------
     ndarray of int
-        Sources within reach, one count per owner.
+        Sources (facilities) within reach, one count per owner.
     """
     cover = coverage_matrix(
-        network, sources, access, n_owners, radius_m=radius_m, max_cells=max_cells
+        network,
+        sources,
+        access,
+        n_owners,
+        radius_m=radius_m,
+        max_cells=max_cells,
+        source_owner=source_owner,
     )
     return np.asarray(cover.sum(axis=0)).ravel().astype(np.int64)

@@ -19,8 +19,9 @@ from spatial._errors import Problem
 from spatial.lifecircle.engine import node_distances, reachable_counts
 from spatial.lifecircle.parallel import category_distances
 from spatial.lifecircle.pois import classify_pois, unknown_level_schools
-from spatial.network import Attachment, WalkNetwork, attach_points
+from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
+from spatial.network.meeting import facility_ways_in, meeting_points
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
@@ -202,7 +203,14 @@ def compute_gaps(
 
     src_pois["categories"] = classify_pois(src_pois, categories=cats, school_unknown=school_unknown)
     pts = shapely.get_coordinates(src_pois.geometry.representative_point().values)
-    attach = attach_points(network, pts, snap_limit_m=snap_limit_m)
+    ways = facility_ways_in(
+        network,
+        pts,
+        snap_limit_m=snap_limit_m,
+        band_m=perimeter_band_m,
+        leg_factor=access_leg_factor,
+    )
+    ways = ways.take(np.flatnonzero((src_pois["categories"] != "").to_numpy()[ways.owner]))
     access: AccessPoints = compound_access_points(
         network,
         comp.geometry,
@@ -211,8 +219,13 @@ def compute_gaps(
         crossing_depth_m=crossing_depth_m,
         perimeter_band_m=perimeter_band_m,
         leg_factor=access_leg_factor,
-        facilities=attach.take((src_pois["categories"] != "").to_numpy()),
+        facilities=ways,
     )
+    meet_comp, meet_poi = meeting_points(
+        network, comp.geometry.values, access, pts, ways, leg_factor=access_leg_factor
+    )
+    access, ways = access.extended(meet_comp), ways.extended(meet_poi)
+    attached = np.isin(np.arange(len(src_pois)), ways.owner)
     kinds = pd.Series(access.kind).groupby(access.owner).first()
     comp_access = pd.Series("off-network", index=comp.index, dtype=object)
     comp_access.loc[kinds.index] = kinds.to_numpy()
@@ -255,8 +268,8 @@ def compute_gaps(
                 hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
             )
         )
-    src_pois["attached"] = attach.on_network
-    n_off = int((~attach.on_network & (src_pois["categories"] != "")).sum())
+    src_pois["attached"] = attached
+    n_off = int((~attached & (src_pois["categories"] != "")).sum())
     if n_off:
         problems.append(
             Problem.warning(
@@ -293,8 +306,8 @@ def compute_gaps(
         member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
         for cat in cats
     ]
-    masks = [in_data & attach.on_network for in_data in in_data_of]
-    sources_of = [attach.take(mask) for mask in masks]
+    masks = [in_data & attached for in_data in in_data_of]
+    sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
     distances = category_distances(
         network,
         sources_of,
@@ -352,7 +365,12 @@ def compute_gaps(
         status_cols.append(status)
         if count_reachable:
             frame["reachable_count"] = reachable_counts(
-                network, sources, access, len(comp), radius_m=cat.radius_m
+                network,
+                sources,
+                access,
+                len(comp),
+                radius_m=cat.radius_m,
+                source_owner=sources.owner,
             )
         rows.append(frame)
         if service_areas and mask.any():
@@ -376,7 +394,7 @@ def compute_gaps(
     out["no_data"] = ";".join(no_data)
     out["gap_score"] = households * out["n_missing"] / max(len(counted), 1)
     out["access"] = comp_access.to_numpy()
-    facilities = member[attach.on_network].sum() if len(member) else pd.Series(dtype=int)
+    facilities = member[attached].sum() if len(member) else pd.Series(dtype=int)
     summary = _summary(covered_cols, status_cols, households, cats, facilities)
     sa = None
     if service_areas:  # a run where no category has a facility on the network has none

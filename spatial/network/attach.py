@@ -203,10 +203,13 @@ class AccessPoints(Attachment):
     owner
         Position of the compound the point belongs to.
     kind
-        ``"gate"``, ``"crossing"`` or ``"nearest"``: how the point was found.
+        How the point was found (:data:`ACCESS_KINDS`, or ``"facility"``).
+    radius_m
+        Per owner, the radius ``R`` beyond which a leg's metres count ``leg_factor``
+        times (NaN: a gated compound); None when not known.
     """
 
-    def __init__(self, edge, offset_m, leg_m, owner, kind) -> None:
+    def __init__(self, edge, offset_m, leg_m, owner, kind, radius_m=None) -> None:
         super().__init__(
             np.asarray(edge, dtype=np.int64),
             np.asarray(offset_m, dtype=float),
@@ -214,6 +217,53 @@ class AccessPoints(Attachment):
         )
         self.owner = np.asarray(owner, dtype=np.int64)
         self.kind = np.asarray(kind, dtype=object)
+        self.radius_m = None if radius_m is None else np.asarray(radius_m, dtype=float)
+
+    def take(self, mask: np.ndarray) -> AccessPoints:
+        """The points selected by a boolean mask or index array, with their owners.
+
+        Parameters
+        ----------
+        mask
+            Boolean mask or integer positions.
+
+        Returns
+        -------
+        AccessPoints
+            A new object.
+        """
+        return AccessPoints(
+            self.edge[mask],
+            self.offset_m[mask],
+            self.leg_m[mask],
+            self.owner[mask],
+            self.kind[mask],
+            radius_m=self.radius_m,
+        )
+
+    def extended(self, other: AccessPoints) -> AccessPoints:
+        """These points and ``other``'s, ordered by owner (the radii are these).
+
+        Parameters
+        ----------
+        other
+            More points of the same owners.
+
+        Returns
+        -------
+        AccessPoints
+            A new object.
+        """
+        owner = np.concatenate([self.owner, other.owner])
+        order = np.argsort(owner, kind="stable")
+        return AccessPoints(
+            np.concatenate([self.edge, other.edge])[order],
+            np.concatenate([self.offset_m, other.offset_m])[order],
+            np.concatenate([self.leg_m, other.leg_m])[order],
+            owner[order],
+            np.concatenate([self.kind, other.kind])[order],
+            radius_m=self.radius_m,
+        )
 
 
 def _node_attachment(network: WalkNetwork, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -373,11 +423,13 @@ def compound_access_points(
 
     # without gates: a path of the main network into it, or its perimeter's streets
     rest = np.flatnonzero(~has)
+    radius_of = np.full(n, np.nan)
     if len(rest):
         radius = perimeter_radius(
             network, geoms[rest], band_m=perimeter_band_m, snap_limit_m=snap_limit_m
         )
         radius[deep[rest]] = crossing_depth_m
+        radius_of[rest] = radius
         kinds = np.where(
             deep[rest], "crossing", np.where(is_poly[rest], "perimeter", "nearest")
         ).astype(object)
@@ -400,5 +452,10 @@ def compound_access_points(
     else:
         allrows = pd.DataFrame({"owner": [], "edge": [], "offset": [], "leg": [], "kind": []})
     return AccessPoints(
-        allrows["edge"], allrows["offset"], allrows["leg"], allrows["owner"], allrows["kind"]
+        allrows["edge"],
+        allrows["offset"],
+        allrows["leg"],
+        allrows["owner"],
+        allrows["kind"],
+        radius_m=radius_of,
     )

@@ -34,7 +34,7 @@ import shapely
 
 from spatial.network.graph import WalkNetwork
 
-__all__ = ["WaysIn", "leg_cost", "perimeter_radius", "ways_in"]
+__all__ = ["WaysIn", "boundary_segments", "leg_cost", "perimeter_radius", "ways_in"]
 
 #: Rows (an edge and one boundary segment of a compound) searched at once.
 _ROWS_PER_CHUNK = 500_000
@@ -81,8 +81,20 @@ def leg_cost(leg_m: np.ndarray, radius_m: np.ndarray, leg_factor: float) -> np.n
     return leg_m + (leg_factor - 1.0) * np.maximum(0.0, leg_m - radius_m)
 
 
-def _boundary_segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(owner, c, d)``: every boundary segment of the geometries (a point: c == d)."""
+def boundary_segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every boundary segment of the geometries.
+
+    Parameters
+    ----------
+    geoms
+        ``(k,)`` polygons, multipolygons or points (metres).
+
+    Returns
+    -------
+    owner, c, d
+        The position of the geometry and both ends of each segment (a point: one
+        segment with ``c == d``).
+    """
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     is_point = shapely.get_type_id(parts) == shapely.GeometryType.POINT
     rings, ring_of = shapely.get_rings(parts[~is_point], return_index=True)
@@ -321,7 +333,7 @@ def ways_in(
         return empty
     in_pair, in_off = _inside_ends(network, geoms, pos, edge, d_edge)
 
-    seg_owner, seg_c, seg_d = _boundary_segments(geoms)
+    seg_owner, seg_c, seg_d = boundary_segments(geoms)
     by_owner = np.argsort(seg_owner, kind="stable")
     seg_c, seg_d = seg_c[by_owner], seg_d[by_owner]
     first_seg = np.searchsorted(seg_owner[by_owner], np.arange(len(geoms)))
