@@ -219,7 +219,6 @@ def compute_gaps(
         crossing_depth_m=crossing_depth_m,
         perimeter_band_m=perimeter_band_m,
         leg_factor=access_leg_factor,
-        facilities=ways,
     )
     meet_comp, meet_poi = meeting_points(
         network, comp.geometry.values, access, pts, ways, leg_factor=access_leg_factor

@@ -26,8 +26,8 @@ from spatial.network.perimeter import boundary_segments, leg_cost, perimeter_rad
 
 __all__ = ["facility_ways_in", "meeting_points"]
 
-#: Golden-section steps: the bracket shrinks to 0.618**50 ≈ 4e-11 of the edge.
-_GOLDEN_STEPS = 50
+#: Golden-section steps: the bracket shrinks to 0.618**40 ≈ 4e-9 of the edge.
+_GOLDEN_STEPS = 40
 _INV_PHI = (np.sqrt(5) - 1) / 2
 
 
@@ -74,6 +74,27 @@ def facility_ways_in(
     )
 
 
+def _best_exits(
+    owner: np.ndarray, edge: np.ndarray, offset_m: np.ndarray, leg_m: np.ndarray
+) -> pd.DataFrame:
+    """Per owner and edge: ``up``, the offset of the best point to leave by towards the
+    edge's ``v`` end (least ``leg - t``), and ``down``, towards its ``u`` end (least
+    ``leg + t``)."""
+    frame = pd.DataFrame(
+        {
+            "owner": owner,
+            "edge": edge,
+            "t": offset_m,
+            "up": leg_m - offset_m,
+            "down": leg_m + offset_m,
+        }
+    )
+    groups = frame.groupby(["owner", "edge"], sort=False)
+    up = frame.loc[groups["up"].idxmin().to_numpy(), ["owner", "edge", "t"]]
+    down = frame.loc[groups["down"].idxmin().to_numpy(), ["owner", "edge", "t"]]
+    return up.rename(columns={"t": "up"}).merge(down.rename(columns={"t": "down"}))
+
+
 def _golden_min(cost, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Minimiser of each convex ``cost(t)`` on ``[lo, hi]`` (vectorised)."""
     a, b = lo.astype(float), hi.astype(float)
@@ -83,13 +104,6 @@ def _golden_min(cost, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         b, a = np.where(left, x2, b), np.where(left, a, x1)
     mid = (a + b) / 2
     return np.where(cost(lo) < cost(mid), lo, np.where(cost(hi) < cost(mid), hi, mid))
-
-
-def _segment_distance(p: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    q = d - c
-    sq = np.einsum("ij,ij->i", q, q)
-    s = np.divide(np.einsum("ij,ij->i", p - c, q), sq, out=np.zeros(len(sq)), where=sq > 0)
-    return np.hypot(*(p - (c + q * np.clip(s, 0.0, 1.0)[:, None])).T)
 
 
 def meeting_points(
@@ -125,10 +139,25 @@ def meeting_points(
     """
     at_points = _facility_at_access(network, access, facility_xy, facilities, leg_factor)
     radius_c = access.radius_m
-    shared = (
-        pd.DataFrame({"comp": access.owner, "edge": access.edge})
-        .drop_duplicates()
-        .merge(pd.DataFrame({"poi": facilities.owner, "edge": facilities.edge}).drop_duplicates())
+    # the best walk between a compound and a facility by one edge is one of their points
+    # unless the compound's best exit towards the facility lies beyond the facility's best
+    # entry from the compound's side (their exits cross): then they meet in between
+    ends_c = _best_exits(access.owner, access.edge, access.offset_m, access.leg_m)
+    ends_p = _best_exits(facilities.owner, facilities.edge, facilities.offset_m, facilities.leg_m)
+    shared = ends_c.merge(ends_p, on="edge", suffixes=("_c", "_p"))
+    crossed = (shared["up_c"] > shared["down_p"]) | (shared["down_c"] < shared["up_p"])
+    # … and only where their points interleave at all
+    lo_c, hi_c = (
+        np.minimum(shared["up_c"], shared["down_c"]),
+        np.maximum(shared["up_c"], shared["down_c"]),
+    )
+    lo_p, hi_p = (
+        np.minimum(shared["up_p"], shared["down_p"]),
+        np.maximum(shared["up_p"], shared["down_p"]),
+    )
+    crossed &= (lo_c <= hi_p) & (lo_p <= hi_c)
+    shared = shared.loc[crossed, ["owner_c", "edge", "owner_p"]].rename(
+        columns={"owner_c": "comp", "owner_p": "poi"}
     )
     if radius_c is not None and len(shared):
         shared = shared[np.isfinite(radius_c[shared["comp"].to_numpy()])]
@@ -149,14 +178,26 @@ def meeting_points(
         out=np.zeros_like(a),
         where=length[:, None] > 0,
     )
-    f_xy = facility_xy[both["poi"].to_numpy()]
+    # along the edge: the position on and across the segment, and the facility's foot,
+    # are linear in t (no 2-d points in the search)
+    q = d - c
+    ell = np.hypot(q[:, 0], q[:, 1])
+    qh = np.divide(q, ell[:, None], out=np.zeros_like(q), where=ell[:, None] > 0)
+    s0 = np.einsum("ij,ij->i", a - c, qh)
+    s1 = np.einsum("ij,ij->i", unit, qh)
+    p0 = (a - c)[:, 0] * qh[:, 1] - (a - c)[:, 1] * qh[:, 0]
+    p1 = unit[:, 0] * qh[:, 1] - unit[:, 1] * qh[:, 0]
+    f_rel = facility_xy[both["poi"].to_numpy()] - a
+    f_t = np.einsum("ij,ij->i", f_rel, unit)
+    f_h = np.abs(f_rel[:, 0] * unit[:, 1] - f_rel[:, 1] * unit[:, 0])
     r_c = radius_c[both["comp"].to_numpy()]
     r_p = facilities.radius_m[both["poi"].to_numpy()]
 
     def cost(t: np.ndarray) -> np.ndarray:
-        p = a + unit * t[:, None]
-        to_comp = leg_cost(_segment_distance(p, c, d), r_c, leg_factor)
-        return to_comp + leg_cost(np.hypot(*(p - f_xy).T), r_p, leg_factor)
+        along = s0 + s1 * t
+        beyond = along - np.clip(along, 0.0, ell)
+        to_comp = leg_cost(np.hypot(beyond, p0 + p1 * t), r_c, leg_factor)
+        return to_comp + leg_cost(np.hypot(t - f_t, f_h), r_p, leg_factor)
 
     t = _golden_min(cost, np.zeros(len(e)), length)
     best = pd.DataFrame({"pair": both["pair"], "t": t, "v": cost(t)})

@@ -389,7 +389,12 @@ def ways_in(
     p_idx, off = points["pair"].to_numpy(), points["off"].to_numpy()
     owner, e = pos[p_idx], edge[p_idx]
     off = np.clip(off, 0.0, network.length_m[e])
-    leg = shapely.distance(shapely.points(_points_on(network, e, off)), geoms[owner])
+    xy = _points_on(network, e, off)
+    is_point = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+    leg = np.empty(len(owner))
+    pt = is_point[owner]  # a point's leg needs no geometry objects
+    leg[pt] = np.hypot(*(xy[pt] - shapely.get_coordinates(geoms[owner[pt]])).T)
+    leg[~pt] = shapely.distance(shapely.points(xy[~pt]), geoms[owner[~pt]])
     return WaysIn(
         owner.astype(np.int64), e.astype(np.int64), off, leg_cost(leg, radius_m[owner], leg_factor)
     )
