@@ -75,6 +75,11 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
     def samples(i):
         return np.linspace(0, length[i], max(2, int(np.ceil(length[i] / STEP_M)) + 1))
 
+    def band_radius(d):  # d_min (to the largest piece if within 150 m) + 20 m; None: off
+        d_main = np.where(main, d, np.inf).min() if main.any() else np.inf
+        d_min = d_main if d_main <= SNAP_M else d.min()
+        return d_min + BAND_M if d_min <= SNAP_M else None
+
     def cost(leg, radius):
         return leg + (LEG_FACTOR - 1) * max(0.0, leg - radius)
 
@@ -84,11 +89,9 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
         if not cats:
             continue
         d = np.array([p.distance(line) for line in lines])
-        d_main = np.where(main, d, np.inf).min() if main.any() else np.inf
-        d_min = d_main if d_main <= SNAP_M else d.min()
-        if not d_min <= SNAP_M:
+        radius = band_radius(d)
+        if radius is None:
             continue
-        radius = d_min + BAND_M
         for i in np.flatnonzero(d <= radius):
             for t in samples(i):
                 add(i, float(t), ("poi", k), cost(p.distance(lines[i].interpolate(t)), radius))
@@ -118,11 +121,9 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
         ):
             radius = DEPTH_M
         else:
-            d_main = np.where(main, d, np.inf).min() if main.any() else np.inf
-            d_min = d_main if d_main <= SNAP_M else d.min()
-            if not d_min <= SNAP_M:
+            radius = band_radius(d)
+            if radius is None:
                 continue
-            radius = d_min + BAND_M
         for i in np.flatnonzero(d <= radius):
             line = lines[i]
             # every point of the edge is a way in: samples every STEP_M, and the POIs' own

@@ -74,6 +74,13 @@ def facility_ways_in(
     )
 
 
+def _radii(points: AccessPoints) -> np.ndarray:
+    """The radii of the owners of ``points`` (from :func:`facility_ways_in`)."""
+    if points.radius_m is None:
+        raise ValueError("facility points without radii: use facility_ways_in")
+    return points.radius_m
+
+
 def _best_exits(
     owner: np.ndarray, edge: np.ndarray, offset_m: np.ndarray, leg_m: np.ndarray
 ) -> pd.DataFrame:
@@ -191,7 +198,7 @@ def meeting_points(
     f_t = np.einsum("ij,ij->i", f_rel, unit)
     f_h = np.abs(f_rel[:, 0] * unit[:, 1] - f_rel[:, 1] * unit[:, 0])
     r_c = radius_c[both["comp"].to_numpy()]
-    r_p = facilities.radius_m[both["poi"].to_numpy()]
+    r_p = _radii(facilities)[both["poi"].to_numpy()]
 
     def cost(t: np.ndarray) -> np.ndarray:
         along = s0 + s1 * t
@@ -227,7 +234,7 @@ def meeting_points(
         shapely.distance(p, np.asarray(compounds, dtype=object)[comp]), radius_c[comp], leg_factor
     )
     leg_p = leg_cost(
-        shapely.distance(p, shapely.points(facility_xy[poi])), facilities.radius_m[poi], leg_factor
+        shapely.distance(p, shapely.points(facility_xy[poi])), _radii(facilities)[poi], leg_factor
     )
     kind_c = access.kind[np.searchsorted(access.owner, comp)] if len(access.owner) else []
     return (
@@ -258,5 +265,5 @@ def _facility_at_access(
     base = network.node_xy[network.u[e]]
     frac = np.divide(t, network.length_m[e], out=np.zeros_like(t), where=network.length_m[e] > 0)
     p = base + (network.node_xy[network.v[e]] - base) * frac[:, None]
-    leg = leg_cost(np.hypot(*(p - facility_xy[poi]).T), facilities.radius_m[poi], leg_factor)
+    leg = leg_cost(np.hypot(*(p - facility_xy[poi]).T), _radii(facilities)[poi], leg_factor)
     return AccessPoints(e, t, leg, poi, np.full(len(poi), "facility", dtype=object))

@@ -339,7 +339,9 @@ def ways_in(
     first_seg = np.searchsorted(seg_owner[by_owner], np.arange(len(geoms)))
     n_seg = np.bincount(seg_owner, minlength=len(geoms))
     reach = radius_m[pos] + reach_m
-    pairs, best_t, best_v = [], [[], []], [[], []]
+    pairs: list[np.ndarray] = []
+    parts_t: list[list[np.ndarray]] = [[], []]
+    parts_v: list[list[np.ndarray]] = [[], []]
     per_chunk = max(1, _ROWS_PER_CHUNK // max(1, int(n_seg.max())))
     for lo in range(0, len(pos), per_chunk):  # every boundary segment of the pair's owner
         chunk = np.arange(lo, min(lo + per_chunk, len(pos)))
@@ -355,11 +357,11 @@ def ways_in(
         )
         pairs.append(pair)
         for side in (0, 1):
-            best_t[side].append(t[side])
-            best_v[side].append(v[side])
+            parts_t[side].append(t[side])
+            parts_v[side].append(v[side])
     pair = np.concatenate(pairs)
-    best_t = [np.concatenate(x) for x in best_t]
-    best_v = [np.concatenate(x) for x in best_v]
+    best_t = [np.concatenate(x) for x in parts_t]
+    best_v = [np.concatenate(x) for x in parts_v]
     # per (compound, edge) the best segment's point serves walkers from each end; on an
     # edge with a facility, every segment's point (a facility may sit between them)
     with_facility = np.zeros(len(pos), dtype=bool)
