@@ -69,7 +69,7 @@ class Settings:
         leg to it; metres of leg beyond its radius (``crossing_depth_m`` or
         ``d_min + perimeter_band_m``) count this many times. No cut slides along a
         street that leaves the compound at a shallow angle, so 0.3 m of road-line noise
-        moves a distance by about 1 m at most.
+        moved no distance by more than 1.7 m on the shared extracts.
     line_snap_m
         Road line layers: vertices and line ends this close (metres) join (CAD
         centrelines that do not quite meet).

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.network.attach import AccessPoints
+from spatial.network.attach import AccessPoints, attach_points
 from spatial.network.graph import WalkNetwork
 from spatial.network.perimeter import boundary_segments, leg_cost, perimeter_radius, ways_in
 
@@ -60,8 +60,18 @@ def facility_ways_in(
         ``owner`` is the facility's position; ``kind`` ``"facility"``; ``radius_m`` per
         facility.
     """
-    geoms = shapely.points(np.asarray(points, dtype=float).reshape(-1, 2))
-    radius = perimeter_radius(network, geoms, band_m=band_m, snap_limit_m=snap_limit_m)
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)
+    geoms = shapely.points(xy)
+    # d_min as perimeter_radius measures it, the nearest edge found by the faster point
+    # search; only points nearest a small piece are measured to the main network
+    near = attach_points(network, xy, snap_limit_m=snap_limit_m, main_band_m=None)
+    d_min = np.where(near.on_network, near.leg_m, np.inf)
+    off_main = np.flatnonzero(near.on_network)
+    off_main = off_main[network.component[network.u[near.edge[off_main]]] != 0]
+    if len(off_main):
+        d_main = perimeter_radius(network, geoms[off_main], band_m=0.0, snap_limit_m=snap_limit_m)
+        d_min[off_main] = d_main
+    radius = d_min + band_m
     found = ways_in(network, geoms, radius, leg_factor=leg_factor, reach_m=band_m)
     order = np.lexsort((found.offset_m, found.edge, found.owner))
     return AccessPoints(

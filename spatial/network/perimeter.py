@@ -331,7 +331,10 @@ def ways_in(
     pos, edge, d_edge = pos[keep], edge[keep], d_edge[keep]
     if len(pos) == 0:
         return empty
-    in_pair, in_off = _inside_ends(network, geoms, pos, edge, d_edge)
+    # a polygon's parts of edges inside it (a point on an edge is its own foot, a
+    # candidate of the segment search below)
+    is_area = shapely.get_type_id(geoms[pos]) != shapely.GeometryType.POINT
+    in_pair, in_off = _inside_ends(network, geoms, pos, edge, np.where(is_area, d_edge, np.inf))
 
     seg_owner, seg_c, seg_d = boundary_segments(geoms)
     by_owner = np.argsort(seg_owner, kind="stable")
