@@ -66,6 +66,7 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
     largest = max(nx.connected_components(g), key=len) if len(g) else set()
     main = np.array([a in largest for a, _ in edges])
     lines = [shapely.LineString([xy[a], xy[b]]) for a, b in edges]
+    line_array = np.array(lines, dtype=object)
     length = np.array([line.length for line in lines])
     inserts = defaultdict(dict)  # edge -> {offset: [(name, leg)]}
 
@@ -88,13 +89,15 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
     for k, (p, cats) in enumerate(pois):
         if not cats:
             continue
-        d = np.array([p.distance(line) for line in lines])
+        d = shapely.distance(p, line_array)
         radius = band_radius(d)
         if radius is None:
             continue
         for i in np.flatnonzero(d <= radius):
-            for t in samples(i):
-                add(i, float(t), ("poi", k), cost(p.distance(lines[i].interpolate(t)), radius))
+            ts = samples(i)
+            legs = shapely.distance(p, shapely.line_interpolate_point(lines[i], ts))
+            for t, leg in zip(ts, legs, strict=True):
+                add(i, float(t), ("poi", k), cost(float(leg), radius))
         for c in cats.split(";"):
             poi_names[c].append(("poi", k))
 
@@ -114,7 +117,7 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
                     add(i, off, ("acc", ci, i, round(off, 6)), 0.0)
                     access[ci].append((("acc", ci, i, round(off, 6)), 0.0))
             continue
-        d = np.array([geom.distance(line) for line in lines])
+        d = shapely.distance(geom, line_array)
         inner = geom.buffer(-DEPTH_M) if ring is not None else None
         if inner is not None and any(
             inner.intersects(line) for line, m in zip(lines, main, strict=True) if m
@@ -128,9 +131,10 @@ def reference_distances(edges, xy, gates, compounds, pois, categories):
             line = lines[i]
             # every point of the edge is a way in: samples every STEP_M, and the POIs' own
             ts = np.union1d(samples(i), list(inserts[i]))
-            for t in ts:
+            legs = shapely.distance(geom, shapely.line_interpolate_point(line, ts))
+            for t, leg in zip(ts, legs, strict=True):
                 name = ("acc", ci, int(i), round(float(t), 6))
-                add(i, float(t), name, cost(geom.distance(line.interpolate(t)), radius))
+                add(i, float(t), name, cost(float(leg), radius))
                 access[ci].append((name, 0.0))
 
     # directed: a POI is only ever a start (no walk passes through a facility)
