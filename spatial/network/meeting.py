@@ -26,8 +26,8 @@ from spatial.network.perimeter import boundary_segments, leg_cost, perimeter_rad
 
 __all__ = ["facility_ways_in", "meeting_points"]
 
-#: Golden-section steps: the bracket shrinks to 0.618**40 ≈ 4e-9 of the edge.
-_GOLDEN_STEPS = 40
+#: Golden-section steps: the bracket shrinks to 0.618**32 ≈ 2e-7 of the edge.
+_GOLDEN_STEPS = 32
 _INV_PHI = (np.sqrt(5) - 1) / 2
 
 
@@ -113,14 +113,25 @@ def _best_exits(
 
 
 def _golden_min(cost, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Minimiser of each convex ``cost(t)`` on ``[lo, hi]`` (vectorised)."""
+    """Minimiser of each convex ``cost(t)`` on ``[lo, hi]`` (vectorised; one evaluation of
+    ``cost`` per step, the other inner point kept from the step before)."""
     a, b = lo.astype(float), hi.astype(float)
+    x1, x2 = b - _INV_PHI * (b - a), a + _INV_PHI * (b - a)
+    f1, f2 = cost(x1), cost(x2)
     for _ in range(_GOLDEN_STEPS):
-        x1, x2 = b - _INV_PHI * (b - a), a + _INV_PHI * (b - a)
-        left = cost(x1) <= cost(x2)
-        b, a = np.where(left, x2, b), np.where(left, a, x1)
+        left = f1 <= f2  # the minimum is in [a, x2]: x1 becomes the upper inner point
+        a, b = np.where(left, a, x1), np.where(left, x2, b)
+        new = np.where(left, b - _INV_PHI * (b - a), a + _INV_PHI * (b - a))
+        f_new = cost(new)
+        x1, x2, f1, f2 = (
+            np.where(left, new, x2),
+            np.where(left, x1, new),
+            np.where(left, f_new, f2),
+            np.where(left, f1, f_new),
+        )
     mid = (a + b) / 2
-    return np.where(cost(lo) < cost(mid), lo, np.where(cost(hi) < cost(mid), hi, mid))
+    ends = np.where(cost(lo) <= cost(hi), lo, hi)
+    return np.where(cost(mid) <= cost(ends), mid, ends)
 
 
 def meeting_points(
