@@ -281,7 +281,7 @@ def _node_attachment(network: WalkNetwork, nodes: np.ndarray) -> tuple[np.ndarra
 #: How a compound is entered, in the order a compound's kind is named by.
 ACCESS_KINDS: tuple[tuple[str, str, str], ...] = (
     ("gate", "大门", "mapped gates or entrances within the tolerance of the boundary"),
-    ("crossing", "路径穿越边界", "walk edges crossing or touching the boundary"),
+    ("crossing", "路径穿越边界", "paths into it, and the streets along its boundary"),
     ("perimeter", "周边道路", "every street along the perimeter within the band"),
     ("nearest", "最近道路", "a point compound: the streets nearest it within the band"),
 )
@@ -297,18 +297,9 @@ def _ways_in_rows(
     *,
     leg_factor: float,
     reach_m: float,
-    facilities: Attachment | None,
 ) -> pd.DataFrame:
     """Access rows of the compounds at positions ``at`` from the edges within their radius."""
-    on = facilities.on_network if facilities is not None else None
-    found = ways_in(
-        network,
-        geoms[at],
-        radius_m,
-        leg_factor=leg_factor,
-        reach_m=reach_m,
-        facilities=None if facilities is None else (facilities.edge[on], facilities.offset_m[on]),
-    )
+    found = ways_in(network, geoms[at], radius_m, leg_factor=leg_factor, reach_m=reach_m)
     return pd.DataFrame(
         {
             "owner": at[found.owner],
@@ -329,7 +320,6 @@ def compound_access_points(
     crossing_depth_m: float = DEFAULTS.crossing_depth_m,
     perimeter_band_m: float = DEFAULTS.perimeter_band_m,
     leg_factor: float = DEFAULTS.access_leg_factor,
-    facilities: Attachment | None = None,
 ) -> AccessPoints:
     """Find the access points of every compound.
 
@@ -354,9 +344,6 @@ def compound_access_points(
         A compound without gates is left from any point of an edge that comes within
         its radius, with a straight leg to it; metres of leg beyond the radius count
         this many times (no cut along the edge: stable under road-line noise).
-    facilities
-        Attached facilities (e.g. all POIs): each one on a way-in edge gets its own
-        access point there, so that distances along the edge are exact.
 
     Returns
     -------
@@ -442,7 +429,6 @@ def compound_access_points(
                 kinds,
                 leg_factor=leg_factor,
                 reach_m=perimeter_band_m,
-                facilities=facilities,
             )
         )
     if rows:

@@ -20,8 +20,9 @@ to one of the compound's boundary segments, and along a straight edge the distan
 segment is a line or a hyperbola per piece, so for a walker arriving from the ``u`` end
 (``t + cost``) or from the ``v`` end (``-t + cost``) the minimum over the edge is at one
 of a few points per segment (:func:`_candidates`). Per compound and edge, the best of
-them for each end, the ends of the parts inside the compound (leg 0) and every facility
-on a way-in edge (with, on such an edge, every segment's points) become access points.
+them for each end and the ends of the parts inside the compound (leg 0) become access
+points; where a facility leaves by the same edge, :mod:`spatial.network.meeting` adds
+the point where they best meet.
 """
 
 from __future__ import annotations
@@ -291,7 +292,6 @@ def ways_in(
     *,
     leg_factor: float,
     reach_m: float,
-    facilities: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> WaysIn:
     """Access points on every edge that comes within each compound's radius.
 
@@ -308,9 +308,6 @@ def ways_in(
     reach_m
         Boundary segments within ``R + reach_m`` of an edge are searched for its best
         points (farther ones cannot make a leg worth taking).
-    facilities
-        ``(edge, offset_m)`` of attached facilities: each one on a way-in edge gets an
-        access point at its own offset.
 
     Returns
     -------
@@ -365,29 +362,13 @@ def ways_in(
     pair = np.concatenate(pairs)
     best_t = [np.concatenate(x) for x in parts_t]
     best_v = [np.concatenate(x) for x in parts_v]
-    # per (compound, edge) the best segment's point serves walkers from each end; on an
-    # edge with a facility, every segment's point (a facility may sit between them)
-    with_facility = np.zeros(len(pos), dtype=bool)
-    if facilities is not None and len(facilities[0]):
-        with_facility = np.isin(edge, facilities[0])
-    keep_rows = [np.flatnonzero(with_facility[pair])]
-    for value in best_v:
+    # per (compound, edge) the best segment's point serves walkers from each end
+    all_pair, all_off = [in_pair], [in_off]
+    for side_t, value in zip(best_t, best_v, strict=True):
         order = np.lexsort((value, pair))
         first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
-        keep_rows.append(first)
-    pick = [
-        np.concatenate([keep_rows[0], keep_rows[1]]),
-        np.concatenate([keep_rows[0], keep_rows[2]]),
-    ]
-    from_u, from_v = best_t[0][pick[0]], best_t[1][pick[1]]
-
-    all_pair = [pair[pick[0]], pair[pick[1]], in_pair]
-    all_off = [from_u, from_v, in_off]
-    if facilities is not None and len(facilities[0]):
-        at = pd.DataFrame({"edge": facilities[0], "off": facilities[1]}).drop_duplicates()
-        both = pd.DataFrame({"pair": np.arange(len(pos)), "edge": edge}).merge(at, on="edge")
-        all_pair.append(both["pair"].to_numpy(dtype=np.int64))
-        all_off.append(both["off"].to_numpy(dtype=float))
+        all_pair.append(pair[first])
+        all_off.append(side_t[first])
     p_idx = np.concatenate(all_pair)
     off = np.concatenate(all_off)
     points = pd.DataFrame({"pair": p_idx, "off": np.round(off, 6)}).drop_duplicates()
