@@ -209,8 +209,8 @@ def compute_gaps(
         snap_limit_m=snap_limit_m,
         band_m=perimeter_band_m,
         leg_factor=access_leg_factor,
+        keep=(src_pois["categories"] != "").to_numpy(),  # a POI of no category is no source
     )
-    ways = ways.take(np.flatnonzero((src_pois["categories"] != "").to_numpy()[ways.owner]))
     access: AccessPoints = compound_access_points(
         network,
         comp.geometry,

@@ -38,6 +38,7 @@ def facility_ways_in(
     snap_limit_m: float,
     band_m: float,
     leg_factor: float,
+    keep: np.ndarray | None = None,
 ) -> AccessPoints:
     """The points of the walk network from which each facility is reached.
 
@@ -53,6 +54,9 @@ def facility_ways_in(
         Its radius is ``d_min + band_m`` metres.
     leg_factor
         Metres of leg beyond the radius count this many times.
+    keep
+        ``(k,)`` True for the facilities to find ways for (e.g. those of some
+        category); the others get none. Default: all.
 
     Returns
     -------
@@ -72,6 +76,8 @@ def facility_ways_in(
         d_main = perimeter_radius(network, geoms[off_main], band_m=0.0, snap_limit_m=snap_limit_m)
         d_min[off_main] = d_main
     radius = d_min + band_m
+    if keep is not None:
+        radius[~np.asarray(keep, dtype=bool)] = np.inf
     found = ways_in(network, geoms, radius, leg_factor=leg_factor, reach_m=band_m)
     order = np.lexsort((found.offset_m, found.edge, found.owner))
     return AccessPoints(
