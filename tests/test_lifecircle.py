@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import metric, write_osm_xml
 from shapely.geometry import LineString, Polygon
@@ -285,18 +286,26 @@ def test_searches_shared_with_a_second_process_equal_those_done_here(demo_city, 
     sources = [attach.take(member[c].to_numpy()) for c in member.columns]
     limits = [3000.0] * len(sources)
     here = []
-    search = parallel._point_distances
+    search = parallel._owner_distances
 
     def slow_here(*args):  # the spawned process searches at full speed meanwhile
         here.append(1)
         time.sleep(0.3)
         return search(*args)
 
-    monkeypatch.setattr(parallel, "_point_distances", slow_here)
-    shared = category_distances(net, sources, access, limits_m=limits, process_nodes=0)
+    monkeypatch.setattr(parallel, "_owner_distances", slow_here)
+    shared = category_distances(net, sources, access, len(comp), limits_m=limits, process_nodes=0)
     assert 0 < len(here) < len(sources)  # both processes searched
     monkeypatch.undo()
-    alone = [point_distances(net, s, access, limit_m=3000.0) for s in sources]
+    # per compound, the least over its access points' own distances
+    alone = [
+        pd.Series(point_distances(net, s, access, limit_m=3000.0))
+        .groupby(access.owner)
+        .min()
+        .reindex(range(len(comp)))
+        .to_numpy()
+        for s in sources
+    ]
     assert len(sources) >= 4 and np.isfinite(np.concatenate(alone)).sum() > 1000
     for got, want in zip(shared, alone, strict=True):
-        assert np.array_equal(got, want, equal_nan=True)
+        assert np.allclose(got, want, rtol=0, atol=1e-9, equal_nan=True)

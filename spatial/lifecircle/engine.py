@@ -22,7 +22,13 @@ from scipy.sparse import csgraph
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints
 
-__all__ = ["coverage_matrix", "node_distances", "point_distances", "reachable_counts"]
+__all__ = [
+    "coverage_matrix",
+    "node_distances",
+    "owner_distances",
+    "point_distances",
+    "reachable_counts",
+]
 
 
 def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float) -> np.ndarray:
@@ -144,6 +150,111 @@ def _point_distances(
     return out
 
 
+class _Targets(NamedTuple):
+    """Access points of owners, arranged for the per-owner search (built once).
+
+    ``node``/``cost``: the least cost from an owner to each node it reaches through its
+    points (leg and offset), sorted by owner; ``owners``/``starts``: each such owner and
+    where its entries start. ``edge``/``offset``/``leg``/``owner``: the points sorted by
+    edge, for the direct walk along an edge a source shares.
+    """
+
+    n_owners: int
+    node: np.ndarray
+    cost: np.ndarray
+    owners: np.ndarray
+    starts: np.ndarray
+    edge: np.ndarray
+    offset: np.ndarray
+    leg: np.ndarray
+    owner: np.ndarray
+
+
+def _targets(net: _Net, points: AccessPoints, n_owners: int) -> _Targets:
+    ok = points.edge >= 0
+    e, off, leg, owner = points.edge[ok], points.offset_m[ok], points.leg_m[ok], points.owner[ok]
+    n_nodes = len(net.csr.indptr) - 1
+    node = np.concatenate([net.u[e], net.v[e]]).astype(np.int64)
+    cost = np.concatenate([leg + off, leg + net.length_m[e] - off])
+    key = np.concatenate([owner, owner]) * n_nodes + node
+    order = np.lexsort((cost, key))
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(order) else order
+    node_owner = key[first] // n_nodes
+    starts = np.flatnonzero(np.r_[True, node_owner[1:] != node_owner[:-1]]) if len(first) else first
+    by_edge = np.argsort(e, kind="stable")
+    return _Targets(
+        n_owners,
+        node[first],
+        cost[first],
+        node_owner[starts],
+        starts,
+        e[by_edge],
+        off[by_edge],
+        leg[by_edge],
+        owner[by_edge],
+    )
+
+
+def _owner_distances(
+    net: _Net,
+    sources: tuple[np.ndarray, np.ndarray, np.ndarray],
+    targets: _Targets,
+    limit_m: float,
+) -> np.ndarray:
+    """Per owner, the least of :func:`point_distances` over its points (NaN: none)."""
+    out = np.full(targets.n_owners, np.inf)
+    if len(targets.node):
+        dist_node = _node_distances(net, sources, limit_m)
+        best = np.minimum.reduceat(dist_node[targets.node] + targets.cost, targets.starts)
+        out[targets.owners] = best
+    s_edge, s_off, s_leg = sources
+    lo = np.searchsorted(targets.edge, s_edge, side="left")
+    count = np.searchsorted(targets.edge, s_edge, side="right") - lo
+    if count.sum():  # a source and a target on one edge: the walk along it
+        src = np.repeat(np.arange(len(s_edge)), count)
+        tgt = np.arange(len(src)) - np.repeat(np.cumsum(count) - count, count) + lo[src]
+        direct = s_leg[src] + targets.leg[tgt] + np.abs(s_off[src] - targets.offset[tgt])
+        np.minimum.at(out, targets.owner[tgt], direct)
+    out[~(out <= limit_m)] = np.nan
+    return out
+
+
+def owner_distances(
+    network: WalkNetwork,
+    sources: Attachment,
+    targets: AccessPoints,
+    n_owners: int,
+    *,
+    limit_m: float,
+) -> np.ndarray:
+    """Walk distance from the nearest source to each owner of access points.
+
+    The least of :func:`point_distances` over each owner's points, computed per node an
+    owner reaches (its points' legs and offsets folded into one cost per node).
+
+    Parameters
+    ----------
+    network
+        The walk network (metric CRS).
+    sources
+        Facilities attached to the network; off-network ones are ignored.
+    targets
+        Access points; ``targets.owner`` indexes ``0 … n_owners - 1``.
+    n_owners
+        Number of owners (compounds).
+    limit_m
+        Search no farther than this, metres.
+
+    Returns
+    -------
+    ndarray of float
+        One distance per owner, metres; NaN beyond ``limit_m``, unreachable or without
+        points.
+    """
+    net = _arrays(network)
+    return _owner_distances(net, _triple(sources), _targets(net, targets, n_owners), limit_m)
+
+
 def coverage_matrix(
     network: WalkNetwork,
     sources: Attachment,
@@ -153,6 +264,7 @@ def coverage_matrix(
     radius_m: float,
     max_cells: int = 20_000_000,
     source_owner: np.ndarray | None = None,
+    walks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> sparse.csr_array:
     """Which owners (compounds) each source reaches within ``radius_m`` metres.
 
@@ -178,6 +290,10 @@ def coverage_matrix(
     source_owner
         The facility each source point belongs to (a facility reached from several
         points); rows are then facilities ``0 … max(source_owner)``.
+    walks
+        ``(row, owner, metres)``: more walks between a row (a facility, or a source) and
+        an owner, e.g. where they meet along a shared edge
+        (:func:`~spatial.network.meeting.same_edge_costs`).
 
     Returns
     -------
@@ -191,8 +307,13 @@ def coverage_matrix(
     shape = (len(sources.edge), n_owners)
     if source_owner is not None:
         shape = (int(np.max(source_owner, initial=-1)) + 1, n_owners)
+    w_row, w_owner, w_m = walks if walks is not None else (np.zeros(0, dtype=np.int64),) * 3
+    near = np.asarray(w_m) <= radius_m
+    rows_out.append(np.asarray(w_row, dtype=np.int64)[near])
+    cols_out.append(np.asarray(w_owner, dtype=np.int64)[near])
     if len(ok_s) == 0 or not ok_a.any():
-        return sparse.csr_array(shape, dtype=bool)
+        r_all, c_all = rows_out[0], cols_out[0]
+        return sparse.csr_array((np.ones(len(r_all), dtype=bool), (r_all, c_all)), shape=shape)
     n = network.n_nodes
     ea, oa, la = access.edge[ok_a], access.offset_m[ok_a], access.leg_m[ok_a]
     owners = access.owner[ok_a]
@@ -225,12 +346,12 @@ def coverage_matrix(
         r, c = np.nonzero(best <= radius_m)
         rows_out.append(idx[r])
         cols_out.append(owners[starts][c])
-    r_all, c_all = np.concatenate(rows_out), np.concatenate(cols_out)
+    r_all, c_all = np.concatenate(rows_out[1:]), np.concatenate(cols_out[1:])
     if source_owner is not None:  # a facility reaches a compound from any of its points
         r_all = np.asarray(source_owner)[r_all]
-        shape = (int(np.max(source_owner, initial=-1)) + 1, n_owners)
-        pairs = np.unique(np.column_stack([r_all, c_all]), axis=0).reshape(-1, 2)
-        r_all, c_all = pairs[:, 0], pairs[:, 1]
+    r_all, c_all = np.concatenate([rows_out[0], r_all]), np.concatenate([cols_out[0], c_all])
+    pairs = np.unique(np.column_stack([r_all, c_all]), axis=0).reshape(-1, 2)
+    r_all, c_all = pairs[:, 0], pairs[:, 1]
     return sparse.csr_array((np.ones(len(r_all), dtype=bool), (r_all, c_all)), shape=shape)
 
 
@@ -243,6 +364,7 @@ def reachable_counts(
     radius_m: float,
     max_cells: int = 20_000_000,
     source_owner: np.ndarray | None = None,
+    walks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """How many sources each owner (compound) reaches within ``radius_m`` metres.
 
@@ -262,6 +384,8 @@ def reachable_counts(
         Largest number of distances held in memory at once per batch.
     source_owner
         The facility each source point belongs to: facilities are counted, not points.
+    walks
+        ``(row, owner, metres)``: more walks, as for :func:`coverage_matrix`.
 
     Returns
     -------
@@ -276,5 +400,6 @@ def reachable_counts(
         radius_m=radius_m,
         max_cells=max_cells,
         source_owner=source_owner,
+        walks=walks,
     )
     return np.asarray(cover.sum(axis=0)).ravel().astype(np.int64)

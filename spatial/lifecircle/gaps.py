@@ -21,7 +21,7 @@ from spatial.lifecircle.parallel import category_distances
 from spatial.lifecircle.pois import classify_pois, unknown_level_schools
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
-from spatial.network.meeting import facility_ways_in, meeting_points
+from spatial.network.meeting import facility_ways_in, same_edge_costs
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
@@ -220,10 +220,11 @@ def compute_gaps(
         perimeter_band_m=perimeter_band_m,
         leg_factor=access_leg_factor,
     )
-    meet_comp, meet_poi = meeting_points(
+    met = same_edge_costs(
         network, comp.geometry.values, access, pts, ways, leg_factor=access_leg_factor
     )
-    access, ways = access.extended(meet_comp), ways.extended(meet_poi)
+    met_comp, met_poi, met_m = (met[c].to_numpy() for c in ("comp", "poi", "cost_m"))
+    met_starts = np.flatnonzero(np.r_[True, met_comp[1:] != met_comp[:-1]]) if len(met) else []
     attached = np.isin(np.arange(len(src_pois)), ways.owner)
     kinds = pd.Series(access.kind).groupby(access.owner).first()
     comp_access = pd.Series("off-network", index=comp.index, dtype=object)
@@ -307,17 +308,13 @@ def compute_gaps(
     ]
     masks = [in_data & attached for in_data in in_data_of]
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
-    distances = category_distances(
-        network,
-        sources_of,
-        access,
-        limits_m=[max(search_limit_m, cat.radius_m) for cat in cats],
-    )
+    limits_m = [max(search_limit_m, cat.radius_m) for cat in cats]
+    distances = category_distances(network, sources_of, access, len(comp), limits_m=limits_m)
     # the same arrays in every category's rows (text converted once, not per category)
     comp_ids, comp_names = comp["id"].array, comp["name"].array
     comp_access_arr = comp_access.to_numpy()
-    each = zip(cats, in_data_of, masks, sources_of, distances, strict=True)
-    for cat, in_data, mask, sources, dist_ap in each:
+    each = zip(cats, in_data_of, masks, sources_of, distances, limits_m, strict=True)
+    for cat, in_data, mask, sources, dist, limit_m in each:
         if not in_data.any():
             no_data.append(cat.id)
             problems.append(
@@ -329,9 +326,12 @@ def compute_gaps(
                     + ("" if count_no_data else " (left out of n_missing)"),
                 )
             )
-        per = pd.Series(dist_ap).groupby(access.owner).min()
-        dist = np.full(len(comp), np.nan)
-        dist[per.index.to_numpy()] = per.to_numpy()
+        if len(met):  # where a compound and a facility of the category meet on an edge
+            mine = np.where(in_data[met_poi], met_m, np.inf)
+            best = np.minimum.reduceat(mine, met_starts)
+            at = met_comp[met_starts]
+            better = (best <= limit_m) & ~(dist[at] <= best)
+            dist[at[better]] = best[better]
         src_pieces = np.unique(network.component[network.u[sources.edge[sources.on_network]]])
         same_piece = np.zeros(len(comp), dtype=bool)
         same_piece[access.owner[np.isin(ap_piece, src_pieces)]] = True
@@ -370,6 +370,11 @@ def compute_gaps(
                 len(comp),
                 radius_m=cat.radius_m,
                 source_owner=sources.owner,
+                walks=(
+                    met_poi[in_data[met_poi]],
+                    met_comp[in_data[met_poi]],
+                    met_m[in_data[met_poi]],
+                ),
             )
         rows.append(frame)
         if service_areas and mask.any():

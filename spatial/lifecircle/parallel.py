@@ -18,8 +18,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from spatial.lifecircle.engine import _arrays, _Net, _point_distances, _triple
+from spatial.lifecircle.engine import _arrays, _Net, _owner_distances, _Targets, _targets, _triple
 from spatial.network import Attachment, WalkNetwork
+from spatial.network.attach import AccessPoints
 from spatial.settings import DEFAULTS
 
 __all__ = ["category_distances"]
@@ -27,18 +28,19 @@ __all__ = ["category_distances"]
 log = logging.getLogger(__name__)
 
 _Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
-_SHARED: tuple[_Net, _Triple] | None = None
+_SHARED: tuple[_Net, _Targets] | None = None
 
 
 def category_distances(
     network: WalkNetwork,
     sources: Sequence[Attachment],
-    targets: Attachment,
+    targets: AccessPoints,
+    n_owners: int,
     *,
     limits_m: Sequence[float],
     process_nodes: int = DEFAULTS.engine_process_nodes,
 ) -> list[np.ndarray]:
-    """:func:`~spatial.lifecircle.engine.point_distances` for many source sets at once.
+    """:func:`~spatial.lifecircle.engine.owner_distances` for many source sets at once.
 
     Parameters
     ----------
@@ -47,7 +49,9 @@ def category_distances(
     sources
         One set of attached facilities per category.
     targets
-        Points attached to the same network (the compounds' access points).
+        Access points of the owners (compounds) on the same network.
+    n_owners
+        Number of owners; ``targets.owner`` indexes them.
     limits_m
         Search limit of each set, metres.
     process_nodes
@@ -57,11 +61,11 @@ def category_distances(
     Returns
     -------
     list of ndarray
-        Per source set, one distance per target in metres (NaN beyond the limit,
-        unreachable or off the network), as :func:`point_distances` returns.
+        Per source set, one distance per owner in metres (NaN beyond the limit,
+        unreachable or without access points), as :func:`owner_distances` returns.
     """
     net = _arrays(network)
-    whole = (targets.edge, targets.offset_m, targets.leg_m)
+    whole = _targets(net, targets, n_owners)
     jobs = [_triple(s) for s in sources]
     out: list[np.ndarray | None] = [None] * len(jobs)
     pool = _pool(net, whole) if _worth_it(network, jobs, process_nodes) else None
@@ -82,7 +86,7 @@ def category_distances(
                     continue
                 except (OSError, BrokenProcessPool) as exc:  # the process died: search here
                     log.warning("the second search process failed (%s); searched here", exc)
-            out[k] = _point_distances(net, job, whole, float(limits_m[k]))
+            out[k] = _owner_distances(net, job, whole, float(limits_m[k]))
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -94,7 +98,7 @@ def _worth_it(network: WalkNetwork, jobs: Sequence[_Triple], process_nodes: int)
     return network.n_nodes >= process_nodes and busy >= 4 and (os.cpu_count() or 1) > 1
 
 
-def _pool(net: _Net, targets: _Triple) -> ProcessPoolExecutor | None:
+def _pool(net: _Net, targets: _Targets) -> ProcessPoolExecutor | None:
     try:
         return ProcessPoolExecutor(
             1,
@@ -107,7 +111,7 @@ def _pool(net: _Net, targets: _Triple) -> ProcessPoolExecutor | None:
         return None
 
 
-def _receive(net: _Net, targets: _Triple) -> None:
+def _receive(net: _Net, targets: _Targets) -> None:
     """Keep the network and the targets in the second process (once, at its start)."""
     global _SHARED
     _SHARED = (net, targets)
@@ -116,4 +120,4 @@ def _receive(net: _Net, targets: _Triple) -> None:
 def _search(sources: _Triple, limit_m: float) -> np.ndarray:
     assert _SHARED is not None, "the process was started without its network"
     net, targets = _SHARED
-    return _point_distances(net, sources, targets, limit_m)
+    return _owner_distances(net, sources, targets, limit_m)

@@ -298,7 +298,8 @@ def _ways_in_rows(
     leg_factor: float,
     reach_m: float,
 ) -> pd.DataFrame:
-    """Access rows of the compounds at positions ``at`` from the edges within their radius."""
+    """Access rows of the compounds at positions ``at`` from the edges within their radius
+    (``kinds``: each one's position in :data:`ACCESS_KINDS`)."""
     found = ways_in(network, geoms[at], radius_m, leg_factor=leg_factor, reach_m=reach_m)
     return pd.DataFrame(
         {
@@ -366,7 +367,15 @@ def compound_access_points(
         if len(comp):
             e, off = _node_attachment(network, gates[gate_pos])
             rows.append(
-                pd.DataFrame({"owner": comp, "edge": e, "offset": off, "leg": 0.0, "kind": "gate"})
+                pd.DataFrame(
+                    {
+                        "owner": comp,
+                        "edge": e,
+                        "offset": off,
+                        "leg": 0.0,
+                        "kind": _KIND_ORDER["gate"],
+                    }
+                )
             )
     has = np.zeros(n, dtype=bool)
     gate_at: set[tuple[int, float, float]] = set()  # a path through a gate also crosses there
@@ -380,9 +389,12 @@ def compound_access_points(
     if len(todo):
         # an edge of the main network piece that goes into the compound deeper than its
         # drawing noise (a piece cut off inside a compound does not make it crossed)
-        inner = shapely.buffer(geoms[todo], -crossing_depth_m)
-        into, edge_in = network.edge_tree.query(inner, predicate="intersects")
-        deep[todo[into[network.component[network.u[edge_in]] == 0]]] = True
+        into, edge_in = network.edge_tree.query(geoms[todo], predicate="intersects")
+        into = np.unique(into[network.component[network.u[edge_in]] == 0])
+        if len(into):  # only those an edge of the main piece enters at all are shrunk
+            inner = shapely.buffer(geoms[todo[into]], -crossing_depth_m)
+            deeper, edge_in = network.edge_tree.query(inner, predicate="intersects")
+            deep[todo[into[deeper[network.component[network.u[edge_in]] == 0]]]] = True
         comp_idx, edge_idx = network.edge_tree.query(boundaries[todo], predicate="intersects")
         comp_idx = todo[comp_idx]
         # gated compounds: gates and every point where an edge crosses or touches the boundary
@@ -404,7 +416,13 @@ def compound_access_points(
             e = edge_idx[which]
             off = shapely.line_locate_point(network.edge_lines[e], shapely.points(pts))
             frame = pd.DataFrame(
-                {"owner": owner, "edge": e, "offset": off, "leg": 0.0, "kind": "crossing"}
+                {
+                    "owner": owner,
+                    "edge": e,
+                    "offset": off,
+                    "leg": 0.0,
+                    "kind": _KIND_ORDER["crossing"],
+                }
             )
             rows.append(frame.drop_duplicates(["owner", "edge", "offset"]))
 
@@ -418,8 +436,10 @@ def compound_access_points(
         radius[deep[rest]] = crossing_depth_m
         radius_of[rest] = radius
         kinds = np.where(
-            deep[rest], "crossing", np.where(is_poly[rest], "perimeter", "nearest")
-        ).astype(object)
+            deep[rest],
+            _KIND_ORDER["crossing"],
+            np.where(is_poly[rest], _KIND_ORDER["perimeter"], _KIND_ORDER["nearest"]),
+        )
         rows.append(
             _ways_in_rows(
                 network,
@@ -433,8 +453,7 @@ def compound_access_points(
         )
     if rows:
         allrows = pd.concat(rows, ignore_index=True)
-        order = allrows["kind"].map(_KIND_ORDER)
-        allrows = allrows.assign(_o=order).sort_values(["owner", "_o"], kind="stable")
+        allrows = allrows.sort_values(["owner", "kind"], kind="stable")
     else:
         allrows = pd.DataFrame({"owner": [], "edge": [], "offset": [], "leg": [], "kind": []})
     return AccessPoints(
@@ -442,6 +461,6 @@ def compound_access_points(
         allrows["offset"],
         allrows["leg"],
         allrows["owner"],
-        allrows["kind"],
+        np.array([k for k, _, _ in ACCESS_KINDS], dtype=object)[allrows["kind"].to_numpy(int)],
         radius_m=radius_of,
     )

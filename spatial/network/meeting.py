@@ -10,8 +10,8 @@ both, and a road vertex moved by its noise cannot swap the street it hangs on.
 When a compound and a facility both leave by the same edge, the best walk between them
 may leave the edge where neither alone would: at the ``t`` minimising
 ``cost_compound(t) + cost_facility(t)``. Per boundary segment of the compound that sum is
-convex along the edge and found by golden-section search; the point becomes an access
-point of the compound and a point of the facility.
+convex along the edge and found by golden-section search. :func:`same_edge_costs` gives
+these walks per compound and facility; the engine adds them to its own.
 """
 
 from __future__ import annotations
@@ -22,12 +22,20 @@ import shapely
 
 from spatial.network.attach import AccessPoints, attach_points
 from spatial.network.graph import WalkNetwork
-from spatial.network.perimeter import boundary_segments, leg_cost, perimeter_radius, ways_in
+from spatial.network.perimeter import (
+    boundary_segments,
+    box_gap,
+    leg_cost,
+    perimeter_radius,
+    segment_distance,
+    track,
+    ways_in,
+)
 
-__all__ = ["facility_ways_in", "meeting_points"]
+__all__ = ["facility_ways_in", "same_edge_costs"]
 
-#: Golden-section steps: the bracket shrinks to 0.618**32 ≈ 2e-7 of the edge.
-_GOLDEN_STEPS = 32
+#: Golden-section steps: the bracket shrinks to 0.618**28 ≈ 1.4e-6 of the edge (< 1 mm).
+_GOLDEN_STEPS = 28
 _INV_PHI = (np.sqrt(5) - 1) / 2
 
 
@@ -140,7 +148,7 @@ def _golden_min(cost, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.where(cost(mid) <= cost(ends), mid, ends)
 
 
-def meeting_points(
+def same_edge_costs(
     network: WalkNetwork,
     compounds: np.ndarray,
     access: AccessPoints,
@@ -148,8 +156,20 @@ def meeting_points(
     facilities: AccessPoints,
     *,
     leg_factor: float,
-) -> tuple[AccessPoints, AccessPoints]:
-    """Access points where a compound and a facility leaving by one edge best meet.
+) -> pd.DataFrame:
+    """Walks between a compound and a facility that leave by one edge and meet on it.
+
+    Two kinds, each measured per compound and facility:
+
+    - where the compound's best exit towards the facility lies beyond the facility's
+      best entry from the compound's side (their exits cross), the point where the two
+      legs meet best (golden-section search per boundary segment; inside the compound
+      the facility's foot);
+    - at a compound's own access point (a gate, a crossing) on an edge the facility
+      leaves by, the facility's straight leg to it.
+
+    The walks through the network's nodes, and between the two sides' access points
+    along a shared edge, are the engine's (:mod:`spatial.lifecircle.engine`).
 
     Parameters
     ----------
@@ -168,10 +188,11 @@ def meeting_points(
 
     Returns
     -------
-    compound_points, facility_points
-        The meeting points as extra access points of each side.
+    pandas.DataFrame
+        ``comp``, ``poi`` (positions) and ``cost_m`` (both legs, metres), one row per
+        pair that meets, the least over their shared edges.
     """
-    at_points = _facility_at_access(network, access, facility_xy, facilities, leg_factor)
+    found = [_facility_at_access(network, access, facility_xy, facilities, leg_factor)]
     radius_c = access.radius_m
     # the best walk between a compound and a facility by one edge is one of their points
     # unless the compound's best exit towards the facility lies beyond the facility's best
@@ -195,81 +216,104 @@ def meeting_points(
     )
     if radius_c is not None and len(shared):
         shared = shared[np.isfinite(radius_c[shared["comp"].to_numpy()])]
-    if radius_c is None or len(shared) == 0:
-        none = np.zeros(0)
-        return AccessPoints(none, none, none, none, np.zeros(0, dtype=object)), at_points
-    seg_owner, seg_c, seg_d = boundary_segments(np.asarray(compounds, dtype=object))
-    segs = pd.DataFrame({"comp": seg_owner, "i": np.arange(len(seg_owner))})
-    rows = shared.reset_index(drop=True).reset_index(names="pair")
-    both = rows.merge(segs, on="comp")
-    c, d = seg_c[both["i"].to_numpy()], seg_d[both["i"].to_numpy()]
-    e = both["edge"].to_numpy(dtype=np.int64)
-    a = network.node_xy[network.u[e]]
+    if radius_c is not None and len(shared):
+        found.append(
+            _meetings(network, compounds, radius_c, facility_xy, facilities, shared, leg_factor)
+        )
+    pairs = pd.concat(found, ignore_index=True)
+    return pairs.groupby(["comp", "poi"], as_index=False, sort=True)["cost_m"].min()
+
+
+def _meetings(
+    network: WalkNetwork,
+    compounds: np.ndarray,
+    radius_c: np.ndarray,
+    facility_xy: np.ndarray,
+    facilities: AccessPoints,
+    shared: pd.DataFrame,
+    leg_factor: float,
+) -> pd.DataFrame:
+    """``comp``, ``poi``, ``cost_m`` where the exits of a pair on an edge cross."""
+    pair_comp = shared["comp"].to_numpy(dtype=np.int64)
+    pair_poi = shared["poi"].to_numpy(dtype=np.int64)
+    pair_edge = shared["edge"].to_numpy(dtype=np.int64)
+    # one row per pair and boundary segment of its compound
+    comps, local = np.unique(pair_comp, return_inverse=True)
+    seg_owner, seg_c, seg_d = boundary_segments(np.asarray(compounds, dtype=object)[comps])
+    by_owner = np.argsort(seg_owner, kind="stable")
+    n_seg = np.bincount(seg_owner, minlength=len(comps))
+    first_seg = np.r_[0, np.cumsum(n_seg)[:-1]]
+    count = n_seg[local]
+    pair = np.repeat(np.arange(len(pair_comp)), count)
+    seg = by_owner[
+        first_seg[local[pair]] + np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+    ]
+    c, d, e = seg_c[seg], seg_d[seg], pair_edge[pair]
+    # a segment farther from the edge than some segment's farthest point of it is
+    # nearest to no point of the edge (the distance to a segment is convex along it)
+    a, b = network.node_xy[network.u[e]], network.node_xy[network.v[e]]
+    farthest = np.maximum(segment_distance(a, c, d), segment_distance(b, c, d))
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    bound = np.repeat(np.minimum.reduceat(farthest, starts), np.diff(np.r_[starts, len(pair)]))
+    near = box_gap(a, b, c, d) <= bound
+    pair, c, d, e, a = pair[near], c[near], d[near], e[near], a[near]
     length = network.length_m[e]
-    unit = np.divide(
-        network.node_xy[network.v[e]] - a,
-        length[:, None],
-        out=np.zeros_like(a),
-        where=length[:, None] > 0,
-    )
+    unit = np.divide(b[near] - a, length[:, None], out=np.zeros_like(a), where=length[:, None] > 0)
     # along the edge: the position on and across the segment, and the facility's foot,
     # are linear in t (no 2-d points in the search)
-    q = d - c
-    ell = np.hypot(q[:, 0], q[:, 1])
-    qh = np.divide(q, ell[:, None], out=np.zeros_like(q), where=ell[:, None] > 0)
-    s0 = np.einsum("ij,ij->i", a - c, qh)
-    s1 = np.einsum("ij,ij->i", unit, qh)
-    p0 = (a - c)[:, 0] * qh[:, 1] - (a - c)[:, 1] * qh[:, 0]
-    p1 = unit[:, 0] * qh[:, 1] - unit[:, 1] * qh[:, 0]
-    f_rel = facility_xy[both["poi"].to_numpy()] - a
+    tr = track(a, unit, c, d)
+    f_rel = facility_xy[pair_poi[pair]] - a
     f_t = np.einsum("ij,ij->i", f_rel, unit)
     f_h = np.abs(f_rel[:, 0] * unit[:, 1] - f_rel[:, 1] * unit[:, 0])
-    r_c = radius_c[both["comp"].to_numpy()]
-    r_p = _radii(facilities)[both["poi"].to_numpy()]
+    r_c = radius_c[pair_comp[pair]]
+    r_p = _radii(facilities)[pair_poi[pair]]
 
     def cost(t: np.ndarray) -> np.ndarray:
-        along = s0 + s1 * t
-        beyond = along - np.clip(along, 0.0, ell)
-        to_comp = leg_cost(np.hypot(beyond, p0 + p1 * t), r_c, leg_factor)
+        to_comp = leg_cost(tr.distance(t), r_c, leg_factor)
         return to_comp + leg_cost(np.hypot(t - f_t, f_h), r_p, leg_factor)
 
     t = _golden_min(cost, np.zeros(len(e)), length)
-    best = pd.DataFrame({"pair": both["pair"], "t": t, "v": cost(t)})
-    best = best.sort_values(["pair", "v"]).drop_duplicates("pair")
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    v = cost(t)
+    least = np.repeat(np.minimum.reduceat(v, starts), np.diff(np.r_[starts, len(pair)]))
+    at = np.flatnonzero(v <= least)
+    at = at[np.r_[True, pair[at][1:] != pair[at][:-1]]]
+    met = np.full(len(pair_comp), np.nan)
+    met[pair[at]] = t[at]
     # inside the compound its leg is 0: there the best point is the facility's foot
-    e_rows = rows["edge"].to_numpy(dtype=np.int64)
-    a_rows = network.node_xy[network.u[e_rows]]
-    along = network.node_xy[network.v[e_rows]] - a_rows
-    len_rows = network.length_m[e_rows]
+    e_p = pair_edge
+    base = network.node_xy[network.u[e_p]]
+    len_p = network.length_m[e_p]
+    along = network.node_xy[network.v[e_p]] - base
     foot = np.divide(
-        np.einsum("ij,ij->i", facility_xy[rows["poi"].to_numpy()] - a_rows, along),
-        len_rows,
-        out=np.zeros(len(rows)),
-        where=len_rows > 0,
+        np.einsum("ij,ij->i", facility_xy[pair_poi] - base, along),
+        len_p,
+        out=np.zeros(len(e_p)),
+        where=len_p > 0,
     )
-    feet = pd.DataFrame({"pair": rows["pair"], "t": np.clip(foot, 0.0, len_rows)})
-    meet_t = pd.concat([best[["pair", "t"]], feet], ignore_index=True)
-    meet = rows.set_index("pair").loc[meet_t["pair"]]
-    e = meet["edge"].to_numpy(dtype=np.int64)
-    t = meet_t["t"].to_numpy()
-    base = network.node_xy[network.u[e]]
-    frac = np.divide(t, network.length_m[e], out=np.zeros_like(t), where=network.length_m[e] > 0)
-    p = shapely.points(base + (network.node_xy[network.v[e]] - base) * frac[:, None])
-    comp = meet["comp"].to_numpy(dtype=np.int64)
-    poi = meet["poi"].to_numpy(dtype=np.int64)
-    leg_c = leg_cost(
-        shapely.distance(p, np.asarray(compounds, dtype=object)[comp]), radius_c[comp], leg_factor
-    )
-    leg_p = leg_cost(
-        shapely.distance(p, shapely.points(facility_xy[poi])), _radii(facilities)[poi], leg_factor
-    )
-    kind_c = access.kind[np.searchsorted(access.owner, comp)] if len(access.owner) else []
-    return (
-        AccessPoints(e, t, leg_c, comp, kind_c),
-        AccessPoints(e, t, leg_p, poi, np.full(len(poi), "facility", dtype=object)).extended(
-            at_points
-        ),
-    )
+    out = np.full(len(pair_comp), np.inf)
+    for t_p in (met, np.clip(foot, 0.0, len_p)):
+        ok = np.isfinite(t_p)
+        # the compound's leg: the nearest of the segments kept (0 inside it)
+        seg_leg = np.where(ok[pair], tr.distance(np.nan_to_num(t_p[pair])), np.inf)
+        leg = np.minimum.reduceat(seg_leg, starts)  # every pair keeps a segment
+        xy = _points_on(network, e_p, np.nan_to_num(t_p))
+        inside = shapely.intersects_xy(np.asarray(compounds, dtype=object)[pair_comp], *xy.T)
+        leg[inside] = 0.0
+        leg_p = leg_cost(
+            np.hypot(*(xy - facility_xy[pair_poi]).T), _radii(facilities)[pair_poi], leg_factor
+        )
+        total = leg_cost(leg, radius_c[pair_comp], leg_factor) + leg_p
+        out = np.minimum(out, np.where(ok, total, np.inf))
+    return pd.DataFrame({"comp": pair_comp, "poi": pair_poi, "cost_m": out})
+
+
+def _points_on(network: WalkNetwork, edge: np.ndarray, offset_m: np.ndarray) -> np.ndarray:
+    """``(k, 2)`` coordinates at ``offset_m`` metres from the ``u`` end of each edge."""
+    base = network.node_xy[network.u[edge]]
+    length = network.length_m[edge]
+    frac = np.divide(offset_m, length, out=np.zeros_like(offset_m, dtype=float), where=length > 0)
+    return base + (network.node_xy[network.v[edge]] - base) * frac[:, None]
 
 
 def _facility_at_access(
@@ -278,19 +322,17 @@ def _facility_at_access(
     facility_xy: np.ndarray,
     facilities: AccessPoints,
     leg_factor: float,
-) -> AccessPoints:
-    """A point of each facility at every compound access point on an edge it leaves by
-    (a gate or a crossing is a fixed point: the facility's best leg to it may land there)."""
-    on = (
-        pd.DataFrame({"edge": access.edge, "t": access.offset_m})
-        .drop_duplicates()
-        .merge(pd.DataFrame({"poi": facilities.owner, "edge": facilities.edge}).drop_duplicates())
-    )
+) -> pd.DataFrame:
+    """``comp``, ``poi``, ``cost_m``: a facility's straight leg to a compound's access
+    point on an edge the facility leaves by (a gate or a crossing is a fixed point: the
+    facility's best leg may land there)."""
+    on = pd.DataFrame(
+        {"comp": access.owner, "edge": access.edge, "t": access.offset_m, "leg": access.leg_m}
+    ).merge(pd.DataFrame({"poi": facilities.owner, "edge": facilities.edge}).drop_duplicates())
     e = on["edge"].to_numpy(dtype=np.int64)
-    t = on["t"].to_numpy(dtype=float)
     poi = on["poi"].to_numpy(dtype=np.int64)
-    base = network.node_xy[network.u[e]]
-    frac = np.divide(t, network.length_m[e], out=np.zeros_like(t), where=network.length_m[e] > 0)
-    p = base + (network.node_xy[network.v[e]] - base) * frac[:, None]
-    leg = leg_cost(np.hypot(*(p - facility_xy[poi]).T), _radii(facilities)[poi], leg_factor)
-    return AccessPoints(e, t, leg, poi, np.full(len(poi), "facility", dtype=object))
+    xy = _points_on(network, e, on["t"].to_numpy(dtype=float))
+    leg = leg_cost(np.hypot(*(xy - facility_xy[poi]).T), _radii(facilities)[poi], leg_factor)
+    return pd.DataFrame(
+        {"comp": on["comp"].to_numpy(), "poi": poi, "cost_m": on["leg"].to_numpy() + leg}
+    )

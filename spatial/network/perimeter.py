@@ -30,15 +30,23 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from spatial.network.graph import WalkNetwork
 
-__all__ = ["WaysIn", "boundary_segments", "leg_cost", "perimeter_radius", "ways_in"]
+__all__ = [
+    "WaysIn",
+    "boundary_segments",
+    "box_gap",
+    "leg_cost",
+    "perimeter_radius",
+    "segment_distance",
+    "track",
+    "ways_in",
+]
 
 #: Rows (an edge and one boundary segment of a compound) searched at once.
-_ROWS_PER_CHUNK = 500_000
+_ROWS_PER_CHUNK = 40_000
 
 
 class WaysIn(NamedTuple):
@@ -111,13 +119,72 @@ def boundary_segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     )
 
 
-def _segment_distance(p: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Distance from each point ``p`` to its segment ``c–d`` (all ``(k, 2)``)."""
+def segment_distance(p: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Distance from each point to its segment.
+
+    Parameters
+    ----------
+    p, c, d
+        ``(k, 2)`` points and both ends of their segments, metres.
+
+    Returns
+    -------
+    ndarray
+        ``(k,)`` metres.
+    """
     q = d - c
     sq = np.einsum("ij,ij->i", q, q)
     s = np.divide(np.einsum("ij,ij->i", p - c, q), sq, out=np.zeros(len(sq)), where=sq > 0)
     foot = c + q * np.clip(s, 0.0, 1.0)[:, None]
     return np.hypot(*(p - foot).T)
+
+
+class _Track(NamedTuple):
+    """A line ``a + t·w`` seen from a segment ``c–d``: the position along the segment
+    ``s0 + s1·t`` and across it ``p0 + p1·t`` (metres), and the segment's length."""
+
+    ell: np.ndarray
+    s0: np.ndarray
+    s1: np.ndarray
+    p0: np.ndarray
+    p1: np.ndarray
+
+    def distance(self, t: np.ndarray) -> np.ndarray:
+        """Distance from ``P(t)`` to the segment (``t`` of shape ``(k,)`` or ``(k, m)``)."""
+        shape = (-1,) + (1,) * (np.ndim(t) - 1)
+        along = self.s0.reshape(shape) + self.s1.reshape(shape) * t
+        beyond = along - np.clip(along, 0.0, self.ell.reshape(shape))
+        return np.hypot(beyond, self.p0.reshape(shape) + self.p1.reshape(shape) * t)
+
+
+def track(a: np.ndarray, w: np.ndarray, c: np.ndarray, d: np.ndarray) -> _Track:
+    """Each line ``a + t·w`` (``w`` a unit vector) in the frame of its segment ``c–d``.
+
+    Parameters
+    ----------
+    a, w
+        ``(k, 2)`` a point of each line and its unit direction.
+    c, d
+        ``(k, 2)`` both ends of each segment (equal for a point), metres.
+
+    Returns
+    -------
+    _Track
+        Linear in ``t``; its ``distance(t)`` is the distance to the segment.
+    """
+    q = d - c
+    ell = np.hypot(q[:, 0], q[:, 1])
+    qh = np.divide(q, ell[:, None], out=np.zeros_like(q), where=ell[:, None] > 0)
+    qh[ell <= 0] = (1.0, 0.0)  # a point: any axis
+    nh = np.column_stack([-qh[:, 1], qh[:, 0]])
+    ac = a - c
+    return _Track(
+        ell,
+        np.einsum("ij,ij->i", ac, qh),
+        np.einsum("ij,ij->i", w, qh),
+        np.einsum("ij,ij->i", ac, nh),
+        np.einsum("ij,ij->i", w, nh),
+    )
 
 
 def _candidates(
@@ -132,10 +199,7 @@ def _candidates(
     kink (``|p| = r``, a distance ``r`` from an end, ``s`` at an end of the segment,
     ``p = 0``) or where a hyperbola's slope is ``∓1/leg_factor``.
     """
-    q = d - c
-    ell = np.hypot(q[:, 0], q[:, 1])
-    qh = np.divide(q, ell[:, None], out=np.zeros_like(q), where=ell[:, None] > 0)
-    nh = np.column_stack([-qh[:, 1], qh[:, 0]])
+    tr = track(a, w, c, d)
     out = []
     with np.errstate(divide="ignore", invalid="ignore"):
         for end in (c, d):
@@ -147,10 +211,8 @@ def _candidates(
             if leg_factor > 1:
                 slope = h / np.sqrt(leg_factor**2 - 1)
                 out += [t_end - slope, t_end + slope]
-        along, across = np.einsum("ij,ij->i", w, qh), np.einsum("ij,ij->i", w, nh)
-        s0, p0 = np.einsum("ij,ij->i", a - c, qh), np.einsum("ij,ij->i", a - c, nh)
-        out += [-s0 / along, (ell - s0) / along]  # the strip's ends
-        out += [(r - p0) / across, (-r - p0) / across, -p0 / across]  # |p| = r, p = 0
+        out += [-tr.s0 / tr.s1, (tr.ell - tr.s0) / tr.s1]  # the strip's ends
+        out += [(r - tr.p0) / tr.p1, (-r - tr.p0) / tr.p1, -tr.p0 / tr.p1]  # |p| = r, p = 0
     cand = np.column_stack(out)
     cand[~np.isfinite(cand)] = np.nan
     return cand
@@ -176,13 +238,7 @@ def _row_optima(
     )
     cand = np.clip(_candidates(a, unit, c, d, r, leg_factor), 0.0, length[:, None])
     cand = np.column_stack([np.zeros(len(edge)), length, cand])
-    k = cand.shape[1]
-    dist = _segment_distance(
-        np.repeat(a, k, axis=0) + np.repeat(unit, k, axis=0) * cand.reshape(-1, 1),
-        np.repeat(c, k, axis=0),
-        np.repeat(d, k, axis=0),
-    ).reshape(-1, k)
-    cost = leg_cost(dist, r[:, None], leg_factor)
+    cost = leg_cost(track(a, unit, c, d).distance(np.nan_to_num(cand)), r[:, None], leg_factor)
     cost[np.isnan(cand)] = np.inf
     rows = np.arange(len(edge))
     best_t, best_v = [], []
@@ -194,14 +250,35 @@ def _row_optima(
     return best_t, best_v
 
 
-def _box_gap(network: WalkNetwork, edge: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Distance between the bounding boxes of each edge and its segment ``c–d`` (a lower
-    bound of their distance), metres."""
-    a, b = network.node_xy[network.u[edge]], network.node_xy[network.v[edge]]
+def box_gap(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Distance between the bounding boxes of segments ``a–b`` and ``c–d``.
+
+    A lower bound of their distance.
+
+    Parameters
+    ----------
+    a, b, c, d
+        ``(k, 2)`` ends of both segments, metres.
+
+    Returns
+    -------
+    ndarray
+        ``(k,)`` metres.
+    """
     lo1, hi1 = np.minimum(a, b), np.maximum(a, b)
     lo2, hi2 = np.minimum(c, d), np.maximum(c, d)
     gap = np.maximum(0.0, np.maximum(lo1 - hi2, lo2 - hi1))
     return np.hypot(gap[:, 0], gap[:, 1])
+
+
+def _least_per_run(key: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Position of the first least ``value`` in each run of equal, sorted ``key``."""
+    if len(key) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    least = np.minimum.reduceat(value, starts)
+    at = np.flatnonzero(value <= np.repeat(least, np.diff(np.r_[starts, len(key)])))
+    return at[np.r_[True, key[at][1:] != key[at][:-1]]]
 
 
 def _grown_boxes(geoms: np.ndarray, by_m: np.ndarray) -> np.ndarray:
@@ -350,7 +427,8 @@ def ways_in(
         within = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
         seg = first_seg[pos[pair]] + within
         # a segment farther from the edge than the radius and the reach is no way in
-        near = _box_gap(network, edge[pair], seg_c[seg], seg_d[seg]) <= reach[pair]
+        ends = network.node_xy[network.u[edge[pair]]], network.node_xy[network.v[edge[pair]]]
+        near = box_gap(*ends, seg_c[seg], seg_d[seg]) <= reach[pair]
         pair, seg = pair[near], seg[near]
         t, v = _row_optima(
             network, edge[pair], seg_c[seg], seg_d[seg], radius_m[pos[pair]], leg_factor
@@ -362,25 +440,26 @@ def ways_in(
     pair = np.concatenate(pairs)
     best_t = [np.concatenate(x) for x in parts_t]
     best_v = [np.concatenate(x) for x in parts_v]
-    # per (compound, edge) the best segment's point serves walkers from each end
-    all_pair, all_off = [in_pair], [in_off]
-    for side_t, value in zip(best_t, best_v, strict=True):
-        order = np.lexsort((value, pair))
-        first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
-        all_pair.append(pair[first])
-        all_off.append(side_t[first])
-    p_idx = np.concatenate(all_pair)
-    off = np.concatenate(all_off)
-    points = pd.DataFrame({"pair": p_idx, "off": np.round(off, 6)}).drop_duplicates()
-    p_idx, off = points["pair"].to_numpy(), points["off"].to_numpy()
+    # per (compound, edge) the best segment's point serves walkers from each end; its
+    # value less ±t is its leg's cost (the nearest segment there is the best one)
+    sides = []
+    for sign, side_t, value in zip((1.0, -1.0), best_t, best_v, strict=True):
+        first = _least_per_run(pair, value)
+        off_s = np.round(side_t[first], 6)
+        sides.append((pair[first], off_s, np.maximum(value[first] - sign * side_t[first], 0.0)))
+    (p_u, off_u, leg_u), (p_v, off_v, leg_v) = sides  # the same pairs, in the same order
+    one = off_u == off_v  # one point serves both ends
+    leg_u = np.where(one, np.minimum(leg_u, leg_v), leg_u)
+    p_idx = np.concatenate([in_pair, p_u, p_v[~one]])
+    off = np.concatenate([in_off, off_u, off_v[~one]])
+    leg = np.concatenate([np.zeros(len(in_pair)), leg_u, leg_v[~one]])
     owner, e = pos[p_idx], edge[p_idx]
     off = np.clip(off, 0.0, network.length_m[e])
-    xy = _points_on(network, e, off)
-    is_point = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
-    leg = np.empty(len(owner))
-    pt = is_point[owner]  # a point's leg needs no geometry objects
-    leg[pt] = np.hypot(*(xy[pt] - shapely.get_coordinates(geoms[owner[pt]])).T)
-    leg[~pt] = shapely.distance(shapely.points(xy[~pt]), geoms[owner[~pt]])
-    return WaysIn(
-        owner.astype(np.int64), e.astype(np.int64), off, leg_cost(leg, radius_m[owner], leg_factor)
-    )
+    # an edge into a polygon: a point found from its segments may be inside it (leg 0)
+    redo = np.flatnonzero(is_area[p_idx] & (d_edge[p_idx] <= 0) & (leg > 0))
+    if len(redo):
+        inside = shapely.distance(
+            shapely.points(_points_on(network, e[redo], off[redo])), geoms[owner[redo]]
+        )
+        leg[redo] = leg_cost(inside, radius_m[owner[redo]], leg_factor)
+    return WaysIn(owner.astype(np.int64), e.astype(np.int64), off, leg)
