@@ -13,6 +13,7 @@ import math
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import SHARED
 from hypothesis import HealthCheck, given, settings
@@ -214,3 +215,33 @@ def test_a_facility_a_few_metres_from_a_survey_polygon_covers_it(name, tmp_path)
     gaps = res.gaps.set_index(["compound_id", "category"])
     assert all(gaps.loc[p, "covered"] for p in pairs), gaps.loc[list(pairs)]
     assert "perimeter" in set(res.compounds["access"])  # streets only: most compounds
+
+
+def test_meetings_searched_where_they_may_matter_give_every_pair_s_distances(
+    planners_base, monkeypatch
+):
+    """Meetings on shared edges are searched only where a lower bound says they may beat
+    what a compound already has; searching every crossed pair gives the same table."""
+    import spatial.lifecircle.reach as reach_module
+    import spatial.network.meeting as meeting
+
+    searched: list[int] = []
+    search = meeting._meetings
+
+    def counted(network, compounds, radius_c, xy, facilities, shared, leg_factor):
+        searched.append(len(shared))
+        return search(network, compounds, radius_c, xy, facilities, shared, leg_factor)
+
+    monkeypatch.setattr(meeting, "_meetings", counted)
+    layers, roads, _ = planners_base["beijing_cau_haidian"]
+    net = walk_network_from_lines(roads)
+    pruned = compute_gaps(layers["compounds"], layers["pois"], net, service_areas=False)
+    every = meeting.same_edge_costs
+
+    def unpruned(*args, worth=None, **kwargs):
+        return every(*args, **kwargs)
+
+    monkeypatch.setattr(reach_module, "same_edge_costs", unpruned)
+    full = compute_gaps(layers["compounds"], layers["pois"], net, service_areas=False)
+    assert 0 < searched[0] < searched[1], searched  # some pairs were left out, none needed
+    pd.testing.assert_frame_equal(pruned.gaps, full.gaps)

@@ -2,6 +2,7 @@
 
 - :mod:`spatial.lifecircle.pois` classify POIs into categories, de-duplicate sources
 - :mod:`spatial.lifecircle.engine` bounded multi-source Dijkstra with edge offsets
+- :mod:`spatial.lifecircle.reach` how compounds are entered; meetings on shared edges
 - :mod:`spatial.lifecircle.gaps` gaps of every compound for every category, summary
 """
 

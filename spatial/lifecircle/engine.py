@@ -7,7 +7,9 @@ without a gate or crossing) to their attachment points. It is computed exactly, 
 edge offsets: per category one multi-source Dijkstra from a virtual source joined to
 both ends of every POI's edge, bounded by a distance limit, over the network's CSR
 matrix (scipy.sparse.csgraph). A POI and an access point on the same edge are also
-joined directly along the edge.
+joined directly along the edge. Per owner (:func:`owner_distances`) each node its points
+reach carries one cost, the least of its points' leg plus offset, so a compound entered
+from dozens of points costs a gather and a minimum per category.
 """
 
 from __future__ import annotations
@@ -177,15 +179,18 @@ def _targets(net: _Net, points: AccessPoints, n_owners: int) -> _Targets:
     node = np.concatenate([net.u[e], net.v[e]]).astype(np.int64)
     cost = np.concatenate([leg + off, leg + net.length_m[e] - off])
     key = np.concatenate([owner, owner]) * n_nodes + node
-    order = np.lexsort((cost, key))
-    first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(order) else order
-    node_owner = key[first] // n_nodes
-    starts = np.flatnonzero(np.r_[True, node_owner[1:] != node_owner[:-1]]) if len(first) else first
+    order = np.argsort(key)
+    key, cost = key[order], cost[order]
+    runs = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else key
+    least = np.minimum.reduceat(cost, runs) if len(key) else cost  # per (owner, node)
+    key_u = key[runs]
+    node_owner = key_u // n_nodes
+    starts = np.flatnonzero(np.r_[True, node_owner[1:] != node_owner[:-1]]) if len(key_u) else key_u
     by_edge = np.argsort(e, kind="stable")
     return _Targets(
         n_owners,
-        node[first],
-        cost[first],
+        key_u % n_nodes,
+        least,
         node_owner[starts],
         starts,
         e[by_edge],

@@ -19,9 +19,10 @@ from spatial._errors import Problem
 from spatial.lifecircle.engine import node_distances, reachable_counts
 from spatial.lifecircle.parallel import category_distances
 from spatial.lifecircle.pois import classify_pois, unknown_level_schools
+from spatial.lifecircle.reach import entered_by, meetings_that_matter
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
-from spatial.network.meeting import facility_ways_in, same_edge_costs
+from spatial.network.meeting import facility_ways_in
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
@@ -220,42 +221,9 @@ def compute_gaps(
         perimeter_band_m=perimeter_band_m,
         leg_factor=access_leg_factor,
     )
-    met = same_edge_costs(
-        network, comp.geometry.values, access, pts, ways, leg_factor=access_leg_factor
-    )
-    met_comp, met_poi, met_m = (met[c].to_numpy() for c in ("comp", "poi", "cost_m"))
-    met_starts = np.flatnonzero(np.r_[True, met_comp[1:] != met_comp[:-1]]) if len(met) else []
     attached = np.isin(np.arange(len(src_pois)), ways.owner)
-    kinds = pd.Series(access.kind).groupby(access.owner).first()
-    comp_access = pd.Series("off-network", index=comp.index, dtype=object)
-    comp_access.loc[kinds.index] = kinds.to_numpy()
-    for pos in np.flatnonzero(comp_access.to_numpy() == "off-network"):
-        problems.append(
-            Problem.warning(
-                "compounds",
-                f"compound more than {snap_limit_m:g} m from the walk network: no distances",
-                row=str(comp.at[pos, "id"]),
-                column=str(comp.at[pos, "name"]),
-                hint="check the network covers it (a larger OSM extract)",
-            )
-        )
-
-    main_piece = network.component[network.u[access.edge]] == 0
-    cut_off = sorted(set(access.owner[~main_piece]) - set(access.owner[main_piece]))
-    for pos in cut_off:
-        piece = int(network.component[network.u[access.edge[access.owner == pos][0]]])
-        size = int((network.component == piece).sum())
-        problems.append(
-            Problem.warning(
-                "network",
-                f"compound reaches only a network piece of {size} nodes cut off from the "
-                "main network",
-                row=str(comp.at[pos, "id"]),
-                column=str(comp.at[pos, "name"]),
-                hint="distances count only what is on that piece; check the "
-                "extract's edges and foot access tags",
-            )
-        )
+    comp_access, reached = entered_by(network, comp, access, snap_limit_m=snap_limit_m)
+    problems += reached
 
     for pos in np.flatnonzero(unknown_level_schools(src_pois).to_numpy()):
         problems.append(
@@ -310,6 +278,22 @@ def compute_gaps(
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
     limits_m = [max(search_limit_m, cat.radius_m) for cat in cats]
     distances = category_distances(network, sources_of, access, len(comp), limits_m=limits_m)
+    met = meetings_that_matter(
+        network,
+        comp.geometry.values,
+        access,
+        pts,
+        ways,
+        in_data_of,
+        distances,
+        limits_m,
+        [c.radius_m for c in cats] if count_reachable else None,
+        leg_factor=access_leg_factor,
+    )
+    met_comp, met_poi, met_m = (met[c].to_numpy() for c in ("comp", "poi", "cost_m"))
+    met_starts = (
+        np.flatnonzero(np.r_[True, met_comp[1:] != met_comp[:-1]]) if len(met) else met_comp
+    )
     # the same arrays in every category's rows (text converted once, not per category)
     comp_ids, comp_names = comp["id"].array, comp["name"].array
     comp_access_arr = comp_access.to_numpy()

@@ -16,6 +16,8 @@ these walks per compound and facility; the engine adds them to its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -34,8 +36,8 @@ from spatial.network.perimeter import (
 
 __all__ = ["facility_ways_in", "same_edge_costs"]
 
-#: Golden-section steps: the bracket shrinks to 0.618**28 ≈ 1.4e-6 of the edge (< 1 mm).
-_GOLDEN_STEPS = 28
+#: Golden-section search stops when every bracket is narrower than this, metres.
+_GOLDEN_TOL_M = 1e-3
 _INV_PHI = (np.sqrt(5) - 1) / 2
 
 
@@ -73,27 +75,26 @@ def facility_ways_in(
         facility.
     """
     xy = np.asarray(points, dtype=float).reshape(-1, 2)
-    geoms = shapely.points(xy)
+    todo = np.arange(len(xy)) if keep is None else np.flatnonzero(np.asarray(keep, dtype=bool))
+    geoms = shapely.points(xy[todo])
     # d_min as perimeter_radius measures it, the nearest edge found by the faster point
     # search; only points nearest a small piece are measured to the main network
-    near = attach_points(network, xy, snap_limit_m=snap_limit_m, main_band_m=None)
+    near = attach_points(network, geoms, snap_limit_m=snap_limit_m, main_band_m=None)
     d_min = np.where(near.on_network, near.leg_m, np.inf)
     off_main = np.flatnonzero(near.on_network)
     off_main = off_main[network.component[network.u[near.edge[off_main]]] != 0]
     if len(off_main):
         d_main = perimeter_radius(network, geoms[off_main], band_m=0.0, snap_limit_m=snap_limit_m)
         d_min[off_main] = d_main
-    radius = d_min + band_m
-    if keep is not None:
-        radius[~np.asarray(keep, dtype=bool)] = np.inf
-    found = ways_in(network, geoms, radius, leg_factor=leg_factor, reach_m=band_m)
-    order = np.lexsort((found.offset_m, found.edge, found.owner))
+    radius = np.full(len(xy), np.inf)
+    radius[todo] = d_min + band_m
+    found = ways_in(network, geoms, radius[todo], leg_factor=leg_factor, reach_m=band_m)
     return AccessPoints(
-        found.edge[order],
-        found.offset_m[order],
-        found.leg_m[order],
-        found.owner[order],
-        np.full(len(order), "facility", dtype=object),
+        found.edge,
+        found.offset_m,
+        found.leg_m,
+        todo[found.owner],
+        np.full(len(found.edge), "facility", dtype=object),
         radius_m=radius,
     )
 
@@ -109,21 +110,21 @@ def _best_exits(
     owner: np.ndarray, edge: np.ndarray, offset_m: np.ndarray, leg_m: np.ndarray
 ) -> pd.DataFrame:
     """Per owner and edge: ``up``, the offset of the best point to leave by towards the
-    edge's ``v`` end (least ``leg - t``), and ``down``, towards its ``u`` end (least
-    ``leg + t``)."""
-    frame = pd.DataFrame(
-        {
-            "owner": owner,
-            "edge": edge,
-            "t": offset_m,
-            "up": leg_m - offset_m,
-            "down": leg_m + offset_m,
-        }
-    )
-    groups = frame.groupby(["owner", "edge"], sort=False)
-    up = frame.loc[groups["up"].idxmin().to_numpy(), ["owner", "edge", "t"]]
-    down = frame.loc[groups["down"].idxmin().to_numpy(), ["owner", "edge", "t"]]
-    return up.rename(columns={"t": "up"}).merge(down.rename(columns={"t": "down"}))
+    edge's ``v`` end (least ``leg - t``, that value ``up_m``), and ``down``, towards its
+    ``u`` end (least ``leg + t``, ``down_m``)."""
+    order = np.lexsort((edge, owner))
+    owner, edge, t, leg = owner[order], edge[order], offset_m[order], leg_m[order]
+    if len(owner) == 0:
+        return pd.DataFrame(columns=["owner", "edge", "up", "up_m", "down", "down_m"])
+    starts = np.flatnonzero(np.r_[True, (owner[1:] != owner[:-1]) | (edge[1:] != edge[:-1])])
+    size = np.diff(np.r_[starts, len(owner)])
+    out = {"owner": owner[starts], "edge": edge[starts]}
+    for name, value in (("up", leg - t), ("down", leg + t)):
+        least = np.minimum.reduceat(value, starts)
+        at = np.flatnonzero(value <= np.repeat(least, size))
+        at = at[np.r_[True, np.diff(np.searchsorted(starts, at, side="right")) != 0]]
+        out[name], out[f"{name}_m"] = t[at], least
+    return pd.DataFrame(out)
 
 
 def _golden_min(cost, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -132,7 +133,9 @@ def _golden_min(cost, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     a, b = lo.astype(float), hi.astype(float)
     x1, x2 = b - _INV_PHI * (b - a), a + _INV_PHI * (b - a)
     f1, f2 = cost(x1), cost(x2)
-    for _ in range(_GOLDEN_STEPS):
+    widest = float(np.max(b - a, initial=0.0))
+    steps = int(np.ceil(np.log(_GOLDEN_TOL_M / widest) / np.log(_INV_PHI))) if widest > 0 else 0
+    for _ in range(max(steps, 0)):
         left = f1 <= f2  # the minimum is in [a, x2]: x1 becomes the upper inner point
         a, b = np.where(left, a, x1), np.where(left, x2, b)
         new = np.where(left, b - _INV_PHI * (b - a), a + _INV_PHI * (b - a))
@@ -156,6 +159,7 @@ def same_edge_costs(
     facilities: AccessPoints,
     *,
     leg_factor: float,
+    worth: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Walks between a compound and a facility that leave by one edge and meet on it.
 
@@ -185,6 +189,11 @@ def same_edge_costs(
         From :func:`facility_ways_in`.
     leg_factor
         As for both.
+    worth
+        ``worth(comp, poi, lower_m)``: True for the pairs whose meeting is worth
+        searching, given a lower bound of its cost in metres (e.g. False where the
+        compound already has a nearer facility of each of the facility's categories).
+        Default: every pair.
 
     Returns
     -------
@@ -211,17 +220,26 @@ def same_edge_costs(
         np.maximum(shared["up_p"], shared["down_p"]),
     )
     crossed &= (lo_c <= hi_p) & (lo_p <= hi_c)
-    shared = shared.loc[crossed, ["owner_c", "edge", "owner_p"]].rename(
+    if radius_c is not None:  # a gated compound is not met on edges
+        crossed &= np.isfinite(radius_c[shared["owner_c"].to_numpy()])
+    shared = shared[crossed]
+    if worth is not None and len(shared):
+        # leg + t >= down_m and leg - t >= up_m on each side: two V shapes whose sum is
+        # least between their vertices
+        up_c, down_c = shared["up_m_c"].to_numpy(), shared["down_m_c"].to_numpy()
+        up_p, down_p = shared["up_m_p"].to_numpy(), shared["down_m_p"].to_numpy()
+        lower = (up_c + down_c + up_p + down_p) / 2 + np.abs(down_c - up_c - down_p + up_p) / 2
+        keep = worth(shared["owner_c"].to_numpy(), shared["owner_p"].to_numpy(), lower)
+        shared = shared[np.asarray(keep, dtype=bool)]
+    shared = shared[["owner_c", "edge", "owner_p"]].rename(
         columns={"owner_c": "comp", "owner_p": "poi"}
     )
-    if radius_c is not None and len(shared):
-        shared = shared[np.isfinite(radius_c[shared["comp"].to_numpy()])]
     if radius_c is not None and len(shared):
         found.append(
             _meetings(network, compounds, radius_c, facility_xy, facilities, shared, leg_factor)
         )
     pairs = pd.concat(found, ignore_index=True)
-    return pairs.groupby(["comp", "poi"], as_index=False, sort=True)["cost_m"].min()
+    return pd.DataFrame(pairs.groupby(["comp", "poi"], as_index=False, sort=True)["cost_m"].min())
 
 
 def _meetings(

@@ -21,8 +21,8 @@ segment is a line or a hyperbola per piece, so for a walker arriving from the ``
 (``t + cost``) or from the ``v`` end (``-t + cost``) the minimum over the edge is at one
 of a few points per segment (:func:`_candidates`). Per compound and edge, the best of
 them for each end and the ends of the parts inside the compound (leg 0) become access
-points; where a facility leaves by the same edge, :mod:`spatial.network.meeting` adds
-the point where they best meet.
+points; where a facility leaves by the same edge, :mod:`spatial.network.meeting`
+measures where they best meet.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class _Track(NamedTuple):
         """Distance from ``P(t)`` to the segment (``t`` of shape ``(k,)`` or ``(k, m)``)."""
         shape = (-1,) + (1,) * (np.ndim(t) - 1)
         along = self.s0.reshape(shape) + self.s1.reshape(shape) * t
-        beyond = along - np.clip(along, 0.0, self.ell.reshape(shape))
+        beyond = np.maximum(along - self.ell.reshape(shape), 0.0) + np.minimum(along, 0.0)
         return np.hypot(beyond, self.p0.reshape(shape) + self.p1.reshape(shape) * t)
 
 
@@ -400,14 +400,20 @@ def ways_in(
     # boxes first (cheap); the exact distance to each edge found is measured next
     pos, edge = network.edge_tree.query(_grown_boxes(geoms[ok], radius_m[ok]))
     pos = np.flatnonzero(ok)[pos]
-    d_edge = shapely.distance(geoms[pos], network.edge_lines[edge])
+    pt = shapely.get_type_id(geoms[pos]) == shapely.GeometryType.POINT
+    d_edge = np.empty(len(pos))
+    ends = network.node_xy[network.u[edge[pt]]], network.node_xy[network.v[edge[pt]]]
+    d_edge[pt] = segment_distance(
+        shapely.get_coordinates(geoms[pos[pt]]), *ends
+    )  # edges are straight
+    d_edge[~pt] = shapely.distance(geoms[pos[~pt]], network.edge_lines[edge[~pt]])
     keep = d_edge <= radius_m[pos]
     pos, edge, d_edge = pos[keep], edge[keep], d_edge[keep]
     if len(pos) == 0:
         return empty
     # a polygon's parts of edges inside it (a point on an edge is its own foot, a
     # candidate of the segment search below)
-    is_area = shapely.get_type_id(geoms[pos]) != shapely.GeometryType.POINT
+    is_area = ~pt[keep]
     in_pair, in_off = _inside_ends(network, geoms, pos, edge, np.where(is_area, d_edge, np.inf))
 
     seg_owner, seg_c, seg_d = boundary_segments(geoms)
