@@ -264,7 +264,10 @@ def compute_gaps(
     )
     member = _membership(src_pois["categories"])
     off = comp_access.to_numpy() == "off-network"
-    ap_piece = network.component[network.u[access.edge]]
+    # each compound's network pieces, once (a compound entered from 60 points is on one)
+    n_pieces = int(network.component.max(initial=0)) + 1
+    key = np.unique(access.owner * n_pieces + network.component[network.u[access.edge]])
+    owner_piece = np.column_stack([key // n_pieces, key % n_pieces])
     rows: list[pd.DataFrame] = []
     covered_cols: list[np.ndarray] = []
     status_cols: list[np.ndarray] = []
@@ -318,7 +321,7 @@ def compute_gaps(
             dist[at[better]] = best[better]
         src_pieces = np.unique(network.component[network.u[sources.edge[sources.on_network]]])
         same_piece = np.zeros(len(comp), dtype=bool)
-        same_piece[access.owner[np.isin(ap_piece, src_pieces)]] = True
+        same_piece[owner_piece[np.isin(owner_piece[:, 1], src_pieces), 0]] = True
         status = np.select(
             [
                 np.full(len(comp), not in_data.any()),
