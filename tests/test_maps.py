@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -460,3 +462,69 @@ def test_bundle_map_drawn_by_a_second_process_equals_the_one_drawn_here(
         html = (tmp_path / name / "m_bundles.html").read_text(encoding="utf-8")
         data.append(re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html))
     assert len(data[0]) > 3 and data[0] == data[1]
+
+
+_STALE_CACHE = """
+import json, os, sys
+import matplotlib
+from matplotlib import font_manager as fm
+# the cache as a first run writes it before the CJK fonts were installed
+fm.fontManager.ttflist = [f for f in fm.fontManager.ttflist if "CJK" not in f.name]
+path = os.path.join(matplotlib.get_cachedir(), f"fontlist-v{fm.FontManager.__version__}.json")
+fm.json_dump(fm.fontManager, path)
+"""
+
+
+def test_fonts_installed_after_matplotlib_cached_its_list_are_found(demo_run, tmp_path):
+    """`spatial demo` before the fonts, then the fonts: the PNG map is drawn (the
+    system's fonts are looked at when the cached list has no CJK family)."""
+    import os
+    import sys
+
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl")}
+    subprocess.run([sys.executable, "-c", _STALE_CACHE], env=env, check=True)
+    stale = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from matplotlib import font_manager as fm;"
+            "print(sum('CJK' in f.name for f in fm.fontManager.ttflist))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert stale.stdout.strip() == "0"  # the cache read back has no CJK family
+    out = tmp_path / "缺口.html"
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "spatial"), "-q", "map", "--gaps",
+         str(demo_run.outputs["gaps"].parent), "--out", str(out), "--png"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    with Image.open(out.with_suffix(".png")) as im:
+        assert im.size[0] > 500
+
+
+def test_a_missing_font_is_an_input_error_before_any_map_is_written(
+    demo_run, tmp_path, monkeypatch
+):
+    """No CJK font anywhere: exit 1 with the advice, and the HTML map is not written."""
+    from typer.testing import CliRunner
+
+    import spatial.render.static as static
+    from spatial.cli import app
+
+    monkeypatch.setattr(static, "_installed_cjk", lambda: None)
+    monkeypatch.setattr(static, "_system_cjk_files", lambda: [])
+    monkeypatch.setitem(sys.modules, "mplfonts", None)  # the [fonts] extra not installed
+    static._cjk_font.cache_clear()
+    out = tmp_path / "缺口.html"
+    res = CliRunner().invoke(
+        app, ["map", "--gaps", str(demo_run.outputs["gaps"].parent), "--out", str(out), "--png"]
+    )
+    static._cjk_font.cache_clear()
+    assert res.exit_code == 1, res.output
+    assert "fonts-noto-cjk" in res.output and "internal error" not in res.output
+    assert not out.exists()

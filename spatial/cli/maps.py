@@ -166,6 +166,10 @@ def map_(
     if (by is not None or atlas) and gaps is None and db is None:
         raise typer.BadParameter("--by and --atlas draw gaps: give --gaps or --db")
     check_out(out)
+    if png or atlas:  # before any map is written: a missing font replaces nothing
+        from spatial.render.static import cjk_font_path
+
+        run_reporting(lambda _r: cjk_font_path())
 
     def draw(_report: object) -> list[Path]:
         from spatial.network.context import read_context

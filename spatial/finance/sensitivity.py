@@ -103,7 +103,7 @@ def tornado_chart(sens: pd.DataFrame, bundle_id: str, *, ax: Any = None) -> Any:
 
     Raises
     ------
-    RuntimeError
+    spatial.render.static.MissingFontError
         When no CJK font is installed (see :func:`spatial.render.static.cjk_font_path`).
     """
     import matplotlib.pyplot as plt

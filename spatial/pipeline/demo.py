@@ -63,7 +63,7 @@ def _demo_maps(
 ) -> dict[str, Path]:
     """The demo's HTML and PNG maps, from the results in memory."""
     from spatial.render import bundle_map, gap_map, save_map
-    from spatial.render.static import static_bundle_map, static_gap_map
+    from spatial.render.static import MissingFontError, static_bundle_map, static_gap_map
 
     say("drawing maps", 0, 0)
     tables = GapTables(
@@ -96,7 +96,7 @@ def _demo_maps(
             source=source,
             context=context,
         )
-    except RuntimeError as exc:  # no CJK font on this machine: the HTML maps are enough
+    except MissingFontError as exc:  # no CJK font on this machine: the HTML maps are enough
         log.warning("PNG maps left out: %s", exc)
     return maps
 

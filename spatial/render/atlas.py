@@ -54,7 +54,7 @@ def write_atlas(
 
     Raises
     ------
-    RuntimeError
+    MissingFontError
         When no CJK font is installed (the message says how to install one).
     """
     comp = tables.compounds

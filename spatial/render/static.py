@@ -10,6 +10,8 @@ scale bar.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +24,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from spatial._errors import InputError, Problem
 from spatial.io.projection import to_metric
 from spatial.io.schema import PARCEL_KINDS
 from spatial.io.write import atomic_path
@@ -31,6 +34,7 @@ from spatial.render.sheet import draw_context, finish_sheet, new_sheet
 
 __all__ = [
     "CJK_FAMILIES",
+    "MissingFontError",
     "cjk_font_path",
     "cjk_style",
     "draw_gap_sheet",
@@ -54,8 +58,36 @@ CJK_FAMILIES = (
 )
 
 
-@lru_cache(maxsize=1)
-def _cjk_font() -> tuple[str, Path]:
+class MissingFontError(InputError):
+    """No Chinese (CJK) font on this machine for static maps: an environment problem the
+    user fixes (exit 1), raised before any output is written."""
+
+
+#: Words in the file names of CJK fonts, for a machine without ``fc-list``.
+_CJK_FILE_WORDS = ("cjk", "sourcehan", "wqy", "wenquanyi", "msyh", "simhei", "pingfang")
+
+
+def _system_cjk_files() -> list[str]:
+    """The system's Chinese font files: ``fc-list :lang=zh``, else files named so."""
+    fc = shutil.which("fc-list")
+    if fc:
+        try:
+            out = subprocess.run(
+                [fc, ":lang=zh", "file"], capture_output=True, text=True, timeout=60, check=False
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        files = sorted({line.split(":")[0].strip() for line in out.splitlines() if ":" in line})
+        if files:
+            return files
+    return [
+        f
+        for f in font_manager.findSystemFonts()
+        if any(w in Path(f).name.lower().replace("-", "").replace("_", "") for w in _CJK_FILE_WORDS)
+    ]
+
+
+def _installed_cjk() -> tuple[str, Path] | None:
     fonts = font_manager.fontManager.ttflist
     for family in CJK_FAMILIES:
         found = [f for f in fonts if f.name == family]
@@ -64,14 +96,38 @@ def _cjk_font() -> tuple[str, Path]:
                 found, key=lambda f: abs(int(f.weight) - 400) if str(f.weight).isdigit() else 0
             )
             return family, Path(best.fname)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _cjk_font() -> tuple[str, Path]:
+    found = _installed_cjk()
+    if found is None:
+        # matplotlib's font list is cached at its first use: fonts installed since are
+        # not in it, so look at the system's own list once
+        for path in _system_cjk_files():
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+        found = _installed_cjk()
+    if found is not None:
+        return found
     try:
         from importlib import resources
 
         path = Path(str(resources.files("mplfonts").joinpath("fonts/NotoSansCJKsc-Regular.otf")))
     except ModuleNotFoundError:
-        raise RuntimeError(
-            "no Chinese (CJK) font found for static maps: install one — on Debian/Ubuntu "
-            "`apt-get install fonts-noto-cjk`, or `pip install 'spatial[fonts]'`"
+        raise MissingFontError(
+            [
+                Problem.error(
+                    "fonts",
+                    "no Chinese (CJK) font found for static maps (PNG, PDF atlas)",
+                    hint="install one — on Debian/Ubuntu `apt-get install fonts-noto-cjk`, "
+                    "or `pip install 'spatial[fonts]'` — and run the command again; "
+                    "the HTML maps need none",
+                )
+            ]
         ) from None
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name(), path
@@ -88,7 +144,7 @@ def cjk_font_path() -> Path:
 
     Raises
     ------
-    RuntimeError
+    MissingFontError
         When no CJK font is installed; the message says how to install one.
     """
     return _cjk_font()[1]
@@ -100,7 +156,7 @@ def cjk_style() -> Any:
 
     Raises
     ------
-    RuntimeError
+    MissingFontError
         When no CJK font is installed.
     """
     name = _cjk_font()[0]
