@@ -104,6 +104,36 @@ def test_osm_command_writes_layers(tmp_path, cau_osm):
     assert "ODbL" in result.output
     layers = dict(pyogrio.list_layers(out))
     assert {"compounds", "pois", "entrances", "barriers"} <= set(layers)
+    # estimated as gaps and bundles estimate them when they read the OSM file
+    comp = pyogrio.read_dataframe(out, layer="compounds")
+    assert comp["households"].gt(0).all() and comp["estimate_basis"].str.len().gt(0).all()
+
+
+def test_the_osm_command_s_geopackage_feeds_bundles_and_gaps(tmp_path, cau_osm):
+    """`spatial osm` → `spatial bundles --parcels` and `spatial gaps --compounds/--pois`:
+    layers taken by kind (barriers as barriers, entrances not as POIs)."""
+    import geopandas as gpd
+
+    gpkg = tmp_path / "cau.gpkg"
+    assert runner.invoke(app, ["osm", str(cau_osm), "--out", str(gpkg)]).exit_code == 0
+    res = runner.invoke(app, ["bundles", "--parcels", str(gpkg), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    assert "barriers taken from its layer 'barriers'" in " ".join(res.output.split())
+    members = gpd.read_file(tmp_path / "b" / "bundles.gpkg", layer="members")
+    n_comp = len(pyogrio.read_dataframe(gpkg, layer="compounds"))
+    assert (members["kind"] == "old_compound").sum() == n_comp
+    res = runner.invoke(
+        app,
+        ["gaps", "--compounds", str(gpkg), "--pois", str(gpkg), "--osm", str(cau_osm),
+         "--out", str(tmp_path / "g")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    gaps = pd.read_csv(tmp_path / "g" / "gaps.csv")
+    assert gaps["compound_id"].nunique() == n_comp and gaps["covered"].any()
+    from spatial.io.kinds import guess_kinds
+
+    kinds = dict((layer, kind) for kind, layer in guess_kinds(gpkg))
+    assert kinds["entrances"] == "entrances" and kinds["barriers"] == "barriers"
 
 
 def test_gaps_from_an_osm_file(tmp_path, cau_osm):

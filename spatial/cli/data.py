@@ -262,6 +262,7 @@ def osm(
     """
     from rich.table import Table
 
+    from spatial.io.estimate import estimate_from_buildings
     from spatial.io.osm import read_osm
     from spatial.io.write import write_gpkg
 
@@ -271,13 +272,17 @@ def osm(
     table.add_column("layer")
     table.add_column("features", justify="right")
     out_layers = {}
+    notes = list(layers.notes)
     for name in ("compounds", "pois", "entrances", "barriers", "parcels"):
         gdf = getattr(layers, name)
+        if name == "compounds" and len(gdf):  # as gaps and bundles estimate them from OSM
+            gdf, found = estimate_from_buildings(gdf, layers.buildings, source=str(file))
+            notes += found
         table.add_row(name, str(len(gdf)))
         if len(gdf):
             out_layers[name] = gdf
     console.print(table)
-    for note in layers.notes:
+    for note in notes:
         console.print(f"[yellow]{escape(str(note))}[/yellow]")
     if not out_layers:
         console.print(

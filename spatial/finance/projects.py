@@ -154,7 +154,8 @@ def finance_report(
     src = sources.copy()
     src.insert(0, "compound_id", comp["id"].astype(str).to_numpy())
     src.insert(1, "name", comp["name"].to_numpy() if "name" in comp else None)
-    src.insert(2, "households", pd.to_numeric(comp["households"], errors="coerce").to_numpy())
+    households = comp["households"] if "households" in comp else pd.Series(np.nan, index=comp.index)
+    src.insert(2, "households", pd.to_numeric(households, errors="coerce").to_numpy())
     return FinanceReport(
         facilities=facilities,
         within=within_out.reset_index(drop=True),

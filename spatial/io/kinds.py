@@ -14,7 +14,7 @@ from spatial.io.schema import LAYERS, PARCEL_KINDS, map_columns
 from spatial.io.tables import is_table_file, read_table
 from spatial.io.values import normalize_header
 
-__all__ = ["KINDS", "guess_kinds", "guess_table_kind", "named_kind"]
+__all__ = ["KINDS", "barrier_layer", "guess_kinds", "guess_table_kind", "named_kind"]
 
 #: Every kind of input: the three record layers and the walk network.
 KINDS: tuple[str, ...] = (*LAYERS, "network")
@@ -26,6 +26,9 @@ _LAYER_NAMES: dict[str, re.Pattern[str]] = {
     "network": re.compile(r"road|street|network|highway|道路|路网|中心线", re.IGNORECASE),
     # administrative areas: context, not a kind this toolkit loads
     "boundaries": re.compile(r"district|boundar|admin|街道|行政区|区划|边界|乡镇", re.IGNORECASE),
+    # what `spatial osm` writes beside the records: barriers for bundles, gates for access
+    "barriers": re.compile(r"barrier|屏障|障碍", re.IGNORECASE),
+    "entrances": re.compile(r"entrance|gate|出入口|大门", re.IGNORECASE),
 }
 #: Fields only a compound survey has (POIs and parcel lists rarely do).
 _SURVEY_FIELDS = frozenset(
@@ -48,8 +51,9 @@ def named_kind(name: str) -> str | None:
     Returns
     -------
     str or None
-        One of :data:`KINDS`, ``"boundaries"`` (administrative areas, never loaded as
-        compounds), or None.
+        One of :data:`KINDS`, ``"boundaries"`` (administrative areas), ``"barriers"``
+        or ``"entrances"`` (beside the records in ``spatial osm``'s GeoPackage) — never
+        loaded as records — or None.
     """
     said = [kind for kind, pattern in _LAYER_NAMES.items() if pattern.search(name)]
     exact = [k for k in KINDS if name.lower() == k]
@@ -157,3 +161,29 @@ def guess_kinds(path: str | Path, *, layer: str | None = None) -> list[tuple[str
     if layer is not None:
         listed = [(n, t) for n, t in listed if n == layer] or [(layer, "")]
     return [(_gis_layer_kind(path, name, gtype), name) for name, gtype in listed]
+
+
+def barrier_layer(path: str | Path) -> str | None:
+    """The layer of a GIS file its name calls barriers (``spatial osm`` writes one).
+
+    Parameters
+    ----------
+    path
+        Any input file; OSM files and tables have no such layer.
+
+    Returns
+    -------
+    str or None
+        The first such layer's name, or None (also for a file that cannot be listed:
+        the loaders say what is wrong with it).
+    """
+    import pyogrio
+
+    path = Path(path)
+    if is_osm_file(path) or is_table_file(path) or not path.exists():
+        return None
+    try:
+        listed = [str(n) for n, _ in pyogrio.list_layers(path)]
+    except (OSError, pyogrio.errors.DataSourceError):
+        return None
+    return next((n for n in listed if named_kind(n) == "barriers"), None)

@@ -22,6 +22,7 @@ from spatial.bundling import (
     money_problems,
 )
 from spatial.finance import finance_report, with_finance_columns, write_finance_outputs
+from spatial.io.kinds import barrier_layer
 from spatial.io.load import LoadSpec, check_layers, load_layers
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.osm_barriers import read_osm_barriers
@@ -279,8 +280,23 @@ def run_bundles(
         lines = None
         if osm is not None:
             lines = read_osm_barriers(osm).geometry  # the whole file when read already
-        elif barriers is not None:
-            lines = gpd.read_file(barriers, engine="pyogrio").geometry
+        elif barriers is not None:  # a multi-layer file: its barriers layer
+            lines = gpd.read_file(
+                barriers, layer=barrier_layer(barriers), engine="pyogrio"
+            ).geometry
+        else:  # `spatial osm`'s GeoPackage holds them beside the compounds and parcels
+            held = [(s.path, barrier_layer(s.path)) for s in specs]
+            path, layer = next(((p, n) for p, n in held if n is not None), (None, None))
+            if path is not None:
+                lines = gpd.read_file(path, layer=layer, engine="pyogrio").geometry
+                found = [
+                    *found,
+                    Problem.warning(
+                        str(path),
+                        f"barriers taken from its layer '{layer}'",
+                        hint="--barriers FILE to use others, --cross-barriers to ignore them",
+                    ),
+                ]
         run = _bundle_stage(
             units, out_dir=stage, barriers=lines, options=opts, say=say, found=found
         )

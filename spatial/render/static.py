@@ -60,7 +60,13 @@ CJK_FAMILIES = (
 
 class MissingFontError(InputError):
     """No Chinese (CJK) font on this machine for static maps: an environment problem the
-    user fixes (exit 1), raised before any output is written."""
+    user fixes (exit 1), raised before any output is written.
+
+    Parameters
+    ----------
+    problems
+        The problem, with the advice (install ``fonts-noto-cjk`` or ``spatial[fonts]``).
+    """
 
 
 #: Words in the file names of CJK fonts, for a machine without ``fc-list``.
@@ -105,9 +111,9 @@ def _cjk_font() -> tuple[str, Path]:
     if found is None:
         # matplotlib's font list is cached at its first use: fonts installed since are
         # not in it, so look at the system's own list once
-        for path in _system_cjk_files():
+        for system_file in _system_cjk_files():
             try:
-                font_manager.fontManager.addfont(path)
+                font_manager.fontManager.addfont(system_file)
             except (OSError, RuntimeError, ValueError):
                 continue
         found = _installed_cjk()
