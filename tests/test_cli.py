@@ -310,3 +310,24 @@ def test_eligibility_command(tmp_path, demo_gaps):
     assert (table.loc[table["build_year"] <= 2000, "status"].isin(["priority", "excluded"])).all()
     bad = runner.invoke(app, ["eligibility", "--profile", "atlantis", "--gaps", str(demo_gaps)])
     assert bad.exit_code == 1 and "unknown profile" in bad.output
+
+
+def test_a_plan_without_build_years_says_why_it_is_empty(tmp_path, cau_osm):
+    """OSM compounds have no build year: the annual plan is empty, and the console and
+    the workbook's cover say why and how to add them; no siting is said too."""
+    gaps = tmp_path / "gaps"
+    res = runner.invoke(app, ["gaps", "--osm", str(cau_osm), "--out", str(gaps)])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "plan"
+    res = runner.invoke(
+        app,
+        ["plan", "--gaps", str(gaps), "--profile", "taian", "--budget-yuan", "5e7",
+         "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "no compound has a build year (建成年代)" in said and "spatial match" in said
+    assert "no facility sites chosen" in said and "Annual plan: empty" in said
+    cover = pd.read_excel(out / "plan.xlsx", sheet_name=0)
+    attention = cover.loc[cover.iloc[:, 0] == "注意 Attention"].iloc[:, 1].tolist()
+    assert len(attention) == 2 and "建成年代" in attention[0]

@@ -189,5 +189,8 @@ def plan(
             f"{grp['households'].sum():,.0f}" if "households" in grp else "不详 unknown",
             f"{grp['cost_yuan'].sum() / 1e4:,.0f}",
         )
-    console.print(table)
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("年度计划 Annual plan: empty — see the warning above", markup=False)
     print_outputs(run.outputs)

@@ -4,6 +4,7 @@ compute through the library face, write through :mod:`spatial.io.results`."""
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -13,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial import api
-from spatial._errors import InputError, Problem, raise_for_errors
+from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
 from spatial.bundling import (
     bundle_units,
     find_bundles,
@@ -44,7 +45,14 @@ from spatial.pipeline.options import (
     PlanRun,
 )
 from spatial.pipeline.side import SideJobs, write_context
-from spatial.policy import HEADERS_ZH, load_profile, plan_sheets, profile_finance, site_facilities
+from spatial.policy import (
+    HEADERS_ZH,
+    PolicyProfile,
+    load_profile,
+    plan_sheets,
+    profile_finance,
+    site_facilities,
+)
 from spatial.policy.plan_book import cover_sheet, official_sheets
 from spatial.settings import DEFAULTS, Progress, no_progress
 
@@ -354,6 +362,49 @@ def run_plan(
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
 
 
+def _plan_warnings(
+    comp: gpd.GeoDataFrame, table: pd.DataFrame, profile: PolicyProfile, *, siting: bool
+) -> list[Problem]:
+    """What a plan leaves out and why: an empty annual plan, no facility siting."""
+    said = []
+    if not table["year"].notna().any():
+        has_years = (
+            "build_year" in comp
+            and pd.to_numeric(comp["build_year"], errors="coerce").notna().any()
+        )
+        if not has_years:
+            said.append(
+                Problem.warning(
+                    "compounds",
+                    f"the annual plan is empty: no compound has a build year (建成年代), "
+                    f"and {profile.zh} ({profile.id}) admits compounds built by "
+                    f"{profile.cutoff_build_year or profile.priority_build_year}",
+                    column="build_year",
+                    hint="add a 建成年代 column to the survey and run gaps again, or match a "
+                    "clerk's table to the compounds (`spatial match`, `spatial db import`)",
+                )
+            )
+        else:
+            said.append(
+                Problem.warning(
+                    "compounds",
+                    f"the annual plan is empty: no compound is eligible under {profile.zh} "
+                    f"({profile.id}) within the budget",
+                    hint="see the 资格认定 sheet for each compound's reason",
+                )
+            )
+    if not siting:
+        said.append(
+            Problem.warning(
+                "plan",
+                "no facility sites chosen (the 设施选址 sheets are left out): siting needs "
+                "candidate parcels and a walk network",
+                hint="give --parcels (低效用地, 功能转换 … parcels) and --osm",
+            )
+        )
+    return said
+
+
 def _plan_stage(
     *,
     out_dir: Path,
@@ -411,6 +462,9 @@ def _plan_stage(
             net, comp, cand, covered.astype(bool), k=options.sites_k, categories=cats
         )
     table = pd.DataFrame(plan.drop(columns="geometry"))
+    said = _plan_warnings(comp, table, prof, siting=cand is not None and osm is not None)
+    if said:
+        warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)
     cover = cover_sheet(
         prof,
         budget_yuan=options.budget_yuan,
@@ -419,6 +473,7 @@ def _plan_stage(
         planned=int(table["year"].notna().sum()),
         data=str(gaps_dir) if gaps_dir is not None else "老旧小区数据库 compound database",
         finance=str(options.finance) if options.finance is not None else None,
+        attention=[f"{p.message} — {p.hint}" for p in said],
     )
     sheets = {
         "封面 cover": cover,

@@ -10,7 +10,7 @@ formats.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import pandas as pd
@@ -77,6 +77,7 @@ def cover_sheet(
     planned: int,
     data: str,
     finance: str | None,
+    attention: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The cover: what the plan is, for whom, from what, on which assumptions.
 
@@ -92,6 +93,8 @@ def cover_sheet(
         Where the compounds came from (a gaps folder or the database).
     finance
         The user's finance file, or None (the shipped default unit costs).
+    attention
+        What the plan leaves out and why (an empty annual plan, no siting), one row each.
 
     Returns
     -------
@@ -124,4 +127,5 @@ def cover_sheet(
             "Money in 万元; factors scaled 0–1, weighted by the profile.",
         ),
     ]
+    rows += [("注意 Attention", text) for text in attention]
     return pd.DataFrame(rows, columns=["项目 Item", "内容 Content"])
