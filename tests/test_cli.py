@@ -331,3 +331,46 @@ def test_a_plan_without_build_years_says_why_it_is_empty(tmp_path, cau_osm):
     cover = pd.read_excel(out / "plan.xlsx", sheet_name=0)
     attention = cover.loc[cover.iloc[:, 0] == "注意 Attention"].iloc[:, 1].tolist()
     assert len(attention) == 2 and "建成年代" in attention[0]
+
+
+def test_plan_sites_facilities_on_a_road_line_network(tmp_path, demo_city, demo_gaps):
+    """`plan --network` takes any network `gaps` takes: here the demo's streets as a
+    road-centre line layer, as a city without OSM holds them."""
+    from openpyxl import load_workbook
+
+    from spatial.network import walk_network_from_osm
+
+    edges = walk_network_from_osm(demo_city.osm).edges_gdf()
+    roads = tmp_path / "道路中心线.gpkg"
+    edges.assign(highway=edges["highway"].replace({"": "footway"}))[
+        ["highway", "geometry"]
+    ].to_file(roads, engine="pyogrio")
+    out = tmp_path / "plan"
+    args = ["plan", "--profile", "taian", "--gaps", str(demo_gaps), "--out", str(out),
+            "--budget-yuan", "5e8", "--parcels", str(demo_city.gpkg), "--sites-k", "2"]  # fmt: skip
+    res = runner.invoke(app, [*args, "--network", str(roads)], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "no facility sites chosen" not in res.output
+    book = load_workbook(out / "plan.xlsx", read_only=True)
+    assert {"设施选址 sites", "选址方案 site choice"} <= set(book.sheetnames)
+    book.close()
+    choice = pd.read_excel(out / "plan.xlsx", sheet_name="选址方案 site choice")
+    assert len(choice) > 0
+    both = runner.invoke(app, [*args, "--network", str(roads), "--osm", str(demo_city.osm)])
+    assert both.exit_code == 2 and "once" in both.output
+
+
+def test_a_map_book_by_a_missing_column_is_refused_naming_the_columns(tmp_path, cau_osm):
+    """--by subdistrict on compounds without 街道: exit 1 before any map is written, with
+    the columns looked for, not a one-page book of 未注明."""
+    gaps = tmp_path / "gaps"
+    assert runner.invoke(app, ["gaps", "--osm", str(cau_osm), "--out", str(gaps)]).exit_code == 0
+    out = tmp_path / "图.html"
+    res = runner.invoke(
+        app, ["map", "--gaps", str(gaps), "--out", str(out), "--by", "subdistrict"],
+        terminal_width=250,
+    )  # fmt: skip
+    assert res.exit_code == 1, res.output
+    said = " ".join(res.output.split())
+    assert "街道办事处" in said and "leave out --by" in said
+    assert not out.exists() and not (tmp_path / "图").exists()

@@ -43,6 +43,29 @@ def _beside(bundles: Path, args: _BundleArgs) -> Any:
         return None
 
 
+def _check_units(compounds: Any, by: str) -> None:
+    """A map book needs units: refuse one made of a single 未注明 page, naming the
+    columns looked for."""
+    from spatial._errors import InputError, Problem
+    from spatial.io.schema import CONTRACTS
+    from spatial.render.book import UNSPECIFIED, unit_names
+
+    if not (unit_names(compounds, by) == UNSPECIFIED).all():
+        return
+    field = next(f for f in CONTRACTS["compounds"] if f.name == by)
+    raise InputError(
+        [
+            Problem.error(
+                "compounds",
+                f"--by {by}: no compound has a {field.zh} ({by}); the book would be one "
+                f"page {UNSPECIFIED}. Columns looked for: {', '.join(dict.fromkeys(field.aliases))}",
+                column=by,
+                hint=f"add a {field.zh} column to the survey and run gaps again, or leave out --by",
+            )
+        ]
+    )
+
+
 def _bundle_job(
     bundles: str,
     target: str,
@@ -202,6 +225,8 @@ def map_(
             else:
                 assert gaps is not None
                 tables = load_gap_tables(gaps)
+            if by is not None:
+                _check_units(tables.compounds, by.value)
             if ctx is not None:
                 tables = replace(tables, context=ctx)
             ctx = tables.context

@@ -107,6 +107,24 @@ def plan(
         typer.Option(help="Only these layers of multi-layer --parcels files (repeat for several)."),
     ] = None,
     osm: Annotated[Path | None, typer.Option(help="Walk network (OSM) for siting.")] = None,
+    network: Annotated[
+        Path | None,
+        typer.Option(
+            help="Or the walk network for siting from a file: GraphML (osmnx), OSM, or a "
+            "road-centreline line layer (as `spatial gaps --network`)."
+        ),
+    ] = None,
+    network_layer: Annotated[
+        str | None,
+        typer.Option(help="The road layer of a multi-layer --network file (GeoPackage, FileGDB)."),
+    ] = None,
+    snap_m: Annotated[
+        float,
+        typer.Option(
+            help="Road line layers: join vertices and line ends this close, metres "
+            "(CAD lines that do not quite meet)."
+        ),
+    ] = DEFAULTS.line_snap_m,
     sites_k: Annotated[int, typer.Option(help="Sites to choose per missing category.")] = (
         DEFAULTS.sites_k
     ),
@@ -131,6 +149,8 @@ def plan(
 
     from spatial.pipeline import PlanOptions, run_plan
 
+    if osm is not None and network is not None:
+        raise typer.BadParameter("give the walk network for siting once: --osm or --network")
     if (gaps is None) == (db is None):
         raise typer.BadParameter("give --gaps (a gaps output folder) or --db, one of them")
     specs = kind_specs(parcels, ("parcels",), layers=parcels_layer)
@@ -151,6 +171,9 @@ def plan(
                 options=options,
                 parcels=specs,
                 osm=osm,
+                network=network,
+                network_layer=network_layer,
+                snap_m=snap_m,
                 progress=report,
             )
         from spatial.db.connect import open_db
@@ -164,6 +187,9 @@ def plan(
             options=options,
             parcels=specs,
             osm=osm,
+            network=network,
+            network_layer=network_layer,
+            snap_m=snap_m,
             progress=report,
         )
         run_id, marked = save_plan_run(

@@ -18,7 +18,8 @@ from spatial.pipeline.options import (
     PlanOptions,
     PlanRun,
 )
-from spatial.pipeline.runs import run_bundles, run_gaps, run_plan
+from spatial.pipeline.planning import run_plan
+from spatial.pipeline.runs import run_bundles, run_gaps
 
 __all__ = [
     "BundleOptions",

@@ -22,7 +22,8 @@ from spatial.io.write import write_csv, write_gpkg
 from spatial.lifecircle import GapResult
 from spatial.network import load_network
 from spatial.pipeline.options import BundleOptions, DemoRun, GapOptions, PlanOptions
-from spatial.pipeline.runs import _bundle_stage, _gaps_stage, _plan_stage
+from spatial.pipeline.planning import _plan_stage
+from spatial.pipeline.runs import _bundle_stage, _gaps_stage
 from spatial.policy import inventory
 from spatial.settings import DEFAULTS, Progress, no_progress
 
@@ -171,7 +172,7 @@ def run_demo(
             gaps_dir=stage,
             options=PlanOptions(profile="taian", budget_yuan=1e9),
             parcels=specs[2:],
-            osm=osm,
+            walk={"osm": osm},
             say=say,
         )
         say("writing outputs", 0, 0)

@@ -4,17 +4,14 @@ compute through the library face, write through :mod:`spatial.io.results`."""
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 from spatial import api
-from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
+from spatial._errors import Problem
 from spatial.bundling import (
     bundle_units,
     find_bundles,
@@ -24,15 +21,13 @@ from spatial.bundling import (
 )
 from spatial.finance import finance_report, with_finance_columns, write_finance_outputs
 from spatial.io.kinds import barrier_layer
-from spatial.io.load import LoadSpec, check_layers, load_layers
+from spatial.io.load import LoadSpec, check_layers
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.osm_barriers import read_osm_barriers
 from spatial.io.results import (
-    GapTables,
     load_gap_tables,
     write_bundle_outputs,
     write_gap_outputs,
-    write_plan_outputs,
 )
 from spatial.io.runfolder import rebase_outputs, run_folder
 from spatial.network import WalkNetwork, load_network
@@ -41,25 +36,17 @@ from spatial.pipeline.options import (
     BundleRun,
     GapOptions,
     GapRun,
-    PlanOptions,
-    PlanRun,
 )
 from spatial.pipeline.side import SideJobs, write_context
 from spatial.policy import (
-    HEADERS_ZH,
-    PolicyProfile,
     load_profile,
-    plan_sheets,
     profile_finance,
-    site_facilities,
 )
-from spatial.policy.plan_book import cover_sheet, official_sheets
 from spatial.settings import DEFAULTS, Progress, no_progress
 
 __all__ = [
     "run_bundles",
     "run_gaps",
-    "run_plan",
 ]
 
 log = logging.getLogger(__name__)
@@ -309,195 +296,3 @@ def run_bundles(
             units, out_dir=stage, barriers=lines, options=opts, say=say, found=found
         )
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
-
-
-def run_plan(
-    *,
-    out_dir: str | Path,
-    gaps_dir: str | Path | None,
-    options: PlanOptions,
-    gap_tables: GapTables | None = None,
-    parcels: Sequence[LoadSpec] = (),
-    osm: str | Path | None = None,
-    progress: Progress | None = None,
-) -> PlanRun:
-    """Eligibility, needs, ranking, annual plan and facility siting into ``plan.xlsx``.
-
-    The categories are those of the gaps run (``categories.toml`` in ``gaps_dir``).
-
-    Parameters
-    ----------
-    out_dir
-        Output folder: ``plan.xlsx`` (sheets 资格认定, 改造内容, 排序, 年度计划, 逐级汇总,
-        设施选址, 选址方案) and ``plan.gpkg`` (layers ``eligibility``, ``sites``).
-    gaps_dir
-        A ``spatial gaps`` output folder (its compounds, with their gaps).
-    options
-        Profile, budget and the other settings (:class:`PlanOptions`).
-    gap_tables
-        Or the gap tables themselves (a run of the compound database), instead of
-        ``gaps_dir``.
-    parcels, osm
-        Candidate sites (low-efficiency land, function conversion …) and the walk network
-        for siting; without them no sites are chosen.
-    progress
-        ``progress(stage, done, total)``.
-
-    Returns
-    -------
-    PlanRun
-        The plan per compound, the site choice and the files written.
-    """
-    raise_for_errors(options.problems())
-    with run_folder(out_dir, command="plan") as stage:
-        run = _plan_stage(
-            out_dir=stage,
-            gaps_dir=gaps_dir,
-            gap_tables=gap_tables,
-            options=options,
-            parcels=parcels,
-            osm=osm,
-            say=progress or no_progress,
-        )
-    return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
-
-
-def _plan_warnings(
-    comp: gpd.GeoDataFrame, table: pd.DataFrame, profile: PolicyProfile, *, siting: bool
-) -> list[Problem]:
-    """What a plan leaves out and why: an empty annual plan, no facility siting."""
-    said = []
-    if not table["year"].notna().any():
-        has_years = (
-            "build_year" in comp
-            and pd.to_numeric(comp["build_year"], errors="coerce").notna().any()
-        )
-        if not has_years:
-            said.append(
-                Problem.warning(
-                    "compounds",
-                    f"the annual plan is empty: no compound has a build year (建成年代), "
-                    f"and {profile.zh} ({profile.id}) admits compounds built by "
-                    f"{profile.cutoff_build_year or profile.priority_build_year}",
-                    column="build_year",
-                    hint="add a 建成年代 column to the survey and run gaps again, or match a "
-                    "clerk's table to the compounds (`spatial match`, `spatial db import`)",
-                )
-            )
-        else:
-            said.append(
-                Problem.warning(
-                    "compounds",
-                    f"the annual plan is empty: no compound is eligible under {profile.zh} "
-                    f"({profile.id}) within the budget",
-                    hint="see the 资格认定 sheet for each compound's reason",
-                )
-            )
-    if not siting:
-        said.append(
-            Problem.warning(
-                "plan",
-                "no facility sites chosen (the 设施选址 sheets are left out): siting needs "
-                "candidate parcels and a walk network",
-                hint="give --parcels (低效用地, 功能转换 … parcels) and --osm",
-            )
-        )
-    return said
-
-
-def _plan_stage(
-    *,
-    out_dir: Path,
-    gaps_dir: str | Path | None,
-    options: PlanOptions,
-    gap_tables: GapTables | None = None,
-    parcels: Sequence[LoadSpec],
-    osm: str | Path | None,
-    say: Progress,
-) -> PlanRun:
-    prof = load_profile(options.profile)
-    start = options.start_year if options.start_year is not None else date.today().year + 1
-    prof = replace(
-        prof,
-        plan_start_year=start,
-        plan_end_year=start + prof.plan_end_year - prof.plan_start_year,
-    )
-    say("reading gaps", 0, 0)
-    found: list[Problem] = []  # the gaps folder and the parcels are checked together
-    tables = gap_tables
-    if tables is None:
-        try:
-            tables = load_gap_tables(str(gaps_dir), service_areas=False)
-        except InputError as exc:
-            found += exc.problems
-    cand = None
-    if parcels and osm is not None:
-        try:
-            cand = load_layers(list(parcels))["parcels"]
-        except InputError as exc:
-            found += exc.problems
-    raise_for_errors(found)
-    assert tables is not None
-    comp, cats = tables.compounds, tables.categories
-    say("eligibility, needs and ranking", 0, 0)
-    plan = api.plan(
-        comp,
-        profile=prof,
-        budget_yuan=options.budget_yuan,
-        households_per_year=options.households_per_year,
-        categories=cats,
-        finance=options.finance,
-    )
-    keys = [
-        k
-        for k in ("id", "name", "district", "subdistrict", "community", "build_year", "households")
-        if k in comp
-    ]
-    choice = sites = None
-    if cand is not None and osm is not None:
-        say("siting facilities", 0, 0)
-        net = load_network(osm=osm, crs=cand.crs)
-        covered = tables.gaps.pivot(index="compound_id", columns="category", values="covered")
-        sites, choice = site_facilities(
-            net, comp, cand, covered.astype(bool), k=options.sites_k, categories=cats
-        )
-    table = pd.DataFrame(plan.drop(columns="geometry"))
-    said = _plan_warnings(comp, table, prof, siting=cand is not None and osm is not None)
-    if said:
-        warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)
-    cover = cover_sheet(
-        prof,
-        budget_yuan=options.budget_yuan,
-        households_per_year=options.households_per_year,
-        compounds=len(table),
-        planned=int(table["year"].notna().sum()),
-        data=str(gaps_dir) if gaps_dir is not None else "老旧小区数据库 compound database",
-        finance=str(options.finance) if options.finance is not None else None,
-        attention=[f"{p.message} — {p.hint}" for p in said],
-    )
-    sheets = {
-        "封面 cover": cover,
-        **official_sheets(plan_sheets(table, keys=keys, sites=sites, choice=choice)),
-    }
-    layers = {
-        "eligibility": comp[["id", "name", "geometry"]].join(
-            plan[["status", "reason_zh", "reason_en", "rank", "year"]]
-        )
-    }
-    if cand is not None and choice is not None and len(choice):
-        chosen = {s for v in choice["chosen_sites"] for s in str(v).split(";") if s}
-        picked = cand[cand["id"].astype(str).isin(chosen)]
-        for_cat = {
-            s: ";".join(
-                choice.loc[
-                    choice["chosen_sites"].str.split(";").apply(lambda ids, s=s: s in ids),
-                    "category",
-                ]
-            )
-            for s in chosen
-        }
-        layers["sites"] = picked[["id", "name", "kind", "geometry"]].assign(
-            categories=picked["id"].astype(str).map(for_cat)
-        )
-    outputs = write_plan_outputs(sheets, layers, out_dir, headers=HEADERS_ZH)
-    return PlanRun(table, choice, outputs)
