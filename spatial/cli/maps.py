@@ -53,12 +53,13 @@ def _check_units(compounds: Any, by: str) -> None:
     if not (unit_names(compounds, by) == UNSPECIFIED).all():
         return
     field = next(f for f in CONTRACTS["compounds"] if f.name == by)
+    looked = ", ".join(dict.fromkeys(field.aliases))
     raise InputError(
         [
             Problem.error(
                 "compounds",
                 f"--by {by}: no compound has a {field.zh} ({by}); the book would be one "
-                f"page {UNSPECIFIED}. Columns looked for: {', '.join(dict.fromkeys(field.aliases))}",
+                f"page {UNSPECIFIED}. Columns looked for: {looked}",
                 column=by,
                 hint=f"add a {field.zh} column to the survey and run gaps again, or leave out --by",
             )
