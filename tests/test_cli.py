@@ -65,8 +65,9 @@ def test_validate_guesses_layers_and_reads_osm(cau_osm):
     result = runner.invoke(app, ["validate", str(cau_osm)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "compounds: 11 records" in result.output
-    # each OSM note once, not once per layer; plus the households estimated from buildings
-    assert "3 warning(s)" in result.output
+    # each OSM note once, not once per layer; the households estimated from buildings;
+    # the categories its POIs lack
+    assert "4 warning(s)" in result.output and "POI categories with facilities" in result.output
     assert "estimated" in result.output
 
 
@@ -374,3 +375,28 @@ def test_a_map_book_by_a_missing_column_is_refused_naming_the_columns(tmp_path, 
     said = " ".join(res.output.split())
     assert "街道办事处" in said and "leave out --by" in said
     assert not out.exists() and not (tmp_path / "图").exists()
+
+
+def test_validate_says_which_categories_the_pois_cover(tmp_path):
+    """Two categories of 26 in the POI file: validate says so (counts per category, and a
+    warning naming the categories without data), not gaps' 24 no-data rows later."""
+    path = tmp_path / "设施.csv"
+    pd.DataFrame(
+        {
+            "名称": ["阳光幼儿园", "北街公交站", "南街公交站"],
+            "类型": ["幼儿园", "公交车站", "公交车站"],
+            "经度": [116.35, 116.351, 116.352],
+            "纬度": [40.0, 40.001, 40.002],
+        }
+    ).to_csv(path, index=False)
+    res = runner.invoke(app, ["validate", str(path), "--kind", "pois"])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "POI categories with facilities: 2 of 26" in said
+    assert "幼儿园 1" in said and "公交车站 2" in said and "1 warning(s)" in said
+    from spatial.cli.data import _category_coverage
+    from spatial.io import load_layer
+
+    (warned,) = _category_coverage([load_layer(path, "pois")])
+    assert "no facility of 24 of 26 categories" in warned.message
+    assert "pharmacy" in warned.message and "kindergarten" not in warned.message

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.markup import escape
 
@@ -74,6 +75,7 @@ def validate(
         ref_layers = run_reporting(lambda _r: read_osm(reference))
         ref = ref_layers.pois.geometry if len(ref_layers.pois) else ref_layers.barriers.geometry
     problems: list[Problem] = []
+    poi_frames: list[Any] = []
     for path in files:
         targets = [(kind.value, layer)] if kind is not Kind.auto else _kinds_or_read(path, layer)
         for what, source_layer in targets:
@@ -98,6 +100,9 @@ def validate(
             problems += loaded.problems
             n = 0 if loaded.frame is None else len(loaded.frame)
             console.print(f"{where}: {what}: {n} records", markup=False, soft_wrap=True)
+            if what == "pois" and loaded.frame is not None:
+                poi_frames.append(loaded.frame)
+    problems += _category_coverage(poi_frames)
     # The same warning (e.g. from an OSM file read per layer) is listed once.
     problems = list(dict.fromkeys(problems))
     if problems:
@@ -105,6 +110,41 @@ def validate(
     n_err = sum(p.severity == "error" for p in problems)
     console.print(f"{n_err} error(s), {len(problems) - n_err} warning(s)")
     raise typer.Exit(1 if n_err else 0)
+
+
+def _category_coverage(frames: list[Any]) -> list[Any]:
+    """Print which life-circle categories the POIs hold facilities of; warn of the
+    categories without any (gaps reports them as ``no_data``)."""
+    from spatial._errors import Problem
+    from spatial.lifecircle.pois import classify_pois
+    from spatial.standards import load_categories
+
+    if not frames:
+        return []
+    cats = load_categories()
+    counts = pd.Series(0, index=[c.id for c in cats])
+    for frame in frames:
+        found = classify_pois(frame, categories=cats).str.split(";").explode()
+        counts = counts.add(found[found != ""].value_counts(), fill_value=0).reindex(counts.index)
+    have = [c for c in cats if counts[c.id] > 0]
+    lack = [c for c in cats if counts[c.id] == 0]
+    console.print(
+        f"POI categories with facilities: {len(have)} of {len(cats)} — "
+        + ", ".join(f"{c.zh} {int(counts[c.id])}" for c in have),
+        markup=False,
+        soft_wrap=True,
+    )
+    if not lack:
+        return []
+    return [
+        Problem.warning(
+            "pois",
+            f"the POIs hold no facility of {len(lack)} of {len(cats)} categories: "
+            + ", ".join(f"{c.zh} {c.id}" for c in lack),
+            hint="gaps marks them no_data (left out of n_missing); add a POI file that has "
+            "them (an Amap/Baidu export, the education or health bureau's list)",
+        )
+    ]
 
 
 def _kinds_or_read(path: Path, layer: str | None) -> list[tuple[str, str | None]]:
