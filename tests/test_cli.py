@@ -400,3 +400,17 @@ def test_validate_says_which_categories_the_pois_cover(tmp_path):
     (warned,) = _category_coverage([load_layer(path, "pois")])
     assert "no facility of 24 of 26 categories" in warned.message
     assert "pharmacy" in warned.message and "kindergarten" not in warned.message
+
+
+def test_quiet_prints_errors_only(tmp_path, cau_osm):
+    """-q: nothing on a run that succeeds (no table, no warnings, no "wrote"), and the
+    problem table when the input is wrong."""
+    res = runner.invoke(app, ["-q", "gaps", "--osm", str(cau_osm), "--out", str(tmp_path / "g")])
+    assert res.exit_code == 0 and res.output.strip() == "", res.output
+    assert (tmp_path / "g" / "gaps.csv").exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("小区名称,经度,纬度\n甲,abc,40\n", encoding="utf-8")
+    res = runner.invoke(app, ["-q", "validate", str(bad)])
+    assert res.exit_code == 1 and "error" in res.output and "经度" in res.output
+    res = runner.invoke(app, ["validate", str(bad)])  # the next run without -q says all
+    assert "error(s)" in res.output and "records" in res.output

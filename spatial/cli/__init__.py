@@ -83,7 +83,7 @@ def _report_bug(exc: BaseException) -> None:
 
     from rich.markup import escape
 
-    from spatial.cli._common import console
+    from spatial.cli._common import error_console
 
     log = Path(tempfile.gettempdir()) / f"spatial-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
     text = "".join(traceback.format_exception(exc))
@@ -92,7 +92,7 @@ def _report_bug(exc: BaseException) -> None:
         where = f"details in {log}"
     except OSError:
         where = "run again with SPATIAL_DEBUG=1 for the details"
-    console.print(
+    error_console.print(
         f"[red]internal error: {escape(type(exc).__name__)}: {escape(str(exc))}[/red]\n"
         f"This is a fault in spatial, not a problem found in your files; {escape(where)}. "
         "Please report it with the command you ran.",

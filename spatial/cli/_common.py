@@ -26,6 +26,7 @@ __all__ = [
     "SchoolUnknown",
     "check_out",
     "console",
+    "error_console",
     "kind_specs",
     "layer_specs",
     "print_outputs",
@@ -37,6 +38,8 @@ __all__ = [
 
 T = TypeVar("T")
 console = Console()
+#: Errors, printed under ``--quiet`` too (``console`` is silent then).
+error_console = Console()
 _QUIET = {"on": False}
 
 
@@ -54,10 +57,14 @@ def setup_logging(*, verbose: bool, quiet: bool) -> None:
 
     level = logging.ERROR if quiet else (logging.INFO if verbose else logging.WARNING)
     logger = logging.getLogger("spatial")
-    logger.handlers[:] = [RichHandler(console=console, show_path=False, show_time=False)]
+    handler = RichHandler(
+        console=error_console if quiet else console, show_path=False, show_time=False
+    )
+    logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
     _QUIET["on"] = quiet
+    console.quiet = quiet
 
 
 def check_out(path: Path, *, option: str = "--out") -> Path:
@@ -241,10 +248,10 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
         try:
             result = job(report)
         except InputError as exc:
-            console.print(problem_table(exc.problems))
+            error_console.print(problem_table(exc.problems))
             raise typer.Exit(1) from exc
         except (ValueError, FileNotFoundError) as exc:
-            console.print(f"[red]{escape(str(exc))}[/red]")
+            error_console.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
     if not _QUIET["on"]:
         found = [p for w in caught for p in getattr(w.message, "problems", [])]

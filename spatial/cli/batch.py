@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from spatial.cli._common import _QUIET, console, print_outputs, problem_table
+from spatial.cli._common import _QUIET, console, error_console, print_outputs, problem_table
 
 if TYPE_CHECKING:
     from spatial.batch import BatchStatus
@@ -81,11 +81,11 @@ def batch(
         console.print(problem_table(exc.problems))
         raise typer.Exit(1) from exc
     except OSError as exc:  # an unreachable scheduler, a folder that cannot be written
-        console.print(f"[red]{escape(str(exc))}[/red]")
+        error_console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from exc
     failed = {n: r for n, r in run.records.items() if r.get("status") == "failed"}
     for name, record in failed.items():
-        console.print(f"[red]failed[/red] {escape(name)}:", soft_wrap=True)
+        error_console.print(f"[red]failed[/red] {escape(name)}:", soft_wrap=True)
         console.print(str(record.get("error", "")), markup=False, soft_wrap=True)
     console.print(
         f"{len(run.records) - len(failed)} of {len(run.records)} units ready in {run.wall_s:.1f} s",

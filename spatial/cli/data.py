@@ -14,6 +14,7 @@ from spatial.cli._common import (
     Kind,
     check_out,
     console,
+    error_console,
     problem_table,
     run_reporting,
 )
@@ -105,9 +106,9 @@ def validate(
     problems += _category_coverage(poi_frames)
     # The same warning (e.g. from an OSM file read per layer) is listed once.
     problems = list(dict.fromkeys(problems))
-    if problems:
-        console.print(problem_table(problems))
     n_err = sum(p.severity == "error" for p in problems)
+    if problems:
+        (error_console if n_err else console).print(problem_table(problems))
     console.print(f"{n_err} error(s), {len(problems) - n_err} warning(s)")
     raise typer.Exit(1 if n_err else 0)
 
@@ -325,7 +326,7 @@ def osm(
     for note in notes:
         console.print(f"[yellow]{escape(str(note))}[/yellow]")
     if not out_layers:
-        console.print(
+        error_console.print(
             f"[red]{escape(str(file))}: no compounds, POIs, entrances, barriers or parcels; "
             "nothing written[/red] — check that the extract covers the area"
         )

@@ -11,6 +11,7 @@ from rich.markup import escape
 from spatial.cli._common import (
     check_out,
     console,
+    error_console,
     kind_specs,
     layer_specs,
     print_outputs,
@@ -67,7 +68,7 @@ def eligibility_(
     try:
         prof = load_profile(profile)
     except ValueError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
+        error_console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from exc
     result = eligibility(comp, prof)
     keys = [k for k in ("id", "name", "subdistrict", "community", "build_year") if k in comp]
