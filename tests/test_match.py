@@ -233,3 +233,43 @@ def test_a_one_column_csv_is_read(tmp_path):
     path = tmp_path / "one.csv"
     path.write_text("小区名称\n静淑苑\n学士居\n", encoding="utf-8")
     assert read_table(path)["小区名称"].tolist() == ["静淑苑", "学士居"]
+
+
+# As clerks write them: house numbers that differ by a digit, a community or subdistrict
+# written in front of the name (tuples: truth footprint, the row's name, its community).
+CLERK_FEET = [
+    "长江路200号院", "长江路2000号院", "黄河路600号", "泰山街12号院", "泰山街120号院",
+    "和平里小区", "幸福家园", "阳光花园", "翠湖天地", "金桥新村", "望京西园三区", "望京西园四区",
+]  # fmt: skip
+CLERK_ROWS = [
+    ("长江路2000号院", "长江路2000号小区", ""),
+    ("长江路200号院", "长江路200号", ""),
+    ("", "黄河路6900号", ""),
+    ("泰山街12号院", "泰山街12号", ""),
+    ("", "泰山街1200号院", ""),
+    ("", "长江路20号院", ""),
+    ("和平里小区", "和平社区和平里小区", ""),
+    ("幸福家园", "幸福街道幸福家园", ""),
+    ("阳光花园", "光明阳光花园", "光明社区"),
+    ("翠湖天地", "东湖街道办事处翠湖天地小区", ""),
+    ("金桥新村", "金桥新村", ""),
+    ("望京西园三区", "望京西园3区", ""),
+    ("", "望京西园五区", ""),
+]
+
+
+def test_numbers_must_agree_and_units_in_front_are_dropped():
+    """Precision 1.00 where house numbers differ (2000号 is not 200号, 6900号 not 600号);
+    a name written after its community or subdistrict matches its footprint."""
+    feet = pd.DataFrame({"id": [f"F{i}" for i in range(len(CLERK_FEET))], "name": CLERK_FEET})
+    rows = pd.DataFrame(CLERK_ROWS, columns=["truth", "name", "community"])
+    found = match_names(rows[["name", "community"]], feet)
+    by_name = dict(zip(feet["name"], feet["id"], strict=True))
+    truth = rows["truth"].map(lambda t: by_name.get(t, ""))
+    got = found["footprint_id"].where(found["match_status"] == "matched", "").fillna("")
+    wrong = rows[(got != "") & (got != truth)]
+    assert wrong.empty, found.loc[wrong.index]
+    recall = ((got == truth) & (truth != "")).sum() / (truth != "").sum()
+    assert recall >= 0.95, found[["match_status", "match_reason", "candidates"]]
+    near = found.loc[rows["name"] == "黄河路6900号"].iloc[0]
+    assert near["match_status"] == "review" and "(6900 vs 600)" in near["match_reason"]

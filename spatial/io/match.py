@@ -1,16 +1,19 @@
 """Survey rows (台账) without coordinates linked to footprint polygons by their names.
 
 Each row's name and each footprint's name are reduced by
-:func:`spatial.io.names.normalize_name` and compared with rapidfuzz's ``ratio`` (0–1) over
-every pair at once (``process.cdist``). Where both a row and a footprint carry a
-subdistrict (街道) or community (社区), only footprints of the same one are candidates.
+:func:`spatial.io.names.normalize_name`, without a unit written in front of them (某某社区,
+某某街道, or any district, subdistrict or community named in the data), and compared
+with rapidfuzz's ``ratio`` (0–1) over every pair at once (``process.cdist``). Where
+both a row and a footprint carry a subdistrict (街道) or community (社区), only
+footprints of the same one are candidates.
 Footprints without a name of their own (OSM's placeholder 未命名小区 w…) are never
 candidates.
 
 A row is
 
-- ``matched`` when its best score is ≥ ``accept`` and leads the second best footprint by
-  ``margin`` (method ``name_exact`` when the reduced names are equal, else
+- ``matched`` when its best score is ≥ ``accept``, leads the second best footprint by
+  ``margin`` and the numbers in both names are the same (house numbers: 200号 is not
+  2000号; method ``name_exact`` when the reduced names are equal, else
   ``name_similar``), unless another matched row claims the same footprint;
 - ``review`` when its best score is ≥ ``review`` but it is not matched (too close to a
   second footprint, below ``accept``, or a footprint claimed twice): a planner decides,
@@ -22,6 +25,7 @@ The thresholds are data (``spatial/standards/matching.toml``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -77,6 +81,40 @@ def load_thresholds() -> MatchThresholds:
     )
 
 
+#: A unit written in front of a compound's name: 某某社区 / 某某街道(办事处) / 某某居委会.
+_UNIT_PREFIX = re.compile(r"^(.{2,12}?)(社区居委会|居委会|社区|街道办事处|街道办|街道)(.{2,})$")
+
+
+def _unit_keys(rows: pd.DataFrame, footprints: pd.DataFrame) -> list[str]:
+    """The reduced names of every district, subdistrict and community in the data,
+    longest first."""
+    found = {
+        normalize_name(v)
+        for frame in (rows, footprints)
+        for col in ("district", "subdistrict", "community")
+        if col in frame
+        for v in frame[col].dropna().astype(str)
+    }
+    return sorted((u for u in found if len(u) >= 2), key=len, reverse=True)
+
+
+def _without_unit(name: object, units: list[str]) -> str:
+    """The reduced name without a unit written in front of it (某某社区阳光小区 → 阳光)."""
+    written = _UNIT_PREFIX.match(str(name)) if isinstance(name, str) else None
+    if written is not None and len(normalize_name(written.group(3))) >= 2:
+        return normalize_name(written.group(3))
+    key = normalize_name(name)
+    for unit in units:
+        if key.startswith(unit) and len(key) - len(unit) >= 2:
+            return key[len(unit) :]
+    return key
+
+
+def _numbers(key: str) -> tuple[str, ...]:
+    """The numbers in a reduced name (house numbers, phases): equal for a match."""
+    return tuple(m.lstrip("0") or "0" for m in re.findall(r"\d+", key))
+
+
 def _same_area(rows: pd.DataFrame, feet: pd.DataFrame) -> np.ndarray:
     """``(n_rows, n_footprints)``: False where both name an area and they differ."""
     ok = np.ones((len(rows), len(feet)), dtype=bool)
@@ -122,8 +160,9 @@ def match_names(
     if "name_source" in footprints:
         usable = footprints[footprints["name_source"].astype(str) != "placeholder"]
     usable = usable[usable["name"].map(normalize_name) != ""]
-    keys = rows["name"].map(normalize_name).tolist()
-    names = usable["name"].map(normalize_name).tolist()
+    units = _unit_keys(rows, usable)
+    keys = [_without_unit(n, units) for n in rows["name"]]
+    names = [_without_unit(n, units) for n in usable["name"]]
     out = pd.DataFrame(
         {
             "footprint_id": None,
@@ -143,13 +182,29 @@ def match_names(
     score = process.cdist(keys, names, scorer=fuzz.ratio, dtype=np.float32) / 100.0
     score = np.where(_same_area(rows, usable), score, 0.0)
     score[np.array([k == "" for k in keys])] = 0.0
+    # a footprint whose name has other numbers (200号 for 2000号) is never matched, nor
+    # does it stand in the way of one that has the same numbers
+    numbers_k = [_numbers(k) for k in keys]
+    numbers_n = [_numbers(n) for n in names]
+    codes = {t: c for c, t in enumerate(dict.fromkeys(numbers_k + numbers_n))}
+    agree = (
+        np.array([codes[t] for t in numbers_k])[:, None]
+        == np.array([codes[t] for t in numbers_n])[None, :]
+    )
     order = np.argsort(-score, axis=1, kind="stable")
     ids = usable["id"].astype(str).to_numpy()
     raw = usable["name"].astype(str).to_numpy()
-    first = order[:, 0]
-    best = score[np.arange(len(rows)), first]
-    second = score[np.arange(len(rows)), order[:, 1]] if score.shape[1] > 1 else np.zeros(len(rows))
-    accepted = (best >= th.accept) & (best - second >= th.margin)
+    at = np.arange(len(rows))
+    best = score[at, order[:, 0]]
+    same = np.where(agree, score, 0.0)
+    order_same = np.argsort(-same, axis=1, kind="stable")
+    best_same = same[at, order_same[:, 0]]
+    second_same = same[at, order_same[:, 1]] if same.shape[1] > 1 else np.zeros(len(rows))
+    accepted = (best_same >= th.accept) & (best_same - second_same >= th.margin)
+    # a matched row takes its number-agreeing footprint; any other shows its best one
+    first = np.where(accepted, order_same[:, 0], order[:, 0])
+    second = np.where(accepted, second_same, score[at, order[:, 1]] if score.shape[1] > 1 else 0)
+    same_numbers = agree[at, first]
     claims = pd.Series(ids[first][accepted]).value_counts()
     twice = set(claims[claims > 1].index)
     for i, pos in enumerate(out.index):
@@ -166,7 +221,11 @@ def match_names(
             out.at[pos, "match_reason"] = ""
             continue
         out.at[pos, "match_status"] = "review"
-        if accepted[i]:
+        if not same_numbers[i]:
+            said = "/".join(numbers_k[i]) or "none"
+            theirs = "/".join(numbers_n[j]) or "none"
+            reason = f"the numbers in the names differ ({said} vs {theirs})"
+        elif accepted[i]:
             reason = f"footprint {ids[j]} is claimed by {claims[ids[j]]} rows"
         elif best[i] - second[i] < th.margin:
             reason = "two footprints are about as similar"
