@@ -272,3 +272,24 @@ def test_a_bug_is_two_lines_and_exit_code_2(monkeypatch, capsys):
     assert "Traceback" not in out
     log = Path(out.split("details in ")[1].split(".log")[0] + ".log")
     assert "RuntimeError" in log.read_text(encoding="utf-8")
+
+
+def test_a_gis_feature_is_named_by_its_own_id(tmp_path):
+    """Problems in a GeoPackage name the feature by its 地块编号, not "feature 0"."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from spatial.io.load import check_file
+
+    path = tmp_path / "地块.gpkg"
+    gpd.GeoDataFrame(
+        {
+            "地块编号": ["G-12", "G-13"],
+            "地块类型": ["棚户区", "旧厂区"],
+            "规划容积率": ["abc", "2"],
+        },
+        geometry=[box(440000, 4428000, 440100, 4428100), box(440200, 4428000, 440300, 4428100)],
+        crs=32650,
+    ).to_file(path, layer="地块")
+    (bad,) = [p for p in check_file(path, "parcels").problems if p.severity == "error"]
+    assert bad.row == "地块编号 G-12" and bad.column == "规划容积率"

@@ -152,7 +152,8 @@ def test_category_without_poi_unreachable_piece_and_off_network_poi():
     no_poi = [p for p in res.problems if p.message == "no POI of the category in the inputs"]
     assert [p.column for p in no_poi] == ["bus_stop 公交车站"]
     cut = [p for p in res.problems if "cut off from the main network" in p.message]
-    assert [p.column for p in cut] == ["小区1"]
+    assert [(p.row, p.column) for p in cut] == [("C1", None)]
+    assert cut[0].message.startswith("compound 小区1 reaches only")
     status = res.gaps.set_index(["compound_id", "category"])["status"]
     assert status[("C0", "kindergarten")] == "covered"
     assert status[("C1", "kindergarten")] == "unreachable"  # its piece has no kindergarten

@@ -21,6 +21,7 @@ from spatial.io.estimate import estimate_from_buildings
 from spatial.io.osm import is_osm_file, read_osm
 from spatial.io.schema import alias_index
 from spatial.io.tables import is_table_file, read_table, table_geometry, table_origin
+from spatial.io.values import normalize_header
 
 __all__: list[str] = []
 
@@ -104,7 +105,7 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
     return (
         pd.DataFrame(gdf.drop(columns="geometry")),
         gdf.geometry,
-        _label_features,
+        _label_gis(gdf, layer),
         [str(c) for c in gdf.columns],
     )
 
@@ -136,6 +137,21 @@ def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, b
         f"{len(names)} layers ({', '.join(names)}) and "
         + (f"{len(fits)} look like {kind}" if fits else f"none looks like {kind}")
     )
+
+
+def _label_gis(frame: pd.DataFrame, layer: str) -> Callable[[int], str]:
+    """Name a GIS feature by its own id (地块编号 G-12) where the layer has one."""
+    aliases = alias_index(layer)
+    col = next((c for c in frame.columns if aliases.get(normalize_header(str(c))) == "id"), None)
+    if col is None:
+        return _label_features
+    values = ["" if pd.isna(v) else str(v).strip() for v in frame[col]]
+
+    def label(pos: int) -> str:
+        value = values[pos] if pos < len(values) else ""
+        return f"{col} {value}" if value else f"feature {pos}"
+
+    return label
 
 
 def _label_osm(frame: gpd.GeoDataFrame):

@@ -229,10 +229,11 @@ def compute_gaps(
         problems.append(
             Problem.warning(
                 "pois",
-                "a school of unknown level (no isced:level/grades tag, no 小学/中学 … in its "
-                f"name): counted as {_SCHOOL_AS[school_unknown]}",
+                f"{src_pois.at[pos, 'name'] if 'name' in src_pois else 'a school'}: a school "
+                "of unknown level (no isced:level/grades tag, no 小学/中学 … in its name): "
+                f"counted as {_SCHOOL_AS[school_unknown]}",
                 row=str(src_pois.at[pos, "id"]) if "id" in src_pois else str(pos),
-                column=str(src_pois.at[pos, "name"]) if "name" in src_pois else None,
+                column="category",
                 hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
             )
         )

@@ -54,9 +54,10 @@ def entered_by(
         problems.append(
             Problem.warning(
                 "compounds",
-                f"compound more than {snap_limit_m:g} m from the walk network: no distances",
+                f"compound {comp.at[pos, 'name']} more than {snap_limit_m:g} m from the "
+                "walk network: no distances",
                 row=str(comp.at[pos, "id"]),
-                column=str(comp.at[pos, "name"]),
+                column="geometry",
                 hint="check the network covers it (a larger OSM extract)",
             )
         )
@@ -69,10 +70,9 @@ def entered_by(
         problems.append(
             Problem.warning(
                 "network",
-                f"compound reaches only a network piece of {size} nodes cut off from the "
-                "main network",
+                f"compound {comp.at[pos, 'name']} reaches only a network piece of {size} "
+                "nodes cut off from the main network",
                 row=str(comp.at[pos, "id"]),
-                column=str(comp.at[pos, "name"]),
                 hint="distances count only what is on that piece; check the "
                 "extract's edges and foot access tags",
             )
