@@ -414,3 +414,48 @@ def test_quiet_prints_errors_only(tmp_path, cau_osm):
     assert res.exit_code == 1 and "error" in res.output and "经度" in res.output
     res = runner.invoke(app, ["validate", str(bad)])  # the next run without -q says all
     assert "error(s)" in res.output and "records" in res.output
+
+
+def test_a_clipped_extract_keeps_its_map_context(tmp_path, cau_osm):
+    """Ways cut by the extract's edge (nodes missing from the file) keep their inside
+    part in the context, instead of the whole context being lost."""
+    import re
+
+    import geopandas as gpd
+
+    from spatial.network.context import read_context
+
+    text = cau_osm.read_text(encoding="utf-8")
+    lons = sorted(float(x) for x in re.findall(r'<node [^>]*lon="([0-9.]+)"', text))
+    cut = lons[len(lons) * 3 // 4]
+
+    def inside(m: re.Match) -> str:
+        return m.group(0) if float(re.search(r'lon="([0-9.]+)"', m.group(0)).group(1)) < cut else ""
+
+    clipped = tmp_path / "clipped.osm"
+    clipped.write_text(
+        re.sub(r"<node [^>]*?/>|<node [^>]*?>.*?</node>", inside, text, flags=re.S),
+        encoding="utf-8",
+    )
+    whole = read_context([cau_osm])
+    part = read_context([clipped])
+    streets = part[part["layer"] == "street"]
+    assert 0 < len(streets) <= (whole["layer"] == "street").sum()
+    assert streets.total_bounds[2] <= cut + 1e-9  # only what is inside the file
+    res = runner.invoke(app, ["gaps", "--osm", str(clipped), "--out", str(tmp_path / "g")])
+    assert res.exit_code == 0, res.output
+    assert len(gpd.read_file(tmp_path / "g" / "context.gpkg", layer="street")) == len(streets)
+
+
+def test_a_context_that_cannot_be_read_is_said(tmp_path, monkeypatch):
+    """The run goes on without a map context, and warns (not a log line)."""
+    import spatial.network.context as context
+    from spatial._errors import InputError, InputWarning, Problem
+    from spatial.pipeline.side import write_context
+
+    def broken(paths):
+        raise InputError([Problem.error("x.osm.pbf", "cannot read the context layers: bad")])
+
+    monkeypatch.setattr(context, "read_context", broken)
+    with pytest.warns(InputWarning, match="map context left out"):
+        assert write_context("x.osm.pbf", tmp_path) is None

@@ -63,12 +63,16 @@ def _read_osm(path: Path) -> gpd.GeoDataFrame:
                     tags.get("railway"),
                     tags.get("waterway"),
                 )
+                kind = None
                 if highway in streets and tags.get("area") != "yes":
-                    add("street", streets[highway], tags.get("name"), wkb.create_linestring(obj))
+                    kind = ("street", streets[highway])
                 elif railway in rails:
-                    add("rail", railway, tags.get("name"), wkb.create_linestring(obj))
+                    kind = ("rail", railway)
                 elif waterway in water_lines:
-                    add("water", waterway, tags.get("name"), wkb.create_linestring(obj))
+                    kind = ("water", waterway)
+                line = _inside_line(obj) if kind is not None else None
+                if kind is not None and line is not None:
+                    add(*kind, tags.get("name"), line)
             elif obj.is_area() and (
                 tags.get("natural") == "water"
                 or "water" in tags
@@ -76,9 +80,26 @@ def _read_osm(path: Path) -> gpd.GeoDataFrame:
                 or tags.get("waterway") == "riverbank"
             ):
                 add("water", "area", tags.get("name"), wkb.create_multipolygon(obj))
-        except RuntimeError:  # a way cut at the edge of the extract: too few nodes
+        except (RuntimeError, osmium.InvalidLocationError):  # an area cut at the edge
             continue
     return _frame(rows)
+
+
+def _inside_line(way: Any) -> bytes | None:
+    """WKB of the parts of a way whose nodes are in the file (a way cut by the extract's
+    edge keeps its inside part); None when no two nodes in a row are."""
+    import shapely
+
+    runs: list[list[tuple[float, float]]] = [[]]
+    for node in way.nodes:
+        if node.location.valid():
+            runs[-1].append((node.location.lon, node.location.lat))
+        elif runs[-1]:
+            runs.append([])
+    parts = [shapely.LineString(r) for r in runs if len(r) >= 2]
+    if not parts:
+        return None
+    return shapely.to_wkb(parts[0] if len(parts) == 1 else shapely.MultiLineString(parts))
 
 
 def _kind_of_layer(name: str, geom_type: str) -> str | None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spatial._errors import InputError
+from spatial._errors import InputError, InputWarning, Problem, format_problems
 from spatial.io.osm_walk import WalkWays
 
 __all__ = ["SideJobs", "write_context"]
@@ -55,8 +56,17 @@ def write_context(source: str | Path, folder: Path) -> Path | None:
 
     try:
         return _write(read_context([source]), Path(folder) / CONTEXT_FILE)
-    except InputError as exc:
-        log.warning("map context left out: %s", exc)
+    except InputError as exc:  # the run goes on without it, and says so
+        said = [
+            Problem.warning(
+                p.file,
+                f"map context left out (the maps show no streets or water under the data): "
+                f"{p.message}",
+                hint="give the maps a context of your own (spatial map --context FILE)",
+            )
+            for p in exc.errors
+        ]
+        warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)
         return None
 
 
