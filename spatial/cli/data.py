@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 
@@ -116,6 +115,8 @@ def validate(
 def _category_coverage(frames: list[Any]) -> list[Any]:
     """Print which life-circle categories the POIs hold facilities of; warn of the
     categories without any (gaps reports them as ``no_data``)."""
+    import pandas as pd
+
     from spatial._errors import Problem
     from spatial.lifecircle.pois import classify_pois
     from spatial.standards import load_categories

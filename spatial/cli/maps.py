@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -43,7 +43,7 @@ def _beside(bundles: Path, args: _BundleArgs) -> Any:
         return None
 
 
-def _check_units(compounds: Any, by: str) -> None:
+def _check_units(compounds: Any, by: Literal["subdistrict", "community"]) -> None:
     """A map book needs units: refuse one made of a single 未注明 page, naming the
     columns looked for."""
     from spatial._errors import InputError, Problem
