@@ -540,3 +540,27 @@ def test_barriers_read_alone_equal_the_whole_readings(name, cau_osm, demo_city):
         assert alone["id"].tolist() == whole["id"].tolist()
         assert alone.drop(columns="geometry").equals(whole.drop(columns="geometry"))
         assert alone.geometry.geom_equals_exact(whole.geometry, 1e-9).all()
+
+
+def test_a_payer_is_named_once_in_funded_by():
+    """Two compounds of a bundle funded by the same payer: funded_by names it once."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    from spatial.bundling.bundles import _explain
+
+    bundles = gpd.GeoDataFrame(
+        {"bundle_id": ["B1"], "balance_yuan": [0.0]}, geometry=[box(0, 0, 1, 1)], crs=32650
+    )
+    funding = pd.DataFrame(
+        {
+            "bundle_id": ["B1", "B1"],
+            "funded_yuan": [1e6, 2e6],
+            "sources": ["B7 片区 (surplus)", "B7 片区 (surplus); 棚改专项债"],
+        }
+    )
+    pairs = pd.DataFrame({"surplus_kind": [], "surplus_id": [], "amount_yuan": []})
+    out = _explain(bundles, funding, pairs)
+    assert out["funded_by"].iloc[0] == "B7 片区 (surplus); 棚改专项债"
+    assert out["funded_yuan"].iloc[0] == 3e6

@@ -310,7 +310,7 @@ def _explain(
     out["funded_yuan"] = by_bundle["funded_yuan"].sum().reindex(out["bundle_id"]).fillna(0).values
     out["funded_by"] = (
         by_bundle["sources"]
-        .agg(lambda s: "; ".join(v for v in s if v))
+        .agg(lambda s: "; ".join(dict.fromkeys(x for v in s if v for x in str(v).split("; "))))
         .reindex(out["bundle_id"])
         .fillna("")
         .values
