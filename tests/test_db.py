@@ -364,3 +364,15 @@ def test_a_database_from_before_the_access_column_gets_it_when_opened(tmp_path):
     open_db(path)
     with sqlite3.connect(path) as conn:
         assert "access" in {r[1] for r in conn.execute("PRAGMA table_info(gap_results)")}
+
+
+def test_db_history_shows_an_added_compound_s_old_value_as_empty(tmp_path):
+    """A compound added by an import has no old value: blank in `spatial db history`,
+    not the text "nan"."""
+    db_path = str(tmp_path / "老旧小区.gpkg")
+    db = init_db(db_path)
+    import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025", by="李四")
+    res = CliRunner().invoke(app, ["db", "history", "--db", db_path], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    added = [line for line in res.output.splitlines() if "added" in line]
+    assert len(added) == 3 and not any("nan" in line for line in added)

@@ -204,7 +204,7 @@ def history(
     for r in rows.tail(50).to_dict("records"):
         view.add_row(
             *(
-                escape(str(r[k])[:40]) if r[k] is not None else ""
+                escape(str(r[k])[:40]) if r[k] is not None and r[k] == r[k] else ""  # NaN: none
                 for k in (
                     "compound_id",
                     "field",
