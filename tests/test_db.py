@@ -366,10 +366,10 @@ def test_a_database_from_before_the_access_column_gets_it_when_opened(tmp_path):
         assert "access" in {r[1] for r in conn.execute("PRAGMA table_info(gap_results)")}
 
 
-def test_db_history_shows_an_added_compound_s_old_value_as_empty(tmp_path):
+def test_db_history_shows_an_added_compound_s_old_value_as_empty(target, tmp_path):
     """A compound added by an import has no old value: blank in `spatial db history`,
-    not the text "nan"."""
-    db_path = str(tmp_path / "老旧小区.gpkg")
+    not the text "nan" (both back ends)."""
+    db_path = target
     db = init_db(db_path)
     import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025", by="李四")
     res = CliRunner().invoke(app, ["db", "history", "--db", db_path], terminal_width=200)
