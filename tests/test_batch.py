@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,7 @@ from conftest import REPO, open_offline
 from distributed import WorkerPlugin
 from typer.testing import CliRunner
 
-from spatial._errors import InputError
+from spatial._errors import InputError, InputWarning
 from spatial.batch import load_province, rollup_tables, run_batch, run_unit
 from spatial.cli import app
 
@@ -99,12 +100,18 @@ def _alone(unit, root: Path) -> Path:
         gaps_dir=out / "gaps",
         options=BundleOptions(),
     )
-    run_plan(
-        out_dir=out / "plan",
-        gaps_dir=out / "gaps",
-        options=PlanOptions(profile=unit.profile, budget_yuan=unit.budget_yuan),
-        parcels=kinds["parcels"],
-        osm=osm,
+    with warnings.catch_warnings(record=True) as said:  # what the plan leaves out
+        warnings.simplefilter("always", InputWarning)
+        run_plan(
+            out_dir=out / "plan",
+            gaps_dir=out / "gaps",
+            options=PlanOptions(profile=unit.profile, budget_yuan=unit.budget_yuan),
+            parcels=kinds["parcels"],
+            osm=osm,
+        )
+    (out / "said.txt").write_text(
+        "\n".join(str(p) for w in said for p in getattr(w.message, "problems", [])),
+        encoding="utf-8",
     )
     return out
 
@@ -118,6 +125,9 @@ def test_each_unit_equals_the_unit_run_alone(batch):
     for unit in good:
         alone = _alone(unit, root)
         there = root / "out" / "units" / unit.slug
+        # the batch keeps in unit.json what the unit run alone says it left out
+        said = (alone / "said.txt").read_text(encoding="utf-8")
+        assert set(filter(None, said.split("\n"))) <= set(run.records[unit.name]["warnings"])
         for name in (
             "gaps/gaps.csv",
             "gaps/summary.csv",

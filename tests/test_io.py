@@ -43,6 +43,7 @@ def test_bad_input_leaves_no_partial_outputs(tmp_path, demo_city):
         if layer == "compounds":
             gdf["户数"] = gdf["户数"].astype(str)  # a text column, as Excel exports often are
             gdf.loc[3, "户数"] = "很多"
+            gdf_ids = gdf["小区编号"].astype(str).tolist()
         gdf.to_file(gpkg, layer=layer, engine="pyogrio")
     out, maps = tmp_path / "results", tmp_path / "maps"
     out.mkdir()
@@ -50,7 +51,7 @@ def test_bad_input_leaves_no_partial_outputs(tmp_path, demo_city):
     with pytest.raises(InputError) as info:
         run_demo(data_dir=data, out_dir=out, maps_dir=maps)
     [err] = info.value.errors
-    assert (err.row, err.column) == ("feature 3", "户数")
+    assert (err.row, err.column) == (f"小区编号 {gdf_ids[3]}", "户数")  # named by its own id
     assert sorted(p.name for p in out.iterdir()) == ["inventory.csv"]
     assert (out / "inventory.csv").read_text() == "earlier run"
     assert not maps.exists()
@@ -78,7 +79,9 @@ def test_bad_input_stops_the_second_process_and_writes_nothing(tmp_path, demo_ci
             network=demo_city.osm,
             options=GapOptions(context_process_mb=0.0),
         )
-    assert [(e.row, e.column) for e in info.value.errors] == [("feature 2", "户数")]
+    assert [(e.column, e.row.startswith("小区编号 ")) for e in info.value.errors] == [
+        ("户数", True)
+    ]
     assert not out.exists() or not any(out.iterdir())
     assert multiprocessing.active_children() == []
 

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spatial._errors import InputError, format_problems
+from spatial._errors import InputError, InputWarning, format_problems
 
 from .spec import Unit
 
@@ -349,7 +350,11 @@ def run_unit(
     (folder / "error.log").unlink(missing_ok=True)
     record: dict[str, Any] = {**head, "hash": key}
     try:
-        record.update(_run_stages(unit, folder, Path(out_dir) / "inputs" / unit.slug, say))
+        with warnings.catch_warnings(record=True) as caught:  # kept in unit.json, said once
+            warnings.simplefilter("always", InputWarning)
+            record.update(_run_stages(unit, folder, Path(out_dir) / "inputs" / unit.slug, say))
+        said = [str(p) for w in caught for p in getattr(w.message, "problems", [])]
+        record["warnings"] = list(dict.fromkeys(said))
         record["status"] = "done"
     except InputError as exc:
         errors = [q for q in exc.problems if q.severity == "error"]

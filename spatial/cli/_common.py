@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -38,9 +38,21 @@ __all__ = [
 
 T = TypeVar("T")
 console = Console()
-#: Errors, printed under ``--quiet`` too (``console`` is silent then).
-error_console = Console()
 _QUIET = {"on": False}
+
+
+class _ErrorConsole:
+    """``console`` for errors: printed under ``--quiet`` too (``console`` is silent then)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        was, console.quiet = console.quiet, False
+        try:
+            console.print(*objects, **kwargs)
+        finally:
+            console.quiet = was
+
+
+error_console = _ErrorConsole()
 
 
 def setup_logging(*, verbose: bool, quiet: bool) -> None:
@@ -57,9 +69,8 @@ def setup_logging(*, verbose: bool, quiet: bool) -> None:
 
     level = logging.ERROR if quiet else (logging.INFO if verbose else logging.WARNING)
     logger = logging.getLogger("spatial")
-    handler = RichHandler(
-        console=error_console if quiet else console, show_path=False, show_time=False
-    )
+    # under --quiet only errors are logged, on a console of their own (``console`` is silent)
+    handler = RichHandler(console=Console() if quiet else console, show_path=False, show_time=False)
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
