@@ -376,3 +376,22 @@ def test_db_history_shows_an_added_compound_s_old_value_as_empty(target, tmp_pat
     assert res.exit_code == 0, res.output
     added = [line for line in res.output.splitlines() if "added" in line]
     assert len(added) == 3 and not any("nan" in line for line in added)
+
+
+def test_db_import_and_status_without_round_or_year_use_today(tmp_path):
+    """`db import` without --round names the round from the file and today, `db status`
+    without --year takes this year; both say so."""
+    from datetime import date
+
+    db_path = str(tmp_path / "老旧小区.gpkg")
+    init_db(db_path)
+    survey = _survey(tmp_path / "摸底.gpkg", BASE)
+    res = CliRunner().invoke(app, ["db", "import", str(survey), "--db", db_path])
+    assert res.exit_code == 0, res.output
+    named = f"摸底 {date.today().isoformat()}"
+    assert f"round named {named}" in res.output and "added 新增 3" in res.output
+    with open_db(db_path).reading() as conn:
+        assert named in set(read_table(conn, open_db(db_path), "rounds")["name"])
+    res = CliRunner().invoke(app, ["db", "status", "--db", db_path])
+    assert res.exit_code == 0, res.output
+    assert f"year {date.today().year}" in res.output

@@ -48,8 +48,13 @@ def import_(
     file: Annotated[Path, typer.Argument(help="The file to import.")],
     db: DbOption,
     round_name: Annotated[
-        str, typer.Option("--round", help="Name of this survey round (e.g. 2025年调查).")
-    ],
+        str | None,
+        typer.Option(
+            "--round",
+            help="Name of this survey round (e.g. 2025年调查); default: the file's name and "
+            "today's date.",
+        ),
+    ] = None,
     kind: Annotated[
         ImportKind,
         typer.Option(
@@ -67,9 +72,16 @@ def import_(
 
     导入一轮调查摸底、改造状态或年度目标；有任何错误则不写入。
     """
+    from datetime import date
+
     from spatial.db.connect import open_db
 
+    if round_name is None:
+        round_name = f"{file.stem} {date.today().isoformat()}"
+        console.print(f"round named {round_name} (--round to name it)", markup=False)
+
     def job(_report: object) -> str:
+        assert round_name is not None
         database = open_db(db)
         if kind is ImportKind.survey:
             from spatial.db.survey import import_survey
@@ -119,7 +131,7 @@ def export(
 @app.command()
 def status(
     db: DbOption,
-    year: Annotated[int, typer.Option(help="The plan year.")],
+    year: Annotated[int | None, typer.Option(help="The plan year (default: this year).")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the table (.csv or .xlsx).")] = None,
     communities: Annotated[
         bool, typer.Option(help="Also print one row per community (the file has them always).")
@@ -135,7 +147,13 @@ def status(
     from spatial.db.connect import open_db
     from spatial.db.progress import progress
 
-    table = run_reporting(lambda _r: progress(open_db(db), year=year))
+    if year is None:
+        from datetime import date
+
+        year = date.today().year
+        console.print(f"year {year} (--year for another)", markup=False)
+    the_year = year
+    table = run_reporting(lambda _r: progress(open_db(db), year=the_year))
     view = Table(title=f"{year} 年改造进度 progress")
     for col in (
         "层级 level",
