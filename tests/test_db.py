@@ -395,3 +395,14 @@ def test_db_import_and_status_without_round_or_year_use_today(tmp_path):
     res = CliRunner().invoke(app, ["db", "status", "--db", db_path])
     assert res.exit_code == 0, res.output
     assert f"year {date.today().year}" in res.output
+
+
+def test_names_are_stored_exactly_as_given(tmp_path):
+    """Full-width brackets and digits in a name stay as written (loaded and in the
+    database); matching still compares their reduced forms."""
+    db_path = str(tmp_path / "老旧小区.gpkg")
+    db = init_db(db_path)
+    rows = [dict(BASE[0], 小区名称="清华东路２７号院（农大宿舍）")]
+    import_survey(db, _survey(tmp_path / "r1.gpkg", rows), round_name="2025", by="李四")
+    with db.reading() as conn:
+        assert read_compounds(conn, db)["name"].tolist() == ["清华东路２７号院（农大宿舍）"]

@@ -80,6 +80,8 @@ def _parse_value(raw: Any, field: Field) -> tuple[Any, bool, str | None, str, bo
     elif field.dtype == "kind":
         val, err = _parse_kind(raw)
         hint = _KIND_HINT
+    elif field.name == "name":  # a name is kept as written (（农大宿舍）, ２７号院)
+        val = None if is_missing(raw) else str(raw).strip()
     else:
         val = None if is_missing(raw) else clean_text(raw)
     return val, flag, err, hint, approx
