@@ -528,3 +528,16 @@ def test_a_missing_font_is_an_input_error_before_any_map_is_written(
     assert res.exit_code == 1, res.output
     assert "fonts-noto-cjk" in res.output and "internal error" not in res.output
     assert not out.exists()
+
+
+def test_a_map_without_context_says_so_on_its_face(demo_run, tmp_path):
+    """No streets or water to draw: the legend says so (the compounds would otherwise
+    float on a blank page without a word)."""
+    from dataclasses import replace
+
+    tables = load_gap_tables(demo_run.outputs["gaps"].parent)
+    with_ctx = save_map(gap_map(tables), tmp_path / "with.html").read_text(encoding="utf-8")
+    bare = replace(tables, context=None)
+    without = save_map(gap_map(bare), tmp_path / "without.html").read_text(encoding="utf-8")
+    assert "no streets or water under the data" in without
+    assert "no streets or water under the data" not in with_ctx

@@ -106,6 +106,14 @@ def add_context(
             **kwargs,
         )
         drawn = drawn or bool(len(part))
+    if not drawn:  # say it on the map's face: the compounds float on a blank page
+        page.legend(
+            "底图 Context",
+            [],
+            note="无街道、水系底图 no streets or water under the data: none was kept with "
+            "these results or it could not be read from the extract; "
+            "`spatial map --context FILE` adds one",
+        )
     return drawn
 
 
