@@ -541,3 +541,18 @@ def test_a_map_without_context_says_so_on_its_face(demo_run, tmp_path):
     without = save_map(gap_map(bare), tmp_path / "without.html").read_text(encoding="utf-8")
     assert "no streets or water under the data" in without
     assert "no streets or water under the data" not in with_ctx
+
+
+def test_the_atlas_takes_the_title(demo_run, tmp_path):
+    """`spatial map --atlas --title …`: the atlas carries the title (it kept its own)."""
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+
+    out = tmp_path / "城区.html"
+    args = ["map", "--gaps", str(demo_run.outputs["gaps"].parent), "--out", str(out)]
+    res = CliRunner().invoke(
+        app, [*args, "--by", "subdistrict", "--atlas", "--title", "Haidian gap atlas 2026"]
+    )
+    assert res.exit_code == 0, res.output
+    assert b"Haidian gap atlas 2026" in (tmp_path / "城区_atlas.pdf").read_bytes()

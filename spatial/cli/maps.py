@@ -274,6 +274,7 @@ def map_(
                     by=by.value if by is not None else "subdistrict",
                     source="OpenStreetMap contributors (ODbL)" if osm_data else "",
                     data_date=data_date,
+                    **({"title": title} if title else {}),
                 )
                 written.append(atlas_path)
         if side is not None:
