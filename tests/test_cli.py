@@ -459,3 +459,40 @@ def test_a_context_that_cannot_be_read_is_said(tmp_path, monkeypatch):
     monkeypatch.setattr(context, "read_context", broken)
     with pytest.warns(InputWarning, match="map context left out"):
         assert write_context("x.osm.pbf", tmp_path) is None
+
+
+def test_output_folders_feed_the_commands_that_ask_for_compounds(tmp_path, cau_osm):
+    """Producer → consumer: a gaps folder and a plan folder are compounds for bundles and
+    gaps; a bundles folder is refused with the folders that are."""
+    import geopandas as gpd
+
+    def run(*args: str):
+        return runner.invoke(app, [*args], terminal_width=250)
+
+    g, p, b = tmp_path / "g", tmp_path / "p", tmp_path / "b"
+    assert run("gaps", "--osm", str(cau_osm), "--out", str(g)).exit_code == 0
+    plan = run("plan", "--gaps", str(g), "--profile", "taian", "--budget-yuan", "5e7",
+               "--out", str(p))  # fmt: skip
+    assert plan.exit_code == 0, plan.output
+    n = len(gpd.read_file(g / "compounds.gpkg", layer="compounds"))
+    for source in (g, p):
+        res = run("bundles", "--compounds", str(source), "--out", str(b))
+        assert res.exit_code == 0, res.output
+        members = gpd.read_file(b / "bundles.gpkg", layer="members")
+        assert (members["kind"] == "old_compound").sum() == n
+    again = run("gaps", "--compounds", str(g), "--osm", str(cau_osm), "--out", str(tmp_path / "g2"))
+    assert again.exit_code == 0, again.output
+    first = pd.read_csv(g / "gaps.csv")
+    second = pd.read_csv(tmp_path / "g2" / "gaps.csv")
+    assert first["distance_m"].equals(second["distance_m"])
+    res = run("bundles", "--compounds", str(b), "--out", str(tmp_path / "b2"))
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    from spatial._errors import InputError
+    from spatial.io.runfolder import folder_layer
+
+    with pytest.raises(InputError) as info:
+        folder_layer(b, "compounds")
+    (problem,) = info.value.problems
+    assert problem.message == "an output folder of `spatial bundles`, which holds no compounds"
+    assert "`spatial gaps`'s" in problem.hint
+    assert folder_layer(g, "pois") == (g / "compounds.gpkg", "pois")

@@ -20,13 +20,14 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from spatial._errors import InputWarning, Problem, format_problems, raise_for_errors
+from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.checks import check_degrees, check_geometries, check_location, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
 from spatial.io.conform import conform
 from spatial.io.osm import is_osm_file
 from spatial.io.projection import local_metric_crs
 from spatial.io.readers import _is_gis, _pick_layer, _read_any
+from spatial.io.runfolder import folder_layer
 from spatial.io.schema import LAYERS
 from spatial.io.tables import (
     TABLE_SUFFIXES,
@@ -148,6 +149,12 @@ def check_file(
     src = str(path)
     if not path.exists():
         return Loaded(None, [Problem.error(src, "file not found", hint="check the path")])
+    if path.is_dir():  # another command's output folder: its file of this kind
+        try:
+            path, source_layer = folder_layer(path, layer)
+        except InputError as exc:
+            return Loaded(None, exc.problems)
+        src = str(path)
     problems: list[Problem] = []
     if _is_gis(path):
         try:

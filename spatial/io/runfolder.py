@@ -23,7 +23,7 @@ from pathlib import Path
 
 from spatial._errors import InputError, Problem
 
-__all__ = ["RUN_FILE", "check_out_file", "rebase_outputs", "run_folder"]
+__all__ = ["RUN_FILE", "check_out_file", "folder_layer", "rebase_outputs", "run_folder"]
 
 RUN_FILE = "run.json"
 
@@ -290,3 +290,59 @@ def check_out_file(path: str | Path, *, option: str = "--out") -> Path:
             ]
         ) from None
     return target
+
+
+#: Where a command's output folder keeps what another command asks for: (file, layer).
+_FOLDER_LAYERS: dict[str, dict[str, tuple[str, str | None]]] = {
+    "gaps": {"compounds": ("compounds.gpkg", "compounds"), "pois": ("compounds.gpkg", "pois")},
+    "match": {"compounds": ("matched.gpkg", "compounds")},
+    "plan": {"compounds": ("plan.gpkg", "eligibility")},
+}
+
+
+def folder_layer(folder: str | Path, kind: str) -> tuple[Path, str | None]:
+    """The file and layer of a ``spatial`` output folder that hold ``kind``.
+
+    A ``gaps`` folder gives its compounds (with their gaps) and POIs, a ``match`` folder the
+    matched compounds, a ``plan`` folder the compounds with their eligibility.
+
+    Parameters
+    ----------
+    folder
+        An output folder of another command (its ``run.json`` names the command).
+    kind
+        ``compounds``, ``pois`` or ``parcels``.
+
+    Returns
+    -------
+    path, layer
+        The file to read and its layer (None: its only one).
+
+    Raises
+    ------
+    InputError
+        When the folder is no such output or holds no ``kind``: the message says which
+        folders do.
+    """
+    folder = Path(folder)
+    run = folder / RUN_FILE
+    try:
+        command = (
+            json.loads(run.read_text(encoding="utf-8")).get("command") if run.is_file() else None
+        )
+    except (OSError, ValueError):
+        command = None
+    found = _FOLDER_LAYERS.get(str(command), {}).get(kind)
+    takes = ", ".join(f"`spatial {c}`'s" for c, kinds in _FOLDER_LAYERS.items() if kind in kinds)
+    if found is None or not (folder / found[0]).is_file():
+        what = f"an output folder of `spatial {command}`" if command else "a folder"
+        raise InputError(
+            [
+                Problem.error(
+                    str(folder),
+                    f"{what}, which holds no {kind}",
+                    hint=f"give a file, or {takes or 'no'} output folder for {kind}",
+                )
+            ]
+        )
+    return folder / found[0], found[1]
