@@ -496,3 +496,24 @@ def test_output_folders_feed_the_commands_that_ask_for_compounds(tmp_path, cau_o
     assert problem.message == "an output folder of `spatial bundles`, which holds no compounds"
     assert "`spatial gaps`'s" in problem.hint
     assert folder_layer(g, "pois") == (g / "compounds.gpkg", "pois")
+
+
+def test_the_compound_database_feeds_bundles_and_gaps(tmp_path, cau_osm):
+    """`spatial osm` → `db import` → the database file as --compounds of bundles and gaps
+    (its `compounds` layer chosen among its tables; an all-empty 街道 column is fine)."""
+    gpkg, db = tmp_path / "cau.gpkg", tmp_path / "老旧小区.gpkg"
+    assert runner.invoke(app, ["osm", str(cau_osm), "--out", str(gpkg)]).exit_code == 0
+    assert runner.invoke(app, ["db", "init", "--db", str(db)]).exit_code == 0
+    res = runner.invoke(app, ["db", "import", str(gpkg), "--db", str(db), "--round", "r1"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["bundles", "--compounds", str(db), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(tmp_path / "b" / "bundles.csv")) > 0
+    res = runner.invoke(
+        app,
+        ["gaps", "--compounds", str(db), "--pois", str(gpkg), "--osm", str(cau_osm),
+         "--out", str(tmp_path / "g")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    n = len(pyogrio.read_dataframe(gpkg, layer="compounds"))
+    assert pd.read_csv(tmp_path / "g" / "gaps.csv")["compound_id"].nunique() == n

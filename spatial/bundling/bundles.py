@@ -375,16 +375,13 @@ def _tables(
     )
     out["status"] = np.where(out["balance_yuan"] >= 0, "self-balancing", "deficit")
     out["span_m"] = [_span(np.vstack([corners[m] for m in grp])) for grp in groups]
-    if "subdistrict" in members:  # the most common subdistrict of the members
-        named = members.dropna(subset=["subdistrict"])
-        common = (
-            named.groupby(["bundle_id", "subdistrict"]).size().sort_values(ascending=False)
-            if len(named)
-            else pd.Series(dtype=int)
-        )
+    named = members.dropna(subset=["subdistrict"]) if "subdistrict" in members else members[:0]
+    if len(named):  # the most common subdistrict of the members (none: a column all empty)
+        common = named.groupby(["bundle_id", "subdistrict"]).size().sort_values(ascending=False)
         first = common.reset_index().drop_duplicates("bundle_id").set_index("bundle_id")
-        sub = first["subdistrict"] if len(first) else pd.Series(dtype=object)
-        out["subdistrict"] = sub.reindex(out["bundle_id"]).to_numpy()
+        out["subdistrict"] = first["subdistrict"].reindex(out["bundle_id"]).to_numpy()
+    elif "subdistrict" in members:
+        out["subdistrict"] = None
     if "missing" in members:
         comp = members[members["kind"] == "old_compound"]
         miss = comp.groupby("bundle_id")["missing"].agg(

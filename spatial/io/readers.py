@@ -118,7 +118,8 @@ def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, b
     """The layer of a GIS file holding ``kind``, and whether the file has several."""
     from spatial.io.kinds import guess_kinds, named_kind
 
-    names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    listed = [(str(n), t) for n, t in pyogrio.list_layers(path)]
+    names = [n for n, _ in listed]
     if not names:
         raise ValueError("the file has no layer")
     if source_layer is not None:
@@ -127,7 +128,10 @@ def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, b
         return source_layer, len(names) > 1
     if len(names) == 1:
         return names[0], False
-    named = [n for n in names if named_kind(n) == kind]
+    exact = [n for n, t in listed if n.lower() == kind and t is not None]
+    if len(exact) == 1:  # the compound database's (and spatial osm's) own layer names
+        return exact[0], True
+    named = [n for n, t in listed if named_kind(n) == kind and t is not None]
     if len(named) == 1:
         return named[0], True
     fits = [n for k, n in guess_kinds(path) if k == kind and n is not None]
