@@ -171,3 +171,12 @@ def test_chain_on_a_planners_file_set(name, tmp_path):
         ]
     )
     assert len(pd.read_excel(tmp_path / "plan" / "plan.xlsx", sheet_name=None)) >= 4
+    # what one command wrote, the next takes: the gaps and plan folders as compounds
+    for source, out_dir in ((lines_dir, "b_gaps"), (tmp_path / "plan", "b_plan")):
+        _run(["bundles", "--compounds", str(source), "--gaps", str(lines_dir),
+              "--out", str(tmp_path / out_dir)])  # fmt: skip
+        members = gpd.read_file(tmp_path / out_dir / "bundles.gpkg", layer="members")
+        assert (members["kind"] == "old_compound").sum() == EXTRACTS[name]
+    _run(["map", "--gaps", str(lines_dir), "--bundles", str(tmp_path / "b_gaps"),
+          "--out", str(tmp_path / "mb.html")])  # fmt: skip
+    assert (tmp_path / "mb_bundles.html").stat().st_size > 10_000
