@@ -197,6 +197,12 @@ def test_match_command_writes_layers_and_applies_a_review(cau_osm, tmp_path):
     assert rows.loc["3", "match_reason"] == "reviewed: no footprint"
     assert rows.loc["4", "小区名称"] == '=HYPERLINK("x")'  # stays text
     assert len(gpd.read_file(out / "matched.gpkg", layer="compounds")) == 2
+    # the match folder is compounds for the next command
+    res = runner.invoke(
+        app, ["gaps", "--compounds", str(out), "--osm", str(cau_osm), "--out", str(tmp_path / "g")]
+    )
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "g" / "gaps.csv")["compound_name"].nunique() == 2
 
 
 def test_match_refuses_a_table_without_names_and_a_bad_review(cau_osm, tmp_path):
