@@ -406,3 +406,19 @@ def test_names_are_stored_exactly_as_given(tmp_path):
     import_survey(db, _survey(tmp_path / "r1.gpkg", rows), round_name="2025", by="李四")
     with db.reading() as conn:
         assert read_compounds(conn, db)["name"].tolist() == ["清华东路２７号院（农大宿舍）"]
+
+
+def test_a_database_server_is_compounds_for_bundles(postgres, tmp_path):
+    """`--compounds postgresql://…`: the compounds as they stand in the database."""
+    import psycopg
+
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS as_input")
+        conn.execute("CREATE DATABASE as_input")
+    url = postgres.rsplit("/", 1)[0] + "/as_input"
+    db = init_db(url)
+    import_survey(db, _survey(tmp_path / "r1.gpkg", BASE), round_name="2025", by="李四")
+    res = CliRunner().invoke(app, ["bundles", "--compounds", url, "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    members = gpd.read_file(tmp_path / "b" / "bundles.gpkg", layer="members")
+    assert sorted(members.loc[members["kind"] == "old_compound", "id"]) == ["A1", "A2", "A3"]

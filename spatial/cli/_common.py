@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections.abc import Callable
 from enum import Enum
@@ -123,15 +124,47 @@ def layer_specs(
     from spatial.io.osm import is_osm_file
     from spatial.io.tables import is_table_file
 
-    return [
-        LoadSpec(
-            p,
-            kind,
-            coords=coords,
-            source_layer=None if is_osm_file(p) or is_table_file(p) else layer,
+    specs = []
+    for p in paths or []:
+        url = _database_url(p)
+        if url is not None and kind == "compounds":  # the compound database on a server
+            specs.append(LoadSpec(_database_compounds(url), kind, source_layer="compounds"))
+            continue
+        specs.append(
+            LoadSpec(
+                p,
+                kind,
+                coords=coords,
+                source_layer=None if is_osm_file(p) or is_table_file(p) else layer,
+            )
         )
-        for p in paths or []
-    ]
+    return specs
+
+
+def _database_url(path: Path) -> str | None:
+    """``postgresql://…`` given where a file is asked for (a path folds its ``//``)."""
+    text = str(path)
+    if not text.startswith(("postgresql:", "postgres:")):
+        return None
+    return re.sub(r"^(postgres(?:ql)?):/+", r"\1://", text)
+
+
+def _database_compounds(url: str) -> Path:
+    """The database's compounds as they stand, in a GeoPackage removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from spatial.db.connect import open_db
+    from spatial.db.frames import read_compounds
+    from spatial.io.write import write_gpkg
+
+    db = open_db(url)
+    with db.reading() as conn:
+        comp = read_compounds(conn, db)
+    folder = Path(tempfile.mkdtemp(prefix="spatial-db-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return write_gpkg({"compounds": comp}, folder / "compounds.gpkg")
 
 
 def kind_specs(
