@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,7 +24,9 @@ __all__ = [
     "Coords",
     "Islands",
     "Kind",
+    "NetworkLayerOption",
     "SchoolUnknown",
+    "SnapOption",
     "check_out",
     "console",
     "error_console",
@@ -38,6 +40,19 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+#: ``--network-layer`` of every command that reads a network file.
+NetworkLayerOption = Annotated[
+    str | None,
+    typer.Option(help="The road layer of a multi-layer --network file (GeoPackage, FileGDB)."),
+]
+#: ``--snap-m`` of every command that reads a road-line layer (default: settings).
+SnapOption = Annotated[
+    float,
+    typer.Option(
+        help="Road line layers: join vertices and line ends this close, metres "
+        "(CAD lines that do not quite meet)."
+    ),
+]
 console = Console()
 _QUIET = {"on": False}
 

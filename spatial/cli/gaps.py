@@ -9,7 +9,9 @@ import typer
 
 from spatial.cli._common import (
     Coords,
+    NetworkLayerOption,
     SchoolUnknown,
+    SnapOption,
     console,
     layer_specs,
     print_outputs,
@@ -61,17 +63,8 @@ def gaps(
             help="Walk network file: GraphML (osmnx), OSM, or a road-centreline line layer."
         ),
     ] = None,
-    network_layer: Annotated[
-        str | None,
-        typer.Option(help="The road layer of a multi-layer --network file (GeoPackage, FileGDB)."),
-    ] = None,
-    snap_m: Annotated[
-        float,
-        typer.Option(
-            help="Road line layers: join vertices and line ends this close, metres "
-            "(CAD lines that do not quite meet)."
-        ),
-    ] = DEFAULTS.line_snap_m,
+    network_layer: NetworkLayerOption = None,
+    snap_m: SnapOption = DEFAULTS.line_snap_m,
     place: Annotated[
         str | None,
         typer.Option(help="Download the walk network of a place with osmnx (needs the internet)."),

@@ -9,6 +9,8 @@ import typer
 from rich.markup import escape
 
 from spatial.cli._common import (
+    NetworkLayerOption,
+    SnapOption,
     check_out,
     console,
     error_console,
@@ -115,17 +117,8 @@ def plan(
             "road-centreline line layer (as `spatial gaps --network`)."
         ),
     ] = None,
-    network_layer: Annotated[
-        str | None,
-        typer.Option(help="The road layer of a multi-layer --network file (GeoPackage, FileGDB)."),
-    ] = None,
-    snap_m: Annotated[
-        float,
-        typer.Option(
-            help="Road line layers: join vertices and line ends this close, metres "
-            "(CAD lines that do not quite meet)."
-        ),
-    ] = DEFAULTS.line_snap_m,
+    network_layer: NetworkLayerOption = None,
+    snap_m: SnapOption = DEFAULTS.line_snap_m,
     sites_k: Annotated[int, typer.Option(help="Sites to choose per missing category.")] = (
         DEFAULTS.sites_k
     ),

@@ -29,6 +29,7 @@ from spatial.network.perimeter import (
     box_gap,
     leg_cost,
     perimeter_radius,
+    points_on,
     segment_distance,
     track,
     ways_in,
@@ -315,7 +316,7 @@ def _meetings(
         # the compound's leg: the nearest of the segments kept (0 inside it)
         seg_leg = np.where(ok[pair], tr.distance(np.nan_to_num(t_p[pair])), np.inf)
         leg = np.minimum.reduceat(seg_leg, starts)  # every pair keeps a segment
-        xy = _points_on(network, e_p, np.nan_to_num(t_p))
+        xy = points_on(network, e_p, np.nan_to_num(t_p))
         inside = shapely.intersects_xy(np.asarray(compounds, dtype=object)[pair_comp], *xy.T)
         leg[inside] = 0.0
         leg_p = leg_cost(
@@ -324,14 +325,6 @@ def _meetings(
         total = leg_cost(leg, radius_c[pair_comp], leg_factor) + leg_p
         out = np.minimum(out, np.where(ok, total, np.inf))
     return pd.DataFrame({"comp": pair_comp, "poi": pair_poi, "cost_m": out})
-
-
-def _points_on(network: WalkNetwork, edge: np.ndarray, offset_m: np.ndarray) -> np.ndarray:
-    """``(k, 2)`` coordinates at ``offset_m`` metres from the ``u`` end of each edge."""
-    base = network.node_xy[network.u[edge]]
-    length = network.length_m[edge]
-    frac = np.divide(offset_m, length, out=np.zeros_like(offset_m, dtype=float), where=length > 0)
-    return base + (network.node_xy[network.v[edge]] - base) * frac[:, None]
 
 
 def _facility_at_access(
@@ -349,7 +342,7 @@ def _facility_at_access(
     ).merge(pd.DataFrame({"poi": facilities.owner, "edge": facilities.edge}).drop_duplicates())
     e = on["edge"].to_numpy(dtype=np.int64)
     poi = on["poi"].to_numpy(dtype=np.int64)
-    xy = _points_on(network, e, on["t"].to_numpy(dtype=float))
+    xy = points_on(network, e, on["t"].to_numpy(dtype=float))
     leg = leg_cost(np.hypot(*(xy - facility_xy[poi]).T), _radii(facilities)[poi], leg_factor)
     return pd.DataFrame(
         {"comp": on["comp"].to_numpy(), "poi": poi, "cost_m": on["leg"].to_numpy() + leg}

@@ -40,6 +40,7 @@ __all__ = [
     "box_gap",
     "leg_cost",
     "perimeter_radius",
+    "points_on",
     "segment_distance",
     "track",
     "ways_in",
@@ -317,8 +318,21 @@ def _inside_ends(
     return np.concatenate([zero[which], zero[which]]), np.concatenate([first, last])
 
 
-def _points_on(network: WalkNetwork, edge: np.ndarray, offset_m: np.ndarray) -> np.ndarray:
-    """``(k, 2)`` coordinates at ``offset_m`` metres from the ``u`` end of each edge."""
+def points_on(network: WalkNetwork, edge: np.ndarray, offset_m: np.ndarray) -> np.ndarray:
+    """Coordinates of points along edges.
+
+    Parameters
+    ----------
+    network
+        The walk network (metric CRS).
+    edge, offset_m
+        ``(k,)`` edge indices and metres from each edge's ``u`` end.
+
+    Returns
+    -------
+    ndarray
+        ``(k, 2)`` coordinates, metres.
+    """
     base = network.node_xy[network.u[edge]]
     length = network.length_m[edge]
     frac = np.divide(offset_m, length, out=np.zeros_like(offset_m, dtype=float), where=length > 0)
@@ -465,7 +479,7 @@ def ways_in(
     redo = np.flatnonzero(is_area[p_idx] & (d_edge[p_idx] <= 0) & (leg > 0))
     if len(redo):
         inside = shapely.distance(
-            shapely.points(_points_on(network, e[redo], off[redo])), geoms[owner[redo]]
+            shapely.points(points_on(network, e[redo], off[redo])), geoms[owner[redo]]
         )
         leg[redo] = leg_cost(inside, radius_m[owner[redo]], leg_factor)
     return WaysIn(owner.astype(np.int64), e.astype(np.int64), off, leg)
