@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 from pyproj import CRS
 
@@ -24,6 +23,9 @@ from spatial.io.osm_walk import WalkWays
 from spatial.network.graph import WalkNetwork, _build, is_walkable
 from spatial.network.lines import check_connected, read_line_layer, walk_network_from_lines
 from spatial.settings import DEFAULTS
+
+if TYPE_CHECKING:  # networkx only when a graph is asked for (0.2 s to import)
+    import networkx as nx
 
 __all__ = [
     "check_network_file",

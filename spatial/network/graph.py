@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -25,6 +25,9 @@ from scipy.spatial import cKDTree
 from spatial._errors import Problem
 from spatial.io.osm_tags import WALK_EXCLUDE, is_walkable
 from spatial.io.projection import assert_metric
+
+if TYPE_CHECKING:  # networkx only when a graph is asked for (0.2 s to import)
+    import networkx as nx
 
 __all__ = ["WALK_EXCLUDE", "WalkNetwork", "is_walkable"]
 
@@ -133,6 +136,8 @@ class WalkNetwork:
         networkx.Graph
             Node attributes ``x``, ``y`` (network CRS); edge attribute ``length`` (metres).
         """
+        import networkx as nx
+
         g = nx.Graph(crs=self.crs)
         for i, (x, y) in enumerate(self.node_xy):
             g.add_node(i, x=float(x), y=float(y))
