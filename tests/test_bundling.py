@@ -564,3 +564,45 @@ def test_a_payer_is_named_once_in_funded_by():
     out = _explain(bundles, funding, pairs)
     assert out["funded_by"].iloc[0] == "B7 片区 (surplus); 棚改专项债"
     assert out["funded_yuan"].iloc[0] == 3e6
+
+
+def test_a_bundles_folder_gives_back_its_compounds_and_parcels(tmp_path):
+    """Producer → consumer: `spatial bundles`' folder as --compounds and --parcels of the
+    next run: its member compounds are compounds, the other members parcels, and the
+    bundles come out the same."""
+    from spatial.pipeline import BundleOptions, run_bundles
+
+    def square(x0: float) -> str:
+        lon, lat, d = 116.35 + x0, 40.0, 0.002
+        ring = [(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d), (lon, lat)]
+        return "POLYGON((" + ",".join(f"{x} {y}" for x, y in ring) + "))"
+
+    pd.DataFrame(
+        {"小区编号": ["XQ1", "XQ2", "XQ3"], "小区名称": ["甲小区", "乙小区", "远小区"],
+         "户数": [400, 300, 200], "几何": [square(0), square(0.0042), square(0.05)]}
+    ).to_excel(tmp_path / "小区.xlsx", index=False)  # fmt: skip
+    pd.DataFrame(
+        {"地块编号": ["D1"], "地块名称": ["旧机床厂"], "地块类型": ["旧厂区"],
+         "规划容积率": [2.5], "几何": [square(0.002)]}
+    ).to_excel(tmp_path / "地块.xlsx", index=False)  # fmt: skip
+    options = BundleOptions(islands="exclude")
+    first = run_bundles(
+        out_dir=tmp_path / "b",
+        compounds=[LoadSpec(tmp_path / "小区.xlsx", "compounds")],
+        parcels=[LoadSpec(tmp_path / "地块.xlsx", "parcels")],
+        options=options,
+    )
+    again = run_bundles(
+        out_dir=tmp_path / "b2",
+        compounds=[LoadSpec(tmp_path / "b", "compounds")],
+        parcels=[LoadSpec(tmp_path / "b", "parcels")],
+        options=options,
+    )
+    cols = ["bundle_id", "id", "kind", "households", "revenue_yuan", "net_cost_yuan"]
+    before = first.result.members[cols].sort_values("id").reset_index(drop=True)
+    after = again.result.members[cols].sort_values("id").reset_index(drop=True)
+    assert sorted(before["id"]) == ["D1", "XQ1", "XQ2"]
+    pd.testing.assert_frame_equal(before, after, check_dtype=False)
+    assert first.result.excluded["id"].tolist() == ["XQ3"]  # an island, left out
+    (note,) = [p for p in again.problems if "excluded" in p.message]
+    assert note.severity == "warning" and note.message.startswith("1 compound(s) excluded")

@@ -463,7 +463,8 @@ def test_a_context_that_cannot_be_read_is_said(tmp_path, monkeypatch):
 
 def test_output_folders_feed_the_commands_that_ask_for_compounds(tmp_path, cau_osm):
     """Producer → consumer: a gaps folder and a plan folder are compounds for bundles and
-    gaps; a bundles folder is refused with the folders that are."""
+    gaps; a bundles folder gives its member compounds; a folder without POIs is refused
+    with the folders that hold them."""
     import geopandas as gpd
 
     def run(*args: str):
@@ -485,15 +486,23 @@ def test_output_folders_feed_the_commands_that_ask_for_compounds(tmp_path, cau_o
     first = pd.read_csv(g / "gaps.csv")
     second = pd.read_csv(tmp_path / "g2" / "gaps.csv")
     assert first["distance_m"].equals(second["distance_m"])
-    res = run("bundles", "--compounds", str(b), "--out", str(tmp_path / "b2"))
-    assert res.exit_code == 1 and "Traceback" not in res.output
+    b2 = tmp_path / "b2"
+    res = run("bundles", "--compounds", str(b), "--out", str(b2))
+    assert res.exit_code == 0, res.output
+    again = gpd.read_file(b2 / "bundles.gpkg", layer="members")
+    assert sorted(again["id"]) == sorted(members["id"])
+    assert again["households"].sum() == members["households"].sum()
+    both = run("bundles", "--compounds", str(b), "--parcels", str(b), "--out", str(tmp_path / "b3"))
+    assert both.exit_code == 0, both.output  # the same folder twice: its compounds once
+    assert len(gpd.read_file(tmp_path / "b3" / "bundles.gpkg", layer="members")) == n
     from spatial._errors import InputError
     from spatial.io.runfolder import folder_layer
 
+    assert folder_layer(b, "compounds") == (b / "bundles.gpkg", "members")
     with pytest.raises(InputError) as info:
-        folder_layer(b, "compounds")
+        folder_layer(b, "pois")
     (problem,) = info.value.problems
-    assert problem.message == "an output folder of `spatial bundles`, which holds no compounds"
+    assert problem.message == "an output folder of `spatial bundles`, which holds no pois"
     assert "`spatial gaps`'s" in problem.hint
     assert folder_layer(g, "pois") == (g / "compounds.gpkg", "pois")
 

@@ -343,6 +343,15 @@ def _tables(
             "district",
             "missing",
             "place_source",
+            # the figures the money was figured from, so that the members read back
+            # (a bundles folder as input) give the same money
+            "build_year",
+            "floors",
+            "buildings",
+            "elevator",
+            "floor_area_m2",
+            "land_area_m2",
+            "planned_far",
         )
         if c in u
     ]

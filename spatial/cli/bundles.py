@@ -21,6 +21,7 @@ from spatial.settings import DEFAULTS
 if TYPE_CHECKING:
     from spatial.bundling import BundleResult
     from spatial.finance import FinanceReport
+    from spatial.io.load import LoadSpec
 
 __all__ = ["bundles"]
 
@@ -111,7 +112,9 @@ def bundles(
     from spatial.pipeline import BundleOptions, run_bundles
 
     specs = layer_specs(compounds, "compounds", layer=compounds_layer)
-    specs += kind_specs(parcels, ("compounds", "parcels"), layers=parcels_layer)
+    more = kind_specs(parcels, ("compounds", "parcels"), layers=parcels_layer)
+    # a file given as --compounds and as --parcels: its compounds are read once
+    specs += [s for s in more if not any(_same(s, t) for t in specs)]
     run = run_reporting(
         lambda report: run_bundles(
             out_dir=out,
@@ -254,3 +257,11 @@ def _print_finance(report: FinanceReport) -> None:
             f"{n} bundle(s) flip between balance and deficit at ±10/20 % of land value, "
             "cost or uptake (sensitivity.html)"
         )
+
+
+def _same(a: LoadSpec, b: LoadSpec) -> bool:
+    return (
+        Path(a.path).resolve() == Path(b.path).resolve()
+        and a.layer == b.layer
+        and (not a.source_layer or not b.source_layer or a.source_layer == b.source_layer)
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from spatial.io.osm import is_osm_file
+from spatial.io.runfolder import folder_kinds
 from spatial.io.schema import LAYERS, PARCEL_KINDS, map_columns
 from spatial.io.tables import is_table_file, read_table
 from spatial.io.values import normalize_header
@@ -137,7 +138,7 @@ def guess_kinds(path: str | Path, *, layer: str | None = None) -> list[tuple[str
     Parameters
     ----------
     path
-        An OSM, table or GIS file.
+        An OSM, table or GIS file, or another command's output folder.
     layer
         Only this layer of a multi-layer GIS file.
 
@@ -153,6 +154,8 @@ def guess_kinds(path: str | Path, *, layer: str | None = None) -> list[tuple[str
     import pyogrio
 
     path = Path(path)
+    if path.is_dir():  # another command's output folder: what it holds
+        return [(k, None) for k in folder_kinds(path)]
     if is_osm_file(path):
         return [(k, None) for k in KINDS]
     if is_table_file(path):

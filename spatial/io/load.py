@@ -27,7 +27,7 @@ from spatial.io.conform import conform
 from spatial.io.osm import is_osm_file
 from spatial.io.projection import local_metric_crs
 from spatial.io.readers import _is_gis, _pick_layer, _read_any
-from spatial.io.runfolder import folder_layer
+from spatial.io.runfolder import folder_layer, folder_rows
 from spatial.io.schema import LAYERS
 from spatial.io.tables import (
     TABLE_SUFFIXES,
@@ -149,7 +149,8 @@ def check_file(
     src = str(path)
     if not path.exists():
         return Loaded(None, [Problem.error(src, "file not found", hint="check the path")])
-    if path.is_dir():  # another command's output folder: its file of this kind
+    folder = path if path.is_dir() else None
+    if folder is not None:  # another command's output folder: its file of this kind
         try:
             path, source_layer = folder_layer(path, layer)
         except InputError as exc:
@@ -254,6 +255,11 @@ def check_file(
         and not any(p.severity == "error" and p.column == "geometry" for p in problems)
     ):
         problems += check_location(gdf.geometry, source=src, row_label=label)
+    if folder is not None:
+        kinds = raw["kind"] if "kind" in raw.columns else pd.Series([], dtype=str)
+        if len(kinds) == len(gdf):
+            keep, notes = folder_rows(folder, layer, kinds.reset_index(drop=True))
+            gdf, problems = gdf[keep], problems + notes
     if len(gdf) == 0 and not is_osm_file(path):
         problems.append(
             Problem.error(

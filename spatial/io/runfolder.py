@@ -21,9 +21,21 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from spatial._errors import InputError, Problem
 
-__all__ = ["RUN_FILE", "check_out_file", "folder_layer", "rebase_outputs", "run_folder"]
+__all__ = [
+    "COMPOUND_KIND",
+    "RUN_FILE",
+    "check_out_file",
+    "folder_kinds",
+    "folder_layer",
+    "folder_rows",
+    "rebase_outputs",
+    "run_folder",
+]
 
 RUN_FILE = "run.json"
 
@@ -297,14 +309,20 @@ _FOLDER_LAYERS: dict[str, dict[str, tuple[str, str | None]]] = {
     "gaps": {"compounds": ("compounds.gpkg", "compounds"), "pois": ("compounds.gpkg", "pois")},
     "match": {"compounds": ("matched.gpkg", "compounds")},
     "plan": {"compounds": ("plan.gpkg", "eligibility")},
+    # a bundle's members: its old compounds are compounds, the rest parcels
+    "bundles": {"compounds": ("bundles.gpkg", "members"), "parcels": ("bundles.gpkg", "members")},
 }
+#: The member kind that is a compound; every other kind in a bundles folder is a parcel.
+COMPOUND_KIND = "old_compound"
 
 
 def folder_layer(folder: str | Path, kind: str) -> tuple[Path, str | None]:
     """The file and layer of a ``spatial`` output folder that hold ``kind``.
 
     A ``gaps`` folder gives its compounds (with their gaps) and POIs, a ``match`` folder the
-    matched compounds, a ``plan`` folder the compounds with their eligibility.
+    matched compounds, a ``plan`` folder the compounds with their eligibility, a
+    ``bundles`` folder its members (the old compounds as compounds, the rest as parcels:
+    :func:`folder_rows` keeps the right ones).
 
     Parameters
     ----------
@@ -325,13 +343,7 @@ def folder_layer(folder: str | Path, kind: str) -> tuple[Path, str | None]:
         folders do.
     """
     folder = Path(folder)
-    run = folder / RUN_FILE
-    try:
-        command = (
-            json.loads(run.read_text(encoding="utf-8")).get("command") if run.is_file() else None
-        )
-    except (OSError, ValueError):
-        command = None
+    command = _folder_command(folder)
     found = _FOLDER_LAYERS.get(str(command), {}).get(kind)
     takes = ", ".join(f"`spatial {c}`'s" for c, kinds in _FOLDER_LAYERS.items() if kind in kinds)
     if found is None or not (folder / found[0]).is_file():
@@ -346,3 +358,99 @@ def folder_layer(folder: str | Path, kind: str) -> tuple[Path, str | None]:
             ]
         )
     return folder / found[0], found[1]
+
+
+def folder_kinds(folder: str | Path) -> list[str]:
+    """The kinds of records a ``spatial`` output folder holds (for a folder given as a
+    file of several kinds, ``--parcels``).
+
+    Parameters
+    ----------
+    folder
+        An output folder of another command.
+
+    Returns
+    -------
+    list of str
+        ``compounds``, ``pois``, ``parcels`` — those it has records of (a bundles folder
+        has parcels only when a bundle took one).
+
+    Raises
+    ------
+    InputError
+        When the folder is no output folder this toolkit reads.
+    """
+    import pyogrio
+
+    folder = Path(folder)
+    command = _folder_command(folder)
+    held = _FOLDER_LAYERS.get(str(command), {})
+    if not held:
+        folder_layer(folder, "compounds")  # raises, naming the folders that are read
+    kinds = []
+    for kind, (file, layer) in held.items():
+        path = folder / file
+        if not path.is_file():
+            continue
+        if command == "bundles":
+            members = pyogrio.read_dataframe(
+                path, layer=layer, columns=["kind"], read_geometry=False
+            )
+            keep, _ = folder_rows(folder, kind, members["kind"])
+            if not keep.any():
+                continue
+        kinds.append(kind)
+    return kinds
+
+
+def folder_rows(
+    folder: str | Path, kind: str, kinds: pd.Series
+) -> tuple[np.ndarray, list[Problem]]:
+    """Which records of :func:`folder_layer`'s layer are ``kind``, and what was left out.
+
+    Parameters
+    ----------
+    folder
+        The output folder given as input.
+    kind
+        ``compounds``, ``pois`` or ``parcels``.
+    kinds
+        The layer's ``kind`` column (a bundle member's kind), or an empty series.
+
+    Returns
+    -------
+    keep, notes
+        A boolean mask over the records; warnings naming what the folder does not hold
+        (compounds that ``spatial bundles`` excluded are not among its members; nor are
+        parcels no bundle took).
+    """
+    folder = Path(folder)
+    keep = np.ones(len(kinds), dtype=bool)
+    if _folder_command(folder) != "bundles" or kind not in ("compounds", "parcels"):
+        return keep, []
+    is_compound = kinds.astype(str).eq(COMPOUND_KIND).to_numpy()
+    keep = is_compound if kind == "compounds" else ~is_compound
+    notes = []
+    excluded = folder / "excluded.csv"
+    try:
+        left = len(pd.read_csv(excluded, encoding="utf-8-sig")) if excluded.is_file() else 0
+    except (OSError, ValueError, pd.errors.EmptyDataError):
+        left = 0
+    if left and kind == "compounds":  # excluded.csv lists compounds (islands) only
+        notes.append(
+            Problem.warning(
+                str(folder),
+                f"{left} compound(s) excluded from every bundle (excluded.csv) are not "
+                "among its members and are not read",
+                hint="give the bundles' own input file to include them",
+            )
+        )
+    return keep, notes
+
+
+def _folder_command(folder: Path) -> str | None:
+    run = folder / RUN_FILE
+    try:
+        return json.loads(run.read_text(encoding="utf-8")).get("command") if run.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        return None
