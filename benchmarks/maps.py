@@ -121,9 +121,11 @@ def main() -> None:
         work = Path(tmp)
         gaps_dir, bundles_dir = args.gaps, args.bundles
         if gaps_dir is None:
+            from spatial.bundling.params import BundleParams
             from spatial.demo import generate_demo
             from spatial.io import LoadSpec
-            from spatial.pipeline import BundleOptions, GapOptions, run_bundles, run_gaps
+            from spatial.lifecircle import GapParams
+            from spatial.pipeline import run_bundles, run_gaps
 
             city = generate_demo(work / "city", size=args.size)
             specs = [LoadSpec(city.gpkg, k, source_layer=k) for k in ("compounds", "pois")]
@@ -132,14 +134,14 @@ def main() -> None:
                 compounds=specs[:1],
                 pois=specs[1:],
                 osm=city.osm,
-                options=GapOptions(service_areas=not args.no_service_areas),
+                params=GapParams(service_areas=not args.no_service_areas),
             )
             run_bundles(
                 out_dir=work / "bundles",
                 compounds=specs[:1],
                 parcels=[LoadSpec(city.gpkg, "parcels", source_layer="parcels")],
                 osm=city.osm,
-                options=BundleOptions(),
+                params=BundleParams(),
             )
             gaps_dir, bundles_dir = work / "gaps", work / "bundles"
         tables = load_gap_tables(gaps_dir)

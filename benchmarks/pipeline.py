@@ -31,7 +31,8 @@ from pathlib import Path
 
 def main() -> None:
     from spatial.io import LoadSpec
-    from spatial.pipeline import GapOptions, run_gaps
+    from spatial.lifecircle import GapParams
+    from spatial.pipeline import run_gaps
     from spatial.render import gap_map, save_map
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -55,7 +56,7 @@ def main() -> None:
             compounds=[LoadSpec(gpkg, "compounds", source_layer="compounds")],
             pois=[LoadSpec(gpkg, "pois", source_layer="pois")],
             network=pbf,
-            options=GapOptions(service_areas=args.service_areas),
+            params=GapParams(service_areas=args.service_areas),
             progress=progress,
         )
         from spatial.io.context import load_context

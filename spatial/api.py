@@ -11,14 +11,16 @@ also write the output folders.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from spatial.bundling import BundleLimits, FinanceDefaults, find_bundles, load_finance, load_limits
-from spatial.lifecircle import GapResult, compute_gaps
+from spatial.bundling import BundleResult, FinanceDefaults, find_bundles, load_finance
+from spatial.bundling.params import BundleParams
+from spatial.lifecircle import GapParams, GapResult, compute_gaps
 from spatial.network import WalkNetwork, load_network
 from spatial.policy import (
     PolicyProfile,
@@ -26,12 +28,13 @@ from spatial.policy import (
     eligibility,
     load_profile,
     needs,
+    profile_finance,
     rank,
 )
-from spatial.settings import DEFAULTS
+from spatial.policy.params import PlanParams
 from spatial.standards import Category, load_categories
 
-__all__ = ["bundles", "gap_result", "gaps", "plan"]
+__all__ = ["bundle_result", "bundles", "gap_result", "gaps", "plan"]
 
 
 def _taxonomy(categories: Sequence[Category] | str | Path | None) -> tuple[Category, ...]:
@@ -45,58 +48,33 @@ def gap_result(
     pois: gpd.GeoDataFrame,
     network: WalkNetwork | str | Path,
     *,
-    categories: Sequence[Category] | str | Path | None = None,
-    snap_limit_m: float = DEFAULTS.snap_limit_m,
-    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
-    search_limit_m: float = DEFAULTS.search_limit_m,
-    service_areas: bool = False,
-    count_reachable: bool = False,
-    count_no_data: bool = False,
-    gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
-    school_unknown: str = "none",
+    params: GapParams | None = None,
+    **changes: Any,
 ) -> GapResult:
     """Run the gap engine and keep every table it makes (what the output folder holds).
 
-    Parameters are those of :func:`gaps`, plus ``service_areas`` (also compute the
-    reachable street parts per category).
-
     Parameters
     ----------
-    compounds, pois, network, categories, snap_limit_m, walk_speed_m_per_min
+    compounds, pois, network
         See :func:`gaps`.
-    search_limit_m, count_reachable
-        See :func:`gaps`.
-    service_areas
-        Also compute the reachable parts of edges per category (metres CRS).
-    count_no_data
-        Count categories without any facility in the inputs as missing.
-    gate_tolerance_m, school_unknown
-        See :func:`~spatial.lifecircle.compute_gaps`.
+    params, **changes
+        See :func:`gaps`; here ``service_areas`` (the reachable street parts per
+        category) are computed unless turned off.
 
     Returns
     -------
     GapResult
         The long table, compounds, summary, POIs, service areas, problems, categories.
     """
+    p = (params or GapParams()).replace(**changes)
     net = (
         network
         if isinstance(network, WalkNetwork)
-        else load_network(network=network, crs=compounds.crs)
+        else load_network(
+            network=network, crs=compounds.crs, layer=p.network_layer, line_snap_m=p.line_snap_m
+        )
     )
-    return compute_gaps(
-        compounds,
-        pois,
-        net,
-        categories=_taxonomy(categories),
-        snap_limit_m=snap_limit_m,
-        walk_speed_m_per_min=walk_speed_m_per_min,
-        search_limit_m=search_limit_m,
-        service_areas=service_areas,
-        count_reachable=count_reachable,
-        count_no_data=count_no_data,
-        gate_tolerance_m=gate_tolerance_m,
-        school_unknown=school_unknown,
-    )
+    return compute_gaps(compounds, pois, net, params=p)
 
 
 def gaps(
@@ -104,11 +82,8 @@ def gaps(
     pois: gpd.GeoDataFrame,
     network: WalkNetwork | str | Path,
     *,
-    categories: Sequence[Category] | str | Path | None = None,
-    snap_limit_m: float = DEFAULTS.snap_limit_m,
-    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
-    search_limit_m: float = DEFAULTS.search_limit_m,
-    count_reachable: bool = False,
+    params: GapParams | None = None,
+    **changes: Any,
 ) -> gpd.GeoDataFrame:
     """Life-circle gaps: which categories each compound lacks within walking distance.
 
@@ -122,19 +97,14 @@ def gaps(
     network
         The walk network (:class:`~spatial.network.WalkNetwork`), or a file to build it
         from (OSM XML/PBF, GraphML, a road line layer).
-    categories
-        The taxonomy: categories, or a TOML file like ``spatial/standards/lifecircle.toml``
-        (default: the shipped GB 50180-2018 one).
-    snap_limit_m
-        POIs and compounds farther than this (metres) from the network are left out and
-        reported.
-    walk_speed_m_per_min
-        Walking speed that turns metres into minutes.
-    search_limit_m
-        Distances are searched up to this many metres (at least each radius); the
-        ``<id>_status`` column says why a distance is empty.
-    count_reachable
-        Also count the facilities each compound reaches within the radius (slower).
+    params
+        The gap stage's settings (default
+        :class:`~spatial.lifecircle.params.GapParams`: the shipped GB 50180-2018
+        taxonomy, a 3,000 m search limit …).
+    **changes
+        Settings to change by name, e.g. ``search_limit_m=2000``,
+        ``categories="my.toml"``, ``count_reachable=True`` (see
+        :class:`~spatial.lifecircle.params.GapParams`).
 
     Returns
     -------
@@ -146,16 +116,9 @@ def gaps(
         ``<id>_status``), ``<id>_status`` (covered, too_far, beyond_limit, unreachable,
         off_network, no_data) and, with ``count_reachable``, ``<id>_count``.
     """
-    result = gap_result(
-        compounds,
-        pois,
-        network,
-        categories=categories,
-        snap_limit_m=snap_limit_m,
-        walk_speed_m_per_min=walk_speed_m_per_min,
-        search_limit_m=search_limit_m,
-        count_reachable=count_reachable,
-    )
+    p = (params or GapParams()).replace(**changes)
+    # the face returns no service areas: not computing them saves their time
+    result = gap_result(compounds, pois, network, params=p.replace(service_areas=False))
     out = compounds.copy()
     for col in ("n_missing", "missing", "gap_score", "access"):
         out[col] = result.compounds[col].to_numpy()
@@ -165,7 +128,7 @@ def gaps(
     for cat in result.categories:
         out[f"{cat.id}_m"] = wide[cat.id].reindex(ids).to_numpy()
         out[f"{cat.id}_status"] = status[cat.id].reindex(ids).to_numpy()
-    if count_reachable:
+    if p.count_reachable:
         counts = result.gaps.pivot(
             index="compound_id", columns="category", values="reachable_count"
         )
@@ -174,15 +137,39 @@ def gaps(
     return out
 
 
+def bundle_result(
+    units: gpd.GeoDataFrame,
+    *,
+    barriers: gpd.GeoSeries | None = None,
+    params: BundleParams | None = None,
+    **changes: Any,
+) -> tuple[BundleResult, FinanceDefaults]:
+    """Run the bundle stage and keep every table it makes, with the figures it used.
+
+    Parameters
+    ----------
+    units, barriers, params, **changes
+        See :func:`bundles`.
+
+    Returns
+    -------
+    BundleResult, FinanceDefaults
+        Bundles, members, pairs, packages, exclusions; the finance figures (the profile's
+        subsidies applied).
+    """
+    p = (params or BundleParams()).replace(**changes)
+    figures = p.finance if isinstance(p.finance, FinanceDefaults) else load_finance(p.finance)
+    if p.profile is not None:
+        figures = profile_finance(figures, load_profile(p.profile))
+    return find_bundles(units, barriers=barriers, finance=figures, params=p), figures
+
+
 def bundles(
     units: gpd.GeoDataFrame,
     *,
     barriers: gpd.GeoSeries | None = None,
-    finance: FinanceDefaults | str | Path | None = None,
-    limits: BundleLimits | None = None,
-    cross_barriers: bool = False,
-    islands: Literal["single", "exclude"] = "single",
-    seed: int = DEFAULTS.bundle_seed,
+    params: BundleParams | None = None,
+    **changes: Any,
 ) -> gpd.GeoDataFrame:
     """Candidate area bundles (大片区统筹平衡): which bundle each parcel joins, with its money.
 
@@ -194,17 +181,13 @@ def bundles(
         :func:`spatial.bundling.bundle_units`.
     barriers
         Lines or areas (arterial roads, railways, rivers) bundles do not cross.
-    finance
-        Finance figures, or a TOML file like ``spatial/standards/finance.toml``
-        (default the shipped one, whose unit costs and land values are assumptions).
-    limits
-        Neighbour gap and size limits (default ``bundling.toml``).
-    cross_barriers
-        Let bundles cross barriers.
-    islands
-        A compound with no neighbour: ``single`` (a bundle of its own) or ``exclude``.
-    seed
-        Seed of the tie-breaking order (reproducible results).
+    params
+        The bundle stage's settings (default
+        :class:`~spatial.bundling.params.BundleParams`: the shipped finance figures,
+        whose unit costs and land values are assumptions; ``bundling.toml``'s limits).
+    **changes
+        Settings to change by name, e.g. ``seed=0``, ``islands="exclude"``,
+        ``finance="my_finance.toml"``, ``profile="taian"``.
 
     Returns
     -------
@@ -214,16 +197,7 @@ def bundles(
         unit's money: ``cost_yuan``, ``subsidy_yuan``, ``revenue_yuan``,
         ``net_cost_yuan``, ``balance_yuan``, ``elevators`` and its ``basis``.
     """
-    money = finance if isinstance(finance, FinanceDefaults) else load_finance(finance)
-    result = find_bundles(
-        units,
-        barriers=barriers,
-        limits=limits or load_limits(),
-        finance=money,
-        cross_barriers=cross_barriers,
-        islands=islands,
-        seed=seed,
-    )
+    result, _ = bundle_result(units, barriers=barriers, params=params, **changes)
     assert result.unit_bundle is not None and result.unit_money is not None
     status = result.bundles.set_index("bundle_id")["status"]
     out = units.copy()
@@ -237,11 +211,9 @@ def bundles(
 def plan(
     compounds: gpd.GeoDataFrame | pd.DataFrame,
     *,
-    profile: PolicyProfile | str | Path,
-    budget_yuan: float,
-    households_per_year: float | None = None,
+    params: PlanParams | None = None,
     categories: Sequence[Category] | str | Path | None = None,
-    finance: FinanceDefaults | str | Path | None = None,
+    **changes: Any,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Eligibility, renovation needs, ranking and the year of renovation of each compound.
 
@@ -250,17 +222,17 @@ def plan(
     compounds
         Compounds with survey columns (``build_year``, ``households`` …) and, from
         :func:`gaps`, ``missing``; any CRS or none.
-    profile
-        A policy profile, a shipped profile's name (``shandong``, ``taian``,
-        ``liaocheng``, ``qinghai``, ``xining``) or a TOML file.
-    budget_yuan
-        Yearly budget of total investment, yuan.
-    households_per_year
-        Yearly household target (a cap), or None.
+    params
+        The plan stage's settings (:class:`~spatial.policy.params.PlanParams`); without
+        it, ``profile`` and ``budget_yuan`` are given by name.
     categories
         The taxonomy the ``missing`` ids refer to (default the shipped one).
-    finance
-        Finance figures or file (default the shipped ``finance.toml``).
+    **changes
+        Settings by name: ``profile`` (a policy profile, a shipped profile's name —
+        ``shandong``, ``taian``, ``liaocheng``, ``qinghai``, ``xining`` — or a TOML
+        file), ``budget_yuan`` (yearly budget of total investment, yuan),
+        ``households_per_year`` (a yearly cap), ``finance``, ``start_year`` (None: the
+        profile's own plan years).
 
     Returns
     -------
@@ -271,9 +243,13 @@ def plan(
         the ranking factors ``f_*``, ``score``, ``rank`` and ``year`` (empty: not within
         the profile's plan years and budget).
     """
-    prof = profile if isinstance(profile, PolicyProfile) else load_profile(profile)
+    p = params.replace(**changes) if params is not None else PlanParams(**changes)
+    prof = p.profile if isinstance(p.profile, PolicyProfile) else load_profile(p.profile)
+    if p.start_year is not None:  # the profile's span of years, from the start year given
+        span = prof.plan_end_year - prof.plan_start_year
+        prof = replace(prof, plan_start_year=p.start_year, plan_end_year=p.start_year + span)
     cats = _taxonomy(categories)
-    money = finance if isinstance(finance, FinanceDefaults) else load_finance(finance)
+    money = p.finance if isinstance(p.finance, FinanceDefaults) else load_finance(p.finance)
     elig = eligibility(compounds, prof)
     need = needs(compounds, prof, categories=cats, finance=money)
     ranks = rank(compounds, elig["status"], prof, n_categories=len(cats))
@@ -285,8 +261,8 @@ def plan(
         ranks["rank"],
         households,
         years=range(prof.plan_start_year, prof.plan_end_year + 1),
-        budget_yuan=budget_yuan,
-        households_per_year=households_per_year,
+        budget_yuan=p.budget_yuan,
+        households_per_year=p.households_per_year,
         priority=elig["status"].eq("priority"),
     )
     return compounds.join(elig).join(need).join(ranks).assign(year=year)

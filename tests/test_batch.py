@@ -75,9 +75,11 @@ def batch(tmp_path_factory, cau_osm):
 
 def _alone(unit, root: Path) -> Path:
     """The unit's chain run in this process, with the stage functions the commands use."""
+    from spatial.bundling.params import BundleParams
     from spatial.demo import generate_demo
     from spatial.io.load import LoadSpec
-    from spatial.pipeline import BundleOptions, PlanOptions, run_bundles, run_gaps, run_plan
+    from spatial.pipeline import run_bundles, run_gaps, run_plan
+    from spatial.policy.params import PlanParams
 
     out = root / "alone" / unit.slug
     kinds = {"compounds": [], "pois": [], "parcels": []}
@@ -98,14 +100,14 @@ def _alone(unit, root: Path) -> Path:
         parcels=kinds["parcels"],
         osm=osm,
         gaps_dir=out / "gaps",
-        options=BundleOptions(),
+        params=BundleParams(),
     )
     with warnings.catch_warnings(record=True) as said:  # what the plan leaves out
         warnings.simplefilter("always", InputWarning)
         run_plan(
             out_dir=out / "plan",
             gaps_dir=out / "gaps",
-            options=PlanOptions(profile=unit.profile, budget_yuan=unit.budget_yuan),
+            params=PlanParams(profile=unit.profile, budget_yuan=unit.budget_yuan),
             parcels=kinds["parcels"],
             osm=osm,
         )

@@ -188,7 +188,8 @@ def test_demo_bundles_respect_barriers_and_are_reproducible(demo_city, demo_bund
 
 def test_money_gaps_are_reported_per_parcel_and_default_far_is_labelled(tmp_path):
     """A factory without 规划容积率 earns nothing unless --default-far, and says so."""
-    from spatial.pipeline import BundleOptions, run_bundles
+    from spatial.bundling.params import BundleParams
+    from spatial.pipeline import run_bundles
 
     def square(x0: float) -> str:
         lon, lat, d = 116.35 + x0, 40.0, 0.002
@@ -228,7 +229,7 @@ def test_money_gaps_are_reported_per_parcel_and_default_far_is_labelled(tmp_path
         out_dir=tmp_path / "b2",
         compounds=specs,
         parcels=parcels,
-        options=BundleOptions(default_far=True),
+        params=BundleParams(default_far=True),
     )
     m2 = fixed.result.members.set_index("id")
     area = m2.loc["D1", "area_m2"]
@@ -570,7 +571,8 @@ def test_a_bundles_folder_gives_back_its_compounds_and_parcels(tmp_path):
     """Producer → consumer: `spatial bundles`' folder as --compounds and --parcels of the
     next run: its member compounds are compounds, the other members parcels, and the
     bundles come out the same."""
-    from spatial.pipeline import BundleOptions, run_bundles
+    from spatial.bundling.params import BundleParams
+    from spatial.pipeline import run_bundles
 
     def square(x0: float) -> str:
         lon, lat, d = 116.35 + x0, 40.0, 0.002
@@ -585,18 +587,18 @@ def test_a_bundles_folder_gives_back_its_compounds_and_parcels(tmp_path):
         {"地块编号": ["D1"], "地块名称": ["旧机床厂"], "地块类型": ["旧厂区"],
          "规划容积率": [2.5], "几何": [square(0.002)]}
     ).to_excel(tmp_path / "地块.xlsx", index=False)  # fmt: skip
-    options = BundleOptions(islands="exclude")
+    options = BundleParams(islands="exclude")
     first = run_bundles(
         out_dir=tmp_path / "b",
         compounds=[LoadSpec(tmp_path / "小区.xlsx", "compounds")],
         parcels=[LoadSpec(tmp_path / "地块.xlsx", "parcels")],
-        options=options,
+        params=options,
     )
     again = run_bundles(
         out_dir=tmp_path / "b2",
         compounds=[LoadSpec(tmp_path / "b", "compounds")],
         parcels=[LoadSpec(tmp_path / "b", "parcels")],
-        options=options,
+        params=options,
     )
     cols = ["bundle_id", "id", "kind", "households", "revenue_yuan", "net_cost_yuan"]
     before = first.result.members[cols].sort_values("id").reset_index(drop=True)

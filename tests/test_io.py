@@ -64,7 +64,8 @@ def test_bad_input_stops_the_second_process_and_writes_nothing(tmp_path, demo_ci
     import multiprocessing
 
     from spatial.io import LoadSpec
-    from spatial.pipeline import GapOptions, run_gaps
+    from spatial.lifecircle import GapParams
+    from spatial.pipeline import run_gaps
 
     bad = gpd.read_file(demo_city.gpkg, layer="compounds")
     bad["户数"] = bad["户数"].astype(str)
@@ -77,7 +78,7 @@ def test_bad_input_stops_the_second_process_and_writes_nothing(tmp_path, demo_ci
             compounds=[LoadSpec(tmp_path / "bad.gpkg", "compounds")],
             pois=[LoadSpec(demo_city.gpkg, "pois", source_layer="pois")],
             network=demo_city.osm,
-            options=GapOptions(context_process_mb=0.0),
+            params=GapParams(context_process_mb=0.0),
         )
     assert [(e.column, e.row.startswith("小区编号 ")) for e in info.value.errors] == [
         ("户数", True)
@@ -177,7 +178,8 @@ def test_a_script_without_a_main_guard_still_runs_once(tmp_path, demo_city):
         textwrap.dedent(
             f"""
             from spatial.io import LoadSpec
-            from spatial.pipeline import GapOptions, run_gaps
+            from spatial.lifecircle import GapParams
+            from spatial.pipeline import run_gaps
 
             gpkg = {str(demo_city.gpkg)!r}
             run_gaps(
@@ -185,7 +187,7 @@ def test_a_script_without_a_main_guard_still_runs_once(tmp_path, demo_city):
                 compounds=[LoadSpec(gpkg, "compounds", source_layer="compounds")],
                 pois=[LoadSpec(gpkg, "pois", source_layer="pois")],
                 network={str(demo_city.osm)!r},
-                options=GapOptions(service_areas=False, context_process_mb=0.0),
+                params=GapParams(service_areas=False, context_process_mb=0.0),
             )
             print("ran")
             """

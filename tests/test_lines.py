@@ -51,7 +51,7 @@ def _ideal_grid(n=6, step=100.0):
 def test_jittered_cad_lines_join_within_snap_m_and_match_an_exact_grid():
     rng = np.random.default_rng(3)
     lines = _jittered_grid(rng)
-    net = walk_network_from_lines(_gdf(lines), snap_m=1.0)
+    net = walk_network_from_lines(_gdf(lines), line_snap_m=1.0)
     assert net.n_nodes == 36 and len(net.pieces()) == 1
     # distances agree with the exact grid (networkx) to the jitter
     g = net.to_networkx()
@@ -64,10 +64,10 @@ def test_jittered_cad_lines_join_within_snap_m_and_match_an_exact_grid():
         exact = nx.shortest_path_length(ideal, (0, 0), target, weight="length")
         assert ours == pytest.approx(exact, abs=2.0)
     # without snapping the same layer falls apart, and that is an error with the fix
-    loose = walk_network_from_lines(_gdf(lines), snap_m=0.0, split_crossings=False)
+    loose = walk_network_from_lines(_gdf(lines), line_snap_m=0.0, split_crossings=False)
     assert len(loose.pieces()) > 10
     with pytest.raises(InputError) as err:
-        check_connected(loose, source="roads.shp", snap_m=0.0)
+        check_connected(loose, source="roads.shp", line_snap_m=0.0)
     assert "pieces" in str(err.value) and "--snap-m" in str(err.value)
 
 
@@ -86,7 +86,9 @@ def test_crossing_lines_become_junctions_and_undershoots_join_where_they_project
     assert "no bridge/tunnel/layer column" in messages
     assert "no road-class column found" in messages
     # as OSM does: only shared vertices join
-    strict = walk_network_from_lines(_gdf([avenue, street, lane]), snap_m=0, split_crossings=False)
+    strict = walk_network_from_lines(
+        _gdf([avenue, street, lane]), line_snap_m=0, split_crossings=False
+    )
     assert len(strict.pieces()) == 3
 
 

@@ -402,7 +402,8 @@ def test_walk_ways_and_context_read_by_a_second_process_equal_those_read_here(
     the inputs are checked; the gaps and the context are those of reading them here."""
     from spatial.io import LoadSpec
     from spatial.io.context import load_context
-    from spatial.pipeline import GapOptions, run_gaps
+    from spatial.lifecircle import GapParams
+    from spatial.pipeline import run_gaps
 
     specs = {
         "compounds": [LoadSpec(demo_city.gpkg, "compounds", source_layer="compounds")],
@@ -420,7 +421,7 @@ def test_walk_ways_and_context_read_by_a_second_process_equal_those_read_here(
         run = run_gaps(
             out_dir=tmp_path / name,
             osm=demo_city.osm,
-            options=GapOptions(service_areas=False, context_process_mb=mb),
+            params=GapParams(service_areas=False, context_process_mb=mb),
             **specs,
         )
         frames.append(load_context(run.outputs["context"]))

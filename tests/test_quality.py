@@ -29,11 +29,13 @@ def test_modules_are_small_and_declare_all():
         text = path.read_text(encoding="utf-8")
         assert len(text.splitlines()) <= 520, f"{path} is over ~500 lines: split it"
         body = ast.parse(text).body
+        # `__getattr__, __dir__, __all__ = lazy_loader.attach_stub(…)` declares it too
         names = {
             t.id
             for node in body
             if isinstance(node, ast.Assign)
-            for t in node.targets
+            for target in node.targets
+            for t in (target.elts if isinstance(target, ast.Tuple) else [target])
             if isinstance(t, ast.Name)
         }
         names |= {
@@ -81,6 +83,7 @@ def test_type_hints_check():
 LAYERS = {
     "spatial._errors": 0,
     "spatial.settings": 0,
+    "spatial.params": 0.5,
     "spatial.standards": 0,
     "spatial.io": 1,
     "spatial.db": 1.5,

@@ -11,11 +11,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from spatial._errors import InputError, Problem, raise_for_errors
+from spatial.batch.stages import STAGE_TABLES, StageSettings, merge_tables, stage_settings
 from spatial.standards.files import key_line, read_toml
 
 __all__ = ["LEVELS", "DemoSpec", "InputFile", "Province", "Unit", "load_province", "unit_slug"]
@@ -32,9 +33,11 @@ _LEVEL_ALIASES = {
     "区级": "district",
 }
 _SETTINGS = {"profile", "budget_yuan", "households_per_year", "finance", "default_far", "maps"}
+_SETTINGS |= set(STAGE_TABLES)  # [gaps], [bundles], [plan]: each stage's own parameters
 _INPUTS = {"osm", "network", "compounds", "pois", "parcels", "demo"}
 _UNIT_KEYS = {"name", "level", "parent", *_SETTINGS, *_INPUTS}
 _PROVINCE_KEYS = {"name", *_SETTINGS}
+_SHORT_KEYS = ("profile", "budget_yuan", "households_per_year", "finance", "default_far")
 _FILE_KEYS = {"path", "layer", "sheet", "coords"}
 _COORDS = ("wgs84", "gcj02", "bd09", "bd09mc")
 
@@ -100,7 +103,11 @@ class Unit:
     demo
         A synthetic demo city generated for the unit, or None.
     profile, budget_yuan, households_per_year, finance, default_far
-        Settings of the plan and bundle stages (yearly budget in yuan).
+        Settings of the plan and bundle stages (yearly budget in yuan), short for the
+        same fields of :attr:`stages`.
+    stages
+        Each stage's parameter object (from the ``[gaps]``, ``[bundles]`` and ``[plan]``
+        tables); None: the defaults with the short keys (:meth:`settings`).
     maps
         Also draw the unit's HTML maps.
     line
@@ -123,6 +130,24 @@ class Unit:
     default_far: bool = False
     maps: bool = True
     line: int = 0
+    stages: StageSettings | None = None
+
+    def settings(self) -> StageSettings:
+        """The parameter objects the unit's gaps, bundles and plan stages run with.
+
+        Returns
+        -------
+        StageSettings
+        """
+        if self.stages is not None:
+            return self.stages
+        short = {k: getattr(self, k) for k in ("profile", "budget_yuan", "finance")}
+        short |= {"households_per_year": self.households_per_year}
+        short |= {"default_far": self.default_far}
+        made, problems = stage_settings({}, short, source=self.name)
+        raise_for_errors(problems)
+        assert made is not None
+        return made
 
     @property
     def has_data(self) -> bool:
@@ -285,6 +310,11 @@ class _Reader:
             out["finance"] = self.file(table["finance"], start, "finance")
         if "profile" in table:
             out["profile"] = self.profile(table["profile"], start)
+        out["tables"], bad = merge_tables(out.get("tables", {}), table, folder=self.base)
+        for stage in bad:
+            self.problem(
+                start, stage, f"{stage} must be a table", f"[{stage}] or {stage} = {{ … }}"
+            )
         return out
 
     def profile(self, value: object, start: int) -> str:
@@ -368,6 +398,10 @@ def _unit(reader: _Reader, table: dict[str, Any], start: int, base: dict[str, An
             start, "pois", f"unit {name!r} has compounds but no POIs", 'pois = ["pois.gpkg"]'
         )
     parent = table.get("parent")
+    tables = settings.pop("tables", {})
+    short = {k: settings.get(k, Unit.__dataclass_fields__[k].default) for k in _SHORT_KEYS}
+    stages, problems = stage_settings(tables, short, source=str(reader.path))
+    reader.found += [replace(p, row=f"line {start}") for p in problems]
     return Unit(
         name=name.strip(),
         level=level,
@@ -379,6 +413,7 @@ def _unit(reader: _Reader, table: dict[str, Any], start: int, base: dict[str, An
         compounds=kinds["compounds"],
         pois=kinds["pois"],
         parcels=kinds["parcels"],
+        stages=stages,
         **settings,
     )
 

@@ -236,7 +236,9 @@ def _maps(folder: Path, unit: Unit) -> dict[str, str]:
 def _run_stages(
     unit: Unit, folder: Path, inputs_dir: Path, say: Callable[[str], None]
 ) -> dict[str, Any]:
-    from spatial.pipeline import BundleOptions, PlanOptions, run_bundles, run_gaps, run_plan
+    from spatial.pipeline import run_bundles, run_gaps, run_plan
+
+    settings = unit.settings()
 
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -253,6 +255,7 @@ def _run_stages(
         pois=src["pois"],
         osm=src["osm"],
         network=src["network"],
+        params=settings.gaps,
     )
     lap("gaps")
     say("bundles")
@@ -262,21 +265,14 @@ def _run_stages(
         parcels=src["parcels"],
         osm=src["osm"],
         gaps_dir=folder / "gaps",
-        options=BundleOptions(
-            finance=unit.finance, default_far=unit.default_far, profile=unit.profile
-        ),
+        params=settings.bundles,
     )
     lap("bundles")
     say("plan")
     plan = run_plan(
         out_dir=folder / "plan",
         gaps_dir=folder / "gaps",
-        options=PlanOptions(
-            profile=unit.profile,
-            budget_yuan=unit.budget_yuan,
-            households_per_year=unit.households_per_year,
-            finance=unit.finance,
-        ),
+        params=settings.plan,
         parcels=src["parcels"] if src["osm"] is not None else (),
         osm=src["osm"],
     )

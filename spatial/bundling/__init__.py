@@ -6,27 +6,8 @@
 - :mod:`spatial.bundling.units` old compounds and parcels in one frame
 """
 
-from spatial.bundling.adjacency import BundleLimits, adjacency, load_limits
-from spatial.bundling.bundles import BundleResult, find_bundles
-from spatial.bundling.finance import (
-    MONEY_COLUMNS,
-    FinanceDefaults,
-    load_finance,
-    money_problems,
-    parcel_finance,
-)
-from spatial.bundling.units import bundle_units
+import lazy_loader
 
-__all__ = [
-    "MONEY_COLUMNS",
-    "BundleLimits",
-    "BundleResult",
-    "FinanceDefaults",
-    "adjacency",
-    "bundle_units",
-    "find_bundles",
-    "load_finance",
-    "load_limits",
-    "money_problems",
-    "parcel_finance",
-]
+# the names of __init__.pyi, each imported when first used: importing the package does
+# no work (``spatial --help`` loads no geopandas)
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

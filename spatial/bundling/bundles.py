@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -42,8 +42,9 @@ import pandas as pd
 import shapely
 
 from spatial.bundling.adjacency import BundleLimits, adjacency, load_limits
-from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, parcel_finance
+from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, load_finance, parcel_finance
 from spatial.bundling.funding import cross_area_flows, funding_table
+from spatial.bundling.params import BundleParams
 
 __all__ = ["BundleResult", "find_bundles"]
 
@@ -133,6 +134,12 @@ def _span(points: np.ndarray) -> float:
     return float(np.sqrt((d**2).sum(-1)).max())
 
 
+#: The figures the money is figured from, kept with the members so that a bundles folder
+#: read back as input gives the same money.
+_FIGURES: tuple[str, ...] = ("build_year", "floors", "buildings", "elevator", "planned_far")
+_FIGURES += ("floor_area_m2", "land_area_m2")
+
+
 def find_bundles(
     units: gpd.GeoDataFrame,
     *,
@@ -140,10 +147,8 @@ def find_bundles(
     limits: BundleLimits | None = None,
     finance: FinanceDefaults | None = None,
     finance_overrides: dict[str, float] | None = None,
-    default_far: bool = False,
-    cross_barriers: bool = False,
-    islands: Literal["single", "exclude"] = "single",
-    seed: int = 0,
+    params: BundleParams | None = None,
+    **changes: Any,
 ) -> BundleResult:
     """Find candidate bundles, pair deficits across areas and package by subdistrict.
 
@@ -156,35 +161,40 @@ def find_bundles(
     barriers
         Lines/areas that separate neighbours (from :func:`spatial.io.read_osm`).
     limits
-        Size limits (default :func:`load_limits`).
+        Size limits (default :func:`load_limits` with ``params``' ``gap_m`` and
+        ``pair_max_m``).
     finance
-        Finance figures (default :func:`spatial.bundling.finance.load_finance`).
+        Finance figures (default: ``params``' figures, else
+        :func:`spatial.bundling.finance.load_finance`).
     finance_overrides
         Changes to the finance figures, keyed ``section__key`` or ``key``.
-    default_far
-        Parcels without a planned FAR earn revenue at the labelled default FAR of
-        their kind (``finance.toml`` ``[default_far]``) instead of none.
-    cross_barriers
-        Let parcels on both sides of a barrier be neighbours.
-    islands
-        ``"single"``: a compound without any neighbour is a bundle of its own;
-        ``"exclude"``: it is left out and listed in ``excluded``.
-    seed
-        Seed of the tie-breaking order.
+    params
+        The stage's settings (default :class:`~spatial.bundling.params.BundleParams`):
+        ``cross_barriers``, ``islands`` (``single``: a compound without any neighbour is
+        a bundle of its own; ``exclude``: it is left out and listed in ``excluded``),
+        ``seed`` of the tie-breaking order, ``default_far``.
+    **changes
+        Settings to change from ``params`` by name (``islands="exclude"``).
 
     Returns
     -------
     BundleResult
         Bundles, members, pairs, packages, adjacency and exclusions.
     """
+    p = (params or BundleParams()).replace(**changes)
+    if limits is None:
+        changed = {"gap_m": p.gap_m, "pair_max_m": p.pair_max_m}
+        limits = load_limits(**{k: v for k, v in changed.items() if v is not None})
+    if finance is None and p.finance is not None:
+        finance = p.finance if isinstance(p.finance, FinanceDefaults) else load_finance(p.finance)
     lim = limits or load_limits()
     u = _place_by_location(units.reset_index(drop=True))
     if "households" not in u:  # no survey (e.g. compounds from OSM): unknown, counted as 0
         u = u.assign(households=np.nan)
     money = parcel_finance(
-        u, defaults=finance, overrides=finance_overrides, default_far=default_far
+        u, defaults=finance, overrides=finance_overrides, default_far=p.default_far
     )
-    adj = adjacency(u, gap_m=lim.gap_m, barriers=barriers, cross_barriers=cross_barriers)
+    adj = adjacency(u, gap_m=lim.gap_m, barriers=barriers, cross_barriers=p.cross_barriers)
     n = len(u)
     nbrs: list[set[int]] = [set() for _ in range(n)]
     for a, b in zip(adj["i"].tolist(), adj["j"].tolist(), strict=True):
@@ -196,7 +206,7 @@ def find_bundles(
     bal = money["balance_yuan"].to_numpy()
     corners = _corners(np.asarray(u.geometry.values))
     cxy = shapely.get_coordinates(u.geometry.centroid.values)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(p.seed)
     tiebreak = rng.permutation(n)
     owner = np.full(n, -1)
     groups: list[list[int]] = []
@@ -245,7 +255,7 @@ def find_bundles(
             groups.append(members)
     excluded = []
     for c in np.flatnonzero(is_comp & (owner < 0)):
-        if islands == "exclude" and not nbrs[c]:
+        if p.islands == "exclude" and not nbrs[c]:
             excluded.append(int(c))
             continue
         owner[c] = len(groups)
@@ -343,15 +353,7 @@ def _tables(
             "district",
             "missing",
             "place_source",
-            # the figures the money was figured from, so that the members read back
-            # (a bundles folder as input) give the same money
-            "build_year",
-            "floors",
-            "buildings",
-            "elevator",
-            "floor_area_m2",
-            "land_area_m2",
-            "planned_far",
+            *_FIGURES,
         )
         if c in u
     ]

@@ -6,6 +6,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable
+from dataclasses import fields
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -14,6 +15,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from spatial.lifecircle.params import GapParams
+from spatial.params import StageParams
 
 if TYPE_CHECKING:
     from spatial._errors import Problem
@@ -29,9 +33,11 @@ __all__ = [
     "SnapOption",
     "check_out",
     "console",
+    "default_of",
     "error_console",
     "kind_specs",
     "layer_specs",
+    "params_from",
     "print_outputs",
     "print_problems",
     "problem_table",
@@ -40,20 +46,63 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = TypeVar("P", bound=StageParams)
 #: ``--network-layer`` of every command that reads a network file.
 NetworkLayerOption = Annotated[
     str | None,
     typer.Option(help="The road layer of a multi-layer --network file (GeoPackage, FileGDB)."),
 ]
-#: ``--snap-m`` of every command that reads a road-line layer (default: settings).
+console = Console()
+
+
+def params_from(cls: type[P], **given: Any) -> P:
+    """A stage's parameter object from command-line options: each option given (not None)
+    replaces the object's default; the object holds the only defaults.
+
+    Parameters
+    ----------
+    cls
+        The stage's parameter class (``GapParams`` …).
+    **given
+        Option values by field name; None: not given. Enum choices give their value.
+
+    Returns
+    -------
+    The validated object (:class:`~spatial.InputError` names a bad option).
+    """
+    values = {k: v.value if isinstance(v, Enum) else v for k, v in given.items() if v is not None}
+    return cls(**values)
+
+
+def default_of(cls: type[StageParams], name: str) -> str:
+    """The default of a parameter as ``--help`` shows it (``3000``, ``True``, ``none``).
+
+    Parameters
+    ----------
+    cls
+        The stage's parameter class.
+    name
+        A field name.
+
+    Returns
+    -------
+    str
+    """
+    value = next(f.default for f in fields(cls) if f.name == name)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: ``--line-snap-m`` (also ``--snap-m``) of every command that reads a road-line layer.
 SnapOption = Annotated[
-    float,
+    float | None,
     typer.Option(
+        "--line-snap-m",
+        "--snap-m",
         help="Road line layers: join vertices and line ends this close, metres "
-        "(CAD lines that do not quite meet)."
+        "(CAD lines that do not quite meet).",
+        show_default=default_of(GapParams, "line_snap_m"),
     ),
 ]
-console = Console()
 _QUIET = {"on": False}
 
 

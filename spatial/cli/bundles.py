@@ -7,16 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from spatial.bundling.params import BundleParams
 from spatial.cli._common import (
     Islands,
     console,
+    default_of,
     kind_specs,
     layer_specs,
+    params_from,
     print_outputs,
     print_problems,
     run_reporting,
 )
-from spatial.settings import DEFAULTS
 
 if TYPE_CHECKING:
     from spatial.bundling import BundleResult
@@ -80,28 +82,44 @@ def bundles(
         ),
     ] = None,
     gap_m: Annotated[
-        float | None, typer.Option(help="Parcels this close (m) are neighbours (default 30).")
+        float | None,
+        typer.Option(help="Parcels this close (m) are neighbours (default: bundling.toml's)."),
     ] = None,
     pair_max_m: Annotated[
         float | None,
         typer.Option(
-            help="Surplus funds compounds elsewhere (跨片区) up to this distance, m (default 3000)."
+            help="Surplus funds compounds elsewhere (跨片区) up to this distance, m "
+            "(default: bundling.toml's)."
         ),
     ] = None,
     default_far: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             help="Parcels without a planned FAR (规划容积率) earn revenue at the default FAR "
-            "of their kind in finance.toml (an assumption); otherwise they earn none."
+            "of their kind in finance.toml (an assumption); otherwise they earn none.",
+            show_default=default_of(BundleParams, "default_far"),
         ),
-    ] = False,
-    cross_barriers: Annotated[bool, typer.Option(help="Let bundles cross barriers.")] = False,
+    ] = None,
+    cross_barriers: Annotated[
+        bool | None,
+        typer.Option(
+            help="Let bundles cross barriers.",
+            show_default=default_of(BundleParams, "cross_barriers"),
+        ),
+    ] = None,
     islands: Annotated[
-        Islands, typer.Option(help="Compounds with no neighbour: single (own bundle) or exclude.")
-    ] = Islands.single,
-    seed: Annotated[int, typer.Option(help="Seed of the tie-breaking order.")] = (
-        DEFAULTS.bundle_seed
-    ),
+        Islands | None,
+        typer.Option(
+            help="Compounds with no neighbour: single (own bundle) or exclude.",
+            show_default=default_of(BundleParams, "islands"),
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of the tie-breaking order.", show_default=default_of(BundleParams, "seed")
+        ),
+    ] = None,
 ) -> None:
     """Bundle old compounds with adjacent parcels into self-balancing area projects.
 
@@ -109,7 +127,7 @@ def bundles(
     并给出跨片区组合平衡与按街道打包的结果；finance.xlsx 测算四种模式（大片区、跨片区、
     小区内自求平衡、多元化投入）的现金流、专项债本息覆盖倍数与敏感性。
     """
-    from spatial.pipeline import BundleOptions, run_bundles
+    from spatial.pipeline import run_bundles
 
     specs = layer_specs(compounds, "compounds", layer=compounds_layer)
     more = kind_specs(parcels, ("compounds", "parcels"), layers=parcels_layer)
@@ -123,13 +141,14 @@ def bundles(
             osm=osm,
             barriers=barriers,
             gaps_dir=gaps,
-            options=BundleOptions(
+            params=params_from(
+                BundleParams,
                 finance=finance,
                 profile=profile,
                 gap_m=gap_m,
                 pair_max_m=pair_max_m,
                 cross_barriers=cross_barriers,
-                islands=islands.value,
+                islands=islands,
                 seed=seed,
                 default_far=default_far,
             ),

@@ -11,12 +11,15 @@ from rich.markup import escape
 from spatial.cli._common import (
     Coords,
     Kind,
+    SnapOption,
     check_out,
     console,
     error_console,
+    params_from,
     problem_table,
     run_reporting,
 )
+from spatial.lifecircle.params import GapParams
 from spatial.settings import DEFAULTS
 
 __all__ = ["osm", "pois", "validate"]
@@ -49,10 +52,7 @@ def validate(
         str | None,
         typer.Option(help="Only this layer of multi-layer GIS files (GeoPackage, FileGDB)."),
     ] = None,
-    snap_m: Annotated[
-        float,
-        typer.Option(help="Road line layers: join vertices and line ends this close, metres."),
-    ] = DEFAULTS.line_snap_m,
+    line_snap_m: SnapOption = None,
     reference: Annotated[
         Path | None,
         typer.Option(
@@ -84,7 +84,11 @@ def validate(
                 console.print(f"{where}: {what} (not loaded)", markup=False, soft_wrap=True)
                 continue
             if what == "network":
-                summary, found = check_network_file(path, layer=source_layer, snap_m=snap_m)
+                summary, found = check_network_file(
+                    path,
+                    layer=source_layer,
+                    line_snap_m=params_from(GapParams, line_snap_m=line_snap_m).line_snap_m,
+                )
                 problems += found
                 console.print(f"{where}: walk network: {summary}", markup=False, soft_wrap=True)
                 continue

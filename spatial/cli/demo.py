@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli._common import console, print_outputs, run_reporting
+from spatial.bundling.params import BundleParams
+from spatial.cli._common import console, default_of, print_outputs, run_reporting
 from spatial.cli.gaps import print_gaps
-from spatial.settings import DEFAULTS
 
 __all__ = ["demo"]
 
@@ -22,8 +22,12 @@ def demo(
     maps: Annotated[Path, typer.Option(help="Maps folder.")] = Path("maps/demo"),
     regenerate: Annotated[bool, typer.Option(help="Generate the demo city again.")] = False,
     bundle_seed: Annotated[
-        int, typer.Option(help="Seed of bundling's tie-breaking order (not the city's).")
-    ] = DEFAULTS.bundle_seed,
+        int | None,
+        typer.Option(
+            help="Seed of bundling's tie-breaking order (not the city's).",
+            show_default=default_of(BundleParams, "seed"),
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pipeline on the embedded demo city (generated if missing).
 

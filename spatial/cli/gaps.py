@@ -13,12 +13,14 @@ from spatial.cli._common import (
     SchoolUnknown,
     SnapOption,
     console,
+    default_of,
     layer_specs,
+    params_from,
     print_outputs,
     print_problems,
     run_reporting,
 )
-from spatial.settings import DEFAULTS
+from spatial.lifecircle.params import GapParams
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,7 +66,7 @@ def gaps(
         ),
     ] = None,
     network_layer: NetworkLayerOption = None,
-    snap_m: SnapOption = DEFAULTS.line_snap_m,
+    line_snap_m: SnapOption = None,
     place: Annotated[
         str | None,
         typer.Option(help="Download the walk network of a place with osmnx (needs the internet)."),
@@ -83,47 +85,70 @@ def gaps(
         ),
     ] = None,
     search_limit_m: Annotated[
-        float,
-        typer.Option(help="Report the nearest facility's distance up to this many metres."),
-    ] = DEFAULTS.search_limit_m,
-    count_no_data: Annotated[
-        bool,
-        typer.Option(help="Count categories with no facility in the data as missing."),
-    ] = False,
-    snap_limit_m: Annotated[
-        float,
-        typer.Option(help="POIs/compounds farther than this from the network are off-network."),
-    ] = DEFAULTS.snap_limit_m,
-    walk_speed_m_per_min: Annotated[float, typer.Option(help="Walking speed for minutes.")] = (
-        DEFAULTS.walk_speed_m_per_min
-    ),
-    service_areas: Annotated[bool, typer.Option(help="Also write service-area polygons.")] = True,
-    gate_tolerance_m: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="A gate or entrance this close (m) to a compound's boundary is a way in."
+            help="Report the nearest facility's distance up to this many metres.",
+            show_default=default_of(GapParams, "search_limit_m"),
         ),
-    ] = DEFAULTS.gate_tolerance_m,
+    ] = None,
+    count_no_data: Annotated[
+        bool | None,
+        typer.Option(
+            help="Count categories with no facility in the data as missing.",
+            show_default=default_of(GapParams, "count_no_data"),
+        ),
+    ] = None,
+    snap_limit_m: Annotated[
+        float | None,
+        typer.Option(
+            help="POIs/compounds farther than this from the network are off-network.",
+            show_default=default_of(GapParams, "snap_limit_m"),
+        ),
+    ] = None,
+    walk_speed_m_per_min: Annotated[
+        float | None,
+        typer.Option(
+            help="Walking speed for minutes.",
+            show_default=default_of(GapParams, "walk_speed_m_per_min"),
+        ),
+    ] = None,
+    service_areas: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also write service-area polygons.",
+            show_default=default_of(GapParams, "service_areas"),
+        ),
+    ] = None,
+    gate_tolerance_m: Annotated[
+        float | None,
+        typer.Option(
+            help="A gate or entrance this close (m) to a compound's boundary is a way in.",
+            show_default=default_of(GapParams, "gate_tolerance_m"),
+        ),
+    ] = None,
     school_unknown: Annotated[
-        SchoolUnknown,
+        SchoolUnknown | None,
         typer.Option(
             help="A school whose level neither tags nor name say counts as: none, primary, "
-            "junior or both."
+            "junior or both.",
+            show_default=default_of(GapParams, "school_unknown"),
         ),
-    ] = SchoolUnknown.none,
+    ] = None,
     keep_cut: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             help="OSM: keep residential areas cut by the extract's edge (the part inside, "
-            "flagged partial) instead of leaving them out."
+            "flagged partial) instead of leaving them out.",
+            show_default=default_of(GapParams, "keep_cut"),
         ),
-    ] = False,
+    ] = None,
     count_reachable: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            help="Also count the facilities each compound reaches within the radius (slower)."
+            help="Also count the facilities each compound reaches within the radius (slower).",
+            show_default=default_of(GapParams, "count_reachable"),
         ),
-    ] = False,
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(
@@ -136,7 +161,7 @@ def gaps(
 
     计算15分钟生活圈缺口：每个小区到各类设施的步行距离、是否覆盖、缺少哪些设施。
     """
-    from spatial.pipeline import GapOptions, run_gaps
+    from spatial.pipeline import run_gaps
 
     if sum(x is not None for x in (osm, network, place)) == 0:
         raise typer.BadParameter("give the walk network: --osm, --network or --place")
@@ -147,21 +172,39 @@ def gaps(
     specs_p = layer_specs(pois, "pois", layer=pois_layer, coords=coords.value)
 
     def job(report: Callable[[str, int, int], None]) -> GapRun:
+        params = params_from(
+            GapParams,
+            categories=taxonomy,
+            only_categories=only or None,
+            snap_limit_m=snap_limit_m,
+            walk_speed_m_per_min=walk_speed_m_per_min,
+            service_areas=service_areas,
+            count_reachable=count_reachable,
+            search_limit_m=search_limit_m,
+            count_no_data=count_no_data,
+            gate_tolerance_m=gate_tolerance_m,
+            school_unknown=school_unknown,
+            keep_cut=keep_cut,
+            line_snap_m=line_snap_m,
+            network_layer=network_layer,
+        )
         if db is None:
-            return run(report, specs_c)
+            return run(report, specs_c, params)
         from spatial.db.connect import open_db
         from spatial.db.results import compounds_file, save_gap_run
         from spatial.io.load import LoadSpec
 
         database = open_db(db)
         with compounds_file(database) as path:
-            done = run(report, [LoadSpec(path, "compounds", source_layer="compounds")])
+            done = run(report, [LoadSpec(path, "compounds", source_layer="compounds")], params)
         report("writing the results into the database", 0, 0)
         run_id = save_gap_run(database, out, options={"osm": osm, "network": network})
         console.print(f"saved as gaps run {run_id} in {database.label}", markup=False)
         return done
 
-    def run(report: Callable[[str, int, int], None], specs: list[LoadSpec]) -> GapRun:
+    def run(
+        report: Callable[[str, int, int], None], specs: list[LoadSpec], params: GapParams
+    ) -> GapRun:
         return run_gaps(
             out_dir=out,
             compounds=specs,
@@ -169,21 +212,7 @@ def gaps(
             osm=osm,
             network=network,
             place=place,
-            options=GapOptions(
-                categories=taxonomy,
-                only_categories=only,
-                snap_limit_m=snap_limit_m,
-                walk_speed_m_per_min=walk_speed_m_per_min,
-                service_areas=service_areas,
-                count_reachable=count_reachable,
-                search_limit_m=search_limit_m,
-                count_no_data=count_no_data,
-                gate_tolerance_m=gate_tolerance_m,
-                school_unknown=school_unknown.value,
-                keep_cut=keep_cut,
-                snap_m=snap_m,
-                network_layer=network_layer,
-            ),
+            params=params,
             progress=report,
         )
 

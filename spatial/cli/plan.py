@@ -13,13 +13,15 @@ from spatial.cli._common import (
     SnapOption,
     check_out,
     console,
+    default_of,
     error_console,
     kind_specs,
     layer_specs,
+    params_from,
     print_outputs,
     run_reporting,
 )
-from spatial.settings import DEFAULTS
+from spatial.policy.params import PlanParams
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -118,10 +120,14 @@ def plan(
         ),
     ] = None,
     network_layer: NetworkLayerOption = None,
-    snap_m: SnapOption = DEFAULTS.line_snap_m,
-    sites_k: Annotated[int, typer.Option(help="Sites to choose per missing category.")] = (
-        DEFAULTS.sites_k
-    ),
+    line_snap_m: SnapOption = None,
+    sites_k: Annotated[
+        int | None,
+        typer.Option(
+            help="Sites to choose per missing category.",
+            show_default=default_of(PlanParams, "sites_k"),
+        ),
+    ] = None,
     finance: Annotated[Path | None, typer.Option(help="Finance figures of your own.")] = None,
     start_year: Annotated[
         int | None,
@@ -141,33 +147,34 @@ def plan(
     """
     from rich.table import Table
 
-    from spatial.pipeline import PlanOptions, run_plan
+    from spatial.pipeline import run_plan
 
     if osm is not None and network is not None:
         raise typer.BadParameter("give the walk network for siting once: --osm or --network")
     if (gaps is None) == (db is None):
         raise typer.BadParameter("give --gaps (a gaps output folder) or --db, one of them")
     specs = kind_specs(parcels, ("parcels",), layers=parcels_layer)
-    options = PlanOptions(
-        profile=profile,
-        budget_yuan=budget_yuan,
-        households_per_year=households_per_year,
-        sites_k=sites_k,
-        finance=finance,
-        start_year=start_year,
-    )
 
     def job(report: Callable[[str, int, int], None]) -> PlanRun:
+        params = params_from(
+            PlanParams,
+            profile=profile,
+            budget_yuan=budget_yuan,
+            households_per_year=households_per_year,
+            sites_k=sites_k,
+            finance=finance,
+            start_year=start_year,
+            network_layer=network_layer,
+            line_snap_m=line_snap_m,
+        )
         if db is None:
             return run_plan(
                 out_dir=out,
                 gaps_dir=gaps,
-                options=options,
+                params=params,
                 parcels=specs,
                 osm=osm,
                 network=network,
-                network_layer=network_layer,
-                snap_m=snap_m,
                 progress=report,
             )
         from spatial.db.connect import open_db
@@ -178,12 +185,10 @@ def plan(
             out_dir=out,
             gaps_dir=None,
             gap_tables=load_gap_tables_db(database),
-            options=options,
+            params=params,
             parcels=specs,
             osm=osm,
             network=network,
-            network_layer=network_layer,
-            snap_m=snap_m,
             progress=report,
         )
         run_id, marked = save_plan_run(

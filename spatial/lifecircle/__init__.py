@@ -6,25 +6,8 @@
 - :mod:`spatial.lifecircle.gaps` gaps of every compound for every category, summary
 """
 
-from spatial.lifecircle.engine import (
-    coverage_matrix,
-    node_distances,
-    point_distances,
-    reachable_counts,
-)
-from spatial.lifecircle.gaps import GapResult, compute_gaps, gap_matrix
-from spatial.lifecircle.pois import PoiReport, classify_pois, deduplicate, prepare_pois
+import lazy_loader
 
-__all__ = [
-    "GapResult",
-    "PoiReport",
-    "classify_pois",
-    "compute_gaps",
-    "coverage_matrix",
-    "deduplicate",
-    "gap_matrix",
-    "node_distances",
-    "point_distances",
-    "prepare_pois",
-    "reachable_counts",
-]
+# the names of __init__.pyi, each imported when first used: importing the package does
+# no work (``spatial --help`` loads no geopandas)
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,13 +19,13 @@ import shapely
 from spatial._errors import Problem
 from spatial.lifecircle.engine import node_distances, reachable_counts
 from spatial.lifecircle.parallel import category_distances
+from spatial.lifecircle.params import GapParams
 from spatial.lifecircle.pois import classify_pois, unknown_level_schools
 from spatial.lifecircle.reach import entered_by, meetings_that_matter
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.network.meeting import facility_ways_in
-from spatial.settings import DEFAULTS
-from spatial.standards import Category, load_categories
+from spatial.standards import Category
 
 __all__ = ["STATUSES", "GapResult", "compute_gaps", "gap_matrix"]
 
@@ -137,18 +138,8 @@ def compute_gaps(
     pois: gpd.GeoDataFrame,
     network: WalkNetwork,
     *,
-    categories: Sequence[Category] | None = None,
-    snap_limit_m: float = DEFAULTS.snap_limit_m,
-    walk_speed_m_per_min: float = DEFAULTS.walk_speed_m_per_min,
-    search_limit_m: float = DEFAULTS.search_limit_m,
-    service_areas: bool = True,
-    count_reachable: bool = False,
-    count_no_data: bool = False,
-    gate_tolerance_m: float = DEFAULTS.gate_tolerance_m,
-    crossing_depth_m: float = DEFAULTS.crossing_depth_m,
-    perimeter_band_m: float = DEFAULTS.perimeter_band_m,
-    access_leg_factor: float = DEFAULTS.access_leg_factor,
-    school_unknown: str = "none",
+    params: GapParams | None = None,
+    **changes: Any,
 ) -> GapResult:
     """Compute life-circle gaps of every compound for every category.
 
@@ -161,43 +152,23 @@ def compute_gaps(
         POIs with a ``category`` column or OSM tags / Amap codes / names to classify.
     network
         The walk network.
-    categories
-        The taxonomy (default: the shipped GB 50180-2018 one).
-    snap_limit_m
-        POIs and compounds farther than this from the network are off-network:
-        left out and reported.
-    walk_speed_m_per_min
-        Converts metres to the ``walk_min`` label.
-    search_limit_m
-        Distances are searched up to this many metres (at least the radius); beyond
-        it the distance is empty and the status ``beyond_limit``.
-    service_areas
-        Also return the reachable parts of edges per category.
-    count_reachable
-        Also count, per compound and category, the POIs within the radius
-        (``reachable_count`` in ``gaps``); one search per POI, so slower.
-    count_no_data
-        Count categories with no facility in the inputs as missing (by default
-        they are listed in ``no_data`` and left out of ``n_missing``).
-    gate_tolerance_m
-        A gate or entrance this close (metres) to a compound's boundary is one of its
-        access points.
-    crossing_depth_m, perimeter_band_m, access_leg_factor
-        How a compound without gates is entered: from every point of the edges within
-        its radius (``crossing_depth_m`` metres when a path goes deeper into it, else
-        ``d_min + perimeter_band_m``), metres of leg beyond the radius counting
-        ``access_leg_factor`` times
-        (:func:`~spatial.network.attach.compound_access_points`).
-    school_unknown
-        What a school of unknown level counts as: ``none``, ``primary``, ``junior`` or
-        ``both`` (see :func:`~spatial.lifecircle.pois.classify_pois`).
+    params
+        The stage's settings (default :class:`~spatial.lifecircle.params.GapParams`):
+        the taxonomy, search limit, how compounds are entered, what else to compute.
+    **changes
+        Settings to change from ``params`` by name (``service_areas=False``,
+        ``categories=…``); an unknown name is an :class:`~spatial.InputError`.
 
     Returns
     -------
     GapResult
         The long table, compounds, summary, POIs, service areas, problems, categories.
     """
-    cats = tuple(categories) if categories is not None else load_categories()
+    p = (params or GapParams()).replace(**changes)
+    snap_limit_m, search_limit_m = p.snap_limit_m, p.search_limit_m
+    count_reachable, count_no_data = p.count_reachable, p.count_no_data
+    school_unknown, access_leg_factor = p.school_unknown, p.access_leg_factor
+    cats = p.taxonomy()
     comp = compounds.to_crs(network.crs).reset_index(drop=True)
     src_pois = pois.to_crs(network.crs).reset_index(drop=True)
     problems: list[Problem] = []
@@ -208,7 +179,7 @@ def compute_gaps(
         network,
         pts,
         snap_limit_m=snap_limit_m,
-        band_m=perimeter_band_m,
+        band_m=p.perimeter_band_m,
         leg_factor=access_leg_factor,
         keep=(src_pois["categories"] != "").to_numpy(),  # a POI of no category is no source
     )
@@ -216,9 +187,9 @@ def compute_gaps(
         network,
         comp.geometry,
         snap_limit_m=snap_limit_m,
-        gate_tolerance_m=gate_tolerance_m,
-        crossing_depth_m=crossing_depth_m,
-        perimeter_band_m=perimeter_band_m,
+        gate_tolerance_m=p.gate_tolerance_m,
+        crossing_depth_m=p.crossing_depth_m,
+        perimeter_band_m=p.perimeter_band_m,
         leg_factor=access_leg_factor,
     )
     attached = np.isin(np.arange(len(src_pois)), ways.owner)
@@ -342,7 +313,7 @@ def compute_gaps(
                 "level": cat.level,
                 "radius_m": cat.radius_m,
                 "distance_m": np.round(dist, 2),
-                "walk_min": np.round(dist / walk_speed_m_per_min, 1),
+                "walk_min": np.round(dist / p.walk_speed_m_per_min, 1),
                 "covered": dist <= cat.radius_m,
                 "status": status,
                 "access": comp_access_arr,
@@ -365,7 +336,7 @@ def compute_gaps(
                 ),
             )
         rows.append(frame)
-        if service_areas and mask.any():
+        if p.service_areas and mask.any():
             dist_node = node_distances(network, sources, limit_m=cat.radius_m)
             seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
             areas.append(
@@ -389,7 +360,7 @@ def compute_gaps(
     facilities = member[attached].sum() if len(member) else pd.Series(dtype=int)
     summary = _summary(covered_cols, status_cols, households, cats, facilities)
     sa = None
-    if service_areas:  # a run where no category has a facility on the network has none
+    if p.service_areas:  # a run where no category has a facility on the network has none
         columns = ["category", "zh", "en", "radius_m", "geometry"]
         sa = gpd.GeoDataFrame(pd.DataFrame(areas, columns=columns), crs=network.crs)
     return GapResult(gaps, out, summary, src_pois, sa, problems, cats)

@@ -224,7 +224,7 @@ def load_network(
     place: str | None = None,
     crs: Any = None,
     layer: str | None = None,
-    snap_m: float = DEFAULTS.line_snap_m,
+    line_snap_m: float = DEFAULTS.line_snap_m,
     ways: WalkWays | None = None,
 ) -> WalkNetwork:
     """Build the walk network from a file (GraphML, OSM, or a line layer), OSM or a place name.
@@ -241,7 +241,7 @@ def load_network(
         Metric CRS of the network; default the UTM zone of the data.
     layer
         The layer of a multi-layer line file (GeoPackage, FileGDB).
-    snap_m
+    line_snap_m
         Line layers only: line ends and vertices this close (metres) join
         (:func:`~spatial.network.walk_network_from_lines`).
     ways
@@ -270,13 +270,13 @@ def load_network(
     if is_osm_file(path):
         return walk_network_from_osm(path, crs=crs, ways=ways)
     lines = read_line_layer(path, layer=layer)
-    net = walk_network_from_lines(lines, crs=crs, snap_m=snap_m, source=str(path))
-    check_connected(net, source=str(path), snap_m=snap_m)
+    net = walk_network_from_lines(lines, crs=crs, line_snap_m=line_snap_m, source=str(path))
+    check_connected(net, source=str(path), line_snap_m=line_snap_m)
     return net
 
 
 def check_network_file(
-    path: str | Path, *, layer: str | None = None, snap_m: float = DEFAULTS.line_snap_m
+    path: str | Path, *, layer: str | None = None, line_snap_m: float = DEFAULTS.line_snap_m
 ) -> tuple[str, list[Problem]]:
     """Build the walk network of a file and say what it is, for ``spatial validate``.
 
@@ -286,7 +286,7 @@ def check_network_file(
         An OSM file, GraphML file or road line layer.
     layer
         The road layer of a multi-layer file.
-    snap_m
+    line_snap_m
         Line layers: vertices and line ends this close (metres) join.
 
     Returns
@@ -296,7 +296,7 @@ def check_network_file(
         repaired, left out or found wrong (a fragmented line layer is an error).
     """
     try:
-        net = load_network(network=path, layer=layer, snap_m=snap_m)
+        net = load_network(network=path, layer=layer, line_snap_m=line_snap_m)
     except InputError as exc:
         return "not usable", list(exc.problems)
     except ValueError as exc:

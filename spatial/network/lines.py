@@ -2,8 +2,8 @@
 
 Such layers differ from OSM in three ways this module repairs, each reported:
 
-- **ends that do not meet** — vertices of one level closer than ``snap_m`` become one
-  node, and a line end within ``snap_m`` of another line joins it where it projects;
+- **ends that do not meet** — vertices of one level closer than ``line_snap_m`` become one
+  node, and a line end within ``line_snap_m`` of another line joins it where it projects;
 - **crossings without a shared vertex** — lines of the same level are split where they
   cross (bridges, tunnels and ``layer`` values keep different levels apart);
 - **road classes in Chinese** — ``highway``, ``fclass`` or 道路等级/等级 … values are
@@ -55,15 +55,15 @@ _NO_SPLITS: _Splits = (np.empty(0, dtype=np.int64), np.empty((0, 2)))
 
 
 def _snap_ends(
-    lines: np.ndarray, level: np.ndarray, snap_m: float
+    lines: np.ndarray, level: np.ndarray, line_snap_m: float
 ) -> tuple[np.ndarray, _Splits, int]:
-    """Move dangling line ends within ``snap_m`` of a same-level line onto it."""
+    """Move dangling line ends within ``line_snap_m`` of a same-level line onto it."""
     tree = shapely.STRtree(lines)
     starts = shapely.get_point(lines, 0)
     ends = shapely.get_point(lines, -1)
     points = np.concatenate([starts, ends])
     owner = np.concatenate([np.arange(len(lines))] * 2)
-    pt_idx, line_idx = tree.query(points, predicate="dwithin", distance=snap_m)
+    pt_idx, line_idx = tree.query(points, predicate="dwithin", distance=line_snap_m)
     other = (line_idx != owner[pt_idx]) & (level[line_idx] == level[owner[pt_idx]])
     pt_idx, line_idx = pt_idx[other], line_idx[other]
     if len(pt_idx) == 0:
@@ -144,7 +144,7 @@ def walk_network_from_lines(
     lines: gpd.GeoDataFrame,
     *,
     crs: Any = None,
-    snap_m: float = DEFAULTS.line_snap_m,
+    line_snap_m: float = DEFAULTS.line_snap_m,
     split_crossings: bool = True,
     classes: RoadClasses | None = None,
     source: str = "line layer",
@@ -159,7 +159,7 @@ def walk_network_from_lines(
     crs
         Metric CRS for the network; default the layer's own if projected, else its
         UTM zone.
-    snap_m
+    line_snap_m
         Vertices of one level closer than this many metres become one node, and a line
         end this close to another line joins it (CAD lines that do not quite meet).
     split_crossings
@@ -178,8 +178,8 @@ def walk_network_from_lines(
     """
     if lines.crs is None:
         raise ValueError(f"{source}: the line layer has no CRS")
-    if snap_m < 0:
-        raise ValueError(f"snap_m must be >= 0 metres, got {snap_m}")
+    if line_snap_m < 0:
+        raise ValueError(f"line_snap_m must be >= 0 metres, got {line_snap_m}")
     table = classes or load_road_classes()
     own = CRS.from_user_input(lines.crs)
     target = CRS.from_user_input(crs) if crs is not None else own
@@ -200,16 +200,16 @@ def walk_network_from_lines(
         ends = np.zeros(len(xy), dtype=bool)
         ends[np.concatenate([[True], line_of[1:] != line_of[:-1]])] = True
         ends[np.concatenate([line_of[1:] != line_of[:-1], [True]])] = True
-        if snap_m > 0:
-            pairs = cKDTree(xy).query_pairs(snap_m, output_type="ndarray")
+        if line_snap_m > 0:
+            pairs = cKDTree(xy).query_pairs(line_snap_m, output_type="ndarray")
             a, b = pairs.T if len(pairs) else (np.empty(0, int), np.empty(0, int))
             ok = (level[line_of[a]] == level[line_of[b]]) | (ends[a] & ends[b])
             xy = xy[_clusters(xy, pairs[ok])] if len(pairs) else xy
             n_merged = int(np.any(xy != shapely.get_coordinates(geoms), axis=1).sum())
             geoms = shapely.linestrings(xy, indices=line_of)
         splits = _NO_SPLITS
-        if snap_m > 0:
-            geoms, splits, n_snapped = _snap_ends(geoms, level, snap_m)
+        if line_snap_m > 0:
+            geoms, splits, n_snapped = _snap_ends(geoms, level, line_snap_m)
         if split_crossings:
             more, n_cross = _crossings(geoms, level)
             splits = (np.concatenate([splits[0], more[0]]), np.concatenate([splits[1], more[1]]))
@@ -232,12 +232,14 @@ def walk_network_from_lines(
     if n_merged:
         problems.append(
             Problem.warning(
-                source, f"{n_merged} vertices within {snap_m:g} m of another were merged"
+                source, f"{n_merged} vertices within {line_snap_m:g} m of another were merged"
             )
         )
     if n_snapped:
         problems.append(
-            Problem.warning(source, f"{n_snapped} line end(s) within {snap_m:g} m joined a line")
+            Problem.warning(
+                source, f"{n_snapped} line end(s) within {line_snap_m:g} m joined a line"
+            )
         )
     if split_crossings and level_col is None and n_cross:
         problems.append(
@@ -251,7 +253,7 @@ def walk_network_from_lines(
     return net
 
 
-def check_connected(net: WalkNetwork, *, source: str, snap_m: float) -> None:
+def check_connected(net: WalkNetwork, *, source: str, line_snap_m: float) -> None:
     """Raise when the network falls apart: its largest piece has under half of the nodes.
 
     Parameters
@@ -260,7 +262,7 @@ def check_connected(net: WalkNetwork, *, source: str, snap_m: float) -> None:
         The network built from ``source``.
     source
         The file, for the message.
-    snap_m
+    line_snap_m
         The snapping distance used, for the hint.
 
     Raises
@@ -279,7 +281,7 @@ def check_connected(net: WalkNetwork, *, source: str, snap_m: float) -> None:
                 source,
                 f"the network falls into {len(sizes):,} pieces; the largest has "
                 f"{sizes[0]:,} of {net.n_nodes:,} nodes: lines do not meet",
-                hint=f"raise --snap-m (now {snap_m:g} m) to the gap between line ends, "
+                hint=f"raise --snap-m (now {line_snap_m:g} m) to the gap between line ends, "
                 "or check that the layer is a road-centreline layer in the right CRS",
             )
         ]

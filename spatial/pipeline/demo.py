@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from spatial.bundling import BundleResult, bundle_units
+from spatial.bundling.params import BundleParams
 from spatial.demo import generate_demo
 from spatial.io.load import LoadSpec, load_layers
 from spatial.io.osm import read_osm
@@ -20,12 +21,14 @@ from spatial.io.results import (
 from spatial.io.runfolder import rebase_outputs, run_folder
 from spatial.io.write import write_csv, write_gpkg
 from spatial.lifecircle import GapResult
+from spatial.lifecircle.params import GapParams
 from spatial.network import load_network
-from spatial.pipeline.options import BundleOptions, DemoRun, GapOptions, PlanOptions
+from spatial.pipeline.options import DemoRun
 from spatial.pipeline.planning import _plan_stage
 from spatial.pipeline.runs import _bundle_stage, _gaps_stage
 from spatial.policy import inventory
-from spatial.settings import DEFAULTS, Progress, no_progress
+from spatial.policy.params import PlanParams
+from spatial.settings import Progress, no_progress
 
 __all__ = [
     "demo_paths",
@@ -109,7 +112,7 @@ def run_demo(
     maps_dir: str | Path = "maps/demo",
     size: int = 6,
     seed: int = 2021,
-    bundle_seed: int = DEFAULTS.bundle_seed,
+    bundle_seed: int | None = None,
     regenerate: bool = False,
     progress: Progress | None = None,
 ) -> DemoRun:
@@ -124,7 +127,8 @@ def run_demo(
     size, seed
         Demo city size (superblocks per side) and the city's seed, used when generating.
     bundle_seed
-        Seed of bundling's tie-breaking order.
+        Seed of bundling's tie-breaking order (None: that of
+        :class:`~spatial.bundling.params.BundleParams`).
     regenerate
         Generate even if the files exist.
     progress
@@ -155,7 +159,7 @@ def run_demo(
         say("building the walk network", 0, 0)
         osm_layers = read_osm(osm)
         net = load_network(osm=osm, crs=compounds.crs)
-        gaps = _gaps_stage(layers, net, out_dir=stage, options=GapOptions(), say=say)
+        gaps = _gaps_stage(layers, net, out_dir=stage, params=GapParams(), say=say)
         context = read_context([osm])
         gaps.outputs["context"] = write_context(context, stage / CONTEXT_FILE)
         units = bundle_units(compounds, parcels, gaps.result.compounds)
@@ -164,13 +168,15 @@ def run_demo(
             units,
             out_dir=stage,
             barriers=barriers,
-            options=BundleOptions(seed=bundle_seed, profile="taian"),
+            params=BundleParams(profile="taian").replace(
+                **({} if bundle_seed is None else {"seed": bundle_seed})
+            ),
             say=say,
         )
         planned = _plan_stage(
             out_dir=stage,
             gaps_dir=stage,
-            options=PlanOptions(profile="taian", budget_yuan=1e9),
+            params=PlanParams(profile="taian", budget_yuan=1e9),
             parcels=specs[2:],
             walk={"osm": osm},
             say=say,

@@ -19,7 +19,7 @@ from spatial.io.load import LoadSpec, load_layers
 from spatial.io.results import GapTables, load_gap_tables, write_plan_outputs
 from spatial.io.runfolder import rebase_outputs, run_folder
 from spatial.network import load_network
-from spatial.pipeline.options import PlanOptions, PlanRun
+from spatial.pipeline.options import PlanRun
 from spatial.policy import (
     HEADERS_ZH,
     PolicyProfile,
@@ -27,8 +27,9 @@ from spatial.policy import (
     plan_sheets,
     site_facilities,
 )
+from spatial.policy.params import PlanParams
 from spatial.policy.plan_book import cover_sheet, official_sheets
-from spatial.settings import DEFAULTS, Progress, no_progress
+from spatial.settings import Progress, no_progress
 
 __all__ = ["run_plan"]
 
@@ -37,13 +38,11 @@ def run_plan(
     *,
     out_dir: str | Path,
     gaps_dir: str | Path | None,
-    options: PlanOptions,
+    params: PlanParams,
     gap_tables: GapTables | None = None,
     parcels: Sequence[LoadSpec] = (),
     osm: str | Path | None = None,
     network: str | Path | None = None,
-    network_layer: str | None = None,
-    snap_m: float = DEFAULTS.line_snap_m,
     progress: Progress | None = None,
 ) -> PlanRun:
     """Eligibility, needs, ranking, annual plan and facility siting into ``plan.xlsx``.
@@ -57,17 +56,18 @@ def run_plan(
         设施选址, 选址方案) and ``plan.gpkg`` (layers ``eligibility``, ``sites``).
     gaps_dir
         A ``spatial gaps`` output folder (its compounds, with their gaps).
-    options
-        Profile, budget and the other settings (:class:`PlanOptions`).
+    params
+        Profile, budget and the other settings
+        (:class:`~spatial.policy.params.PlanParams`), passed on unchanged.
     gap_tables
         Or the gap tables themselves (a run of the compound database), instead of
         ``gaps_dir``.
     parcels, osm
         Candidate sites (low-efficiency land, function conversion …) and the walk network
         for siting; without them no sites are chosen.
-    network, network_layer, snap_m
+    network
         Or the walk network from any file ``gaps`` takes (GraphML, OSM, a road-centreline
-        layer: its layer, and how close line ends join in metres).
+        layer: ``params`` say its layer and how close line ends join).
     progress
         ``progress(stage, done, total)``.
 
@@ -76,15 +76,19 @@ def run_plan(
     PlanRun
         The plan per compound, the site choice and the files written.
     """
-    raise_for_errors(options.problems())
     with run_folder(out_dir, command="plan") as stage:
         run = _plan_stage(
             out_dir=stage,
             gaps_dir=gaps_dir,
             gap_tables=gap_tables,
-            options=options,
+            params=params,
             parcels=parcels,
-            walk={"osm": osm, "network": network, "layer": network_layer, "snap_m": snap_m},
+            walk={
+                "osm": osm,
+                "network": network,
+                "layer": params.network_layer,
+                "line_snap_m": params.line_snap_m,
+            },
             say=progress or no_progress,
         )
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))
@@ -137,18 +141,24 @@ def _plan_stage(
     *,
     out_dir: Path,
     gaps_dir: str | Path | None,
-    options: PlanOptions,
+    params: PlanParams,
     gap_tables: GapTables | None = None,
     parcels: Sequence[LoadSpec],
     walk: dict[str, Any],
     say: Progress,
 ) -> PlanRun:
-    prof = load_profile(options.profile)
-    start = options.start_year if options.start_year is not None else date.today().year + 1
+    if params.start_year is None:  # a plan from next year on, the profile's span kept
+        params = replace(params, start_year=date.today().year + 1)
+    prof = (
+        params.profile
+        if isinstance(params.profile, PolicyProfile)
+        else load_profile(params.profile)
+    )
+    assert params.start_year is not None
     prof = replace(
         prof,
-        plan_start_year=start,
-        plan_end_year=start + prof.plan_end_year - prof.plan_start_year,
+        plan_start_year=params.start_year,
+        plan_end_year=params.start_year + prof.plan_end_year - prof.plan_start_year,
     )
     say("reading gaps", 0, 0)
     found: list[Problem] = []  # the gaps folder and the parcels are checked together
@@ -169,14 +179,7 @@ def _plan_stage(
     assert tables is not None
     comp, cats = tables.compounds, tables.categories
     say("eligibility, needs and ranking", 0, 0)
-    plan = api.plan(
-        comp,
-        profile=prof,
-        budget_yuan=options.budget_yuan,
-        households_per_year=options.households_per_year,
-        categories=cats,
-        finance=options.finance,
-    )
+    plan = api.plan(comp, params=params.replace(profile=prof, start_year=None), categories=cats)
     keys = [
         k
         for k in ("id", "name", "district", "subdistrict", "community", "build_year", "households")
@@ -188,7 +191,7 @@ def _plan_stage(
         net = load_network(**walk, crs=cand.crs)
         covered = tables.gaps.pivot(index="compound_id", columns="category", values="covered")
         sites, choice = site_facilities(
-            net, comp, cand, covered.astype(bool), k=options.sites_k, categories=cats
+            net, comp, cand, covered.astype(bool), k=params.sites_k, categories=cats
         )
     table = pd.DataFrame(plan.drop(columns="geometry"))
     said = _plan_warnings(comp, table, prof, siting=cand is not None and has_network)
@@ -196,12 +199,12 @@ def _plan_stage(
         warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)
     cover = cover_sheet(
         prof,
-        budget_yuan=options.budget_yuan,
-        households_per_year=options.households_per_year,
+        budget_yuan=params.budget_yuan,
+        households_per_year=params.households_per_year,
         compounds=len(table),
         planned=int(table["year"].notna().sum()),
         data=str(gaps_dir) if gaps_dir is not None else "老旧小区数据库 compound database",
-        finance=str(options.finance) if options.finance is not None else None,
+        finance=str(params.finance) if params.finance is not None else None,
         attention=[f"{p.message} — {p.hint}" for p in said],
     )
     sheets = {

@@ -13,12 +13,12 @@ import geopandas as gpd
 from spatial import api
 from spatial._errors import Problem
 from spatial.bundling import (
+    FinanceDefaults,
     bundle_units,
-    find_bundles,
     load_finance,
-    load_limits,
     money_problems,
 )
+from spatial.bundling.params import BundleParams
 from spatial.finance import finance_report, with_finance_columns, write_finance_outputs
 from spatial.io.kinds import barrier_layer
 from spatial.io.load import LoadSpec, check_layers
@@ -30,19 +30,14 @@ from spatial.io.results import (
     write_gap_outputs,
 )
 from spatial.io.runfolder import rebase_outputs, run_folder
+from spatial.lifecircle.params import GapParams
 from spatial.network import WalkNetwork, load_network
-from spatial.pipeline.options import (
-    BundleOptions,
-    BundleRun,
-    GapOptions,
-    GapRun,
-)
+from spatial.pipeline.options import BundleRun, GapRun
 from spatial.pipeline.side import SideJobs, write_context
 from spatial.policy import (
     load_profile,
-    profile_finance,
 )
-from spatial.settings import DEFAULTS, Progress, no_progress
+from spatial.settings import Progress, no_progress
 
 __all__ = [
     "run_bundles",
@@ -57,30 +52,15 @@ def _gaps_stage(
     net: WalkNetwork,
     *,
     out_dir: str | Path,
-    options: GapOptions,
+    params: GapParams,
     say: Progress,
     found: Sequence[Problem] = (),
 ) -> GapRun:
     say("computing life-circle gaps", 0, 0)
-    result = api.gap_result(
-        layers["compounds"],
-        layers["pois"],
-        net,
-        categories=options.taxonomy(),
-        snap_limit_m=options.snap_limit_m,
-        walk_speed_m_per_min=options.walk_speed_m_per_min,
-        search_limit_m=options.search_limit_m,
-        service_areas=options.service_areas,
-        count_reachable=options.count_reachable,
-        count_no_data=options.count_no_data,
-        gate_tolerance_m=options.gate_tolerance_m,
-        school_unknown=options.school_unknown,
-    )
+    result = api.gap_result(layers["compounds"], layers["pois"], net, params=params)
     result = replace(result, problems=[*found, *result.problems])
     say("writing gap outputs", 0, 0)
-    outputs = write_gap_outputs(
-        result, out_dir, service_area_buffer_m=DEFAULTS.service_area_buffer_m
-    )
+    outputs = write_gap_outputs(result, out_dir, service_area_buffer_m=params.service_area_buffer_m)
     return GapRun(result, net, outputs)
 
 
@@ -92,7 +72,7 @@ def run_gaps(
     osm: str | Path | None = None,
     network: str | Path | None = None,
     place: str | None = None,
-    options: GapOptions | None = None,
+    params: GapParams | None = None,
     progress: Progress | None = None,
 ) -> GapRun:
     """Life-circle gaps from files to the output folder.
@@ -111,8 +91,9 @@ def run_gaps(
     osm, network, place
         Where the walk network comes from (``network`` or ``place`` win over ``osm``),
         see :func:`spatial.network.load_network`.
-    options
-        Settings of the stage (default :class:`GapOptions`).
+    params
+        Settings of the stage (default :class:`~spatial.lifecircle.params.GapParams`),
+        passed on unchanged.
     progress
         ``progress(stage, done, total)``.
 
@@ -122,7 +103,7 @@ def run_gaps(
         The result, the network and the files written.
     """
     say = progress or no_progress
-    opts = options or GapOptions()
+    opts = params or GapParams()
     with run_folder(out_dir, command="gaps") as stage:
         opts.taxonomy()  # a broken taxonomy or an unknown id fails before any loading
         specs = list(compounds) or ([LoadSpec(osm, "compounds")] if osm else [])
@@ -147,11 +128,11 @@ def run_gaps(
                 place=place,
                 crs=layers["compounds"].crs,
                 layer=opts.network_layer,
-                snap_m=opts.snap_m,
+                line_snap_m=opts.line_snap_m,
                 ways=side.walk() if side is not None else None,
             )
             found = [*found, *net.problems]
-            run = _gaps_stage(layers, net, out_dir=stage, options=opts, say=say, found=found)
+            run = _gaps_stage(layers, net, out_dir=stage, params=opts, say=say, found=found)
             if opts.context and source is not None:
                 say("keeping the map context", 0, 0)
                 written = side.context() if side is not None else write_context(source, stage)
@@ -164,7 +145,7 @@ def run_gaps(
 
 
 def _start_side(
-    source: str | Path | None, folder: Path, opts: GapOptions, *, ways_alone: bool
+    source: str | Path | None, folder: Path, opts: GapParams, *, ways_alone: bool
 ) -> SideJobs | None:
     """A second process for a large network file (see :mod:`spatial.pipeline.side`).
 
@@ -186,30 +167,16 @@ def _bundle_stage(
     *,
     out_dir: str | Path,
     barriers: gpd.GeoSeries | None,
-    options: BundleOptions,
+    params: BundleParams,
     say: Progress,
     found: Sequence[Problem] = (),
 ) -> BundleRun:
     say("finding bundles", 0, 0)
-    changes = {"gap_m": options.gap_m, "pair_max_m": options.pair_max_m}
-    limits = load_limits(**{k: v for k, v in changes.items() if v is not None})
-    figures = load_finance(options.finance)
-    if options.profile is not None:
-        figures = profile_finance(figures, load_profile(options.profile))
-    result = find_bundles(
-        units,
-        barriers=barriers,
-        limits=limits,
-        finance=figures,
-        cross_barriers=options.cross_barriers,
-        islands=options.islands,
-        seed=options.seed,
-        default_far=options.default_far,
-    )
+    result, figures = api.bundle_result(units, barriers=barriers, params=params)
     assert result.unit_money is not None
     problems = [*found, *money_problems(units, result.unit_money)]
     say("financing modes, cash flows and sensitivity", 0, 0)
-    report = finance_report(units, result, finance=figures, default_far=options.default_far)
+    report = finance_report(units, result, finance=figures, default_far=params.default_far)
     result = with_finance_columns(result, report)
     say("writing bundle outputs", 0, 0)
     outputs = write_bundle_outputs(result, out_dir, problems=problems)
@@ -225,7 +192,7 @@ def run_bundles(
     osm: str | Path | None = None,
     barriers: str | Path | None = None,
     gaps_dir: str | Path | None = None,
-    options: BundleOptions | None = None,
+    params: BundleParams | None = None,
     progress: Progress | None = None,
 ) -> BundleRun:
     """Candidate bundles from files to the output folder.
@@ -242,8 +209,9 @@ def run_bundles(
         Where barriers come from: an OSM file (major roads, rail, water) or a line layer.
     gaps_dir
         A ``spatial gaps`` output folder: bundles report the gaps of their compounds.
-    options
-        Settings of the stage (default :class:`BundleOptions`).
+    params
+        Settings of the stage (default :class:`~spatial.bundling.params.BundleParams`),
+        passed on unchanged.
     progress
         ``progress(stage, done, total)``.
 
@@ -253,9 +221,10 @@ def run_bundles(
         The bundles and the files written.
     """
     say = progress or no_progress
-    opts = options or BundleOptions()
+    opts = params or BundleParams()
     with run_folder(out_dir, command="bundles") as stage:
-        load_finance(opts.finance)  # a broken finance file fails before any loading
+        if not isinstance(opts.finance, FinanceDefaults):
+            load_finance(opts.finance)  # a broken finance file fails before any loading
         if opts.profile is not None:
             load_profile(opts.profile)  # so does an unknown profile
         say("loading and validating inputs", 0, 0)
@@ -292,7 +261,5 @@ def run_bundles(
                         hint="--barriers FILE to use others, --cross-barriers to ignore them",
                     ),
                 ]
-        run = _bundle_stage(
-            units, out_dir=stage, barriers=lines, options=opts, say=say, found=found
-        )
+        run = _bundle_stage(units, out_dir=stage, barriers=lines, params=opts, say=say, found=found)
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))

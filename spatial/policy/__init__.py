@@ -7,35 +7,8 @@
 - :mod:`spatial.policy.workbook` the plan workbook's sheets and Chinese headers
 """
 
-from spatial.policy.annual import annual_plan, rollup
-from spatial.policy.inventory import inventory
-from spatial.policy.profiles import (
-    PROFILES,
-    PolicyProfile,
-    eligibility,
-    load_profile,
-    needs,
-    profile_finance,
-    rank,
-)
-from spatial.policy.siting import SITE_KINDS, MaximalCovering, maximal_covering, site_facilities
-from spatial.policy.workbook import HEADERS_ZH, plan_sheets
+import lazy_loader
 
-__all__ = [
-    "HEADERS_ZH",
-    "PROFILES",
-    "SITE_KINDS",
-    "MaximalCovering",
-    "PolicyProfile",
-    "annual_plan",
-    "eligibility",
-    "inventory",
-    "load_profile",
-    "maximal_covering",
-    "needs",
-    "plan_sheets",
-    "profile_finance",
-    "rank",
-    "rollup",
-    "site_facilities",
-]
+# the names of __init__.pyi, each imported when first used: importing the package does
+# no work (``spatial --help`` loads no geopandas)
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -8,8 +8,8 @@
 The tables they draw are read by :mod:`spatial.io.results`.
 """
 
-from spatial.render._offline import BASEMAPS, save_map
-from spatial.render.bundlemap import bundle_map
-from spatial.render.gapmap import gap_map
+import lazy_loader
 
-__all__ = ["BASEMAPS", "bundle_map", "gap_map", "save_map"]
+# the names of __init__.pyi, each imported when first used: importing the package does
+# no work (``spatial --help`` loads no geopandas)
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

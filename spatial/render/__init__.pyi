@@ -1,0 +1,19 @@
+"""The package's names, each loaded when first used (lazy_loader reads this stub)."""
+
+from ._offline import (
+    BASEMAPS,
+    save_map,
+)
+from .bundlemap import (
+    bundle_map,
+)
+from .gapmap import (
+    gap_map,
+)
+
+__all__ = [
+    "BASEMAPS",
+    "bundle_map",
+    "gap_map",
+    "save_map",
+]
