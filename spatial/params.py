@@ -130,11 +130,12 @@ class StageParams:
                 and (least is None or value >= least)
             )
             if not ok:
+                shown = f"{value:g}" if isinstance(value, (int, float)) else repr(value)
                 want = f"greater than {low:g}" if low is not None else f"at least {least:g}"
                 found.append(
                     Problem.error(
                         source,
-                        f"{name(f.name)} is {value!r}",
+                        f"{name(f.name)} is {shown}",
                         column=name(f.name),
                         hint=f"a number {want}",
                     )

@@ -345,6 +345,10 @@ def test_plan_workbook_for_officials(demo_run, tmp_path):
         and "万元" in cover["年度投资上限 Yearly budget"]
     )
     assert "泰政办字" in cover["政策依据 Source"] and "假设" in cover["假设 Assumptions"]
+    own = pd.read_excel(demo_run.outputs["plan"], sheet_name="封面 cover")
+    # the demo's own plan names its results folder, not the staging folder it was written in
+    data = own.set_index("项目 Item").at["数据 Data", "内容 Content"]
+    assert data == str(demo_run.outputs["gaps"].parent)
     plan = sheets["年度计划 annual plan"]
     assert plan["改造年度 Year"].min() == 2030
     assert set(plan["认定结果 Status"]) <= {"优先改造 priority", "符合条件 eligible"}

@@ -136,8 +136,8 @@ def _span(points: np.ndarray) -> float:
 
 #: The figures the money is figured from, kept with the members so that a bundles folder
 #: read back as input gives the same money.
-_FIGURES: tuple[str, ...] = ("build_year", "floors", "buildings", "elevator", "planned_far")
-_FIGURES += ("floor_area_m2", "land_area_m2")
+_FIGURES: tuple[str, ...] = ("build_year", "floors", "buildings", "elevator", "floor_area_m2")
+_FIGURES += ("land_area_m2", "planned_far")
 
 
 def find_bundles(

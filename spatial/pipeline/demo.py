@@ -180,6 +180,7 @@ def run_demo(
             parcels=specs[2:],
             walk={"osm": osm},
             say=say,
+            data_label=str(out_dir),  # the folder as it will be named, not the staging one
         )
         say("writing outputs", 0, 0)
         maps_dir = Path(maps_dir)

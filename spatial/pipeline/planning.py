@@ -146,6 +146,7 @@ def _plan_stage(
     parcels: Sequence[LoadSpec],
     walk: dict[str, Any],
     say: Progress,
+    data_label: str | None = None,
 ) -> PlanRun:
     if params.start_year is None:  # a plan from next year on, the profile's span kept
         params = replace(params, start_year=date.today().year + 1)
@@ -203,7 +204,8 @@ def _plan_stage(
         households_per_year=params.households_per_year,
         compounds=len(table),
         planned=int(table["year"].notna().sum()),
-        data=str(gaps_dir) if gaps_dir is not None else "老旧小区数据库 compound database",
+        data=data_label
+        or (str(gaps_dir) if gaps_dir is not None else "老旧小区数据库 compound database"),
         finance=str(params.finance) if params.finance is not None else None,
         attention=[f"{p.message} — {p.hint}" for p in said],
     )
