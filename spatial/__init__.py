@@ -24,21 +24,52 @@ Importing the package does no work: the face and the stages load when first used
 from __future__ import annotations
 
 import importlib
+from importlib import metadata
 from typing import Any
 
 from spatial._errors import InputError, InputWarning, Problem
 
-__all__ = ["InputError", "InputWarning", "Problem", "__version__", "bundles", "gaps", "plan"]
+__all__ = [
+    "BundleParams",
+    "GapParams",
+    "InputError",
+    "InputWarning",
+    "PlanParams",
+    "Problem",
+    "__version__",
+    "bundles",
+    "gaps",
+    "plan",
+    "prepare",
+]
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version: declared once, in pyproject.toml
+    __version__ = metadata.version("spatial")
+except metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
 
-_FACE = ("gaps", "bundles", "plan")
+#: Names loaded when first used, and the module that holds each.
+_LAZY = {
+    "gaps": "spatial.api",
+    "bundles": "spatial.api",
+    "plan": "spatial.api",
+    "prepare": "spatial.api",
+    "GapParams": "spatial.lifecircle.params",
+    "BundleParams": "spatial.bundling.params",
+    "PlanParams": "spatial.policy.params",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Load the library face (``gaps``, ``bundles``, ``plan``) and ``api`` when first used."""
-    if name in _FACE:
-        return getattr(importlib.import_module("spatial.api"), name)
+    """Load the library face (``gaps``, ``bundles``, ``plan``, ``prepare``), the stages'
+    parameter objects and ``api`` when first used."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "api":
         return importlib.import_module("spatial.api")
     raise AttributeError(f"module 'spatial' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The face, for tab completion (not the module's own imports)."""
+    return sorted({*__all__, "api"})

@@ -10,6 +10,7 @@ also write the output folders.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,10 +19,21 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from spatial.bundling import BundleResult, FinanceDefaults, find_bundles, load_finance
+from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
+from spatial.bundling import (
+    BundleResult,
+    FinanceDefaults,
+    bundle_units,
+    find_bundles,
+    load_finance,
+)
 from spatial.bundling.params import BundleParams
+from spatial.io.load import PREPARED_ATTR, check_frame
+from spatial.io.projection import local_metric_crs
+from spatial.io.schema import LAYERS
 from spatial.lifecircle import GapParams, GapResult, compute_gaps
 from spatial.network import WalkNetwork, load_network
+from spatial.network.lines import walk_network_from_lines
 from spatial.policy import (
     PolicyProfile,
     annual_plan,
@@ -34,7 +46,7 @@ from spatial.policy import (
 from spatial.policy.params import PlanParams
 from spatial.standards import Category, load_categories
 
-__all__ = ["bundle_result", "bundles", "gap_result", "gaps", "plan"]
+__all__ = ["bundle_result", "bundles", "gap_result", "gaps", "plan", "prepare"]
 
 
 def _taxonomy(categories: Sequence[Category] | str | Path | None) -> tuple[Category, ...]:
@@ -43,10 +55,105 @@ def _taxonomy(categories: Sequence[Category] | str | Path | None) -> tuple[Categ
     return tuple(categories)
 
 
+def prepare(
+    frame: gpd.GeoDataFrame,
+    kind: str,
+    *,
+    coords: str = "wgs84",
+    to_crs: Any = None,
+    argument: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Do for a GeoDataFrame of one's own what loading a file does: canonical columns from
+    Chinese or English headers (小区名称 → ``name``, 户数 → ``households`` …), checked
+    values and geometries, coordinates converted to WGS84, then metres.
+
+    Parameters
+    ----------
+    frame
+        Compounds, POIs or parcels, with a CRS (e.g. from ``gpd.read_file``).
+    kind
+        ``"compounds"``, ``"pois"`` or ``"parcels"``.
+    coords
+        The system lon/lat are in: ``"wgs84"``, ``"gcj02"`` (Amap), ``"bd09"`` (Baidu),
+        ``"bd09mc"`` (Baidu Mercator metres).
+    to_crs
+        The metric CRS to project to (default: the local UTM zone).
+    argument
+        What messages call the frame (default ``kind``).
+
+    Returns
+    -------
+    GeoDataFrame
+        Canonical columns plus ``source_file``/``source_row``, indexed like ``frame``,
+        in metres.
+
+    Raises
+    ------
+    InputError
+        Every problem at once (a missing CRS, coordinates that are not degrees, a
+        missing ``id`` …), each naming the argument and the fix.
+    """
+    name = argument or kind
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(
+            [
+                Problem.error(
+                    name,
+                    f"{name} is a {type(frame).__name__}, not a GeoDataFrame",
+                    hint="read it with gpd.read_file(…), or make points with "
+                    "gpd.points_from_xy(lon, lat, crs='EPSG:4326')",
+                )
+            ]
+        )
+    if kind not in LAYERS:
+        raise ValueError(f"unknown kind {kind!r}; use one of {LAYERS}")
+    checked = check_frame(frame, kind, source=name, coords=coords)
+    raise_for_errors(checked.problems)
+    warned = [p for p in checked.problems if p.severity == "warning"]
+    if warned:
+        warnings.warn(InputWarning(format_problems(warned), warned), stacklevel=2)
+    assert checked.frame is not None
+    out = checked.frame
+    out = out.to_crs(to_crs if to_crs is not None else local_metric_crs(out))
+    out.index = frame.index
+    out.attrs[PREPARED_ATTR] = kind
+    return out
+
+
+def _layer(frame: gpd.GeoDataFrame, kind: str, argument: str) -> gpd.GeoDataFrame:
+    """The frame as the stages take it: prepared unless it is already (a loader's)."""
+    if isinstance(frame, gpd.GeoDataFrame) and frame.attrs.get(PREPARED_ATTR) == kind:
+        return frame
+    return prepare(frame, kind, argument=argument)
+
+
+def _network(
+    network: WalkNetwork | str | Path | gpd.GeoDataFrame, crs: Any, p: GapParams
+) -> WalkNetwork:
+    if isinstance(network, WalkNetwork):
+        return network
+    if isinstance(network, gpd.GeoDataFrame):  # a road line layer of one's own
+        if network.crs is None:
+            raise InputError(
+                [
+                    Problem.error(
+                        "network",
+                        "the road lines have no CRS",
+                        hint="set it: roads.set_crs('EPSG:4326') or the CRS they are in",
+                    )
+                ]
+            )
+        lines = network.to_crs(crs)
+        return walk_network_from_lines(
+            lines, crs=crs, line_snap_m=p.line_snap_m, source="network (argument)"
+        )
+    return load_network(network=network, crs=crs, layer=p.network_layer, line_snap_m=p.line_snap_m)
+
+
 def gap_result(
     compounds: gpd.GeoDataFrame,
     pois: gpd.GeoDataFrame,
-    network: WalkNetwork | str | Path,
+    network: WalkNetwork | str | Path | gpd.GeoDataFrame,
     *,
     params: GapParams | None = None,
     **changes: Any,
@@ -67,20 +174,15 @@ def gap_result(
         The long table, compounds, summary, POIs, service areas, problems, categories.
     """
     p = (params or GapParams()).replace(**changes)
-    net = (
-        network
-        if isinstance(network, WalkNetwork)
-        else load_network(
-            network=network, crs=compounds.crs, layer=p.network_layer, line_snap_m=p.line_snap_m
-        )
-    )
-    return compute_gaps(compounds, pois, net, params=p)
+    comp = _layer(compounds, "compounds", "compounds")
+    facilities = _layer(pois, "pois", "pois")
+    return compute_gaps(comp, facilities, _network(network, comp.crs, p), params=p)
 
 
 def gaps(
     compounds: gpd.GeoDataFrame,
     pois: gpd.GeoDataFrame,
-    network: WalkNetwork | str | Path,
+    network: WalkNetwork | str | Path | gpd.GeoDataFrame,
     *,
     params: GapParams | None = None,
     **changes: Any,
@@ -90,13 +192,15 @@ def gaps(
     Parameters
     ----------
     compounds
-        Compounds (``id``, ``name``, optional ``households``) with a CRS; polygons or
-        points.
+        Compounds with a CRS, polygons or points: as loaded (:func:`spatial.io.load_layers`)
+        or any GeoDataFrame, prepared as :func:`prepare` does (``id``/小区编号,
+        ``name``/小区名称, optional ``households``/户数 …).
     pois
-        Facilities with a ``category`` column, OSM tags, Amap codes or names to classify.
+        Facilities with a ``category`` column, OSM tags, Amap codes or names to classify
+        (any GeoDataFrame, prepared likewise).
     network
-        The walk network (:class:`~spatial.network.WalkNetwork`), or a file to build it
-        from (OSM XML/PBF, GraphML, a road line layer).
+        The walk network (:class:`~spatial.network.WalkNetwork`), a file to build it
+        from (OSM XML/PBF, GraphML, a road line layer), or road lines as a GeoDataFrame.
     params
         The gap stage's settings (default
         :class:`~spatial.lifecircle.params.GapParams`: the shipped GB 50180-2018
@@ -144,11 +248,14 @@ def bundle_result(
     params: BundleParams | None = None,
     **changes: Any,
 ) -> tuple[BundleResult, FinanceDefaults]:
-    """Run the bundle stage and keep every table it makes, with the figures it used.
+    """Run the bundle stage on units and keep every table it makes, with the figures used.
 
     Parameters
     ----------
-    units, barriers, params, **changes
+    units
+        Old compounds and other parcels in one frame, in metres
+        (:func:`spatial.bundling.bundle_units`).
+    barriers, params, **changes
         See :func:`bundles`.
 
     Returns
@@ -165,7 +272,8 @@ def bundle_result(
 
 
 def bundles(
-    units: gpd.GeoDataFrame,
+    compounds: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | None = None,
     *,
     barriers: gpd.GeoSeries | None = None,
     params: BundleParams | None = None,
@@ -175,10 +283,13 @@ def bundles(
 
     Parameters
     ----------
-    units
-        Old compounds (``kind == "old_compound"``) and other parcels (shantytowns, old
-        factories …) in one frame with a metric CRS; see
-        :func:`spatial.bundling.bundle_units`.
+    compounds
+        Old compounds (as loaded, or any GeoDataFrame: prepared as :func:`prepare`
+        does); or old compounds and other parcels already in one frame with a ``kind``
+        column (:func:`spatial.bundling.bundle_units`).
+    parcels
+        Shantytowns, old factories, urban villages … with their kind (地块类型), or None;
+        as ``spatial bundles --parcels``.
     barriers
         Lines or areas (arterial roads, railways, rivers) bundles do not cross.
     params
@@ -192,19 +303,32 @@ def bundles(
     Returns
     -------
     GeoDataFrame
-        ``units`` (same index, CRS and columns) plus ``bundle_id`` (empty when the unit
-        is in no bundle), ``bundle_status`` (``self-balancing`` or ``deficit``) and the
-        unit's money: ``cost_yuan``, ``subsidy_yuan``, ``revenue_yuan``,
+        The input rows (same columns; with ``parcels``, the compounds then the parcels
+        under an outer index level ``compounds``/``parcels`` and their own index) plus
+        ``bundle_id`` (empty when in no bundle), ``bundle_status`` (``self-balancing`` or
+        ``deficit``) and the money: ``cost_yuan``, ``subsidy_yuan``, ``revenue_yuan``,
         ``net_cost_yuan``, ``balance_yuan``, ``elevators`` and its ``basis``.
     """
+    together = (
+        parcels is None and "kind" in compounds and compounds.attrs.get(PREPARED_ATTR) is None
+    )
+    if together:
+        units, given = compounds, compounds
+    else:
+        comp = _layer(compounds, "compounds", "compounds")
+        parc = _layer(parcels, "parcels", "parcels") if parcels is not None else None
+        units = bundle_units(comp, parc)
+        given = compounds
+        if parcels is not None:
+            given = pd.concat({"compounds": compounds, "parcels": parcels.to_crs(compounds.crs)})
     result, _ = bundle_result(units, barriers=barriers, params=params, **changes)
     assert result.unit_bundle is not None and result.unit_money is not None
     status = result.bundles.set_index("bundle_id")["status"]
-    out = units.copy()
-    out["bundle_id"] = result.unit_bundle
-    out["bundle_status"] = result.unit_bundle.map(status)
+    out = given.copy()
+    out["bundle_id"] = result.unit_bundle.to_numpy()
+    out["bundle_status"] = result.unit_bundle.map(status).to_numpy()
     for col in result.unit_money.columns:
-        out[col] = result.unit_money[col]
+        out[col] = result.unit_money[col].to_numpy()
     return out
 
 

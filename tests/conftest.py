@@ -1,7 +1,10 @@
-"""Shared fixtures: the real OSM extract in ../shared and small demo cities."""
+"""Shared fixtures: the real OSM extract in ../shared and small demo cities; markers of
+what each test needs, so that a contributor can leave out what the machine lacks
+(``pytest -m "not browser and not postgis"`` runs without root)."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,43 @@ def open_offline(browser, path: Path):
     page.wait_for_function("() => Object.keys(window).some(k => k.startsWith('map_'))")
     page.wait_for_timeout(500)
     return page, errors
+
+
+#: Markers set from what a test uses (its fixtures, or names in its own source and its
+#: fixtures' sources): marker → the words that give it away.
+NEEDS = {
+    "browser": ("browser", "open_offline"),
+    "postgis": ("postgres", "postgresql://"),
+    "libreoffice": ("_soffice", "_recalculate(", "soffice"),
+    "shared_data": ("cau_osm", "SHARED", "planner_set("),
+}
+#: Tests measured at more than ~15 s on the 2-core machine (pytest --durations).
+SLOW_MODULES = ("test_readme.py", "test_notebooks.py", "test_fuzz.py", "test_real_chain.py")
+
+
+def _sources(item: pytest.Item) -> str:
+    parts = []
+    funcs = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    if info is not None:
+        for name in item.fixturenames:  # type: ignore[attr-defined]
+            funcs += [d.func for d in info.name2fixturedefs.get(name, ())]
+    for func in funcs:
+        try:
+            parts.append(inspect.getsource(func))
+        except (OSError, TypeError):
+            continue
+    return "\n".join(parts)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        text = _sources(item) + " ".join(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for marker, words in NEEDS.items():
+            if any(w in text for w in words) or (
+                marker == "postgis" and "postgis" in params.values()
+            ):
+                item.add_marker(marker)
+        if item.path.name in SLOW_MODULES or "slow" in item.keywords:
+            item.add_marker("slow")

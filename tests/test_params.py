@@ -172,3 +172,84 @@ def test_the_face_takes_the_object_or_changes_by_name(demo_city):
     assert by_name["kindergarten_m"].equals(by_object["kindergarten_m"])
     with pytest.raises(InputError, match="no GapParams setting"):
         spatial.gaps(few, layers["pois"], net, radius=300)
+
+
+def test_the_face_takes_frames_as_geopandas_gives_them(tmp_path, cau_osm):
+    """`gpd.read_file` output, Chinese headers, a road GeoDataFrame as the network: the face
+    prepares them as the loaders do, and says what is wrong with a frame by its argument."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    from planner_set import planner_set
+
+    files = planner_set(cau_osm, tmp_path)
+    table = pd.read_excel(files["compounds"])
+    survey = gpd.GeoDataFrame(
+        table.drop(columns="几何"), geometry=shapely.from_wkt(table["几何"]), crs=4326
+    ).set_index("小区名称", drop=False)
+    amap = pd.read_csv(files["pois"])
+    amap = gpd.GeoDataFrame(amap, geometry=gpd.points_from_xy(amap["经度"], amap["纬度"]), crs=4326)
+    pois = spatial.prepare(amap, "pois", coords="gcj02")  # Amap's lon/lat are GCJ-02
+    roads = gpd.read_file(files["network"])
+    per = spatial.gaps(survey, pois, roads, only_categories=("bus_stop",))
+    assert per.index.equals(survey.index) and list(per.columns[:8]) == list(survey.columns)
+    from spatial.io import load_layers
+    from spatial.io.load import LoadSpec
+
+    layers = load_layers(
+        [LoadSpec(files["compounds"], "compounds"), LoadSpec(files["pois"], "pois", coords="gcj02")]
+    )
+    loaded = spatial.gaps(
+        layers["compounds"], layers["pois"], files["network"], only_categories=("bus_stop",)
+    )
+    assert per["bus_stop_m"].to_numpy() == pytest.approx(loaded["bus_stop_m"].to_numpy())
+
+    with pytest.raises(InputError) as info:
+        spatial.gaps(survey.set_crs(None, allow_override=True), pois, roads)
+    (problem,) = info.value.problems
+    assert problem.file == "compounds" and "CRS" in problem.message
+    with pytest.raises(InputError, match="compounds is a DataFrame, not a GeoDataFrame"):
+        spatial.gaps(table, pois, roads)
+    assert {"gaps", "bundles", "plan", "prepare", "GapParams"} <= set(dir(spatial))
+    assert "importlib" not in dir(spatial)
+
+
+def test_the_bundles_face_mirrors_the_command(tmp_path):
+    """`spatial.bundles(compounds, parcels)` with raw frames gives the members and money
+    that `spatial bundles --compounds --parcels` gives from the same rows as files."""
+    import geopandas as gpd
+    import shapely
+
+    def square(x0: float):
+        lon, lat, d = 116.35 + x0, 40.0, 0.002
+        return shapely.box(lon, lat, lon + d, lat + d)
+
+    compounds = gpd.GeoDataFrame(
+        {"小区编号": ["XQ1", "XQ2"], "小区名称": ["甲小区", "乙小区"], "户数": [400, 300]},
+        geometry=[square(0), square(0.0042)],
+        crs=4326,
+        index=[10, 20],
+    )
+    parcels = gpd.GeoDataFrame(
+        {"地块编号": ["D1"], "地块名称": ["旧机床厂"], "地块类型": ["旧厂区"], "规划容积率": [2.5]},
+        geometry=[square(0.002)],
+        crs=4326,
+    )
+    per = spatial.bundles(compounds, parcels, seed=0)
+    assert list(per.index) == [("compounds", 10), ("compounds", 20), ("parcels", 0)]
+    assert per["bundle_id"].nunique() == 1  # the factory pays for both compounds
+    compounds.to_file(tmp_path / "c.gpkg")
+    parcels.to_file(tmp_path / "p.gpkg")
+    res = CliRunner().invoke(
+        app,
+        ["bundles", "--compounds", str(tmp_path / "c.gpkg"), "--parcels",
+         str(tmp_path / "p.gpkg"), "--seed", "0", "--out", str(tmp_path / "b")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    members = gpd.read_file(tmp_path / "b" / "bundles.gpkg", layer="members").set_index("id")
+    for key, row in per.iterrows():
+        ident = row["小区编号"] if key[0] == "compounds" else row["地块编号"]
+        assert row["balance_yuan"] == pytest.approx(members.at[ident, "balance_yuan"])
+    assert pd.notna(per["bundle_id"]).all()

@@ -8,7 +8,6 @@ import importlib
 import inspect
 import pkgutil
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,22 +60,11 @@ def test_import_does_no_work():
     assert out.stdout.strip() == "False"
 
 
-def _tool(name: str) -> str:
-    """The tool beside this Python (the test extra installs it), else on PATH; never skipped."""
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.exists() else shutil.which(name)
-    assert found, f"{name} is missing: install the test extra (pip install -e '.[test]')"
-    return found
-
-
-def test_ruff_lint_and_format():
-    subprocess.run([_tool("ruff"), "check", str(REPO)], check=True)
-    subprocess.run([_tool("ruff"), "format", "--check", str(REPO)], check=True)
-
-
-def test_type_hints_check():
-    out = subprocess.run([_tool("mypy")], cwd=REPO, capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout
+def test_ci_lints_and_checks_types_as_steps_of_their_own():
+    """ruff (lint and format) and mypy run in .ci/run beside the tests, not inside them."""
+    steps = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    for step in ("ruff check .", "ruff format --check .", "mypy"):
+        assert step in steps, f".ci/run does not run {step!r}"
 
 
 #: The stages in the order data flows; a module may import its own stage and lower ones.

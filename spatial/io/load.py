@@ -38,6 +38,7 @@ __all__ = [
     "LoadSpec",
     "Loaded",
     "check_file",
+    "check_frame",
     "check_layers",
     "load_layer",
     "load_layers",
@@ -96,6 +97,11 @@ class LoadSpec:
     sheet: str | int | None = None
     source_layer: str | None = None
     keep_cut: bool = False
+
+
+#: ``frame.attrs`` key of a layer checked and in metres (its kind): the library face takes
+#: it as it is instead of checking it again.
+PREPARED_ATTR = "spatial_layer"
 
 
 def check_file(
@@ -195,19 +201,87 @@ def check_file(
                 "if the data really are in that system",
             )
         )
+    checked = check_frame(
+        raw,
+        layer,
+        geometry=geometry,
+        source=src,
+        coords=coords,
+        row_label=label,
+        degrees_checked=path.suffix.lower() in TABLE_SUFFIXES,
+        reference=reference,
+        empty_ok=is_osm_file(path),
+    )
+    said = any(p.message.startswith("no geometry") for p in problems)  # by the reader
+    gdf = checked.frame
+    problems += [p for p in checked.problems if not (said and p.message.startswith("no geometry"))]
+    if gdf is not None and folder is not None:
+        kinds = raw["kind"] if "kind" in raw.columns else pd.Series([], dtype=str)
+        if len(kinds) == len(gdf):
+            keep, notes = folder_rows(folder, layer, kinds.reset_index(drop=True))
+            gdf, problems = gdf[keep], problems + notes
+    return Loaded(gdf, problems)
+
+
+def check_frame(
+    raw: pd.DataFrame,
+    layer: str,
+    *,
+    geometry: gpd.GeoSeries | None = None,
+    source: str = "<frame>",
+    coords: str = "wgs84",
+    row_label: Any = None,
+    degrees_checked: bool = False,
+    reference: gpd.GeoSeries | None = None,
+    empty_ok: bool = False,
+) -> Loaded:
+    """Check records already read (a file's, or a GeoDataFrame of one's own) as
+    :func:`check_file` does: canonical columns from Chinese or English headers, values,
+    geometries, coordinates; never raises for bad content.
+
+    Parameters
+    ----------
+    raw
+        The records; their geometry in ``geometry`` or in their own geometry column.
+    layer
+        ``"compounds"``, ``"pois"`` or ``"parcels"``.
+    geometry
+        The records' geometry with its CRS (default ``raw.geometry``).
+    source
+        What messages call it (a file, ``compounds (argument)``).
+    coords
+        ``"wgs84"``, ``"gcj02"``, ``"bd09"`` or ``"bd09mc"``: converted to WGS84.
+    row_label
+        ``row_label(position)``: how messages name a record (default ``row N``, 0-based).
+    degrees_checked
+        The coordinates were checked per column already (tables).
+    reference
+        Geometries known to be WGS84, to detect GCJ-02/BD-09 offsets.
+    empty_ok
+        No records is not an error (an OSM extract may hold none of a kind).
+
+    Returns
+    -------
+    Loaded
+        The canonical frame (None when it cannot be made) with ``source_file`` and
+        ``source_row``, and every problem found.
+    """
+    src, label = source, row_label or (lambda pos: f"row {pos}")
+    problems: list[Problem] = []
+    if geometry is None:
+        geometry = raw.geometry if isinstance(raw, gpd.GeoDataFrame) else None
     frame, found = conform(
         raw.drop(columns="geometry", errors="ignore"), layer, source=src, row_label=label
     )
     problems += found
     if geometry is None:
-        if not any(p.message.startswith("no geometry") for p in problems):
-            problems.append(
-                Problem.error(
-                    src,
-                    "no geometry: no 经度/纬度 (lon/lat), location or WKT column",
-                    hint="add columns 经度 and 纬度 with WGS84 degrees",
-                )
+        problems.append(
+            Problem.error(
+                src,
+                "no geometry: no 经度/纬度 (lon/lat), location or WKT column",
+                hint="add columns 经度 and 纬度 with WGS84 degrees",
             )
+        )
         return Loaded(None, problems)
     if geometry.crs is None:
         problems.append(
@@ -218,7 +292,7 @@ def check_file(
                 "set it in QGIS: Layer ▸ Set CRS",
             )
         )
-    elif path.suffix.lower() not in TABLE_SUFFIXES and coords != "bd09mc":
+    elif not degrees_checked and coords != "bd09mc":
         # tables were checked per column already
         problems += check_degrees(geometry, source=src, row_label=label)
     geometry, found = check_geometries(geometry, layer, source=src, row_label=label)
@@ -255,12 +329,7 @@ def check_file(
         and not any(p.severity == "error" and p.column == "geometry" for p in problems)
     ):
         problems += check_location(gdf.geometry, source=src, row_label=label)
-    if folder is not None:
-        kinds = raw["kind"] if "kind" in raw.columns else pd.Series([], dtype=str)
-        if len(kinds) == len(gdf):
-            keep, notes = folder_rows(folder, layer, kinds.reset_index(drop=True))
-            gdf, problems = gdf[keep], problems + notes
-    if len(gdf) == 0 and not is_osm_file(path):
+    if len(gdf) == 0 and not empty_ok:
         problems.append(
             Problem.error(
                 src,
@@ -394,6 +463,7 @@ def check_layers(
             if len(projected) > 1
             else projected[0]
         )
+        out[kind].attrs[PREPARED_ATTR] = kind
     return out, warned
 
 
