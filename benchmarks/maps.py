@@ -93,7 +93,7 @@ def _peer(compounds, path: Path) -> Path:
     """folium's GeoJson of the compounds, Leaflet inlined as in our maps (no CDN offline)."""
     import folium
 
-    from spatial.render._offline import map_frame, offline_map, save_map
+    from spatial.render.offline import map_frame, offline_map, save_map
 
     frame = map_frame(compounds[["id", "name", "geometry"]])
     m = offline_map(tuple(frame.total_bounds))

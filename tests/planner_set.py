@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from spatial.io.chinese_crs import wgs84_to_gcj02
-from spatial.io.osm import read_osm
+from spatial.io.osm.read import read_osm
 from spatial.lifecircle.pois import classify_pois
 from spatial.standards import load_categories
 

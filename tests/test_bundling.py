@@ -530,7 +530,7 @@ def test_split_funding_off_takes_a_compound_from_one_project():
 def test_barriers_read_alone_equal_the_whole_readings(name, cau_osm, demo_city):
     """``spatial bundles`` reads only the barriers; they are the full reading's, row by row
     (roads, railways, rivers and water areas, multipolygons included)."""
-    import spatial.io.osm as osm
+    import spatial.io.osm.read as osm
     from spatial.io import read_osm_barriers
 
     for path in (cau_osm.parent / name, demo_city.osm):

@@ -10,7 +10,7 @@ from shapely.geometry import box as _box
 
 from spatial._errors import Problem, summarise_problems
 from spatial.io.estimate import estimate_from_buildings
-from spatial.io.osm import read_osm
+from spatial.io.osm.read import read_osm
 
 UTM = "EPSG:32650"
 

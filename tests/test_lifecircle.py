@@ -287,14 +287,14 @@ def test_searches_shared_with_a_second_process_equal_those_done_here(demo_city, 
     sources = [attach.take(member[c].to_numpy()) for c in member.columns]
     limits = [3000.0] * len(sources)
     here = []
-    search = parallel._owner_distances
+    search = parallel.owner_node_distances
 
     def slow_here(*args):  # the spawned process searches at full speed meanwhile
         here.append(1)
         time.sleep(0.3)
         return search(*args)
 
-    monkeypatch.setattr(parallel, "_owner_distances", slow_here)
+    monkeypatch.setattr(parallel, "owner_node_distances", slow_here)
     shared = category_distances(net, sources, access, len(comp), limits_m=limits, process_nodes=0)
     assert 0 < len(here) < len(sources)  # both processes searched
     monkeypatch.undo()

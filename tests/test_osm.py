@@ -87,8 +87,8 @@ def test_walk_only_reading_equals_the_whole_reading(name):
     import numpy as np
     from conftest import SHARED
 
-    from spatial.io.osm import _CACHE
-    from spatial.io.osm_network import read_osm_walk
+    from spatial.io.osm.network import read_osm_walk
+    from spatial.io.osm.read import _CACHE
 
     path = SHARED / "data" / "osm" / f"{name}.osm"
     _CACHE.clear()
@@ -105,9 +105,9 @@ def test_walk_node_coordinates_are_those_of_the_file(cau_osm):
     the distinct ids are those ``np.unique`` gives (read independently with osmium)."""
     import numpy as np
 
-    from spatial.io.osm import _CACHE
-    from spatial.io.osm_network import read_osm_walk
-    from spatial.io.osm_walk import _distinct
+    from spatial.io.osm.network import read_osm_walk
+    from spatial.io.osm.read import _CACHE
+    from spatial.io.osm.walk import _distinct
 
     _CACHE.clear()
     walk = read_osm_walk(cau_osm)

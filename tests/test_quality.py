@@ -193,3 +193,22 @@ def test_docstring_check_can_fail():
     import textwrap
 
     assert {"PR01", "RT01"} <= set(_doc_errors("textwrap.dedent", textwrap.dedent))
+
+
+def test_no_module_imports_another_modules_private_name():
+    """A name shared across modules is public in its module's __all__; a private module
+    (``_offline``) is imported only within its own package."""
+    wrong = []
+    for path in sorted((REPO / "spatial").rglob("*.py")):
+        package = ".".join(path.relative_to(REPO).parent.parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spatial")):
+                continue
+            module = node.module or ""
+            names = [a.name for a in node.names if a.name.startswith("_")]
+            names = [n for n in names if not n.startswith("__")]
+            hidden = [p for p in module.split(".") if p.startswith("_") and not p.startswith("__")]
+            outside = hidden and not module.startswith(package + ".")
+            if names or (outside and module != "spatial._errors"):
+                wrong.append(f"{path.relative_to(REPO)}: from {module} import {names or '…'}")
+    assert not wrong, "\n".join(wrong)

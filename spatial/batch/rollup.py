@@ -327,7 +327,7 @@ def _overview(province: Province, records: dict[str, dict[str, Any]], path: Path
     import shapely
     from branca.element import Element
 
-    from spatial.render._offline import add_legend, figure, offline_map, save_map
+    from spatial.render.offline import add_legend, figure, offline_map, save_map
 
     shapes, rows = [], []
     for unit in province.units:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from spatial.io.load import LoadSpec
 
 __all__ = [
+    "QUIET",
     "BasemapChoice",
     "Coords",
     "Islands",
@@ -103,7 +104,7 @@ SnapOption = Annotated[
         show_default=default_of(GapParams, "line_snap_m"),
     ),
 ]
-_QUIET = {"on": False}
+QUIET = {"on": False}
 
 
 class _ErrorConsole:
@@ -139,7 +140,7 @@ def setup_logging(*, verbose: bool, quiet: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
-    _QUIET["on"] = quiet
+    QUIET["on"] = quiet
     console.quiet = quiet
 
 
@@ -185,7 +186,7 @@ def layer_specs(
     list of LoadSpec
     """
     from spatial.io.load import LoadSpec
-    from spatial.io.osm import is_osm_file
+    from spatial.io.osm.read import is_osm_file
     from spatial.io.tables import is_table_file
 
     specs = []
@@ -252,7 +253,7 @@ def kind_specs(
     """
     from spatial.io.kinds import guess_kinds
     from spatial.io.load import LoadSpec
-    from spatial.io.osm import is_osm_file, read_osm
+    from spatial.io.osm.read import is_osm_file, read_osm
     from spatial.io.tables import is_table_file
 
     specs = []
@@ -344,7 +345,7 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
         TimeElapsedColumn(),
     )
     with (
-        Progress(*columns, console=console, transient=True, disable=_QUIET["on"]) as bar,
+        Progress(*columns, console=console, transient=True, disable=QUIET["on"]) as bar,
         warnings.catch_warnings(record=True) as caught,
     ):
         task = bar.add_task("starting", total=None)
@@ -361,7 +362,7 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
         except (ValueError, FileNotFoundError) as exc:
             error_console.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
-    if not _QUIET["on"]:
+    if not QUIET["on"]:
         found = [p for w in caught for p in getattr(w.message, "problems", [])]
         print_problems(list(dict.fromkeys(found)))
         # other warnings: print each once

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from spatial.cli._common import _QUIET, console, error_console, print_outputs, problem_table
+from spatial.cli._common import QUIET, console, error_console, print_outputs, problem_table
 
 if TYPE_CHECKING:
     from spatial.batch import BatchStatus
@@ -18,7 +18,7 @@ __all__ = ["batch"]
 
 def _print_status(status: BatchStatus) -> None:
     name, what = status.last
-    if _QUIET["on"] or not what:
+    if QUIET["on"] or not what:
         return
     if what == "started":
         where = f" · dashboard {status.dashboard}" if status.dashboard else ""

@@ -67,7 +67,7 @@ def validate(
     """
     from spatial._errors import Problem
     from spatial.io.load import check_file
-    from spatial.io.osm import read_osm
+    from spatial.io.osm.read import read_osm
     from spatial.network import check_network_file
 
     ref = None
@@ -170,7 +170,7 @@ def _area_geometry(path: Path):
     from shapely.geometry import box
 
     from spatial._errors import InputError, Problem
-    from spatial.io.osm import is_osm_file, read_osm
+    from spatial.io.osm.read import is_osm_file, read_osm
 
     if not path.exists():
         raise InputError([Problem.error(str(path), "file not found", column="--area")])
@@ -238,7 +238,7 @@ def pois(
 
     from spatial._errors import InputError, raise_for_errors
     from spatial.io.load import LoadSpec, load_layers
-    from spatial.io.osm import is_osm_file
+    from spatial.io.osm.read import is_osm_file
     from spatial.io.tables import TABLE_SUFFIXES
     from spatial.io.write import write_gpkg
     from spatial.lifecircle.pois import prepare_pois
@@ -309,7 +309,7 @@ def osm(
     from rich.table import Table
 
     from spatial.io.estimate import estimate_from_buildings
-    from spatial.io.osm import read_osm
+    from spatial.io.osm.read import read_osm
     from spatial.io.write import write_gpkg
 
     check_out(out)

@@ -80,8 +80,8 @@ def _bundle_job(
     """The bundle map (and PNG) of a bundles folder; runs here or in a second process."""
     from spatial.io.context import load_context
     from spatial.io.results import load_bundle_tables
-    from spatial.render._offline import save_map
     from spatial.render.bundlemap import bundle_map
+    from spatial.render.offline import save_map
 
     if context_files:
         from spatial.network.context import read_context

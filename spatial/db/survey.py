@@ -61,17 +61,17 @@ class ImportReport:
 
 def _has_ids(path: Path, source_layer: str | None, sheet: str | int | None) -> bool:
     """Whether the file has an id column (else the loader made ids up: C00001 …)."""
-    from spatial.io.readers import _is_gis, _pick_layer
+    from spatial.io.readers import is_gis_file, pick_layer
     from spatial.io.schema import map_columns
     from spatial.io.tables import is_table_file, read_table
 
     try:
         if is_table_file(path):
             headers = list(read_table(path, sheet=sheet).columns)
-        elif _is_gis(path):
+        elif is_gis_file(path):
             import pyogrio
 
-            layer, _ = _pick_layer(path, "compounds", source_layer)
+            layer, _ = pick_layer(path, "compounds", source_layer)
             headers = list(pyogrio.read_info(path, layer=layer)["fields"])
         else:  # OSM: ids are the elements' own
             return True

@@ -11,9 +11,25 @@ import math
 import numpy as np
 from shapely.geometry import Point, Polygon
 
-__all__ = ["DEMO_COVERAGE", "cn_number"]
+__all__ = [
+    "DEMO_COVERAGE",
+    "NEW_PREFIX",
+    "NEW_SUFFIX",
+    "OLD_SUFFIX",
+    "OLD_UNITS",
+    "ORDINAL",
+    "PARCEL_ZH",
+    "ROAD_NAMES_H",
+    "ROAD_NAMES_V",
+    "SETBACK_M",
+    "SUBDISTRICTS",
+    "age_year",
+    "cn_number",
+    "parcel_row",
+    "place_pois",
+]
 
-_SETBACK_M = 12.0
+SETBACK_M = 12.0
 
 #: Share of the district's area each category should cover if facilities were placed
 #: at random (a demo setting, not a standard): lower values leave larger gaps.
@@ -47,16 +63,16 @@ DEMO_COVERAGE: dict[str, float] = {
 }
 
 
-_ROAD_NAMES_V = "经{}路"
+ROAD_NAMES_V = "经{}路"
 
 
-_ROAD_NAMES_H = "纬{}路"
+ROAD_NAMES_H = "纬{}路"
 
 
 _CN_NUM = "一二三四五六七八九十"
 
 
-_SUBDISTRICTS = (
+SUBDISTRICTS = (
     "大明湖",
     "泉城路",
     "趵突泉",
@@ -80,7 +96,7 @@ _SUBDISTRICTS = (
 )
 
 
-_OLD_UNITS = (
+OLD_UNITS = (
     "机床厂",
     "纺织厂",
     "电业局",
@@ -104,10 +120,10 @@ _OLD_UNITS = (
 )
 
 
-_OLD_SUFFIX = ("宿舍", "家属院", "生活区", "宿舍区")
+OLD_SUFFIX = ("宿舍", "家属院", "生活区", "宿舍区")
 
 
-_NEW_PREFIX = (
+NEW_PREFIX = (
     "阳光",
     "幸福",
     "和谐",
@@ -131,13 +147,13 @@ _NEW_PREFIX = (
 )
 
 
-_NEW_SUFFIX = ("花园", "家园", "小区", "苑", "嘉园", "名居", "公寓", "新村")
+NEW_SUFFIX = ("花园", "家园", "小区", "苑", "嘉园", "名居", "公寓", "新村")
 
 
-_ORDINAL = ("", "二区", "三区", "四区", "五区", "六区", "七区", "八区", "九区")
+ORDINAL = ("", "二区", "三区", "四区", "五区", "六区", "七区", "八区", "九区")
 
 
-_PARCEL_ZH = {
+PARCEL_ZH = {
     "shantytown": "棚户区",
     "urban_village": "城中村",
     "old_factory": "旧厂区",
@@ -168,17 +184,52 @@ def cn_number(n: int) -> str:
     return f"{'' if tens == 1 else _CN_NUM[tens - 1]}十{_CN_NUM[ones - 1] if ones else ''}"
 
 
-def _age_year(
+def age_year(
     rng: np.random.Generator, x: float, y: float, cx: float, cy: float, radius: float
 ) -> int:
-    """Older near the centre of the district, newer at its edge."""
+    """Build year of a compound: older near the centre of the district, newer at its edge.
+
+    Parameters
+    ----------
+    rng
+        The demo city's random generator.
+    x, y
+        The compound's centre, metres.
+    cx, cy, radius
+        The district's centre and radius, metres.
+
+    Returns
+    -------
+    int
+        A build year.
+    """
     r = math.hypot(x - cx, y - cy) / max(radius, 1.0)
     return int(np.clip(round(1975 + 45 * (0.15 + 0.85 * r) + rng.normal(0, 7)), 1975, 2020))
 
 
-def _parcel(rng, kind: str, geom, subdistrict, community, cx, cy, radius) -> dict:
+def parcel_row(rng, kind: str, geom, subdistrict, community, cx, cy, radius) -> dict:
+    """The attribute row of a demo parcel (shantytown, old factory …).
+
+    Parameters
+    ----------
+    rng
+        The demo city's random generator.
+    kind
+        The parcel kind (``PARCEL_KINDS`` id).
+    geom
+        Its polygon, metres.
+    subdistrict, community
+        Where it lies.
+    cx, cy, radius
+        The district's centre and radius, metres (old parcels lie near the centre).
+
+    Returns
+    -------
+    dict
+        Columns of the parcels layer.
+    """
     c = geom.centroid
-    year = _age_year(rng, c.x, c.y, cx, cy, radius) - 10
+    year = age_year(rng, c.x, c.y, cx, cy, radius) - 10
     area = geom.area
     households = {
         "shantytown": area / 60,
@@ -187,8 +238,8 @@ def _parcel(rng, kind: str, geom, subdistrict, community, cx, cy, radius) -> dic
     }.get(kind, 0)
     existing_far = {"old_factory": 0.6, "low_efficiency": 0.2}.get(kind, rng.uniform(0.8, 1.5))
     return {
-        "名称": f"{community.removesuffix('社区')}{_PARCEL_ZH[kind]}",
-        "地块类型": _PARCEL_ZH[kind],
+        "名称": f"{community.removesuffix('社区')}{PARCEL_ZH[kind]}",
+        "地块类型": PARCEL_ZH[kind],
         "区县": "示范区",
         "kind_id": kind,
         "街道": subdistrict,
@@ -205,7 +256,25 @@ def _parcel(rng, kind: str, geom, subdistrict, community, cx, cy, radius) -> dic
     }
 
 
-def _place_pois(rng, cats, blocks: list[tuple[Polygon, str]], area_m2: float) -> list[dict]:
+def place_pois(rng, cats, blocks: list[tuple[Polygon, str]], area_m2: float) -> list[dict]:
+    """Facilities of the demo city, sparse enough that gaps exist.
+
+    Parameters
+    ----------
+    rng
+        The demo city's random generator.
+    cats
+        The life-circle categories.
+    blocks
+        Superblock polygons (metres) and their subdistrict.
+    area_m2
+        The city's area.
+
+    Returns
+    -------
+    list of dict
+        One row per facility.
+    """
     rows: list[dict] = []
     for cat in cats:
         cov = DEMO_COVERAGE.get(cat.id, 0.5)
@@ -216,7 +285,7 @@ def _place_pois(rng, cats, blocks: list[tuple[Polygon, str]], area_m2: float) ->
             x0, y0, x1, y1 = block.bounds
             side = int(rng.integers(4))
             t = rng.uniform(0.2, 0.8)
-            inset = _SETBACK_M + 3.0
+            inset = SETBACK_M + 3.0
             x, y = [
                 (x0 + t * (x1 - x0), y0 + inset),
                 (x1 - inset, y0 + t * (y1 - y0)),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from shapely.geometry import Polygon
 
 from spatial.demo._attributes import (
-    _NEW_PREFIX,
-    _NEW_SUFFIX,
-    _OLD_SUFFIX,
-    _OLD_UNITS,
-    _age_year,
+    NEW_PREFIX,
+    NEW_SUFFIX,
+    OLD_SUFFIX,
+    OLD_UNITS,
+    age_year,
 )
 from spatial.demo._osm_writer import Builder, node_key
 
@@ -72,7 +72,7 @@ def compound(
     ]
     poly = Polygon(corners)
     mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-    year = _age_year(rng, mx, my, cx, cy, radius)
+    year = age_year(rng, mx, my, cx, cy, radius)
     w, h = x1 - x0, y1 - y0
     rx0, rx1, ry0, ry1 = x0 + 0.3 * w, x1 - 0.3 * w, y0 + 0.3 * h, y1 - 0.3 * h
     ring_v = {rx: b.line(True, rx, [(ry0, ry1, {})], {"highway": "footway"}) for rx in (rx0, rx1)}
@@ -138,13 +138,13 @@ def compound(
     elevator = floors >= 10 or (floors >= 7 and year > 2005) or rng.random() < 0.05
     if year < 1990:
         name = (
-            f"{_OLD_UNITS[int(rng.integers(len(_OLD_UNITS)))]}"
-            f"{_OLD_SUFFIX[int(rng.integers(len(_OLD_SUFFIX)))]}"
+            f"{OLD_UNITS[int(rng.integers(len(OLD_UNITS)))]}"
+            f"{OLD_SUFFIX[int(rng.integers(len(OLD_SUFFIX)))]}"
         )
     else:
         name = (
-            f"{_NEW_PREFIX[int(rng.integers(len(_NEW_PREFIX)))]}"
-            f"{_NEW_SUFFIX[int(rng.integers(len(_NEW_SUFFIX)))]}"
+            f"{NEW_PREFIX[int(rng.integers(len(NEW_PREFIX)))]}"
+            f"{NEW_SUFFIX[int(rng.integers(len(NEW_SUFFIX)))]}"
         )
     style = rng.random()
     year_text = (

@@ -31,15 +31,15 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
 from spatial.demo._attributes import (
-    _ORDINAL,
-    _PARCEL_ZH,
-    _ROAD_NAMES_H,
-    _ROAD_NAMES_V,
-    _SETBACK_M,
-    _SUBDISTRICTS,
-    _parcel,
-    _place_pois,
+    ORDINAL,
+    PARCEL_ZH,
+    ROAD_NAMES_H,
+    ROAD_NAMES_V,
+    SETBACK_M,
+    SUBDISTRICTS,
     cn_number,
+    parcel_row,
+    place_pois,
 )
 from spatial.demo._compound import compound
 from spatial.demo._osm_writer import Builder, Line, write_osm
@@ -191,7 +191,7 @@ def generate_demo(
                 True,
                 x,
                 v_spans(i),
-                {**arterial(i), "name": _ROAD_NAMES_V.format(cn_number(i + 1))},
+                {**arterial(i), "name": ROAD_NAMES_V.format(cn_number(i + 1))},
             )
     for j, y in enumerate(ys):
         if j == river_j:
@@ -204,7 +204,7 @@ def generate_demo(
                 False,
                 y,
                 h_spans(j),
-                {**arterial(j), "name": _ROAD_NAMES_H.format(cn_number(j + 1))},
+                {**arterial(j), "name": ROAD_NAMES_H.format(cn_number(j + 1))},
             )
     for vx, vl in vlines.items():
         for hy, hl in hlines.items():
@@ -245,7 +245,7 @@ def generate_demo(
     def unique(name: str) -> str:
         k = names_used.get(name, 0)
         names_used[name] = k + 1
-        return name + (_ORDINAL[k] if k < len(_ORDINAL) else f"{k + 1}区")
+        return name + (ORDINAL[k] if k < len(ORDINAL) else f"{k + 1}区")
 
     for r, (y0, y1) in enumerate(row_edges):
         say("placing compounds, gates and parcels", r, len(row_edges))
@@ -253,8 +253,8 @@ def generate_demo(
             sid = r * len(col_edges) + c
             sub_idx = (r // sub_group) * math.ceil(len(col_edges) / sub_group) + c // sub_group
             subdistrict = (
-                _SUBDISTRICTS[sub_idx]
-                if sub_idx < len(_SUBDISTRICTS)
+                SUBDISTRICTS[sub_idx]
+                if sub_idx < len(SUBDISTRICTS)
                 else f"第{cn_number(sub_idx + 1)}"
             ) + "街道"
             community = f"{vlines[x0].tags['name'].removesuffix('路')}{cn_number(r + 1)}社区"
@@ -263,10 +263,10 @@ def generate_demo(
             )
             if sid in factory_super:
                 parcels.append(
-                    _parcel(
+                    parcel_row(
                         rng,
                         "old_factory",
-                        box(x0, y0, x1, y1).buffer(-_SETBACK_M, join_style="mitre"),
+                        box(x0, y0, x1, y1).buffer(-SETBACK_M, join_style="mitre"),
                         subdistrict,
                         community,
                         cx_city,
@@ -303,7 +303,7 @@ def generate_demo(
                     bx0, bx1, by0, by1 = bx[a], bx[a + 1], by[d], by[d + 1]
                     block = box(bx0, by0, bx1, by1)
                     use = rng.choice(["compound", "other", "parcel"], p=[0.74, 0.14, 0.12])
-                    inner = (bx0 + _SETBACK_M, by0 + _SETBACK_M, bx1 - _SETBACK_M, by1 - _SETBACK_M)
+                    inner = (bx0 + SETBACK_M, by0 + SETBACK_M, bx1 - SETBACK_M, by1 - SETBACK_M)
                     if use == "parcel":
                         kind = rng.choice(
                             [
@@ -315,7 +315,7 @@ def generate_demo(
                             ]
                         )
                         parcels.append(
-                            _parcel(
+                            parcel_row(
                                 rng,
                                 str(kind),
                                 box(*inner),
@@ -345,11 +345,11 @@ def generate_demo(
                         )
                     blocks.append((block, community))
 
-    for kind in _PARCEL_ZH:  # every parcel kind appears at least once
+    for kind in PARCEL_ZH:  # every parcel kind appears at least once
         if len(compounds) > 1 and not any(p["kind_id"] == kind for p in parcels):
             taken = compounds.pop(int(rng.integers(len(compounds))))
             parcels.append(
-                _parcel(
+                parcel_row(
                     rng,
                     kind,
                     taken["geometry"],
@@ -382,7 +382,7 @@ def generate_demo(
     b.line(True, x_link, [(ym, ys[0], {})], {"highway": "motorway_link", "oneway": "yes"})
 
     say("placing facilities (POIs)", 0, 0)
-    pois = _place_pois(rng, cats, blocks, float(xs[-1] * ys[-1]))
+    pois = place_pois(rng, cats, blocks, float(xs[-1] * ys[-1]))
 
     say("writing files", 0, 0)
     to_wgs = Transformer.from_crs(_UTM, "EPSG:4326", always_xy=True)

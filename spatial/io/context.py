@@ -20,10 +20,17 @@ import shapely
 from spatial.io.write import atomic_path, read_gpkg
 from spatial.standards.files import read_toml
 
-__all__ = ["CONTEXT_FILE", "context_style", "load_context", "write_context"]
+__all__ = [
+    "CONTEXT_FILE",
+    "CONTEXT_LAYERS",
+    "context_frame",
+    "context_style",
+    "load_context",
+    "write_context",
+]
 
 CONTEXT_FILE = "context.gpkg"
-_LAYERS = ("water", "rail", "street", "place")
+CONTEXT_LAYERS = ("water", "rail", "street", "place")
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +45,18 @@ def context_style() -> dict[str, Any]:
     return read_toml(None, default="maps.toml")[0]
 
 
-def _frame(rows: dict[str, list[Any]]) -> gpd.GeoDataFrame:
+def context_frame(rows: dict[str, list[Any]]) -> gpd.GeoDataFrame:
+    """The context layers' rows as one frame (WGS84).
+
+    Parameters
+    ----------
+    rows
+        Column name → values (``kind``, ``class``, ``name``, ``geometry`` …).
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     return gpd.GeoDataFrame(
         {"layer": rows["layer"], "cls": rows["cls"], "name": rows["name"]},
         geometry=shapely.from_wkb(rows["wkb"]) if rows["wkb"] else [],
@@ -63,7 +81,7 @@ def write_context(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     """
     with atomic_path(path) as tmp:
         written = False
-        for layer in _LAYERS:
+        for layer in CONTEXT_LAYERS:
             part = frame[frame["layer"] == layer]
             if len(part):
                 part.to_file(tmp, layer=layer, engine="pyogrio", use_arrow=True, append=written)
@@ -93,11 +111,11 @@ def load_context(path: str | Path) -> gpd.GeoDataFrame:
     import pyogrio
 
     names = [n for n, _ in pyogrio.list_layers(path)]
-    parts = [read_gpkg(path, n) for n in names if n in _LAYERS]
+    parts = [read_gpkg(path, n) for n in names if n in CONTEXT_LAYERS]
     frame = (
         pd.concat(parts, ignore_index=True)
         if parts
-        else _frame({"layer": [], "cls": [], "name": [], "wkb": []})
+        else context_frame({"layer": [], "cls": [], "name": [], "wkb": []})
     )
     out = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
     if "sources" in names:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spatial.io.osm import is_osm_file
+from spatial.io.osm.read import is_osm_file
 from spatial.io.runfolder import folder_kinds
 from spatial.io.schema import LAYERS, PARCEL_KINDS, map_columns
 from spatial.io.tables import is_table_file, read_table

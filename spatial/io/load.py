@@ -24,9 +24,9 @@ from spatial._errors import InputError, InputWarning, Problem, format_problems, 
 from spatial.io.checks import check_degrees, check_geometries, check_location, check_offset
 from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
 from spatial.io.conform import conform
-from spatial.io.osm import is_osm_file
+from spatial.io.osm.read import is_osm_file
 from spatial.io.projection import local_metric_crs
-from spatial.io.readers import _is_gis, _pick_layer, _read_any
+from spatial.io.readers import is_gis_file, pick_layer, read_any
 from spatial.io.runfolder import folder_layer, folder_rows
 from spatial.io.schema import LAYERS
 from spatial.io.tables import (
@@ -163,9 +163,9 @@ def check_file(
             return Loaded(None, exc.problems)
         src = str(path)
     problems: list[Problem] = []
-    if _is_gis(path):
+    if is_gis_file(path):
         try:
-            source_layer, several = _pick_layer(path, layer, source_layer)
+            source_layer, several = pick_layer(path, layer, source_layer)
         except ValueError as exc:
             ask = f"name it with --{layer}-layer (spatial validate: --layer)"
             return Loaded(None, [Problem.error(src, str(exc), hint=ask)])
@@ -173,7 +173,7 @@ def check_file(
             return Loaded(None, [Problem.error(src, f"cannot read the file: {exc}")])
         src = f"{path} [{source_layer}]" if several else src
     try:
-        raw, geometry, label, names = _read_any(
+        raw, geometry, label, names = read_any(
             path, layer, crs, coords, sheet, source_layer, problems, keep_cut=keep_cut
         )
     except Exception as exc:  # a corrupt or unreadable file is a problem to report, not a crash

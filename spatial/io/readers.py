@@ -18,12 +18,12 @@ import pyogrio
 from spatial._errors import Problem
 from spatial.io.dbf import expand_cut_names, repair_shapefile_text
 from spatial.io.estimate import estimate_from_buildings
-from spatial.io.osm import is_osm_file, read_osm
+from spatial.io.osm.read import is_osm_file, read_osm
 from spatial.io.schema import alias_index
 from spatial.io.tables import is_table_file, read_table, table_geometry, table_origin
 from spatial.io.values import normalize_header
 
-__all__: list[str] = []
+__all__ = ["is_gis_file", "pick_layer", "read_any"]
 
 
 def _label_rows(pos: int) -> int:
@@ -43,7 +43,28 @@ def _label_features(pos: int) -> str:
     return f"feature {pos}"
 
 
-def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems, *, keep_cut):
+def read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems, *, keep_cut):
+    """Read a file of any kind (OSM, table, GIS) before it is checked.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        ``compounds``, ``pois`` or ``parcels``.
+    crs, coords, sheet, source_layer
+        As :func:`spatial.io.load.check_file` takes them.
+    problems
+        Problems found (appended to).
+    keep_cut
+        OSM compounds: keep residential areas cut by the extract's edge.
+
+    Returns
+    -------
+    raw, geometry, label, names
+        The records (None when unreadable), their geometry, how messages name a row, and
+        the column names as written.
+    """
     src = str(path)
     if is_osm_file(path):
         osm = read_osm(path)
@@ -110,12 +131,38 @@ def _read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems
     )
 
 
-def _is_gis(path: Path) -> bool:
+def is_gis_file(path: Path) -> bool:
+    """Whether the file is a GIS file (not OSM, not a table).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    bool
+    """
     return not is_table_file(path) and not is_osm_file(path)
 
 
-def _pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, bool]:
-    """The layer of a GIS file holding ``kind``, and whether the file has several."""
+def pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, bool]:
+    """The layer of a GIS file holding ``kind``, and whether the file has several.
+
+    Parameters
+    ----------
+    path
+        The GIS file.
+    kind
+        ``compounds``, ``pois`` or ``parcels``.
+    source_layer
+        The layer asked for, or None (the only one, or the one named like ``kind``).
+
+    Returns
+    -------
+    layer, several
+        The layer's name; whether the file has more than one.
+    """
     from spatial.io.kinds import guess_kinds, named_kind
 
     listed = [(str(n), t) for n, t in pyogrio.list_layers(path)]

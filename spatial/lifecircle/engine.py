@@ -25,9 +25,15 @@ from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints
 
 __all__ = [
+    "EngineNet",
+    "OwnerTargets",
     "coverage_matrix",
+    "csr_triple",
+    "net_arrays",
     "node_distances",
     "owner_distances",
+    "owner_node_distances",
+    "owner_targets",
     "point_distances",
     "reachable_counts",
 ]
@@ -53,7 +59,7 @@ def node_distances(network: WalkNetwork, sources: Attachment, *, limit_m: float)
     ndarray of float
         One distance per node, metres; ``inf`` beyond ``limit_m`` or unreachable.
     """
-    return _node_distances(_arrays(network), _triple(sources), limit_m)
+    return _node_distances(net_arrays(network), csr_triple(sources), limit_m)
 
 
 def point_distances(
@@ -81,11 +87,19 @@ def point_distances(
         the network.
     """
     whole = (targets.edge, targets.offset_m, targets.leg_m)
-    return _point_distances(_arrays(network), _triple(sources), whole, limit_m)
+    return _point_distances(net_arrays(network), csr_triple(sources), whole, limit_m)
 
 
-class _Net(NamedTuple):
-    """What a search needs of a network: plain arrays, cheap to send to a process."""
+class EngineNet(NamedTuple):
+    """What a search needs of a network: plain arrays, cheap to send to a process.
+
+    Parameters
+    ----------
+    csr
+        Node × node edge lengths, metres.
+    u, v, length_m
+        Each edge's end nodes and length.
+    """
 
     csr: sparse.csr_array
     u: np.ndarray
@@ -93,18 +107,40 @@ class _Net(NamedTuple):
     length_m: np.ndarray
 
 
-def _arrays(network: WalkNetwork) -> _Net:
-    return _Net(network.csr, network.u, network.v, network.length_m)
+def net_arrays(network: WalkNetwork) -> EngineNet:
+    """The arrays of a walk network a search needs.
+
+    Parameters
+    ----------
+    network
+        The walk network.
+
+    Returns
+    -------
+    EngineNet
+    """
+    return EngineNet(network.csr, network.u, network.v, network.length_m)
 
 
-def _triple(points: Attachment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Edge, offset and leg of the attached points only."""
+def csr_triple(points: Attachment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edge, offset and leg of the attached points only.
+
+    Parameters
+    ----------
+    points
+        Attached points.
+
+    Returns
+    -------
+    edge, offset, leg
+        Arrays of the points on the network.
+    """
     ok = points.on_network
     return points.edge[ok], points.offset_m[ok], points.leg_m[ok]
 
 
 def _node_distances(
-    net: _Net, sources: tuple[np.ndarray, np.ndarray, np.ndarray], limit_m: float
+    net: EngineNet, sources: tuple[np.ndarray, np.ndarray, np.ndarray], limit_m: float
 ) -> np.ndarray:
     n = len(net.csr.indptr) - 1
     e, off, leg = sources
@@ -125,7 +161,7 @@ def _node_distances(
 
 
 def _point_distances(
-    net: _Net,
+    net: EngineNet,
     sources: tuple[np.ndarray, np.ndarray, np.ndarray],
     targets: tuple[np.ndarray, np.ndarray, np.ndarray],
     limit_m: float,
@@ -152,13 +188,19 @@ def _point_distances(
     return out
 
 
-class _Targets(NamedTuple):
-    """Access points of owners, arranged for the per-owner search (built once).
+class OwnerTargets(NamedTuple):
+    """Access points of owners arranged for the per-owner search (built once).
 
-    ``node``/``cost``: the least cost from an owner to each node it reaches through its
-    points (leg and offset), sorted by owner; ``owners``/``starts``: each such owner and
-    where its entries start. ``edge``/``offset``/``leg``/``owner``: the points sorted by
-    edge, for the direct walk along an edge a source shares.
+    Parameters
+    ----------
+    n_owners
+        Number of owners.
+    node, cost
+        Per (owner, node) pair: the node and the cost from it to the owner, metres.
+    owners, starts
+        The owners with pairs and where their pairs start.
+    edge, offset, leg, owner
+        The points by edge, for walks along one edge.
     """
 
     n_owners: int
@@ -172,7 +214,22 @@ class _Targets(NamedTuple):
     owner: np.ndarray
 
 
-def _targets(net: _Net, points: AccessPoints, n_owners: int) -> _Targets:
+def owner_targets(net: EngineNet, points: AccessPoints, n_owners: int) -> OwnerTargets:
+    """Arrange owners' access points for the per-owner search.
+
+    Parameters
+    ----------
+    net
+        The network's arrays.
+    points
+        The access points and their owners.
+    n_owners
+        Number of owners.
+
+    Returns
+    -------
+    OwnerTargets
+    """
     ok = points.edge >= 0
     e, off, leg, owner = points.edge[ok], points.offset_m[ok], points.leg_m[ok], points.owner[ok]
     n_nodes = len(net.csr.indptr) - 1
@@ -187,7 +244,7 @@ def _targets(net: _Net, points: AccessPoints, n_owners: int) -> _Targets:
     node_owner = key_u // n_nodes
     starts = np.flatnonzero(np.r_[True, node_owner[1:] != node_owner[:-1]]) if len(key_u) else key_u
     by_edge = np.argsort(e, kind="stable")
-    return _Targets(
+    return OwnerTargets(
         n_owners,
         key_u % n_nodes,
         least,
@@ -200,13 +257,30 @@ def _targets(net: _Net, points: AccessPoints, n_owners: int) -> _Targets:
     )
 
 
-def _owner_distances(
-    net: _Net,
+def owner_node_distances(
+    net: EngineNet,
     sources: tuple[np.ndarray, np.ndarray, np.ndarray],
-    targets: _Targets,
+    targets: OwnerTargets,
     limit_m: float,
 ) -> np.ndarray:
-    """Per owner, the least of :func:`point_distances` over its points (NaN: none)."""
+    """Per owner, the least of :func:`point_distances` over its points.
+
+    Parameters
+    ----------
+    net
+        The network's arrays.
+    sources
+        Edge, offset and leg of the sources.
+    targets
+        The owners' access points (:func:`owner_targets`).
+    limit_m
+        Search limit, metres.
+
+    Returns
+    -------
+    ndarray
+        Metres per owner; NaN beyond the limit or unreachable.
+    """
     out = np.full(targets.n_owners, np.inf)
     if len(targets.node):
         dist_node = _node_distances(net, sources, limit_m)
@@ -256,8 +330,10 @@ def owner_distances(
         One distance per owner, metres; NaN beyond ``limit_m``, unreachable or without
         points.
     """
-    net = _arrays(network)
-    return _owner_distances(net, _triple(sources), _targets(net, targets, n_owners), limit_m)
+    net = net_arrays(network)
+    return owner_node_distances(
+        net, csr_triple(sources), owner_targets(net, targets, n_owners), limit_m
+    )
 
 
 def coverage_matrix(

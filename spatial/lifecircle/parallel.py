@@ -18,7 +18,14 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from spatial.lifecircle.engine import _arrays, _Net, _owner_distances, _Targets, _targets, _triple
+from spatial.lifecircle.engine import (
+    EngineNet,
+    OwnerTargets,
+    csr_triple,
+    net_arrays,
+    owner_node_distances,
+    owner_targets,
+)
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints
 from spatial.settings import DEFAULTS
@@ -28,7 +35,7 @@ __all__ = ["category_distances"]
 log = logging.getLogger(__name__)
 
 _Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
-_SHARED: tuple[_Net, _Targets] | None = None
+_SHARED: tuple[EngineNet, OwnerTargets] | None = None
 
 
 def category_distances(
@@ -64,9 +71,9 @@ def category_distances(
         Per source set, one distance per owner in metres (NaN beyond the limit,
         unreachable or without access points), as :func:`owner_distances` returns.
     """
-    net = _arrays(network)
-    whole = _targets(net, targets, n_owners)
-    jobs = [_triple(s) for s in sources]
+    net = net_arrays(network)
+    whole = owner_targets(net, targets, n_owners)
+    jobs = [csr_triple(s) for s in sources]
     out: list[np.ndarray | None] = [None] * len(jobs)
     pool = _pool(net, whole) if _worth_it(network, jobs, process_nodes) else None
     futures: dict[int, Future] = {}
@@ -86,7 +93,7 @@ def category_distances(
                     continue
                 except (OSError, BrokenProcessPool) as exc:  # the process died: search here
                     log.warning("the second search process failed (%s); searched here", exc)
-            out[k] = _owner_distances(net, job, whole, float(limits_m[k]))
+            out[k] = owner_node_distances(net, job, whole, float(limits_m[k]))
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -98,7 +105,7 @@ def _worth_it(network: WalkNetwork, jobs: Sequence[_Triple], process_nodes: int)
     return network.n_nodes >= process_nodes and busy >= 4 and (os.cpu_count() or 1) > 1
 
 
-def _pool(net: _Net, targets: _Targets) -> ProcessPoolExecutor | None:
+def _pool(net: EngineNet, targets: OwnerTargets) -> ProcessPoolExecutor | None:
     try:
         return ProcessPoolExecutor(
             1,
@@ -111,7 +118,7 @@ def _pool(net: _Net, targets: _Targets) -> ProcessPoolExecutor | None:
         return None
 
 
-def _receive(net: _Net, targets: _Targets) -> None:
+def _receive(net: EngineNet, targets: OwnerTargets) -> None:
     """Keep the network and the targets in the second process (once, at its start)."""
     global _SHARED
     _SHARED = (net, targets)
@@ -120,4 +127,4 @@ def _receive(net: _Net, targets: _Targets) -> None:
 def _search(sources: _Triple, limit_m: float) -> np.ndarray:
     assert _SHARED is not None, "the process was started without its network"
     net, targets = _SHARED
-    return _owner_distances(net, sources, targets, limit_m)
+    return owner_node_distances(net, sources, targets, limit_m)

@@ -3,7 +3,7 @@ points where walkers enter and leave a compound.
 
 Access points, by definition (ARCHITECTURE.md, "Compound access points"):
 
-- **gates** — a compound with gates or entrances (:func:`~spatial.io.osm_tags.is_gate`)
+- **gates** — a compound with gates or entrances (:func:`~spatial.io.osm.tags.is_gate`)
   within ``gate_tolerance_m`` of its boundary is entered through them and through every
   point where a walk edge crosses or touches its boundary (kind ``gate``/``crossing``);
 - without gates, a compound has a radius ``R``: ``crossing_depth_m`` when a walk edge of

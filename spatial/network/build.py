@@ -17,10 +17,10 @@ import numpy as np
 from pyproj import CRS
 
 from spatial._errors import InputError, Problem
-from spatial.io.osm import OSMLayers, is_osm_file
-from spatial.io.osm_network import read_osm_walk
-from spatial.io.osm_walk import WalkWays
-from spatial.network.graph import WalkNetwork, _build, is_walkable
+from spatial.io.osm.network import read_osm_walk
+from spatial.io.osm.read import OSMLayers, is_osm_file
+from spatial.io.osm.walk import WalkWays
+from spatial.network.graph import WalkNetwork, build_graph, is_walkable
 from spatial.network.lines import check_connected, read_line_layer, walk_network_from_lines
 from spatial.settings import DEFAULTS
 
@@ -81,7 +81,7 @@ def walk_network_from_osm(
                 )
             ]
         )
-    net = _build(
+    net = build_graph(
         walk.node_ids,
         walk.lonlat,
         walk.pairs,
@@ -154,7 +154,7 @@ def walk_network_from_graph(graph: nx.Graph, *, crs: Any = None) -> WalkNetwork:
         chain.append(node_index[n1])
         pairs += list(itertools.pairwise(chain))
         hws += [str(tags.get("highway", ""))] * (len(chain) - 1)
-    net = _build(
+    net = build_graph(
         np.array(ids, dtype=np.int64),
         np.array(coords, dtype=float),
         np.array(pairs, dtype=np.int64).reshape(-1, 2),

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial._errors import InputError, Problem
-from spatial.io.context import _frame, context_style
+from spatial.io.context import context_frame, context_style
 from spatial.network.roadclass import classify_lines, load_road_classes
 
 __all__ = ["read_context"]
@@ -82,7 +82,7 @@ def _read_osm(path: Path) -> gpd.GeoDataFrame:
                 add("water", "area", tags.get("name"), wkb.create_multipolygon(obj))
         except (RuntimeError, osmium.InvalidLocationError):  # an area cut at the edge
             continue
-    return _frame(rows)
+    return context_frame(rows)
 
 
 def _inside_line(way: Any) -> bytes | None:
@@ -146,7 +146,7 @@ def _read_gis(path: Path) -> gpd.GeoDataFrame:
             )
         )
     if not parts:
-        return _frame({"layer": [], "cls": [], "name": [], "wkb": []})
+        return context_frame({"layer": [], "cls": [], "name": [], "wkb": []})
     return pd.concat(parts, ignore_index=True)
 
 
@@ -171,7 +171,7 @@ def read_context(paths: Iterable[str | Path]) -> gpd.GeoDataFrame:
     InputError
         When a file is missing, unreadable or a layer has no CRS.
     """
-    from spatial.io.osm import is_osm_file
+    from spatial.io.osm.read import is_osm_file
 
     parts, sources = [], []
     for path in map(Path, paths):
@@ -193,7 +193,7 @@ def read_context(paths: Iterable[str | Path]) -> gpd.GeoDataFrame:
     frame = (
         pd.concat(parts, ignore_index=True)
         if parts
-        else _frame({"layer": [], "cls": [], "name": [], "wkb": []})
+        else context_frame({"layer": [], "cls": [], "name": [], "wkb": []})
     )
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     out = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")

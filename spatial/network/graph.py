@@ -23,13 +23,13 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from spatial._errors import Problem
-from spatial.io.osm_tags import WALK_EXCLUDE, is_walkable
+from spatial.io.osm.tags import WALK_EXCLUDE, is_walkable
 from spatial.io.projection import assert_metric
 
 if TYPE_CHECKING:  # networkx only when a graph is asked for (0.2 s to import)
     import networkx as nx
 
-__all__ = ["WALK_EXCLUDE", "WalkNetwork", "is_walkable"]
+__all__ = ["WALK_EXCLUDE", "WalkNetwork", "build_graph", "is_walkable"]
 
 #: Lengths below this (metres) are raised to it: csgraph must not see zero weights.
 _MIN_WEIGHT_M = 1e-9
@@ -168,7 +168,7 @@ class WalkNetwork:
         )
 
 
-def _build(
+def build_graph(
     node_ids: np.ndarray,
     lonlat_or_xy: np.ndarray,
     pairs: np.ndarray,
@@ -178,7 +178,29 @@ def _build(
     source_crs: CRS,
     crs: CRS | None,
 ) -> WalkNetwork:
-    """Make a WalkNetwork from node ids/coords and edge pairs of node ids."""
+    """Make a WalkNetwork from node ids and coordinates and edge pairs of node ids.
+
+    Parameters
+    ----------
+    node_ids
+        Node ids.
+    lonlat_or_xy
+        Their coordinates, in ``source_crs``.
+    pairs
+        Edges as pairs of node ids.
+    highway
+        Each edge's class.
+    gate_ids
+        Ids of gate and entrance nodes.
+    source_crs
+        The coordinates' CRS.
+    crs
+        The metric CRS of the network (None: the local UTM zone).
+
+    Returns
+    -------
+    WalkNetwork
+    """
     if crs is None:
         if source_crs.is_projected:
             crs = source_crs

@@ -26,7 +26,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from spatial._errors import InputError, Problem
-from spatial.network.graph import WalkNetwork, _build
+from spatial.network.graph import WalkNetwork, build_graph
 from spatial.network.roadclass import RoadClasses, classify_lines, line_levels, load_road_classes
 from spatial.settings import DEFAULTS
 
@@ -220,7 +220,7 @@ def walk_network_from_lines(
     node_of = _clusters(xy, near)
     same_line = line_of[1:] == line_of[:-1]
     pairs_uv = np.column_stack([node_of[:-1][same_line], node_of[1:][same_line]])
-    net = _build(
+    net = build_graph(
         np.arange(len(xy), dtype=np.int64),
         xy,
         pairs_uv.astype(np.int64),

@@ -11,7 +11,7 @@ from spatial.bundling import BundleResult, bundle_units
 from spatial.bundling.params import BundleParams
 from spatial.demo import generate_demo
 from spatial.io.load import LoadSpec, load_layers
-from spatial.io.osm import read_osm
+from spatial.io.osm.read import read_osm
 from spatial.io.projection import to_wgs84
 from spatial.io.results import (
     BundleTables,
@@ -24,8 +24,8 @@ from spatial.lifecircle import GapResult
 from spatial.lifecircle.params import GapParams
 from spatial.network import load_network
 from spatial.pipeline.options import DemoRun
-from spatial.pipeline.planning import _plan_stage
-from spatial.pipeline.runs import _bundle_stage, _gaps_stage
+from spatial.pipeline.planning import plan_stage
+from spatial.pipeline.runs import bundle_stage, gaps_stage
 from spatial.policy import inventory
 from spatial.policy.params import PlanParams
 from spatial.settings import Progress, no_progress
@@ -159,12 +159,12 @@ def run_demo(
         say("building the walk network", 0, 0)
         osm_layers = read_osm(osm)
         net = load_network(osm=osm, crs=compounds.crs)
-        gaps = _gaps_stage(layers, net, out_dir=stage, params=GapParams(), say=say)
+        gaps = gaps_stage(layers, net, out_dir=stage, params=GapParams(), say=say)
         context = read_context([osm])
         gaps.outputs["context"] = write_context(context, stage / CONTEXT_FILE)
         units = bundle_units(compounds, parcels, gaps.result.compounds)
         barriers = osm_layers.barriers.geometry
-        bundles = _bundle_stage(
+        bundles = bundle_stage(
             units,
             out_dir=stage,
             barriers=barriers,
@@ -173,7 +173,7 @@ def run_demo(
             ),
             say=say,
         )
-        planned = _plan_stage(
+        planned = plan_stage(
             out_dir=stage,
             gaps_dir=stage,
             params=PlanParams(profile="taian", budget_yuan=1e9),

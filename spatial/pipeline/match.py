@@ -11,7 +11,7 @@ import pandas as pd
 
 from spatial._errors import Problem, raise_for_errors
 from spatial.io.match import apply_review, match_names, place_by_address
-from spatial.io.osm import read_osm
+from spatial.io.osm.read import read_osm
 from spatial.io.projection import to_wgs84
 from spatial.io.runfolder import rebase_outputs, run_folder
 from spatial.io.schema import map_columns

@@ -31,7 +31,7 @@ from spatial.policy.params import PlanParams
 from spatial.policy.plan_book import cover_sheet, official_sheets
 from spatial.settings import Progress, no_progress
 
-__all__ = ["run_plan"]
+__all__ = ["plan_stage", "run_plan"]
 
 
 def run_plan(
@@ -77,7 +77,7 @@ def run_plan(
         The plan per compound, the site choice and the files written.
     """
     with run_folder(out_dir, command="plan") as stage:
-        run = _plan_stage(
+        run = plan_stage(
             out_dir=stage,
             gaps_dir=gaps_dir,
             gap_tables=gap_tables,
@@ -137,7 +137,7 @@ def _plan_warnings(
     return said
 
 
-def _plan_stage(
+def plan_stage(
     *,
     out_dir: Path,
     gaps_dir: str | Path | None,
@@ -148,6 +148,30 @@ def _plan_stage(
     say: Progress,
     data_label: str | None = None,
 ) -> PlanRun:
+    """The plan stage into ``out_dir`` (see :func:`run_plan`), for runs that stage their
+    folder themselves (the demo).
+
+    Parameters
+    ----------
+    out_dir
+        The folder written.
+    gaps_dir, gap_tables
+        The gaps folder, or its tables.
+    params
+        The plan stage's settings.
+    parcels
+        Candidate sites.
+    walk
+        Where the walk network for siting comes from (:func:`spatial.network.load_network`).
+    say
+        Progress callback.
+    data_label
+        What the cover names as the data (default the gaps folder).
+
+    Returns
+    -------
+    PlanRun
+    """
     if params.start_year is None:  # a plan from next year on, the profile's span kept
         params = replace(params, start_year=date.today().year + 1)
     prof = (

@@ -22,8 +22,8 @@ from spatial.bundling.params import BundleParams
 from spatial.finance import finance_report, with_finance_columns, write_finance_outputs
 from spatial.io.kinds import barrier_layer
 from spatial.io.load import LoadSpec, check_layers
-from spatial.io.osm import is_osm_file, read_osm
-from spatial.io.osm_barriers import read_osm_barriers
+from spatial.io.osm.barriers import read_osm_barriers
+from spatial.io.osm.read import is_osm_file, read_osm
 from spatial.io.results import (
     load_gap_tables,
     write_bundle_outputs,
@@ -39,15 +39,12 @@ from spatial.policy import (
 )
 from spatial.settings import Progress, no_progress
 
-__all__ = [
-    "run_bundles",
-    "run_gaps",
-]
+__all__ = ["bundle_stage", "gaps_stage", "run_bundles", "run_gaps"]
 
 log = logging.getLogger(__name__)
 
 
-def _gaps_stage(
+def gaps_stage(
     layers: dict[str, gpd.GeoDataFrame],
     net: WalkNetwork,
     *,
@@ -56,6 +53,27 @@ def _gaps_stage(
     say: Progress,
     found: Sequence[Problem] = (),
 ) -> GapRun:
+    """The gap stage from checked layers into ``out_dir`` (see :func:`run_gaps`).
+
+    Parameters
+    ----------
+    layers
+        ``compounds`` and ``pois`` in metres.
+    net
+        The walk network.
+    out_dir
+        The folder written.
+    params
+        The gap stage's settings.
+    say
+        Progress callback.
+    found
+        Problems of loading, kept in ``problems.csv``.
+
+    Returns
+    -------
+    GapRun
+    """
     say("computing life-circle gaps", 0, 0)
     result = api.gap_result(layers["compounds"], layers["pois"], net, params=params)
     result = replace(result, problems=[*found, *result.problems])
@@ -132,7 +150,7 @@ def run_gaps(
                 ways=side.walk() if side is not None else None,
             )
             found = [*found, *net.problems]
-            run = _gaps_stage(layers, net, out_dir=stage, params=opts, say=say, found=found)
+            run = gaps_stage(layers, net, out_dir=stage, params=opts, say=say, found=found)
             if opts.context and source is not None:
                 say("keeping the map context", 0, 0)
                 written = side.context() if side is not None else write_context(source, stage)
@@ -162,7 +180,7 @@ def _start_side(
     return SideJobs.start(path, folder, walk=walk, context=opts.context)
 
 
-def _bundle_stage(
+def bundle_stage(
     units: gpd.GeoDataFrame,
     *,
     out_dir: str | Path,
@@ -171,6 +189,27 @@ def _bundle_stage(
     say: Progress,
     found: Sequence[Problem] = (),
 ) -> BundleRun:
+    """The bundle stage from checked units into ``out_dir`` (see :func:`run_bundles`).
+
+    Parameters
+    ----------
+    units
+        Old compounds and parcels in metres (:func:`spatial.bundling.bundle_units`).
+    out_dir
+        The folder written.
+    barriers
+        Barrier lines or areas, or None.
+    params
+        The bundle stage's settings.
+    say
+        Progress callback.
+    found
+        Problems of loading, kept in ``problems.csv``.
+
+    Returns
+    -------
+    BundleRun
+    """
     say("finding bundles", 0, 0)
     result, figures = api.bundle_result(units, barriers=barriers, params=params)
     assert result.unit_money is not None
@@ -261,5 +300,5 @@ def run_bundles(
                         hint="--barriers FILE to use others, --cross-barriers to ignore them",
                     ),
                 ]
-        run = _bundle_stage(units, out_dir=stage, barriers=lines, params=opts, say=say, found=found)
+        run = bundle_stage(units, out_dir=stage, barriers=lines, params=opts, say=say, found=found)
     return replace(run, outputs=rebase_outputs(run.outputs, stage, out_dir))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from spatial._errors import InputError, InputWarning, Problem, format_problems
-from spatial.io.osm_walk import WalkWays
+from spatial.io.osm.walk import WalkWays
 
 __all__ = ["SideJobs", "write_context"]
 
@@ -77,7 +77,7 @@ def _side_main(source: str, folder: str, walk: bool, context: bool, out: Any) ->
     first process then does that part itself and says why).
     """
     if walk:
-        from spatial.io.osm_network import read_osm_walk
+        from spatial.io.osm.network import read_osm_walk
 
         try:
             ways: WalkWays | None = read_osm_walk(source)

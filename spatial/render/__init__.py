@@ -3,7 +3,7 @@
 - :mod:`spatial.render.gapmap` the gap map; :mod:`spatial.render.bundlemap` the bundle map
 - :mod:`spatial.render.static` PNG/PDF maps with Chinese labels
 - :mod:`spatial.render.overview` the overview PNG of the inputs
-- :mod:`spatial.render._offline` Leaflet inlined, base maps, legends
+- :mod:`spatial.render.offline` Leaflet inlined, base maps, legends
 
 The tables they draw are read by :mod:`spatial.io.results`.
 """

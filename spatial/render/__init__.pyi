@@ -1,14 +1,14 @@
 """The package's names, each loaded when first used (lazy_loader reads this stub)."""
 
-from ._offline import (
-    BASEMAPS,
-    save_map,
-)
 from .bundlemap import (
     bundle_map,
 )
 from .gapmap import (
     gap_map,
+)
+from .offline import (
+    BASEMAPS,
+    save_map,
 )
 
 __all__ = [

@@ -23,10 +23,10 @@ import shapely
 
 from spatial.io.projection import to_metric
 from spatial.io.results import BundleTables, GapTables
-from spatial.render._offline import Basemap, save_map
 from spatial.render.bundlemap import bundle_map
 from spatial.render.context import add_context, credit_osm
 from spatial.render.gapmap import gap_map
+from spatial.render.offline import Basemap, save_map
 from spatial.render.page import MapPage, column_values
 
 __all__ = ["UNIT_LEVELS", "UNSPECIFIED", "map_book", "unit_names"]

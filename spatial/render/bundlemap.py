@@ -10,8 +10,8 @@ import shapely
 from spatial.io.chinese_crs import wgs84_to_gcj02
 from spatial.io.results import BundleTables
 from spatial.io.schema import PARCEL_KINDS
-from spatial.render._offline import Basemap, data_bounds
 from spatial.render.context import add_context, credit_osm
+from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 
 __all__ = ["ASSUMPTION_NOTE", "KIND_COLOURS", "STATUS_COLOURS", "STATUS_ZH", "bundle_map"]

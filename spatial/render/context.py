@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from spatial.io.context import _LAYERS, context_style
+from spatial.io.context import CONTEXT_LAYERS, context_style
 
 __all__ = ["add_context", "credit_osm"]
 
@@ -56,7 +56,7 @@ def add_context(
     frame = _clip(frame, bounds) if frame is not None and len(frame) else None
     drawn = False
     limit = int(context_style()["lod"]["path_coordinates"])
-    for layer in _LAYERS:
+    for layer in CONTEXT_LAYERS:
         part = frame[frame["layer"] == layer] if frame is not None else None
         part = part if part is not None else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
         name = _NAMES[layer]
@@ -130,7 +130,7 @@ def credit_osm(page: Any, *, osm_data: bool, context: gpd.GeoDataFrame | None) -
         The context drawn; read from an OSM file (``attrs["sources"]``), it needs the
         credit too.
     """
-    from spatial.render._offline import OSM_ATTRIBUTION
+    from spatial.render.offline import OSM_ATTRIBUTION
 
     if osm_data or (context is not None and "osm" in context.attrs.get("sources", ())):
         page.credit(OSM_ATTRIBUTION)

@@ -16,8 +16,8 @@ from spatial.io.projection import to_metric
 from spatial.io.results import GapTables
 from spatial.io.write import read_gpkg
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
-from spatial.render._offline import Basemap, data_bounds
 from spatial.render.context import add_context, credit_osm
+from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 

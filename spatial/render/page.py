@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 from branca.element import Element
 
-from spatial.render._offline import Basemap, figure, map_frame, offline_map, save_map, script_json
+from spatial.render.offline import Basemap, figure, map_frame, offline_map, save_map, script_json
 
 __all__ = ["MapPage", "column_values", "layer_json"]
 
@@ -109,7 +109,7 @@ def layer_json(
     ----------
     geometry
         WGS84 geometry (simplified and rounded already, see
-        :func:`spatial.render._offline.map_frame`); empty or missing rows are left out of
+        :func:`spatial.render.offline.map_frame`); empty or missing rows are left out of
         the geometry and keep their row number in ``cols``.
     cols
         Attribute columns, each as long as ``geometry``.

@@ -1,6 +1,6 @@
 """Only the barriers of an OSM file (roads that cut a neighbourhood, railways, water).
 
-``spatial bundles`` needs nothing else from the file; :func:`spatial.io.osm.read_osm`
+``spatial bundles`` needs nothing else from the file; :func:`spatial.io.osm.read.read_osm`
 reads every layer and the walk network, which on a whole city is most of the command's
 time. Here libosmium keeps only the ways and relations with a ``highway``, ``railway``,
 ``waterway`` or ``natural`` key before Python sees them; the rows are made by the same
@@ -15,16 +15,16 @@ from pathlib import Path
 import geopandas as gpd
 import osmium
 
-from spatial.io.osm import (
-    _add_relation,
-    _add_relation_rows,
-    _frame,
-    _line_wkb,
-    _member_lines,
-    _read_alone,
-    _tags,
+from spatial.io.osm.elements import (
+    add_relation,
+    add_relation_rows,
+    element_tags,
+    line_wkb,
+    member_lines,
+    osm_frame,
 )
-from spatial.io.osm_rows import _barrier_kind, _is_area, _name, _resolve_geometries, _WayRef
+from spatial.io.osm.read import read_alone
+from spatial.io.osm.rows import WayRef, barrier_kind, is_area, osm_name, resolve_geometries
 
 __all__ = ["read_osm_barriers"]
 
@@ -32,7 +32,7 @@ _KEYS = ("highway", "railway", "waterway", "natural")
 
 
 def read_osm_barriers(path: str | Path) -> gpd.GeoDataFrame:
-    """The ``barriers`` layer of :func:`spatial.io.osm.read_osm`, read alone.
+    """The ``barriers`` layer of :func:`spatial.io.osm.read.read_osm`, read alone.
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ def read_osm_barriers(path: str | Path) -> gpd.GeoDataFrame:
     InputError
         When the file is missing or not readable OSM.
     """
-    return _read_alone(path, _parse, lambda layers: layers.barriers)
+    return read_alone(path, _parse, lambda layers: layers.barriers)
 
 
 def _parse(src: str) -> gpd.GeoDataFrame:
@@ -67,32 +67,32 @@ def _parse(src: str) -> gpd.GeoDataFrame:
     way_wkb: list[bytes] = []
     for obj in reader:
         if isinstance(obj, osmium.osm.Relation):
-            if _barrier_kind(_tags(obj)) is not None:
-                _add_relation(relations, obj)
+            if barrier_kind(element_tags(obj)) is not None:
+                add_relation(relations, obj)
             continue
-        if not isinstance(obj, osmium.osm.Way) or _barrier_kind(tags := _tags(obj)) is None:
+        if not isinstance(obj, osmium.osm.Way) or barrier_kind(tags := element_tags(obj)) is None:
             continue
-        if (wkb := _line_wkb(obj)) is None:
+        if (wkb := line_wkb(obj)) is None:
             continue
         way_wkb.append(wkb)
         index = len(way_wkb) - 1
-        closed = len(obj.nodes) >= 4 and obj.nodes.ends_have_same_location() and _is_area(tags)
-        kind = _barrier_kind(tags)
+        closed = len(obj.nodes) >= 4 and obj.nodes.ends_have_same_location() and is_area(tags)
+        kind = barrier_kind(tags)
         assert kind is not None
-        line = _WayRef(index, area=False)
-        area = _WayRef(index, area=True) if closed else None
+        line = WayRef(index, area=False)
+        area = WayRef(index, area=True) if closed else None
         geom = area if (kind[1] == "water_area" and area is not None) else line
         rows["barriers"].append(
             {
                 "id": f"w{obj.id}",
                 "kind": kind[0],
                 "subtype": kind[1],
-                "name": _name(tags),
+                "name": osm_name(tags),
                 "osm_id": obj.id,
                 "geometry": geom,
             }
         )
-    _resolve_geometries(rows["barriers"], way_wkb)
+    resolve_geometries(rows["barriers"], way_wkb)
     if relations:
-        _add_relation_rows(rows, [], src, relations, _member_lines(src, relations, {}))
-    return _frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"])
+        add_relation_rows(rows, [], src, relations, member_lines(src, relations, {}))
+    return osm_frame(rows["barriers"], ["id", "kind", "subtype", "name", "osm_id"])

@@ -16,7 +16,7 @@ import osmium
 import pandas as pd
 import shapely
 
-__all__ = ["WalkWays"]
+__all__ = ["WalkCollector", "WalkWays"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class WalkWays:
     n_missing: int = 0
 
 
-class _WalkCollector:
+class WalkCollector:
     """Runs of consecutive way nodes inside the file, with their ``highway`` value."""
 
     def __init__(self) -> None:
@@ -61,7 +61,17 @@ class _WalkCollector:
         self.n_missing = 0
 
     def add(self, way: osmium.osm.Way, highway: str, wkb: bytes | None) -> None:
-        """Take a walkable way; ``wkb`` is its line with every node, None when cut."""
+        """Take a walkable way.
+
+        Parameters
+        ----------
+        way
+            The way read by osmium.
+        highway
+            Its ``highway`` tag.
+        wkb
+            Its line with every node; None when cut by the extract's edge.
+        """
         if wkb is not None:
             self._refs.append([nd.ref for nd in way.nodes])
             self._wkb.append(wkb)
@@ -84,7 +94,17 @@ class _WalkCollector:
             self._cut_highway.append(highway)
 
     def result(self, gate_ids: list[int]) -> WalkWays:
-        """The collected ways as arrays (read-only)."""
+        """The collected ways as arrays (read-only).
+
+        Parameters
+        ----------
+        gate_ids
+            Ids of the gate and entrance nodes.
+
+        Returns
+        -------
+        WalkWays
+        """
         runs = self._refs + self._cut_refs
         lengths = np.fromiter(map(len, runs), dtype=np.int64, count=len(runs))
         refs = np.fromiter(

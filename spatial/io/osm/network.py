@@ -1,7 +1,7 @@
 """Only the walkable ways and gates of an OSM file, for a run that takes nothing else.
 
 ``spatial gaps --network city.osm.pbf`` with compounds and POIs from other files needs
-the streets alone; :func:`spatial.io.osm.read_osm` reads every layer, which on a whole
+the streets alone; :func:`spatial.io.osm.read.read_osm` reads every layer, which on a whole
 city is most of the network's time. Here libosmium hands Python only the ways with a
 ``highway`` key and the nodes with ``entrance``/``barrier``; the ways go through the same
 walk rule and collector as in :func:`read_osm` (the tests compare the two).
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import osmium
 
-from spatial.io.osm import OSMLayers, _line_wkb, _read_alone, _tags
-from spatial.io.osm_tags import is_gate, is_walkable
-from spatial.io.osm_walk import WalkWays, _WalkCollector
+from spatial.io.osm.elements import element_tags, line_wkb
+from spatial.io.osm.read import OSMLayers, read_alone
+from spatial.io.osm.tags import is_gate, is_walkable
+from spatial.io.osm.walk import WalkCollector, WalkWays
 
 __all__ = ["read_osm_walk"]
 
@@ -31,7 +32,7 @@ def read_osm_walk(path: str | Path) -> WalkWays:
     Returns
     -------
     WalkWays
-        As :func:`spatial.io.osm.read_osm` collects them; from that reading when the file
+        As :func:`spatial.io.osm.read.read_osm` collects them; from that reading when the file
         was already read whole in this process.
 
     Raises
@@ -39,7 +40,7 @@ def read_osm_walk(path: str | Path) -> WalkWays:
     InputError
         When the file is missing or not readable OSM.
     """
-    return _read_alone(path, _parse, _whole)
+    return read_alone(path, _parse, _whole)
 
 
 def _whole(layers: OSMLayers) -> WalkWays:
@@ -53,17 +54,17 @@ def _parse(src: str) -> WalkWays:
         .with_locations()
         .with_filter(osmium.filter.KeyFilter("highway", "entrance", "barrier"))
     )
-    walk = _WalkCollector()
+    walk = WalkCollector()
     gate_ids: list[int] = []
     for obj in reader:
         if isinstance(obj, osmium.osm.Node):
-            if obj.location.valid() and is_gate(_tags(obj)):
+            if obj.location.valid() and is_gate(element_tags(obj)):
                 gate_ids.append(obj.id)
             continue
         if not isinstance(obj, osmium.osm.Way):
             continue
-        tags = _tags(obj)
+        tags = element_tags(obj)
         highway = tags.get("highway")
         if highway is not None and is_walkable(tags):
-            walk.add(obj, highway, _line_wkb(obj))
+            walk.add(obj, highway, line_wkb(obj))
     return walk.result(gate_ids)

@@ -10,7 +10,21 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["POI_KEYS"]
+__all__ = [
+    "POI_COLUMNS",
+    "POI_KEYS",
+    "WayRef",
+    "add_way_rows",
+    "barrier_kind",
+    "cut_kind",
+    "gives_rows",
+    "is_area",
+    "osm_name",
+    "poi_kind",
+    "poi_row",
+    "relation_wanted",
+    "resolve_geometries",
+]
 
 POI_KEYS = (
     "amenity",
@@ -31,32 +45,77 @@ _BARRIER_RAIL = {"rail", "subway", "light_rail", "narrow_gauge", "monorail"}
 _BARRIER_WATER = {"river", "canal"}
 _PARCEL_LANDUSE = {"industrial": "old_factory", "brownfield": "low_efficiency"}
 _ROW_HIGHWAYS = _BARRIER_ROADS | {"bus_stop"}
-_POI_COLUMNS = (*POI_KEYS, "highway", "railway", "social_facility:for", "cuisine")
+POI_COLUMNS = (*POI_KEYS, "highway", "railway", "social_facility:for", "cuisine")
 
 
-def _cut_kind(tags: dict[str, str]) -> str:
-    """What a way cut by the extract's edge would have been ("" when nothing needed)."""
+def cut_kind(tags: dict[str, str]) -> str:
+    """What a way cut by the extract's edge would have been.
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+
+    Returns
+    -------
+    str
+        The layer it would have given rows of; ``""`` when none.
+    """
     landuse = tags.get("landuse")
     if landuse == "residential":
         return "residential area (compound)"
     if landuse in _PARCEL_LANDUSE:
         return f"landuse={landuse} area (parcel)"
-    if _poi_kind(tags) and "highway" not in tags:
+    if poi_kind(tags) and "highway" not in tags:
         return "facility area (POI)"
     return ""
 
 
-def _is_area(tags: dict[str, str]) -> bool:
+def is_area(tags: dict[str, str]) -> bool:
+    """Whether a closed way with these tags is an area (not a closed line).
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+
+    Returns
+    -------
+    bool
+    """
     return tags.get("area") != "no"
 
 
-def _poi_kind(tags: dict[str, str]) -> bool:
+def poi_kind(tags: dict[str, str]) -> bool:
+    """Whether the tags make a point of interest.
+
+    Parameters
+    ----------
+    tags
+        The element's tags.
+
+    Returns
+    -------
+    bool
+    """
     if not _POI_KEY_SET.isdisjoint(tags):
         return True
     return tags.get("highway") == "bus_stop" or tags.get("railway") in _STATION_RAILWAY
 
 
-def _barrier_kind(tags: dict[str, str]) -> tuple[str, str] | None:
+def barrier_kind(tags: dict[str, str]) -> tuple[str, str] | None:
+    """The barrier a way is (for bundling), if any.
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(kind, name)``, e.g. ``("rail", "京包铁路")``; None: no barrier.
+    """
     if tags.get("tunnel") in ("yes", "building_passage") or tags.get("layer", "0").startswith("-"):
         return None
     if tags.get("highway") in _BARRIER_ROADS:
@@ -70,46 +129,105 @@ def _barrier_kind(tags: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def _gives_rows(tags: dict[str, str]) -> bool:
-    """Whether a complete way with these tags makes a row of some layer."""
+def gives_rows(tags: dict[str, str]) -> bool:
+    """Whether a complete way with these tags makes a row of some layer.
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+
+    Returns
+    -------
+    bool
+    """
     if _ROW_KEYS.isdisjoint(tags) and tags.get("highway") not in _ROW_HIGHWAYS:
         return False  # most streets: no row-giving key at all
     return (
         tags.get("landuse") in ("residential", *_PARCEL_LANDUSE)
         or tags.get("building", "no") != "no"
-        or _poi_kind(tags)
-        or _barrier_kind(tags) is not None
+        or poi_kind(tags)
+        or barrier_kind(tags) is not None
     )
 
 
-def _relation_wanted(tags: dict[str, str]) -> bool:
+def relation_wanted(tags: dict[str, str]) -> bool:
+    """Whether a relation with these tags may give rows (a multipolygon of some layer).
+
+    Parameters
+    ----------
+    tags
+        The relation's tags.
+
+    Returns
+    -------
+    bool
+    """
     return tags.get("type") == "multipolygon" and (
         tags.get("landuse") in ("residential", *_PARCEL_LANDUSE)
-        or _poi_kind(tags)
-        or _barrier_kind(tags) is not None
+        or poi_kind(tags)
+        or barrier_kind(tags) is not None
     )
 
 
-def _name(tags: dict[str, str]) -> str | None:
+def osm_name(tags: dict[str, str]) -> str | None:
+    """The element's name: Chinese first, then the plain name.
+
+    Parameters
+    ----------
+    tags
+        The element's tags.
+
+    Returns
+    -------
+    str or None
+    """
     return tags.get("name") or tags.get("name:zh") or tags.get("name:zh-Hans")
 
 
-def _poi_row(prefix: str, osm_id: int, tags: dict[str, str], geom) -> dict:
+def poi_row(prefix: str, osm_id: int, tags: dict[str, str], geom) -> dict:
+    """The POI row of an element.
+
+    Parameters
+    ----------
+    prefix
+        ``n``, ``w`` or ``r``, for the row's id.
+    osm_id
+        The element's id.
+    tags
+        Its tags.
+    geom
+        Its geometry (or a :class:`WayRef`).
+
+    Returns
+    -------
+    dict
+    """
     row = {
         "id": f"{prefix}{osm_id}",
-        "name": _name(tags),
+        "name": osm_name(tags),
         "osm_type": {"n": "node", "w": "way", "r": "relation"}[prefix],
         "osm_id": osm_id,
     }
-    row.update({k: tags.get(k) for k in _POI_COLUMNS})
+    row.update({k: tags.get(k) for k in POI_COLUMNS})
     row["tags"] = json.dumps(tags, ensure_ascii=False, sort_keys=True)
     row["geometry"] = geom
     return row
 
 
 @dataclass(frozen=True, slots=True)
-class _WayRef:
-    """A way's geometry still to be made: position in the reader's WKB list, and how."""
+class WayRef:
+    """A way's geometry still to be made: position in the reader's WKB list, and how.
+
+    Parameters
+    ----------
+    index
+        Position in the WKB list.
+    area
+        Make a polygon (else a line).
+    point
+        Make a representative point.
+    """
 
     index: int
     area: bool  # closed way as a polygon, else its line
@@ -117,16 +235,32 @@ class _WayRef:
 
 
 def _point_of(geom: Any) -> Any:
-    if isinstance(geom, _WayRef):
+    if isinstance(geom, WayRef):
         return replace(geom, point=True)
     return geom.representative_point()
 
 
-def _add_way_rows(rows, osm_id, tags, *, line, area, prefix="w", partial=False) -> None:
-    """Add the rows a way or multipolygon gives; ``line``/``area`` are geometries or _WayRef."""
+def add_way_rows(rows, osm_id, tags, *, line, area, prefix="w", partial=False) -> None:
+    """Add the rows a way or multipolygon gives.
+
+    Parameters
+    ----------
+    rows
+        Rows per layer (changed in place).
+    osm_id
+        The element's id.
+    tags
+        Its tags.
+    line, area
+        Its geometries, or :class:`WayRef` to make them later.
+    prefix
+        ``w`` (way) or ``r`` (relation), for the row's id.
+    partial
+        Cut by the extract's edge (the part inside).
+    """
     osm_type = "way" if prefix == "w" else "relation"
     if area is not None and tags.get("landuse") == "residential":
-        name = _name(tags)
+        name = osm_name(tags)
         rows["compounds"].append(
             {
                 "id": f"{prefix}{osm_id}",
@@ -143,7 +277,7 @@ def _add_way_rows(rows, osm_id, tags, *, line, area, prefix="w", partial=False) 
         rows["parcels"].append(
             {
                 "id": f"{prefix}{osm_id}",
-                "name": _name(tags) or f"{prefix}{osm_id}",
+                "name": osm_name(tags) or f"{prefix}{osm_id}",
                 "kind": _PARCEL_LANDUSE[tags["landuse"]],
                 "landuse": tags["landuse"],
                 "osm_id": osm_id,
@@ -160,11 +294,11 @@ def _add_way_rows(rows, osm_id, tags, *, line, area, prefix="w", partial=False) 
                 "geometry": area,
             }
         )
-    if _poi_kind(tags):
+    if poi_kind(tags):
         geom = area if area is not None else line
         if geom is not None:
-            rows["pois"].append(_poi_row(prefix, osm_id, tags, _point_of(geom)))
-    barrier = _barrier_kind(tags)
+            rows["pois"].append(poi_row(prefix, osm_id, tags, _point_of(geom)))
+    barrier = barrier_kind(tags)
     if barrier is not None:
         geom = (
             area
@@ -177,16 +311,24 @@ def _add_way_rows(rows, osm_id, tags, *, line, area, prefix="w", partial=False) 
                     "id": f"{prefix}{osm_id}",
                     "kind": barrier[0],
                     "subtype": barrier[1],
-                    "name": _name(tags),
+                    "name": osm_name(tags),
                     "osm_id": osm_id,
                     "geometry": geom,
                 }
             )
 
 
-def _resolve_geometries(rows: list[dict], wkb: list[bytes]) -> None:
-    """Replace the _WayRef geometries of ``rows`` by shapely objects, in bulk (in place)."""
-    refs = [(i, g) for i, r in enumerate(rows) if isinstance(g := r["geometry"], _WayRef)]
+def resolve_geometries(rows: list[dict], wkb: list[bytes]) -> None:
+    """Replace the :class:`WayRef` geometries of ``rows`` by shapely objects, in bulk (in place).
+
+    Parameters
+    ----------
+    rows
+        Rows whose ``geometry`` may be a :class:`WayRef`.
+    wkb
+        The reader's WKB list the references point into.
+    """
+    refs = [(i, g) for i, r in enumerate(rows) if isinstance(g := r["geometry"], WayRef)]
     if not refs:
         return
     lines = shapely.from_wkb(np.asarray([wkb[g.index] for _, g in refs], dtype=object))
