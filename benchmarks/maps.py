@@ -106,7 +106,7 @@ def _fmt(v: float | None, timeout_s: float) -> str:
 
 
 def main() -> None:
-    from spatial.io.results import load_bundle_tables, load_gap_tables
+    from spatial.io.outputs.results import load_bundle_tables, load_gap_tables
     from spatial.render import bundle_map, gap_map, save_map
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

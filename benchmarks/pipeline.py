@@ -59,8 +59,8 @@ def main() -> None:
             params=GapParams(service_areas=args.service_areas),
             progress=progress,
         )
-        from spatial.io.context import load_context
-        from spatial.io.results import GapTables
+        from spatial.io.context.store import load_context
+        from spatial.io.outputs.results import GapTables
 
         result = run.result
         context = load_context(run.outputs["context"]) if "context" in run.outputs else None

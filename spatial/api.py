@@ -28,9 +28,9 @@ from spatial.bundling import (
     load_finance,
 )
 from spatial.bundling.params import BundleParams
+from spatial.io.crs.projection import local_metric_crs
 from spatial.io.load import PREPARED_ATTR, check_frame
-from spatial.io.projection import local_metric_crs
-from spatial.io.schema import LAYERS
+from spatial.io.survey.schema import LAYERS
 from spatial.lifecircle import GapParams, GapResult, compute_gaps
 from spatial.network import WalkNetwork, load_network
 from spatial.network.lines import walk_network_from_lines

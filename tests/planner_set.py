@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.io.chinese_crs import wgs84_to_gcj02
+from spatial.io.crs.chinese import wgs84_to_gcj02
 from spatial.io.osm.read import read_osm
 from spatial.lifecircle.pois import classify_pois
 from spatial.standards import load_categories

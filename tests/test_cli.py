@@ -140,7 +140,7 @@ def test_the_osm_command_s_geopackage_feeds_bundles_and_gaps(tmp_path, cau_osm):
 def test_gaps_from_an_osm_file(tmp_path, cau_osm):
     import geopandas as gpd
 
-    from spatial.io.results import GAPS_COLUMNS
+    from spatial.io.outputs.results import GAPS_COLUMNS
 
     out = tmp_path / "gaps"
     result = runner.invoke(
@@ -423,7 +423,7 @@ def test_a_clipped_extract_keeps_its_map_context(tmp_path, cau_osm):
 
     import geopandas as gpd
 
-    from spatial.network.context import read_context
+    from spatial.io.context.read import read_context
 
     text = cau_osm.read_text(encoding="utf-8")
     lons = sorted(float(x) for x in re.findall(r'<node [^>]*lon="([0-9.]+)"', text))
@@ -449,7 +449,7 @@ def test_a_clipped_extract_keeps_its_map_context(tmp_path, cau_osm):
 
 def test_a_context_that_cannot_be_read_is_said(tmp_path, monkeypatch):
     """The run goes on without a map context, and warns (not a log line)."""
-    import spatial.network.context as context
+    import spatial.io.context.read as context
     from spatial._errors import InputError, InputWarning, Problem
     from spatial.pipeline.side import write_context
 
@@ -496,7 +496,7 @@ def test_output_folders_feed_the_commands_that_ask_for_compounds(tmp_path, cau_o
     assert both.exit_code == 0, both.output  # the same folder twice: its compounds once
     assert len(gpd.read_file(tmp_path / "b3" / "bundles.gpkg", layer="members")) == n
     from spatial._errors import InputError
-    from spatial.io.runfolder import folder_layer
+    from spatial.io.outputs.runfolder import folder_layer
 
     assert folder_layer(b, "compounds") == (b / "bundles.gpkg", "members")
     with pytest.raises(InputError) as info:

@@ -326,7 +326,7 @@ def test_round_trip_demo_city_equals_the_file_path(target, demo_city, tmp_path):
     assert name in html or json.dumps(name)[1:-1] in html
     # the streets under the map come back from the database with the run
     from spatial.db.results import load_gap_tables_db
-    from spatial.io.results import load_gap_tables
+    from spatial.io.outputs.results import load_gap_tables
 
     context = load_gap_tables_db(open_db(target)).context
     want_context = load_gap_tables(tmp_path / "gf").context

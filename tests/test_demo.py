@@ -14,7 +14,7 @@ import pytest
 
 from spatial.demo import generate_demo, size_for_nodes
 from spatial.io import LoadSpec, load_layers, read_osm
-from spatial.io.schema import PARCEL_KINDS
+from spatial.io.survey.schema import PARCEL_KINDS
 from spatial.standards import load_categories
 
 

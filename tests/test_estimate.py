@@ -9,8 +9,8 @@ from conftest import write_osm_xml
 from shapely.geometry import box as _box
 
 from spatial._errors import Problem, summarise_problems
-from spatial.io.estimate import estimate_from_buildings
 from spatial.io.osm.read import read_osm
+from spatial.io.survey.estimate import estimate_from_buildings
 
 UTM = "EPSG:32650"
 

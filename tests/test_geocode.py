@@ -16,8 +16,8 @@ from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
 from spatial.cli import app
-from spatial.io.chinese_crs import wgs84_to_gcj02
-from spatial.io.geocode import geocode_amap
+from spatial.io.crs.chinese import wgs84_to_gcj02
+from spatial.io.survey.geocode import geocode_amap
 
 # two 100 m compounds in Haidian (WGS84)
 JIA = box(116.3500, 40.0000, 116.3512, 40.0009)

@@ -93,8 +93,8 @@ def test_large_tables_written_by_arrow_read_back_as_pandas_writes_them(tmp_path,
     missing values and floats."""
     import numpy as np
 
-    import spatial.io.write as write
-    from spatial.io.write import read_own_csv
+    import spatial.io.outputs.write as write
+    from spatial.io.outputs.write import read_own_csv
 
     frame = pd.DataFrame(
         {
@@ -147,8 +147,8 @@ def test_number_columns_typed_at_once_equal_cell_by_cell_parsing():
     parsed cell by cell and every problem is listed."""
     import numpy as np
 
-    from spatial.io.conform import _parse_column, _parse_value
-    from spatial.io.schema import CONTRACTS
+    from spatial.io.survey.conform import _parse_column, _parse_value
+    from spatial.io.survey.schema import CONTRACTS
 
     fields = {f.name: f for f in CONTRACTS["compounds"]}
     label = lambda pos: pos + 2  # noqa: E731

@@ -18,8 +18,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
-from spatial.io.results import load_bundle_tables, load_gap_tables
-from spatial.network.context import read_context
+from spatial.io.context.read import read_context
+from spatial.io.outputs.results import load_bundle_tables, load_gap_tables
 from spatial.pipeline import run_demo
 from spatial.render import bundle_map, gap_map, save_map
 from spatial.render.bundlemap import KIND_COLOURS, LINK_COLOUR, SOURCE_COLOUR, STATUS_COLOURS
@@ -197,7 +197,7 @@ def test_bundle_map_colours_mean_one_thing_each():
 def test_amap_basemap_shifts_data_to_gcj02(demo_run):
     import json
 
-    from spatial.io.chinese_crs import wgs84_to_gcj02
+    from spatial.io.crs.chinese import wgs84_to_gcj02
     from spatial.render.page import MapPage
 
     tables = load_gap_tables(demo_run.outputs["gaps"].parent)
@@ -405,7 +405,7 @@ def test_walk_ways_and_context_read_by_a_second_process_equal_those_read_here(
     """A large network file has its walk ways and context read by a spawned process while
     the inputs are checked; the gaps and the context are those of reading them here."""
     from spatial.io import LoadSpec
-    from spatial.io.context import load_context
+    from spatial.io.context.store import load_context
     from spatial.lifecircle import GapParams
     from spatial.pipeline import run_gaps
 

@@ -10,9 +10,9 @@ from shapely.geometry import box
 from typer.testing import CliRunner
 
 from spatial.cli import app
-from spatial.io.match import match_names
-from spatial.io.names import chinese_numerals_to_digits, normalize_name
-from spatial.io.write import write_xlsx
+from spatial.io.outputs.write import write_xlsx
+from spatial.io.survey.match import match_names
+from spatial.io.survey.names import chinese_numerals_to_digits, normalize_name
 from spatial.pipeline.match import read_footprints, run_match
 
 
@@ -234,7 +234,7 @@ def test_a_polygon_layer_as_footprints(tmp_path):
 
 
 def test_a_one_column_csv_is_read(tmp_path):
-    from spatial.io.tables import read_table
+    from spatial.io.survey.tables import read_table
 
     path = tmp_path / "one.csv"
     path.write_text("小区名称\n静淑苑\n学士居\n", encoding="utf-8")

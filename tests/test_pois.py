@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from spatial.cli import app
 from spatial.io import check_file, read_osm
-from spatial.io.chinese_crs import (
+from spatial.io.crs.chinese import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     bd09mc_to_bd09,

@@ -6,14 +6,20 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from spatial.io.chinese_crs import (
+from spatial.io.crs.chinese import (
     bd09_to_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from spatial.io.projection import assert_metric, local_metric_crs, require_crs, to_metric, to_wgs84
+from spatial.io.crs.projection import (
+    assert_metric,
+    local_metric_crs,
+    require_crs,
+    to_metric,
+    to_wgs84,
+)
 
 
 def test_local_utm_and_back():

@@ -23,7 +23,7 @@ from conftest import SHARED
 from typer.testing import CliRunner
 
 from spatial.cli import app
-from spatial.io.chinese_crs import wgs84_to_bd09, wgs84_to_gcj02
+from spatial.io.crs.chinese import wgs84_to_bd09, wgs84_to_gcj02
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo"

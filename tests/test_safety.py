@@ -14,13 +14,13 @@ from shapely.geometry import box as rect
 from spatial._errors import InputError
 from spatial.bundling import bundle_units, find_bundles
 from spatial.io.load import load_layer
-from spatial.io.results import (
+from spatial.io.outputs.results import (
     load_bundle_tables,
     load_gap_tables,
     write_bundle_outputs,
     write_gap_outputs,
 )
-from spatial.io.write import neutralise_formulas, read_own_csv, write_csv, write_xlsx
+from spatial.io.outputs.write import neutralise_formulas, read_own_csv, write_csv, write_xlsx
 from spatial.lifecircle import compute_gaps
 from spatial.network import walk_network_from_lines
 from spatial.render import bundle_map, gap_map, save_map

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from spatial.io.conform import conform
-from spatial.io.schema import map_columns
-from spatial.io.values import (
+from spatial.io.survey.conform import conform
+from spatial.io.survey.schema import map_columns
+from spatial.io.survey.values import (
     normalize_header,
     parse_bool,
     parse_number,

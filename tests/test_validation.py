@@ -12,7 +12,7 @@ from shapely.geometry import Point, Polygon, box
 
 from spatial import InputError, InputWarning
 from spatial.io import LoadSpec, check_file, load_layer, load_layers, read_osm
-from spatial.io.chinese_crs import wgs84_to_gcj02
+from spatial.io.crs.chinese import wgs84_to_gcj02
 
 BEIJING = (116.35, 40.0)
 

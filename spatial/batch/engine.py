@@ -287,7 +287,7 @@ def run_batch(
                 for name, r in records.items()
             },
         }
-        from spatial.io.write import write_text
+        from spatial.io.outputs.write import write_text
 
         outputs["batch"] = write_text(
             json.dumps(batch, ensure_ascii=False, indent=1), out / "batch.json"

@@ -445,7 +445,7 @@ def write_rollup(
     dict of Path
         ``province_xlsx`` and ``overview``.
     """
-    from spatial.io.write import write_xlsx
+    from spatial.io.outputs.write import write_xlsx
 
     tables = rollup_tables(province, records)
     return {

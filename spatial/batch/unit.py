@@ -96,7 +96,7 @@ def _emit(unit: Unit, stage: str) -> None:
 
 
 def _write_json(record: dict[str, Any], path: Path) -> None:
-    from spatial.io.write import write_text
+    from spatial.io.outputs.write import write_text
 
     write_text(json.dumps(record, ensure_ascii=False, indent=1, default=_plain), path)
 
@@ -149,7 +149,7 @@ def _inputs(unit: Unit, inputs_dir: Path) -> dict[str, Any]:
 
 def _summary(gaps: Any, bundles: Any, plan: Any) -> dict[str, Any]:
     """Totals, coverage per category, money and annual plan of one unit (small)."""
-    from spatial.io.projection import to_wgs84
+    from spatial.io.crs.projection import to_wgs84
 
     comp = gaps.result.compounds
     households = pd.to_numeric(comp.get("households"), errors="coerce")
@@ -220,7 +220,7 @@ def _summary(gaps: Any, bundles: Any, plan: Any) -> dict[str, Any]:
 
 def _maps(folder: Path, unit: Unit) -> dict[str, str]:
     """The unit's offline HTML maps, from its stage folders."""
-    from spatial.io.results import load_bundle_tables, load_gap_tables
+    from spatial.io.outputs.results import load_bundle_tables, load_gap_tables
     from spatial.render import bundle_map, gap_map, save_map
 
     maps = folder / "maps"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.io.projection import assert_metric
+from spatial.io.crs.projection import assert_metric
 from spatial.standards.files import read_toml
 
 __all__ = ["BundleLimits", "adjacency", "load_limits"]

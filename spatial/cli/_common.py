@@ -159,7 +159,7 @@ def check_out(path: Path, *, option: str = "--out") -> Path:
     Path
         ``path``.
     """
-    from spatial.io.runfolder import check_out_file
+    from spatial.io.outputs.runfolder import check_out_file
 
     return run_reporting(lambda _r: check_out_file(path, option=option))
 
@@ -187,7 +187,7 @@ def layer_specs(
     """
     from spatial.io.load import LoadSpec
     from spatial.io.osm.read import is_osm_file
-    from spatial.io.tables import is_table_file
+    from spatial.io.survey.tables import is_table_file
 
     specs = []
     for p in paths or []:
@@ -222,7 +222,7 @@ def _database_compounds(url: str) -> Path:
 
     from spatial.db.connect import open_db
     from spatial.db.frames import read_compounds
-    from spatial.io.write import write_gpkg
+    from spatial.io.outputs.write import write_gpkg
 
     db = open_db(url)
     with db.reading() as conn:
@@ -254,7 +254,7 @@ def kind_specs(
     from spatial.io.kinds import guess_kinds
     from spatial.io.load import LoadSpec
     from spatial.io.osm.read import is_osm_file, read_osm
-    from spatial.io.tables import is_table_file
+    from spatial.io.survey.tables import is_table_file
 
     specs = []
     for path in paths or []:

@@ -239,8 +239,8 @@ def pois(
     from spatial._errors import InputError, raise_for_errors
     from spatial.io.load import LoadSpec, load_layers
     from spatial.io.osm.read import is_osm_file
-    from spatial.io.tables import TABLE_SUFFIXES
-    from spatial.io.write import write_gpkg
+    from spatial.io.outputs.write import write_gpkg
+    from spatial.io.survey.tables import TABLE_SUFFIXES
     from spatial.lifecircle.pois import prepare_pois
     from spatial.standards import load_categories
 
@@ -308,9 +308,9 @@ def osm(
     """
     from rich.table import Table
 
-    from spatial.io.estimate import estimate_from_buildings
     from spatial.io.osm.read import read_osm
-    from spatial.io.write import write_gpkg
+    from spatial.io.outputs.write import write_gpkg
+    from spatial.io.survey.estimate import estimate_from_buildings
 
     check_out(out)
     layers = run_reporting(lambda report: read_osm(file))

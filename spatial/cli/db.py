@@ -184,7 +184,7 @@ def status(
         )
     console.print(view)
     if out is not None:
-        from spatial.io.write import write_csv, write_xlsx
+        from spatial.io.outputs.write import write_csv, write_xlsx
 
         check_out(out)
         path = write_xlsx({"进度": table}, out) if out.suffix == ".xlsx" else write_csv(table, out)
@@ -237,7 +237,7 @@ def history(
         )
     console.print(view)
     if out is not None:
-        from spatial.io.write import write_csv
+        from spatial.io.outputs.write import write_csv
 
         check_out(out)
         console.print(f"wrote {write_csv(rows, out)}", markup=False, soft_wrap=True)

@@ -47,7 +47,7 @@ def _check_units(compounds: Any, by: Literal["subdistrict", "community"]) -> Non
     """A map book needs units: refuse one made of a single 未注明 page, naming the
     columns looked for."""
     from spatial._errors import InputError, Problem
-    from spatial.io.schema import CONTRACTS
+    from spatial.io.survey.schema import CONTRACTS
     from spatial.render.book import UNSPECIFIED, unit_names
 
     if not (unit_names(compounds, by) == UNSPECIFIED).all():
@@ -78,13 +78,13 @@ def _bundle_job(
     png: bool,
 ) -> list[str]:
     """The bundle map (and PNG) of a bundles folder; runs here or in a second process."""
-    from spatial.io.context import load_context
-    from spatial.io.results import load_bundle_tables
+    from spatial.io.context.store import load_context
+    from spatial.io.outputs.results import load_bundle_tables
     from spatial.render.bundlemap import bundle_map
     from spatial.render.offline import save_map
 
     if context_files:
-        from spatial.network.context import read_context
+        from spatial.io.context.read import read_context
 
         ctx = read_context(context_files)
     else:
@@ -178,7 +178,7 @@ def map_(
 
     生成可离线打开的交互式地图（设施缺口图、片区图），可选输出 PNG 静态图。
     """
-    from spatial.io.results import check_bundles_folder, load_bundle_tables, load_gap_tables
+    from spatial.io.outputs.results import check_bundles_folder, load_bundle_tables, load_gap_tables
     from spatial.render import gap_map, save_map
     from spatial.render.gapmap import GAP_TITLE
     from spatial.render.static import static_gap_map
@@ -196,7 +196,7 @@ def map_(
         run_reporting(lambda _r: cjk_font_path())
 
     def draw(_report: object) -> list[Path]:
-        from spatial.network.context import read_context
+        from spatial.io.context.read import read_context
 
         written = []
         ctx = read_context(context) if context else None

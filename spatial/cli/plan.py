@@ -54,8 +54,8 @@ def eligibility_(
     import pandas as pd
 
     from spatial.io.load import load_layers
-    from spatial.io.results import load_gap_tables
-    from spatial.io.write import write_csv
+    from spatial.io.outputs.results import load_gap_tables
+    from spatial.io.outputs.write import write_csv
     from spatial.policy import eligibility, load_profile
 
     check_out(out)

@@ -30,7 +30,7 @@ def export_db(target: str | Path, out_dir: str | Path) -> dict[str, Path]:
     dict
         ``{name: path}`` of the files written.
     """
-    from spatial.io.write import write_csv, write_gpkg, write_xlsx
+    from spatial.io.outputs.write import write_csv, write_gpkg, write_xlsx
 
     db = open_db(target)
     out = Path(out_dir)

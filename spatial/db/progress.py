@@ -20,7 +20,7 @@ from spatial.db.connect import Database, now_text, user_name
 from spatial.db.frames import read_compounds, read_table
 from spatial.db.rounds import add_round, file_sha256, round_problems
 from spatial.db.schema import levels, statuses
-from spatial.io.values import normalize_header
+from spatial.io.survey.values import normalize_header
 
 __all__ = ["import_status", "import_targets", "progress", "record_statuses", "status_code"]
 
@@ -131,7 +131,7 @@ def import_status(db: Database, path: str | Path, *, round_name: str, by: str | 
         An unknown compound or status, a bad year, a compound twice in one year, or a
         status going backwards (完工 → 计划); nothing is written.
     """
-    from spatial.io.tables import read_table as read_file_table
+    from spatial.io.survey.tables import read_table as read_file_table
 
     source = str(path)
     raw = read_file_table(path)
@@ -323,7 +323,7 @@ def import_targets(
     int
         Targets written (a target of the same level, unit and year is replaced).
     """
-    from spatial.io.tables import read_table as read_file_table
+    from spatial.io.survey.tables import read_table as read_file_table
 
     source = str(path)
     raw = read_file_table(path)

@@ -54,7 +54,7 @@ def compounds_file(db: Database) -> Iterator[Path]:
     Path
         The file (removed afterwards).
     """
-    from spatial.io.write import write_gpkg
+    from spatial.io.outputs.write import write_gpkg
 
     with db.reading() as conn:
         comp = read_compounds(conn, db)
@@ -120,8 +120,8 @@ def save_gap_run(db: Database, out_dir: str | Path, *, options: dict[str, Any]) 
     int
         The run's id.
     """
-    from spatial.io.results import load_gap_tables
-    from spatial.io.write import read_own_csv
+    from spatial.io.outputs.results import load_gap_tables
+    from spatial.io.outputs.write import read_own_csv
 
     out = Path(out_dir)
     tables = load_gap_tables(out)
@@ -232,7 +232,7 @@ def _read_layer(
 
 
 def load_gap_tables_db(db: Database, run_id: int | None = None) -> Any:
-    """A gaps run of the database as :class:`~spatial.io.results.GapTables`.
+    """A gaps run of the database as :class:`~spatial.io.outputs.results.GapTables`.
 
     Parameters
     ----------
@@ -246,7 +246,7 @@ def load_gap_tables_db(db: Database, run_id: int | None = None) -> Any:
     GapTables
         The same tables ``load_gap_tables`` reads from the run's folder.
     """
-    from spatial.io.results import GAPS_COLUMNS, GapTables
+    from spatial.io.outputs.results import GAPS_COLUMNS, GapTables
     from spatial.standards import load_categories
 
     run_id = run_id or latest_run(db, "gaps")

@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from spatial.io.schema import CONTRACTS
+from spatial.io.survey.schema import CONTRACTS
 from spatial.standards.files import read_toml
 
 __all__ = [

@@ -26,7 +26,7 @@ from spatial.db.connect import Database, now_text, user_name
 from spatial.db.frames import geometry_param, plain, read_compounds, value_text
 from spatial.db.rounds import add_round, file_sha256, next_round, round_problems
 from spatial.db.schema import SURVEY_FIELDS, levels, same_footprint_share
-from spatial.io.names import normalize_name
+from spatial.io.survey.names import normalize_name
 
 __all__ = ["ImportReport", "import_survey"]
 
@@ -62,8 +62,8 @@ class ImportReport:
 def _has_ids(path: Path, source_layer: str | None, sheet: str | int | None) -> bool:
     """Whether the file has an id column (else the loader made ids up: C00001 …)."""
     from spatial.io.readers import is_gis_file, pick_layer
-    from spatial.io.schema import map_columns
-    from spatial.io.tables import is_table_file, read_table
+    from spatial.io.survey.schema import map_columns
+    from spatial.io.survey.tables import is_table_file, read_table
 
     try:
         if is_table_file(path):

@@ -8,7 +8,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from pyproj import Transformer
 
-from spatial.io.write import atomic_path
+from spatial.io.outputs.write import atomic_path
 
 __all__ = ["Builder", "Line", "node_key", "write_osm"]
 

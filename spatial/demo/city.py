@@ -43,7 +43,7 @@ from spatial.demo._attributes import (
 )
 from spatial.demo._compound import compound
 from spatial.demo._osm_writer import Builder, Line, write_osm
-from spatial.io.write import write_gpkg
+from spatial.io.outputs.write import write_gpkg
 from spatial.settings import Progress, no_progress
 from spatial.standards import load_categories
 

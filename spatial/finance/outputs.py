@@ -23,7 +23,7 @@ from spatial.finance.projects import FinanceReport, bundle_finance_columns
 from spatial.finance.sensitivity import tornado_html
 from spatial.finance.sources import SOURCE_COLUMNS
 from spatial.finance.workbook import write_finance_workbook
-from spatial.io.write import write_csv, write_text
+from spatial.io.outputs.write import write_csv, write_text
 
 __all__ = [
     "FUNDING_LINES",

@@ -25,7 +25,7 @@ from spatial.finance.cashflow import PAYBACK_TOLERANCE_YUAN, timing
 from spatial.finance.cfsheets import cash_flow_sheet, projects_sheet
 from spatial.finance.projects import FinanceReport
 from spatial.finance.sources import SOURCE_LABELS
-from spatial.io.write import atomic_path
+from spatial.io.outputs.write import atomic_path
 
 __all__ = ["write_finance_workbook"]
 

@@ -3,7 +3,7 @@
 from spatial.io.load import Loaded, LoadSpec, check_file, load_layer, load_layers
 from spatial.io.osm.barriers import read_osm_barriers
 from spatial.io.osm.read import OSMLayers, read_osm
-from spatial.io.write import atomic_path, write_csv, write_gpkg, write_text
+from spatial.io.outputs.write import atomic_path, write_csv, write_gpkg, write_text
 
 __all__ = [
     "LoadSpec",

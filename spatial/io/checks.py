@@ -15,7 +15,7 @@ import shapely
 from pyproj import CRS
 
 from spatial._errors import Problem
-from spatial.io.chinese_crs import bd09_to_wgs84, gcj02_to_wgs84
+from spatial.io.crs.chinese import bd09_to_wgs84, gcj02_to_wgs84
 
 __all__ = [
     "ALLOWED_TYPES",

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from spatial.io.osm.read import is_osm_file
-from spatial.io.runfolder import folder_kinds
-from spatial.io.schema import LAYERS, PARCEL_KINDS, map_columns
-from spatial.io.tables import is_table_file, read_table
-from spatial.io.values import normalize_header
+from spatial.io.outputs.runfolder import folder_kinds
+from spatial.io.survey.schema import LAYERS, PARCEL_KINDS, map_columns
+from spatial.io.survey.tables import is_table_file, read_table
+from spatial.io.survey.values import normalize_header
 
 __all__ = ["KINDS", "barrier_layer", "guess_kinds", "guess_table_kind", "named_kind"]
 

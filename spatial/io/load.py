@@ -22,14 +22,14 @@ from pyproj import CRS
 
 from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.checks import check_degrees, check_geometries, check_location, check_offset
-from spatial.io.chinese_crs import COORD_SYSTEMS, to_wgs84
-from spatial.io.conform import conform
+from spatial.io.crs.chinese import COORD_SYSTEMS, to_wgs84
+from spatial.io.crs.projection import local_metric_crs
 from spatial.io.osm.read import is_osm_file
-from spatial.io.projection import local_metric_crs
+from spatial.io.outputs.runfolder import folder_layer, folder_rows
 from spatial.io.readers import is_gis_file, pick_layer, read_any
-from spatial.io.runfolder import folder_layer, folder_rows
-from spatial.io.schema import LAYERS
-from spatial.io.tables import (
+from spatial.io.survey.conform import conform
+from spatial.io.survey.schema import LAYERS
+from spatial.io.survey.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,
 )

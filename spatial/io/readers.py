@@ -16,12 +16,12 @@ import pandas as pd
 import pyogrio
 
 from spatial._errors import Problem
-from spatial.io.dbf import expand_cut_names, repair_shapefile_text
-from spatial.io.estimate import estimate_from_buildings
 from spatial.io.osm.read import is_osm_file, read_osm
-from spatial.io.schema import alias_index
-from spatial.io.tables import is_table_file, read_table, table_geometry, table_origin
-from spatial.io.values import normalize_header
+from spatial.io.survey.dbf import expand_cut_names, repair_shapefile_text
+from spatial.io.survey.estimate import estimate_from_buildings
+from spatial.io.survey.schema import alias_index
+from spatial.io.survey.tables import is_table_file, read_table, table_geometry, table_origin
+from spatial.io.survey.values import normalize_header
 
 __all__ = ["is_gis_file", "pick_layer", "read_any"]
 

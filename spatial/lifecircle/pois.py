@@ -29,9 +29,9 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from spatial.io.chinese_crs import in_china
+from spatial.io.crs.chinese import in_china
+from spatial.io.crs.projection import to_metric
 from spatial.io.osm.read import POI_KEYS
-from spatial.io.projection import to_metric
 from spatial.lifecircle.schools import (
     is_school,
     level_categories,

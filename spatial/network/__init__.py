@@ -3,10 +3,11 @@
 - :mod:`spatial.network.graph` the network as arrays (:class:`WalkNetwork`), the walk filter
 - :mod:`spatial.network.build` builders from OSM, GraphML, osmnx; :func:`load_network`
 - :mod:`spatial.network.lines` road line layers: snapping, crossings, pieces
-- :mod:`spatial.network.roadclass` road classes (道路等级, fclass), bridges and tunnels
+- :mod:`spatial.io.roadclass` road classes (道路等级, fclass), bridges and tunnels
 - :mod:`spatial.network.attach` exact attachment of points, compound access points
 """
 
+from spatial.io.roadclass import RoadClasses, load_road_classes
 from spatial.network.attach import AccessPoints, Attachment, attach_points, compound_access_points
 from spatial.network.build import (
     check_network_file,
@@ -18,7 +19,6 @@ from spatial.network.build import (
 )
 from spatial.network.graph import WALK_EXCLUDE, WalkNetwork, is_walkable
 from spatial.network.lines import check_connected, read_line_layer, walk_network_from_lines
-from spatial.network.roadclass import RoadClasses, load_road_classes
 
 __all__ = [
     "WALK_EXCLUDE",

@@ -23,8 +23,8 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from spatial._errors import Problem
+from spatial.io.crs.projection import assert_metric
 from spatial.io.osm.tags import WALK_EXCLUDE, is_walkable
-from spatial.io.projection import assert_metric
 
 if TYPE_CHECKING:  # networkx only when a graph is asked for (0.2 s to import)
     import networkx as nx

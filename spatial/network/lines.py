@@ -26,8 +26,8 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from spatial._errors import InputError, Problem
+from spatial.io.roadclass import RoadClasses, classify_lines, line_levels, load_road_classes
 from spatial.network.graph import WalkNetwork, build_graph
-from spatial.network.roadclass import RoadClasses, classify_lines, line_levels, load_road_classes
 from spatial.settings import DEFAULTS
 
 __all__ = ["check_connected", "read_line_layer", "walk_network_from_lines"]

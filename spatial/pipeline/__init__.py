@@ -3,7 +3,7 @@
 Each ``run_*`` loads and validates every input at once (one :class:`~spatial.InputError`
 with all problems, before any expensive work), runs one stage through the library face
 (:mod:`spatial.api`) or the stage's own function, and writes the stage's output folder
-through :mod:`spatial.io.results`. Each stage's settings travel as the stage's own
+through :mod:`spatial.io.outputs.results`. Each stage's settings travel as the stage's own
 parameter object (:class:`~spatial.lifecircle.params.GapParams`,
 :class:`~spatial.bundling.params.BundleParams`, :class:`~spatial.policy.params.PlanParams`),
 passed on unchanged; the defaults are declared there only.

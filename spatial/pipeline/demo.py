@@ -10,16 +10,16 @@ import geopandas as gpd
 from spatial.bundling import BundleResult, bundle_units
 from spatial.bundling.params import BundleParams
 from spatial.demo import generate_demo
+from spatial.io.crs.projection import to_wgs84
 from spatial.io.load import LoadSpec, load_layers
 from spatial.io.osm.read import read_osm
-from spatial.io.projection import to_wgs84
-from spatial.io.results import (
+from spatial.io.outputs.results import (
     BundleTables,
     GapTables,
     pairs_lonlat,
 )
-from spatial.io.runfolder import rebase_outputs, run_folder
-from spatial.io.write import write_csv, write_gpkg
+from spatial.io.outputs.runfolder import rebase_outputs, run_folder
+from spatial.io.outputs.write import write_csv, write_gpkg
 from spatial.lifecircle import GapResult
 from spatial.lifecircle.params import GapParams
 from spatial.network import load_network
@@ -139,8 +139,8 @@ def run_demo(
     DemoRun
         The city (when generated), the files written, counts and the results.
     """
-    from spatial.io.context import CONTEXT_FILE, write_context
-    from spatial.network.context import read_context
+    from spatial.io.context.read import read_context
+    from spatial.io.context.store import CONTEXT_FILE, write_context
     from spatial.render.overview import write_overview_png
 
     say = progress or no_progress

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem, raise_for_errors
-from spatial.io.match import apply_review, match_names, place_by_address
+from spatial.io.crs.projection import to_wgs84
 from spatial.io.osm.read import read_osm
-from spatial.io.projection import to_wgs84
-from spatial.io.runfolder import rebase_outputs, run_folder
-from spatial.io.schema import map_columns
-from spatial.io.tables import read_table
-from spatial.io.write import write_gpkg, write_xlsx
+from spatial.io.outputs.runfolder import rebase_outputs, run_folder
+from spatial.io.outputs.write import write_gpkg, write_xlsx
+from spatial.io.survey.match import apply_review, match_names, place_by_address
+from spatial.io.survey.schema import map_columns
+from spatial.io.survey.tables import read_table
 
 __all__ = ["MatchRun", "read_footprints", "read_survey", "run_match"]
 
@@ -126,7 +126,7 @@ def run_match(
     amap_city: str | None = None,
 ) -> MatchRun:
     """Match a survey table to footprints and write ``matched.gpkg``, ``matched.xlsx`` and
-    ``review.xlsx`` (see :mod:`spatial.io.match`).
+    ``review.xlsx`` (see :mod:`spatial.io.survey.match`).
 
     Parameters
     ----------
@@ -141,7 +141,7 @@ def run_match(
         ``none``/``无``); applied after matching.
     amap_key, amap_city
         Geocode the 地址 of rows the names did not match with the Amap web service
-        (:func:`spatial.io.geocode.geocode_amap`), then place them in the footprint the
+        (:func:`spatial.io.survey.geocode.geocode_amap`), then place them in the footprint the
         point falls in, or keep the point (flagged).
 
     Returns
@@ -187,7 +187,7 @@ def _by_address(
     city: str | None,
 ) -> pd.DataFrame:
     """Geocode the addresses of rows not matched by name and place them."""
-    from spatial.io.geocode import geocode_amap
+    from spatial.io.survey.geocode import geocode_amap
 
     mapping, _ = map_columns(list(survey.columns), "compounds")
     column = next((h for h, c in mapping.items() if c == "address"), None)

@@ -16,8 +16,8 @@ import pandas as pd
 from spatial import api
 from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.load import LoadSpec, load_layers
-from spatial.io.results import GapTables, load_gap_tables, write_plan_outputs
-from spatial.io.runfolder import rebase_outputs, run_folder
+from spatial.io.outputs.results import GapTables, load_gap_tables, write_plan_outputs
+from spatial.io.outputs.runfolder import rebase_outputs, run_folder
 from spatial.network import load_network
 from spatial.pipeline.options import PlanRun
 from spatial.policy import (

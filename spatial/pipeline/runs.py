@@ -1,5 +1,5 @@
 """Run one stage from files to its output folder: load and check every input at once,
-compute through the library face, write through :mod:`spatial.io.results`."""
+compute through the library face, write through :mod:`spatial.io.outputs.results`."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ from spatial.io.kinds import barrier_layer
 from spatial.io.load import LoadSpec, check_layers
 from spatial.io.osm.barriers import read_osm_barriers
 from spatial.io.osm.read import is_osm_file, read_osm
-from spatial.io.results import (
+from spatial.io.outputs.results import (
     load_gap_tables,
     write_bundle_outputs,
     write_gap_outputs,
 )
-from spatial.io.runfolder import rebase_outputs, run_folder
+from spatial.io.outputs.runfolder import rebase_outputs, run_folder
 from spatial.lifecircle.params import GapParams
 from spatial.network import WalkNetwork, load_network
 from spatial.pipeline.options import BundleRun, GapRun

@@ -50,9 +50,9 @@ def write_context(source: str | Path, folder: Path) -> Path | None:
     Path or None
         The file written.
     """
-    from spatial.io.context import CONTEXT_FILE
-    from spatial.io.context import write_context as _write
-    from spatial.network.context import read_context
+    from spatial.io.context.read import read_context
+    from spatial.io.context.store import CONTEXT_FILE
+    from spatial.io.context.store import write_context as _write
 
     try:
         return _write(read_context([source]), Path(folder) / CONTEXT_FILE)

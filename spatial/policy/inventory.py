@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from spatial.io.schema import PARCEL_KINDS
+from spatial.io.survey.schema import PARCEL_KINDS
 
 __all__ = ["inventory"]
 

@@ -5,7 +5,7 @@
 - :mod:`spatial.render.overview` the overview PNG of the inputs
 - :mod:`spatial.render.offline` Leaflet inlined, base maps, legends
 
-The tables they draw are read by :mod:`spatial.io.results`.
+The tables they draw are read by :mod:`spatial.io.outputs.results`.
 """
 
 import lazy_loader

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from spatial.io.results import GapTables
-from spatial.io.write import atomic_path
+from spatial.io.outputs.results import GapTables
+from spatial.io.outputs.write import atomic_path
 from spatial.render.book import UNIT_LEVELS, UNSPECIFIED, Level, unit_names
 from spatial.render.sheet import A3_LANDSCAPE_IN
 from spatial.render.static import cjk_style, draw_gap_sheet

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.io.projection import to_metric
-from spatial.io.results import BundleTables, GapTables
+from spatial.io.crs.projection import to_metric
+from spatial.io.outputs.results import BundleTables, GapTables
 from spatial.render.bundlemap import bundle_map
 from spatial.render.context import add_context, credit_osm
 from spatial.render.gapmap import gap_map
@@ -132,7 +132,7 @@ def map_book(
     Parameters
     ----------
     tables
-        A gaps run (:func:`spatial.io.results.load_gap_tables`), with its context.
+        A gaps run (:func:`spatial.io.outputs.results.load_gap_tables`), with its context.
     out_dir
         Folder of the book (created; files in it are replaced one by one, atomically).
     by

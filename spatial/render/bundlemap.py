@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.io.chinese_crs import wgs84_to_gcj02
-from spatial.io.results import BundleTables
-from spatial.io.schema import PARCEL_KINDS
+from spatial.io.crs.chinese import wgs84_to_gcj02
+from spatial.io.outputs.results import BundleTables
+from spatial.io.survey.schema import PARCEL_KINDS
 from spatial.render.context import add_context, credit_osm
 from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
@@ -109,7 +109,7 @@ def bundle_map(
     Parameters
     ----------
     tables
-        From :func:`spatial.io.results.load_bundle_tables`.
+        From :func:`spatial.io.outputs.results.load_bundle_tables`.
     basemap
         Online base map offered besides the offline context; ``none`` needs no network.
     tianditu_key

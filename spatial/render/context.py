@@ -1,6 +1,6 @@
 """The offline context drawn under every map: streets by class, water, railways, names.
 
-The rows come from :mod:`spatial.io.context` (an OSM file, GIS layers or a run's
+The rows come from :mod:`spatial.io.context.store` (an OSM file, GIS layers or a run's
 ``context.gpkg``); here they become the map page's 底图 Context layers, cut to the data,
 styled by ``spatial/standards/maps.toml``, footpaths left out of a whole city's map.
 """
@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from spatial.io.context import CONTEXT_LAYERS, context_style
+from spatial.io.context.store import CONTEXT_LAYERS, context_style
 
 __all__ = ["add_context", "credit_osm"]
 

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.io.projection import to_metric
-from spatial.io.results import GapTables
-from spatial.io.write import read_gpkg
+from spatial.io.crs.projection import to_metric
+from spatial.io.outputs.results import GapTables
+from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
 from spatial.render.context import add_context, credit_osm
 from spatial.render.offline import Basemap, data_bounds

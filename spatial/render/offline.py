@@ -25,9 +25,9 @@ import pandas as pd
 import shapely
 from branca.element import Element, Figure
 
-from spatial.io.chinese_crs import wgs84_to_gcj02
-from spatial.io.projection import to_metric, to_wgs84
-from spatial.io.write import atomic_path
+from spatial.io.crs.chinese import wgs84_to_gcj02
+from spatial.io.crs.projection import to_metric, to_wgs84
+from spatial.io.outputs.write import atomic_path
 
 __all__ = [
     "BASEMAPS",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from spatial.io.write import atomic_path
+from spatial.io.outputs.write import atomic_path
 
 __all__ = ["write_overview_png"]
 

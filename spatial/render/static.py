@@ -25,9 +25,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from spatial._errors import InputError, Problem
-from spatial.io.projection import to_metric
-from spatial.io.schema import PARCEL_KINDS
-from spatial.io.write import atomic_path
+from spatial.io.crs.projection import to_metric
+from spatial.io.outputs.write import atomic_path
+from spatial.io.survey.schema import PARCEL_KINDS
 from spatial.render.bundlemap import ASSUMPTION_NOTE, KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
 from spatial.render.gapmap import MISSING_CLASSES
 from spatial.render.sheet import draw_context, finish_sheet, new_sheet

@@ -2,7 +2,7 @@
 years such as "1990年代", numbers such as "1,200户" or "3.5万", yes/no as 是/否, shares.
 
 Every parser returns the value and an error message (or None) instead of raising, so
-that :func:`spatial.io.conform.conform` can report every bad cell at once.
+that :func:`spatial.io.survey.conform.conform` can report every bad cell at once.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ import pandas as pd
 import shapely
 
 from spatial._errors import InputError, Problem
-from spatial.io.projection import to_wgs84
-from spatial.io.write import (
+from spatial.io.crs.projection import to_wgs84
+from spatial.io.outputs.write import (
     read_gpkg,
     read_own_csv,
     write_csv,
@@ -254,7 +254,7 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     cats = load_categories(cats_file if cats_file.exists() else None)
     context = None
     if (folder / "context.gpkg").exists():
-        from spatial.io.context import load_context
+        from spatial.io.context.store import load_context
 
         context = load_context(folder / "context.gpkg")
     return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context)

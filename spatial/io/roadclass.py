@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem
-from spatial.network.graph import is_walkable
+from spatial.io.osm.tags import is_walkable
 from spatial.standards.files import read_toml
 
 __all__ = ["RoadClasses", "classify_lines", "line_levels", "load_road_classes"]

@@ -1,7 +1,7 @@
 """Survey rows (台账) without coordinates linked to footprint polygons by their names.
 
 Each row's name and each footprint's name are reduced by
-:func:`spatial.io.names.normalize_name`, without a unit written in front of them (某某社区,
+:func:`spatial.io.survey.names.normalize_name`, without a unit written in front of them (某某社区,
 某某街道, or any district, subdistrict or community named in the data), and compared
 with rapidfuzz's ``ratio`` (0–1) over every pair at once (``process.cdist``). Where
 both a row and a footprint carry a subdistrict (街道) or community (社区), only
@@ -32,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.io.names import normalize_name
+from spatial.io.survey.names import normalize_name
 from spatial.standards.files import read_toml
 
 __all__ = [

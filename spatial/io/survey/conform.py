@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem
-from spatial.io.schema import CONTRACTS, PARCEL_KINDS, Field, map_columns
-from spatial.io.values import (
+from spatial.io.survey.schema import CONTRACTS, PARCEL_KINDS, Field, map_columns
+from spatial.io.survey.values import (
     clean_text,
     is_approximate,
     is_missing,

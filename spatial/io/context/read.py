@@ -3,7 +3,7 @@
 From an OpenStreetMap file (one libosmium pass; only tagged streets, water, railways and
 places reach Python) or from a planner's GIS layers (road centrelines classed by
 ``road_classes.toml`` as the walk network's lines are, water and railway layers found by
-their names). :mod:`spatial.io.context` keeps the result in ``context.gpkg``.
+their names). :mod:`spatial.io.context.store` keeps the result in ``context.gpkg``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial._errors import InputError, Problem
-from spatial.io.context import context_frame, context_style
-from spatial.network.roadclass import classify_lines, load_road_classes
+from spatial.io.context.store import context_frame, context_style
+from spatial.io.roadclass import classify_lines, load_road_classes
 
 __all__ = ["read_context"]
 

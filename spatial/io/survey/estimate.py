@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem
-from spatial.io.projection import local_metric_crs
-from spatial.io.values import parse_number
+from spatial.io.crs.projection import local_metric_crs
+from spatial.io.survey.values import parse_number
 from spatial.standards import read_toml
 
 __all__ = ["estimate_from_buildings"]

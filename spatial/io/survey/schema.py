@@ -2,7 +2,7 @@
 
 Real survey tables arrive with Chinese headers (小区名称, 建成年份, 户数 …) and values
 such as "1990年代", "1,200户" or "是". :func:`map_columns` maps the headers to canonical
-names; :func:`spatial.io.conform.conform` then parses the values and returns every
+names; :func:`spatial.io.survey.conform.conform` then parses the values and returns every
 problem it finds, each with its row and the column as written in the file.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from spatial._errors import Problem
-from spatial.io.values import (
+from spatial.io.survey.values import (
     normalize_header,
 )
 

@@ -1,6 +1,6 @@
 """The map context: streets by class, water, railways and place names, read and kept.
 
-Read by :func:`spatial.network.context.read_context` from an OpenStreetMap file or a
+Read by :func:`spatial.io.context.read.read_context` from an OpenStreetMap file or a
 planner's GIS layers; written and read back here.
 ``spatial gaps`` keeps it in ``context.gpkg`` beside its results, so a map drawn later,
 or on another machine, has the same streets. What is drawn and how is
@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from spatial.io.write import atomic_path, read_gpkg
+from spatial.io.outputs.write import atomic_path, read_gpkg
 from spatial.standards.files import read_toml
 
 __all__ = [

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial._errors import Problem
-from spatial.io.values import normalize_header
+from spatial.io.survey.values import normalize_header
 
 __all__ = ["expand_cut_names", "repair_shapefile_text"]
 

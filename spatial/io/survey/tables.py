@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from spatial._errors import Problem
-from spatial.io.values import normalize_header, parse_number
+from spatial.io.survey.values import normalize_header, parse_number
 
 __all__ = [
     "TABLE_SUFFIXES",
@@ -94,7 +94,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
 
     CSV may be UTF-8, UTF-8 with BOM, or GBK/GB18030 as Chinese Excel writes it. All
     cells are read as text where possible so that parsing (and its error messages) is
-    done by :mod:`spatial.io.values`, not guessed by pandas.
+    done by :mod:`spatial.io.survey.values`, not guessed by pandas.
 
     Parameters
     ----------
@@ -140,7 +140,7 @@ _HEADER_SCAN_ROWS = 10
 
 
 def _known_headers() -> set[str]:
-    from spatial.io.schema import LAYERS, alias_index
+    from spatial.io.survey.schema import LAYERS, alias_index
 
     known = {normalize_header(n) for n in (*_LON, *_LAT, *_LOCATION, *_WKT)}
     for layer in LAYERS:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from spatial._errors import InputError, Problem
-from spatial.io.chinese_crs import gcj02_to_wgs84
+from spatial.io.crs.chinese import gcj02_to_wgs84
 from spatial.standards.files import read_toml
 
 __all__ = ["AMAP_URL", "geocode_amap"]
