@@ -281,7 +281,7 @@ def check_connected(net: WalkNetwork, *, source: str, line_snap_m: float) -> Non
                 source,
                 f"the network falls into {len(sizes):,} pieces; the largest has "
                 f"{sizes[0]:,} of {net.n_nodes:,} nodes: lines do not meet",
-                hint=f"raise --snap-m (now {line_snap_m:g} m) to the gap between line ends, "
+                hint=f"raise --line-snap-m (now {line_snap_m:g} m) to the gap between line ends, "
                 "or check that the layer is a road-centreline layer in the right CRS",
             )
         ]
