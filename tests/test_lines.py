@@ -68,7 +68,7 @@ def test_jittered_cad_lines_join_within_snap_m_and_match_an_exact_grid():
     assert len(loose.pieces()) > 10
     with pytest.raises(InputError) as err:
         check_connected(loose, source="roads.shp", line_snap_m=0.0)
-    assert "pieces" in str(err.value) and "--snap-m" in str(err.value)
+    assert "pieces" in str(err.value) and "--line-snap-m" in str(err.value)
 
 
 def test_crossing_lines_become_junctions_and_undershoots_join_where_they_project():

@@ -175,7 +175,7 @@ def _jitter(roads: gpd.GeoDataFrame, seed: int, jitter_m: float) -> gpd.GeoDataF
 )
 def test_cad_noise_of_0_3_m_moves_no_verdict(planners_base, seed, name):
     layers, roads, base = planners_base[name]
-    net = walk_network_from_lines(_jitter(roads, seed, 0.3))  # re-snapped with --snap-m 1
+    net = walk_network_from_lines(_jitter(roads, seed, 0.3))  # re-snapped with --line-snap-m 1
     moved = compute_gaps(layers["compounds"], layers["pois"], net, service_areas=False).gaps
     both = base.merge(moved, on=["compound_id", "category"], suffixes=("", "_j"))
     assert len(both) == len(base)
