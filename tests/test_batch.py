@@ -291,6 +291,7 @@ def test_a_dying_worker_fails_its_unit_only(tmp_path):
         LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
+        client.wait_for_workers(2)  # one unit per worker: the good one is not queued behind
         client.register_plugin(_KillOn("崩溃区"), name="kill")
         run = run_batch(
             load_province(spec), out_dir=tmp_path / "out", scheduler=cluster.scheduler_address

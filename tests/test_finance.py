@@ -564,3 +564,22 @@ def test_irr_equals_numpy_financial(cost, grants, later):
         assert got == pytest.approx(npf.irr(net), abs=1e-9)
     else:
         assert np.isnan(got)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate=st.floats(1e-6, 0.2),  # numpy-financial itself warns at 0 (checked below)
+    years=st.integers(1, 30),
+    debt=st.floats(0, 1e10),
+)
+def test_npv_and_annuity_equal_numpy_financial(rate, years, debt):
+    """The two formulas written here (numpy-financial is only a test dependency)."""
+    import numpy_financial as npf
+
+    from spatial.finance.cashflow import annuity, npv_of
+
+    flows = np.array([[-debt, *([debt / years] * years)]])
+    assert npv_of(flows, rate)[0] == pytest.approx(npf.npv(rate, flows[0]), rel=1e-9, abs=1e-3)
+    expected = npf.pmt(rate, years, -debt)
+    assert annuity(np.array([debt]), rate=rate, years=years)[0] == pytest.approx(expected, rel=1e-9)
+    assert annuity(np.array([debt]), rate=0.0, years=years)[0] == pytest.approx(debt / years)

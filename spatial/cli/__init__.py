@@ -67,11 +67,35 @@ def main() -> None:
 
     try:
         app()
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None or os.environ.get("SPATIAL_DEBUG"):
+            raise
+        from spatial.cli._common import error_console
+
+        error_console.print(
+            f"[red]this command needs {exc.name}, which the core install leaves out[/red]\n"
+            f"install the [{extra}] extra: pip install 'spatial[{extra}]' "
+            "(or spatial[all] for every command)",
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None
     except Exception as exc:
         if os.environ.get("SPATIAL_DEBUG"):
             raise
         _report_bug(exc)
         raise SystemExit(2) from None
+
+
+#: Modules of the optional extras (pyproject.toml) and the extra that installs each.
+_EXTRAS = {
+    "sqlalchemy": "db",
+    "geoalchemy2": "db",
+    "psycopg": "db",
+    "dask": "batch",
+    "distributed": "batch",
+    "bokeh": "batch",
+}
 
 
 def _report_bug(exc: BaseException) -> None:

@@ -14,13 +14,13 @@ Year 0 is ``cashflow.start_year``. In each year ``t``:
   ``t ≥ opens_after_years``.
 
 Their sum is the project's net flow. NPV (at ``discount_rate``, year 0 undiscounted)
-uses ``numpy_financial``; IRR uses ``pyxirr`` (Rust: the same answers as
+is each year's flow over ``(1 + rate) ** year``; IRR uses ``pyxirr`` (Rust: the same answers as
 ``numpy_financial.irr``, about 40 times faster, and a city has tens of thousands of
 projects).
 
 Financing: the debt is what grants and sources leave of the building cost, drawn in
 year 0. For ``1 ≤ t ≤ term`` interest is paid on it; after ``grace_years``, equal annual
-payments (``numpy_financial.pmt``) repay it. The special-bond test
+payments (:func:`annuity`, the formula of ``numpy_financial.pmt``) repay it. The special-bond test
 (项目收益与融资自求平衡): project income (land, transfers, facilities' net) over years
 ``0..term`` divided by the bond's principal and interest (本息覆盖倍数) must reach
 ``bond.min_coverage``. Projects that pass are financed by the bond, the others by the
@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import numpy_financial as npf
 import pandas as pd
 import pyxirr
 
@@ -47,6 +46,7 @@ __all__ = [
     "CashFlows",
     "Terms",
     "Timing",
+    "annuity",
     "cash_flows",
     "npv_of",
     "timing",
@@ -232,7 +232,7 @@ def _schedule(debt: np.ndarray, terms: Terms, years: int) -> tuple[np.ndarray, .
     """Interest, payment and closing balance by year of debts drawn in year 0."""
     n = len(debt)
     interest, service, balance = (np.zeros((n, years)) for _ in range(3))
-    payment = npf.pmt(terms.rate, terms.term_years - terms.grace_years, -debt)
+    payment = annuity(debt, rate=terms.rate, years=terms.term_years - terms.grace_years)
     opening = debt.astype(float)
     for t in range(years):
         if 1 <= t <= terms.term_years:
@@ -249,7 +249,7 @@ def _has_irr(net: np.ndarray) -> np.ndarray:
 
 
 def npv_of(net: np.ndarray, rate: float) -> np.ndarray:
-    """NPV of each row of yearly flows, year 0 undiscounted (``numpy_financial.npv``).
+    """NPV of each row of yearly flows, year 0 undiscounted (as ``numpy_financial.npv``).
 
     Parameters
     ----------
@@ -261,11 +261,35 @@ def npv_of(net: np.ndarray, rate: float) -> np.ndarray:
     Returns
     -------
     ndarray
-        ``(n,)`` yuan. ``npv`` is linear in the flows, so each year's discount factor is
-        ``numpy_financial.npv`` of a unit flow in that year, applied to all rows at once.
+        ``(n,)`` yuan: each year's flow discounted by ``(1 + rate) ** year``.
     """
-    factors = np.array([npf.npv(rate, unit) for unit in np.eye(net.shape[1])])
+    factors = (1.0 + rate) ** -np.arange(net.shape[1], dtype=float)
     return net @ factors
+
+
+def annuity(principal: np.ndarray, *, rate: float, years: int) -> np.ndarray:
+    """Level yearly payment that repays ``principal`` with interest in ``years`` (as
+    ``numpy_financial.pmt``, paid at the end of each year, the sign positive).
+
+    Parameters
+    ----------
+    principal
+        Debts, yuan.
+    rate
+        Interest rate per year.
+    years
+        Years of repayment (at least 1).
+
+    Returns
+    -------
+    ndarray
+        Payment per year, yuan.
+    """
+    principal = np.asarray(principal, dtype=float)
+    gained = np.expm1(years * np.log1p(rate))  # (1 + rate) ** years - 1, exact for small rates
+    if gained == 0:
+        return principal / years
+    return principal * rate * (gained + 1.0) / gained
 
 
 def cash_flows(
