@@ -71,12 +71,17 @@ def main() -> None:
         extra = _EXTRAS.get((exc.name or "").split(".")[0])
         if extra is None or os.environ.get("SPATIAL_DEBUG"):
             raise
+        from rich.markup import escape
+
         from spatial.cli._common import error_console
 
         error_console.print(
-            f"[red]this command needs {exc.name}, which the core install leaves out[/red]\n"
-            f"install the [{extra}] extra: pip install 'spatial[{extra}]' "
-            "(or spatial[all] for every command)",
+            f"[red]this command needs {escape(str(exc.name))}, which the core install leaves "
+            "out[/red]\n"
+            + escape(
+                f"install the [{extra}] extra: pip install 'spatial[{extra}]' "
+                "(or spatial[all] for every command)"
+            ),
             soft_wrap=True,
         )
         raise SystemExit(1) from None
