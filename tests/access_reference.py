@@ -6,7 +6,7 @@ source and closed-form stretches instead); a stretch of ways in is found by samp
 each edge every 0.25 m, with a split node (and its own straight leg) at every sample and
 POI: a walk is at most ~0.4 m longer than the exact one.
 
-The definition (ARCHITECTURE.md, "Compound access points"):
+The definition (docs/architecture.md, "Compound access points"):
 
 - gated compound (a gate node within 5 m of its boundary): its gates and every point
   where an edge crosses or touches its boundary, leg 0;

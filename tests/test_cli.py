@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyogrio
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
 from spatial.cli import app
@@ -526,3 +527,26 @@ def test_the_compound_database_feeds_bundles_and_gaps(tmp_path, cau_osm):
     assert res.exit_code == 0, res.output
     n = len(pyogrio.read_dataframe(gpkg, layer="compounds"))
     assert pd.read_csv(tmp_path / "g" / "gaps.csv")["compound_id"].nunique() == n
+
+
+@pytest.mark.parametrize(
+    ("module", "argv", "extra"),
+    [
+        ("sqlalchemy", ["db", "status", "--db", "x.gpkg"], "db"),
+        ("distributed", ["batch", "data/demo/province.toml", "--out", "o"], "batch"),
+    ],
+)
+def test_a_command_missing_its_extra_says_which_to_install(tmp_path, module, argv, extra):
+    """The core install leaves out the database and batch libraries: the command says
+    which extra installs them (exit 1), not an internal error."""
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys; sys.modules[{module!r}] = None; from spatial.cli import main; "
+        f"sys.argv = ['spatial', *{argv!r}]; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 1, done.stdout + done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert f"pip install 'spatial[{extra}]'" in said and "internal error" not in said

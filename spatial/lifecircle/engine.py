@@ -1,6 +1,6 @@
 """The exact distance engine: bounded multi-source Dijkstra with edge offsets.
 
-Definition (ARCHITECTURE.md, "The gap engine, defined"): the distance from a compound
+Definition (docs/architecture.md, "The gap engine, defined"): the distance from a compound
 to a category is the shortest walk-network distance from any of its access points to
 any POI of the category, including the straight legs from the POI (and from a compound
 without a gate or crossing) to their attachment points. It is computed exactly, with

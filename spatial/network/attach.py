@@ -1,7 +1,7 @@
 """Points on the walk network: exact attachment to the nearest edge, and the access
 points where walkers enter and leave a compound.
 
-Access points, by definition (ARCHITECTURE.md, "Compound access points"):
+Access points, by definition (docs/architecture.md, "Compound access points"):
 
 - **gates** — a compound with gates or entrances (:func:`~spatial.io.osm.tags.is_gate`)
   within ``gate_tolerance_m`` of its boundary is entered through them and through every

@@ -1,6 +1,7 @@
 """The walk network as arrays: nodes in metres, straight-segment edges, a CSR matrix.
 
-Definition (see ARCHITECTURE.md): ways with a ``highway`` tag a pedestrian may use —
+Definition (docs/architecture.md, "The gap engine, defined"): ways with a ``highway``
+tag a pedestrian may use —
 the same rule as osmnx ``network_type="walk"`` (osmnx 2.1) — undirected (one-way
 streets do not bind walkers), lengths in metres in the local UTM projection. The
 filter is applied while reading, before anything else; the network is not

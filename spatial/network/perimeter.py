@@ -1,6 +1,6 @@
 """Ways into a compound without gates: every point of the walk edges around it.
 
-Definition (ARCHITECTURE.md, "Compound access points"): a compound is given a radius
+Definition (docs/architecture.md, "Compound access points"): a compound is given a radius
 ``R`` — ``crossing_depth_m`` when a path of the main network goes into it, else
 ``d_min + perimeter_band_m`` with ``d_min`` its distance to the nearest edge of the main
 network piece (of any piece when the main one is beyond the snap limit). Every walk edge

@@ -1,6 +1,6 @@
 """The output folders of ``spatial gaps``, ``bundles`` and ``plan``: written and read here.
 
-One module owns the folder contract (ARCHITECTURE.md, "File contracts"), so that a writer
+One module owns the folder contract (docs/architecture.md, "File contracts"), so that a writer
 and every reader agree on it:
 
 - gaps: ``gaps.csv`` (one row per compound × category), ``compounds.gpkg`` (layers
