@@ -10,7 +10,7 @@ HERE = Path(__file__).parent
 
 project = "spatial"
 author = "the spatial contributors"
-copyright = "2026, the spatial contributors"  # noqa: A001
+copyright = "2026, the spatial contributors"
 release = metadata.version("spatial")
 
 extensions = [

@@ -212,3 +212,23 @@ def test_no_module_imports_another_modules_private_name():
             if names or (outside and module != "spatial._errors"):
                 wrong.append(f"{path.relative_to(REPO)}: from {module} import {names or '…'}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_no_two_modules_import_each_other():
+    """No import cycle among the package's modules, counting imports inside functions
+    (the database's connect ↔ styles was one)."""
+    import networkx as nx
+
+    modules = {
+        ".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in (REPO / "spatial").rglob("*.py")
+    }
+    graph = nx.DiGraph()
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spatial"):
+                named = [f"{node.module}.{a.name}" for a in node.names]
+                targets = [t for t in [node.module, *named] if t in modules]
+                graph.add_edges_from((module, t) for t in targets if t != module)
+    cycles = list(nx.simple_cycles(graph))
+    assert len(graph) > 100 and not cycles, cycles

@@ -8,13 +8,11 @@ after the other, each seeing what the other wrote; one that fails leaves nothing
 
 from __future__ import annotations
 
-import getpass
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from spatial._errors import InputError, Problem
 from spatial.db.schema import SRID, column_labels, tables
 
-__all__ = ["Database", "init_db", "now_text", "open_db", "user_name"]
+__all__ = ["Database", "init_db", "open_db"]
 
 #: Key of PostgreSQL's advisory lock held by every write transaction.
 _LOCK_KEY = 4_711_2020
@@ -85,31 +83,6 @@ class Database:
         """A read-only connection."""
         with self.engine.connect() as conn:
             yield conn
-
-
-def now_text() -> str:
-    """The current time as ISO 8601 text with the offset (what history rows store).
-
-    Returns
-    -------
-    str
-        E.g. ``2026-11-23T10:42:00+08:00``.
-    """
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-def user_name() -> str:
-    """Who is importing: ``SPATIAL_USER``, else the login name.
-
-    Returns
-    -------
-    str
-        The name (``unknown`` where the system has none).
-    """
-    try:
-        return os.environ.get("SPATIAL_USER") or getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return "unknown"
 
 
 def _is_url(target: str) -> bool:

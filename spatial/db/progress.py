@@ -16,10 +16,11 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert, update
 
 from spatial._errors import Problem, raise_for_errors
-from spatial.db.connect import Database, now_text, user_name
+from spatial.db.connect import Database
 from spatial.db.frames import read_compounds, read_table
 from spatial.db.rounds import add_round, file_sha256, round_problems
 from spatial.db.schema import levels, statuses
+from spatial.db.stamps import now_text, user_name
 from spatial.io.survey.values import normalize_header
 
 __all__ = ["import_status", "import_targets", "progress", "record_statuses", "status_code"]

@@ -21,9 +21,10 @@ import pandas as pd
 from sqlalchemy import insert, select
 
 from spatial._errors import InputError, Problem
-from spatial.db.connect import Database, now_text, user_name
+from spatial.db.connect import Database
 from spatial.db.frames import geometry_param, geometry_value, plain, read_compounds, read_table
 from spatial.db.schema import SRID
+from spatial.db.stamps import now_text, user_name
 
 __all__ = [
     "compounds_file",

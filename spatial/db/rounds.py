@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import Connection, insert
 
 from spatial._errors import Problem
-from spatial.db.connect import Database, now_text, user_name
+from spatial.db.connect import Database
 from spatial.db.frames import read_table
+from spatial.db.stamps import now_text, user_name
 
 __all__ = ["add_round", "file_sha256", "next_round", "round_problems"]
 

@@ -12,6 +12,7 @@ from xml.sax.saxutils import quoteattr
 from sqlalchemy import Connection, MetaData, insert
 
 from spatial.db.schema import column_labels, statuses
+from spatial.db.stamps import now_text, user_name
 
 __all__ = ["compounds_qml", "write_styles"]
 
@@ -86,7 +87,6 @@ def write_styles(conn: Connection, md: MetaData, *, catalog: str, schema: str) -
         ``f_table_catalog`` and ``f_table_schema`` as QGIS matches them (empty for a
         GeoPackage; the database name and ``public`` on PostgreSQL).
     """
-    from spatial.db.connect import now_text, user_name
 
     compounds = md.tables["compounds"]
     conn.execute(

@@ -22,10 +22,11 @@ import shapely
 from sqlalchemy import Connection, insert, update
 
 from spatial._errors import InputError, Problem, raise_for_errors
-from spatial.db.connect import Database, now_text, user_name
+from spatial.db.connect import Database
 from spatial.db.frames import geometry_param, plain, read_compounds, value_text
 from spatial.db.rounds import add_round, file_sha256, next_round, round_problems
 from spatial.db.schema import SURVEY_FIELDS, levels, same_footprint_share
+from spatial.db.stamps import now_text, user_name
 from spatial.io.survey.names import normalize_name
 
 __all__ = ["ImportReport", "import_survey"]
