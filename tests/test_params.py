@@ -17,8 +17,9 @@ from spatial.bundling.params import BundleParams
 from spatial.cli import app
 from spatial.lifecircle.params import GapParams
 from spatial.policy.params import PlanParams
+from spatial.render.options import MapOptions
 
-PARAMS = (GapParams, BundleParams, PlanParams)
+PARAMS = (GapParams, BundleParams, PlanParams, MapOptions)
 #: The layers above the stages: they build the stages' objects and pass them on.
 LAYERS = ("spatial.api", "spatial.pipeline", "spatial.batch", "spatial.cli")
 #: Stage functions that take their object (and changes of it by name).

@@ -220,17 +220,16 @@ def _summary(gaps: Any, bundles: Any, plan: Any) -> dict[str, Any]:
 
 def _maps(folder: Path, unit: Unit) -> dict[str, str]:
     """The unit's offline HTML maps, from its stage folders."""
-    from spatial.io.outputs.results import load_bundle_tables, load_gap_tables
-    from spatial.render import bundle_map, gap_map, save_map
+    from spatial.pipeline.maps import run_maps
 
     maps = folder / "maps"
-    tables = load_gap_tables(folder / "gaps")
-    save_map(gap_map(tables), maps / "gap_map.html")
-    save_map(
-        bundle_map(load_bundle_tables(folder / "bundles"), context=tables.context),
-        maps / "bundle_map.html",
+    written = run_maps(
+        folder / "gaps",
+        folder / "bundles",
+        out=maps / "gap_map.html",
+        bundle_out=maps / "bundle_map.html",
     )
-    return {"gap_map": "maps/gap_map.html", "bundle_map": "maps/bundle_map.html"}
+    return {name: path.relative_to(folder).as_posix() for name, path in written.items()}
 
 
 def _run_stages(

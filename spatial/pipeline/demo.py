@@ -28,6 +28,7 @@ from spatial.pipeline.planning import plan_stage
 from spatial.pipeline.runs import bundle_stage, gaps_stage
 from spatial.policy import inventory
 from spatial.policy.params import PlanParams
+from spatial.render.options import MapOptions
 from spatial.settings import Progress, no_progress
 
 __all__ = [
@@ -66,8 +67,8 @@ def _demo_maps(
     context: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Path]:
     """The demo's HTML and PNG maps, from the results in memory."""
-    from spatial.render import bundle_map, gap_map, save_map
-    from spatial.render.static import MissingFontError, static_bundle_map, static_gap_map
+    from spatial.pipeline.maps import run_maps
+    from spatial.render.static import MissingFontError, cjk_font_path
 
     say("drawing maps", 0, 0)
     tables = GapTables(
@@ -82,27 +83,21 @@ def _demo_maps(
     btables = BundleTables(
         bundles.bundles, bundles.members, pairs_lonlat(bundles), sources=bundles.sources
     )
-    source = "示范区（合成数据）synthetic demo city"
-    maps = {
-        "gap_map": save_map(gap_map(tables, osm_data=False), maps_dir / "gap_map.html"),
-        "bundle_map": save_map(
-            bundle_map(btables, osm_data=False, context=context), maps_dir / "bundle_map.html"
-        ),
-    }
     try:
-        maps["gap_png"] = static_gap_map(
-            gaps.compounds, maps_dir / "gap_map.png", source=source, context=context
-        )
-        maps["bundle_png"] = static_bundle_map(
-            bundles.bundles,
-            bundles.members,
-            maps_dir / "bundle_map.png",
-            source=source,
-            context=context,
-        )
+        cjk_font_path()
+        png = True
     except MissingFontError as exc:  # no CJK font on this machine: the HTML maps are enough
         log.warning("PNG maps left out: %s", exc)
-    return maps
+        png = False
+    options = MapOptions(png=png, source="示范区（合成数据）synthetic demo city")
+    maps_dir = Path(maps_dir)
+    return run_maps(
+        tables,
+        btables,
+        out=maps_dir / "gap_map.html",
+        bundle_out=maps_dir / "bundle_map.html",
+        options=options,
+    )
 
 
 def run_demo(
