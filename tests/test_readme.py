@@ -156,7 +156,7 @@ def test_every_usage_line_runs_on_the_demo(line, usage_folder, monkeypatch):
     if line in _DONE:
         return
     # lines that read another line's output folder run after it
-    for needed in re.findall(r"--(?:gaps|bundles) (results/\w+)", " ".join(args)):
+    for needed in re.findall(r"--(?:gaps|bundles|compounds|parcels) (results/\w+)", " ".join(args)):
         if not (usage_folder / needed).exists():
             producer = next(
                 other for other in usage_lines() if f"--out {needed}" in other and other != line

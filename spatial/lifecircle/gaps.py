@@ -196,38 +196,8 @@ def compute_gaps(
     comp_access, reached = entered_by(network, comp, access, snap_limit_m=snap_limit_m)
     problems += reached
 
-    for pos in np.flatnonzero(unknown_level_schools(src_pois).to_numpy()):
-        problems.append(
-            Problem.warning(
-                "pois",
-                f"{src_pois.at[pos, 'name'] if 'name' in src_pois else 'a school'}: a school "
-                "of unknown level (no isced:level/grades tag, no 小学/中学 … in its name): "
-                f"counted as {_SCHOOL_AS[school_unknown]}",
-                row=str(src_pois.at[pos, "id"]) if "id" in src_pois else str(pos),
-                column="category",
-                hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
-            )
-        )
     src_pois["attached"] = attached
-    n_off = int((~attached & (src_pois["categories"] != "")).sum())
-    if n_off:
-        problems.append(
-            Problem.warning(
-                "pois",
-                f"{n_off} POI(s) are more than {snap_limit_m:g} m from the walk "
-                "network and were left out",
-                hint="see pois.attached == False",
-            )
-        )
-    n_unmatched = int((src_pois["categories"] == "").sum())
-    if n_unmatched:
-        problems.append(
-            Problem.warning(
-                "pois",
-                f"{n_unmatched} POI(s) match no life-circle category",
-                hint="see the classification rules in spatial/standards",
-            )
-        )
+    problems += _poi_problems(src_pois, school_unknown=school_unknown, snap_limit_m=snap_limit_m)
 
     households = (
         pd.to_numeric(comp.get("households", pd.Series(np.nan, index=comp.index)), errors="coerce")
@@ -349,13 +319,7 @@ def compute_gaps(
                 }
             )
     gaps = pd.concat(rows, ignore_index=True)
-    counted = [k for k, c in enumerate(cats) if count_no_data or c.id not in no_data]
-    lacking = ~np.column_stack([covered_cols[k] for k in counted]) if counted else None
-    out = comp.copy()
-    out["n_missing"] = lacking.sum(axis=1) if lacking is not None else 0
-    out["missing"] = _joined_ids(lacking, [cats[k].id for k in counted], len(comp))
-    out["no_data"] = ";".join(no_data)
-    out["gap_score"] = households * out["n_missing"] / max(len(counted), 1)
+    out = _per_compound(comp, covered_cols, cats, no_data, households, count_no_data=count_no_data)
     out["access"] = comp_access.to_numpy()
     facilities = member[attached].sum() if len(member) else pd.Series(dtype=int)
     summary = _summary(covered_cols, status_cols, households, cats, facilities)
@@ -459,6 +423,64 @@ def _summary(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _per_compound(
+    comp: gpd.GeoDataFrame,
+    covered: Sequence[np.ndarray],
+    cats: Sequence[Category],
+    no_data: Sequence[str],
+    households: np.ndarray,
+    *,
+    count_no_data: bool,
+) -> gpd.GeoDataFrame:
+    """The compounds with what they miss: ``n_missing``, ``missing``, ``no_data``,
+    ``gap_score`` (categories without data counted only when asked)."""
+    counted = [k for k, c in enumerate(cats) if count_no_data or c.id not in no_data]
+    lacking = ~np.column_stack([covered[k] for k in counted]) if counted else None
+    out = comp.copy()
+    out["n_missing"] = lacking.sum(axis=1) if lacking is not None else 0
+    out["missing"] = _joined_ids(lacking, [cats[k].id for k in counted], len(comp))
+    out["no_data"] = ";".join(no_data)
+    out["gap_score"] = households * out["n_missing"] / max(len(counted), 1)
+    return out
+
+
+def _poi_problems(pois: pd.DataFrame, *, school_unknown: str, snap_limit_m: float) -> list[Problem]:
+    """What the POIs' classification and attachment leave out or assume."""
+    found: list[Problem] = []
+    for pos in np.flatnonzero(unknown_level_schools(pois).to_numpy()):
+        found.append(
+            Problem.warning(
+                "pois",
+                f"{str(pois.at[pos, 'name']) if 'name' in pois else 'a school'}: a school "
+                "of unknown level (no isced:level/grades tag, no 小学/中学 … in its name): "
+                f"counted as {_SCHOOL_AS[school_unknown]}",
+                row=str(pois.at[pos, "id"]) if "id" in pois else str(pos),
+                column="category",
+                hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
+            )
+        )
+    n_off = int((~pois["attached"] & (pois["categories"] != "")).sum())
+    if n_off:
+        found.append(
+            Problem.warning(
+                "pois",
+                f"{n_off} POI(s) are more than {snap_limit_m:g} m from the walk "
+                "network and were left out",
+                hint="see pois.attached == False",
+            )
+        )
+    n_unmatched = int((pois["categories"] == "").sum())
+    if n_unmatched:
+        found.append(
+            Problem.warning(
+                "pois",
+                f"{n_unmatched} POI(s) match no life-circle category",
+                hint="see the classification rules in spatial/standards",
+            )
+        )
+    return found
 
 
 def _membership(categories: pd.Series) -> pd.DataFrame:
