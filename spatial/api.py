@@ -92,6 +92,15 @@ def prepare(
     InputError
         Every problem at once (a missing CRS, coordinates that are not degrees, a
         missing ``id`` …), each naming the argument and the fix.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import spatial
+    >>> pois = gpd.read_file("data/demo/demo_city.gpkg", layer="pois")
+    >>> prepared = spatial.prepare(pois, "pois")
+    >>> prepared.crs.to_epsg(), prepared.index.equals(pois.index)
+    (32650, True)
     """
     name = argument or kind
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -219,6 +228,21 @@ def gaps(
         ``<id>_m`` (walk distance in metres to the nearest facility; empty = see
         ``<id>_status``), ``<id>_status`` (covered, too_far, beyond_limit, unreachable,
         off_network, no_data) and, with ``count_reachable``, ``<id>_count``.
+
+    Examples
+    --------
+    The demo city's compounds and facilities as ``gpd.read_file`` gives them:
+
+    >>> import geopandas as gpd
+    >>> import spatial
+    >>> city = "data/demo/demo_city.gpkg"
+    >>> compounds = gpd.read_file(city, layer="compounds")
+    >>> pois = gpd.read_file(city, layer="pois")
+    >>> per = spatial.gaps(
+    ...     compounds, pois, "data/demo/demo_city.osm", only_categories=("kindergarten",)
+    ... )
+    >>> per["kindergarten_status"].value_counts().to_dict()
+    {'covered': 80, 'too_far': 51}
     """
     p = (params or GapParams()).replace(**changes)
     # the face returns no service areas: not computing them saves their time
@@ -308,6 +332,17 @@ def bundles(
         ``bundle_id`` (empty when in no bundle), ``bundle_status`` (``self-balancing`` or
         ``deficit``) and the money: ``cost_yuan``, ``subsidy_yuan``, ``revenue_yuan``,
         ``net_cost_yuan``, ``balance_yuan``, ``elevators`` and its ``basis``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import spatial
+    >>> city = "data/demo/demo_city.gpkg"
+    >>> compounds = gpd.read_file(city, layer="compounds")
+    >>> parcels = gpd.read_file(city, layer="parcels")
+    >>> per = spatial.bundles(compounds, parcels, seed=0)
+    >>> per.loc["compounds", "bundle_id"].nunique(), len(per.loc["parcels"])
+    (75, 32)
     """
     together = (
         parcels is None and "kind" in compounds and compounds.attrs.get(PREPARED_ATTR) is None
@@ -366,6 +401,15 @@ def plan(
         (:data:`spatial.policy.NEEDS_COLUMNS`: items, ``cost_yuan``, ``subsidy_yuan`` …),
         the ranking factors ``f_*``, ``score``, ``rank`` and ``year`` (empty: not within
         the profile's plan years and budget).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import spatial
+    >>> compounds = gpd.read_file("data/demo/demo_city.gpkg", layer="compounds")
+    >>> planned = spatial.plan(compounds, profile="taian", budget_yuan=5e8)
+    >>> sorted(planned["status"].unique())  # the demo has no build years
+    ['unknown']
     """
     p = params.replace(**changes) if params is not None else PlanParams(**changes)
     prof = p.profile if isinstance(p.profile, PolicyProfile) else load_profile(p.profile)
