@@ -8,6 +8,7 @@ railway, river) — unless barriers may be crossed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -112,4 +113,6 @@ def adjacency(
         hit, _ = shapely.STRtree(b).query(link, predicate="intersects")
         crosses[np.unique(hit)] = True
     pairs = pd.DataFrame({"i": i, "j": j, "distance_m": shapely.length(link), "barrier": crosses})
-    return pairs if cross_barriers else pairs[~pairs["barrier"]].reset_index(drop=True)
+    return cast(
+        "pd.DataFrame", pairs if cross_barriers else pairs[~pairs["barrier"]].reset_index(drop=True)
+    )

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -517,4 +517,4 @@ def _packages(u: gpd.GeoDataFrame, money: pd.DataFrame) -> pd.DataFrame:
         t = t.reset_index()
         t.insert(0, "level", by[-1])
         out.append(t)
-    return pd.concat(out, ignore_index=True)
+    return cast("pd.DataFrame", pd.concat(out, ignore_index=True))

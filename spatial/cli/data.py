@@ -164,7 +164,7 @@ def _kinds_or_read(path: Path, layer: str | None) -> list[tuple[str, str | None]
         return [("compounds", layer)]
 
 
-def _area_geometry(path: Path):
+def _area_geometry(path: Path) -> Any:
     """The study area of ``pois --area``: an OSM file's bounds or a polygon layer's union."""
     import geopandas as gpd
     from shapely.geometry import box

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -100,4 +101,4 @@ def history_table(target: str | Path, *, compound: str | None = None) -> pd.Data
         on="round_id",
         how="left",
     )
-    return rows if compound is None else rows[rows["compound_id"] == compound]
+    return cast("pd.DataFrame", rows if compound is None else rows[rows["compound_id"] == compound])

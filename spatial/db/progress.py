@@ -9,7 +9,7 @@ province (逐级汇总).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -478,4 +478,4 @@ def progress(db: Database, *, year: int) -> pd.DataFrame:
     for what in ("compounds", "households", "money_yuan"):
         target = pd.to_numeric(result[f"target_{what}"], errors="coerce")
         result[f"share_{what}"] = (result[what] / target).where(target > 0)
-    return result
+    return cast("pd.DataFrame", result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -43,7 +43,7 @@ def column(i: int) -> str:
     """
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(i)
+    return cast("str", get_column_letter(i))
 
 
 class Sheet:

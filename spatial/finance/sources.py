@@ -18,6 +18,8 @@ cost. Every figure comes from ``finance.toml`` ``[sources]`` and is labelled.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -121,4 +123,4 @@ def funding_sources(
     frame["contribution_surveyed"] = surveyed
     frame["owner_unit"] = owner
     frame["basis"] = basis
-    return frame
+    return cast("pd.DataFrame", frame)

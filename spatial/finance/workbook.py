@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -282,7 +282,7 @@ def _largest(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     """The ``n`` rows of largest ``cost_yuan``, in their order."""
     if len(frame) <= n:
         return frame
-    return frame.loc[frame["cost_yuan"].nlargest(n).index.sort_values()]
+    return cast("pd.DataFrame", frame.loc[frame["cost_yuan"].nlargest(n).index.sort_values()])
 
 
 def _within_limits(

@@ -76,7 +76,7 @@ def category_distances(
     jobs = [csr_triple(s) for s in sources]
     out: list[np.ndarray | None] = [None] * len(jobs)
     pool = _pool(net, whole) if _worth_it(network, jobs, process_nodes) else None
-    futures: dict[int, Future] = {}
+    futures: dict[int, Future[np.ndarray]] = {}
     if pool is not None:
         try:  # the second process works from the end
             for k in reversed(range(len(jobs))):

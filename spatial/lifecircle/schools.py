@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from spatial.standards.files import read_toml
 
@@ -22,7 +23,7 @@ _BRACKETS = re.compile(r"\(.*?\)|（.*?）|\[.*?\]|【.*?】")
 
 
 @cache
-def _rules() -> dict:
+def _rules() -> dict[str, Any]:
     data, _ = read_toml(None, default="schools.toml")
     data["_names"] = [(re.compile(n["pattern"]), tuple(n["levels"])) for n in data["names"]]
     return data

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +47,7 @@ def _clusters(xy: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     _, labels = csgraph.connected_components(graph, directed=False)
     first = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
     np.minimum.at(first, labels, np.arange(n))
-    return first[labels]
+    return cast("np.ndarray", first[labels])
 
 
 _Splits = tuple[np.ndarray, np.ndarray]  # (line index, xy) of points to split lines at

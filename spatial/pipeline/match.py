@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -86,7 +87,7 @@ def read_survey(path: str | Path) -> pd.DataFrame:
         ]
     )
     out.index = pd.Index(ids.where(ids != "", rows).to_numpy(), name="row_id")
-    return out
+    return cast("pd.DataFrame", out)
 
 
 def read_footprints(path: str | Path) -> gpd.GeoDataFrame:

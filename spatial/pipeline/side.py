@@ -18,7 +18,7 @@ import queue
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from spatial._errors import InputError, InputWarning, Problem, format_problems
 from spatial.io.osm.walk import WalkWays
@@ -186,7 +186,7 @@ class SideJobs:
         done, ways = self._wait("walk")
         if not done:
             log.warning("walk ways: the second process ended without them; read here%s", _HINT)
-        return ways
+        return cast("WalkWays | None", ways)
 
     def context(self) -> Path | None:
         """``context.gpkg`` written by the second process (written here if it failed).

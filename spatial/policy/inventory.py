@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import geopandas as gpd
 import pandas as pd
 
@@ -51,4 +53,4 @@ def inventory(compounds: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None) -> 
     table = table.astype("int64")
     table.loc["合计 total"] = table.sum()
     table.index.name = "街道 subdistrict"
-    return table.reset_index()
+    return cast("pd.DataFrame", table.reset_index())

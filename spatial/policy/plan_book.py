@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import cast
 
 import pandas as pd
 
@@ -128,4 +129,4 @@ def cover_sheet(
         ),
     ]
     rows += [("注意 Attention", text) for text in attention]
-    return pd.DataFrame(rows, columns=["项目 Item", "内容 Content"])
+    return cast("pd.DataFrame", pd.DataFrame(rows, columns=["项目 Item", "内容 Content"]))

@@ -259,7 +259,7 @@ def html_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     for col in columns:
         if col in out:
             out[col] = out[col].map(lambda v: escape(v) if isinstance(v, str) else v)
-    return out
+    return cast("pd.DataFrame", out)
 
 
 def script_json(value: object) -> str:

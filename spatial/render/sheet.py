@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 from matplotlib.figure import Figure
@@ -99,7 +99,7 @@ def draw_context(
 def _nice_length(max_m: float) -> float:
     """The largest 1, 2 or 5 × 10ⁿ metres not above ``max_m``."""
     exp = 10 ** math.floor(math.log10(max_m))
-    return max(m * exp for m in (1, 2, 5) if m * exp <= max_m)
+    return cast("float", max(m * exp for m in (1, 2, 5) if m * exp <= max_m))
 
 
 def finish_sheet(

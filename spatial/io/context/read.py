@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -99,7 +99,10 @@ def _inside_line(way: Any) -> bytes | None:
     parts = [shapely.LineString(r) for r in runs if len(r) >= 2]
     if not parts:
         return None
-    return shapely.to_wkb(parts[0] if len(parts) == 1 else shapely.MultiLineString(parts))
+    return cast(
+        "bytes | None",
+        shapely.to_wkb(parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)),
+    )
 
 
 def _kind_of_layer(name: str, geom_type: str) -> str | None:

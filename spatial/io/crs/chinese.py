@@ -10,6 +10,7 @@ CGCS2000 (EPSG:4490) differs from WGS84 by centimetres and is treated as WGS84.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -101,7 +102,13 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> _Pair:
     return np.where(inside, x + dlon, x), np.where(inside, y + dlat, y)
 
 
-def _invert(forward, lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10) -> _Pair:
+def _invert(
+    forward: Callable[[np.ndarray, np.ndarray], _Pair],
+    lon: ArrayLike,
+    lat: ArrayLike,
+    *,
+    tol_deg: float = 1e-10,
+) -> _Pair:
     """Solve forward(w) = g for w by fixed-point iteration starting at w = g."""
     gx, gy = _arrays(lon, lat)
     wx, wy = gx.copy(), gy.copy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import osmium
@@ -151,7 +152,7 @@ def _line_coordinates(wkbs: list[bytes], counts: np.ndarray) -> np.ndarray:
         plain = bool((kinds == [2, 0, 0, 0]).all())
     if not plain:
         lines = shapely.from_wkb(np.asarray(wkbs, dtype=object))
-        return shapely.get_coordinates(lines).reshape(-1, 2)
+        return cast("np.ndarray", shapely.get_coordinates(lines).reshape(-1, 2))
     header = (starts[:, None] + np.arange(9)).ravel()
     return np.delete(data, header).view("<f8").reshape(-1, 2).astype(float)
 

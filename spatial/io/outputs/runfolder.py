@@ -238,7 +238,9 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
         lock.release()
 
 
-def rebase_outputs(outputs: Mapping[str, Path], stage: Path, out_dir: str | Path) -> dict:
+def rebase_outputs(
+    outputs: Mapping[str, Path], stage: Path, out_dir: str | Path
+) -> dict[str, Path]:
     """The paths the staged files have once the folder is in place.
 
     Parameters

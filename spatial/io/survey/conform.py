@@ -8,7 +8,7 @@ is parsed once, and a clean numeric column of a number field is typed in one ste
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,7 @@ def _numbers_as_they_are(series: pd.Series, field: Field) -> pd.Series | None:
     ):
         return None
     out = pd.Series(arr, index=series.index, dtype="Float64")  # NaN is missing
-    return out.astype("Int64") if field.dtype == "int" else out
+    return cast("pd.Series | None", out.astype("Int64") if field.dtype == "int" else out)
 
 
 def _parse_column(
