@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import sys
 import types
@@ -90,7 +91,8 @@ class StageParams:
         return {}
 
     @classmethod
-    def _hints(cls) -> dict[str, Any]:
+    @functools.cache
+    def _hints(cls) -> dict[str, Any]:  # once per class: every object built is checked
         module = sys.modules[cls.__module__]
         return typing.get_type_hints(cls, {**vars(module), **cls._lazy_types()})
 

@@ -9,24 +9,8 @@ parameter object (:class:`~spatial.lifecircle.params.GapParams`,
 passed on unchanged; the defaults are declared there only.
 """
 
-from spatial.pipeline.demo import demo_paths, run_demo
-from spatial.pipeline.options import (
-    BundleRun,
-    DemoRun,
-    GapRun,
-    PlanRun,
-)
-from spatial.pipeline.planning import run_plan
-from spatial.pipeline.runs import run_bundles, run_gaps
+import lazy_loader
 
-__all__ = [
-    "BundleRun",
-    "DemoRun",
-    "GapRun",
-    "PlanRun",
-    "demo_paths",
-    "run_bundles",
-    "run_demo",
-    "run_gaps",
-    "run_plan",
-]
+# the names of __init__.pyi, each imported when first used: `spatial gaps` loads the
+# gap stage, not the demo's, the finance's and the maps' modules
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
