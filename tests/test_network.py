@@ -83,6 +83,18 @@ def test_graphml_round_trip(osm_net, raw_graph, tmp_path):
     assert net.length_m.sum() == pytest.approx(osm_net.length_m.sum(), rel=1e-9)
 
 
+def test_graphml_keeps_curved_geometry_without_osmnx(raw_graph, tmp_path):
+    """Read with networkx alone: WKT geometry, list-valued tags and node ids come back typed."""
+    simple = ox.simplify_graph(raw_graph)
+    path = tmp_path / "simple.graphml"
+    ox.save_graphml(simple, path)
+    direct = walk_network_from_graph(simple)
+    read = walk_network_from_graphml(path)
+    assert read.n_edges == direct.n_edges
+    assert read.length_m.sum() == pytest.approx(direct.length_m.sum(), rel=1e-9)
+    assert sorted(read.node_id[read.node_id >= 0]) == sorted(direct.node_id[direct.node_id >= 0])
+
+
 def test_place_download_path_offline(osm_net, raw_graph, monkeypatch):
     """The real osmnx call is kept; here osmnx answers from the local file."""
     calls = []

@@ -17,7 +17,8 @@ import pandas as pd
 import shapely
 
 from spatial._errors import Problem
-from spatial.lifecircle.engine import node_distances, reachable_counts
+from spatial.lifecircle.areas import service_area
+from spatial.lifecircle.engine import reachable_counts
 from spatial.lifecircle.parallel import category_distances
 from spatial.lifecircle.params import GapParams
 from spatial.lifecircle.pois import classify_pois, unknown_level_schools
@@ -81,50 +82,6 @@ class GapResult:
     categories: tuple[Category, ...] = ()
 
 
-def _merge_intervals(
-    edge: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of ``[start, end]`` intervals on each edge (overlaps merged)."""
-    keep = end > start
-    edge, start, end = edge[keep], start[keep], end[keep]
-    if len(edge) == 0:
-        return edge, start, end
-    order = np.lexsort((start, edge))
-    edge, start, end = edge[order], start[order], end[order]
-    reach = pd.Series(end).groupby(edge).cummax().to_numpy()
-    first = np.r_[True, edge[1:] != edge[:-1]]
-    new = first | (start > np.r_[-np.inf, reach[:-1]])
-    group = np.cumsum(new) - 1
-    merged_end = pd.Series(end).groupby(group).max().to_numpy()
-    return edge[new], start[new], merged_end
-
-
-def _reachable_segments(
-    network: WalkNetwork, dist_node: np.ndarray, sources: Attachment, radius_m: float
-) -> np.ndarray:
-    """``(k, 2, 2)`` segments of edges within ``radius_m`` of the sources."""
-    u, v, length = network.u, network.v, network.length_m
-    a = np.clip(radius_m - dist_node[u], 0, length)  # reach along the edge from u
-    b = np.clip(radius_m - dist_node[v], 0, length)  # from v
-    from_u, from_v = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
-    edges = [from_u, from_v]
-    starts = [np.zeros(len(from_u)), length[from_v] - b[from_v]]
-    ends = [a[from_u], length[from_v]]
-    ok = sources.on_network
-    rho = radius_m - sources.leg_m[ok]
-    keep = rho > 0
-    se = sources.edge[ok][keep]
-    edges.append(se)
-    starts.append(np.maximum(sources.offset_m[ok][keep] - rho[keep], 0))
-    ends.append(np.minimum(sources.offset_m[ok][keep] + rho[keep], length[se]))
-    e, s, t = _merge_intervals(np.concatenate(edges), np.concatenate(starts), np.concatenate(ends))
-    frac0 = np.divide(s, length[e], out=np.zeros_like(s), where=length[e] > 0)
-    frac1 = np.divide(t, length[e], out=np.ones_like(t), where=length[e] > 0)
-    p0, p1 = network.node_xy[u[e]], network.node_xy[v[e]]
-    seg = np.stack([p0 + (p1 - p0) * frac0[:, None], p0 + (p1 - p0) * frac1[:, None]], axis=1)
-    return seg[t > s]
-
-
 _SCHOOL_AS = {
     "none": "neither primary nor junior school",
     "primary": "a primary school (--school-unknown primary)",
@@ -165,133 +122,51 @@ def compute_gaps(
         The long table, compounds, summary, POIs, service areas, problems, categories.
     """
     p = (params or GapParams()).replace(**changes)
-    snap_limit_m, search_limit_m = p.snap_limit_m, p.search_limit_m
-    count_reachable, count_no_data = p.count_reachable, p.count_no_data
-    school_unknown, access_leg_factor = p.school_unknown, p.access_leg_factor
     cats = p.taxonomy()
-    comp = compounds.to_crs(network.crs).reset_index(drop=True)
-    src_pois = pois.to_crs(network.crs).reset_index(drop=True)
-    problems: list[Problem] = []
-
-    src_pois["categories"] = classify_pois(src_pois, categories=cats, school_unknown=school_unknown)
-    pts = shapely.get_coordinates(src_pois.geometry.representative_point().values)
-    ways = facility_ways_in(
-        network,
-        pts,
-        snap_limit_m=snap_limit_m,
-        band_m=p.perimeter_band_m,
-        leg_factor=access_leg_factor,
-        keep=(src_pois["categories"] != "").to_numpy(),  # a POI of no category is no source
-    )
-    access: AccessPoints = compound_access_points(
-        network,
-        comp.geometry,
-        snap_limit_m=snap_limit_m,
-        gate_tolerance_m=p.gate_tolerance_m,
-        crossing_depth_m=p.crossing_depth_m,
-        perimeter_band_m=p.perimeter_band_m,
-        leg_factor=access_leg_factor,
-    )
-    attached = np.isin(np.arange(len(src_pois)), ways.owner)
-    comp_access, reached = entered_by(network, comp, access, snap_limit_m=snap_limit_m)
-    problems += reached
-
-    src_pois["attached"] = attached
-    problems += _poi_problems(src_pois, school_unknown=school_unknown, snap_limit_m=snap_limit_m)
-
+    entered = _enter(compounds, pois, network, p, cats)
+    comp, src_pois, ways, access = entered.comp, entered.pois, entered.ways, entered.access
+    problems = list(entered.problems)
     households = (
         pd.to_numeric(comp.get("households", pd.Series(np.nan, index=comp.index)), errors="coerce")
         .astype(float)
         .to_numpy()
     )
     member = _membership(src_pois["categories"])
-    off = comp_access.to_numpy() == "off-network"
-    # each compound's network pieces, once (a compound entered from 60 points is on one)
-    n_pieces = int(network.component.max(initial=0)) + 1
-    key = np.unique(access.owner * n_pieces + network.component[network.u[access.edge]])
-    owner_piece = np.column_stack([key // n_pieces, key % n_pieces])
-    rows: list[pd.DataFrame] = []
-    covered_cols: list[np.ndarray] = []
-    status_cols: list[np.ndarray] = []
-    areas: list[dict] = []
-    no_data: list[str] = []
     in_data_of = [
         member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
         for cat in cats
     ]
-    masks = [in_data & attached for in_data in in_data_of]
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
-    limits_m = [max(search_limit_m, cat.radius_m) for cat in cats]
+    limits_m = [max(p.search_limit_m, cat.radius_m) for cat in cats]
     distances = category_distances(network, sources_of, access, len(comp), limits_m=limits_m)
-    met = meetings_that_matter(
-        network,
-        comp.geometry.values,
-        access,
-        pts,
-        ways,
-        in_data_of,
-        distances,
-        limits_m,
-        [c.radius_m for c in cats] if count_reachable else None,
-        leg_factor=access_leg_factor,
+    met = _Meetings.of(
+        meetings_that_matter(
+            network,
+            comp.geometry.values,
+            access,
+            entered.pts,
+            ways,
+            in_data_of,
+            distances,
+            limits_m,
+            [c.radius_m for c in cats] if p.count_reachable else None,
+            leg_factor=p.access_leg_factor,
+        )
     )
-    met_comp, met_poi, met_m = (met[c].to_numpy() for c in ("comp", "poi", "cost_m"))
-    met_starts = (
-        np.flatnonzero(np.r_[True, met_comp[1:] != met_comp[:-1]]) if len(met) else met_comp
-    )
-    # the same arrays in every category's rows (text converted once, not per category)
-    comp_ids, comp_names = comp["id"].array, comp["name"].array
-    comp_access_arr = comp_access.to_numpy()
-    each = zip(cats, in_data_of, masks, sources_of, distances, limits_m, strict=True)
-    for cat, in_data, mask, sources, dist, limit_m in each:
+    pieces = _owner_pieces(network, access)
+    rows: list[pd.DataFrame] = []
+    areas: list[dict[str, Any]] = []
+    no_data: list[str] = []
+    each = zip(cats, in_data_of, sources_of, distances, limits_m, strict=True)
+    for cat, in_data, sources, dist, limit_m in each:
         if not in_data.any():
             no_data.append(cat.id)
-            problems.append(
-                Problem.warning(
-                    "pois",
-                    "no POI of the category in the inputs",
-                    column=f"{cat.id} {cat.zh}",
-                    hint="status no_data; add a POI file that has them"
-                    + ("" if count_no_data else " (left out of n_missing)"),
-                )
-            )
-        if len(met):  # where a compound and a facility of the category meet on an edge
-            mine = np.where(in_data[met_poi], met_m, np.inf)
-            best = np.minimum.reduceat(mine, met_starts)
-            at = met_comp[met_starts]
-            better = (best <= limit_m) & ~(dist[at] <= best)
-            dist[at[better]] = best[better]
-        src_pieces = np.unique(network.component[network.u[sources.edge[sources.on_network]]])
-        same_piece = np.zeros(len(comp), dtype=bool)
-        same_piece[owner_piece[np.isin(owner_piece[:, 1], src_pieces), 0]] = True
-        status = np.select(
-            [
-                np.full(len(comp), not in_data.any()),
-                off,
-                dist <= cat.radius_m,
-                np.isfinite(dist),
-                same_piece,
-            ],
-            ["no_data", "off_network", "covered", "too_far", "beyond_limit"],
-            "unreachable",
+            problems.append(_no_data_warning(cat, count_no_data=p.count_no_data))
+        met.shorten(dist, in_data, limit_m=limit_m)
+        frame = _category_rows(
+            cat, entered, dist, _status(cat, network, entered, sources, dist, pieces, in_data), p
         )
-        frame = pd.DataFrame(
-            {
-                "compound_id": comp_ids,
-                "compound_name": comp_names,
-                "category": cat.id,
-                "level": cat.level,
-                "radius_m": cat.radius_m,
-                "distance_m": np.round(dist, 2),
-                "walk_min": np.round(dist / p.walk_speed_m_per_min, 1),
-                "covered": dist <= cat.radius_m,
-                "status": status,
-                "access": comp_access_arr,
-            }
-        )
-        covered_cols.append(frame["covered"].to_numpy())
-        status_cols.append(status)
-        if count_reachable:
+        if p.count_reachable:
             frame["reachable_count"] = reachable_counts(
                 network,
                 sources,
@@ -299,35 +174,174 @@ def compute_gaps(
                 len(comp),
                 radius_m=cat.radius_m,
                 source_owner=sources.owner,
-                walks=(
-                    met_poi[in_data[met_poi]],
-                    met_comp[in_data[met_poi]],
-                    met_m[in_data[met_poi]],
-                ),
+                walks=met.walks(in_data),
             )
         rows.append(frame)
-        if p.service_areas and mask.any():
-            dist_node = node_distances(network, sources, limit_m=cat.radius_m)
-            seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
-            areas.append(
-                {
-                    "category": cat.id,
-                    "zh": cat.zh,
-                    "en": cat.en,
-                    "radius_m": cat.radius_m,
-                    "geometry": shapely.multilinestrings(shapely.linestrings(seg)),
-                }
-            )
+        if p.service_areas and (in_data & entered.attached).any():
+            areas.append(service_area(network, sources, cat))
     gaps = pd.concat(rows, ignore_index=True)
-    out = _per_compound(comp, covered_cols, cats, no_data, households, count_no_data=count_no_data)
-    out["access"] = comp_access.to_numpy()
-    facilities = member[attached].sum() if len(member) else pd.Series(dtype=int)
+    covered_cols = [f["covered"].to_numpy() for f in rows]
+    status_cols = [f["status"].to_numpy() for f in rows]
+    out = _per_compound(
+        comp, covered_cols, cats, no_data, households, count_no_data=p.count_no_data
+    )
+    out["access"] = entered.comp_access
+    facilities = member[entered.attached].sum() if len(member) else pd.Series(dtype=int)
     summary = _summary(covered_cols, status_cols, households, cats, facilities)
     sa = None
     if p.service_areas:  # a run where no category has a facility on the network has none
         columns = ["category", "zh", "en", "radius_m", "geometry"]
         sa = gpd.GeoDataFrame(pd.DataFrame(areas, columns=columns), crs=network.crs)
     return GapResult(gaps, out, summary, src_pois, sa, problems, cats)
+
+
+@dataclass
+class _Entered:
+    """Compounds and POIs in the network's CRS, and where each enters the network."""
+
+    comp: gpd.GeoDataFrame
+    pois: gpd.GeoDataFrame
+    pts: np.ndarray
+    ways: AccessPoints
+    access: AccessPoints
+    comp_access: np.ndarray
+    attached: np.ndarray
+    problems: list[Problem]
+
+
+def _enter(
+    compounds: gpd.GeoDataFrame,
+    pois: gpd.GeoDataFrame,
+    network: WalkNetwork,
+    p: GapParams,
+    cats: Sequence[Category],
+) -> _Entered:
+    """Classify the POIs and find the ways facilities and compounds enter the network."""
+    comp = compounds.to_crs(network.crs).reset_index(drop=True)
+    src_pois = pois.to_crs(network.crs).reset_index(drop=True)
+    src_pois["categories"] = classify_pois(
+        src_pois, categories=cats, school_unknown=p.school_unknown
+    )
+    pts = shapely.get_coordinates(src_pois.geometry.representative_point().values)
+    ways = facility_ways_in(
+        network,
+        pts,
+        snap_limit_m=p.snap_limit_m,
+        band_m=p.perimeter_band_m,
+        leg_factor=p.access_leg_factor,
+        keep=(src_pois["categories"] != "").to_numpy(),  # a POI of no category is no source
+    )
+    access = compound_access_points(
+        network,
+        comp.geometry,
+        snap_limit_m=p.snap_limit_m,
+        gate_tolerance_m=p.gate_tolerance_m,
+        crossing_depth_m=p.crossing_depth_m,
+        perimeter_band_m=p.perimeter_band_m,
+        leg_factor=p.access_leg_factor,
+    )
+    attached = np.isin(np.arange(len(src_pois)), ways.owner)
+    comp_access, problems = entered_by(network, comp, access, snap_limit_m=p.snap_limit_m)
+    src_pois["attached"] = attached
+    problems = list(problems) + _poi_problems(
+        src_pois, school_unknown=p.school_unknown, snap_limit_m=p.snap_limit_m
+    )
+    return _Entered(comp, src_pois, pts, ways, access, comp_access.to_numpy(), attached, problems)
+
+
+@dataclass
+class _Meetings:
+    """Compound–facility walks along one shared edge, grouped by compound."""
+
+    comp: np.ndarray
+    poi: np.ndarray
+    cost_m: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, met: pd.DataFrame) -> _Meetings:
+        comp, poi, cost = (met[c].to_numpy() for c in ("comp", "poi", "cost_m"))
+        starts = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1]]) if len(met) else comp
+        return cls(comp, poi, cost, starts)
+
+    def shorten(self, dist: np.ndarray, in_data: np.ndarray, *, limit_m: float) -> None:
+        """Lower ``dist`` where a compound meets a facility of the category on an edge."""
+        if len(self.comp) == 0:
+            return
+        mine = np.where(in_data[self.poi], self.cost_m, np.inf)
+        best = np.minimum.reduceat(mine, self.starts)
+        at = self.comp[self.starts]
+        better = (best <= limit_m) & ~(dist[at] <= best)
+        dist[at[better]] = best[better]
+
+    def walks(self, in_data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The walks to facilities of the category: (poi, compound, metres)."""
+        mine = in_data[self.poi]
+        return self.poi[mine], self.comp[mine], self.cost_m[mine]
+
+
+def _owner_pieces(network: WalkNetwork, access: AccessPoints) -> np.ndarray:
+    """(compound, network piece) pairs, once each (a compound entered from 60 points is on one)."""
+    n_pieces = int(network.component.max(initial=0)) + 1
+    key = np.unique(access.owner * n_pieces + network.component[network.u[access.edge]])
+    return np.column_stack([key // n_pieces, key % n_pieces])
+
+
+def _status(
+    cat: Category,
+    network: WalkNetwork,
+    entered: _Entered,
+    sources: Attachment,
+    dist: np.ndarray,
+    pieces: np.ndarray,
+    in_data: np.ndarray,
+) -> np.ndarray:
+    """Each compound's :data:`STATUSES` id for the category."""
+    n = len(entered.comp)
+    src_pieces = np.unique(network.component[network.u[sources.edge[sources.on_network]]])
+    same_piece = np.zeros(n, dtype=bool)
+    same_piece[pieces[np.isin(pieces[:, 1], src_pieces), 0]] = True
+    return np.select(
+        [
+            np.full(n, not in_data.any()),
+            entered.comp_access == "off-network",
+            dist <= cat.radius_m,
+            np.isfinite(dist),
+            same_piece,
+        ],
+        ["no_data", "off_network", "covered", "too_far", "beyond_limit"],
+        "unreachable",
+    )
+
+
+def _category_rows(
+    cat: Category, entered: _Entered, dist: np.ndarray, status: np.ndarray, p: GapParams
+) -> pd.DataFrame:
+    """The long table's rows of one category, one per compound."""
+    return pd.DataFrame(
+        {
+            "compound_id": entered.comp["id"].array,
+            "compound_name": entered.comp["name"].array,
+            "category": cat.id,
+            "level": cat.level,
+            "radius_m": cat.radius_m,
+            "distance_m": np.round(dist, 2),
+            "walk_min": np.round(dist / p.walk_speed_m_per_min, 1),
+            "covered": dist <= cat.radius_m,
+            "status": status,
+            "access": entered.comp_access,
+        }
+    )
+
+
+def _no_data_warning(cat: Category, *, count_no_data: bool) -> Problem:
+    return Problem.warning(
+        "pois",
+        "no POI of the category in the inputs",
+        column=f"{cat.id} {cat.zh}",
+        hint="status no_data; add a POI file that has them"
+        + ("" if count_no_data else " (left out of n_missing)"),
+    )
 
 
 def gap_matrix(

@@ -9,11 +9,13 @@ a road-centreline shapefile (:func:`walk_network_from_lines`), or online through
 
 from __future__ import annotations
 
+import ast
 import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 from pyproj import CRS
 
 from spatial._errors import InputError, Problem
@@ -185,9 +187,44 @@ def walk_network_from_graphml(path: str | Path, *, crs: Any = None) -> WalkNetwo
     WalkNetwork
         As :func:`walk_network_from_graph`.
     """
-    import osmnx as ox
+    return walk_network_from_graph(_read_graphml(Path(path)), crs=crs)
 
-    return walk_network_from_graph(ox.load_graphml(path), crs=crs)
+
+def _read_graphml(path: Path) -> nx.MultiDiGraph:
+    """Read an osmnx GraphML file with networkx: its values are text, typed back here."""
+    import networkx as nx
+
+    raw = nx.read_graphml(path, force_multigraph=True)
+    graph = nx.MultiDiGraph(**raw.graph) if raw.is_directed() else nx.MultiGraph(**raw.graph)
+    names = {n: _typed(n) for n in raw.nodes}
+    for n, data in raw.nodes(data=True):
+        graph.add_node(names[n], **{k: _typed(v) for k, v in data.items()})
+    for n0, n1, data in raw.edges(data=True):
+        values = {k: _typed(v) for k, v in data.items()}
+        if isinstance(data.get("geometry"), str):  # osmnx writes WKT
+            values["geometry"] = shapely.from_wkt(data["geometry"])
+        graph.add_edge(names[n0], names[n1], **values)
+    return graph
+
+
+def _typed(value: Any) -> Any:
+    """A GraphML text value as osmnx wrote it: a number, a list ``[...]`` or the text."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return value
+    if text.lower() in {"nan", "inf", "-inf", "infinity"}:
+        return value
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return value
 
 
 def walk_network_from_place(query: str | Any, *, crs: Any = None) -> WalkNetwork:

@@ -26,6 +26,7 @@ from spatial.io.outputs.results import BundleTables, GapTables
 from spatial.render.bundlemap import bundle_map
 from spatial.render.context import add_context, credit_osm
 from spatial.render.gapmap import gap_map
+from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, save_map
 from spatial.render.page import MapPage, column_values
 
@@ -242,10 +243,27 @@ def _index_page(
     share = [f"{v:.0%}" for v in units["missing_any"]]
     page.add(
         units,
-        layer_id="units",
-        name=UNIT_LEVELS[by],
-        group="units",
-        style={"fill": "#fdae61", "fillOpacity": 0.35, "stroke": "#b35806", "weight": 2},
+        Layer(
+            id="units",
+            name=UNIT_LEVELS[by],
+            group="units",
+            style={"fill": "#fdae61", "fillOpacity": 0.35, "stroke": "#b35806", "weight": 2},
+            popup="fields",
+            title_col="unit",
+            link_col="href",
+            fields=[
+                ("小区 Compounds", "compounds"),
+                ("户数 Households", "households"),
+                ("有缺口的小区 With gaps", "share"),
+            ],
+            label={
+                "col": "unit",
+                "minZoom": 0,
+                "font": "bold 12px sans-serif",
+                "colour": "#5a2d00",
+            },
+            simplify_m=5,
+        ),
         cols={
             "unit": column_values(units["unit"]),
             "href": column_values(units["href"]),
@@ -253,16 +271,6 @@ def _index_page(
             "households": column_values(units["households"]),
             "share": share,
         },
-        popup="fields",
-        title_col="unit",
-        link_col="href",
-        fields=[
-            ("小区 Compounds", "compounds"),
-            ("户数 Households", "households"),
-            ("有缺口的小区 With gaps", "share"),
-        ],
-        label={"col": "unit", "minZoom": 0, "font": "bold 12px sans-serif", "colour": "#5a2d00"},
-        simplify_m=5,
     )
     page.config["index"] = {
         "title": f"图幅索引 Index ({len(units)})",

@@ -11,6 +11,7 @@ from spatial.io.crs.chinese import wgs84_to_gcj02
 from spatial.io.outputs.results import BundleTables
 from spatial.io.survey.schema import PARCEL_KINDS
 from spatial.render.context import add_context, credit_osm
+from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 
@@ -144,10 +145,29 @@ def bundle_map(
     kinds = members["kind"].astype(str).tolist()
     page.add(
         members,
-        layer_id="members",
-        name="组成地块 Members by kind",
-        group="bundles",
-        style={"stroke": "#555", "weight": 0.5, "fillOpacity": 0.75},
+        Layer(
+            id="members",
+            name="组成地块 Members by kind",
+            group="bundles",
+            style={"stroke": "#555", "weight": 0.5, "fillOpacity": 0.75},
+            fill_col="fill",
+            popup="fields",
+            title_col="name",
+            fields=[
+                ("编号 ID", "id"),
+                ("类型 Kind", "kind"),
+                ("片区 Bundle", "bundle_id"),
+                ("户数 Households", "households"),
+                ("成本 Cost", "cost", "wan"),
+                ("收益 Revenue", "revenue", "wan"),
+                ("平衡 Balance", "balance", "wan"),
+                ("资金来源 Funding lines", "funding"),
+                ("测算依据 Basis", "basis"),
+            ],
+            note=ASSUMPTION_NOTE,
+            swatch=KIND_COLOURS["old_compound"],
+            dots_below=13 if len(members) > _DOTS_FROM else None,
+        ),
         cols={
             "name": column_values(members["name"]),
             "id": column_values(members["id"].astype(str)),
@@ -163,23 +183,6 @@ def bundle_map(
             else [None] * len(members),
             "fill": [KIND_COLOURS.get(k, "#cccccc") for k in kinds],
         },
-        fill_col="fill",
-        popup="fields",
-        title_col="name",
-        fields=[
-            ("编号 ID", "id"),
-            ("类型 Kind", "kind"),
-            ("片区 Bundle", "bundle_id"),
-            ("户数 Households", "households"),
-            ("成本 Cost", "cost", "wan"),
-            ("收益 Revenue", "revenue", "wan"),
-            ("平衡 Balance", "balance", "wan"),
-            ("资金来源 Funding lines", "funding"),
-            ("测算依据 Basis", "basis"),
-        ],
-        note=ASSUMPTION_NOTE,
-        swatch=KIND_COLOURS["old_compound"],
-        dots_below=13 if len(members) > _DOTS_FROM else None,
     )
     status = bundles["status"].astype(str).tolist()
     cov = pd.to_numeric(
@@ -207,43 +210,57 @@ def bundle_map(
     }
     page.add(
         bundles,
-        layer_id="bundles",
-        name="片区 Bundles (by balance)",
-        group="bundles",
-        style={"weight": 2.5, "fillOpacity": 0.04, "z": 1},
+        Layer(
+            id="bundles",
+            name="片区 Bundles (by balance)",
+            group="bundles",
+            style={"weight": 2.5, "fillOpacity": 0.04, "z": 1},
+            stroke_col="colour",
+            fill_col="colour",
+            popup="fields",
+            title_col="bundle_id",
+            fields=[
+                ("组成 Members", "members"),
+                ("户数 Households", "households"),
+                ("成本 Cost", "cost", "wan"),
+                ("补助 Subsidy", "subsidy", "wan"),
+                ("收益 Revenue", "revenue", "wan"),
+                ("平衡 Balance", "balance", "wan"),
+                ("收益/净成本 Ratio", "ratio"),
+                ("状态 Status", "status"),
+                ("跨片区资金 Funded by", "funded_by"),
+                ("净现值 NPV", "npv", "wan"),
+                ("本息覆盖倍数 Bond coverage", "coverage"),
+                ("融资 Financing", "financing"),
+                ("资金来源 Funding lines", "funding"),
+            ],
+            note=ASSUMPTION_NOTE,
+            pane="top",
+            swatch=STATUS_COLOURS["deficit"],
+            dots_below=13 if len(bundles) > _DOTS_FROM else None,
+        ),
         cols=cols,
-        stroke_col="colour",
-        fill_col="colour",
-        popup="fields",
-        title_col="bundle_id",
-        fields=[
-            ("组成 Members", "members"),
-            ("户数 Households", "households"),
-            ("成本 Cost", "cost", "wan"),
-            ("补助 Subsidy", "subsidy", "wan"),
-            ("收益 Revenue", "revenue", "wan"),
-            ("平衡 Balance", "balance", "wan"),
-            ("收益/净成本 Ratio", "ratio"),
-            ("状态 Status", "status"),
-            ("跨片区资金 Funded by", "funded_by"),
-            ("净现值 NPV", "npv", "wan"),
-            ("本息覆盖倍数 Bond coverage", "coverage"),
-            ("融资 Financing", "financing"),
-            ("资金来源 Funding lines", "funding"),
-        ],
-        note=ASSUMPTION_NOTE,
-        pane="top",
-        swatch=STATUS_COLOURS["deficit"],
-        dots_below=13 if len(bundles) > _DOTS_FROM else None,
     )
     page.group("money", "跨片区资金 Cross-area money", expanded=True)
     sources = tables.sources if tables.sources is not None else members.iloc[:0]
     page.add(
         sources,
-        layer_id="sources",
-        name="出资地块 Parcels that fund others",
-        group="money",
-        style={"fill": SOURCE_COLOUR, "stroke": "#000", "weight": 1.2, "fillOpacity": 0.55},
+        Layer(
+            id="sources",
+            name="出资地块 Parcels that fund others",
+            group="money",
+            style={"fill": SOURCE_COLOUR, "stroke": "#000", "weight": 1.2, "fillOpacity": 0.55},
+            popup="fields",
+            title_col="name",
+            fields=[
+                ("编号 ID", "id"),
+                ("类型 Kind", "kind"),
+                ("土地收益 Land revenue", "revenue", "wan"),
+                ("调出资金 Money given", "given", "wan"),
+            ],
+            note=ASSUMPTION_NOTE,
+            swatch=SOURCE_COLOUR,
+        ),
         cols={
             "name": column_values(sources["name"]) if "name" in sources else [],
             "id": column_values(sources["id"].astype(str)) if "id" in sources else [],
@@ -251,16 +268,6 @@ def bundle_map(
             "given": _wan_number(sources.get("given_yuan", [])),
             "revenue": _wan_number(sources.get("revenue_yuan", [])),
         },
-        popup="fields",
-        title_col="name",
-        fields=[
-            ("编号 ID", "id"),
-            ("类型 Kind", "kind"),
-            ("土地收益 Land revenue", "revenue", "wan"),
-            ("调出资金 Money given", "given", "wan"),
-        ],
-        note=ASSUMPTION_NOTE,
-        swatch=SOURCE_COLOUR,
     )
     links = _link_frame(tables.pairs, basemap)
     if basemap == "amap" and len(links):
@@ -272,10 +279,22 @@ def bundle_map(
         )
     page.add(
         links,
-        layer_id="links",
-        name="跨片区组合 Cross-area links",
-        group="money",
-        style={"stroke": LINK_COLOUR, "weight": 1.6, "dash": [6, 4], "z": 2},
+        Layer(
+            id="links",
+            name="跨片区组合 Cross-area links",
+            group="money",
+            style={"stroke": LINK_COLOUR, "weight": 1.6, "dash": [6, 4], "z": 2},
+            popup="fields",
+            title_col="title",
+            fields=[
+                ("资金 Money", "amount", "wan"),
+                ("片区缺口 Deficit", "deficit", "wan"),
+                ("距离 Distance", "distance"),
+            ],
+            pane="top",
+            swatch=LINK_COLOUR,
+            simplify_m=0,
+        ),
         cols={
             "title": [
                 f"{d} ← {s}"
@@ -289,16 +308,6 @@ def bundle_map(
                 None if pd.isna(v) else f"{float(v):,.0f} m" for v in links.get("distance_m", [])
             ],
         },
-        popup="fields",
-        title_col="title",
-        fields=[
-            ("资金 Money", "amount", "wan"),
-            ("片区缺口 Deficit", "deficit", "wan"),
-            ("距离 Distance", "distance"),
-        ],
-        pane="top",
-        swatch=LINK_COLOUR,
-        simplify_m=0,
     )
     page.config.update(
         search={

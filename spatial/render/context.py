@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from spatial.io.context.store import CONTEXT_LAYERS, context_style
+from spatial.render.layer import Layer
 
 __all__ = ["add_context", "credit_osm"]
 
@@ -95,15 +96,17 @@ def add_context(
             kwargs = {"swatch": base.get("fill", base.get("stroke"))}
         page.add(
             part,
-            layer_id=f"context_{layer}",
-            name=name,
-            group="context",
-            style=base,
+            Layer(
+                id=f"context_{layer}",
+                name=name,
+                group="context",
+                style=base,
+                pane="context",
+                simplify_m=2.0,
+                decimals=5,
+                **kwargs,
+            ),
             cols=cols,
-            pane="context",
-            simplify_m=2.0,
-            decimals=5,
-            **kwargs,
         )
         drawn = drawn or bool(len(part))
     if not drawn:  # say it on the map's face: the compounds float on a blank page

@@ -17,6 +17,7 @@ from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
 from spatial.render.context import add_context, credit_osm
+from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
@@ -166,41 +167,45 @@ def _plan_layers(page: MapPage, path: Path) -> pd.Series:
     page.group("plan", "改造计划 Plan", expanded=True)
     page.add(
         elig,
-        layer_id="eligibility",
-        name="改造对象认定 Eligibility",
-        group="plan",
-        show=False,
-        style={"stroke": "#222", "weight": 1, "fillOpacity": 0.7},
+        Layer(
+            id="eligibility",
+            name="改造对象认定 Eligibility",
+            group="plan",
+            show=False,
+            style={"stroke": "#222", "weight": 1, "fillOpacity": 0.7},
+            fill_col="fill",
+            popup="fields",
+            title_col="name",
+            fields=[("认定 Status", "label"), ("原因 Reason", "reason")],
+            swatch=_STATUS["priority"][0],
+        ),
         cols={
             "name": column_values(elig["name"]),
             "label": [_STATUS[s][1] for s in status],
             "reason": column_values(elig.get("reason_zh", pd.Series("", index=elig.index))),
             "fill": [_STATUS[s][0] for s in status],
         },
-        fill_col="fill",
-        popup="fields",
-        title_col="name",
-        fields=[("认定 Status", "label"), ("原因 Reason", "reason")],
-        swatch=_STATUS["priority"][0],
     )
     if "sites" in names:
         sites = read_gpkg(path, "sites")
         page.add(
             sites,
-            layer_id="sites",
-            name="设施选址 Facility sites",
-            group="plan",
-            show=False,
-            style={"fill": "#ffff33", "stroke": "#000", "weight": 2, "fillOpacity": 0.6},
+            Layer(
+                id="sites",
+                name="设施选址 Facility sites",
+                group="plan",
+                show=False,
+                style={"fill": "#ffff33", "stroke": "#000", "weight": 2, "fillOpacity": 0.6},
+                popup="fields",
+                title_col="name",
+                fields=[("设施 For", "categories")],
+                pane="top",
+                swatch="#ffff33",
+            ),
             cols={
                 "name": column_values(sites["name"]),
                 "categories": column_values(sites["categories"]),
             },
-            popup="fields",
-            title_col="name",
-            fields=[("设施 For", "categories")],
-            pane="top",
-            swatch="#ffff33",
         )
     return (
         pd.Series([_STATUS[s][1] for s in status], index=elig["id"].astype(str).to_numpy())
@@ -238,41 +243,45 @@ def _category_layers(
         listed_points = len(pts) > 0 or len(areas) == 0
         page.add(
             areas,
-            layer_id=f"area_{cat.id}",
-            name=f"{name} 服务范围 service area",
-            group=group,
-            show=cat.id in show,
-            style={"fill": "#3182bd", "fillOpacity": 0.2, "weight": 0},
-            pane="context",
-            z_index=5,
-            hidden=listed_points,
-            simplify_m=0,
-            decimals=5,
+            Layer(
+                id=f"area_{cat.id}",
+                name=f"{name} 服务范围 service area",
+                group=group,
+                show=cat.id in show,
+                style={"fill": "#3182bd", "fillOpacity": 0.2, "weight": 0},
+                pane="context",
+                z_index=5,
+                hidden=listed_points,
+                simplify_m=0,
+                decimals=5,
+            ),
         )
         names = [v if isinstance(v, str) and v else cat.zh for v in pts["name"]]
         page.add(
             pts,
-            layer_id=f"cat_{cat.id}",
-            name=name,
-            group=group,
-            show=cat.id in show,
-            style={
-                "fill": "#08519c",
-                "stroke": "#fff",
-                "weight": 1,
-                "radius": 4,
-                "fillOpacity": 0.95,
-            },
+            Layer(
+                id=f"cat_{cat.id}",
+                name=name,
+                group=group,
+                show=cat.id in show,
+                style={
+                    "fill": "#08519c",
+                    "stroke": "#fff",
+                    "weight": 1,
+                    "radius": 4,
+                    "fillOpacity": 0.95,
+                },
+                popup="fields",
+                title_col="name",
+                fields=[("设施 Facility", "category")],
+                swatch="#3182bd",
+                pane="top",
+                simplify_m=0,
+                together_with=(f"area_{cat.id}",) if listed_points and len(areas) else (),
+                low_zoom=(14, {"radius": 1.6, "weight": 0}) if len(pts) > _DOTS_FROM else None,
+                hidden=not listed_points,
+            ),
             cols={"name": names, "category": [f"{cat.zh} {cat.en}"] * len(pts)},
-            popup="fields",
-            title_col="name",
-            fields=[("设施 Facility", "category")],
-            swatch="#3182bd",
-            pane="top",
-            simplify_m=0,
-            together_with=(f"area_{cat.id}",) if listed_points and len(areas) else (),
-            low_zoom=(14, {"radius": 1.6, "weight": 0}) if len(pts) > _DOTS_FROM else None,
-            hidden=not listed_points,
         )
 
 
@@ -374,16 +383,18 @@ def gap_map(
     page.group("compounds", "小区 Compounds", expanded=True)
     page.add(
         comp,
-        layer_id="compounds",
-        name="小区 Compounds",
-        group="compounds",
-        style={"stroke": "#333", "weight": 0.8, "fillOpacity": 0.8},
+        Layer(
+            id="compounds",
+            name="小区 Compounds",
+            group="compounds",
+            style={"stroke": "#333", "weight": 0.8, "fillOpacity": 0.8},
+            fill_col="fill",
+            popup="compound",
+            swatch=MISSING_CLASSES[2][1],
+            pane="data",
+            dots_below=13 if len(comp) > _DOTS_FROM else None,
+        ),
         cols=cols,
-        fill_col="fill",
-        popup="compound",
-        swatch=MISSING_CLASSES[2][1],
-        pane="data",
-        dots_below=13 if len(comp) > _DOTS_FROM else None,
     )
     with_data = [c for c in cats if has_data.get(c.id)]
     shown = {c.id for c in with_data if c.id in show_categories} or {c.id for c in with_data[:3]}

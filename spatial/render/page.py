@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from branca.element import Element
 
+from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, figure, map_frame, offline_map, save_map, script_json
 
 __all__ = ["MapPage", "column_values", "layer_json"]
@@ -195,133 +196,37 @@ class MapPage:
     def add(
         self,
         frame: gpd.GeoDataFrame,
+        layer: Layer,
         *,
-        layer_id: str,
-        name: str,
-        group: str,
-        style: Mapping[str, Any],
-        show: bool = True,
         cols: Mapping[str, Sequence[Any]] | None = None,
-        popup: str | None = None,
-        fields: Sequence[tuple[str, ...]] = (),
-        title_col: str | None = None,
-        note: str | None = None,
-        link_col: str | None = None,
-        label: Mapping[str, Any] | None = None,
-        class_col: str | None = None,
-        classes: Mapping[str, Mapping[str, Any]] | None = None,
-        fill_col: str | None = None,
-        stroke_col: str | None = None,
-        pane: str = "data",
-        swatch: str | None = None,
-        width_by_zoom: bool = False,
-        simplify_m: float = 1.0,
-        decimals: int = 6,
-        z_index: int = 1,
-        dots_below: int | None = None,
-        low_zoom: tuple[int, Mapping[str, Any]] | None = None,
-        hidden: bool = False,
-        together_with: Sequence[str] = (),
     ) -> None:
         """Add a layer; an empty ``frame`` is listed as 无数据 (no data) and cannot be shown.
 
         Parameters
         ----------
         frame
-            Any CRS; projected to WGS84 (GCJ-02 on ``amap``), simplified by ``simplify_m``
-            metres and rounded to ``decimals``.
-        layer_id, name, group
-            Identifier, label in the layer list, group id (see :meth:`group`).
-        style
-            Canvas style: ``fill``, ``fillOpacity``, ``stroke``, ``weight`` (px),
-            ``opacity``, ``radius`` (points, px), ``dash``, ``casing``, ``minZoom``, ``z``.
-        show
-            Drawn when the page opens.
+            Any CRS; projected to WGS84 (GCJ-02 on ``amap``), simplified by
+            ``layer.simplify_m`` metres and rounded to ``layer.decimals``.
+        layer
+            Its name, group, style and popup.
         cols
             Attribute columns by name, each as long as ``frame`` (for styles, labels,
             popups, search and filters).
-        fields
-            Popup rows, see ``popup``.
-        popup
-            Popup builder of the runtime: ``"fields"`` (``fields`` as (label, column) or
-            (label, column, "wan") for numbers shown as 万元) or one registered by a page
-            script.
-        title_col, note
-            Popup title column and a note under the fields.
-        link_col
-            Column of relative links the popup offers (the map book's index).
-        label
-            ``{"col", "minZoom", "font", "colour", "halo"}``: text drawn on the tiles.
-        class_col, classes
-            A column whose value picks extra style from ``classes``.
-        fill_col, stroke_col
-            Columns of CSS colours per feature.
-        pane
-            ``context`` (under the data), ``data`` or ``top``.
-        swatch
-            Colour shown beside the name in the layer list.
-        width_by_zoom
-            Scale line widths with the zoom (streets).
-        simplify_m, decimals
-            Geometry simplification (metres) and decimals kept.
-        z_index
-            Order among the layers of the same pane (higher on top).
-        dots_below
-            Below this zoom, draw each feature as a dot at its centre (level of detail
-            for a whole city's compounds).
-        low_zoom
-            ``(zoom, style)``: extra style below that zoom (small dots for many points).
-        hidden
-            Not listed in the layer list (shown and hidden with another layer).
-        together_with
-            Hidden layers switched on and off with this one.
         """
-        spec: dict[str, Any] = {
-            "id": layer_id,
-            "name": name,
-            "group": group,
-            "show": bool(show),
-            "style": dict(style),
-            "count": len(frame),
-            "empty": bool(len(frame) == 0),
-            "pane": pane,
-        }
-        for key, value in (
-            ("popup", popup),
-            ("titleCol", title_col),
-            ("note", note),
-            ("linkCol", link_col),
-            ("label", dict(label) if label else None),
-            ("classCol", class_col),
-            ("classes", {k: dict(v) for k, v in classes.items()} if classes else None),
-            ("fillCol", fill_col),
-            ("strokeCol", stroke_col),
-            ("swatch", swatch),
-        ):
-            if value is not None:
-                spec[key] = value
-        if fields:
-            spec["fields"] = [list(f) for f in fields]
-        if width_by_zoom:
-            spec["widthByZoom"] = True
-        if z_index != 1:
-            spec["zIndex"] = z_index
-        if low_zoom is not None:
-            spec["lowZoom"] = {"below": int(low_zoom[0]), "style": dict(low_zoom[1])}
-        if dots_below is not None:
-            spec["dotsBelow"] = int(dots_below)
-        if hidden:
-            spec["hidden"] = True
-        if together_with:
-            spec["with"] = list(together_with)
+        spec = layer.spec()
+        spec["count"] = len(frame)
+        spec["empty"] = bool(len(frame) == 0)
         if len(frame):
             # layer_json quantises the coordinates to ``decimals`` itself
             geo = map_frame(
-                frame[["geometry"]], basemap=self.basemap, simplify_m=simplify_m, decimals=None
+                frame[["geometry"]],
+                basemap=self.basemap,
+                simplify_m=layer.simplify_m,
+                decimals=None,
             )
             element_id = f"spatial-data-{len(self._data)}"
             spec["data"] = element_id
-            text = layer_json(geo.geometry, cols or {}, decimals=decimals)
+            text = layer_json(geo.geometry, cols or {}, decimals=layer.decimals)
             self._data.append(f'<script type="application/json" id="{element_id}">{text}</script>')
         self.layers.append(spec)
 
