@@ -357,75 +357,18 @@ def compound_access_points(
     is_poly = np.isin(shapely.get_type_id(geoms), [3, 6])
     boundaries = shapely.boundary(geoms)
     rows: list[pd.DataFrame] = []
-
-    gates = np.flatnonzero(network.gate)
-    if len(gates) and is_poly.any():
-        tree = shapely.STRtree(np.where(is_poly, boundaries, None))
-        comp, gate_pos = tree.query(
-            shapely.points(network.node_xy[gates]), predicate="dwithin", distance=gate_tolerance_m
-        )[::-1]
-        if len(comp):
-            e, off = _node_attachment(network, gates[gate_pos])
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "owner": comp,
-                        "edge": e,
-                        "offset": off,
-                        "leg": 0.0,
-                        "kind": _KIND_ORDER["gate"],
-                    }
-                )
-            )
+    gate_rows, gate_at = _gate_rows(network, boundaries, is_poly, tolerance_m=gate_tolerance_m)
     has = np.zeros(n, dtype=bool)
-    gate_at: set[tuple[int, float, float]] = set()  # a path through a gate also crosses there
-    for r in rows:
-        has[r["owner"].to_numpy()] = True
-        xy = np.round(network.node_xy[gates[gate_pos]], 1)
-        gate_at = {(int(o), float(x), float(y)) for o, (x, y) in zip(comp, xy, strict=True)}
-
+    if gate_rows is not None:
+        rows.append(gate_rows)
+        has[gate_rows["owner"].to_numpy()] = True
     todo = np.flatnonzero(is_poly)
     deep = np.zeros(n, dtype=bool)
     if len(todo):
-        # an edge of the main network piece that goes into the compound deeper than its
-        # drawing noise (a piece cut off inside a compound does not make it crossed)
-        into, edge_in = network.edge_tree.query(geoms[todo], predicate="intersects")
-        into = np.unique(into[network.component[network.u[edge_in]] == 0])
-        if len(into):  # only those an edge of the main piece enters at all are shrunk
-            inner = shapely.buffer(geoms[todo[into]], -crossing_depth_m)
-            deeper, edge_in = network.edge_tree.query(inner, predicate="intersects")
-            deep[todo[into[deeper[network.component[network.u[edge_in]] == 0]]]] = True
-        comp_idx, edge_idx = network.edge_tree.query(boundaries[todo], predicate="intersects")
-        comp_idx = todo[comp_idx]
-        # gated compounds: gates and every point where an edge crosses or touches the boundary
-        gated = has[comp_idx]
-        comp_idx, edge_idx = comp_idx[gated], edge_idx[gated]
-        inter = shapely.intersection(boundaries[comp_idx], network.edge_lines[edge_idx])
-        pts, which = shapely.get_coordinates(inter, return_index=True)
-        if len(pts) and gate_at:
-            keep = np.array(
-                [
-                    (int(o), float(x), float(y)) not in gate_at
-                    for o, (x, y) in zip(comp_idx[which], np.round(pts, 1), strict=True)
-                ],
-                dtype=bool,
-            )
-            pts, which = pts[keep], which[keep]
-        if len(pts):
-            owner = comp_idx[which]
-            e = edge_idx[which]
-            off = shapely.line_locate_point(network.edge_lines[e], shapely.points(pts))
-            frame = pd.DataFrame(
-                {
-                    "owner": owner,
-                    "edge": e,
-                    "offset": off,
-                    "leg": 0.0,
-                    "kind": _KIND_ORDER["crossing"],
-                }
-            )
-            rows.append(frame.drop_duplicates(["owner", "edge", "offset"]))
-
+        deep[todo] = _entered_deeper(network, geoms[todo], depth_m=crossing_depth_m)
+        crossings = _crossing_rows(network, boundaries, todo[has[todo]], gate_at)
+        if len(crossings):
+            rows.append(crossings)
     # without gates: a path of the main network into it, or its perimeter's streets
     rest = np.flatnonzero(~has)
     radius_of = np.full(n, np.nan)
@@ -464,3 +407,79 @@ def compound_access_points(
         np.array([k for k, _, _ in ACCESS_KINDS], dtype=object)[allrows["kind"].to_numpy(int)],
         radius_m=radius_of,
     )
+
+
+def _gate_rows(
+    network: WalkNetwork, boundaries: np.ndarray, is_poly: np.ndarray, *, tolerance_m: float
+) -> tuple[pd.DataFrame | None, set[tuple[int, float, float]]]:
+    """Gate nodes within ``tolerance_m`` of a polygon's boundary, and where they are.
+
+    The places (owner, x, y rounded to 0.1 m) let a path through a gate not count again
+    as a crossing there.
+    """
+    gates = np.flatnonzero(network.gate)
+    if not len(gates) or not is_poly.any():
+        return None, set()
+    polygon_boundaries = np.where(is_poly, boundaries, np.array(None, dtype=object))
+    tree = shapely.STRtree(polygon_boundaries)
+    comp, gate_pos = tree.query(
+        shapely.points(network.node_xy[gates]), predicate="dwithin", distance=tolerance_m
+    )[::-1]
+    if not len(comp):
+        return None, set()
+    e, off = _node_attachment(network, gates[gate_pos])
+    frame = pd.DataFrame(
+        {"owner": comp, "edge": e, "offset": off, "leg": 0.0, "kind": _KIND_ORDER["gate"]}
+    )
+    xy = np.round(network.node_xy[gates[gate_pos]], 1)
+    return frame, {(int(o), float(x), float(y)) for o, (x, y) in zip(comp, xy, strict=True)}
+
+
+def _entered_deeper(network: WalkNetwork, polygons: np.ndarray, *, depth_m: float) -> np.ndarray:
+    """Whether an edge of the main network piece goes deeper than ``depth_m`` into each.
+
+    A piece cut off inside a compound does not make it crossed; only polygons an edge
+    of the main piece enters at all are shrunk.
+    """
+    deep = np.zeros(len(polygons), dtype=bool)
+    into, edge_in = network.edge_tree.query(polygons, predicate="intersects")
+    into = np.unique(into[network.component[network.u[edge_in]] == 0])
+    if len(into):
+        inner = shapely.buffer(polygons[into], -depth_m)
+        deeper, edge_in = network.edge_tree.query(inner, predicate="intersects")
+        deep[into[deeper[network.component[network.u[edge_in]] == 0]]] = True
+    return deep
+
+
+def _crossing_rows(
+    network: WalkNetwork,
+    boundaries: np.ndarray,
+    gated: np.ndarray,
+    gate_at: set[tuple[int, float, float]],
+) -> pd.DataFrame:
+    """For gated compounds: every point where an edge crosses or touches the boundary."""
+    comp_idx, edge_idx = network.edge_tree.query(boundaries[gated], predicate="intersects")
+    comp_idx = gated[comp_idx]
+    inter = shapely.intersection(boundaries[comp_idx], network.edge_lines[edge_idx])
+    pts, which = shapely.get_coordinates(inter, return_index=True)
+    if len(pts) and gate_at:
+        keep = np.array(
+            [
+                (int(o), float(x), float(y)) not in gate_at
+                for o, (x, y) in zip(comp_idx[which], np.round(pts, 1), strict=True)
+            ],
+            dtype=bool,
+        )
+        pts, which = pts[keep], which[keep]
+    e = edge_idx[which]
+    off = shapely.line_locate_point(network.edge_lines[e], shapely.points(pts))
+    frame = pd.DataFrame(
+        {
+            "owner": comp_idx[which],
+            "edge": e,
+            "offset": off,
+            "leg": 0.0,
+            "kind": _KIND_ORDER["crossing"],
+        }
+    )
+    return frame.drop_duplicates(["owner", "edge", "offset"])
