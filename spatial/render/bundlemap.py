@@ -142,6 +142,40 @@ def bundle_map(
     credit_osm(page, osm_data=osm_data, context=context)
     add_context(page, context, bounds=lonlat)
     page.group("bundles", "片区 Bundles", expanded=True)
+    _add_members(page, members)
+    _add_bundles(page, bundles)
+    page.group("money", "跨片区资金 Cross-area money", expanded=True)
+    sources = tables.sources if tables.sources is not None else members.iloc[:0]
+    _add_sources(page, sources)
+    _add_links(page, _link_frame(tables.pairs, basemap), basemap)
+    page.config.update(
+        search={
+            "layer": "members",
+            "cols": ["name", "id", "bundle_id"],
+            "placeholder": "搜索地块 名称、编号或片区 Search name, ID or bundle",
+        },
+        filters={
+            "layer": "bundles",
+            "status": {
+                "col": "status",
+                "label": "状态 Status",
+                "options": [[v, v] for v in STATUS_ZH.values()],
+            },
+        },
+    )
+    present = set(members["kind"].astype(str))
+    page.legend(
+        "片区统筹平衡 Bundles",
+        [(STATUS_COLOURS[s], f"片区边界 outline: {STATUS_ZH[s]}") for s in STATUS_COLOURS]
+        + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items() if k in present]
+        + [(SOURCE_COLOUR, "出资地块 funding parcel"), (LINK_COLOUR, "跨片区组合 money link")],
+        note=ASSUMPTION_NOTE,
+    )
+    return page
+
+
+def _add_members(page: MapPage, members: gpd.GeoDataFrame) -> None:
+    """The members layer: each parcel coloured by kind, its money in the popup."""
     kinds = members["kind"].astype(str).tolist()
     page.add(
         members,
@@ -184,6 +218,10 @@ def bundle_map(
             "fill": [KIND_COLOURS.get(k, "#cccccc") for k in kinds],
         },
     )
+
+
+def _add_bundles(page: MapPage, bundles: gpd.GeoDataFrame) -> None:
+    """The bundles layer: outlines coloured by balance status."""
     status = bundles["status"].astype(str).tolist()
     cov = pd.to_numeric(
         bundles.get("bond_coverage", pd.Series(index=bundles.index)), errors="coerce"
@@ -241,8 +279,10 @@ def bundle_map(
         ),
         cols=cols,
     )
-    page.group("money", "跨片区资金 Cross-area money", expanded=True)
-    sources = tables.sources if tables.sources is not None else members.iloc[:0]
+
+
+def _add_sources(page: MapPage, sources: gpd.GeoDataFrame) -> None:
+    """Parcels whose land revenue funds other bundles."""
     page.add(
         sources,
         Layer(
@@ -269,7 +309,10 @@ def bundle_map(
             "revenue": _wan_number(sources.get("revenue_yuan", [])),
         },
     )
-    links = _link_frame(tables.pairs, basemap)
+
+
+def _add_links(page: MapPage, links: gpd.GeoDataFrame, basemap: Basemap) -> None:
+    """Dashed lines from a funding parcel to the bundle it pays for (WGS84, GCJ-02 on amap)."""
     if basemap == "amap" and len(links):
         links = links.set_geometry(
             shapely.transform(
@@ -309,27 +352,3 @@ def bundle_map(
             ],
         },
     )
-    page.config.update(
-        search={
-            "layer": "members",
-            "cols": ["name", "id", "bundle_id"],
-            "placeholder": "搜索地块 名称、编号或片区 Search name, ID or bundle",
-        },
-        filters={
-            "layer": "bundles",
-            "status": {
-                "col": "status",
-                "label": "状态 Status",
-                "options": [[v, v] for v in STATUS_ZH.values()],
-            },
-        },
-    )
-    present = set(kinds)
-    page.legend(
-        "片区统筹平衡 Bundles",
-        [(STATUS_COLOURS[s], f"片区边界 outline: {STATUS_ZH[s]}") for s in STATUS_COLOURS]
-        + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items() if k in present]
-        + [(SOURCE_COLOUR, "出资地块 funding parcel"), (LINK_COLOUR, "跨片区组合 money link")],
-        note=ASSUMPTION_NOTE,
-    )
-    return page
