@@ -89,9 +89,9 @@ def _negative_budget(d: Path) -> list[str]:
 CASES: list[tuple[str, Callable[[Path], list[str]], tuple[str, ...]]] = [
     ("empty csv", _bytes("empty.csv", b""), ("empty.csv",)),
     (
-        "utf-16 csv",
-        _bytes("u16.csv", "名称,经度,纬度\n幼儿园,116.3,40\n".encode("utf-16")),
-        ("u16.csv",),
+        "utf-16 csv without its BOM",
+        _bytes("u16.csv", "名称,经度,纬度\n幼儿园,116.3,40\n".encode("utf-16-le")),
+        ("u16.csv", "NUL byte"),
     ),
     (
         "broken geojson",

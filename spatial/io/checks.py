@@ -19,11 +19,16 @@ from spatial.io.crs.chinese import bd09_to_wgs84, gcj02_to_wgs84
 
 __all__ = [
     "ALLOWED_TYPES",
+    "MAX_VERTICES",
     "check_degrees",
     "check_geometries",
     "check_location",
     "check_offset",
 ]
+
+#: Vertices of one feature beyond which it is no compound, POI or parcel (a whole city's
+#: boundary has ~100,000): refused before it is repaired or projected.
+MAX_VERTICES = 500_000
 
 #: Geometry types each layer accepts.
 ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
@@ -80,9 +85,30 @@ def check_geometries(
     suspect |= ~np.isin(
         shapely.get_type_id(values), [shapely.GeometryType[t.upper()] for t in allowed]
     )
+    coords, owner = shapely.get_coordinates(values, return_index=True)
+    not_finite = np.zeros(len(values), dtype=bool)
+    not_finite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    too_many = shapely.get_num_coordinates(values) > MAX_VERTICES
+    suspect |= not_finite | too_many
     for pos in np.flatnonzero(suspect).tolist():
         geom = values[pos]
         row = row_label(pos)
+        if not_finite[pos] or too_many[pos]:
+            problems.append(
+                Problem.error(
+                    source,
+                    "coordinates that are not numbers (NaN or infinity)"
+                    if not_finite[pos]
+                    else f"a geometry of {shapely.get_num_coordinates(geom):,} vertices (more "
+                    f"than {MAX_VERTICES:,}: not a {layer[:-1]} outline)",
+                    row=row,
+                    column="geometry",
+                    hint="redraw the feature or delete the row"
+                    if not_finite[pos]
+                    else "simplify it in a GIS (QGIS 'Simplify') or delete the row",
+                )
+            )
+            continue
         if geom is None or shapely.is_missing(geom):
             problems.append(
                 Problem.error(

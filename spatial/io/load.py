@@ -29,6 +29,7 @@ from spatial.io.outputs.runfolder import folder_layer, folder_rows
 from spatial.io.readers import is_gis_file, pick_layer, read_any
 from spatial.io.survey.conform import conform
 from spatial.io.survey.schema import LAYERS
+from spatial.io.survey.sheets import unique_headers
 from spatial.io.survey.tables import (
     TABLE_SUFFIXES,
     coordinate_system_hint,
@@ -270,9 +271,16 @@ def check_frame(
     problems: list[Problem] = []
     if geometry is None:
         geometry = raw.geometry if isinstance(raw, gpd.GeoDataFrame) else None
-    frame, found = conform(
-        raw.drop(columns="geometry", errors="ignore"), layer, source=src, row_label=label
-    )
+    attributes = raw.drop(columns="geometry", errors="ignore")
+    if attributes.columns.duplicated().any():  # a frame built in code; files are made unique
+        names, notes = unique_headers(
+            list(attributes.columns), [str(i + 1) for i in range(attributes.shape[1])]
+        )
+        attributes = attributes.set_axis(names, axis=1)
+        problems += [
+            Problem.warning(src, note, hint="give each column a name of its own") for note in notes
+        ]
+    frame, found = conform(attributes, layer, source=src, row_label=label)
     problems += found
     if geometry is None:
         problems.append(

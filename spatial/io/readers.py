@@ -30,10 +30,13 @@ def _label_rows(pos: int) -> int:
     return pos + 2
 
 
-def _sheet_rows(header_row: int) -> Callable[[int], int]:
-    """Record position → spreadsheet row, for a table whose headers are on ``header_row``."""
+def _sheet_rows(header_row: int, rows: list[int] | None = None) -> Callable[[int], int]:
+    """Record position → spreadsheet row: ``rows`` when known (empty rows skipped), else the
+    row after ``header_row`` plus the position."""
 
     def label(pos: int) -> int:
+        if rows and 0 <= pos < len(rows):
+            return rows[pos]
         return pos + header_row + 1
 
     return label
@@ -87,7 +90,15 @@ def read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems,
         return frame, frame.geometry, _label_osm(frame), list(frame.columns)
     if is_table_file(path):
         table = read_table(path, sheet=sheet)
-        label = _sheet_rows(table.attrs.get("header_row", 1))
+        label = _sheet_rows(table.attrs.get("header_row", 1), table.attrs.get("rows"))
+        problems += [
+            Problem.warning(
+                src,
+                note,
+                hint="give each column a header of its own (rename, fill in or delete the column)",
+            )
+            for note in table.attrs.get("header_notes", [])
+        ]
         geometry, used, found = table_geometry(
             table, source=src, crs=crs, coords=coords, row_label=label
         )

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from spatial._errors import Problem
+from spatial.io.survey.sheets import read_sheet, unique_headers
 from spatial.io.survey.values import normalize_header, parse_number
 
 __all__ = [
@@ -114,29 +115,74 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls", ".xlsm"):
-        return _read_excel(path, sheet)
+        return read_sheet(path, sheet=sheet, known=_known_headers())
     if suffix == ".json":
         return _read_json_records(path)
+    encodings = _text_encodings(path)
     last: Exception | None = None
-    for encoding in ("utf-8-sig", "gb18030"):
+    for encoding in encodings:
         try:
             try:
-                return pd.read_csv(
+                raw = pd.read_csv(
                     path,
                     dtype=str,
                     keep_default_na=False,
                     encoding=encoding,
                     sep=None,
                     engine="python",
+                    header=None,
                 )
             except csv.Error:  # one column: no delimiter to detect
-                return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+                raw = pd.read_csv(
+                    path, dtype=str, keep_default_na=False, encoding=encoding, header=None
+                )
+            return _csv_frame(raw)
         except UnicodeDecodeError as exc:
             last = exc
     raise ValueError(f"{path}: not UTF-8 nor GBK text ({last})")
 
 
-_HEADER_SCAN_ROWS = 10
+#: Bytes read at the start, middle and end of a text file to tell it is text.
+_SNIFF_BYTES = 65_536
+
+
+def _text_encodings(path: Path) -> tuple[str, ...]:
+    """The encodings to try for a text table, after checking from a few samples that it is
+    text at all (a file of NUL bytes is refused in milliseconds, not parsed for minutes)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16
+            return ("utf-16",)
+        samples = [(0, head)]
+        for at in (size // 2, max(size - _SNIFF_BYTES, 0)):
+            if at > len(head):
+                fh.seek(at)
+                samples.append((at, fh.read(_SNIFF_BYTES)))
+    for at, sample in samples:
+        nul = sample.find(b"\x00")
+        if nul >= 0:
+            raise ValueError(
+                f"not a text table: binary data (a NUL byte at byte {at + nul:,} of "
+                f"{size:,}); export the table again as CSV (UTF-8 or GBK) or as .xlsx"
+            )
+    return ("utf-8-sig", "gb18030")
+
+
+def _csv_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """A CSV read without headers: its first row as unique headers (pandas would add .1)."""
+    if raw.empty:
+        return pd.DataFrame()
+    blank = raw.apply(lambda col: col.str.strip().eq("").all())
+    raw = raw.loc[:, ~blank.to_numpy()]  # a trailing comma: no header, no value
+    if raw.empty:
+        return pd.DataFrame()
+    letters = [f"{i + 1}" for i in np.flatnonzero(~blank.to_numpy())]
+    header, notes = unique_headers(raw.iloc[0].tolist(), letters)
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    frame.attrs["header_notes"] = notes
+    return frame
 
 
 def _known_headers() -> set[str]:
@@ -146,51 +192,6 @@ def _known_headers() -> set[str]:
     for layer in LAYERS:
         known |= set(alias_index(layer))
     return known
-
-
-def _header_row(raw: pd.DataFrame, known: set[str]) -> tuple[int, int]:
-    """The row (0-based) among the first ones naming the most known columns, and how many."""
-    best = (0, -1)
-    for row in range(min(_HEADER_SCAN_ROWS, len(raw))):
-        cells = [c for c in raw.iloc[row].tolist() if isinstance(c, str) and c.strip()]
-        score = sum(normalize_header(c) in known for c in cells)
-        if score > best[1]:
-            best = (row, score)
-    return best
-
-
-def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
-    with open(path, "rb") as fh:
-        magic = fh.read(8)
-    if not magic.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx), OLE2 (xls)
-        text = magic.decode("utf-8", errors="ignore").isprintable() and magic != b""
-        raise ValueError(
-            "not an Excel workbook"
-            + ("; it looks like text: if it is CSV, name it .csv" if text else "")
-        )
-    with pd.ExcelFile(path) as workbook:
-        names = [str(n) for n in workbook.sheet_names]
-        if sheet is not None and str(sheet) not in names:
-            if not str(sheet).isdigit() or int(sheet) >= len(names):
-                raise ValueError(f"no sheet '{sheet}'; the workbook has: {', '.join(names)}")
-            sheet = names[int(sheet)]
-        wanted = names if sheet is None else [str(sheet)]
-        book = {n: pd.read_excel(workbook, sheet_name=n, header=None, dtype=object) for n in wanted}
-    known = _known_headers()
-    scored = [(name, *_header_row(raw, known)) for name, raw in book.items()]
-    name, row, _ = max(scored, key=lambda t: (t[2], -scored.index(t)))
-    raw = book[name]
-    if raw.empty:
-        frame = pd.DataFrame()
-    else:
-        header = [
-            str(c).strip() if not pd.isna(c) else f"Unnamed: {i}"
-            for i, c in enumerate(raw.iloc[row].tolist())
-        ]
-        frame = raw.iloc[row + 1 :].reset_index(drop=True)
-        frame.columns = header
-    frame.attrs.update(sheet=str(name), header_row=row + 1, sheets=names)
-    return frame
 
 
 def table_origin(table: pd.DataFrame) -> str:
