@@ -16,6 +16,7 @@ __all__ = [
     "InputWarning",
     "Problem",
     "format_problems",
+    "input_error",
     "raise_for_errors",
     "summarise_problems",
 ]
@@ -161,6 +162,35 @@ class InputError(ValueError):
     def errors(self) -> list[Problem]:
         """Only the problems of severity ``"error"``."""
         return [p for p in self.problems if p.severity == "error"]
+
+
+def input_error(
+    file: str,
+    message: str,
+    *,
+    hint: str = "",
+    row: int | str | None = None,
+    column: str | None = None,
+) -> InputError:
+    """An :class:`InputError` of one problem: a bad file, option or value, located.
+
+    Parameters
+    ----------
+    file
+        The file (or option, ``--categories``) at fault.
+    message
+        What is wrong.
+    hint
+        How to fix it.
+    row, column
+        Where in the file, when known.
+
+    Returns
+    -------
+    InputError
+        To raise.
+    """
+    return InputError([Problem.error(file, message, row=row, column=column, hint=hint)])
 
 
 class InputWarning(UserWarning):

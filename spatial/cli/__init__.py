@@ -88,6 +88,12 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("SPATIAL_DEBUG"):
             raise
+        from spatial.faults import MachineFaultError, machine_fault
+
+        fault = str(exc) if isinstance(exc, MachineFaultError) else machine_fault(exc)
+        if fault is not None:
+            _report_fault(exc, fault)
+            raise SystemExit(1) from None
         _report_bug(exc)
         raise SystemExit(2) from None
 
@@ -101,6 +107,24 @@ _EXTRAS = {
     "distributed": "batch",
     "bokeh": "batch",
 }
+
+
+def _report_fault(exc: BaseException, fault: str) -> None:
+    from rich.markup import escape
+
+    from spatial.cli._common import error_console
+    from spatial.faults import MachineFaultError
+
+    where = getattr(exc, "filename", None)
+    text = (
+        fault
+        if isinstance(exc, MachineFaultError)
+        else (
+            f"cannot {'write' if 'full' in fault or 'large' in fault else 'use'} "
+            f"{where or 'a file'}: {fault}"
+        )
+    )
+    error_console.print(f"[red]{escape(text)}[/red]", soft_wrap=True)
 
 
 def _report_bug(exc: BaseException) -> None:

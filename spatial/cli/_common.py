@@ -324,7 +324,8 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
     ------
     typer.Exit
         With code 1 after printing the problems of an :class:`~spatial.InputError` or
-        the message of another input error.
+        a fault of the machine (:class:`~spatial.faults.MachineFaultError`: disk full …).
+        Anything else is a bug and goes on to the internal-error report.
     """
     from rich.progress import (
         BarColumn,
@@ -336,6 +337,7 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
     )
 
     from spatial._errors import InputError, InputWarning
+    from spatial.faults import MachineFaultError
 
     columns = (
         SpinnerColumn(),
@@ -359,8 +361,8 @@ def run_reporting(job: Callable[[Callable[[str, int, int], None]], T]) -> T:
         except InputError as exc:
             error_console.print(problem_table(exc.problems))
             raise typer.Exit(1) from exc
-        except (ValueError, FileNotFoundError) as exc:
-            error_console.print(f"[red]{escape(str(exc))}[/red]")
+        except MachineFaultError as exc:
+            error_console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
             raise typer.Exit(1) from exc
     if not QUIET["on"]:
         found = [p for w in caught for p in getattr(w.message, "problems", [])]

@@ -25,7 +25,7 @@ from spatial.finance.cashflow import PAYBACK_TOLERANCE_YUAN, timing
 from spatial.finance.cfsheets import cash_flow_sheet, projects_sheet
 from spatial.finance.projects import FinanceReport
 from spatial.finance.sources import SOURCE_LABELS
-from spatial.io.outputs.write import atomic_path
+from spatial.io.outputs.write import save_workbook
 
 __all__ = ["write_finance_workbook"]
 
@@ -373,6 +373,4 @@ def write_finance_workbook(
     _facilities(wb, report)
     for r in pd.concat([bundles, combos]).itertuples(index=False):
         cash_flow_sheet(wb, r, years)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return Path(path)
+    return save_workbook(wb, path)

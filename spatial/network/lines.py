@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from spatial._errors import InputError, Problem
+from spatial._errors import InputError, Problem, input_error
 from spatial.io.roadclass import RoadClasses, classify_lines, line_levels, load_road_classes
 from spatial.network.graph import WalkNetwork, build_graph
 from spatial.settings import DEFAULTS
@@ -177,7 +177,11 @@ def walk_network_from_lines(
         were left out, how many ends were snapped and crossings split.
     """
     if lines.crs is None:
-        raise ValueError(f"{source}: the line layer has no CRS")
+        raise input_error(
+            source,
+            "the line layer has no CRS",
+            hint="a shapefile needs its .prj; or set the CRS in a GIS and save again",
+        )
     if line_snap_m < 0:
         raise ValueError(f"line_snap_m must be >= 0 metres, got {line_snap_m}")
     table = classes or load_road_classes()

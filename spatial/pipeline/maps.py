@@ -52,33 +52,56 @@ def run_maps(
         such output, no CJK font for the PNGs.
     """
     from spatial.io.context.read import read_context
+    from spatial.io.outputs.fileset import file_set
     from spatial.io.outputs.results import check_bundles_folder, load_gap_tables
-    from spatial.render import gap_map, save_map
-    from spatial.render.gapmap import GAP_TITLE
-    from spatial.render.static import cjk_font_path, static_gap_map
+    from spatial.render.static import cjk_font_path
 
     opts = options or MapOptions()
     out = Path(out)
     if opts.png or opts.atlas:  # before any map is written: a missing font replaces nothing
         cjk_font_path()
-    written: dict[str, Path] = {}
     ctx = read_context(list(opts.context)) if opts.context else None
-    osm_data = ctx is not None and "osm" in ctx.attrs.get("sources", ())
     tables = gaps if isinstance(gaps, GapTables) or gaps is None else load_gap_tables(gaps)
-    side: Any = None
-    bundle_args: _BundleArgs | None = None
     target = (
         Path(bundle_out)
         if bundle_out
         else (out if tables is None else out.with_name(out.stem + "_bundles.html"))
     )
+    if target.parent.absolute() != out.parent.absolute():
+        raise ValueError("the bundle map is written beside the gap map")
     if isinstance(bundles, (str, Path)):
         check_bundles_folder(Path(bundles))
+    with file_set(out.parent, name=out.stem) as stage:
+        staged = _draw(tables, bundles, stage / out.name, stage / target.name, opts, ctx, gaps)
+    return {k: out.parent / Path(v).relative_to(stage) for k, v in staged.items()}
+
+
+def _draw(
+    tables: GapTables | None,
+    bundles: str | Path | BundleTables | None,
+    out: Path,
+    target: Path,
+    opts: MapOptions,
+    ctx: Any,
+    gaps: str | Path | GapTables | None,
+) -> dict[str, Path]:
+    """Draw every map of :func:`run_maps` into the staging folder ``out`` is in."""
+    from spatial.io.outputs.fileset import RUN_STAMP
+    from spatial.render import gap_map, save_map
+    from spatial.render.gapmap import GAP_TITLE
+    from spatial.render.static import static_gap_map
+
+    written: dict[str, Path] = {}
+    osm_data = ctx is not None and "osm" in ctx.attrs.get("sources", ())
+    side: Any = None
+    bundle_args: _BundleArgs | None = None
+    if isinstance(bundles, (str, Path)):
         beside = Path(gaps) / "context.gpkg" if isinstance(gaps, (str, Path)) else None
         bundle_args = (
             str(bundles), str(target), list(opts.context),
             str(beside) if beside is not None and beside.exists() else None,
             opts.basemap, opts.tianditu_key, opts.data_date, opts.png, opts.source,
+            RUN_STAMP.get(),
         )  # fmt: skip
         if tables is not None:
             side = _beside(Path(bundles), bundle_args)
@@ -190,7 +213,9 @@ def _draw_bundles(tables: BundleTables, target: Path, opts: MapOptions, ctx: Any
     return [str(p) for p in written]
 
 
-_BundleArgs = tuple[str, str, list[str], str | None, str, str | None, str | None, bool, str | None]
+_BundleArgs = tuple[
+    str, str, list[str], str | None, str, str | None, str | None, bool, str | None, str | None
+]
 
 
 def _beside(bundles: Path, args: _BundleArgs) -> Any:
@@ -246,8 +271,14 @@ def _bundle_job(
     data_date: str | None,
     png: bool,
     source: str | None = None,
+    stamp: str | None = None,
 ) -> list[str]:
-    """The bundle map (and PNG) of a bundles folder; runs here or in a second process."""
+    """The bundle map (and PNG) of a bundles folder; runs here or in a second process
+    (``stamp``: the run of the set, :data:`~spatial.io.outputs.fileset.RUN_STAMP`)."""
+    from spatial.io.outputs.fileset import RUN_STAMP
+
+    if stamp is not None:
+        RUN_STAMP.set(stamp)
     from spatial.io.context.store import load_context
     from spatial.io.outputs.results import load_bundle_tables
     from spatial.render.bundlemap import bundle_map

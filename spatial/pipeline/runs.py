@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from spatial import api
-from spatial._errors import Problem
+from spatial._errors import Problem, input_error
 from spatial.bundling import (
     FinanceDefaults,
     bundle_units,
@@ -129,8 +129,10 @@ def run_gaps(
         if not any(s.layer == "compounds" for s in specs) or not any(
             s.layer == "pois" for s in specs
         ):
-            raise ValueError(
-                "compounds and POIs are needed: give files, or an OSM file to take them from"
+            raise input_error(
+                "--compounds/--pois",
+                "compounds and POIs are needed",
+                hint="give files, or an OSM file (--osm) to take them from",
             )
         if opts.keep_cut:
             specs = [replace(s, keep_cut=True) if s.layer == "compounds" else s for s in specs]
@@ -274,9 +276,10 @@ def run_bundles(
         elif osm is not None and len(read_osm(osm).parcels):  # an OSM file may hold none
             specs.append(LoadSpec(osm, "parcels"))
         if not any(s.layer == "compounds" for s in specs):
-            raise ValueError(
-                "no old compounds given: bundles are built around old compounds; give "
-                "--compounds, or --osm to take its residential areas"
+            raise input_error(
+                "--compounds",
+                "no old compounds given: bundles are built around old compounds",
+                hint="give --compounds, or --osm to take its residential areas",
             )
         layers, found = check_layers(specs)
         units = bundle_units(layers["compounds"], layers.get("parcels"), gaps)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from spatial._errors import input_error
 from spatial.bundling.finance import FinanceDefaults, load_finance, parcel_finance
 from spatial.standards import Category, load_categories
 from spatial.standards.files import read_toml
@@ -126,13 +127,20 @@ def load_profile(name: str | Path) -> PolicyProfile:
     elif Path(name).exists():
         data, _ = read_toml(name, default="taian.toml")
     else:
-        raise ValueError(f"unknown profile {name!r}: use one of {PROFILES} or a TOML file")
+        raise input_error(
+            "--profile",
+            f"unknown profile {name!r}",
+            hint=f"use one of {', '.join(PROFILES)} or a TOML file of your own",
+        )
     rules = data.get("eligibility", {})
     weights = {k: float(v) for k, v in data.get("ranking", {}).items()}
     unknown = set(weights) - set(FACTORS)
     if unknown:
-        raise ValueError(
-            f"profile {name}: unknown ranking factors {sorted(unknown)}; use {FACTORS}"
+        raise input_error(
+            str(name),
+            f"unknown ranking factors {sorted(unknown)}",
+            column="[ranking]",
+            hint=f"use {', '.join(FACTORS)}",
         )
     return PolicyProfile(
         id=data["id"],

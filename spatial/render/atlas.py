@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
+from spatial.io.outputs.fileset import RUN_STAMP
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import atomic_path
 from spatial.render.book import UNIT_LEVELS, UNSPECIFIED, Level, unit_names
@@ -65,6 +66,8 @@ def write_atlas(
         meta = pdf.infodict()
         meta["Title"] = title
         meta["Creator"] = "spatial (老旧小区改造 planning toolkit)"
+        if (stamp := RUN_STAMP.get()) is not None:
+            meta["Subject"] = f"spatial run {stamp}"
         sheets = [("全域 whole area", comp)] + [(u, comp[(units == u).to_numpy()]) for u in order]
         for k, (name, part) in enumerate(sheets):
             n_missing = pd.to_numeric(part["n_missing"], errors="coerce").fillna(0)

@@ -25,8 +25,10 @@ import pandas as pd
 import shapely
 from branca.element import Element, Figure
 
+from spatial._errors import input_error
 from spatial.io.crs.chinese import wgs84_to_gcj02
 from spatial.io.crs.projection import to_metric, to_wgs84
+from spatial.io.outputs.fileset import RUN_STAMP
 from spatial.io.outputs.write import atomic_path
 
 __all__ = [
@@ -143,7 +145,11 @@ def offline_map(
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
     elif basemap == "tianditu":
         if not tianditu_key:
-            raise ValueError("the Tianditu base map needs a key (tianditu_key / --tianditu-key)")
+            raise input_error(
+                "--tianditu-key",
+                "the Tianditu base map needs a key",
+                hint="give --tianditu-key (tianditu_key=), or another --basemap",
+            )
         for layer, name in (("vec", "天地图 Tianditu"), ("cva", "天地图注记 labels")):
             folium.TileLayer(
                 _TIANDITU.format(s="{s}", layer=layer, key=tianditu_key),
@@ -314,6 +320,11 @@ def save_map(m: folium.Map | Any, path: str | Path) -> Path:
         ``path``.
     """
     text = figure(m).render() if isinstance(m, folium.Map) else m.html()
+    stamp = RUN_STAMP.get()
+    if stamp is not None:  # the run of the set this page belongs to (spatial map)
+        at = text.find("<head>") + len("<head>") if "<head>" in text else 0
+        meta = f'<meta name="spatial-run" content="{escape(stamp)}">'
+        text = text[:at] + meta + text[at:]
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

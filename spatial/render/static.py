@@ -26,6 +26,7 @@ from matplotlib.patches import Patch
 
 from spatial._errors import InputError, Problem
 from spatial.io.crs.projection import to_metric
+from spatial.io.outputs.fileset import RUN_STAMP
 from spatial.io.outputs.write import atomic_path
 from spatial.io.survey.schema import PARCEL_KINDS
 from spatial.render.bundlemap import ASSUMPTION_NOTE, KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
@@ -174,7 +175,9 @@ def _save(fig: Any, path: str | Path) -> Path:
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt)
+        stamp = RUN_STAMP.get()
+        meta = {} if stamp is None else {"Subject" if fmt == "pdf" else "Comment": stamp}
+        fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt, metadata=meta)
     return path
 
 

@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from spatial._errors import input_error
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -83,15 +85,25 @@ def read_toml_text(
         where = str(path)
         file = Path(path)
         if not file.is_file():
-            raise ValueError(f"{where}: no such file (expected a TOML file like {default})")
+            raise input_error(
+                where, "no such file", hint=f"give a TOML file like {default}, or check the path"
+            )
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise ValueError(f"{where}: not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+            raise input_error(
+                where, f"not UTF-8 text ({exc.reason})", hint="save it as UTF-8"
+            ) from exc
     try:
         return tomllib.loads(text), where, text
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{where}: not valid TOML: {exc}") from exc
+        raise input_error(
+            where,
+            f"not valid TOML: {exc.msg}",
+            row=f"line {exc.lineno}",
+            column=f"column {exc.colno}",
+            hint="fix the line; a TOML editor or `python -m tomllib` shows the rule",
+        ) from exc
 
 
 def _bare(line: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from spatial._errors import InputError, Problem, input_error
 from spatial.standards.files import read_toml
 
 __all__ = ["LEVELS", "Category", "dump_categories", "load_categories", "select_categories"]
@@ -109,7 +110,7 @@ def load_categories(path: str | Path | None = None) -> tuple[Category, ...]:
     if dups:
         errors.append(f"{where}: duplicate category ids {dups}")
     if errors:
-        raise ValueError("\n".join(errors))
+        raise InputError([Problem.error(where, e.removeprefix(f"{where}: ")) for e in errors])
     return tuple(out)
 
 
@@ -136,8 +137,10 @@ def select_categories(categories: Sequence[Category], ids: Sequence[str]) -> tup
     known = {c.id for c in categories}
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise ValueError(
-            f"unknown category id(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        raise input_error(
+            "--categories",
+            f"unknown category id(s): {', '.join(unknown)}",
+            hint=f"use ids of the taxonomy: {', '.join(sorted(known))}",
         )
     keep = set(ids)
     return tuple(c for c in categories if c.id in keep)

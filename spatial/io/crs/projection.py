@@ -12,6 +12,8 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS, Transformer
 
+from spatial._errors import input_error
+
 __all__ = [
     "WGS84",
     "assert_metric",
@@ -40,9 +42,10 @@ def require_crs(gdf: gpd.GeoDataFrame, *, what: str = "data") -> CRS:
         The frame's CRS.
     """
     if gdf.crs is None:
-        raise ValueError(
-            f"{what} has no coordinate reference system (CRS); set one with "
-            "gdf.set_crs('EPSG:4326') if the coordinates are WGS84 lon/lat"
+        raise input_error(
+            str(what),
+            "no coordinate reference system (CRS)",
+            hint="set one with gdf.set_crs('EPSG:4326') if the coordinates are WGS84 lon/lat",
         )
     return CRS.from_user_input(gdf.crs)
 

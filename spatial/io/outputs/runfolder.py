@@ -25,6 +25,13 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import InputError, Problem
+from spatial.faults import (
+    MachineFaultError,
+    free_bytes,
+    limit_fault,
+    machine_fault,
+    tree_bytes,
+)
 
 __all__ = [
     "COMPOUND_KIND",
@@ -231,11 +238,50 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
             os.replace(stage, out)
             (out / _CARRIED).unlink(missing_ok=True)
             shutil.rmtree(aside, ignore_errors=True)
+        except Exception as exc:
+            fault = machine_fault(exc, vanished_ok=not stage.exists() or _vanished(exc, stage))
+            free = free_bytes(out.parent)
+            fault = fault or limit_fault()
+            if fault is None and free is not None and free < _NEARLY_FULL:
+                # GDAL/SQLite on a full disk can fail with any message ("no such table")
+                fault = f"disk full (the write failed with: {str(exc)[:120]})"
+            if fault is None:
+                raise
+            raise MachineFaultError(_fault_message(out, stage, fault)) from exc
         finally:
             if stage.exists():
                 shutil.rmtree(stage, ignore_errors=True)
     finally:
         lock.release()
+
+
+#: Free bytes under which a failed write is taken as a full disk, whatever it said.
+_NEARLY_FULL = 4_000_000
+
+
+def _vanished(exc: BaseException, stage: Path) -> bool:
+    """Whether ``exc`` is a file of the staging folder gone missing."""
+    name = getattr(exc, "filename", None)
+    return isinstance(exc, FileNotFoundError) and str(name or "").startswith(str(stage))
+
+
+def _fault_message(out: Path, stage: Path, fault: str) -> str:
+    """What stopped the run, how much it needed, and that the old outputs are kept."""
+    written = tree_bytes(stage)
+    old = tree_bytes(out) if out.exists() else 0
+    free = free_bytes(out.parent)
+    sizes = [f"the run had written {written / 1e6:,.1f} MB"]
+    if old:
+        sizes.append(f"the earlier run's outputs take {old / 1e6:,.1f} MB")
+    if free is not None:
+        sizes.append(f"{free / 1e6:,.1f} MB free there")
+    kept = (
+        f"the earlier outputs in {out} are kept as they were"
+        if out.exists()
+        else "nothing was written"
+    )
+    sizes_text = "; ".join(sizes)
+    return f"cannot write {out}: {fault} ({sizes_text}); {kept}"
 
 
 def rebase_outputs(

@@ -5,6 +5,7 @@ A failed run leaves earlier outputs intact.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,8 @@ __all__ = [
     "neutralise_formulas",
     "read_gpkg",
     "read_own_csv",
+    "save_workbook",
+    "write_bytes",
     "write_csv",
     "write_gpkg",
     "write_text",
@@ -303,7 +306,9 @@ def write_xlsx(
     def clean(value: object) -> object:  # control characters from data cannot be stored
         return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+    # built in memory: a write cut short (disk full) leaves no half-closed zip behind
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
         for name, frame in sheets.items():
             table = frame.rename(columns=dict(headers or {}))
             for col in table.columns:
@@ -316,6 +321,49 @@ def write_xlsx(
                         cell.data_type = "s"
             if styled:
                 _style_sheet(xl.sheets[name], frame, table)
+    return write_bytes(buffer.getbuffer(), path)
+
+
+def save_workbook(workbook: Any, path: str | Path) -> Path:
+    """Write an openpyxl workbook atomically, built in memory first.
+
+    Saved straight to a file, a write cut short (disk full, a size limit) leaves an
+    open zip that complains again when it is collected; here the disk sees one write.
+
+    Parameters
+    ----------
+    workbook
+        An ``openpyxl.Workbook`` (write-only or not).
+    path
+        Target ``.xlsx``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return write_bytes(buffer.getbuffer(), path)
+
+
+def write_bytes(data: bytes | memoryview, path: str | Path) -> Path:
+    """Write bytes to ``path`` atomically.
+
+    Parameters
+    ----------
+    data
+        The content.
+    path
+        Target file; replaced as a whole.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
     return Path(path)
 
 
