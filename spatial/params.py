@@ -37,9 +37,14 @@ OPTIONS_SOURCE = "<options>"
 
 
 def number(
-    default: Any = dataclasses.MISSING, *, above: float | None = 0.0, at_least: float | None = None
+    default: Any = dataclasses.MISSING,
+    *,
+    above: float | None = 0.0,
+    at_least: float | None = None,
+    at_most: float | None = None,
 ) -> Any:
-    """A numeric field with its range: above ``above`` (exclusive) or ``at_least``.
+    """A numeric field with its range: above ``above`` (exclusive) or ``at_least``, and
+    at most ``at_most``.
 
     Parameters
     ----------
@@ -49,13 +54,15 @@ def number(
         The value must be greater than this (None: no lower bound of this kind).
     at_least
         The value must be at least this (None: no such bound).
+    at_most
+        The value must be at most this (None: no upper bound).
 
     Returns
     -------
     dataclasses.Field
         For a :class:`StageParams` subclass's attribute.
     """
-    limits = {"above": above, "at_least": at_least}
+    limits = {"above": above, "at_least": at_least, "at_most": at_most}
     if default is dataclasses.MISSING:
         return field(metadata=limits)
     return field(default=default, metadata=limits)
@@ -124,16 +131,20 @@ class StageParams:
             if "above" not in f.metadata or value is None:
                 continue
             low, least = f.metadata["above"], f.metadata["at_least"]
+            most = f.metadata.get("at_most")
             ok = (
                 isinstance(value, (int, float))
                 and not isinstance(value, bool)
                 and math.isfinite(value)
                 and (low is None or value > low)
                 and (least is None or value >= least)
+                and (most is None or value <= most)
             )
             if not ok:
                 shown = f"{value:g}" if isinstance(value, (int, float)) else repr(value)
                 want = f"greater than {low:g}" if low is not None else f"at least {least:g}"
+                if most is not None:
+                    want = f"from {least if least is not None else low:g} to {most:g}"
                 found.append(
                     Problem.error(
                         source,

@@ -141,7 +141,9 @@ def _report_bug(exc: BaseException) -> None:
     log = Path(tempfile.gettempdir()) / f"spatial-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
     text = "".join(traceback.format_exception(exc))
     try:
-        log.write_text(f"spatial {' '.join(sys.argv[1:])}\n\n{text}", encoding="utf-8")
+        from spatial.io.outputs.write import inert_text  # names from data in the message
+
+        log.write_text(inert_text(f"spatial {' '.join(sys.argv[1:])}\n\n{text}"), "utf-8")
         where = f"details in {log}"
     except OSError:
         where = "run again with SPATIAL_DEBUG=1 for the details"

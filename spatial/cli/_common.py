@@ -30,6 +30,7 @@ __all__ = [
     "Islands",
     "Kind",
     "NetworkLayerOption",
+    "SafeConsole",
     "SchoolUnknown",
     "SnapOption",
     "check_out",
@@ -53,7 +54,42 @@ NetworkLayerOption = Annotated[
     str | None,
     typer.Option(help="The road layer of a multi-layer --network file (GeoPackage, FileGDB)."),
 ]
-console = Console()
+
+
+class SafeConsole(Console):
+    """A rich console on which text from data is inert.
+
+    Every text segment it renders passes through
+    :func:`~spatial.io.outputs.write.inert_text`: a compound named with ``ESC ]0;…`` or
+    U+202E cannot retitle the window, clear the screen or reorder a line. Rich's own
+    styling is applied after, so colours are unaffected.
+    """
+
+    def render(self, renderable: Any, options: Any = None) -> Any:
+        """Render as rich does, then make each text segment inert.
+
+        Parameters
+        ----------
+        renderable, options
+            As :meth:`rich.console.Console.render`.
+
+        Returns
+        -------
+        iterator of Segment
+            The segments, control segments (cursor moves of rich itself) unchanged.
+        """
+        from rich.segment import Segment
+
+        from spatial.io.outputs.write import inert_text
+
+        for segment in super().render(renderable, options):
+            if segment.control or segment.text.isprintable():
+                yield segment
+            else:
+                yield Segment(inert_text(segment.text), segment.style, segment.control)
+
+
+console = SafeConsole()
 
 
 def params_from(cls: type[P], **given: Any) -> P:
@@ -136,7 +172,9 @@ def setup_logging(*, verbose: bool, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.INFO if verbose else logging.WARNING)
     logger = logging.getLogger("spatial")
     # under --quiet only errors are logged, on a console of their own (``console`` is silent)
-    handler = RichHandler(console=Console() if quiet else console, show_path=False, show_time=False)
+    handler = RichHandler(
+        console=SafeConsole() if quiet else console, show_path=False, show_time=False
+    )
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False

@@ -123,7 +123,6 @@ def export(
     """
     from spatial.db.export import export_db
 
-    check_out(out)
     written = run_reporting(lambda _r: export_db(db, out))
     print_outputs(written)
 

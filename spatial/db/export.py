@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 
@@ -31,11 +31,18 @@ def export_db(target: str | Path, out_dir: str | Path) -> dict[str, Path]:
     dict
         ``{name: path}`` of the files written.
     """
-    from spatial.io.outputs.write import write_csv, write_gpkg, write_xlsx
+    from spatial.io.outputs.runfolder import rebase_outputs, run_folder
 
     db = open_db(target)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with run_folder(out_dir, command="export") as stage:
+        written = _write(db, stage)
+    return rebase_outputs(written, stage, out_dir)
+
+
+def _write(db: Any, out: Path) -> dict[str, Path]:
+    """The export's files, into ``out``."""
+    from spatial.io.outputs.write import write_csv, write_gpkg, write_xlsx
+
     with db.reading() as conn:
         comp = read_compounds(conn, db)
         tables = {

@@ -107,6 +107,36 @@ def _years(
     return years, found
 
 
+#: Target columns that hold amounts, and their headers for messages.
+_TARGET_NUMBERS = {
+    "compounds": "小区数",
+    "households": "户数",
+    "money_wan": "投资（万元）",
+    "money_yuan": "投资（元）",
+}
+
+
+def _amounts(
+    values: pd.Series, rows: list[int], source: str, column: str
+) -> tuple[pd.Series, list[Problem]]:
+    """Counts or money: empty stays empty; text, negative or infinite is an error."""
+    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce").astype(float)
+    empty = text.isna() | (text == "")
+    bad = ~empty & ~(np.isfinite(numbers) & (numbers >= 0))
+    found = [
+        Problem.error(
+            source,
+            f"{values.iloc[i]!r} is not an amount (a number ≥ 0)",
+            row=rows[i],
+            column=column,
+            hint="write a plain number, e.g. 1200, or leave the cell empty",
+        )
+        for i in np.flatnonzero(bad.to_numpy())
+    ]
+    return numbers.where(~bad), found
+
+
 def import_status(db: Database, path: str | Path, *, round_name: str, by: str | None = None) -> int:
     """Import renovation statuses (小区编号, 年度, 状态) as one round.
 
@@ -137,7 +167,7 @@ def import_status(db: Database, path: str | Path, *, round_name: str, by: str | 
     source = str(path)
     raw = read_file_table(path)
     table, problems = _columns(raw, _STATUS_HEADERS, source, ("id", "year", "status"))
-    rows = [i + 2 for i in range(len(raw))]
+    rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
     with db.writing() as conn:
         problems += round_problems(
             conn, db, name=round_name, sha256=file_sha256(path), kind="status", source=source
@@ -329,27 +359,32 @@ def import_targets(
     source = str(path)
     raw = read_file_table(path)
     table, problems = _columns(raw, _TARGET_HEADERS, source, ("level", "unit", "year"))
-    rows = [i + 2 for i in range(len(raw))]
+    rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
     names = {key: lv.column for lv in levels() for key in (lv.zh, lv.en, lv.column)}
     names.update({"全部": "total", "total": "total", "合计": "total"})
     if not problems:
         years, found = _years(table["year"], rows, source, "年度")
         problems += found
-        table["level"] = [names.get(str(v).strip()) for v in table["level"]]
+        given = table["level"].tolist()
+        table["level"] = [names.get(str(v).strip()) for v in given]
         for i in np.flatnonzero(table["level"].isna().to_numpy()):
             problems.append(
                 Problem.error(
                     source,
-                    f"unknown level {raw.iloc[i][0]!r}",
+                    f"unknown level {given[i]!r}",
                     row=rows[i],
                     column="层级",
                     hint="use 社区, 街道, 区县, 市, 省 or 全部",
                 )
             )
+        for key, header in _TARGET_NUMBERS.items():
+            if key in table and not (key == "money_yuan" and "money_wan" in table):
+                table[key], found = _amounts(table[key], rows, source, header)
+                problems += found
         money = (
-            pd.to_numeric(table["money_wan"], errors="coerce") * 1e4
+            table["money_wan"] * 1e4
             if "money_wan" in table
-            else pd.to_numeric(table["money_yuan"], errors="coerce")
+            else table["money_yuan"]
             if "money_yuan" in table
             else pd.Series(np.nan, index=table.index)
         )

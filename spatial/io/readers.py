@@ -176,7 +176,11 @@ def pick_layer(path: Path, kind: str, source_layer: str | None) -> tuple[str, bo
     """
     from spatial.io.kinds import guess_kinds, named_kind
 
-    listed = [(str(n), t) for n, t in pyogrio.list_layers(path)]
+    with warnings.catch_warnings():
+        # GDAL warns about a foreign or damaged header ("bad application_id"); the read
+        # that follows fails with the reason or succeeds
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        listed = [(str(n), t) for n, t in pyogrio.list_layers(path)]
     names = [n for n, _ in listed]
     if not names:
         raise ValueError("the file has no layer")

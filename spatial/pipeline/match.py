@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -10,10 +13,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial._errors import Problem, raise_for_errors
+from spatial._errors import InputError, Problem, input_error, raise_for_errors
 from spatial.io.crs.projection import to_wgs84
 from spatial.io.osm.read import read_osm
-from spatial.io.outputs.runfolder import rebase_outputs, run_folder
+from spatial.io.outputs.runfolder import folder_layer, rebase_outputs, run_folder
 from spatial.io.outputs.write import write_gpkg, write_xlsx
 from spatial.io.survey.match import apply_review, match_names, place_by_address
 from spatial.io.survey.schema import map_columns
@@ -22,6 +25,30 @@ from spatial.io.survey.tables import read_table
 __all__ = ["MatchRun", "read_footprints", "read_survey", "run_match"]
 
 _KEYS = ("name", "subdistrict", "community")
+#: What reading a damaged or foreign file raises (GDAL's errors are RuntimeErrors).
+_UNREADABLE = (ValueError, OSError, RuntimeError, zipfile.BadZipFile, EOFError)
+
+
+def _readable(path: Path, what: str, hint: str) -> None:
+    """Refuse a missing path or a folder before it is opened."""
+    if not path.exists():
+        raise input_error(str(path), f"{what}: no such file", hint="check the path")
+    if path.is_dir():
+        raise input_error(str(path), f"{what}: a folder, not a file", hint=hint)
+
+
+@contextmanager
+def _reading(path: Path, what: str, hint: str) -> Iterator[None]:
+    """Turn what a damaged or foreign file raises into an error that names it."""
+    try:
+        yield
+    except InputError:
+        raise
+    except _UNREADABLE as exc:
+        said = str(exc)
+        if "not recognized as being in a supported file format" in said:
+            said = "not a file GDAL can read (GeoPackage, shapefile, GeoJSON …)"
+        raise input_error(str(path), f"cannot read the {what}: {said}", hint=hint) from exc
 
 
 @dataclass
@@ -59,7 +86,11 @@ def read_survey(path: str | Path) -> pd.DataFrame:
     InputError
         When no name column is found, or an id repeats.
     """
-    table = read_table(path)
+    path = Path(path)
+    hint = "give the survey as CSV or Excel (.xlsx) with a 小区名称 column"
+    _readable(path, "survey table", hint)
+    with _reading(path, "survey table", hint):
+        table = read_table(path)
     mapping, problems = map_columns(list(table.columns), "compounds", source=str(path))
     canon = {v: k for k, v in mapping.items()}
     if "name" not in canon:
@@ -75,7 +106,8 @@ def read_survey(path: str | Path) -> pd.DataFrame:
     for key in _KEYS:
         if key in canon:
             out[f"_{key}"] = table[canon[key]].astype("string").fillna("").astype(str)
-    rows = pd.Series([str(i + 2) for i in range(len(table))])  # spreadsheet rows
+    sheet_rows = table.attrs.get("rows") or [i + 2 for i in range(len(table))]
+    rows = pd.Series([str(r) for r in sheet_rows])  # as the spreadsheet numbers them
     ids = table[canon["id"]].astype(str).str.strip() if "id" in canon else rows
     repeated = ids[ids.duplicated(keep=False) & (ids != "")]
     raise_for_errors(
@@ -104,9 +136,15 @@ def read_footprints(path: str | Path) -> gpd.GeoDataFrame:
         The footprints in their CRS.
     """
     p = Path(path)
-    if p.suffix.lower() in (".osm", ".pbf", ".xml") or p.name.endswith(".osm.pbf"):
-        return read_osm(p).compounds
-    gdf = gpd.read_file(p, engine="pyogrio")
+    layer = None
+    hint = "give an OSM file or a polygon layer (GeoPackage, shapefile, GeoJSON)"
+    if p.is_dir():  # another command's output folder: its compounds
+        p, layer = folder_layer(p, "compounds")
+    _readable(p, "footprints", hint)
+    with _reading(p, "footprints", hint):
+        if p.suffix.lower() in (".osm", ".pbf", ".xml") or p.name.endswith(".osm.pbf"):
+            return read_osm(p).compounds
+        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
     mapping, problems = map_columns(list(gdf.columns), "compounds", source=str(p))
     raise_for_errors(problems)
     gdf = gdf.rename(columns=mapping)
@@ -159,7 +197,11 @@ def run_match(
         if amap_key:
             found = _by_address(survey, found, feet, key=amap_key, city=amap_city)
         if review is not None:
-            decided = read_table(review)
+            review = Path(review)
+            again = "use the review.xlsx that spatial match wrote, with 决定 filled"
+            _readable(review, "review file", again)
+            with _reading(review, "review file", again):
+                decided = read_table(review)
             cols = {c: str(c).split()[-1] for c in decided.columns}
             decided = decided.rename(columns=cols)
             if not {"row_id", "decision"} <= set(decided.columns):

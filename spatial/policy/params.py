@@ -49,7 +49,7 @@ class PlanParams(StageParams):
     households_per_year: float | None = number(None)
     sites_k: int = number(DEFAULTS.sites_k, above=None, at_least=0)
     finance: str | Path | FinanceDefaults | None = None
-    start_year: int | None = None
+    start_year: int | None = number(None, above=None, at_least=1949, at_most=2100)
     network_layer: str | None = None
     line_snap_m: float = number(DEFAULTS.line_snap_m, above=None, at_least=0.0)
 

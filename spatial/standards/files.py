@@ -97,12 +97,14 @@ def read_toml_text(
     try:
         return tomllib.loads(text), where, text
     except tomllib.TOMLDecodeError as exc:
+        said = str(exc)  # "Expected ']' … (at line 1, column 3)" (no attributes before 3.14)
+        at = re.search(r"\(at line (\d+), column (\d+)\)", said)
         raise input_error(
             where,
-            f"not valid TOML: {exc.msg}",
-            row=f"line {exc.lineno}",
-            column=f"column {exc.colno}",
-            hint="fix the line; a TOML editor or `python -m tomllib` shows the rule",
+            f"not valid TOML: {said.split(' (at line')[0]}",
+            row=f"line {at.group(1)}" if at else None,
+            column=f"column {at.group(2)}" if at else None,
+            hint="fix the line; a TOML editor shows the rule",
         ) from exc
 
 

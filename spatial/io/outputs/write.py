@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ import pandas as pd
 __all__ = [
     "FORMULA_STARTS",
     "atomic_path",
+    "inert_text",
     "neutralise_formulas",
     "read_gpkg",
     "read_own_csv",
@@ -72,6 +74,41 @@ def _guard(value: object) -> object:
     if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+#: Characters that act on a terminal instead of showing: C0 controls but tab and newline,
+#: DEL, C1 controls (CSI, OSC …) and the bidirectional overrides that reorder text.
+_ACTIVE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def inert_text(text: str) -> str:
+    """Text from data made inert on a terminal and in logs.
+
+    A name with ``ESC ]0;…`` would set the window title, ``ESC [2J`` clear the screen,
+    U+202E reverse what follows. Each such character is shown instead: C0 controls as
+    their control pictures (ESC → ␛), the others as ``\\u202e``-style escapes.
+
+    Parameters
+    ----------
+    text
+        Any text.
+
+    Returns
+    -------
+    str
+        The same text with every active character made visible.
+    """
+
+    def shown(match: re.Match[str]) -> str:
+        ch = match.group()
+        code = ord(ch)
+        if code < 0x20:
+            return chr(0x2400 + code)
+        if code == 0x7F:
+            return "\u2421"
+        return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
+
+    return _ACTIVE.sub(shown, text)
 
 
 @contextmanager
