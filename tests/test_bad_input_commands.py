@@ -191,3 +191,31 @@ def test_only_input_errors_and_machine_faults_are_the_users(error, kind, tmp_pat
     else:
         # the exception reaches main(), which reports it as a bug with its log (exit 2)
         assert result.exception is exc, result.output
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda *a, **k: {}["geometry"],  # KeyError in the toolkit's own code
+        lambda *a, **k: pd.DataFrame({"a": [1], "b": [2]})[["a", "a"]]["a"].dtype,  # in pandas
+    ],
+    ids=["KeyError", "AttributeError in pandas"],
+)
+def test_a_bug_in_a_reader_is_not_taken_for_a_bad_file(fault, tmp_path, monkeypatch):
+    """check_file reports a damaged file as "cannot read"; a bug goes up as itself."""
+    from spatial.io.load import check_file
+
+    path = tmp_path / "t.csv"
+    path.write_text("小区名称,经度,纬度\n甲,116.35,39.96\n", encoding="utf-8")
+    monkeypatch.setattr("spatial.io.readers.read_table", fault)
+    with pytest.raises((KeyError, AttributeError)):
+        check_file(path, "compounds")
+
+
+def test_a_damaged_file_is_reported_as_unreadable(tmp_path):
+    from spatial.io.load import check_file
+
+    path = tmp_path / "t.gpkg"
+    path.write_bytes(b"SQLite format 3\x00" + bytes(4000))
+    loaded = check_file(path, "compounds")
+    assert loaded.frame is None and "cannot read the file" in loaded.problems[0].message

@@ -26,7 +26,7 @@ from spatial.io.crs.chinese import COORD_SYSTEMS, to_wgs84
 from spatial.io.crs.projection import local_metric_crs
 from spatial.io.osm.read import is_osm_file
 from spatial.io.outputs.runfolder import folder_layer, folder_rows
-from spatial.io.readers import is_gis_file, pick_layer, read_any
+from spatial.io.readers import is_gis_file, library_failed, pick_layer, read_any
 from spatial.io.survey.conform import conform
 from spatial.io.survey.schema import LAYERS
 from spatial.io.survey.sheets import unique_headers
@@ -171,13 +171,17 @@ def check_file(
             ask = f"name it with --{layer}-layer (spatial validate: --layer)"
             return Loaded(None, [Problem.error(src, str(exc), hint=ask)])
         except Exception as exc:  # pyogrio DataSourceError: not a GIS file
+            if not library_failed(exc):
+                raise
             return Loaded(None, [Problem.error(src, f"cannot read the file: {exc}")])
         src = f"{path} [{source_layer}]" if several else src
     try:
         raw, geometry, label, names = read_any(
             path, layer, crs, coords, sheet, source_layer, problems, keep_cut=keep_cut
         )
-    except Exception as exc:  # a corrupt or unreadable file is a problem to report, not a crash
+    except Exception as exc:  # a corrupt or unreadable file is reported; a bug is raised
+        if not library_failed(exc):
+            raise
         return Loaded(
             None,
             [

@@ -7,23 +7,80 @@ of a multi-layer file picked, shapefile text repaired).
 
 from __future__ import annotations
 
+import struct
 import warnings
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
 from spatial._errors import Problem
 from spatial.io.osm.read import is_osm_file, read_osm
 from spatial.io.survey.dbf import expand_cut_names, repair_shapefile_text
 from spatial.io.survey.estimate import estimate_from_buildings
 from spatial.io.survey.schema import alias_index
+from spatial.io.survey.sheets import unique_headers
 from spatial.io.survey.tables import is_table_file, read_table, table_geometry, table_origin
 from spatial.io.survey.values import normalize_header
 
-__all__ = ["is_gis_file", "pick_layer", "read_any"]
+__all__ = ["READ_ERRORS", "is_gis_file", "library_failed", "pick_layer", "read_any"]
+
+#: What reading a damaged, foreign or junk file raises — GDAL and osmium raise
+#: RuntimeError, XML parsers SyntaxError, zips BadZipFile. Reported as "cannot read the
+#: file"; anything else (KeyError, AttributeError, TypeError …) is a bug and stays one.
+READ_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    OSError,
+    RuntimeError,
+    EOFError,
+    SyntaxError,
+    ImportError,
+    OverflowError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    shapely.errors.GEOSException,
+)
+
+
+def library_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is a reading failure: a :data:`READ_ERRORS` kind, or anything a
+    file reader (GDAL through pyogrio, osmium, openpyxl) raised inside on a damaged file.
+
+    An exception raised in the toolkit's own code that is no read error is a bug and
+    must stay one, not become "cannot read the file".
+
+    Parameters
+    ----------
+    exc
+        The exception caught while reading.
+
+    Returns
+    -------
+    bool
+        True when it is the file's fault.
+    """
+    if isinstance(exc, READ_ERRORS):
+        return True
+    files = []
+    tb = exc.__traceback__
+    while tb is not None:
+        files.append(Path(tb.tb_frame.f_code.co_filename))
+        tb = tb.tb_next
+    ours = [i for i, f in enumerate(files) if f.is_relative_to(_PACKAGE)]
+    if not ours or ours[-1] == len(files) - 1:
+        return False  # raised in the toolkit's own code
+    called = {part for f in files[ours[-1] + 1 :] for part in f.parts}  # what it called last
+    return any(name in called for name in _READERS)
+
+
+_READERS = ("pyogrio", "osmium", "openpyxl", "xlrd", "zipfile")
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _label_rows(pos: int) -> int:
@@ -119,12 +176,20 @@ def read_any(path: Path, layer: str, crs, coords, sheet, source_layer, problems,
         # GDAL warns (RuntimeWarning) when a shapefile has no .prj; that case is
         # reported as a Problem below, with its fix.
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        # "Could not parse column as JSON; leaving as string": the text is checked below
+        warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
         gdf = gpd.read_file(
             path,
             layer=source_layer,
             engine="pyogrio",
             use_arrow=path.suffix.lower() == ".gpkg",  # UTF-8 by the standard; 3-4× faster
         )
+    if gdf.columns.duplicated().any():  # a damaged DBF can repeat a field name
+        names, notes = unique_headers(
+            [str(c) for c in gdf.columns], [str(i + 1) for i in range(gdf.shape[1])]
+        )
+        gdf = gdf.set_axis(names, axis=1).set_geometry("geometry")
+        problems += [Problem.warning(src, note, hint="rename the fields") for note in notes]
     if path.suffix.lower() in (".shp", ".dbf"):
         gdf, found = repair_shapefile_text(
             gdf, source=src, has_cpg=path.with_suffix(".cpg").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from spatial.io.crs.projection import to_wgs84
 from spatial.io.osm.read import read_osm
 from spatial.io.outputs.runfolder import folder_layer, rebase_outputs, run_folder
 from spatial.io.outputs.write import write_gpkg, write_xlsx
+from spatial.io.readers import READ_ERRORS
 from spatial.io.survey.match import apply_review, match_names, place_by_address
 from spatial.io.survey.schema import map_columns
 from spatial.io.survey.tables import read_table
@@ -25,8 +25,6 @@ from spatial.io.survey.tables import read_table
 __all__ = ["MatchRun", "read_footprints", "read_survey", "run_match"]
 
 _KEYS = ("name", "subdistrict", "community")
-#: What reading a damaged or foreign file raises (GDAL's errors are RuntimeErrors).
-_UNREADABLE = (ValueError, OSError, RuntimeError, zipfile.BadZipFile, EOFError)
 
 
 def _readable(path: Path, what: str, hint: str) -> None:
@@ -44,7 +42,7 @@ def _reading(path: Path, what: str, hint: str) -> Iterator[None]:
         yield
     except InputError:
         raise
-    except _UNREADABLE as exc:
+    except READ_ERRORS as exc:
         said = str(exc)
         if "not recognized as being in a supported file format" in said:
             said = "not a file GDAL can read (GeoPackage, shapefile, GeoJSON …)"
