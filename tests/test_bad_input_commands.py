@@ -219,3 +219,36 @@ def test_a_damaged_file_is_reported_as_unreadable(tmp_path):
     path.write_bytes(b"SQLite format 3\x00" + bytes(4000))
     loaded = check_file(path, "compounds")
     assert loaded.frame is None and "cannot read the file" in loaded.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["db", "import", "{junk}", "--db", "{db}", "--kind", "status"], "cannot read the status"),
+        (["db", "import", "{dir}", "--db", "{db}", "--kind", "targets"], "a folder, not a file"),
+        (["db", "import", "{junk}", "--db", "{db}"], "junk.xlsx"),
+        (["db", "status", "--db", "{db}", "--year", "-3"], "--year is -3"),
+        (["db", "init", "--db", "{dir}"], "a database file ends in .gpkg"),
+        (["batch", "{toml}", "--out", "{dir}/b"], "not valid TOML"),
+        (["eligibility", "--gaps", "{dir}", "--profile", "{toml}", "--out", "{dir}/e.csv"], ""),
+        (
+            ["plan", "--gaps", "{dir}", "--profile", "{toml}", "--budget-yuan", "1", "--out", "p"],
+            "",
+        ),
+    ],
+    ids=lambda v: " ".join(v[:2]) if isinstance(v, list) else None,
+)
+def test_every_command_refuses_bad_files_with_a_located_error(args, expected, tmp_path):
+    db = tmp_path / "t.gpkg"
+    assert runner.invoke(app, ["db", "init", "--db", str(db)]).exit_code == 0
+    (tmp_path / "junk.xlsx").write_bytes(bytes(range(256)) * 2)
+    (tmp_path / "junk.toml").write_text("x\n")
+    (tmp_path / "dir").mkdir()
+    names = {
+        "junk": tmp_path / "junk.xlsx",
+        "db": db,
+        "dir": tmp_path / "dir",
+        "toml": tmp_path / "junk.toml",
+    }
+    filled = [a.format(**{k: str(v) for k, v in names.items()}) for a in args]
+    _refused(filled, expected.format(**{k: str(v) for k, v in names.items()}))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from spatial._errors import InputError, Problem, raise_for_errors
+from spatial._errors import Problem, raise_for_errors
 from spatial.batch.stages import STAGE_TABLES, StageSettings, merge_tables, stage_settings
 from spatial.standards.files import key_line, read_toml
 
@@ -488,10 +488,7 @@ def load_province(path: str | Path) -> Province:
         Every problem of the file at once, each with its line and key.
     """
     file = Path(path)
-    try:
-        data, _ = read_toml(file, default="province.toml")
-    except ValueError as exc:
-        raise InputError([Problem.error(str(file), str(exc), hint="fix the TOML syntax")]) from None
+    data, _ = read_toml(file, default="province.toml")  # InputError: missing, not TOML
     text = file.read_text(encoding="utf-8")
     reader = _Reader(file, text)
     top_line, unit_lines = _block_lines(text)

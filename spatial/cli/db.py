@@ -152,6 +152,13 @@ def status(
         year = date.today().year
         console.print(f"year {year} (--year for another)", markup=False)
     the_year = year
+    if not 1949 <= year <= 2100:
+        from spatial._errors import input_error
+
+        def refuse(_r: object) -> None:
+            raise input_error("<options>", f"--year is {year}", hint="a year from 1949 to 2100")
+
+        run_reporting(refuse)
     table = run_reporting(lambda _r: progress(open_db(db), year=the_year))
     view = Table(title=f"{year} 年改造进度 progress")
     for col in (

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from spatial.cli._common import (
     NetworkLayerOption,
@@ -14,7 +13,6 @@ from spatial.cli._common import (
     check_out,
     console,
     default_of,
-    error_console,
     kind_specs,
     layer_specs,
     params_from,
@@ -69,11 +67,7 @@ def eligibility_(
         )
     else:
         raise typer.BadParameter("give --compounds or --gaps")
-    try:
-        prof = load_profile(profile)
-    except ValueError as exc:
-        error_console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+    prof = run_reporting(lambda _r: load_profile(profile))
     result = eligibility(comp, prof)
     keys = [k for k in ("id", "name", "subdistrict", "community", "build_year") if k in comp]
     table = pd.DataFrame(comp[keys]).join(result)

@@ -162,10 +162,10 @@ def import_status(db: Database, path: str | Path, *, round_name: str, by: str | 
         An unknown compound or status, a bad year, a compound twice in one year, or a
         status going backwards (完工 → 计划); nothing is written.
     """
-    from spatial.io.survey.tables import read_table as read_file_table
+    from spatial.io.readers import read_table_file
 
     source = str(path)
-    raw = read_file_table(path)
+    raw = read_table_file(path, what="status table", hint="give CSV or Excel: 小区编号, 年度, 状态")
     table, problems = _columns(raw, _STATUS_HEADERS, source, ("id", "year", "status"))
     rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
     with db.writing() as conn:
@@ -354,10 +354,12 @@ def import_targets(
     int
         Targets written (a target of the same level, unit and year is replaced).
     """
-    from spatial.io.survey.tables import read_table as read_file_table
+    from spatial.io.readers import read_table_file
 
     source = str(path)
-    raw = read_file_table(path)
+    raw = read_table_file(
+        path, what="targets table", hint="give CSV or Excel: 层级, 名称, 年度, 小区数, 户数, 投资"
+    )
     table, problems = _columns(raw, _TARGET_HEADERS, source, ("level", "unit", "year"))
     rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
     names = {key: lv.column for lv in levels() for key in (lv.zh, lv.en, lv.column)}

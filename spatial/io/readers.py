@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from spatial._errors import Problem
+from spatial._errors import Problem, input_error
 from spatial.io.osm.read import is_osm_file, read_osm
 from spatial.io.survey.dbf import expand_cut_names, repair_shapefile_text
 from spatial.io.survey.estimate import estimate_from_buildings
@@ -28,7 +28,14 @@ from spatial.io.survey.sheets import unique_headers
 from spatial.io.survey.tables import is_table_file, read_table, table_geometry, table_origin
 from spatial.io.survey.values import normalize_header
 
-__all__ = ["READ_ERRORS", "is_gis_file", "library_failed", "pick_layer", "read_any"]
+__all__ = [
+    "READ_ERRORS",
+    "is_gis_file",
+    "library_failed",
+    "pick_layer",
+    "read_any",
+    "read_table_file",
+]
 
 #: What reading a damaged, foreign or junk file raises — GDAL and osmium raise
 #: RuntimeError, XML parsers SyntaxError, zips BadZipFile. Reported as "cannot read the
@@ -81,6 +88,41 @@ def library_failed(exc: BaseException) -> bool:
 
 _READERS = ("pyogrio", "osmium", "openpyxl", "xlrd", "zipfile")
 _PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def read_table_file(path: str | Path, *, what: str, hint: str) -> pd.DataFrame:
+    """Read a CSV or Excel table a command was given, or say what is wrong with it.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file should be, for the message ("survey table", "status table").
+    hint
+        How to give a usable one.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`spatial.io.survey.tables.read_table` reads it.
+
+    Raises
+    ------
+    InputError
+        Missing, a folder, or unreadable (damaged, not a table), naming the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise input_error(str(path), f"{what}: no such file", hint="check the path")
+    if path.is_dir():
+        raise input_error(str(path), f"{what}: a folder, not a file", hint=hint)
+    try:
+        return read_table(path)
+    except Exception as exc:
+        if not library_failed(exc):
+            raise
+        raise input_error(str(path), f"cannot read the {what}: {exc}", hint=hint) from exc
 
 
 def _label_rows(pos: int) -> int:

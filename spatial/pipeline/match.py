@@ -17,10 +17,9 @@ from spatial.io.crs.projection import to_wgs84
 from spatial.io.osm.read import read_osm
 from spatial.io.outputs.runfolder import folder_layer, rebase_outputs, run_folder
 from spatial.io.outputs.write import write_gpkg, write_xlsx
-from spatial.io.readers import READ_ERRORS
+from spatial.io.readers import library_failed, read_table_file
 from spatial.io.survey.match import apply_review, match_names, place_by_address
 from spatial.io.survey.schema import map_columns
-from spatial.io.survey.tables import read_table
 
 __all__ = ["MatchRun", "read_footprints", "read_survey", "run_match"]
 
@@ -42,7 +41,9 @@ def _reading(path: Path, what: str, hint: str) -> Iterator[None]:
         yield
     except InputError:
         raise
-    except READ_ERRORS as exc:
+    except Exception as exc:
+        if not library_failed(exc):
+            raise
         said = str(exc)
         if "not recognized as being in a supported file format" in said:
             said = "not a file GDAL can read (GeoPackage, shapefile, GeoJSON …)"
@@ -86,9 +87,7 @@ def read_survey(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     hint = "give the survey as CSV or Excel (.xlsx) with a 小区名称 column"
-    _readable(path, "survey table", hint)
-    with _reading(path, "survey table", hint):
-        table = read_table(path)
+    table = read_table_file(path, what="survey table", hint=hint)
     mapping, problems = map_columns(list(table.columns), "compounds", source=str(path))
     canon = {v: k for k, v in mapping.items()}
     if "name" not in canon:
@@ -197,9 +196,7 @@ def run_match(
         if review is not None:
             review = Path(review)
             again = "use the review.xlsx that spatial match wrote, with 决定 filled"
-            _readable(review, "review file", again)
-            with _reading(review, "review file", again):
-                decided = read_table(review)
+            decided = read_table_file(review, what="review file", hint=again)
             cols = {c: str(c).split()[-1] for c in decided.columns}
             decided = decided.rename(columns=cols)
             if not {"row_id", "decision"} <= set(decided.columns):
