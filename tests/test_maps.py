@@ -561,3 +561,38 @@ def test_the_atlas_takes_the_title(demo_run, tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert b"Haidian gap atlas 2026" in (tmp_path / "城区_atlas.pdf").read_bytes()
+
+
+def test_a_killed_map_book_run_leaves_one_set(demo_run, tmp_path):
+    """Kills during `spatial map --by`: the gap map, bundle map, PNGs and every book page
+    are of one run (each page carries its run id), the earlier one or the new one."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from spatial.io.outputs.fileset import run_stamp_of
+
+    maps = tmp_path / "maps"
+    args = [sys.executable, "-c", "from spatial.cli import main; main()", "-q", "map"]
+    args += ["--gaps", str(demo_run.outputs["gaps"].parent)]
+    args += ["--bundles", str(demo_run.outputs["bundles"].parent)]
+    args += ["--out", str(maps / "城区.html"), "--by", "subdistrict"]
+
+    def stamps() -> set[str | None]:
+        pages = [p for p in maps.rglob("*.html") if not any(s.startswith(".") for s in p.parts)]
+        assert len(pages) >= 4  # gap map, bundle map, index and unit pages
+        return {run_stamp_of(p) for p in pages}
+
+    subprocess.run(args, check=True)
+    (first,) = stamps()
+    seen = set()
+    for delay in (1.0, 2.5, 4.0, 6.0):
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = stamps()
+        assert len(now) == 1 and None not in now, (delay, now)
+        seen.add("old" if now == {first} else "new")
+    assert "old" in seen
