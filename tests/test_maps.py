@@ -3,6 +3,7 @@ PDF, static PNGs with Chinese."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -596,3 +597,50 @@ def test_a_killed_map_book_run_leaves_one_set(demo_run, tmp_path):
         assert len(now) == 1 and None not in now, (delay, now)
         seen.add("old" if now == {first} else "new")
     assert "old" in seen
+
+
+def test_a_run_with_two_categories_of_data_reads_right(browser, demo_city, tmp_path):
+    """Bus stops and kindergartens only: the fill counts out of the 2 categories with data
+    (no green for "missing"), the legend says so, and the 24 without data are one closed
+    line of the layer list."""
+    import geopandas as gpd
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+    from spatial.render.classes import SHARE_CLASSES
+
+    pois = gpd.read_file(demo_city.gpkg, layer="pois")
+    two = pois[pois["设施类别"].isin(["bus_stop", "kindergarten"])]
+    two.to_file(tmp_path / "two.gpkg", layer="pois")
+    runner = CliRunner()
+    gaps = tmp_path / "gaps"
+    inputs = ["--compounds", str(demo_city.gpkg), "--pois", str(tmp_path / "two.gpkg")]
+    done = runner.invoke(
+        app, ["gaps", *inputs, "--network", str(demo_city.osm), "--out", str(gaps)]
+    )
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "two.html"
+    assert runner.invoke(app, ["map", "--gaps", str(gaps), "--out", str(out)]).exit_code == 0
+    page, errors = open_offline(browser, out)
+    _ready(page)
+    assert errors == []
+    legend = page.locator(".spatial-legend").first.inner_text()
+    assert "of 2 with data" in legend
+    assert "缺 1 类 missing 1 of 2" in legend and "缺 2 类 missing 2 of 2" in legend
+    assert "24 类无数据" in legend
+    # the fill: share of the two categories missing, from the neutral grey up
+    html = out.read_text(encoding="utf-8")
+    element = page.evaluate("() => SpatialMap.cfg.layers.find(l => l.id === 'compounds').data")
+    data = json.loads(re.search(f'id="{element}">(.*?)</script>', html, re.S).group(1))
+    n_missing = data["cols"]["n_missing"]
+    expected = {0: SHARE_CLASSES[0][1], 1: SHARE_CLASSES[2][1], 2: SHARE_CLASSES[4][1]}
+    assert data["cols"]["fill"] == [expected[n] for n in n_missing]
+    assert set(n_missing) == {0, 1, 2}  # the demo has all three cases
+    # the categories without data: one closed group at the end of the list
+    summary = page.locator(".sp-group > summary[data-group='no_data']")
+    assert summary.inner_text() == "无数据 24 类 no data (click to list)"
+    group = page.locator(".sp-group:has(> summary[data-group='no_data'])")
+    assert group.evaluate("d => d.open") is False
+    assert group.locator(".sp-row").count() == 24
+    others = page.locator(".sp-group:not(:has(> summary[data-group='no_data'])) .sp-row")
+    assert not [t for t in others.all_text_contents() if "无数据" in t and "(≤" in t]

@@ -126,6 +126,7 @@ def _draw(
             written["gap_png"] = static_gap_map(
                 tables.compounds,
                 out.with_suffix(".png"),
+                n_categories=len(tables.categories) if tables.categories else None,
                 context=ctx,
                 data_date=opts.data_date,
                 **({"source": opts.source} if opts.source else {}),

@@ -85,6 +85,7 @@ def write_atlas(
                 context=tables.context,
                 data_date=data_date,
                 figsize=A3_LANDSCAPE_IN,
+                n_categories=len(tables.categories) if tables.categories else None,
             )
             pdf.savefig(fig)
             pages += 1

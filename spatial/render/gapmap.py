@@ -16,24 +16,22 @@ from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
+from spatial.render.classes import (
+    SHARE_CLASSES,
+    counted_categories,
+    missing_colours,
+    missing_legend,
+)
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
-__all__ = ["GAP_TITLE", "MISSING_CLASSES", "gap_map"]
+__all__ = ["GAP_TITLE", "gap_map"]
 
 GAP_TITLE = "15分钟生活圈设施缺口 15-minute life-circle gaps"
 
-#: Colour classes of the number of missing categories: (upper bound, colour, zh, en).
-MISSING_CLASSES = (
-    (0, "#1a9850", "无缺口", "none missing"),
-    (3, "#a6d96a", "缺 1–3 类", "1–3"),
-    (7, "#fee08b", "缺 4–7 类", "4–7"),
-    (12, "#f46d43", "缺 8–12 类", "8–12"),
-    (999, "#a50026", "缺 13 类以上", "13 or more"),
-)
 #: Status codes of the popup and the filter, one character per category.
 _CODES = {
     "covered": "c",
@@ -72,10 +70,6 @@ SpatialMap.popups.compound = function (layer, i, cfg) {
   return box;
 };
 """
-
-
-def _colour(n: float) -> str:
-    return next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound)
 
 
 def _dilated_cells(ij: np.ndarray) -> np.ndarray:
@@ -215,11 +209,19 @@ def _plan_layers(page: MapPage, path: Path) -> pd.Series:
 
 
 def _category_layers(
-    page: MapPage, tables: GapTables, cats: Sequence[Category], show: set[str]
+    page: MapPage,
+    tables: GapTables,
+    cats: Sequence[Category],
+    show: set[str],
+    has_data: dict[str, bool],
 ) -> None:
-    """One layer per category (service area and facilities), grouped by life-circle level."""
+    """One layer per category (service area and facilities), grouped by life-circle level;
+    the categories without data in one closed group of their own, listed last."""
     for level, label in _LEVELS:
         page.group(level, label, expanded=level in ("5min", "block"))
+    n_none = sum(1 for c in cats if not has_data.get(c.id))
+    if n_none:
+        page.group("no_data", f"无数据 {n_none} 类 no data (click to list)", expanded=False)
     pois = tables.pois
     cat_lists = None
     if pois is not None and "categories" in pois:
@@ -239,6 +241,8 @@ def _category_layers(
             has = [k for k, ids in enumerate(cat_lists) if cat.id in ids]
             pts = pois[np.isin(combo, has)][["name", "geometry"]]
         group = cat.level if cat.level in dict(_LEVELS) else "15min"
+        if not has_data.get(cat.id):
+            group = "no_data"
         name = f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)"
         listed_points = len(pts) > 0 or len(areas) == 0
         page.add(
@@ -367,11 +371,12 @@ def gap_map(
     )
     plan_labels = _plan_layers(page, tables.plan_layers) if tables.plan_layers else None
     n_missing = pd.to_numeric(comp["n_missing"], errors="coerce").fillna(0)
+    counted = counted_categories(comp, len(cats))
     cols: dict[str, Any] = {
         "id": column_values(ids),
         "name": column_values(comp["name"]) if "name" in comp else column_values(ids),
         "n_missing": column_values(n_missing.astype(int)),
-        "fill": [_colour(float(v)) for v in n_missing],
+        "fill": missing_colours(n_missing, counted),
         "st": st,
         "d": d,
     }
@@ -390,7 +395,7 @@ def gap_map(
             style={"stroke": "#333", "weight": 0.8, "fillOpacity": 0.8},
             fill_col="fill",
             popup="compound",
-            swatch=MISSING_CLASSES[2][1],
+            swatch=SHARE_CLASSES[2][1],
             pane="data",
             dots_below=13 if len(comp) > _DOTS_FROM else None,
         ),
@@ -398,7 +403,7 @@ def gap_map(
     )
     with_data = [c for c in cats if has_data.get(c.id)]
     shown = {c.id for c in with_data if c.id in show_categories} or {c.id for c in with_data[:3]}
-    _category_layers(page, tables, cats, shown)
+    _category_layers(page, tables, cats, shown, has_data)
     page.script(_POPUP_JS)
     page.config.update(
         categories=[{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats],
@@ -431,8 +436,16 @@ def gap_map(
         },
     )
     page.legend(
-        "缺少设施类别 Missing categories",
-        [(c, f"{zh} {en}") for _, c, zh, en in MISSING_CLASSES]
-        + [("#3182bd", "服务范围 service area"), ("#08519c", "设施 facility")],
+        f"缺少设施类别 Missing categories (of {counted} with data)",
+        [
+            *missing_legend(counted),
+            ("#3182bd", "服务范围 service area"),
+            ("#08519c", "设施 facility"),
+        ],
+        note=(
+            f"{len(cats) - counted} 类无数据 categories without data are not counted"
+            if counted < len(cats)
+            else ""
+        ),
     )
     return page

@@ -30,7 +30,7 @@ from spatial.io.outputs.fileset import RUN_STAMP
 from spatial.io.outputs.write import atomic_path
 from spatial.io.survey.schema import PARCEL_KINDS
 from spatial.render.bundlemap import ASSUMPTION_NOTE, KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
-from spatial.render.gapmap import MISSING_CLASSES
+from spatial.render.classes import counted_categories, missing_colours, missing_legend
 from spatial.render.sheet import draw_context, finish_sheet, new_sheet
 
 __all__ = [
@@ -181,8 +181,8 @@ def _save(fig: Any, path: str | Path) -> Path:
     return path
 
 
-def _gap_handles() -> list[Patch]:
-    return [Patch(color=c, label=f"{zh} {en}") for _, c, zh, en in MISSING_CLASSES]
+def _gap_handles(counted: int) -> list[Patch]:
+    return [Patch(facecolor=c, edgecolor="#333", label=t) for c, t in missing_legend(counted)]
 
 
 def draw_gap_sheet(
@@ -194,6 +194,7 @@ def draw_gap_sheet(
     context: gpd.GeoDataFrame | None = None,
     data_date: str | None = None,
     figsize: tuple[float, float] = (12, 8.5),
+    n_categories: int | None = None,
 ) -> Figure:
     """A sheet of compounds coloured by missing categories over the context.
 
@@ -213,6 +214,9 @@ def draw_gap_sheet(
         Date of the data (default: today).
     figsize
         Inches (see :data:`spatial.render.sheet.A3_LANDSCAPE_IN`).
+    n_categories
+        The run's categories (the fill is the share of those with data missing, see
+        :mod:`spatial.render.classes`); default: the most any compound misses.
 
     Returns
     -------
@@ -220,11 +224,10 @@ def draw_gap_sheet(
         The sheet.
     """
     comp = to_metric(compounds) if not compounds.crs.is_projected else compounds
-    colours = (
-        pd.to_numeric(comp["n_missing"], errors="coerce")
-        .fillna(0)
-        .map(lambda n: next(c for bound, c, _, _ in MISSING_CLASSES if n <= bound))
-    )
+    n_missing = pd.to_numeric(comp["n_missing"], errors="coerce").fillna(0)
+    total = n_categories if n_categories is not None else int(n_missing.max(initial=0)) or 1
+    counted = counted_categories(comp, total)
+    colours = missing_colours(n_missing, counted)
     fig, ax, panel = new_sheet(figsize)
     draw_context(ax, context, comp.crs, comp.total_bounds)
     comp.plot(ax=ax, color=colours, edgecolor="#333", linewidth=0.3, zorder=2)
@@ -238,7 +241,7 @@ def draw_gap_sheet(
         panel,
         title=title,
         subtitle=subtitle,
-        handles=_gap_handles(),
+        handles=_gap_handles(counted),
         source=source,
         data_date=data_date,
     )
@@ -253,8 +256,9 @@ def static_gap_map(
     source: str = "",
     context: gpd.GeoDataFrame | None = None,
     data_date: str | None = None,
+    n_categories: int | None = None,
 ) -> Path:
-    """PNG/PDF map of compounds coloured by the number of missing categories.
+    """PNG/PDF map of compounds coloured by the share of categories with data missing.
 
     Parameters
     ----------
@@ -270,6 +274,8 @@ def static_gap_map(
         Streets, water and railways drawn under the data (WGS84), or None.
     data_date
         Date of the data (default: today).
+    n_categories
+        The run's categories (see :func:`draw_gap_sheet`).
 
     Returns
     -------
@@ -278,7 +284,12 @@ def static_gap_map(
     """
     with cjk_style():
         fig = draw_gap_sheet(
-            compounds, title=title, source=source, context=context, data_date=data_date
+            compounds,
+            title=title,
+            source=source,
+            context=context,
+            data_date=data_date,
+            n_categories=n_categories,
         )
         return _save(fig, path)
 
