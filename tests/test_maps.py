@@ -86,6 +86,7 @@ def test_gap_map_opens_offline_with_context_grouped_layers_and_ready_flag(
     assert "缺少设施类别" in page.locator(".spatial-legend").inner_text()
     title = page.locator(".sp-titlebox").inner_text()
     assert "15分钟生活圈" in title and re.search(r"\d{4}-\d{2}-\d{2}", title)
+    assert "底图 Context: 水系 Water" in title and "道路 Streets" in title  # what the run kept
     assert page.locator(".leaflet-control-scale").count() == 1
     shot = tmp_path / "gap_map.png"
     page.screenshot(path=str(shot))

@@ -56,6 +56,7 @@ def add_context(
     style = context_style()["style"]
     frame = _clip(frame, bounds) if frame is not None and len(frame) else None
     drawn = False
+    present: list[str] = []
     limit = int(context_style()["lod"]["path_coordinates"])
     for layer in CONTEXT_LAYERS:
         part = frame[frame["layer"] == layer] if frame is not None else None
@@ -109,6 +110,10 @@ def add_context(
             cols=cols,
         )
         drawn = drawn or bool(len(part))
+        if len(part):
+            present.append(_NAMES[layer])
+    if present:
+        page.notes.append("底图 Context: " + " · ".join(present))
     if not drawn:  # say it on the map's face: the compounds float on a blank page
         page.legend(
             "底图 Context",

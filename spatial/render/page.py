@@ -160,6 +160,11 @@ class MapPage:
         Optional online base map (off: the page needs no network).
     data_date
         Date of the data shown under the title (default: today).
+
+    Attributes
+    ----------
+    notes
+        Lines shown under the title (e.g. which context layers the map has).
     """
 
     bounds: tuple[float, float, float, float]
@@ -172,6 +177,7 @@ class MapPage:
     credits: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.map: folium.Map = offline_map(
@@ -321,7 +327,9 @@ class MapPage:
         body = (
             f"<div class='sp-titlebox'><b>{escape(self.title)}</b>"
             f"<span>数据日期 data: {escape(when)} · 生成 made: {date.today().isoformat()}"
-            "</span></div>"
+            "</span>"
+            + "".join(f"<span class='sp-note'>{escape(n)}</span>" for n in self.notes)
+            + "</div>"
             + "".join(self._legends)
             + "".join(self._data)
             + f"<script>{init}</script>"
