@@ -3,7 +3,9 @@
 ``tests/data/golden_outputs.json`` was written by ``python tests/golden.py`` at 2091f98,
 the revision before the stages' parameter objects (#32): gaps, bundles and plan on the
 CAU extract, and gaps and bundles on the planner's set built from it. A change of a
-result is a change of this file, made on purpose and said in the commit.
+result is a change of this file, made on purpose and said in the commit: the plan's
+ranking and needs sheets were rewritten for #34 (配套欠账 over the categories with data,
+``assumed``; elevators marked 估 where the building count is unknown).
 """
 
 from __future__ import annotations

@@ -117,6 +117,24 @@ def test_ranking_is_transparent_priority_first_and_ties_by_willingness():
     assert out.loc[2, "rank"] > out.loc[0, "rank"]  # … but comes after the priority ones
 
 
+def test_ranking_counts_only_categories_with_data_and_names_its_assumptions():
+    """Two categories with data (24 without): missing one is half the deficit, not 1/26;
+    a compound with no willingness in the survey says that 0.5 was assumed."""
+    prof = load_profile("xining")
+    no_data = ";".join(f"c{k}" for k in range(24))
+    frame = _compounds(
+        build_year=[1990, 1990],
+        n_missing=[1, 2],
+        willingness=[0.8, None],
+        contribution_share=[0.5, 0.5],
+        structure_grade=["B", "B"],
+    ).assign(no_data=no_data)
+    out = rank(frame, eligibility(frame, prof)["status"], prof, n_categories=26)
+    assert out["f_facility_deficit"].tolist() == [0.5, 1.0]
+    assert out.loc[1, "f_willingness"] == 0.5
+    assert "居民意愿" in out.loc[1, "assumed"] and "居民意愿" not in (out.loc[0, "assumed"] or "")
+
+
 def test_annual_plan_respects_budgets_exactly_and_is_reproducible():
     rng = np.random.default_rng(4)
     n = 60

@@ -180,9 +180,9 @@ def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]
         else (pd.Series(False, index=c.index))
     )
     needs = (floors >= f["elevator.min_floors"]) & ~has_elevator.astype(bool)
-    elevators = np.where(
-        needs, numeric_column(c, "buildings").fillna(1) * f["elevator.per_building"], 0
-    )
+    buildings = numeric_column(c, "buildings")
+    elevators = np.where(needs, buildings.fillna(1) * f["elevator.per_building"], 0)
+    guessed = (needs & buildings.isna()).to_numpy()  # 1 building assumed: said in basis
     cost = floor * unit + elevators * f["elevator.cost_yuan_per_elevator"]
     subsidy = households * f["subsidy.yuan_per_household"] + (
         elevators * f["elevator.subsidy_yuan_per_elevator"]
@@ -191,9 +191,15 @@ def _compound_rows(c: pd.DataFrame, f: FinanceDefaults, classes: tuple[str, ...]
     basis = [
         f"floor_area_m2={fa:g}{' (from households × ' + f.label('renovation.floor_area_per_household_m2') + ')' if est else ''} × [{labels}]"  # noqa: E501
         + (f" + elevators={e:g} × {f.label('elevator.cost_yuan_per_elevator')}" if e else "")
+        + (
+            f" (elevators assumed: buildings unknown, 1 × {f.label('elevator.per_building')};"
+            " give 楼栋数 buildings in the survey)"
+            if g
+            else ""
+        )
         + f"; subsidy: households={h:g} × {f.label('subsidy.yuan_per_household')}"
         + (f" + {e:g} × {f.label('elevator.subsidy_yuan_per_elevator')}" if e else "")
-        for fa, est, e, h in zip(floor, estimated, elevators, households, strict=True)
+        for fa, est, e, h, g in zip(floor, estimated, elevators, households, guessed, strict=True)
     ]
     return pd.DataFrame(
         {

@@ -16,6 +16,7 @@ import pandas as pd
 
 from spatial._errors import input_error
 from spatial.bundling.finance import FinanceDefaults, load_finance, parcel_finance
+from spatial.lifecircle.counted import counted_categories
 from spatial.standards import Category, load_categories
 from spatial.standards.files import read_toml
 
@@ -23,6 +24,7 @@ __all__ = [
     "FACTORS",
     "NEEDS_COLUMNS",
     "PROFILES",
+    "UNKNOWN_FACTOR",
     "PolicyProfile",
     "eligibility",
     "load_profile",
@@ -46,6 +48,17 @@ NEEDS_COLUMNS = (
 PROFILES = ("shandong", "taian", "liaocheng", "qinghai", "xining")
 FACTORS = ("age", "facility_deficit", "willingness", "contribution", "condition", "procedures")
 _GRADE = {"A": 0.0, "B": 1 / 3, "C": 2 / 3, "D": 1.0}
+#: What an unknown ranking factor counts: the middle of its 0–1 scale (neither for nor
+#: against a compound); the ``assumed`` column names where it was used.
+UNKNOWN_FACTOR = 0.5
+_FACTOR_ZH = {
+    "age": "房龄 age",
+    "facility_deficit": "配套欠账 facility deficit",
+    "willingness": "居民意愿 willingness (survey column 居民意愿)",
+    "contribution": "出资比例 contribution (survey column 出资比例)",
+    "condition": "房屋状况 condition (survey column 结构安全等级)",
+    "procedures": "手续完备 procedures (column procedures_complete)",
+}
 #: Life-circle categories that are improvement items (完善类) rather than upgrade items.
 _IMPROVEMENT_CATEGORIES = {
     "parking",
@@ -294,12 +307,14 @@ def needs(
     money = parcel_finance(compounds.assign(kind="old_compound"), defaults=f)
     missing = _col(compounds, "missing").fillna("").astype(str).to_numpy()
     elevators = money["elevators"].to_numpy(dtype=float)
+    guessed = money["basis"].astype(str).str.contains("elevators assumed").to_numpy()
     rows = []
     for k in range(len(compounds)):
         miss = [c for c in missing[k].split(";") if c in cats]
         improve = [f"{cats[c].zh}" for c in miss if c in _IMPROVEMENT_CATEGORIES]
         if elevators[k] > 0:
-            improve.insert(0, f"加装电梯{int(elevators[k])}部")
+            guess = "（楼栋数未知，估）" if guessed[k] else ""
+            improve.insert(0, f"加装电梯{int(elevators[k])}部{guess}")
         upgrade = [cats[c].zh for c in miss if c not in _IMPROVEMENT_CATEGORIES]
         rows.append(
             {
@@ -319,9 +334,11 @@ def rank(
     """Transparent score and rank of the eligible and priority compounds.
 
     Factors, each scaled to 0–1: ``age`` ((plan start − build year) / 50, capped),
-    ``facility_deficit`` (missing categories / all), ``willingness``, ``contribution``
+    ``facility_deficit`` (missing categories / the categories with data,
+    :func:`~spatial.lifecircle.counted.counted_categories`), ``willingness``, ``contribution``
     (share of households that pay), ``condition`` (structure grade A 0 … D 1) and
-    ``procedures`` (complete 1 / not 0); unknown values count 0.5. ``score`` = Σ weight ×
+    ``procedures`` (complete 1 / not 0); unknown values count :data:`UNKNOWN_FACTOR` and
+    are named in ``assumed``. ``score`` = Σ weight ×
     factor. Order: priority compounds first when the profile says so, then score, then
     the profile's tie-break factors, then id. Excluded compounds get no rank.
 
@@ -339,16 +356,18 @@ def rank(
     Returns
     -------
     DataFrame
-        Indexed like ``compounds``: one column per factor, ``score`` and ``rank``
-        (``<NA>`` for excluded compounds).
+        Indexed like ``compounds``: one column per factor, ``assumed`` (the weighted
+        factors unknown for the compound, set to :data:`UNKNOWN_FACTOR`; fill the survey
+        column to replace it), ``score`` and ``rank`` (``<NA>`` for excluded compounds).
     """
     year = pd.to_numeric(_col(compounds, "build_year"), errors="coerce")
-    factors = (
+    counted = counted_categories(compounds, n_categories)
+    given = (
         pd.DataFrame(
             {
                 "age": ((profile.plan_start_year - year) / 50).clip(0, 1),
                 "facility_deficit": pd.to_numeric(_col(compounds, "n_missing"), errors="coerce")
-                / max(n_categories, 1),
+                / counted,
                 "willingness": pd.to_numeric(_col(compounds, "willingness"), errors="coerce"),
                 "contribution": pd.to_numeric(
                     _col(compounds, "contribution_share"), errors="coerce"
@@ -360,11 +379,16 @@ def rank(
             },
             index=compounds.index,
         )
-        .astype(float)
-        .fillna(0.5)
-    )
+    ).astype(float)
+    factors = given.fillna(UNKNOWN_FACTOR)
     score = sum(factors[k] * profile.weights.get(k, 0.0) for k in FACTORS)
     out = factors.add_prefix("f_").assign(score=np.round(score, 6))
+    weighted = [k for k in FACTORS if profile.weights.get(k, 0.0)]
+    unknown = given[weighted].isna().to_numpy()
+    out["assumed"] = [
+        "; ".join(_FACTOR_ZH[k] for k, u in zip(weighted, row, strict=True) if u) or None
+        for row in unknown
+    ]
     ok = status.isin(["priority", "eligible"])
     order = pd.DataFrame(
         {

@@ -35,6 +35,7 @@ HEADERS_ZH = {
     "elevators": "加装电梯 Elevators",
     "basis": "测算依据 Basis",
     "score": "得分 Score",
+    "assumed": "按默认值0.5计 Assumed (0.5)",
     "rank": "排序 Rank",
     "year": "改造年度 Year",
     "level": "层级 Level",
@@ -85,7 +86,7 @@ def plan_sheets(
     dict
         Sheet name → table, in workbook order.
     """
-    rank_cols = [c for c in plan.columns if c.startswith("f_")] + ["score", "rank"]
+    rank_cols = [c for c in plan.columns if c.startswith("f_")] + ["assumed", "score", "rank"]
     short = plan[
         [*keys, "status", "reason_zh", "reason_en", "cost_yuan", "subsidy_yuan", "score", "rank"]
     ].assign(year=plan["year"])

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["SHARE_CLASSES", "counted_categories", "missing_colours", "missing_legend"]
+__all__ = ["SHARE_CLASSES", "missing_colours", "missing_legend"]
 
 #: (upper share of the categories with data that are missing, colour); share 0 first.
 SHARE_CLASSES: tuple[tuple[float, str], ...] = (
@@ -25,36 +25,6 @@ SHARE_CLASSES: tuple[tuple[float, str], ...] = (
 )
 
 
-def counted_categories(compounds: pd.DataFrame, n_categories: int) -> int:
-    """How many categories a compound's ``n_missing`` is counted out of.
-
-    Parameters
-    ----------
-    compounds
-        The gaps run's compounds (``n_missing``, ``no_data``: the categories without
-        any facility in the inputs, joined by ``;``).
-    n_categories
-        The categories of the run.
-
-    Returns
-    -------
-    int
-        The categories with data, or all of them when the run counted the others too
-        (``count_no_data``); at least 1.
-    """
-    no_data: set[str] = set()
-    if "no_data" in compounds and len(compounds):
-        for text in compounds["no_data"].dropna().astype(str).unique():
-            no_data |= {c for c in text.split(";") if c}
-    counted = n_categories - len(no_data)
-    most = 0.0
-    if "n_missing" in compounds and len(compounds):
-        most = float(pd.to_numeric(compounds["n_missing"], errors="coerce").max())
-    if pd.notna(most) and most > counted:
-        counted = n_categories
-    return max(int(counted), 1)
-
-
 def missing_colours(n_missing: Sequence[float] | pd.Series, counted: int) -> list[str]:
     """The fill of each compound.
 
@@ -63,7 +33,7 @@ def missing_colours(n_missing: Sequence[float] | pd.Series, counted: int) -> lis
     n_missing
         Missing categories per compound (NaN: none).
     counted
-        See :func:`counted_categories`.
+        See :func:`spatial.lifecircle.counted.counted_categories`.
 
     Returns
     -------
@@ -83,7 +53,7 @@ def missing_legend(counted: int) -> list[tuple[str, str]]:
     Parameters
     ----------
     counted
-        See :func:`counted_categories`.
+        See :func:`spatial.lifecircle.counted.counted_categories`.
 
     Returns
     -------

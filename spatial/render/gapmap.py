@@ -15,10 +15,10 @@ import shapely
 from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
+from spatial.lifecircle.counted import counted_categories
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
 from spatial.render.classes import (
     SHARE_CLASSES,
-    counted_categories,
     missing_colours,
     missing_legend,
 )

@@ -29,8 +29,9 @@ from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.fileset import RUN_STAMP
 from spatial.io.outputs.write import atomic_path
 from spatial.io.survey.schema import PARCEL_KINDS
+from spatial.lifecircle.counted import counted_categories
 from spatial.render.bundlemap import ASSUMPTION_NOTE, KIND_COLOURS, STATUS_COLOURS, STATUS_ZH
-from spatial.render.classes import counted_categories, missing_colours, missing_legend
+from spatial.render.classes import missing_colours, missing_legend
 from spatial.render.sheet import draw_context, finish_sheet, new_sheet
 
 __all__ = [
