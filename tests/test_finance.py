@@ -500,6 +500,32 @@ def test_bundles_command_writes_finance_and_refuses_a_bad_finance_file(tmp_path)
     assert {"parking_units", "canteen_units", "payback_years", "basis"} <= set(fac)
 
 
+def test_no_workbook_leaves_out_finance_xlsx_only(tmp_path):
+    """`spatial bundles --no-workbook` (batch runs): every CSV table, no workbook."""
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+
+    gpkg = str(REPO / "data" / "demo" / "demo_city.gpkg")
+    out = tmp_path / "b"
+    res = CliRunner().invoke(
+        app, ["bundles", "--parcels", gpkg, "--out", str(out), "--no-workbook"]
+    )
+    assert res.exit_code == 0, res.output
+    assert not (out / "finance.xlsx").exists()
+    for name in ("finance_projects.csv", "funding_lines.csv", "sensitivity.csv", "bundles.gpkg"):
+        assert (out / name).is_file()
+
+
+def test_the_workbook_sheets_have_chinese_headers_and_no_bare_helper_rows(demo_report, tmp_path):
+    _, report = demo_report
+    wb = openpyxl.load_workbook(write_finance_workbook(report, tmp_path / "f.xlsx"))
+    header = [c.value for c in wb["敏感性 sensitivity"][1]]
+    assert header[:2] == ["片区 bundle_id", "因素 factor"] and "基准净现值 base_npv_yuan" in header
+    helper = wb["小区项目 compound projects"]["A2"].value
+    assert helper.startswith("年序") and helper != "t"
+
+
 def test_the_policy_profile_says_whether_utilities_get_an_award():
     from spatial.policy import load_profile, profile_finance
 

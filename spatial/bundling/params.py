@@ -46,6 +46,9 @@ class BundleParams(StageParams):
     default_far
         Parcels without a planned FAR earn revenue at the labelled default FAR of their
         kind (``finance.toml`` ``[default_far]``); otherwise they earn none.
+    workbook
+        Write ``finance.xlsx`` (one formula sheet per project: the slowest output of a
+        city); False for batch runs, the CSV tables keep every figure.
     """
 
     finance: str | Path | FinanceDefaults | None = None
@@ -56,6 +59,7 @@ class BundleParams(StageParams):
     islands: Literal["single", "exclude"] = "single"
     seed: int = DEFAULTS.bundle_seed
     default_far: bool = False
+    workbook: bool = True
 
     @classmethod
     def _lazy_types(cls) -> dict[str, Any]:

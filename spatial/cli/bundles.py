@@ -100,6 +100,14 @@ def bundles(
             show_default=default_of(BundleParams, "default_far"),
         ),
     ] = None,
+    workbook: Annotated[
+        bool | None,
+        typer.Option(
+            help="Write finance.xlsx (a formula sheet per project, the slowest output of a "
+            "city); --no-workbook for batch runs: the CSV tables keep every figure.",
+            show_default=default_of(BundleParams, "workbook"),
+        ),
+    ] = None,
     cross_barriers: Annotated[
         bool | None,
         typer.Option(
@@ -151,6 +159,7 @@ def bundles(
                 islands=islands,
                 seed=seed,
                 default_far=default_far,
+                workbook=workbook,
             ),
             progress=report,
         )

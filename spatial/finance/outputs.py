@@ -138,7 +138,9 @@ def facilities_table(report: FinanceReport) -> pd.DataFrame:
     return out.replace({np.inf: np.nan})
 
 
-def write_finance_outputs(report: FinanceReport, out_dir: str | Path) -> dict[str, Path]:
+def write_finance_outputs(
+    report: FinanceReport, out_dir: str | Path, *, workbook: bool = True
+) -> dict[str, Path]:
     """Write the finance files of a bundles folder (see the module text), each atomically.
 
     Parameters
@@ -147,6 +149,8 @@ def write_finance_outputs(report: FinanceReport, out_dir: str | Path) -> dict[st
         From :func:`spatial.finance.finance_report`.
     out_dir
         The bundles output folder.
+    workbook
+        Also write ``finance.xlsx``.
 
     Returns
     -------
@@ -155,8 +159,8 @@ def write_finance_outputs(report: FinanceReport, out_dir: str | Path) -> dict[st
     """
     out = Path(out_dir)
     projects = report.projects.replace({np.inf: np.nan})
-    return {
-        "finance": write_finance_workbook(report, out / "finance.xlsx"),
+    written = {"finance": write_finance_workbook(report, out / "finance.xlsx")} if workbook else {}
+    return written | {
         "sensitivity_html": write_text(tornado_html(report.sensitivity), out / "sensitivity.html"),
         "finance_projects": write_csv(pd.DataFrame(projects), out / "finance_projects.csv"),
         "funding_lines": write_csv(report.sources, out / "funding_lines.csv"),

@@ -34,6 +34,20 @@ log = logging.getLogger(__name__)
 _ASSUMPTIONS = "假设 assumptions"
 
 
+#: Chinese and English headers of the 敏感性 sheet.
+_SENSITIVITY_HEADERS = {
+    "bundle_id": "片区 bundle_id",
+    "factor": "因素 factor",
+    "factor_zh": "因素名称 factor (zh)",
+    "change": "变动 change",
+    "npv_yuan": "情景净现值 npv_yuan",
+    "base_npv_yuan": "基准净现值 base_npv_yuan",
+    "delta_yuan": "变化 delta_yuan",
+    "balancing": "是否平衡 balancing",
+    "flips": "是否翻转 flips",
+}
+
+
 def _assumptions(wb: Any, report: FinanceReport) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
@@ -229,7 +243,8 @@ def _compound_projects(
         ],
         formulas=tuple(range(k, k + years)),
     )
-    s.put(["t", *[""] * (k - 1), *range(years), *range(years)])
+    index = "年序 year index t (公式用 used by the formulas)"
+    s.put([index, *[""] * (k - 1), *range(years), *range(years)])
     comp = report.projects[report.projects["kind"] == "compound"]
     wsrc, ssrc = "'自求平衡 within-compound'!", "'多元投入 sources'!"
     for r in comp.itertuples(index=False):
@@ -366,7 +381,7 @@ def write_finance_workbook(
     src_at = _sources(wb, report)
     _compound_projects(wb, report, years, within_at, src_at)
     sens = Sheet(wb, "敏感性 sensitivity")
-    sens.put(list(report.sensitivity.columns))
+    sens.put([_SENSITIVITY_HEADERS.get(c, c) for c in report.sensitivity.columns])
     for r in report.sensitivity.itertuples(index=False):
         sens.put(list(r))
     _assumptions(wb, report)

@@ -221,7 +221,7 @@ def bundle_stage(
     result = with_finance_columns(result, report)
     say("writing bundle outputs", 0, 0)
     outputs = write_bundle_outputs(result, out_dir, problems=problems)
-    outputs |= write_finance_outputs(report, out_dir)
+    outputs |= write_finance_outputs(report, out_dir, workbook=params.workbook)
     return BundleRun(result, outputs, problems, report)
 
 
