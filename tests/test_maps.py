@@ -294,6 +294,25 @@ def test_atlas_pdf_pages_and_glyphs(demo_run, tmp_path):
     assert all(font.get_char_index(ord(ch)) != 0 for ch in text if not ch.isascii())
 
 
+def test_each_atlas_page_lists_which_categories_its_compounds_miss(demo_run, tmp_path):
+    """The compounds missing most, numbered on the map, each with the categories it lacks."""
+    from spatial.render.atlas import write_atlas
+
+    tables = load_gap_tables(demo_run.outputs["gaps"].parent)
+    path, pages = write_atlas(tables, tmp_path / "atlas.pdf", source="示范区 demo")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout.split("\f")
+    names = {c.id: c.zh for c in tables.categories}
+    comp = tables.compounds.assign(n=pd.to_numeric(tables.compounds["n_missing"]))
+    worst = comp.sort_values("n", ascending=False, kind="stable").iloc[0]
+    first = [names[c] for c in str(worst["missing"]).split(";") if c][0]
+    assert "缺口最多的小区" in text[0]
+    line = next(li for li in text[0].splitlines() if f"1. {str(worst['name'])[:14]}" in li)
+    assert first in line
+    assert sum("缺口最多的小区" in page for page in text) == pages
+
+
 def test_static_maps_have_chinese_glyphs(demo_run):
     font = FT2Font(str(cjk_font_path()))
     for key in ("gap_png", "bundle_png"):

@@ -22,6 +22,10 @@ from spatial.render.static import cjk_style, draw_gap_sheet
 __all__ = ["write_atlas"]
 
 
+#: Compounds numbered on each atlas page and listed with the categories they miss.
+_LISTED = 12
+
+
 def write_atlas(
     tables: GapTables,
     path: str | Path,
@@ -86,6 +90,8 @@ def write_atlas(
                 data_date=data_date,
                 figsize=A3_LANDSCAPE_IN,
                 n_categories=len(tables.categories) if tables.categories else None,
+                category_names={c.id: c.zh for c in tables.categories or ()},
+                listed=_LISTED,
             )
             pdf.savefig(fig)
             pages += 1

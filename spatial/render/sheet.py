@@ -113,8 +113,10 @@ def finish_sheet(
     source: str = "",
     data_date: str | None = None,
     notes: Sequence[str] = (),
+    table: tuple[str, Sequence[str]] | None = None,
 ) -> None:
-    """Write the panel: title block, legend, notes, north arrow, scale bar, source, date.
+    """Write the panel: title block, legend, notes, a short table, north arrow, scale bar,
+    source, date.
 
     The map axes must hold the data already (the scale bar measures its extent).
 
@@ -133,6 +135,9 @@ def finish_sheet(
         Date of the data (default: today).
     notes
         Short lines under the legend (assumptions).
+    table
+        ``(heading, lines)`` under the notes, as many lines as fit above the north arrow
+        (e.g. the compounds missing most, numbered as on the map).
     """
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -179,6 +184,18 @@ def finish_sheet(
             0.0, y - 0.02, note, ha="left", va="top", fontsize=6.5 * f, color="#8a6d3b", wrap=True
         )
         y -= 0.06
+    if table is not None:
+        heading, rows = table
+        panel.text(0.0, y - 0.01, heading, ha="left", va="top", fontsize=7.5 * f, weight="bold")
+        y -= 0.035
+        step = 0.024
+        fit = max(int((y - 0.31) / step), 0)
+        for line in list(rows)[:fit]:
+            panel.text(0.0, y, line, ha="left", va="top", fontsize=6 * f, color="#222")
+            y -= step
+        if len(rows) > fit:
+            more = f"… 另 {len(rows) - fit} 个 more"
+            panel.text(0.0, y, more, ha="left", va="top", fontsize=6 * f, color="#555")
     # north arrow: the letter sits above the arrow head, never on it
     panel.add_patch(
         FancyArrow(

@@ -196,6 +196,8 @@ def draw_gap_sheet(
     data_date: str | None = None,
     figsize: tuple[float, float] = (12, 8.5),
     n_categories: int | None = None,
+    category_names: dict[str, str] | None = None,
+    listed: int = 0,
 ) -> Figure:
     """A sheet of compounds coloured by missing categories over the context.
 
@@ -218,6 +220,11 @@ def draw_gap_sheet(
     n_categories
         The run's categories (the fill is the share of those with data missing, see
         :mod:`spatial.render.classes`); default: the most any compound misses.
+    category_names
+        Category id → Chinese name, for the table of ``listed``.
+    listed
+        Number (on the map) and list in the panel the compounds missing most, with
+        which categories they miss (0: none).
 
     Returns
     -------
@@ -232,6 +239,7 @@ def draw_gap_sheet(
     fig, ax, panel = new_sheet(figsize)
     draw_context(ax, context, comp.crs, comp.total_bounds)
     comp.plot(ax=ax, color=colours, edgecolor="#333", linewidth=0.3, zorder=2)
+    table = _most_missing(comp, n_missing, category_names or {}, listed, ax) if listed else None
     minx, miny, maxx, maxy = comp.total_bounds
     pad = max(maxx - minx, maxy - miny) * 0.04 + 20
     ax.set_xlim(minx - pad, maxx + pad)
@@ -243,10 +251,43 @@ def draw_gap_sheet(
         title=title,
         subtitle=subtitle,
         handles=_gap_handles(counted),
+        table=table,
         source=source,
         data_date=data_date,
     )
     return fig
+
+
+#: Characters of a panel line (Chinese is wide: ~32 fit beside an A3 or A4 map).
+_LINE_CHARS = 32
+
+
+def _most_missing(
+    comp: gpd.GeoDataFrame, n_missing: pd.Series, names: dict[str, str], listed: int, ax: Any
+) -> tuple[str, list[str]] | None:
+    """Number the compounds missing most on the map; their lines for the panel's table."""
+    top = n_missing[n_missing > 0].sort_values(ascending=False, kind="stable").head(listed)
+    if top.empty:
+        return None
+    lines = []
+    for k, at in enumerate(top.index, start=1):
+        row = comp.loc[at]
+        point = row.geometry.representative_point()
+        ax.annotate(
+            str(k),
+            (point.x, point.y),
+            ha="center",
+            va="center",
+            fontsize=6,
+            weight="bold",
+            zorder=5,
+            bbox={"boxstyle": "circle,pad=0.15", "fc": "white", "ec": "#333", "lw": 0.4},
+        )
+        missing = [names.get(c, c) for c in str(row.get("missing") or "").split(";") if c]
+        name = str(row.get("name") or row.get("id") or "")[:14]
+        line = f"{k}. {name}: {'、'.join(missing)}"
+        lines.append(line if len(line) <= _LINE_CHARS else line[: _LINE_CHARS - 1] + "…")
+    return f"缺口最多的小区 Compounds missing most ({len(top)})", lines
 
 
 def static_gap_map(
