@@ -143,8 +143,8 @@ def test_text_from_data_is_inert_on_the_terminal(tmp_path):
         }
     ).to_csv(table, index=False)
     db = str(tmp_path / "e.gpkg")
+    assert runner.invoke(app, ["db", "init", "--db", db]).exit_code == 0
     for args in (
-        ["db", "init", "--db", db],
         ["db", "import", str(table), "--db", db, "--round", "第一轮\x1b[31m"],
         ["db", "history", "--db", db],
         ["db", "status", "--db", db],
