@@ -12,7 +12,14 @@ import errno
 import shutil
 from pathlib import Path
 
-__all__ = ["MachineFaultError", "free_bytes", "limit_fault", "machine_fault", "tree_bytes"]
+__all__ = [
+    "MachineFaultError",
+    "free_bytes",
+    "limit_fault",
+    "machine_fault",
+    "tree_bytes",
+    "write_fault",
+]
 
 _ERRNO = {
     errno.ENOSPC: "disk full",
@@ -144,3 +151,38 @@ def free_bytes(path: Path) -> int | None:
             except OSError:
                 return None
     return None
+
+
+#: Free bytes under which a failed write is taken as a full disk, whatever it said.
+_NEARLY_FULL = 4_000_000
+
+
+def write_fault(exc: BaseException, *, stage: Path, where: Path) -> str | None:
+    """What fault of the machine stopped a run writing into ``stage``, if any.
+
+    Parameters
+    ----------
+    exc
+        What the write raised.
+    stage
+        The run's staging folder: a file of it gone missing was removed by another
+        program.
+    where
+        The folder the outputs go to (its disk's free space is asked).
+
+    Returns
+    -------
+    str or None
+        The fault in words (:func:`machine_fault`, a file-size limit, or a full disk
+        whatever GDAL/SQLite said), or None for anything else: a bug.
+    """
+    name = str(getattr(exc, "filename", None) or "")
+    vanished = not stage.exists() or (
+        isinstance(exc, FileNotFoundError) and name.startswith(str(stage))
+    )
+    fault = machine_fault(exc, vanished_ok=vanished) or limit_fault()
+    free = free_bytes(where)
+    if fault is None and free is not None and free < _NEARLY_FULL:
+        # GDAL/SQLite on a full disk can fail with any message ("no such table")
+        fault = f"disk full (the write failed with: {str(exc)[:120]})"
+    return fault

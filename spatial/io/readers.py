@@ -11,7 +11,8 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,7 +20,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from spatial._errors import Problem, input_error
+from spatial._errors import InputError, Problem, input_error
 from spatial.io.osm.read import is_osm_file, read_osm
 from spatial.io.survey.dbf import expand_cut_names, repair_shapefile_text
 from spatial.io.survey.estimate import estimate_from_buildings
@@ -30,11 +31,13 @@ from spatial.io.survey.values import normalize_header
 
 __all__ = [
     "READ_ERRORS",
+    "check_input_path",
     "is_gis_file",
     "library_failed",
     "pick_layer",
     "read_any",
     "read_table_file",
+    "reading",
 ]
 
 #: What reading a damaged, foreign or junk file raises — GDAL and osmium raise
@@ -90,6 +93,63 @@ _READERS = ("pyogrio", "osmium", "openpyxl", "xlrd", "zipfile")
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
+def check_input_path(path: Path, *, what: str, hint: str) -> None:
+    """Refuse a missing path or a folder before it is opened.
+
+    Parameters
+    ----------
+    path
+        A file a command was given.
+    what
+        What the file should be, for the message ("survey table", "footprints").
+    hint
+        How to give a usable one.
+
+    Raises
+    ------
+    InputError
+        Missing, or a folder, naming the file.
+    """
+    if not path.exists():
+        raise input_error(str(path), f"{what}: no such file", hint="check the path")
+    if path.is_dir():
+        raise input_error(str(path), f"{what}: a folder, not a file", hint=hint)
+
+
+@contextmanager
+def reading(path: Path, *, what: str, hint: str) -> Iterator[None]:
+    """Turn what a damaged or foreign file raises while read into an error naming it.
+
+    Parameters
+    ----------
+    path
+        The file being read.
+    what, hint
+        As :func:`check_input_path`.
+
+    Yields
+    ------
+    None
+        The block that reads; a bug in it (see :func:`library_failed`) is raised as is.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, naming it and GDAL's or the reader's reason.
+    """
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as exc:
+        if not library_failed(exc):
+            raise
+        said = str(exc)
+        if "not recognized as being in a supported file format" in said:
+            said = "not a file GDAL can read (GeoPackage, shapefile, GeoJSON …)"
+        raise input_error(str(path), f"cannot read the {what}: {said}", hint=hint) from exc
+
+
 def read_table_file(path: str | Path, *, what: str, hint: str) -> pd.DataFrame:
     """Read a CSV or Excel table a command was given, or say what is wrong with it.
 
@@ -113,16 +173,9 @@ def read_table_file(path: str | Path, *, what: str, hint: str) -> pd.DataFrame:
         Missing, a folder, or unreadable (damaged, not a table), naming the file.
     """
     path = Path(path)
-    if not path.exists():
-        raise input_error(str(path), f"{what}: no such file", hint="check the path")
-    if path.is_dir():
-        raise input_error(str(path), f"{what}: a folder, not a file", hint=hint)
-    try:
+    check_input_path(path, what=what, hint=hint)
+    with reading(path, what=what, hint=hint):
         return read_table(path)
-    except Exception as exc:
-        if not library_failed(exc):
-            raise
-        raise input_error(str(path), f"cannot read the {what}: {exc}", hint=hint) from exc
 
 
 def _label_rows(pos: int) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -12,42 +10,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial._errors import InputError, Problem, input_error, raise_for_errors
+from spatial._errors import Problem, raise_for_errors
 from spatial.io.crs.projection import to_wgs84
 from spatial.io.osm.read import read_osm
 from spatial.io.outputs.runfolder import folder_layer, rebase_outputs, run_folder
 from spatial.io.outputs.write import write_gpkg, write_xlsx
-from spatial.io.readers import library_failed, read_table_file
+from spatial.io.readers import check_input_path, read_table_file, reading
 from spatial.io.survey.match import apply_review, match_names, place_by_address
 from spatial.io.survey.schema import map_columns
 
 __all__ = ["MatchRun", "read_footprints", "read_survey", "run_match"]
 
 _KEYS = ("name", "subdistrict", "community")
-
-
-def _readable(path: Path, what: str, hint: str) -> None:
-    """Refuse a missing path or a folder before it is opened."""
-    if not path.exists():
-        raise input_error(str(path), f"{what}: no such file", hint="check the path")
-    if path.is_dir():
-        raise input_error(str(path), f"{what}: a folder, not a file", hint=hint)
-
-
-@contextmanager
-def _reading(path: Path, what: str, hint: str) -> Iterator[None]:
-    """Turn what a damaged or foreign file raises into an error that names it."""
-    try:
-        yield
-    except InputError:
-        raise
-    except Exception as exc:
-        if not library_failed(exc):
-            raise
-        said = str(exc)
-        if "not recognized as being in a supported file format" in said:
-            said = "not a file GDAL can read (GeoPackage, shapefile, GeoJSON …)"
-        raise input_error(str(path), f"cannot read the {what}: {said}", hint=hint) from exc
 
 
 @dataclass
@@ -137,8 +111,8 @@ def read_footprints(path: str | Path) -> gpd.GeoDataFrame:
     hint = "give an OSM file or a polygon layer (GeoPackage, shapefile, GeoJSON)"
     if p.is_dir():  # another command's output folder: its compounds
         p, layer = folder_layer(p, "compounds")
-    _readable(p, "footprints", hint)
-    with _reading(p, "footprints", hint):
+    check_input_path(p, what="footprints", hint=hint)
+    with reading(p, what="footprints", hint=hint):
         if p.suffix.lower() in (".osm", ".pbf", ".xml") or p.name.endswith(".osm.pbf"):
             return read_osm(p).compounds
         gdf = gpd.read_file(p, layer=layer, engine="pyogrio")

@@ -24,9 +24,8 @@ from spatial._errors import InputError, Problem
 from spatial.faults import (
     MachineFaultError,
     free_bytes,
-    limit_fault,
-    machine_fault,
     tree_bytes,
+    write_fault,
 )
 
 __all__ = ["RUN_STAMP", "file_set", "run_stamp_of"]
@@ -134,7 +133,7 @@ def file_set(parent: str | Path, *, name: str) -> Iterator[Path]:
             (stage / _JOURNAL).write_text(json.dumps({"entries": entries}), "utf-8")
             _move_in(stage, parent)
         except Exception as exc:
-            fault = machine_fault(exc) or limit_fault()
+            fault = write_fault(exc, stage=stage, where=parent)
             if fault is None:
                 raise
             free = free_bytes(parent)

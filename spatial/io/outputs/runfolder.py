@@ -28,9 +28,8 @@ from spatial._errors import InputError, Problem
 from spatial.faults import (
     MachineFaultError,
     free_bytes,
-    limit_fault,
-    machine_fault,
     tree_bytes,
+    write_fault,
 )
 
 __all__ = [
@@ -239,12 +238,7 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
             (out / _CARRIED).unlink(missing_ok=True)
             shutil.rmtree(aside, ignore_errors=True)
         except Exception as exc:
-            fault = machine_fault(exc, vanished_ok=not stage.exists() or _vanished(exc, stage))
-            free = free_bytes(out.parent)
-            fault = fault or limit_fault()
-            if fault is None and free is not None and free < _NEARLY_FULL:
-                # GDAL/SQLite on a full disk can fail with any message ("no such table")
-                fault = f"disk full (the write failed with: {str(exc)[:120]})"
+            fault = write_fault(exc, stage=stage, where=out.parent)
             if fault is None:
                 raise
             raise MachineFaultError(_fault_message(out, stage, fault)) from exc
@@ -253,16 +247,6 @@ def run_folder(out_dir: str | Path, *, command: str) -> Iterator[Path]:
                 shutil.rmtree(stage, ignore_errors=True)
     finally:
         lock.release()
-
-
-#: Free bytes under which a failed write is taken as a full disk, whatever it said.
-_NEARLY_FULL = 4_000_000
-
-
-def _vanished(exc: BaseException, stage: Path) -> bool:
-    """Whether ``exc`` is a file of the staging folder gone missing."""
-    name = getattr(exc, "filename", None)
-    return isinstance(exc, FileNotFoundError) and str(name or "").startswith(str(stage))
 
 
 def _fault_message(out: Path, stage: Path, fault: str) -> str:
