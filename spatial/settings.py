@@ -79,6 +79,10 @@ class Settings:
         Seed of the tie-breaking order of bundling (not the demo city's seed).
     sites_k
         Facility sites chosen per missing category.
+    cash_flow_sheets
+        ``finance.xlsx`` has a full cash-flow sheet (yearly lines and debt schedule) for
+        this many bundles and combinations of largest cost; every project has its row
+        and yearly net flow on the project sheets either way.
     context_process_mb
         A network file at least this large (MB) is read by a second process (an OSM
         file's walk ways, then the map context) while the first loads and checks the
@@ -106,6 +110,7 @@ class Settings:
     dedupe_m: float = 50.0
     bundle_seed: int = 0
     sites_k: int = 3
+    cash_flow_sheets: int = 10
     context_process_mb: float = 5.0
     bundle_map_process_mb: float = 20.0
     engine_process_nodes: int = 200_000

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 from conftest import REPO
@@ -26,9 +23,7 @@ from spatial.finance import (
     sensitivity,
     tornado_html,
     within_compound,
-    write_finance_workbook,
 )
-from spatial.io.load import LoadSpec, load_layers
 
 SHIPPED = REPO / "spatial" / "standards" / "finance.toml"
 F = load_finance()
@@ -326,144 +321,6 @@ def test_bad_finance_values_out_of_bounds(tmp_path):
     assert "out of bounds" in messages["sources.utility_owned_share"]
 
 
-def _soffice() -> str:
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
-        pytest.fail("LibreOffice is needed to recalculate finance.xlsx: run scripts/test-deps.sh")
-    return exe
-
-
-def _recalculate(path: Path, out: Path) -> openpyxl.Workbook:
-    """Open ``path`` in LibreOffice headless, recalculate every formula, read the values."""
-    out.mkdir()
-    profile = out / "profile"
-    subprocess.run(
-        [
-            _soffice(),
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--calc",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return openpyxl.load_workbook(out / path.name, data_only=True)
-
-
-@pytest.fixture(scope="module")
-def demo_report():
-    gpkg = REPO / "data" / "demo" / "demo_city.gpkg"
-    layers = load_layers([LoadSpec(gpkg, "compounds"), LoadSpec(gpkg, "parcels")])
-    units = bundle_units(layers["compounds"], layers["parcels"])
-    return units, finance_report(units, find_bundles(units, finance=F, seed=1), finance=F)
-
-
-def _compare(book: openpyxl.Workbook, report) -> int:
-    """Checked cells; fails on the first workbook figure that differs from Python's."""
-    projects = report.projects.set_index("project_id")
-    checked = 0
-    for sheet in ("大片区 bundles", "跨片区 combinations"):
-        for row in list(book[sheet].iter_rows(values_only=True))[1:]:
-            p = projects.loc[row[0]]
-            assert row[8] == pytest.approx(p["npv_yuan"], abs=1.0), row[0]
-            assert row[10] == pytest.approx(p["bond_coverage"], rel=1e-9), row[0]
-            assert row[11] == p["financing"], row[0]
-            assert (row[12] or np.nan) == pytest.approx(p["payback_year"], nan_ok=True), row[0]
-            if np.isfinite(p["irr"]):
-                assert row[9] == pytest.approx(p["irr"], abs=1e-7), row[0]
-            else:
-                assert row[9] in (None, ""), row[0]
-            checked += 1
-    for row in list(book["小区项目 compound projects"].iter_rows(values_only=True))[2:]:
-        p = projects.loc[row[0]]
-        assert row[13] == pytest.approx(p["npv_yuan"], abs=1.0), row[0]
-        assert row[11] == pytest.approx(p["bond_coverage"], rel=1e-9), row[0]
-        assert row[12] == p["financing"], row[0]
-        checked += 1
-    lines = report.sources.set_index("compound_id")
-    names = ["subsidy_yuan", "utility_yuan", "original_owner_yuan", "residents_yuan"]
-    names += ["maintenance_fund_yuan", "city_budget_yuan", "utility_award_yuan"]
-    for row in list(book["多元投入 sources"].iter_rows(values_only=True))[1:]:
-        assert [float(v) for v in row[7:14]] == pytest.approx(
-            lines.loc[row[0], names].to_numpy(float).tolist(), abs=1.0
-        )
-        checked += 1
-    within = report.within.set_index("compound_id")
-    for row in list(book["自求平衡 within-compound"].iter_rows(values_only=True))[1:]:
-        assert row[2] == pytest.approx(within.loc[row[0], "facility_build_yuan"], abs=1e-6)
-        assert (row[7] or np.inf) == pytest.approx(within.loc[row[0], "payback_years"])
-        checked += 1
-    return checked
-
-
-def test_finance_workbook_recalculated_by_libreoffice_matches_python(demo_report, tmp_path):
-    _, report = demo_report
-    assert (report.projects["kind"] == "combination").any()  # all three kinds of project
-    assert report.projects["financing"].isin(["bond"]).any()
-    path = write_finance_workbook(report, tmp_path / "finance.xlsx")
-    raw = openpyxl.load_workbook(path)
-    cf = raw["CF B0001"]
-    assert str(cf["C26"].value).startswith("=SUM(")  # live formulas, no stored numbers
-    assert "f_bond_rate" in str(cf["B12"].value)
-    book = _recalculate(path, tmp_path / "lo")
-    n_projects = len(report.projects) + 2 * (report.projects["kind"] == "compound").sum()
-    assert _compare(book, report) == n_projects
-
-
-def test_editing_a_figure_in_the_workbook_recalculates_like_python(demo_report, tmp_path):
-    units, report = demo_report
-    path = write_finance_workbook(report, tmp_path / "finance.xlsx")
-    wb = openpyxl.load_workbook(path)
-    sheet = wb["假设 assumptions"]
-    edits = {"cashflow.discount_rate": 0.03, "bond.min_coverage": 0.9, "operating.uptake": 0.9}
-    for row in sheet.iter_rows(min_row=2):
-        if row[1].value in edits:
-            row[2].value = edits[row[1].value]
-    wb.save(path)
-    book = _recalculate(path, tmp_path / "lo")
-    f = F.with_overrides(**{k.replace(".", "__"): v for k, v in edits.items()})
-    again = finance_report(units, find_bundles(units, finance=f, seed=1), finance=f)
-    assert again.projects["financing"].tolist() != report.projects["financing"].tolist()
-    _compare(book, again)
-
-
-def test_names_from_data_stay_text_in_the_workbook(tmp_path):
-    comp = _compound(floor_area_m2=5000.0)
-    comp["name"] = '=HYPERLINK("http://x","y")'
-    comp["owner_unit"] = "@SUM(1)"
-    units = bundle_units(comp.drop(columns="kind"), None)
-    report = finance_report(units, find_bundles(units, finance=F, seed=1), finance=F)
-    path = write_finance_workbook(report, tmp_path / "finance.xlsx")
-    wb = openpyxl.load_workbook(path)
-    ws = wb["多元投入 sources"]
-    assert ws["B2"].value == '=HYPERLINK("http://x","y")' and ws["B2"].data_type == "s"
-    assert ws["F2"].data_type == "s"
-
-
-def test_a_large_city_workbook_keeps_the_largest_projects_and_says_so(demo_report, tmp_path):
-    _, report = demo_report
-    path = write_finance_workbook(
-        report, tmp_path / "finance.xlsx", max_compounds=10, max_cash_flow_sheets=3
-    )
-    wb = openpyxl.load_workbook(path)
-    readme = " ".join(str(c.value) for c in wb["说明 README"]["A"])
-    assert "10 of 131 old compounds" in readme and "3 of 97 bundles and combinations" in readme
-    assert {r[0].value for r in wb["敏感性 sensitivity"].iter_rows(min_row=2)} <= {
-        n.removeprefix("CF ") for n in wb.sheetnames if n.startswith("CF B")
-    }
-    assert sum(name.startswith("CF ") for name in wb.sheetnames) == 3
-    kept = [r[0].value for r in wb["多元投入 sources"].iter_rows(min_row=2)]
-    costs = report.sources.set_index("compound_id")["cost_yuan"]
-    assert sorted(kept) == sorted(costs.nlargest(10).index)
-    assert wb["小区项目 compound projects"].max_row == 2 + 10
-
-
 def test_bundles_command_writes_finance_and_refuses_a_bad_finance_file(tmp_path):
     from typer.testing import CliRunner
 
@@ -517,13 +374,26 @@ def test_no_workbook_leaves_out_finance_xlsx_only(tmp_path):
         assert (out / name).is_file()
 
 
-def test_the_workbook_sheets_have_chinese_headers_and_no_bare_helper_rows(demo_report, tmp_path):
-    _, report = demo_report
-    wb = openpyxl.load_workbook(write_finance_workbook(report, tmp_path / "f.xlsx"))
-    header = [c.value for c in wb["敏感性 sensitivity"][1]]
-    assert header[:2] == ["片区 bundle_id", "因素 factor"] and "基准净现值 base_npv_yuan" in header
-    helper = wb["小区项目 compound projects"]["A2"].value
-    assert helper.startswith("年序") and helper != "t"
+def test_cash_flow_sheets_option_sets_how_many_full_sheets(tmp_path):
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+
+    gpkg = str(REPO / "data" / "demo" / "demo_city.gpkg")
+    out = tmp_path / "b"
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["bundles", "--parcels", gpkg, "--out", str(out), "--cash-flow-sheets", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    names = openpyxl.load_workbook(out / "finance.xlsx", read_only=True).sheetnames
+    assert sum(n.startswith("CF ") for n in names) == 2
+    bad = runner.invoke(
+        app,
+        ["bundles", "--parcels", gpkg, "--out", str(tmp_path / "c"), "--cash-flow-sheets", "-1"],
+    )
+    assert bad.exit_code == 1 and "cash" in bad.output and "Traceback" not in bad.output
 
 
 def test_the_policy_profile_says_whether_utilities_get_an_award():

@@ -47,8 +47,11 @@ class BundleParams(StageParams):
         Parcels without a planned FAR earn revenue at the labelled default FAR of their
         kind (``finance.toml`` ``[default_far]``); otherwise they earn none.
     workbook
-        Write ``finance.xlsx`` (one formula sheet per project: the slowest output of a
-        city); False for batch runs, the CSV tables keep every figure.
+        Write ``finance.xlsx`` (projects with live formulas and their values, in 万元);
+        False for batch runs, the CSV tables keep every figure.
+    cash_flow_sheets
+        Full cash-flow sheets in ``finance.xlsx`` for this many bundles and combinations
+        of largest cost.
     """
 
     finance: str | Path | FinanceDefaults | None = None
@@ -60,6 +63,7 @@ class BundleParams(StageParams):
     seed: int = DEFAULTS.bundle_seed
     default_far: bool = False
     workbook: bool = True
+    cash_flow_sheets: int = number(DEFAULTS.cash_flow_sheets, above=None, at_least=0)
 
     @classmethod
     def _lazy_types(cls) -> dict[str, Any]:

@@ -103,9 +103,17 @@ def bundles(
     workbook: Annotated[
         bool | None,
         typer.Option(
-            help="Write finance.xlsx (a formula sheet per project, the slowest output of a "
-            "city); --no-workbook for batch runs: the CSV tables keep every figure.",
+            help="Write finance.xlsx (every project with live formulas and their values, in "
+            "万元); --no-workbook for batch runs: the CSV tables keep every figure.",
             show_default=default_of(BundleParams, "workbook"),
+        ),
+    ] = None,
+    cash_flow_sheets: Annotated[
+        int | None,
+        typer.Option(
+            help="Full cash-flow sheets (yearly lines, debt schedule) in finance.xlsx for "
+            "this many bundles and combinations of largest cost.",
+            show_default=default_of(BundleParams, "cash_flow_sheets"),
         ),
     ] = None,
     cross_barriers: Annotated[
@@ -160,6 +168,7 @@ def bundles(
                 seed=seed,
                 default_far=default_far,
                 workbook=workbook,
+                cash_flow_sheets=cash_flow_sheets,
             ),
             progress=report,
         )

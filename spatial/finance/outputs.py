@@ -20,10 +20,11 @@ import pandas as pd
 from spatial.bundling import BundleResult
 from spatial.finance.operating import FACILITIES
 from spatial.finance.projects import FinanceReport, bundle_finance_columns
-from spatial.finance.sensitivity import tornado_html
+from spatial.finance.sensitivity import sensitivity_table, tornado_html
 from spatial.finance.sources import SOURCE_COLUMNS
 from spatial.finance.workbook import write_finance_workbook
 from spatial.io.outputs.write import write_csv, write_text
+from spatial.settings import DEFAULTS
 
 __all__ = [
     "FUNDING_LINES",
@@ -76,34 +77,6 @@ def with_finance_columns(result: BundleResult, report: FinanceReport) -> BundleR
     return replace(result, bundles=bundles, members=members)
 
 
-def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
-    """One row per bundle: base NPV, NPV in each scenario and what flips it.
-
-    Parameters
-    ----------
-    sens
-        :func:`spatial.finance.sensitivity` output (one row per bundle and scenario).
-
-    Returns
-    -------
-    DataFrame
-        ``bundle_id``, ``base_npv_yuan``, ``npv_<factor>_<change>`` (e.g.
-        ``npv_land_-10%``), ``flips`` (the scenarios that flip it, ``;``-separated).
-    """
-    if sens.empty:
-        return pd.DataFrame(columns=["bundle_id", "base_npv_yuan", "flips"])
-    label = [f"npv_{f}_{c:+.0%}" for f, c in zip(sens["factor"], sens["change"], strict=True)]
-    wide = sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
-    base = sens.groupby("bundle_id")["base_npv_yuan"].first()
-    hit = sens[sens["flips"]]
-    names = [f"{f} {c:+.0%}" for f, c in zip(hit["factor"], hit["change"], strict=True)]
-    flips = pd.Series(names, index=hit.index, dtype=object).groupby(hit["bundle_id"]).agg("; ".join)
-    out = wide.reindex(columns=sorted(wide.columns)).reset_index()
-    out.insert(1, "base_npv_yuan", base.reindex(out["bundle_id"]).to_numpy())
-    out["flips"] = flips.reindex(out["bundle_id"]).fillna("").to_numpy()
-    return out
-
-
 def facilities_table(report: FinanceReport) -> pd.DataFrame:
     """One row per old compound: units of each facility, their totals and payback.
 
@@ -139,7 +112,11 @@ def facilities_table(report: FinanceReport) -> pd.DataFrame:
 
 
 def write_finance_outputs(
-    report: FinanceReport, out_dir: str | Path, *, workbook: bool = True
+    report: FinanceReport,
+    out_dir: str | Path,
+    *,
+    workbook: bool = True,
+    cash_flow_sheets: int = DEFAULTS.cash_flow_sheets,
 ) -> dict[str, Path]:
     """Write the finance files of a bundles folder (see the module text), each atomically.
 
@@ -151,6 +128,8 @@ def write_finance_outputs(
         The bundles output folder.
     workbook
         Also write ``finance.xlsx``.
+    cash_flow_sheets
+        Its full cash-flow sheets: for this many bundles and combinations of largest cost.
 
     Returns
     -------
@@ -159,7 +138,12 @@ def write_finance_outputs(
     """
     out = Path(out_dir)
     projects = report.projects.replace({np.inf: np.nan})
-    written = {"finance": write_finance_workbook(report, out / "finance.xlsx")} if workbook else {}
+    written = {}
+    if workbook:
+        path = write_finance_workbook(
+            report, out / "finance.xlsx", cash_flow_sheets=cash_flow_sheets
+        )
+        written["finance"] = path
     return written | {
         "sensitivity_html": write_text(tornado_html(report.sensitivity), out / "sensitivity.html"),
         "finance_projects": write_csv(pd.DataFrame(projects), out / "finance_projects.csv"),

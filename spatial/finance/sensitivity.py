@@ -17,7 +17,14 @@ import pandas as pd
 from spatial.bundling.finance import FinanceDefaults
 from spatial.finance.cashflow import cash_flows
 
-__all__ = ["CHANGES", "FACTORS", "sensitivity", "tornado_chart", "tornado_html"]
+__all__ = [
+    "CHANGES",
+    "FACTORS",
+    "sensitivity",
+    "sensitivity_table",
+    "tornado_chart",
+    "tornado_html",
+]
 
 #: Factor → label (中文 English).
 FACTORS = {
@@ -229,3 +236,31 @@ def tornado_html(
         )
         + "</body></html>"
     )
+
+
+def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
+    """One row per bundle: base NPV, NPV in each scenario and what flips it.
+
+    Parameters
+    ----------
+    sens
+        :func:`spatial.finance.sensitivity` output (one row per bundle and scenario).
+
+    Returns
+    -------
+    DataFrame
+        ``bundle_id``, ``base_npv_yuan``, ``npv_<factor>_<change>`` (e.g.
+        ``npv_land_-10%``), ``flips`` (the scenarios that flip it, ``;``-separated).
+    """
+    if sens.empty:
+        return pd.DataFrame(columns=["bundle_id", "base_npv_yuan", "flips"])
+    label = [f"npv_{f}_{c:+.0%}" for f, c in zip(sens["factor"], sens["change"], strict=True)]
+    wide = sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
+    base = sens.groupby("bundle_id")["base_npv_yuan"].first()
+    hit = sens[sens["flips"]]
+    names = [f"{f} {c:+.0%}" for f, c in zip(hit["factor"], hit["change"], strict=True)]
+    flips = pd.Series(names, index=hit.index, dtype=object).groupby(hit["bundle_id"]).agg("; ".join)
+    out = wide.reindex(columns=sorted(wide.columns)).reset_index()
+    out.insert(1, "base_npv_yuan", base.reindex(out["bundle_id"]).to_numpy())
+    out["flips"] = flips.reindex(out["bundle_id"]).fillna("").to_numpy()
+    return out

@@ -221,7 +221,9 @@ def bundle_stage(
     result = with_finance_columns(result, report)
     say("writing bundle outputs", 0, 0)
     outputs = write_bundle_outputs(result, out_dir, problems=problems)
-    outputs |= write_finance_outputs(report, out_dir, workbook=params.workbook)
+    outputs |= write_finance_outputs(
+        report, out_dir, workbook=params.workbook, cash_flow_sheets=params.cash_flow_sheets
+    )
     return BundleRun(result, outputs, problems, report)
 
 

@@ -24,7 +24,6 @@ __all__ = [
     "neutralise_formulas",
     "read_gpkg",
     "read_own_csv",
-    "save_workbook",
     "write_bytes",
     "write_csv",
     "write_gpkg",
@@ -358,29 +357,6 @@ def write_xlsx(
                         cell.data_type = "s"
             if styled:
                 _style_sheet(xl.sheets[name], frame, table)
-    return write_bytes(buffer.getbuffer(), path)
-
-
-def save_workbook(workbook: Any, path: str | Path) -> Path:
-    """Write an openpyxl workbook atomically, built in memory first.
-
-    Saved straight to a file, a write cut short (disk full, a size limit) leaves an
-    open zip that complains again when it is collected; here the disk sees one write.
-
-    Parameters
-    ----------
-    workbook
-        An ``openpyxl.Workbook`` (write-only or not).
-    path
-        Target ``.xlsx``.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     return write_bytes(buffer.getbuffer(), path)
 
 
