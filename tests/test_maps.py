@@ -23,7 +23,13 @@ from spatial.io.context.read import read_context
 from spatial.io.outputs.results import load_bundle_tables, load_gap_tables
 from spatial.pipeline import run_demo
 from spatial.render import bundle_map, gap_map, save_map
-from spatial.render.bundlemap import KIND_COLOURS, LINK_COLOUR, SOURCE_COLOUR, STATUS_COLOURS
+from spatial.render.bundlemap import (
+    KIND_COLOURS,
+    LINK_COLOUR,
+    LINKS_ALL_FROM,
+    SOURCE_COLOUR,
+    STATUS_COLOURS,
+)
 from spatial.render.static import cjk_font_path
 from spatial.standards import load_categories
 
@@ -184,6 +190,50 @@ def test_bundle_map_draws_every_linked_parcel_and_explains_money(browser, demo_r
     page.wait_for_timeout(300)
     assert "测算依据 Basis" in page.evaluate(_POPUP_TEXT)
     assert "假设" in page.locator(".spatial-legend").inner_text()
+
+
+def test_bundle_map_hides_money_links_at_city_zoom_and_shows_a_selected_bundles(browser, demo_run):
+    tables = load_bundle_tables(demo_run.outputs["bundles"].parent)
+    pairs = tables.pairs
+    page, errors = open_offline(browser, demo_run.outputs["bundle_map"])
+    _ready(page)
+    zoom = page.evaluate("() => SpatialMap.map.getZoom()")
+    assert page.evaluate("() => SpatialMap.cfg.links.showFrom") == max(LINKS_ALL_FROM, zoom + 2)
+    assert page.evaluate("() => window.SPATIAL_LINKS") == 0  # no web over the city
+    assert "点击片区" in page.locator(".sp-links").inner_text()
+    # the deficit bundle with most links: its links only, each with its amount
+    target = pairs["deficit_bundle"].value_counts().index[0]
+    mine = pairs[(pairs["deficit_bundle"] == target) | (pairs["surplus_id"] == target)]
+    page.evaluate(
+        f"""() => {{ const l = SpatialMap.layers.bundles;
+        SpatialMap.show('bundles', l.cols.bundle_id.indexOf({target!r})); }}"""
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.SPATIAL_LINKS") == len(mine) > 1
+    labels = page.evaluate(
+        """() => { const l = SpatialMap.layers.links, out = [];
+        for (let i = 0; i < l.nRows; i++) if (l.filterFn(i)) out.push(l.cols.amount_label[i]);
+        return out; }"""
+    )
+    assert sorted(labels) == sorted(f"{v / 1e4:,.0f} 万元" for v in mine["amount_yuan"])
+    # closed, zoomed in (17): every link; the slider keeps the largest
+    page.evaluate("() => SpatialMap.map.closePopup()")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.SPATIAL_LINKS") == len(pairs)
+    steps = page.evaluate("() => SpatialMap.cfg.links.steps")
+    slider = page.locator("input[data-filter=link_amount]")
+    slider.fill(str(len(steps) - 1))
+    page.wait_for_timeout(200)
+    wan = np.round(pairs["amount_yuan"].to_numpy(float) / 1e4, 1)
+    assert page.evaluate("() => window.SPATIAL_LINKS") == int((wan >= steps[-1]).sum()) > 0
+    assert f"≥ {steps[-1]:,.0f}" in page.locator(".sp-links").inner_text()
+    # balance by pattern as well as colour: deficit outlines dashed, labels signed
+    assert page.evaluate("() => SpatialMap.layers.bundles.spec.classes.deficit.dash.length") == 2
+    marks = page.evaluate("() => SpatialMap.layers.bundles.cols.label")
+    status = page.evaluate("() => SpatialMap.layers.bundles.cols.pattern")
+    for mark, st in zip(marks, status, strict=True):
+        assert ("−" in mark or "-" in mark) == (st == "deficit"), (mark, st)
+    assert errors == []
 
 
 def test_bundle_map_colours_mean_one_thing_each():

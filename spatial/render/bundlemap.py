@@ -15,7 +15,15 @@ from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 
-__all__ = ["ASSUMPTION_NOTE", "KIND_COLOURS", "STATUS_COLOURS", "STATUS_ZH", "bundle_map"]
+__all__ = [
+    "ASSUMPTION_NOTE",
+    "KIND_COLOURS",
+    "LINKS_ALL_FROM",
+    "STATUS_COLOURS",
+    "STATUS_DASH",
+    "STATUS_ZH",
+    "bundle_map",
+]
 
 #: Member fills by kind: no red or green, which mean deficit and self-balancing.
 KIND_COLOURS = {
@@ -31,6 +39,12 @@ KIND_COLOURS = {
 #: Bundle outlines by balance status.
 STATUS_COLOURS = {"self-balancing": "#1a9850", "deficit": "#d7191c"}
 STATUS_ZH = {"self-balancing": "自平衡 self-balancing", "deficit": "资金缺口 deficit"}
+#: Balance by pattern as well as colour (colour-blind readers): a deficit is dashed.
+STATUS_DASH = {"deficit": [7, 4]}
+STATUS_PATTERN = {"self-balancing": "实线 solid, +", "deficit": "虚线 dashed, −"}
+#: From this zoom (and two steps in from the view of the whole data) every money link is
+#: drawn; below it only the selected bundle's.
+LINKS_ALL_FROM = 15
 LINK_COLOUR = "#111111"
 #: From this many rows, members and bundles are drawn as dots below zoom 13.
 _DOTS_FROM = 5000
@@ -91,6 +105,10 @@ def _funding_text(frame: pd.DataFrame) -> list[str | None]:
 def _link_frame(pairs: pd.DataFrame, basemap: Basemap) -> gpd.GeoDataFrame:
     lon = pairs[["deficit_lon", "surplus_lon"]].to_numpy(dtype=float)
     lat = pairs[["deficit_lat", "surplus_lat"]].to_numpy(dtype=float)
+    # three points: the amount is written at the middle one
+    mid_lon, mid_lat = lon.mean(axis=1, keepdims=True), lat.mean(axis=1, keepdims=True)
+    lon = np.hstack([lon[:, :1], mid_lon, lon[:, 1:]])
+    lat = np.hstack([lat[:, :1], mid_lat, lat[:, 1:]])
     lines = shapely.linestrings(np.stack([lon, lat], axis=-1)) if len(pairs) else []
     return gpd.GeoDataFrame(pairs.reset_index(drop=True), geometry=lines, crs="EPSG:4326")
 
@@ -147,7 +165,9 @@ def bundle_map(
     page.group("money", "跨片区资金 Cross-area money", expanded=True)
     sources = tables.sources if tables.sources is not None else members.iloc[:0]
     _add_sources(page, sources)
-    _add_links(page, _link_frame(tables.pairs, basemap), basemap)
+    links = _link_frame(tables.pairs, basemap)
+    _add_links(page, links, basemap)
+    page.config["links"] = _link_config(links)
     page.config.update(
         search={
             "layer": "members",
@@ -166,10 +186,15 @@ def bundle_map(
     present = set(members["kind"].astype(str))
     page.legend(
         "片区统筹平衡 Bundles",
-        [(STATUS_COLOURS[s], f"片区边界 outline: {STATUS_ZH[s]}") for s in STATUS_COLOURS]
+        [
+            (STATUS_COLOURS[s], f"片区边界 outline: {STATUS_ZH[s]} ({STATUS_PATTERN[s]})")
+            for s in STATUS_COLOURS
+        ]
         + [(c, _kind_label(k)) for k, c in KIND_COLOURS.items() if k in present]
         + [(SOURCE_COLOUR, "出资地块 funding parcel"), (LINK_COLOUR, "跨片区组合 money link")],
-        note=ASSUMPTION_NOTE,
+        note=ASSUMPTION_NOTE + " 资金联系：点击片区或地块显示其联系与金额，放大后显示全部。"
+        "Money links: click a bundle or parcel to see its links and amounts; zoom in to see "
+        "all. 片区标注 labels: bundle and its balance (万元).",
     )
     return page
 
@@ -245,6 +270,15 @@ def _add_bundles(page: MapPage, bundles: gpd.GeoDataFrame) -> None:
         ],
         "funding": _funding_text(bundles),
         "colour": [STATUS_COLOURS.get(s, "#777777") for s in status],
+        "pattern": status,
+        "label": [
+            None if pd.isna(b) else f"{i} {b / 1e4:+,.0f}万"
+            for i, b in zip(
+                bundles["bundle_id"].astype(str),
+                pd.to_numeric(bundles["balance_yuan"], errors="coerce"),
+                strict=True,
+            )
+        ],
     }
     page.add(
         bundles,
@@ -255,6 +289,9 @@ def _add_bundles(page: MapPage, bundles: gpd.GeoDataFrame) -> None:
             style={"weight": 2.5, "fillOpacity": 0.04, "z": 1},
             stroke_col="colour",
             fill_col="colour",
+            class_col="pattern",
+            classes={k: {"dash": v} for k, v in STATUS_DASH.items()},
+            label={"col": "label", "minZoom": 14, "font": "bold 11px sans-serif"},
             popup="fields",
             title_col="bundle_id",
             fields=[
@@ -337,8 +374,15 @@ def _add_links(page: MapPage, links: gpd.GeoDataFrame, basemap: Basemap) -> None
             pane="top",
             swatch=LINK_COLOUR,
             simplify_m=0,
+            label={"col": "amount_label", "minZoom": 0, "font": "bold 11px sans-serif"},
         ),
         cols={
+            "deficit_id": column_values(links.get("deficit_bundle", pd.Series(dtype=object))),
+            "surplus_id": column_values(links.get("surplus_id", pd.Series(dtype=object))),
+            "amount_label": [
+                None if v is None else f"{v:,.0f} 万元"
+                for v in _wan_number(links.get("amount_yuan", []))
+            ],
             "title": [
                 f"{d} ← {s}"
                 for d, s in zip(
@@ -352,3 +396,34 @@ def _add_links(page: MapPage, links: gpd.GeoDataFrame, basemap: Basemap) -> None
             ],
         },
     )
+
+
+def _link_config(links: gpd.GeoDataFrame) -> dict[str, object]:
+    """How the page shows money links: which columns are their ends and amount, which
+    layers select them, the amount steps of the slider (万元, from 0 by quantile)."""
+    wan = pd.to_numeric(links.get("amount_yuan", pd.Series(dtype=float)), errors="coerce") / 1e4
+    wan = wan.dropna().to_numpy(float)
+    steps = [0.0]
+    if len(wan):
+        for q in np.quantile(wan, [0.25, 0.5, 0.75, 0.9, 0.95, 0.99]):
+            step = float(f"{q:.2g}")  # two significant figures
+            if step > steps[-1]:
+                steps.append(step)
+    return {
+        "layer": "links",
+        "amountCol": "amount",
+        "endCols": ["deficit_id", "surplus_id"],
+        "showFrom": LINKS_ALL_FROM,
+        "steps": steps,
+        "select": {
+            "bundles": ["bundle_id"],
+            "members": ["bundle_id", "id"],
+            "sources": ["id"],
+            "links": ["deficit_id"],
+        },
+        "hiddenText": "点击片区或地块显示其资金联系，放大后显示全部 Click a bundle or parcel to "
+        "see its money links; zoom in to see all.",
+        "allText": "显示全部资金联系 All money links in view.",
+        "selectedText": "所选片区或地块的资金联系与金额 Links of the selection, with amounts; "
+        "close the popup to clear.",
+    }

@@ -533,6 +533,69 @@
     ctl.addTo(map);
   }
 
+  /* Money links: hidden at city zoom; shown for the selected bundle or parcel (its popup
+   * open), with their amounts, and all of them from zoom cfg.links.showFrom (at least two
+   * steps in from the view of the whole data); a slider
+   * keeps only links of at least an amount.  window.SPATIAL_LINKS: links drawn. */
+  function linkFocus(map, cfg) {
+    var lc = cfg.links, layer = S.layers[lc.layer];
+    if (!layer) return;
+    layer.build();
+    lc.showFrom = Math.max(lc.showFrom, map.getZoom() + 2);  // never at the whole-data view
+    var amount = layer.cols[lc.amountCol], ends = lc.endCols.map(function (c) { return layer.cols[c]; });
+    var state = {min: 0, sel: null};
+    function keep(i) {
+      if (state.min > 0 && !(amount[i] >= state.min)) return false;
+      if (state.sel) {
+        for (var e = 0; e < ends.length; e++) if (state.sel[ends[e][i]]) return true;
+        return false;
+      }
+      return map.getZoom() >= lc.showFrom;
+    }
+    var ctl = L.control({position: 'topleft'}), text, hint;
+    ctl.onAdd = function () {
+      var root = el('details', null, null, 'sp-filter sp-links leaflet-bar');
+      root.open = true;
+      el('summary', '资金联系 Money links', root);
+      var row = el('label', null, root, 'sp-frow');
+      el('span', '资金 ≥ Amount ≥', row);
+      var slider = el('input', null, row);
+      slider.type = 'range';
+      slider.min = 0;
+      slider.max = lc.steps.length - 1;
+      slider.value = 0;
+      slider.setAttribute('data-filter', 'link_amount');
+      text = el('div', null, root, 'sp-fcount');
+      hint = el('div', null, root, 'sp-note');
+      L.DomEvent.on(slider, 'input', function () { state.min = lc.steps[+slider.value]; update(); });
+      L.DomEvent.disableClickPropagation(root);
+      L.DomEvent.disableScrollPropagation(root);
+      return root;
+    };
+    ctl.addTo(map);
+    function update() {
+      var n = 0;
+      for (var i = 0; i < layer.nRows; i++) if (keep(i)) n++;
+      window.SPATIAL_LINKS = n;
+      var at = state.min > 0 ? '≥ ' + state.min.toLocaleString('zh-CN') + ' 万元 · ' : '';
+      text.textContent = at + '显示 shown ' + n.toLocaleString() + ' / ' + layer.nRows.toLocaleString();
+      hint.textContent = state.sel ? lc.selectedText
+        : map.getZoom() >= lc.showFrom ? lc.allText : lc.hiddenText;
+      layer.setFilter(keep);
+    }
+    S.focusLinks = function (ids) {
+      var sel = null;
+      (ids || []).forEach(function (v) {
+        if (v !== null && v !== undefined && v !== '') { sel = sel || {}; sel[v] = true; }
+      });
+      state.sel = sel;
+      update();
+    };
+    map.on('zoomend', update);
+    map.on('popupclose', function () { if (state.sel) { state.sel = null; update(); } });
+    update();
+  }
+
   S.init = function (map, cfg) {
     var t0 = performance.now();
     S.map = map;
@@ -567,6 +630,7 @@
     if (cfg.search) searchBox(map, cfg, S.layers[cfg.search.layer]);
     if (cfg.filters) filterBox(map, cfg, S.layers[cfg.filters.layer]);
     if (cfg.index) indexTable(map, cfg.index);
+    if (cfg.links) linkFocus(map, cfg);
     map.on('click', function (e) {
       for (var k = layers.length - 1; k >= 0; k--) {
         var l = layers[k];
@@ -583,6 +647,8 @@
     S.popup = L.popup({maxWidth: 340, minWidth: 200, maxHeight: 320, autoPanPadding: [20, 20]})
       .setLatLng(latlng).setContent(content).openOn(S.map);
     S.lastPopup = {layer: layer.spec.id, row: i};
+    var pick = S.cfg.links && S.focusLinks ? S.cfg.links.select[layer.spec.id] : null;
+    if (pick) S.focusLinks(pick.map(function (c) { return layer.cols[c][i]; }));
   };
 
   /* Zoom to row i of a layer and open its popup (the search uses this). */
