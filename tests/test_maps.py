@@ -714,3 +714,30 @@ def test_a_run_with_two_categories_of_data_reads_right(browser, demo_city, tmp_p
     assert group.locator(".sp-row").count() == 24
     others = page.locator(".sp-group:not(:has(> summary[data-group='no_data'])) .sp-row")
     assert not [t for t in others.all_text_contents() if "无数据" in t and "(≤" in t]
+    # one click to one category: compounds by their status for it, counted in the legend
+    from spatial.render.gapmap import VIEW_COLOURS
+
+    tables = load_gap_tables(gaps)
+    kg = tables.gaps[tables.gaps["category"] == "kindergarten"].set_index("compound_id")
+    status = kg["status"].reindex(tables.compounds["id"].astype(str)).to_numpy()
+    code = {"covered": "c", "too_far": "f", "beyond_limit": "b", "unreachable": "u"}
+    code |= {"off_network": "o", "no_data": "n"}
+    select = page.locator("select[data-view=category]")
+    value = select.locator("option", has_text="幼儿园").get_attribute("value")
+    select.select_option(value)
+    page.wait_for_timeout(300)
+    counts = page.evaluate("() => window.SPATIAL_VIEW")
+    assert counts == {code[k]: int(v) for k, v in pd.Series(status).value_counts().items()}
+    assert len(counts) >= 2  # covered and too far at least
+    fills = page.evaluate("() => SpatialMap.layers.compounds.cols.view_fill")
+    assert fills == [VIEW_COLOURS[code[s]] for s in status]
+    assert page.evaluate("() => SpatialMap.layers.compounds.spec.fillCol") == "view_fill"
+    assert page.evaluate("() => SpatialMap.map.hasLayer(SpatialMap.layers.cat_kindergarten)")
+    view = page.locator(".sp-view-legend").inner_text()
+    assert "覆盖 within the radius" in view and "超出半径 nearest beyond the radius" in view
+    assert not page.locator(".spatial-legend").first.is_visible()
+    select.select_option("")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => SpatialMap.layers.compounds.spec.fillCol") == "fill"
+    assert page.locator(".spatial-legend").first.is_visible()
+    assert errors == []

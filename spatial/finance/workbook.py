@@ -213,6 +213,11 @@ def write_finance_workbook(
     detailed = _largest(others, cash_flow_sheets)
     sheet_of = {str(i): f"CF {i}"[:31] for i in detailed["project_id"]}
     book = Book()
+    if combos.empty:
+        notes.append(
+            "跨片区 combinations: none in this run (no deficit bundle took surplus from "
+            "another, see pairs.csv and funding.csv); the sheet has its headers only."
+        )
     readme = _readme(book, tm.years, len(detailed), notes)
     rows = {_BUNDLES: project_table(book, _BUNDLES, bundles, money, sheets=sheet_of)}
     rows[_COMBOS] = project_table(book, _COMBOS, combos, money, sheets=sheet_of)

@@ -28,7 +28,7 @@ from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
-__all__ = ["GAP_TITLE", "gap_map"]
+__all__ = ["GAP_TITLE", "VIEW_COLOURS", "gap_map"]
 
 GAP_TITLE = "15分钟生活圈设施缺口 15-minute life-circle gaps"
 
@@ -40,6 +40,16 @@ _CODES = {
     "unreachable": "u",
     "off_network": "o",
     "no_data": "n",
+}
+#: Compounds in the one-category view, by status (colour-blind safe: blue for covered,
+#: oranges to red for ever farther, purple off the network, grey without data).
+VIEW_COLOURS = {
+    "c": "#4393c3",
+    "f": "#fdb863",
+    "b": "#e66101",
+    "u": "#b2182b",
+    "o": "#762a83",
+    "n": "#d9d9d9",
 }
 #: The compound popup, built from DOM text nodes: nothing from the data is parsed as HTML.
 _POPUP_JS = """
@@ -408,6 +418,20 @@ def gap_map(
     page.config.update(
         categories=[{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats],
         statuses={_CODES[sid]: f"{zh} {en}" for sid, zh, en in STATUSES},
+        view={
+            "layer": "compounds",
+            "col": "st",
+            "fillCol": "fill",
+            "colours": VIEW_COLOURS,
+            "labels": {_CODES[sid]: f"{zh} {en}" for sid, zh, en in STATUSES},
+            "order": [_CODES[sid] for sid, _, _ in STATUSES],
+            "allLabel": f"全部类别 All: 缺少比例 share missing (of {counted})",
+            "options": [
+                [str(k), f"{c.zh} {c.en} (≤{c.radius_m:g} m)", [f"cat_{c.id}", f"area_{c.id}"]]
+                for k, c in enumerate(cats)
+                if has_data.get(c.id)
+            ],
+        },
         search={
             "layer": "compounds",
             "cols": ["name", "id"],

@@ -596,6 +596,73 @@
     update();
   }
 
+  /* One category at a time: compounds coloured by their status for it (covered, too far,
+   * unreachable …) with a legend of counts, and the category's facilities switched on. */
+  function categoryView(map, cfg) {
+    var vc = cfg.view, layer = S.layers[vc.layer];
+    if (!layer) return;
+    var ctl = L.control({position: 'topleft'}), select, legend;
+    ctl.onAdd = function () {
+      var root = el('details', null, null, 'sp-filter sp-view leaflet-bar');
+      root.open = true;
+      el('summary', '视图 View', root);
+      var row = el('label', null, root, 'sp-frow');
+      el('span', '类别 Category', row);
+      select = el('select', null, row);
+      select.setAttribute('data-view', 'category');
+      [['', vc.allLabel]].concat(vc.options).forEach(function (o) {
+        var op = el('option', o[1], select); op.value = o[0];
+      });
+      legend = el('div', null, root, 'sp-view-legend');
+      L.DomEvent.on(select, 'change', function () { S.viewCategory(select.value); });
+      L.DomEvent.disableClickPropagation(root);
+      L.DomEvent.disableScrollPropagation(root);
+      return root;
+    };
+    ctl.addTo(map);
+    S.viewCategory = function (value) {
+      layer.build();
+      select.value = value;
+      legend.textContent = '';
+      var main = document.querySelector('.spatial-legend');
+      if (value === '') {
+        layer.spec.fillCol = vc.fillCol;
+        if (main) main.style.display = '';
+        window.SPATIAL_VIEW = null;
+        layer.redraw();
+        return;
+      }
+      var k = +value, codes = layer.cols[vc.col], n = layer.nRows, fills = new Array(n), counts = {};
+      for (var i = 0; i < n; i++) {
+        var s = codes[i].charAt(k);
+        fills[i] = vc.colours[s];
+        counts[s] = (counts[s] || 0) + 1;
+      }
+      layer.cols.view_fill = fills;
+      layer.spec.fillCol = 'view_fill';
+      if (main) main.style.display = 'none';
+      var opt = vc.options.filter(function (o) { return o[0] === value; })[0];
+      el('b', opt[1], legend);
+      vc.order.forEach(function (s) {
+        if (!counts[s]) return;
+        var r = el('div', null, legend, 'sp-view-row');
+        r.setAttribute('data-status', s);
+        el('i', null, r).style.background = vc.colours[s];
+        el('span', vc.labels[s] + ' ' + counts[s].toLocaleString(), r);
+      });
+      (opt[2] || []).forEach(function (id) {  // the category's facilities and service area
+        var l = S.layers[id];
+        if (!l || l.spec.empty) return;
+        l.build();
+        if (!map.hasLayer(l)) l.addTo(map);
+        var box = document.querySelector('input[data-layer="' + id + '"]');
+        if (box) box.checked = true;
+      });
+      window.SPATIAL_VIEW = counts;
+      layer.redraw();
+    };
+  }
+
   S.init = function (map, cfg) {
     var t0 = performance.now();
     S.map = map;
@@ -631,6 +698,7 @@
     if (cfg.filters) filterBox(map, cfg, S.layers[cfg.filters.layer]);
     if (cfg.index) indexTable(map, cfg.index);
     if (cfg.links) linkFocus(map, cfg);
+    if (cfg.view) categoryView(map, cfg);
     map.on('click', function (e) {
       for (var k = layers.length - 1; k >= 0; k--) {
         var l = layers[k];
