@@ -167,7 +167,8 @@ def bundle_map(
     _add_sources(page, sources)
     links = _link_frame(tables.pairs, basemap)
     _add_links(page, links, basemap)
-    page.config["links"] = _link_config(links)
+    if len(links):
+        page.config["links"] = _link_config(links)
     page.config.update(
         search={
             "layer": "members",

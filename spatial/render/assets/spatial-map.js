@@ -539,7 +539,7 @@
    * keeps only links of at least an amount.  window.SPATIAL_LINKS: links drawn. */
   function linkFocus(map, cfg) {
     var lc = cfg.links, layer = S.layers[lc.layer];
-    if (!layer) return;
+    if (!layer || layer.spec.empty) return;
     layer.build();
     lc.showFrom = Math.max(lc.showFrom, map.getZoom() + 2);  // never at the whole-data view
     var amount = layer.cols[lc.amountCol], ends = lc.endCols.map(function (c) { return layer.cols[c]; });
@@ -554,7 +554,7 @@
     }
     var ctl = L.control({position: 'topleft'}), text, hint;
     ctl.onAdd = function () {
-      var root = el('details', null, null, 'sp-filter sp-links leaflet-bar');
+      var root = el('details', null, null, 'sp-box sp-links leaflet-bar');
       root.open = true;
       el('summary', '资金联系 Money links', root);
       var row = el('label', null, root, 'sp-frow');
@@ -600,10 +600,10 @@
    * unreachable …) with a legend of counts, and the category's facilities switched on. */
   function categoryView(map, cfg) {
     var vc = cfg.view, layer = S.layers[vc.layer];
-    if (!layer) return;
+    if (!layer || layer.spec.empty || !vc.options.length) return;
     var ctl = L.control({position: 'topleft'}), select, legend;
     ctl.onAdd = function () {
-      var root = el('details', null, null, 'sp-filter sp-view leaflet-bar');
+      var root = el('details', null, null, 'sp-box sp-view leaflet-bar');
       root.open = true;
       el('summary', '视图 View', root);
       var row = el('label', null, root, 'sp-frow');
