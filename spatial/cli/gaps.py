@@ -149,6 +149,20 @@ def gaps(
             show_default=default_of(GapParams, "count_reachable"),
         ),
     ] = None,
+    capacity: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also weigh places against the people who need them (2SFCA/E2SFCA on the "
+            "walk distances): capacity.csv, covered_over_capacity.",
+            show_default=default_of(GapParams, "capacity"),
+        ),
+    ] = None,
+    capacity_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Capacity rules and demand figures (default spatial/standards/capacity.toml).",
+        ),
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(
@@ -180,6 +194,8 @@ def gaps(
             walk_speed_m_per_min=walk_speed_m_per_min,
             service_areas=service_areas,
             count_reachable=count_reachable,
+            capacity=capacity,
+            capacity_file=capacity_file,
             search_limit_m=search_limit_m,
             count_no_data=count_no_data,
             gate_tolerance_m=gate_tolerance_m,

@@ -1,10 +1,8 @@
 """The package's names, each loaded when first used (lazy_loader reads this stub)."""
 
 from .engine import (
-    coverage_matrix,
     node_distances,
     point_distances,
-    reachable_counts,
 )
 from .gaps import (
     GapResult,
@@ -21,12 +19,19 @@ from .pois import (
     deduplicate,
     prepare_pois,
 )
+from .within import (
+    Reach,
+    coverage_matrix,
+    reach_matrix,
+    reachable_counts,
+)
 
 __all__ = [
     "SCHOOL_UNKNOWN",
     "GapParams",
     "GapResult",
     "PoiReport",
+    "Reach",
     "classify_pois",
     "compute_gaps",
     "coverage_matrix",
@@ -35,5 +40,6 @@ __all__ = [
     "node_distances",
     "point_distances",
     "prepare_pois",
+    "reach_matrix",
     "reachable_counts",
 ]

@@ -18,11 +18,12 @@ import shapely
 
 from spatial._errors import Problem
 from spatial.lifecircle.areas import service_area
-from spatial.lifecircle.engine import reachable_counts
+from spatial.lifecircle.capacity import capacity_rows, load_capacity
 from spatial.lifecircle.parallel import category_distances
 from spatial.lifecircle.params import GapParams
-from spatial.lifecircle.pois import classify_pois, unknown_level_schools
+from spatial.lifecircle.pois import classify_pois, poi_problems
 from spatial.lifecircle.reach import entered_by, meetings_that_matter
+from spatial.lifecircle.within import reach_matrix, reachable_counts
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.network.meeting import facility_ways_in
@@ -71,6 +72,11 @@ class GapResult:
         network, categories without any POI (warnings).
     categories
         The taxonomy the gaps were computed for (saved beside the gap outputs).
+    capacity
+        With ``capacity=True``: per compound and category with a capacity rule, the
+        supply–demand ratio (:func:`~spatial.lifecircle.capacity.capacity_rows`).
+    capacity_pairs
+        The facility–compound pairs within the radius those ratios come from.
     """
 
     gaps: pd.DataFrame
@@ -80,14 +86,8 @@ class GapResult:
     service_areas: gpd.GeoDataFrame | None
     problems: list[Problem] = field(default_factory=list)
     categories: tuple[Category, ...] = ()
-
-
-_SCHOOL_AS = {
-    "none": "neither primary nor junior school",
-    "primary": "a primary school (--school-unknown primary)",
-    "junior": "a junior school (--school-unknown junior)",
-    "both": "both levels (--school-unknown both)",
-}
+    capacity: pd.DataFrame | None = None
+    capacity_pairs: pd.DataFrame | None = None
 
 
 def compute_gaps(
@@ -154,6 +154,9 @@ def compute_gaps(
         )
     )
     pieces = _owner_pieces(network, access)
+    standard = load_capacity(p.capacity_file) if p.capacity else None
+    capacity: list[pd.DataFrame] = []
+    pairs: list[pd.DataFrame] = []
     rows: list[pd.DataFrame] = []
     areas: list[dict[str, Any]] = []
     no_data: list[str] = []
@@ -177,6 +180,27 @@ def compute_gaps(
                 walks=met.walks(in_data),
             )
         rows.append(frame)
+        if standard is not None and cat.id in standard.rules and in_data.any():
+            reach = reach_matrix(
+                network,
+                sources,
+                access,
+                len(comp),
+                radius_m=cat.radius_m,
+                source_owner=sources.owner,
+                walks=met.walks(in_data),
+            )
+            kw = {"compounds": comp, "pois": src_pois, "standard": standard}
+            found = capacity_rows(
+                reach,
+                category=cat.id,
+                radius_m=cat.radius_m,
+                status=frame["status"].to_numpy(),
+                **kw,
+            )
+            capacity.append(found[0])
+            pairs.append(found[1])
+            problems.extend(found[2])
         if p.service_areas and (in_data & entered.attached).any():
             areas.append(service_area(network, sources, cat))
     gaps = pd.concat(rows, ignore_index=True)
@@ -192,7 +216,12 @@ def compute_gaps(
     if p.service_areas:  # a run where no category has a facility on the network has none
         columns = ["category", "zh", "en", "radius_m", "geometry"]
         sa = gpd.GeoDataFrame(pd.DataFrame(areas, columns=columns), crs=network.crs)
-    return GapResult(gaps, out, summary, src_pois, sa, problems, cats)
+    cap = (
+        (pd.concat(capacity, ignore_index=True), pd.concat(pairs, ignore_index=True))
+        if capacity
+        else (None, None)
+    )
+    return GapResult(gaps, out, summary, src_pois, sa, problems, cats, *cap)
 
 
 @dataclass
@@ -243,7 +272,7 @@ def _enter(
     attached = np.isin(np.arange(len(src_pois)), ways.owner)
     comp_access, problems = entered_by(network, comp, access, snap_limit_m=p.snap_limit_m)
     src_pois["attached"] = attached
-    problems = list(problems) + _poi_problems(
+    problems = list(problems) + poi_problems(
         src_pois, school_unknown=p.school_unknown, snap_limit_m=p.snap_limit_m
     )
     return _Entered(comp, src_pois, pts, ways, access, comp_access.to_numpy(), attached, problems)
@@ -458,43 +487,6 @@ def _per_compound(
     out["no_data"] = ";".join(no_data)
     out["gap_score"] = households * out["n_missing"] / max(len(counted), 1)
     return out
-
-
-def _poi_problems(pois: pd.DataFrame, *, school_unknown: str, snap_limit_m: float) -> list[Problem]:
-    """What the POIs' classification and attachment leave out or assume."""
-    found: list[Problem] = []
-    for pos in np.flatnonzero(unknown_level_schools(pois).to_numpy()):
-        found.append(
-            Problem.warning(
-                "pois",
-                f"{str(pois.at[pos, 'name']) if 'name' in pois else 'a school'}: a school "
-                "of unknown level (no isced:level/grades tag, no 小学/中学 … in its name): "
-                f"counted as {_SCHOOL_AS[school_unknown]}",
-                row=str(pois.at[pos, "id"]) if "id" in pois else str(pos),
-                column="category",
-                hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
-            )
-        )
-    n_off = int((~pois["attached"] & (pois["categories"] != "")).sum())
-    if n_off:
-        found.append(
-            Problem.warning(
-                "pois",
-                f"{n_off} POI(s) are more than {snap_limit_m:g} m from the walk "
-                "network and were left out",
-                hint="see pois.attached == False",
-            )
-        )
-    n_unmatched = int((pois["categories"] == "").sum())
-    if n_unmatched:
-        found.append(
-            Problem.warning(
-                "pois",
-                f"{n_unmatched} POI(s) match no life-circle category",
-                hint="see the classification rules in spatial/standards",
-            )
-        )
-    return found
 
 
 def _membership(categories: pd.Series) -> pd.DataFrame:

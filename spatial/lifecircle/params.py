@@ -47,6 +47,13 @@ class GapParams(StageParams):
     count_reachable
         Also count, per compound and category, the facilities within the radius (one
         search per facility, so slower).
+    capacity
+        Also compute the supply–demand ratios (2SFCA / E2SFCA) of the categories with a
+        capacity rule: places within walking distance per person who needs one, the
+        shortfall in places, ``covered_over_capacity`` (``capacity.csv``).
+    capacity_file
+        The capacity rules and demand figures (default
+        ``spatial/standards/capacity.toml``).
     count_no_data
         Count categories without any facility in the inputs as missing (by default they
         are listed in ``no_data`` and left out of ``n_missing``).
@@ -86,6 +93,8 @@ class GapParams(StageParams):
     service_area_buffer_m: float = number(DEFAULTS.service_area_buffer_m)
     count_reachable: bool = False
     count_no_data: bool = False
+    capacity: bool = False
+    capacity_file: str | Path | None = None
     gate_tolerance_m: float = number(DEFAULTS.gate_tolerance_m, above=None, at_least=0.0)
     crossing_depth_m: float = number(DEFAULTS.crossing_depth_m, above=None, at_least=0.0)
     perimeter_band_m: float = number(DEFAULTS.perimeter_band_m, above=None, at_least=0.0)

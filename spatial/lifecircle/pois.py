@@ -29,6 +29,7 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
+from spatial._errors import Problem
 from spatial.io.crs.chinese import in_china
 from spatial.io.crs.projection import to_metric
 from spatial.io.osm.read import POI_KEYS
@@ -46,6 +47,7 @@ __all__ = [
     "classify_pois",
     "deduplicate",
     "normalize_name",
+    "poi_problems",
     "prepare_pois",
     "unknown_level_schools",
 ]
@@ -372,3 +374,63 @@ def prepare_pois(
     )
     result = pd.concat([merged, unmatched.assign(duplicates=0, merged_ids="")])
     return gpd.GeoDataFrame(result, geometry="geometry", crs=pois.crs), report
+
+
+_SCHOOL_AS = {
+    "none": "neither primary nor junior school",
+    "primary": "a primary school (--school-unknown primary)",
+    "junior": "a junior school (--school-unknown junior)",
+    "both": "both levels (--school-unknown both)",
+}
+
+
+def poi_problems(pois: pd.DataFrame, *, school_unknown: str, snap_limit_m: float) -> list[Problem]:
+    """What the POIs' classification and attachment leave out or assume.
+
+    Parameters
+    ----------
+    pois
+        Classified POIs (``categories``, ``attached``, ``name``).
+    school_unknown
+        What a school of unknown level counts as.
+    snap_limit_m
+        The snap limit POIs were attached with, metres (for the message).
+
+    Returns
+    -------
+    list of Problem
+        Warnings: schools of unknown level, POIs off the network.
+    """
+    found: list[Problem] = []
+    for pos in np.flatnonzero(unknown_level_schools(pois).to_numpy()):
+        found.append(
+            Problem.warning(
+                "pois",
+                f"{str(pois.at[pos, 'name']) if 'name' in pois else 'a school'}: a school "
+                "of unknown level (no isced:level/grades tag, no 小学/中学 … in its name): "
+                f"counted as {_SCHOOL_AS[school_unknown]}",
+                row=str(pois.at[pos, "id"]) if "id" in pois else str(pos),
+                column="category",
+                hint="tag isced:level (1 primary, 2 junior) or use --school-unknown",
+            )
+        )
+    n_off = int((~pois["attached"] & (pois["categories"] != "")).sum())
+    if n_off:
+        found.append(
+            Problem.warning(
+                "pois",
+                f"{n_off} POI(s) are more than {snap_limit_m:g} m from the walk "
+                "network and were left out",
+                hint="see pois.attached == False",
+            )
+        )
+    n_unmatched = int((pois["categories"] == "").sum())
+    if n_unmatched:
+        found.append(
+            Problem.warning(
+                "pois",
+                f"{n_unmatched} POI(s) match no life-circle category",
+                hint="see the classification rules in spatial/standards",
+            )
+        )
+    return found

@@ -183,6 +183,12 @@ def write_gap_outputs(
     comp = to_wgs84(result.compounds)
     pois = to_wgs84(result.pois)
     paths["compounds"] = write_gpkg({"compounds": comp, "pois": pois}, out / "compounds.gpkg")
+    capacity = getattr(result, "capacity", None)
+    if capacity is not None:
+        paths["capacity"] = write_csv(capacity, out / "capacity.csv")
+        pairs = getattr(result, "capacity_pairs", None)
+        if pairs is not None:
+            paths["capacity_pairs"] = write_csv(pairs, out / "capacity_pairs.csv")
     if result.service_areas is not None and len(result.service_areas):
         areas = result.service_areas.copy()
         areas["geometry"] = [_buffer_lines(g, service_area_buffer_m) for g in areas.geometry.values]

@@ -1,0 +1,186 @@
+"""Supply and demand (2SFCA / E2SFCA) on the gap engine's exact walk distances."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from conftest import metric
+from shapely.geometry import LineString
+
+from spatial import InputError
+from spatial.lifecircle import compute_gaps
+from spatial.lifecircle.capacity import gaussian_weight, load_capacity
+from spatial.network import walk_network_from_lines, walk_network_from_osm
+from spatial.standards import load_categories
+
+UTM = "EPSG:32650"
+KG = [c for c in load_categories() if c.id == "kindergarten"]  # radius 300 m
+
+_RULES = """
+[meta]
+decay = {{ value = "{decay}", source = "test" }}
+[demand]
+persons_per_household = {{ value = 1.0, source = "test" }}
+[age_share]
+"3-6" = {{ value = 1.0, source = "test" }}
+[category.kindergarten]
+unit = "学位 places"
+serves = "3-6"
+need = {{ value = 1.0, source = "test" }}
+capacity = {{ value = 90, source = "test: the default scale" }}
+columns = ["学位"]
+classes = ["班数"]
+places_per_class = {{ value = 30, source = "test" }}
+"""
+
+
+def _rules(tmp_path, decay: str):
+    path = tmp_path / f"capacity_{decay}.toml"
+    path.write_text(_RULES.format(decay=decay), encoding="utf-8")
+    return path
+
+
+def _street_case(tmp_path, decay: str, **poi_columns):
+    """One street; compounds A (1,000 households) and B (500) 100 m either side of a
+    kindergarten, C (200) 550 m away; the kindergarten's places from its columns."""
+    net = walk_network_from_lines(
+        gpd.GeoDataFrame(geometry=[LineString([(440000, 4428000), (441000, 4428000)])], crs=UTM)
+    )
+    comp = gpd.GeoDataFrame(
+        {"id": ["A", "B", "C"], "name": ["甲", "乙", "丙"], "households": [1000, 500, 200]},
+        geometry=[metric(300, 5), metric(500, 5), metric(950, 5)],
+        crs=UTM,
+    )
+    pois = gpd.GeoDataFrame(
+        {
+            "name": ["幼儿园"],
+            "category": ["kindergarten"],
+            **{k: [v] for k, v in poi_columns.items()},
+        },
+        geometry=[metric(400, -5)],
+        crs=UTM,
+    )
+    res = compute_gaps(
+        comp,
+        pois,
+        net,
+        categories=KG,
+        service_areas=False,
+        capacity=True,
+        capacity_file=_rules(tmp_path, decay),
+    )
+    return res, res.capacity.set_index("compound_id")
+
+
+def test_two_compounds_sharing_one_kindergarten_share_its_places(tmp_path):
+    res, cap = _street_case(tmp_path, "none")
+    # 90 places for 1,500 children in reach: 0.06 a child; C is out of reach
+    assert cap.loc["A", "places_per_person"] == pytest.approx(0.06, abs=1e-12)
+    assert cap.loc["B", "places_per_person"] == pytest.approx(0.06, abs=1e-12)
+    assert cap.loc["C", "places_per_person"] == 0.0
+    assert cap["shortfall_places"].to_dict() == pytest.approx({"A": 940.0, "B": 470.0, "C": 200.0})
+    assert cap.loc["A", "status"] == cap.loc["B", "status"] == "covered_over_capacity"
+    assert cap.loc["C", "status"] == "too_far"
+    assert (res.gaps.set_index("compound_id").loc[["A", "B"], "status"] == "covered").all()
+    assert (cap["demand_basis"] == "survey").all() and (cap["method"] == "2SFCA").all()
+    pairs = res.capacity_pairs
+    assert sorted(pairs["compound_id"]) == ["A", "B"] and pairs["places_default"].all()
+    assert any("no capacity in the data" in p.message for p in res.problems)
+
+
+def test_places_from_the_data_and_enough_places_leave_no_shortfall(tmp_path):
+    _, cap = _street_case(tmp_path, "none", 学位=3000)
+    assert cap.loc["A", "places_per_person"] == pytest.approx(2.0)
+    assert cap.loc["A", "shortfall_places"] == 0 and cap.loc["A", "status"] == "covered"
+    _, by_class = _street_case(tmp_path, "none", 班数=10)  # 10 classes × 30 = 300 places
+    assert by_class.loc["B", "places_per_person"] == pytest.approx(300 / 1500)
+
+
+def test_distance_decay_weights_by_hand(tmp_path):
+    res, cap = _street_case(tmp_path, "gaussian")
+    dist = res.gaps.set_index("compound_id")["distance_m"]
+    pairs = res.capacity_pairs.set_index("compound_id")
+    assert pairs["walk_m"].to_dict() == pytest.approx(dist[["A", "B"]].to_dict(), abs=0.01)
+    edge = np.exp(-0.5)
+    w = {k: (np.exp(-0.5 * (pairs.loc[k, "walk_m"] / 300) ** 2) - edge) / (1 - edge) for k in "AB"}
+    ratio = 90 / (1000 * w["A"] + 500 * w["B"])
+    assert cap.loc["A", "places_per_person"] == pytest.approx(ratio * w["A"], rel=1e-12)
+    assert cap.loc["B", "places_per_person"] == pytest.approx(ratio * w["B"], rel=1e-12)
+    assert gaussian_weight(np.array([0.0, 300.0]), 300.0) == pytest.approx([1.0, 0.0])
+    assert cap["method"].eq("E2SFCA gaussian").all()
+
+
+# PySAL access 1.1.10 calls DataFrame.set_index(inplace=True), deprecated in pandas 3.1
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.set_index")
+@pytest.mark.parametrize("decay", ["none", "gaussian"])
+def test_ratios_equal_pysal_access_on_the_same_distances(demo_city, decay):
+    """PySAL access computes 2SFCA / E2SFCA from the toolkit's own pairs and distances."""
+    from access import Access
+
+    from spatial.io import load_layer
+
+    comp = load_layer(demo_city.gpkg, "compounds", source_layer="compounds")
+    net = walk_network_from_osm(demo_city.osm, crs=comp.crs)
+    pois = load_layer(demo_city.gpkg, "pois", source_layer="pois")
+    cats = [c for c in load_categories() if c.id in ("kindergarten", "elderly_daycare")]
+    std = load_capacity()
+    path = std.path.read_text(encoding="utf-8").replace(
+        'decay = { value = "gaussian"', f'decay = {{ value = "{decay}"'
+    )
+    rules = demo_city.gpkg.parent / f"capacity_{decay}.toml"
+    rules.write_text(path, encoding="utf-8")
+    res = compute_gaps(
+        comp, pois, net, categories=cats, service_areas=False, capacity=True, capacity_file=rules
+    )
+    checked = 0
+    for cat in cats:
+        rows = res.capacity[res.capacity["category"] == cat.id]
+        pairs = res.capacity_pairs[res.capacity_pairs["category"] == cat.id]
+        assert len(pairs) > 10 and rows["need_places"].gt(0).all()
+        demand = rows[["compound_id", "need_places"]]
+        supply = pairs.groupby("poi", as_index=False)["places"].first()
+        cost = pairs[["compound_id", "poi", "walk_m"]]
+        model = Access(
+            demand_df=demand,
+            demand_index="compound_id",
+            demand_value="need_places",
+            supply_df=supply,
+            supply_index="poi",
+            supply_value="places",
+            cost_df=cost,
+            cost_origin="compound_id",
+            cost_dest="poi",
+            cost_name="walk_m",
+        )
+        if decay == "gaussian":
+            out = model.enhanced_two_stage_fca(
+                max_cost=cat.radius_m,
+                weight_fn=lambda d, r=cat.radius_m: float(gaussian_weight(np.array(d), r)),
+            )
+        else:
+            out = model.two_stage_fca(max_cost=cat.radius_m)
+        theirs = out.iloc[:, 0].reindex(rows["compound_id"]).fillna(0.0).to_numpy()
+        mine = rows["places_per_person"].to_numpy()
+        assert mine == pytest.approx(theirs, abs=1e-9, rel=0)
+        assert (mine > 0).sum() > 5 and (mine == 0).any()  # in and out of reach
+        checked += 1
+    assert checked == 2
+
+
+def test_a_capacity_file_without_sources_is_refused(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        _RULES.format(decay="none").replace(
+            'need = { value = 1.0, source = "test" }', "need = 1.0"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="need needs"):
+        load_capacity(bad)
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(_RULES.format(decay="linear").replace('serves = "3-6"', 'serves = "3-7"'))
+    with pytest.raises(InputError) as err:
+        load_capacity(wrong)
+    text = str(err.value)
+    assert "serves '3-7' is no age group" in text and "gaussian or none" in text
