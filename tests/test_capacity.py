@@ -184,3 +184,54 @@ def test_a_capacity_file_without_sources_is_refused(tmp_path):
         load_capacity(wrong)
     text = str(err.value)
     assert "serves '3-7' is no age group" in text and "gaussian or none" in text
+
+
+def test_reach_matrix_equals_networkx_on_every_pair():
+    """Every facility–compound pair within the radius, with its metres, against networkx
+    shortest paths over the same network, legs and offsets (an independent computation)."""
+    import networkx as nx
+
+    from spatial.lifecircle import reach_matrix
+    from spatial.network import attach_points
+    from spatial.network.attach import compound_access_points
+
+    rng = np.random.default_rng(11)
+    ticks = [100 * k for k in range(11)]
+    lines = [LineString([(440000 + i, 4428000 + j) for j in ticks]) for i in ticks]
+    lines += [LineString([(440000 + i, 4428000 + j) for i in ticks]) for j in ticks]
+    net = walk_network_from_lines(gpd.GeoDataFrame(geometry=lines, crs=UTM))
+    pts = rng.uniform([440000, 4428000], [441000, 4429000], (30, 2))
+    homes = gpd.GeoSeries(
+        gpd.points_from_xy(*rng.uniform([440000, 4428000], [441000, 4429000], (12, 2)).T), crs=UTM
+    )
+    src = attach_points(net, pts, snap_limit_m=150)
+    acc = compound_access_points(net, homes, snap_limit_m=150)
+    radius = 350.0
+    reach = reach_matrix(net, src, acc, len(homes), radius_m=radius, max_cells=5 * net.n_nodes)
+    got = {(int(r), int(c)): m for r, c, m in zip(reach.row, reach.col, reach.metres, strict=True)}
+    g = nx.Graph()
+    for u, v, w in zip(net.u, net.v, net.length_m, strict=True):
+        if not g.has_edge(u, v) or g[u][v]["weight"] > w:
+            g.add_edge(int(u), int(v), weight=float(w))
+    want = {}
+    for s in range(len(pts)):
+        e, off, leg = src.edge[s], src.offset_m[s], src.leg_m[s]
+        h = g.copy()
+        h.add_edge("s", int(net.u[e]), weight=leg + off)
+        h.add_edge("s", int(net.v[e]), weight=leg + net.length_m[e] - off)
+        d = nx.single_source_dijkstra_path_length(h, "s", weight="weight")
+        for a in range(len(acc.edge)):
+            ea, oa, la = acc.edge[a], acc.offset_m[a], acc.leg_m[a]
+            total = la + min(  # d counts the facility's leg
+                d.get(int(net.u[ea]), np.inf) + oa,
+                d.get(int(net.v[ea]), np.inf) + net.length_m[ea] - oa,
+            )
+            if ea == e:  # along the shared edge, straight
+                total = min(total, leg + la + abs(off - oa))
+            key = (s, int(acc.owner[a]))
+            if total <= radius and total < want.get(key, np.inf):
+                want[key] = total
+    assert len(want) > 20
+    assert set(got) == set(want)
+    for key, metres in want.items():
+        assert got[key] == pytest.approx(metres, abs=1e-6), key

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints
@@ -137,40 +138,49 @@ def reach_matrix(
     metres_out.append(np.asarray(w_m, dtype=float)[near])
     if len(ok_s) == 0 or not ok_a.any():
         return Reach.of(rows_out[0], cols_out[0], metres_out[0], shape)
-    n = network.n_nodes
     ea, oa, la = access.edge[ok_a], access.offset_m[ok_a], access.leg_m[ok_a]
     owners = access.owner[ok_a]
     order = np.argsort(owners, kind="stable")
     ea, oa, la, owners = ea[order], oa[order], la[order], owners[order]
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-    ua, va, lena = network.u[ea], network.v[ea], network.length_m[ea]
-    base = network.csr
-    batch = max(1, max_cells // (n + 1))
+    ua, va = network.u[ea], network.v[ea]
+    tree = cKDTree(network.node_xy)
+    # sources near each other share a batch (and most of its local network)
+    cell = np.floor(network.node_xy[network.u[sources.edge[ok_s]]] / (2 * radius_m + 1.0))
+    ok_s = ok_s[np.lexsort((cell[:, 1], cell[:, 0]))]
+    batch = max(1, min(64, max_cells // (network.n_nodes + 1)))
     for lo in range(0, len(ok_s), batch):
         idx = ok_s[lo : lo + batch]
-        k = len(idx)
         e, off, leg = sources.edge[idx], sources.offset_m[idx], sources.leg_m[idx]
-        rows = np.repeat(np.arange(k), 2)
-        cols = np.column_stack([network.u[e], network.v[e]]).ravel()
-        w = np.column_stack([leg + off, leg + network.length_m[e] - off]).ravel()
-        extra = sparse.csr_array((np.maximum(w, 1e-9), (rows, cols)), shape=(k, n + k))
-        graph = sparse.vstack(
-            [sparse.hstack([base, sparse.csr_array((n, k))]), extra], format="csr"
+        # a node within the radius of a source's point is within radius + offset of its
+        # edge's first node, the straight line being no longer than the walk
+        near = tree.query_ball_point(network.node_xy[network.u[e]], radius_m + off)
+        nodes = np.unique(np.concatenate([np.asarray(a, dtype=np.int64) for a in near]))
+        at = np.full(network.n_nodes, -1, dtype=np.int64)
+        at[nodes] = np.arange(len(nodes))
+        mine = (at[ua] >= 0) | (at[va] >= 0) | np.isin(ea, e)
+        if not mine.any():
+            continue
+        dist = _local_search(network, nodes, at, e, off, leg, radius_m)
+        pad = np.concatenate([dist, np.full((len(idx), 1), np.inf)], axis=1)  # -1: beyond
+        a_e, a_o, a_l, a_own = ea[mine], oa[mine], la[mine], owners[mine]
+        via = (
+            np.minimum(
+                pad[:, at[ua[mine]]] + a_o, pad[:, at[va[mine]]] + network.length_m[a_e] - a_o
+            )
+            + a_l
         )
-        dist = csgraph.dijkstra(graph, directed=True, indices=np.arange(n, n + k), limit=radius_m)[
-            :, :n
-        ]
-        via = np.minimum(dist[:, ua] + oa, dist[:, va] + lena - oa) + la
-        same = e[:, None] == ea[None, :]
+        same = e[:, None] == a_e[None, :]
         if same.any():
-            direct = leg[:, None] + la[None, :] + np.abs(off[:, None] - oa[None, :])
+            direct = leg[:, None] + a_l[None, :] + np.abs(off[:, None] - a_o[None, :])
             via = np.where(same, np.minimum(via, direct), via)
+        starts = np.flatnonzero(np.r_[True, a_own[1:] != a_own[:-1]])
         best = np.minimum.reduceat(via, starts, axis=1)
         r, c = np.nonzero(best <= radius_m)
         rows_out.append(idx[r])
-        cols_out.append(owners[starts][c])
+        cols_out.append(a_own[starts][c])
         metres_out.append(best[r, c])
-    r_all, c_all = np.concatenate(rows_out[1:]), np.concatenate(cols_out[1:])
+    r_all = np.concatenate(rows_out[1:]) if len(rows_out) > 1 else np.zeros(0, dtype=np.int64)
+    c_all = np.concatenate(cols_out[1:]) if len(cols_out) > 1 else np.zeros(0, dtype=np.int64)
     if source_owner is not None:  # a facility reaches a compound from any of its points
         r_all = np.asarray(source_owner)[r_all]
     return Reach.of(
@@ -179,6 +189,29 @@ def reach_matrix(
         np.concatenate(metres_out),
         shape,
     )
+
+
+def _local_search(
+    network: WalkNetwork,
+    nodes: np.ndarray,
+    at: np.ndarray,
+    e: np.ndarray,
+    off: np.ndarray,
+    leg: np.ndarray,
+    radius_m: float,
+) -> np.ndarray:
+    """Walk metres from each source (edge, offset, leg) to each of ``nodes`` (the part of
+    the network a walk of ``radius_m`` can reach), bounded by the radius."""
+    k, m = len(e), len(nodes)
+    sub = network.csr[nodes][:, nodes]
+    ends = np.column_stack([at[network.u[e]], at[network.v[e]]])
+    w = np.column_stack([leg + off, leg + network.length_m[e] - off])
+    keep = ends >= 0  # an end beyond the part is beyond the radius too
+    rows = np.repeat(np.arange(k), 2).reshape(k, 2)[keep]
+    extra = sparse.csr_array((np.maximum(w[keep], 1e-9), (rows, ends[keep])), shape=(k, m + k))
+    graph = sparse.vstack([sparse.hstack([sub, sparse.csr_array((m, k))]), extra], format="csr")
+    dist = csgraph.dijkstra(graph, directed=True, indices=np.arange(m, m + k), limit=radius_m)
+    return np.asarray(dist[:, :m], dtype=float)
 
 
 def coverage_matrix(
