@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import metric
 from shapely.geometry import LineString
@@ -235,3 +236,96 @@ def test_reach_matrix_equals_networkx_on_every_pair():
     assert set(got) == set(want)
     for key, metres in want.items():
         assert got[key] == pytest.approx(metres, abs=1e-6), key
+
+
+def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path):
+    """gaps --capacity → assess: one community's items counted by hand from gaps.csv."""
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+    from spatial.io.outputs.write import read_own_csv
+
+    g = str(demo_city.gpkg)
+    runner = CliRunner()
+    gaps = tmp_path / "gaps"
+    args = ["gaps", "--compounds", g, "--compounds-layer", "compounds", "--pois", g]
+    args += ["--pois-layer", "pois", "--osm", str(demo_city.osm), "--capacity"]
+    done = runner.invoke(app, [*args, "--no-service-areas", "--out", str(gaps)])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "assess"
+    done = runner.invoke(app, ["assess", "--gaps", str(gaps), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    check = read_own_csv(out / "community_check.csv")
+    comp = gpd.read_file(gaps / "compounds.gpkg", layer="compounds")
+    long = read_own_csv(gaps / "gaps.csv")
+    name = comp["community"].value_counts().index[0]
+    mine = comp[comp["community"] == name]
+    unit = f"{mine['subdistrict'].iloc[0]} {name}"
+    rows = check[check["unit"] == unit].set_index("item")
+    assert len(rows) == 16
+    for item, cats in (
+        ("kindergarten", ["kindergarten"]),
+        ("supermarket", ["convenience_store", "fresh_market"]),
+    ):
+        st = long[
+            long["compound_id"].astype(str).isin(mine["id"].astype(str))
+            & long["category"].isin(cats)
+        ]
+        reached = st.groupby("compound_id")["status"].agg(lambda s: (s == "covered").any())
+        out_of_reach = int((~reached).sum())
+        assert rows.loc[item, "compounds_out_of_reach"] == out_of_reach
+        assert rows.loc[item, "verdict"] == ("达标 met" if out_of_reach == 0 else "不达标 not met")
+    assert rows.loc["green", "verdict"] == "无数据 no data"
+    cap = read_own_csv(gaps / "capacity.csv")
+    kg = cap[
+        (cap["category"] == "kindergarten")
+        & cap["compound_id"].astype(str).isin(mine["id"].astype(str))
+    ]
+    assert rows.loc["kindergarten", "shortfall_places"] == pytest.approx(
+        kg["shortfall_places"].sum()
+    )
+    book = pd.read_excel(out / "assessment.xlsx", sheet_name=None)
+    assert list(book) == [
+        "说明 cover",
+        "社区 units",
+        "完整社区 check",
+        "类别 categories",
+        "小区供需 compounds",
+    ]
+    cover = " ".join(book["说明 cover"].astype(str).to_numpy().ravel())
+    assert "2.62" in cover and "default scale" in cover and "第七次全国人口普查" in cover
+    assert "结论 verdict" in book["完整社区 check"].columns
+
+
+def test_proposed_units_stay_within_size_and_never_cross_a_main_road():
+    from spatial.policy.community import planning_units
+
+    xs = [0, 120, 240, 360, 600, 720, 840, 960]
+    comp = gpd.GeoDataFrame(
+        {"id": [f"C{i}" for i in range(8)], "households": [1000] * 8},
+        geometry=[metric(x, 0).buffer(40) for x in xs],
+        crs=UTM,
+    )
+    road = gpd.GeoSeries([LineString([(440480, 4427000), (440480, 4429000)])], crs=UTM)
+    residents = np.full(8, 2000.0)
+    units, proposed = planning_units(
+        comp, residents=residents, residents_min=5000, residents_max=12000, barriers=road
+    )
+    assert proposed
+    west, east = set(units[:4]), set(units[4:])
+    assert not west & east  # nothing joined across the road
+    sizes = pd.Series(residents, index=units.to_numpy()).groupby(level=0).sum()
+    assert sizes.max() <= 12000 and sizes.min() >= 5000
+    assert units.str.startswith("规划单元 proposed unit").all()
+
+
+def test_assess_without_a_gaps_folder_says_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+
+    done = CliRunner().invoke(
+        app, ["assess", "--gaps", str(tmp_path / "none"), "--out", str(tmp_path / "a")]
+    )
+    assert done.exit_code == 1 and "Traceback" not in done.output
+    assert "gaps" in done.output and not (tmp_path / "a").exists()

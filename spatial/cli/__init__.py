@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli import batch, bundles, data, db, demo, gaps, maps, match, plan
+from spatial.cli import assess, batch, bundles, data, db, demo, gaps, maps, match, plan
 from spatial.cli._common import setup_logging
 
 __all__ = ["app", "main"]
@@ -48,6 +48,7 @@ app.command()(gaps.gaps)
 app.command()(bundles.bundles)
 app.command("eligibility")(plan.eligibility_)
 app.command()(plan.plan)
+app.command()(assess.assess)
 app.command("map")(maps.map_)
 app.command()(batch.batch)
 app.command()(data.pois)

@@ -55,6 +55,9 @@ _OWN_FILES = {
         "service_areas.gpkg",
         "problems.csv",
         "categories.toml",
+        "capacity.csv",
+        "capacity_pairs.csv",
+        "context.gpkg",
     },
     "bundles": {
         "bundles.gpkg",
@@ -72,6 +75,7 @@ _OWN_FILES = {
         "sensitivity.csv",
     },
     "plan": {"plan.xlsx", "plan.gpkg"},
+    "assess": {"assessment.xlsx", "community_check.csv"},
 }
 _OWN_FILES["demo"] = set().union(*_OWN_FILES.values(), {"database.gpkg", "inventory.csv"})
 _OWN_FILES["match"] = {"matched.gpkg", "matched.xlsx", "review.xlsx"}

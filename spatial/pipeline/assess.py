@@ -1,0 +1,220 @@
+"""``spatial assess``: the standard's other half from a gaps run — supply and demand
+(``capacity.csv`` of ``spatial gaps --capacity``) and the 完整居住社区 check per community —
+into ``assessment.xlsx`` and ``community_check.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spatial.io.outputs.results import load_gap_tables
+from spatial.io.outputs.runfolder import run_folder
+from spatial.io.outputs.write import read_own_csv, write_csv, write_xlsx
+from spatial.lifecircle.capacity import load_capacity
+from spatial.policy.community import MET, NO_DATA, community_check, load_items, planning_units
+
+__all__ = ["ASSESS_HEADERS", "run_assess"]
+
+#: Chinese and English headers of assessment.xlsx.
+ASSESS_HEADERS = {
+    "unit": "社区/规划单元 unit",
+    "proposed": "拟议单元 proposed unit",
+    "residents": "常住人口(估) residents",
+    "compounds": "小区数 compounds",
+    "size": "人口规模 size check",
+    "items_met": "达标项 items met",
+    "items_answered": "可判定项 items answerable",
+    "item": "项目 item",
+    "item_zh": "项目名称 item (中文)",
+    "item_en": "项目名称 item (English)",
+    "group": "类别 group",
+    "verdict": "结论 verdict",
+    "compounds_out_of_reach": "未覆盖小区 compounds out of reach",
+    "households_out_of_reach": "未覆盖户数 households out of reach",
+    "missing": "缺什么 what is missing",
+    "shortfall_places": "缺口学位/床位 places short",
+    "scale": "标准规模 scale asked",
+    "compound_id": "小区编号 compound_id",
+    "category": "设施类别 category",
+    "unit_of_places": "单位 unit",
+    "serves": "服务年龄 age group",
+    "people": "服务人口 people of the group",
+    "need_places": "需求 places needed",
+    "places_per_person": "人均可达 places per person",
+    "accessible_places": "可达 places in reach",
+    "status": "状态 status",
+    "demand_basis": "需求依据 demand basis",
+    "method": "方法 method",
+    "facilities": "设施数 facilities",
+    "facilities_default_scale": "按默认规模 at the default scale",
+    "compounds_over_capacity": "覆盖但超负荷小区 covered over capacity",
+    "what": "内容 what",
+    "value": "数值 value",
+    "source": "来源 source",
+}
+
+
+def _cover(
+    std_path: Path, capacity: pd.DataFrame | None, pairs: pd.DataFrame | None, info: dict[str, Any]
+) -> pd.DataFrame:
+    """What the figures rest on: the defaults used and how many rows used them."""
+    std = load_capacity(std_path)
+    rows = [
+        ("标准 standard", info["standard"], "spatial/standards/complete_community.toml"),
+        (
+            "单元人口 unit size",
+            f"{info['residents_min']:,.0f}–{info['residents_max']:,.0f}",
+            "完整居住社区建设标准（试行）",
+        ),
+        (
+            "户均人口 persons per household",
+            std.persons_per_household,
+            std.sources["persons_per_household"],
+        ),
+    ]
+    rows += [
+        (f"年龄构成 age share {k}", v, std.sources[f"age_share.{k}"])
+        for k, v in std.age_share.items()
+    ]
+    if capacity is not None:
+        basis = capacity.drop_duplicates("compound_id")["demand_basis"].value_counts()
+        for key, n in basis.items():
+            rows.append(
+                (
+                    f"需求依据 demand basis: {key}",
+                    int(n),
+                    "compounds (estimated: households from floor area)",
+                )
+            )
+        for cat, rule in std.rules.items():
+            used = pairs[pairs["category"] == cat] if pairs is not None else pd.DataFrame()
+            n_def = int(used.drop_duplicates("poi")["places_default"].sum()) if len(used) else 0
+            rows.append(
+                (
+                    f"{cat}: 默认规模 default scale",
+                    f"{rule.capacity:g} {rule.unit} × {n_def} facilities",
+                    rule.sources["capacity"],
+                )
+            )
+            rows.append((f"{cat}: 需求 need per person", rule.need, rule.sources["need"]))
+    else:
+        rows.append(
+            (
+                "供需 supply–demand",
+                "not computed",
+                "run spatial gaps --capacity for places and shortfalls",
+            )
+        )
+    cover: pd.DataFrame = pd.DataFrame(rows, columns=["what", "value", "source"])
+    cover["value"] = cover["value"].astype(str)
+    return cover
+
+
+def run_assess(
+    *,
+    gaps_dir: str | Path,
+    out_dir: str | Path,
+    capacity_file: str | Path | None = None,
+    items_file: str | Path | None = None,
+) -> dict[str, Path]:
+    """Assess a gaps run against the 完整居住社区 standard, with capacity when computed.
+
+    Parameters
+    ----------
+    gaps_dir
+        A ``spatial gaps`` output folder (``capacity.csv`` when run with ``--capacity``).
+    out_dir
+        Output folder: ``assessment.xlsx`` and ``community_check.csv``.
+    capacity_file
+        Demand figures (persons per household, age shares) and capacity rules.
+    items_file
+        The standard's items (default ``spatial/standards/complete_community.toml``).
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` of the files written.
+    """
+    folder = Path(gaps_dir)
+    tables = load_gap_tables(folder, service_areas=False)
+    comp = tables.compounds
+    std = load_capacity(capacity_file)
+    items, info = load_items(items_file)
+    given = comp["households"] if "households" in comp else pd.Series(np.nan, index=comp.index)
+    hh = pd.to_numeric(given, errors="coerce").to_numpy(float)
+    residents = hh * std.persons_per_household
+    barriers = None
+    ctx = tables.context
+    if ctx is not None and len(ctx):
+        major = (ctx["layer"] == "street") & (ctx["cls"].astype(str) == "major")
+        barriers = ctx[major | ctx["layer"].isin(["rail", "water"])].geometry
+    units, proposed = planning_units(
+        comp,
+        residents=residents,
+        residents_min=info["residents_min"],
+        residents_max=info["residents_max"],
+        barriers=barriers,
+    )
+    cap_path, pairs_path = folder / "capacity.csv", folder / "capacity_pairs.csv"
+    capacity = read_own_csv(cap_path) if cap_path.exists() else None
+    pairs = read_own_csv(pairs_path) if pairs_path.exists() else None
+    check = community_check(tables.gaps, comp, units, items, residents=residents, capacity=capacity)
+    summary = (
+        check.groupby("unit", sort=False)
+        .agg(
+            residents=("residents", "first"),
+            compounds=("compounds", "first"),
+            items_met=("verdict", lambda v: int((v == MET).sum())),
+            items_answered=("verdict", lambda v: int((v != NO_DATA).sum())),
+        )
+        .reset_index()
+    )
+    summary.insert(1, "proposed", proposed)
+    summary["size"] = np.select(
+        [
+            summary["residents"] < info["residents_min"],
+            summary["residents"] > info["residents_max"],
+        ],
+        ["小于 below 5,000", "大于 above 12,000"],
+        "符合 within",
+    )
+    sheets = {
+        "说明 cover": _cover(std.path, capacity, pairs, info),
+        "社区 units": summary,
+        "完整社区 check": check,
+    }
+    if capacity is not None:
+        by_cat = (
+            capacity.groupby("category", sort=False)
+            .agg(
+                people=("people", "sum"),
+                need_places=("need_places", "sum"),
+                accessible_places=("accessible_places", "sum"),
+                shortfall_places=("shortfall_places", "sum"),
+                compounds_over_capacity=(
+                    "status",
+                    lambda s: int((s == "covered_over_capacity").sum()),
+                ),
+            )
+            .reset_index()
+        )
+        if pairs is not None and len(pairs):
+            fac = pairs.drop_duplicates(["category", "poi"]).groupby("category")
+            by_cat["facilities"] = by_cat["category"].map(fac.size()).fillna(0).astype(int)
+            by_cat["facilities_default_scale"] = (
+                by_cat["category"].map(fac["places_default"].sum()).fillna(0).astype(int)
+            )
+        sheets["类别 categories"] = by_cat
+        sheets["小区供需 compounds"] = capacity.rename(columns={"unit": "unit_of_places"})
+    with run_folder(out_dir, command="assess") as stage:
+        written = {
+            "assessment": write_xlsx(
+                sheets, stage / "assessment.xlsx", headers=ASSESS_HEADERS, styled=True
+            ),
+            "community_check": write_csv(check, stage / "community_check.csv"),
+        }
+    out = Path(out_dir)
+    return {k: out / v.name for k, v in written.items()}
