@@ -238,7 +238,7 @@ def test_reach_matrix_equals_networkx_on_every_pair():
         assert got[key] == pytest.approx(metres, abs=1e-6), key
 
 
-def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path):
+def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path, browser):
     """gaps --capacity → assess: one community's items counted by hand from gaps.csv."""
     from typer.testing import CliRunner
 
@@ -295,6 +295,22 @@ def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path):
     cover = " ".join(book["说明 cover"].astype(str).to_numpy().ravel())
     assert "2.62" in cover and "default scale" in cover and "第七次全国人口普查" in cover
     assert "结论 verdict" in book["完整社区 check"].columns
+    # the gap map's one-category view tells "covered, short of places" apart
+    from conftest import open_offline
+
+    html = tmp_path / "map.html"
+    done = runner.invoke(app, ["map", "--gaps", str(gaps), "--out", str(html)])
+    assert done.exit_code == 0, done.output
+    page, errors = open_offline(browser, html)
+    page.wait_for_function("() => window.SPATIAL_READY === true")
+    select = page.locator("select[data-view=category]")
+    select.select_option(select.locator("option", has_text="幼儿园").get_attribute("value"))
+    page.wait_for_timeout(300)
+    counts = page.evaluate("() => window.SPATIAL_VIEW")
+    over = cap[(cap["category"] == "kindergarten") & (cap["status"] == "covered_over_capacity")]
+    assert counts.get("k", 0) == len(over) > 0
+    assert "short of places" in page.locator(".sp-view-legend").inner_text()
+    assert errors == []
 
 
 def test_proposed_units_stay_within_size_and_never_cross_a_main_road():

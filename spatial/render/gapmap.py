@@ -35,6 +35,7 @@ GAP_TITLE = "15分钟生活圈设施缺口 15-minute life-circle gaps"
 #: Status codes of the popup and the filter, one character per category.
 _CODES = {
     "covered": "c",
+    "covered_over_capacity": "k",
     "too_far": "f",
     "beyond_limit": "b",
     "unreachable": "u",
@@ -42,15 +43,18 @@ _CODES = {
     "no_data": "n",
 }
 #: Compounds in the one-category view, by status (colour-blind safe: blue for covered,
-#: oranges to red for ever farther, purple off the network, grey without data).
+#: pale yellow for covered but short of places, oranges to red for ever farther, purple
+#: off the network, grey without data).
 VIEW_COLOURS = {
     "c": "#4393c3",
+    "k": "#ffffbf",
     "f": "#fdb863",
     "b": "#e66101",
     "u": "#b2182b",
     "o": "#762a83",
     "n": "#d9d9d9",
 }
+_OVER_LABEL = "覆盖但学位/床位不足 within the radius, short of places (capacity.csv)"
 #: The compound popup, built from DOM text nodes: nothing from the data is parsed as HTML.
 _POPUP_JS = """
 SpatialMap.popups.compound = function (layer, i, cfg) {
@@ -72,6 +76,7 @@ SpatialMap.popups.compound = function (layer, i, cfg) {
     var s = codes.charAt(j), cat = cats[j];
     if (s === 'n') { nodata.push(cat.zh); continue; }
     if (s === 'c') continue;
+    if (s === 'k') { el('li', cat.zh + ' ' + cat.en + ' — ' + st.k, ul); continue; }
     var dist = d[k++];
     var what = dist === null ? st[s] : '最近 nearest ' + dist + ' m';
     el('li', cat.zh + ' ' + cat.en + ' — ' + what + ' (标准 ≤' + cat.r + ' m)', ul);
@@ -304,7 +309,7 @@ def _status_rows(codes: np.ndarray, dist: np.ndarray) -> tuple[list[str], list[l
     None where unknown) of the categories it is not covered by and that have data."""
     n, k = codes.shape
     st = np.ascontiguousarray(codes).view(f"<U{k}").ravel().tolist() if k else [""] * n
-    keep = ~np.isin(codes, ["c", "n"])
+    keep = ~np.isin(codes, ["c", "k", "n"])
     vals = dist[keep]
     ints = np.where(np.isnan(vals), -1, np.rint(np.nan_to_num(vals))).astype(np.int64).tolist()
     flat = [None if v < 0 else v for v in ints]
@@ -371,7 +376,13 @@ def gap_map(
     add_context(page, context, bounds=lonlat)
     ids = comp["id"].astype(str)
     cat_ids = [c.id for c in cats]
-    coded = tables.gaps.assign(code=tables.gaps["status"].map(_CODES).fillna("u").astype(object))
+    status = tables.gaps["status"]
+    if tables.capacity is not None and len(tables.capacity):  # covered, but short of places
+        over = tables.capacity.loc[tables.capacity["status"] == "covered_over_capacity"]
+        key = pd.MultiIndex.from_frame(tables.gaps[["compound_id", "category"]].astype(str))
+        hit = key.isin(pd.MultiIndex.from_frame(over[["compound_id", "category"]].astype(str)))
+        status = status.where(~hit, "covered_over_capacity")
+    coded = tables.gaps.assign(code=status.map(_CODES).fillna("u").astype(object))
     code_table = gap_matrix(coded, "code", compound_ids=ids, categories=cat_ids, fill="u")
     codes = code_table.to_numpy(dtype="<U1")
     dist = gap_matrix(tables.gaps, "distance_m", compound_ids=ids, categories=cat_ids)
@@ -417,14 +428,14 @@ def gap_map(
     page.script(_POPUP_JS)
     page.config.update(
         categories=[{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats],
-        statuses={_CODES[sid]: f"{zh} {en}" for sid, zh, en in STATUSES},
+        statuses={_CODES[sid]: f"{zh} {en}" for sid, zh, en in STATUSES} | {"k": _OVER_LABEL},
         view={
             "layer": "compounds",
             "col": "st",
             "fillCol": "fill",
             "colours": VIEW_COLOURS,
-            "labels": {_CODES[sid]: f"{zh} {en}" for sid, zh, en in STATUSES},
-            "order": [_CODES[sid] for sid, _, _ in STATUSES],
+            "labels": {_CODES[sid]: f"{zh} {en}" for sid, zh, en in STATUSES} | {"k": _OVER_LABEL},
+            "order": ["c", "k", *[_CODES[sid] for sid, _, _ in STATUSES[1:]]],
             "allLabel": f"全部类别 All: 缺少比例 share missing (of {counted})",
             "options": [
                 [str(k), f"{c.zh} {c.en} (≤{c.radius_m:g} m)", [f"cat_{c.id}", f"area_{c.id}"]]

@@ -107,6 +107,9 @@ class GapTables:
         The run's taxonomy from ``categories.toml`` (the shipped one for an older folder).
     context
         ``context.gpkg``: streets, water, railways and names drawn under the maps, or None.
+    capacity
+        ``capacity.csv`` of ``spatial gaps --capacity`` (places per person, shortfall,
+        ``covered_over_capacity``), or None.
     """
 
     compounds: gpd.GeoDataFrame
@@ -116,6 +119,7 @@ class GapTables:
     plan_layers: Path | None = None
     categories: tuple[Category, ...] | None = None
     context: gpd.GeoDataFrame | None = None
+    capacity: pd.DataFrame | None = None
 
 
 @dataclass
@@ -263,7 +267,10 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
         from spatial.io.context.store import load_context
 
         context = load_context(folder / "context.gpkg")
-    return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context)
+    capacity = None
+    if (folder / "capacity.csv").exists():
+        capacity = read_own_csv(folder / "capacity.csv", dtype={"compound_id": str})
+    return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context, capacity)
 
 
 def write_bundle_outputs(

@@ -512,7 +512,7 @@
         if (m !== '' || ymax !== null || ymin !== null || st !== '') {
           var mi = m === '' ? -1 : +m;
           fn = function (i) {
-            if (mi >= 0 && (codes[i].charAt(mi) === 'c' || codes[i].charAt(mi) === 'n')) return false;
+            if (mi >= 0 && 'ckn'.indexOf(codes[i].charAt(mi)) >= 0) return false;
             if (ymax !== null && !(years[i] !== null && years[i] <= ymax)) return false;
             if (ymin !== null && !(years[i] !== null && years[i] >= ymin)) return false;
             if (st !== '' && stat[i] !== st) return false;
