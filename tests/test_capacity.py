@@ -295,6 +295,28 @@ def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path, 
     cover = " ".join(book["说明 cover"].astype(str).to_numpy().ravel())
     assert "2.62" in cover and "default scale" in cover and "第七次全国人口普查" in cover
     assert "结论 verdict" in book["完整社区 check"].columns
+    # the plan lists the places each compound is short of
+    plan = tmp_path / "plan"
+    done = runner.invoke(
+        app,
+        [
+            "plan",
+            "--gaps",
+            str(gaps),
+            "--profile",
+            "taian",
+            "--budget-yuan",
+            "5e8",
+            "--out",
+            str(plan),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    needs = pd.read_excel(plan / "plan.xlsx", sheet_name="改造内容 needs")
+    col = "学位/床位缺口 Places short (capacity.csv)"
+    by_id = needs.set_index(needs.columns[0])[col].fillna("")
+    first = kg.iloc[kg["shortfall_places"].to_numpy().argmax()]
+    assert f"幼儿园 缺 {first['shortfall_places']:,.0f} 学位" in by_id[first["compound_id"]]
     # the gap map's one-category view tells "covered, short of places" apart
     from conftest import open_offline
 

@@ -27,6 +27,7 @@ from spatial.policy import (
     plan_sheets,
     site_facilities,
 )
+from spatial.policy.community import places_short
 from spatial.policy.params import PlanParams
 from spatial.policy.plan_book import cover_sheet, official_sheets
 from spatial.settings import Progress, no_progress
@@ -219,6 +220,9 @@ def plan_stage(
             net, comp, cand, covered.astype(bool), k=params.sites_k, categories=cats
         )
     table = pd.DataFrame(plan.drop(columns="geometry"))
+    if tables.capacity is not None and "id" in table:  # gaps --capacity: places to add
+        names = {c.id: c.zh for c in cats or ()}
+        table["places_short"] = places_short(tables.capacity, table["id"], names=names)
     said = _plan_warnings(comp, table, prof, siting=cand is not None and has_network)
     if said:
         warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)

@@ -22,7 +22,14 @@ import pandas as pd
 import shapely
 import tomllib
 
-__all__ = ["ITEMS_FILE", "CommunityItem", "community_check", "load_items", "planning_units"]
+__all__ = [
+    "ITEMS_FILE",
+    "CommunityItem",
+    "community_check",
+    "load_items",
+    "places_short",
+    "planning_units",
+]
 
 ITEMS_FILE = Path(__file__).resolve().parents[1] / "standards" / "complete_community.toml"
 #: Compounds closer than this (metres) are neighbours when units are proposed.
@@ -305,3 +312,37 @@ def community_check(
     ]
     table: pd.DataFrame = pd.DataFrame(rows).reindex(columns=columns)
     return table
+
+
+def places_short(
+    capacity: pd.DataFrame, ids: pd.Series, *, names: dict[str, str] | None = None
+) -> pd.Series:
+    """Per compound, the places it is short of by category, as text for the plan.
+
+    Parameters
+    ----------
+    capacity
+        ``capacity.csv`` of ``spatial gaps --capacity``.
+    ids
+        Compound ids, in the plan's order.
+    names
+        Category id → Chinese name (default: the id).
+
+    Returns
+    -------
+    Series
+        Indexed like ``ids``: e.g. ``幼儿园 缺 40 学位；养老院 缺 12 床位`` ("" when none).
+    """
+    names = names or {}
+    short = capacity[pd.to_numeric(capacity["shortfall_places"], errors="coerce") >= 0.5]
+    text = [
+        f"{names.get(c, c)} 缺 {v:,.0f} {str(u).split()[0]}"
+        for c, v, u in zip(short["category"], short["shortfall_places"], short["unit"], strict=True)
+    ]
+    joined = (
+        pd.Series(text, index=short.index).groupby(short["compound_id"].astype(str)).agg("；".join)
+    )
+    out: pd.Series = pd.Series(
+        joined.reindex(ids.astype(str).to_numpy()).fillna("").to_numpy(), index=ids.index
+    )
+    return out

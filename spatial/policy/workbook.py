@@ -26,6 +26,7 @@ HEADERS_ZH = {
     "improvement_items": "完善类 Improvement",
     "upgrade_items": "提升类 Upgrade",
     "n_upgrade": "提升项数 Upgrade items",
+    "places_short": "学位/床位缺口 Places short (capacity.csv)",
     "cost_yuan": "估算投资（元） Cost (yuan)",
     "subsidy_yuan": "补助（元） Subsidy (yuan)",
     "net_cost_yuan": "净投资（元） Net cost (yuan)",
@@ -92,7 +93,9 @@ def plan_sheets(
     ].assign(year=plan["year"])
     sheets = {
         "资格认定 eligibility": plan[[*keys, "status", "reason_zh", "reason_en"]],
-        "改造内容 needs": plan[[*keys, *NEEDS_COLUMNS]],
+        "改造内容 needs": plan[
+            [*keys, *NEEDS_COLUMNS, *(["places_short"] if "places_short" in plan else [])]
+        ],
         "排序 ranking": plan[[*keys, "status", *rank_cols]].sort_values("rank"),
         "年度计划 annual plan": short[short["year"].notna()].sort_values(["year", "rank"]),
         "逐级汇总 rollup": rollup(short),
