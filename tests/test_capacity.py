@@ -367,3 +367,13 @@ def test_assess_without_a_gaps_folder_says_so(tmp_path):
     )
     assert done.exit_code == 1 and "Traceback" not in done.output
     assert "gaps" in done.output and not (tmp_path / "a").exists()
+
+
+def test_places_from_an_osm_capacity_tag():
+    from spatial.lifecircle.capacity import supply_of
+
+    rule = load_capacity().rules["kindergarten"]
+    pois = pd.DataFrame({"tags": ['{"amenity": "kindergarten", "capacity": "180"}', "{}", None]})
+    places, defaulted = supply_of(pois, rule)
+    assert places.tolist() == [180.0, rule.capacity, rule.capacity]
+    assert defaulted.tolist() == [False, True, True]

@@ -17,6 +17,7 @@ capacities are data (``spatial/standards/capacity.toml``, each with its source).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -312,8 +313,17 @@ def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return result
 
 
+def _osm_capacity(raw: object) -> str | None:
+    """The ``capacity`` tag of an OSM element's tags (JSON text), if any."""
+    if isinstance(raw, str) and raw.startswith("{"):
+        value = json.loads(raw).get("capacity")
+        return str(value) if value is not None else None
+    return None
+
+
 def supply_of(pois: pd.DataFrame, rule: CapacityRule) -> tuple[np.ndarray, np.ndarray]:
-    """Places of each POI: from its data, else from its classes, else the default.
+    """Places of each POI: from its data (an OSM element's ``capacity`` tag too), else from
+    its classes, else the default.
 
     Parameters
     ----------
@@ -327,8 +337,11 @@ def supply_of(pois: pd.DataFrame, rule: CapacityRule) -> tuple[np.ndarray, np.nd
     places, defaulted
         Places per POI, and whether the default scale was used.
     """
-    given = _numbers(pois, rule.columns)
-    given = given.fillna(_numbers(pois, rule.classes) * rule.places_per_class)
+    frame = pois
+    if "tags" in pois and not set(rule.columns) & set(pois.columns):  # OSM: capacity=*
+        frame = pois.assign(capacity=pois["tags"].map(_osm_capacity))
+    given = _numbers(frame, rule.columns)
+    given = given.fillna(_numbers(frame, rule.classes) * rule.places_per_class)
     defaulted = given.isna().to_numpy()
     return given.fillna(rule.capacity).to_numpy(float), defaulted
 
