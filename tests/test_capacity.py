@@ -317,6 +317,17 @@ def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path, 
     by_id = needs.set_index(needs.columns[0])[col].fillna("")
     first = kg.iloc[kg["shortfall_places"].to_numpy().argmax()]
     assert f"幼儿园 缺 {first['shortfall_places']:,.0f} 学位" in by_id[first["compound_id"]]
+    # siting with candidate parcels: capacitated where places are short
+    sited = tmp_path / "plan_sites"
+    args = ["plan", "--gaps", str(gaps), "--profile", "taian", "--budget-yuan", "5e8"]
+    args += ["--parcels", g, "--parcels-layer", "parcels", "--osm", str(demo_city.osm)]
+    done = runner.invoke(app, [*args, "--out", str(sited)])
+    assert done.exit_code == 0, done.output
+    choice = pd.read_excel(sited / "plan.xlsx", sheet_name="选址方案 site choice")
+    row = choice.set_index(choice.columns[0]).loc["kindergarten"]
+    given = row["新设施提供学位/床位 Places the new sites give"]
+    assert 0 <= given <= 3 * load_capacity().rules["kindergarten"].capacity
+    assert given <= row["学位/床位缺口 Places short (capacity.csv)"]
     # the gap map's one-category view tells "covered, short of places" apart
     from conftest import open_offline
 
@@ -377,3 +388,20 @@ def test_places_from_an_osm_capacity_tag():
     places, defaulted = supply_of(pois, rule)
     assert places.tolist() == [180.0, rule.capacity, rule.capacity]
     assert defaulted.tolist() == [False, True, True]
+
+
+def test_capacitated_covering_by_hand():
+    from scipy import sparse
+
+    from spatial.policy.capacitated import capacitated_covering
+
+    # site 0 reaches compounds 0 and 1, site 1 reaches 1 and 2; short 100, 300, 50
+    cover = sparse.csr_array(np.array([[1, 1, 0], [0, 1, 1]], dtype=bool))
+    short = np.array([100.0, 300.0, 50.0])
+    chosen, given, per = capacitated_covering(cover, short, capacity=200, k=2)
+    assert chosen.tolist() == [0, 1] and given == pytest.approx(400)
+    assert (per <= short + 1e-9).all() and per.sum() == pytest.approx(400)
+    chosen, given, _ = capacitated_covering(cover, short, capacity=1000, k=1)
+    assert chosen.tolist() == [0] and given == pytest.approx(400)  # 100 + 300 > 300 + 50
+    chosen, given, _ = capacitated_covering(cover, np.zeros(3), capacity=200, k=2)
+    assert len(chosen) == 0 and given == 0

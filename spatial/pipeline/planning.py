@@ -18,6 +18,7 @@ from spatial._errors import InputError, InputWarning, Problem, format_problems, 
 from spatial.io.load import LoadSpec, load_layers
 from spatial.io.outputs.results import GapTables, load_gap_tables, write_plan_outputs
 from spatial.io.outputs.runfolder import rebase_outputs, run_folder
+from spatial.lifecircle.capacity import load_capacity
 from spatial.network import load_network
 from spatial.pipeline.options import PlanRun
 from spatial.policy import (
@@ -216,8 +217,21 @@ def plan_stage(
         say("siting facilities", 0, 0)
         net = load_network(**walk, crs=cand.crs)
         covered = tables.gaps.pivot(index="compound_id", columns="category", values="covered")
+        short = rules = None
+        if tables.capacity is not None:  # gaps --capacity: site where places are short
+            short = tables.capacity.pivot_table(
+                index="compound_id", columns="category", values="shortfall_places"
+            )
+            rules = {c: r.capacity for c, r in load_capacity().rules.items()}
         sites, choice = site_facilities(
-            net, comp, cand, covered.astype(bool), k=params.sites_k, categories=cats
+            net,
+            comp,
+            cand,
+            covered.astype(bool),
+            k=params.sites_k,
+            categories=cats,
+            shortfall=short,
+            new_places=rules,
         )
     table = pd.DataFrame(plan.drop(columns="geometry"))
     if tables.capacity is not None and "id" in table:  # gaps --capacity: places to add

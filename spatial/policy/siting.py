@@ -12,7 +12,7 @@ reported (0 at a proven optimum), by the solver class :class:`MaximalCovering`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +23,7 @@ from scipy import sparse
 from spatial.lifecircle import coverage_matrix
 from spatial.network import WalkNetwork, attach_points
 from spatial.network.attach import compound_access_points
+from spatial.policy.capacitated import capacitated_covering
 from spatial.settings import DEFAULTS
 from spatial.standards import Category, load_categories
 
@@ -211,6 +212,8 @@ def site_facilities(
     k: int = 3,
     categories: Sequence[Category] | None = None,
     snap_limit_m: float = DEFAULTS.snap_limit_m,
+    shortfall: pd.DataFrame | None = None,
+    new_places: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank candidate sites and choose the best ``k`` per missing category.
 
@@ -230,13 +233,21 @@ def site_facilities(
         The taxonomy (default the shipped one); gives each category's radius.
     snap_limit_m
         Sites farther than this from the network, metres, are left out.
+    shortfall
+        Places short, compounds (by ``id``) × category ids (``capacity.csv`` of
+        ``spatial gaps --capacity``): those categories are sited by capacitated covering
+        (:func:`~spatial.policy.capacitated.capacitated_covering`), where the places
+        short are most, each new facility giving ``new_places``.
+    new_places
+        Places of a new facility per category (the capacity rules' default scale).
 
     Returns
     -------
     sites, choice
         ``sites``: one row per candidate × category with the uncovered households it
         would cover alone (``households_alone``) and its rank; ``choice``: per category,
-        the chosen sites, households newly covered, the uncovered total and the gap.
+        the chosen sites, households newly covered, the uncovered total and the gap
+        (with ``places_short`` and ``places_given`` for capacitated categories).
     """
     cats = tuple(categories) if categories is not None else load_categories()
     comp = compounds.to_crs(network.crs).reset_index(drop=True)
@@ -253,7 +264,10 @@ def site_facilities(
         if cat.id not in cov:
             continue
         need = ~cov[cat.id].fillna(False).to_numpy(dtype=bool)
-        if not need.any() or len(cand) == 0:
+        short = None
+        if shortfall is not None and cat.id in shortfall and new_places and cat.id in new_places:
+            short = shortfall[cat.id].reindex(comp["id"].astype(str)).fillna(0).to_numpy(float)
+        if not (need.any() or (short is not None and (short > 0).any())) or len(cand) == 0:
             continue
         weights = np.where(need, households, 0.0)
         a = coverage_matrix(network, attach, access, len(comp), radius_m=cat.radius_m)
@@ -271,8 +285,15 @@ def site_facilities(
                     "rank": rank,
                 }
             )
-        model = MaximalCovering.from_cover_matrix(a, weights, p_facilities=k).solve()
-        chosen, value, gap = model.chosen, model.covered_weight, model.mip_gap
+        places: dict[str, float] = {}
+        if short is not None and new_places is not None:
+            chosen, given, _ = capacitated_covering(a, short, capacity=new_places[cat.id], k=k)
+            hit = np.asarray(a[chosen].sum(axis=0)).ravel() > 0 if len(chosen) else need & False
+            value, gap = float(weights[hit].sum()), 0.0
+            places = {"places_short": float(short.sum()), "places_given": given}
+        else:
+            model = MaximalCovering.from_cover_matrix(a, weights, p_facilities=k).solve()
+            chosen, value, gap = model.chosen, model.covered_weight, model.mip_gap
         choice_rows.append(
             {
                 "category": cat.id,
@@ -283,6 +304,7 @@ def site_facilities(
                 "households_newly_covered": value,
                 "households_uncovered": float(weights.sum()),
                 "optimality_gap": gap,
+                **places,
             }
         )
     return pd.DataFrame(site_rows), pd.DataFrame(choice_rows)

@@ -57,6 +57,7 @@ HEADERS_ZH = {
     "k": "选址数 k",
     "chosen_sites": "选定地块 Chosen sites",
     "households_newly_covered": "新增覆盖户数 Households newly covered",
+    "places_given": "新设施提供学位/床位 Places the new sites give",
     "households_uncovered": "未覆盖户数 Households uncovered",
     "optimality_gap": "最优性差距 Optimality gap",
 }
