@@ -344,6 +344,25 @@ def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path, 
     assert counts.get("k", 0) == len(over) > 0
     assert "short of places" in page.locator(".sp-view-legend").inner_text()
     assert errors == []
+    # spatial map --assess: each community by the items it meets
+    html2 = tmp_path / "map2.html"
+    done = runner.invoke(
+        app, ["map", "--gaps", str(gaps), "--assess", str(out), "--out", str(html2)]
+    )
+    assert done.exit_code == 0, done.output
+    page, errors = open_offline(browser, html2)
+    page.wait_for_function("() => window.SPATIAL_READY === true")
+    page.locator("input[data-layer=communities]").check()
+    layer = page.evaluate(
+        "() => { const l = SpatialMap.layers.communities.build();"
+        " return [l.cols.unit, l.cols.met]; }"
+    )
+    met = dict(zip(*layer, strict=True))
+    n_met = int((rows["verdict"] == "达标 met").sum())
+    n_answered = int((rows["verdict"] != "无数据 no data").sum())
+    assert met[unit] == f"{n_met} / {n_answered}" and len(met) == check["unit"].nunique()
+    assert "完整社区 layer" in page.locator(".spatial-legend").inner_text()
+    assert errors == []
 
 
 def test_proposed_units_stay_within_size_and_never_cross_a_main_road():

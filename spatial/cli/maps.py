@@ -76,6 +76,13 @@ def map_(
     data_date: Annotated[
         str | None, typer.Option(help="Date of the data shown on the maps (default: today).")
     ] = None,
+    assess: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder of `spatial assess`: the gap map gets a 完整社区 layer "
+            "(each community by the items it meets)."
+        ),
+    ] = None,
 ) -> None:
     """Write interactive HTML maps that open without internet (and PNGs for reports).
 
@@ -101,6 +108,7 @@ def map_(
             by=by,
             atlas=atlas,
             data_date=data_date,
+            assess=str(assess) if assess is not None else None,
             context=tuple(str(c) for c in context or ()) or None,
         )
         source: Any = gaps

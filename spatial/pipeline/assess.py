@@ -127,7 +127,8 @@ def run_assess(
     gaps_dir
         A ``spatial gaps`` output folder (``capacity.csv`` when run with ``--capacity``).
     out_dir
-        Output folder: ``assessment.xlsx`` and ``community_check.csv``.
+        Output folder: ``assessment.xlsx``, ``community_check.csv`` and ``units.csv`` (the
+        unit of each compound; ``spatial map --assess`` draws them).
     capacity_file
         Demand figures (persons per household, age shares) and capacity rules.
     items_file
@@ -215,6 +216,16 @@ def run_assess(
                 sheets, stage / "assessment.xlsx", headers=ASSESS_HEADERS, styled=True
             ),
             "community_check": write_csv(check, stage / "community_check.csv"),
+            "units": write_csv(
+                pd.DataFrame(
+                    {
+                        "compound_id": comp["id"].astype(str).to_numpy(),
+                        "unit": units.to_numpy(),
+                        "proposed": proposed,
+                    }
+                ),
+                stage / "units.csv",
+            ),
         }
     out = Path(out_dir)
     return {k: out / v.name for k, v in written.items()}

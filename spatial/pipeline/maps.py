@@ -53,7 +53,11 @@ def run_maps(
     """
     from spatial.io.context.read import read_context
     from spatial.io.outputs.fileset import file_set
-    from spatial.io.outputs.results import check_bundles_folder, load_gap_tables
+    from spatial.io.outputs.results import (
+        check_bundles_folder,
+        load_assessment,
+        load_gap_tables,
+    )
     from spatial.render.static import cjk_font_path
 
     opts = options or MapOptions()
@@ -62,6 +66,8 @@ def run_maps(
         cjk_font_path()
     ctx = read_context(list(opts.context)) if opts.context else None
     tables = gaps if isinstance(gaps, GapTables) or gaps is None else load_gap_tables(gaps)
+    if tables is not None and opts.assess is not None:
+        tables = replace(tables, communities=load_assessment(opts.assess))
     target = (
         Path(bundle_out)
         if bundle_out

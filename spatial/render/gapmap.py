@@ -22,6 +22,7 @@ from spatial.render.classes import (
     missing_colours,
     missing_legend,
 )
+from spatial.render.communities import add_community_layer
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
@@ -422,6 +423,9 @@ def gap_map(
         ),
         cols=cols,
     )
+    communities = []
+    if tables.communities is not None:
+        communities = add_community_layer(page, comp, *tables.communities)
     with_data = [c for c in cats if has_data.get(c.id)]
     shown = {c.id for c in with_data if c.id in show_categories} or {c.id for c in with_data[:3]}
     _category_layers(page, tables, cats, shown, has_data)
@@ -476,6 +480,7 @@ def gap_map(
             *missing_legend(counted),
             ("#3182bd", "服务范围 service area"),
             ("#08519c", "设施 facility"),
+            *communities,
         ],
         note=(
             f"{len(cats) - counted} 类无数据 categories without data are not counted"

@@ -39,6 +39,8 @@ class MapOptions(StageParams):
         layers); empty: ``context.gpkg`` of the gaps run.
     source
         The credit line of the PNG maps (None: OpenStreetMap when the data come from it).
+    assess
+        A ``spatial assess`` folder: the gap map gets its 完整社区 layer (None: none).
     """
 
     basemap: Literal["none", "osm", "tianditu", "amap"] = "none"
@@ -50,3 +52,4 @@ class MapOptions(StageParams):
     data_date: str | None = None
     context: tuple[str, ...] = ()
     source: str | None = None
+    assess: str | None = None

@@ -44,6 +44,7 @@ __all__ = [
     "BundleTables",
     "GapTables",
     "check_bundles_folder",
+    "load_assessment",
     "load_bundle_tables",
     "load_gap_tables",
     "pairs_lonlat",
@@ -110,6 +111,8 @@ class GapTables:
     capacity
         ``capacity.csv`` of ``spatial gaps --capacity`` (places per person, shortfall,
         ``covered_over_capacity``), or None.
+    communities
+        ``units.csv`` and ``community_check.csv`` of ``spatial assess``, or None.
     """
 
     compounds: gpd.GeoDataFrame
@@ -120,6 +123,7 @@ class GapTables:
     categories: tuple[Category, ...] | None = None
     context: gpd.GeoDataFrame | None = None
     capacity: pd.DataFrame | None = None
+    communities: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
 
 @dataclass
@@ -271,6 +275,30 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     if (folder / "capacity.csv").exists():
         capacity = read_own_csv(folder / "capacity.csv", dtype={"compound_id": str})
     return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context, capacity)
+
+
+def load_assessment(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``units.csv`` and ``community_check.csv`` of a ``spatial assess`` folder.
+
+    Parameters
+    ----------
+    folder
+        The folder.
+
+    Returns
+    -------
+    units, check
+        The unit of each compound, and each unit's items.
+
+    Raises
+    ------
+    InputError
+        When the folder is missing or is not an assess output folder.
+    """
+    folder = Path(folder)
+    _require(folder, ("units.csv", "community_check.csv"), "assess")
+    units = read_own_csv(folder / "units.csv", dtype={"compound_id": str, "unit": str})
+    return units, read_own_csv(folder / "community_check.csv", dtype={"unit": str})
 
 
 def write_bundle_outputs(

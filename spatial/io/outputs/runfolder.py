@@ -75,7 +75,7 @@ _OWN_FILES = {
         "sensitivity.csv",
     },
     "plan": {"plan.xlsx", "plan.gpkg"},
-    "assess": {"assessment.xlsx", "community_check.csv"},
+    "assess": {"assessment.xlsx", "community_check.csv", "units.csv"},
 }
 _OWN_FILES["demo"] = set().union(*_OWN_FILES.values(), {"database.gpkg", "inventory.csv"})
 _OWN_FILES["match"] = {"matched.gpkg", "matched.xlsx", "review.xlsx"}
