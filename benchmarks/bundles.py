@@ -25,6 +25,7 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -161,4 +162,8 @@ def _tile_shares(units, barriers, *, tiles: int) -> list[float]:
 
 
 if __name__ == "__main__":
+    from _machine import machine_line
+
     main()
+    if "--worker" not in sys.argv:  # a worker prints its JSON last
+        print(machine_line())

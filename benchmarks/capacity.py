@@ -20,6 +20,7 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -129,4 +130,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from _machine import machine_line
+
     main()
+    if "--worker" not in sys.argv:  # a worker prints its JSON last
+        print(machine_line())

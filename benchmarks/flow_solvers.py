@@ -12,6 +12,7 @@ OR-tools' ``SimpleMinCostFlow`` and as a linear program by ``scipy.optimize.linp
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -99,4 +100,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from _machine import machine_line
+
     main()
+    if "--worker" not in sys.argv:  # a worker prints its JSON last
+        print(machine_line())

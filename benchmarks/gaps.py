@@ -315,4 +315,8 @@ def _print(r: dict) -> None:
 
 
 if __name__ == "__main__":
+    from _machine import machine_line
+
     main()
+    if "--worker" not in sys.argv:  # a worker prints its JSON last
+        print(machine_line())

@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -199,4 +200,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from _machine import machine_line
+
     main()
+    if "--worker" not in sys.argv:  # a worker prints its JSON last
+        print(machine_line())

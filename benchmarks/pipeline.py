@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import itertools
 import resource
+import sys
 import tempfile
 import threading
 import time
@@ -127,4 +128,8 @@ class _TreePeak(threading.Thread):
 
 
 if __name__ == "__main__":
+    from _machine import machine_line
+
     main()
+    if "--worker" not in sys.argv:  # a worker prints its JSON last
+        print(machine_line())
