@@ -35,6 +35,7 @@ __all__ = [
     "CapacityRule",
     "CapacityStandard",
     "capacity_rows",
+    "catchment_weight",
     "demand_of",
     "fca_ratios",
     "gaussian_weight",
@@ -213,6 +214,28 @@ def gaussian_weight(metres: np.ndarray, radius_m: float) -> np.ndarray:
     return np.asarray((near - edge) / (1 - edge), dtype=float)
 
 
+def catchment_weight(metres: np.ndarray, radius_m: float, decay: str) -> np.ndarray:
+    """The weight of each pair inside the radius: Gaussian (E2SFCA) or 1 (2SFCA).
+
+    Parameters
+    ----------
+    metres
+        Walk distances, metres.
+    radius_m
+        The category's radius, metres.
+    decay
+        ``gaussian`` or ``none``.
+
+    Returns
+    -------
+    ndarray
+        One weight per distance.
+    """
+    if decay == "gaussian":
+        return gaussian_weight(metres, radius_m)
+    return np.ones(len(np.asarray(metres)))
+
+
 def fca_ratios(
     reach: Reach,
     supply: np.ndarray,
@@ -220,6 +243,7 @@ def fca_ratios(
     *,
     radius_m: float,
     decay: str = "gaussian",
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Accessible places per person of demand (2SFCA / E2SFCA; see the module text).
 
@@ -235,6 +259,8 @@ def fca_ratios(
         The radius, metres.
     decay
         ``gaussian`` (E2SFCA) or ``none`` (2SFCA).
+    weight
+        The pairs' weights when already computed (:func:`catchment_weight`).
 
     Returns
     -------
@@ -244,9 +270,8 @@ def fca_ratios(
         any).
     """
     n_fac, n_comp = reach.shape
-    weight = (
-        gaussian_weight(reach.metres, radius_m) if decay == "gaussian" else np.ones(len(reach.row))
-    )
+    if weight is None:
+        weight = catchment_weight(reach.metres, radius_m, decay)
     demand = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
     pulled = np.bincount(reach.row, weights=weight * demand[reach.col], minlength=n_fac)
     supply = np.asarray(supply, dtype=float)[:n_fac]
@@ -388,12 +413,8 @@ def capacity_rows(
     rule = standard.rules[category]
     people, need, basis = demand_of(compounds, rule, standard)
     places, defaulted = supply_of(pois, rule)
-    per_person, _ = fca_ratios(reach, places, need, radius_m=radius_m, decay=standard.decay)
-    weight = (
-        gaussian_weight(reach.metres, radius_m)
-        if standard.decay == "gaussian"
-        else np.ones(len(reach.row))
-    )
+    weight = catchment_weight(reach.metres, radius_m, standard.decay)
+    per_person, _ = fca_ratios(reach, places, need, radius_m=radius_m, weight=weight)
     names = pois["name"].astype(str).to_numpy() if "name" in pois else np.full(len(pois), "")
     pairs = pd.DataFrame(
         {

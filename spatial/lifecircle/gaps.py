@@ -23,7 +23,7 @@ from spatial.lifecircle.parallel import category_distances
 from spatial.lifecircle.params import GapParams
 from spatial.lifecircle.pois import classify_pois, poi_problems
 from spatial.lifecircle.reach import entered_by, meetings_that_matter
-from spatial.lifecircle.within import reach_matrix, reachable_counts
+from spatial.lifecircle.within import reach_matrix
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.network.meeting import facility_ways_in
@@ -169,18 +169,9 @@ def compute_gaps(
         frame = _category_rows(
             cat, entered, dist, _status(cat, network, entered, sources, dist, pieces, in_data), p
         )
-        if p.count_reachable:
-            frame["reachable_count"] = reachable_counts(
-                network,
-                sources,
-                access,
-                len(comp),
-                radius_m=cat.radius_m,
-                source_owner=sources.owner,
-                walks=met.walks(in_data),
-            )
-        rows.append(frame)
-        if standard is not None and cat.id in standard.rules and in_data.any():
+        capacity_here = standard is not None and cat.id in standard.rules and in_data.any()
+        reach = None
+        if p.count_reachable or capacity_here:  # one search of the pairs serves both
             reach = reach_matrix(
                 network,
                 sources,
@@ -190,13 +181,18 @@ def compute_gaps(
                 source_owner=sources.owner,
                 walks=met.walks(in_data),
             )
-            kw = {"compounds": comp, "pois": src_pois, "standard": standard}
+        if p.count_reachable and reach is not None:
+            frame["reachable_count"] = reach.counts()
+        rows.append(frame)
+        if capacity_here and reach is not None and standard is not None:
             found = capacity_rows(
                 reach,
                 category=cat.id,
                 radius_m=cat.radius_m,
+                compounds=comp,
+                pois=src_pois,
                 status=frame["status"].to_numpy(),
-                **kw,
+                standard=standard,
             )
             capacity.append(found[0])
             pairs.append(found[1])

@@ -47,6 +47,16 @@ class Reach(NamedTuple):
     metres: np.ndarray
     shape: tuple[int, int]
 
+    def counts(self) -> np.ndarray:
+        """Sources within reach of each owner.
+
+        Returns
+        -------
+        ndarray of int
+            One count per owner (a pair is listed once).
+        """
+        return np.bincount(self.col, minlength=self.shape[1]).astype(np.int64)
+
     @classmethod
     def of(
         cls, row: np.ndarray, col: np.ndarray, metres: np.ndarray, shape: tuple[int, int]
@@ -289,7 +299,7 @@ def reachable_counts(
     ndarray of int
         Sources (facilities) within reach, one count per owner.
     """
-    cover = coverage_matrix(
+    reach = reach_matrix(
         network,
         sources,
         access,
@@ -299,4 +309,4 @@ def reachable_counts(
         source_owner=source_owner,
         walks=walks,
     )
-    return np.asarray(cover.sum(axis=0)).ravel().astype(np.int64)
+    return reach.counts()

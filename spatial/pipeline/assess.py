@@ -13,7 +13,7 @@ import pandas as pd
 from spatial.io.outputs.results import load_gap_tables
 from spatial.io.outputs.runfolder import run_folder
 from spatial.io.outputs.write import read_own_csv, write_csv, write_xlsx
-from spatial.lifecircle.capacity import load_capacity
+from spatial.lifecircle.capacity import CapacityStandard, load_capacity
 from spatial.policy.community import MET, NO_DATA, community_check, load_items, planning_units
 
 __all__ = ["ASSESS_HEADERS", "run_assess"]
@@ -58,10 +58,12 @@ ASSESS_HEADERS = {
 
 
 def _cover(
-    std_path: Path, capacity: pd.DataFrame | None, pairs: pd.DataFrame | None, info: dict[str, Any]
+    std: CapacityStandard,
+    capacity: pd.DataFrame | None,
+    pairs: pd.DataFrame | None,
+    info: dict[str, Any],
 ) -> pd.DataFrame:
     """What the figures rest on: the defaults used and how many rows used them."""
-    std = load_capacity(std_path)
     rows = [
         ("标准 standard", info["standard"], "spatial/standards/complete_community.toml"),
         (
@@ -183,7 +185,7 @@ def run_assess(
         "符合 within",
     )
     sheets = {
-        "说明 cover": _cover(std.path, capacity, pairs, info),
+        "说明 cover": _cover(std, capacity, pairs, info),
         "社区 units": summary,
         "完整社区 check": check,
     }
