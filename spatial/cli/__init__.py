@@ -16,7 +16,19 @@ from typing import Annotated
 
 import typer
 
-from spatial.cli import assess, batch, bundles, data, db, demo, gaps, maps, match, plan
+from spatial.cli import (
+    assess,
+    batch,
+    bundles,
+    data,
+    db,
+    demo,
+    evaluate,
+    gaps,
+    maps,
+    match,
+    plan,
+)
 from spatial.cli._common import setup_logging
 
 __all__ = ["app", "main"]
@@ -49,6 +61,7 @@ app.command()(bundles.bundles)
 app.command("eligibility")(plan.eligibility_)
 app.command()(plan.plan)
 app.command()(assess.assess)
+app.command()(evaluate.evaluate)
 app.command("map")(maps.map_)
 app.command()(batch.batch)
 app.command()(data.pois)

@@ -257,7 +257,10 @@ def plan_stage(
     }
     layers = {
         "eligibility": comp[["id", "name", "geometry"]].join(
-            plan[["status", "reason_zh", "reason_en", "rank", "year"]]
+            plan[
+                ["status", "reason_zh", "reason_en", "rank", "year"]
+                + [c for c in ("cost_yuan", "households") if c in plan]
+            ]
         )
     }
     if cand is not None and choice is not None and len(choice):

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from spatial.bundling.finance import FinanceDefaults
     from spatial.policy.profiles import PolicyProfile
 
-__all__ = ["PlanParams"]
+__all__ = ["EvaluateParams", "PlanParams"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,3 +59,29 @@ class PlanParams(StageParams):
         from spatial.policy.profiles import PolicyProfile
 
         return {"FinanceDefaults": FinanceDefaults, "PolicyProfile": PolicyProfile}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluateParams(StageParams):
+    """Settings of the evaluation stage (``spatial evaluate``): what a plan adds and when.
+
+    How compounds and facilities enter the walk network, the categories and their radii
+    are those of the gap run evaluated; only what the plan adds is set here.
+
+    Attributes
+    ----------
+    additions
+        What a renovation builds inside a compound (default the shipped
+        ``spatial/standards/evaluation.toml``).
+    sites_year
+        The year the plan's chosen sites open (None: the plan's first year).
+    network_layer
+        The layer of a multi-layer network file.
+    line_snap_m
+        Road line layers: vertices and line ends this close (metres) join.
+    """
+
+    additions: str | Path | None = None
+    sites_year: int | None = number(None, above=None, at_least=1949, at_most=2100)
+    network_layer: str | None = None
+    line_snap_m: float = number(DEFAULTS.line_snap_m, above=None, at_least=0.0)

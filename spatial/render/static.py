@@ -40,6 +40,7 @@ __all__ = [
     "cjk_font_path",
     "cjk_style",
     "draw_gap_sheet",
+    "save_figure",
     "static_bundle_map",
     "static_gap_map",
 ]
@@ -172,7 +173,21 @@ def cjk_style() -> Any:
         yield
 
 
-def _save(fig: Any, path: str | Path) -> Path:
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Save a figure atomically (PNG or PDF by the suffix, 150 dpi), stamped with the run.
+
+    Parameters
+    ----------
+    fig
+        A matplotlib figure.
+    path
+        The target file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
@@ -333,7 +348,7 @@ def static_gap_map(
             data_date=data_date,
             n_categories=n_categories,
         )
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def static_bundle_map(
@@ -396,4 +411,4 @@ def static_bundle_map(
             data_date=data_date,
             notes=[ASSUMPTION_NOTE],
         )
-        return _save(fig, path)
+        return save_figure(fig, path)

@@ -663,6 +663,39 @@
     };
   }
 
+  /* Two or more states of one layer (before the plan, the end of each year): a 时点 State
+   * box switches the layer's fill column.  window.SPATIAL_STATE: the state shown. */
+  function stateSwitch(map, cfg) {
+    var sc = cfg.states, layer = S.layers[sc.layer];
+    if (!layer || layer.spec.empty || !sc.options.length) return;
+    var ctl = L.control({position: 'topleft'});
+    ctl.onAdd = function () {
+      var root = el('details', null, null, 'sp-box sp-state leaflet-bar');
+      root.open = true;
+      el('summary', '时点 State', root);
+      var row = el('label', null, root, 'sp-frow');
+      el('span', '显示 Show', row);
+      var select = el('select', null, row);
+      select.setAttribute('data-state', 'state');
+      sc.options.forEach(function (o, k) { var op = el('option', o[1], select); op.value = String(k); });
+      var count = el('div', null, root, 'sp-fcount');
+      S.showState = function (k) {
+        layer.build();
+        select.value = String(k);
+        layer.spec.fillCol = sc.options[k][0];
+        count.textContent = '缺口小区 compounds lacking: ' + sc.counts[k].toLocaleString();
+        window.SPATIAL_STATE = {index: k, label: sc.options[k][1], lacking: sc.counts[k]};
+        layer.redraw();
+      };
+      L.DomEvent.on(select, 'change', function () { S.showState(+select.value); });
+      L.DomEvent.disableClickPropagation(root);
+      L.DomEvent.disableScrollPropagation(root);
+      setTimeout(function () { S.showState(0); }, 0);
+      return root;
+    };
+    ctl.addTo(map);
+  }
+
   S.init = function (map, cfg) {
     var t0 = performance.now();
     S.map = map;
@@ -699,6 +732,7 @@
     if (cfg.index) indexTable(map, cfg.index);
     if (cfg.links) linkFocus(map, cfg);
     if (cfg.view) categoryView(map, cfg);
+    if (cfg.states) stateSwitch(map, cfg);
     map.on('click', function (e) {
       for (var k = layers.length - 1; k >= 0; k--) {
         var l = layers[k];

@@ -1,0 +1,335 @@
+"""The tables of an evaluation (:mod:`spatial.policy.evaluation`): per year, per unit
+(district, subdistrict, community), per category and per compound, and plans side by
+side. Money is in 万元 (``*_wan``); households of compounds without a survey figure are
+counted as estimates or listed as missing, never as zero."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from spatial.policy.evaluation import Evaluation
+from spatial.standards import Category
+
+__all__ = [
+    "EVALUATION_HEADERS",
+    "MEASURES",
+    "compare_plans",
+    "evaluation_by_category",
+    "evaluation_by_compound",
+    "evaluation_by_unit",
+    "evaluation_by_year",
+    "households_basis",
+]
+
+#: Chinese and English headers of evaluation.xlsx.
+EVALUATION_HEADERS = {
+    "plan": "方案 plan",
+    "year": "年度 year",
+    "level": "层级 level",
+    "unit": "单位 unit",
+    "compounds_renovated": "改造小区数 compounds renovated",
+    "households_renovated": "改造户数 households renovated",
+    "money_wan": "投资（万元） money (10k yuan)",
+    "money_to_date_wan": "累计投资（万元） money to date (10k yuan)",
+    "facilities_sites": "新建设施(选址) new facilities on sites",
+    "facilities_in_compounds": "小区内新增设施 facilities built in compounds",
+    "gaps_closed": "补齐缺项(小区·类) gaps closed (compound × category)",
+    "households_newly_covered": "新覆盖户数 households newly covered",
+    "household_categories": "新覆盖户·类 household × categories gained",
+    "compounds_off_gap_list": "退出缺口名单小区 compounds leaving the gap list",
+    "compounds_on_gap_list": "年末缺口小区 compounds still lacking",
+    "places_closed": "补齐学位/床位 shortfall places closed",
+    "money_per_household_wan": "每新覆盖户投资（万元） money per household newly covered",
+    "households_basis": "户数来源 households from",
+    "category": "设施类别 category",
+    "category_zh": "类别名称 category (中文)",
+    "compounds_newly_covered": "新覆盖小区 compounds newly covered",
+    "households_covered_after": "年末覆盖户数 households covered after",
+    "share_covered_after": "年末户覆盖率 share of households covered after",
+    "compound_id": "小区编号 compound id",
+    "name": "小区名称 name",
+    "district": "区县 district",
+    "subdistrict": "街道 subdistrict",
+    "community": "社区 community",
+    "households": "户数 households",
+    "renovation_year": "改造年度 renovation year",
+    "cost_wan": "估算投资（万元） cost (10k yuan)",
+    "n_missing_before": "改造前缺项 lacking before",
+    "n_missing_after": "期末缺项 lacking after",
+    "gained": "补齐类别(年度) categories gained (year)",
+    "facility": "设施编号 facility",
+    "kind": "来源 from (site / renovation)",
+    "site": "地块 site",
+    "lon": "经度 lon (WGS84)",
+    "lat": "纬度 lat (WGS84)",
+    "measure": "指标 measure",
+    "what": "内容 what",
+    "value": "数值 value",
+    "source": "来源 source",
+}
+
+#: The measures compared between plans, in order.
+MEASURES = (
+    "money_wan",
+    "compounds_renovated",
+    "households_renovated",
+    "gaps_closed",
+    "households_newly_covered",
+    "household_categories",
+    "compounds_off_gap_list",
+    "places_closed",
+    "money_per_household_wan",
+)
+
+
+def _households(compounds: pd.DataFrame) -> pd.Series:
+    """Households per compound as numbers (NaN where not known), indexed like ``compounds``."""
+    if "households" not in compounds:
+        return cast("pd.Series", pd.Series(np.nan, index=compounds.index, dtype=float))
+    return pd.to_numeric(compounds["households"], errors="coerce")
+
+
+def households_basis(compounds: pd.DataFrame) -> pd.Series:
+    """Where each compound's households come from: 调查 survey, 估算 estimate or 缺失 missing.
+
+    Parameters
+    ----------
+    compounds
+        The gap run's compounds (``households``, optional ``estimated``).
+
+    Returns
+    -------
+    Series of str
+        Indexed like ``compounds``.
+    """
+    hh = _households(compounds)
+    est = (
+        compounds["estimated"].fillna("").astype(str).str.contains("households")
+        if "estimated" in compounds
+        else pd.Series(False, index=compounds.index)
+    )
+    labels = np.select([hh.isna(), est], ["缺失 missing", "估算 estimate"], "调查 survey")
+    return cast("pd.Series", pd.Series(labels, index=compounds.index, dtype=object))
+
+
+def _year_rows(
+    ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame, mask: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The measures per year over the compounds of ``mask`` (all by default)."""
+    ids = compounds["id"].astype(str).to_numpy()
+    keep = np.ones(len(ids), dtype=bool) if mask is None else mask
+    chosen = set(ids[keep])
+    hh = pd.Series(_households(compounds).to_numpy(), ids)
+    p = plan[plan["compound_id"].astype(str).isin(chosen)]
+    g = ev.gained[ev.gained["compound_id"].astype(str).isin(chosen)]
+    f = ev.facilities
+    states = ev.missing.loc[ids[keep]]
+    rows = []
+    before: str | int = "before"
+    money_to_date = 0.0
+    for year in ev.years:
+        done = p[pd.to_numeric(p["year"], errors="coerce") == year]
+        money = float(pd.to_numeric(done["cost_yuan"], errors="coerce").sum()) / 1e4
+        money_to_date += money
+        gy = g[g["year"] == year]
+        newly = gy["compound_id"].astype(str).unique()
+        hh_new = float(hh.reindex(newly).sum())
+        off = int(((states[before] > 0) & (states[year] == 0)).sum())
+        here = f[f["year"] == year] if len(f) else f
+        if mask is not None and len(here):  # sites are counted where they serve compounds
+            here = here[here["compound_id"].isin(chosen) | here["kind"].eq("site")]
+        row = {
+            "year": year,
+            "compounds_renovated": len(done),
+            "households_renovated": float(hh.reindex(done["compound_id"].astype(str)).sum()),
+            "money_wan": round(money, 2),
+            "money_to_date_wan": round(money_to_date, 2),
+            "facilities_sites": int((here["kind"] == "site").sum()) if len(here) else 0,
+            "facilities_in_compounds": int((here["kind"] == "renovation").sum())
+            if len(here)
+            else 0,
+            "gaps_closed": len(gy),
+            "households_newly_covered": hh_new,
+            "household_categories": float(pd.to_numeric(gy["households"]).sum()),
+            "compounds_off_gap_list": off,
+            "compounds_on_gap_list": int((states[year] > 0).sum()),
+            "money_per_household_wan": round(money / hh_new, 4) if hh_new > 0 else None,
+        }
+        if ev.capacity is not None:
+            cap = ev.capacity[ev.capacity.index.get_level_values(0).isin(chosen)]
+            row["places_closed"] = round(float((cap[before] - cap[year]).sum()), 2)
+        rows.append(row)
+        before = year
+    return pd.DataFrame(rows)  # type: ignore[no-any-return]
+
+
+def evaluation_by_year(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame) -> pd.DataFrame:
+    """The plan's measures per year (money in 万元).
+
+    Parameters
+    ----------
+    ev
+        The evaluation.
+    plan
+        ``compound_id``, ``year`` and ``cost_yuan`` per compound.
+    compounds
+        The gap run's compounds (``id``, ``households``).
+
+    Returns
+    -------
+    DataFrame
+        One row per year: compounds, households and money renovated; facilities added;
+        gaps closed; households newly covered (compounds gaining at least one category);
+        compounds leaving the gap list; places closed (with capacity); money per
+        household newly covered.
+    """
+    return _year_rows(ev, plan, compounds)
+
+
+def evaluation_by_unit(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame) -> pd.DataFrame:
+    """The measures per year for each district, subdistrict and community present.
+
+    Parameters
+    ----------
+    ev, plan, compounds
+        As :func:`evaluation_by_year`.
+
+    Returns
+    -------
+    DataFrame
+        ``level``, ``unit``, then the columns of :func:`evaluation_by_year`; a compound
+        without the level's name is in ``未填 unknown``.
+    """
+    out = []
+    for level in ("district", "subdistrict", "community"):
+        if level not in compounds or not compounds[level].notna().any():
+            continue
+        names = compounds[level].fillna("未填 unknown").astype(str).to_numpy()
+        for unit in pd.unique(names):
+            rows = _year_rows(ev, plan, compounds, names == unit)
+            rows.insert(0, "unit", unit)
+            rows.insert(0, "level", level)
+            out.append(rows)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["level", "unit"])
+
+
+def evaluation_by_category(
+    ev: Evaluation, compounds: pd.DataFrame, categories: Sequence[Category]
+) -> pd.DataFrame:
+    """Per category and year: compounds and households newly covered, and the share of
+    households covered at the year's end.
+
+    Parameters
+    ----------
+    ev
+        The evaluation.
+    compounds
+        The gap run's compounds.
+    categories
+        The taxonomy (Chinese names).
+
+    Returns
+    -------
+    DataFrame
+    """
+    zh = {c.id: c.zh for c in categories}
+    hh = _households(compounds).to_numpy(float)
+    total = float(np.nansum(hh))
+    rows = []
+    for cat in ev.counted:
+        covered_hh = float(ev.covered_households_before.get(cat, 0.0))
+        for year in ev.years:
+            g = ev.gained[(ev.gained["category"] == cat) & (ev.gained["year"] == year)]
+            covered_hh += float(pd.to_numeric(g["households"]).sum())
+            rows.append(
+                {
+                    "category": cat,
+                    "category_zh": zh.get(cat, cat),
+                    "year": year,
+                    "compounds_newly_covered": len(g),
+                    "households_newly_covered": float(pd.to_numeric(g["households"]).sum()),
+                    "households_covered_after": covered_hh,
+                    "share_covered_after": round(covered_hh / total, 4) if total > 0 else None,
+                }
+            )
+    return cast("pd.DataFrame", pd.DataFrame(rows))
+
+
+def evaluation_by_compound(
+    ev: Evaluation,
+    plan: pd.DataFrame,
+    compounds: pd.DataFrame,
+    categories: Sequence[Category],
+) -> pd.DataFrame:
+    """One row per compound: its renovation year and cost, lacking before and after, and
+    each category it gains with the year.
+
+    Parameters
+    ----------
+    ev, plan, compounds
+        As :func:`evaluation_by_year`.
+    categories
+        The taxonomy (Chinese names).
+
+    Returns
+    -------
+    DataFrame
+    """
+    zh = {c.id: c.zh for c in categories}
+    ids = compounds["id"].astype(str)
+    keys = [k for k in ("name", "district", "subdistrict", "community") if k in compounds]
+    out = pd.DataFrame({"compound_id": ids.to_numpy()})
+    for k in keys:
+        out[k] = compounds[k].to_numpy()
+    out["households"] = _households(compounds).to_numpy()
+    out["households_basis"] = households_basis(compounds).to_numpy()
+    by_id = plan.assign(compound_id=plan["compound_id"].astype(str)).set_index("compound_id")
+    out["renovation_year"] = ids.map(by_id["year"]).to_numpy()
+    out["cost_wan"] = (
+        (pd.to_numeric(ids.map(by_id["cost_yuan"]), errors="coerce") / 1e4).round(2).to_numpy()
+    )
+    out["n_missing_before"] = ev.missing["before"].reindex(ids).to_numpy()
+    last = ev.years[-1] if ev.years else "before"
+    out["n_missing_after"] = ev.missing[last].reindex(ids).to_numpy()
+    gained = ev.gained.sort_values(["year", "category"])
+    text = gained.groupby(gained["compound_id"].astype(str)).apply(
+        lambda g: "、".join(
+            f"{zh.get(c, c)}({y})" for c, y in zip(g["category"], g["year"], strict=True)
+        ),
+        include_groups=False,
+    )
+    out["gained"] = ids.map(text).to_numpy()
+    return cast("pd.DataFrame", out)
+
+
+def compare_plans(by_year: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Plans side by side: each measure over the whole plan, one column per plan.
+
+    Parameters
+    ----------
+    by_year
+        Plan name → its :func:`evaluation_by_year` table.
+
+    Returns
+    -------
+    DataFrame
+        ``measure`` (Chinese and English) and one column per plan; money per household
+        is the plan's total money over its households newly covered.
+    """
+    rows = []
+    for measure in MEASURES:
+        row: dict[str, object] = {"measure": EVALUATION_HEADERS[measure]}
+        for name, t in by_year.items():
+            if measure == "money_per_household_wan":
+                hh = float(t["households_newly_covered"].sum())
+                row[name] = round(float(t["money_wan"].sum()) / hh, 4) if hh > 0 else None
+            elif measure in t:
+                row[name] = float(pd.to_numeric(t[measure], errors="coerce").sum())
+            else:
+                row[name] = None
+        rows.append(row)
+    return cast("pd.DataFrame", pd.DataFrame(rows))
