@@ -5,6 +5,10 @@ what each test needs, so that a contributor can leave out what the machine lacks
 from __future__ import annotations
 
 import inspect
+import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -142,3 +146,52 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(marker)
         if item.path.name in SLOW_MODULES or "slow" in item.keywords:
             item.add_marker("slow")
+
+
+PG_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "postgres.sh"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL + PostGIS cluster, started and stopped by the project's script."""
+    # not under pytest's 0700 folders: as root, the script runs the server as another user
+    folder = Path(tempfile.mkdtemp(prefix="spatial-pg-"))
+    started = subprocess.run(
+        ["bash", str(PG_SCRIPT), "start", str(folder), str(_free_port())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if started.returncode != 0:
+        pytest.fail(
+            "PostgreSQL did not start (install it with scripts/postgres.sh install): "
+            + started.stderr[-2000:]
+        )
+    yield started.stdout.strip()
+    subprocess.run(["bash", str(PG_SCRIPT), "stop", str(folder)], check=False)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+_COUNTER = {"n": 0}
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def target(request, tmp_path):
+    """A fresh, not yet initialised database on each back end."""
+    if request.param == "gpkg":
+        return str(tmp_path / "老旧小区.gpkg")
+    import psycopg
+
+    base = request.getfixturevalue("postgres")
+    _COUNTER["n"] += 1
+    name = f"t{_COUNTER['n']}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return base.rsplit("/", 1)[0] + "/" + name

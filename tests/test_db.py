@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,57 +19,9 @@ from spatial._errors import InputError
 from spatial.cli import app
 from spatial.db.connect import init_db, open_db
 from spatial.db.frames import read_compounds, read_table
-from spatial.db.progress import import_status, import_targets, progress
+from spatial.db.progress import import_status, import_targets
+from spatial.db.rollup import progress
 from spatial.db.survey import import_survey
-
-ROOT = Path(__file__).resolve().parents[1]
-PG_SCRIPT = ROOT / "scripts" / "postgres.sh"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    """A throw-away PostgreSQL + PostGIS cluster, started and stopped by the project's script."""
-    # not under pytest's 0700 folders: as root, the script runs the server as another user
-    folder = Path(tempfile.mkdtemp(prefix="spatial-pg-"))
-    started = subprocess.run(
-        ["bash", str(PG_SCRIPT), "start", str(folder), str(_free_port())],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if started.returncode != 0:
-        pytest.fail(
-            "PostgreSQL did not start (install it with scripts/postgres.sh install): "
-            + started.stderr[-2000:]
-        )
-    yield started.stdout.strip()
-    subprocess.run(["bash", str(PG_SCRIPT), "stop", str(folder)], check=False)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-_COUNTER = {"n": 0}
-
-
-@pytest.fixture(params=["gpkg", "postgis"])
-def target(request, tmp_path):
-    """A fresh, not yet initialised database on each back end."""
-    if request.param == "gpkg":
-        return str(tmp_path / "老旧小区.gpkg")
-    import psycopg
-
-    base = request.getfixturevalue("postgres")
-    _COUNTER["n"] += 1
-    name = f"t{_COUNTER['n']}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
 def _survey(path: Path, rows: list[dict]) -> Path:

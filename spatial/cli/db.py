@@ -64,7 +64,11 @@ def import_(
     ] = ImportKind.survey,
     layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer file.")] = None,
     surveyed_on: Annotated[
-        str | None, typer.Option(help="Date of the survey, e.g. 2025-06-30 (default today).")
+        str | None,
+        typer.Option(
+            help="Date of the survey, or of the statuses (their month in the bulletin), "
+            "e.g. 2025-06-30 (default today)."
+        ),
     ] = None,
     by: Annotated[str | None, typer.Option(help="Who imports (default: your login).")] = None,
 ) -> None:
@@ -100,8 +104,10 @@ def import_(
             )
         from spatial.db.progress import import_status, import_targets
 
-        do = import_status if kind is ImportKind.status else import_targets
-        n = do(database, file, round_name=round_name, by=by)
+        if kind is ImportKind.status:
+            n = import_status(database, file, round_name=round_name, by=by, reported_on=surveyed_on)
+        else:
+            n = import_targets(database, file, round_name=round_name, by=by)
         return f"round {round_name}: {n} {kind.value} rows"
 
     console.print(run_reporting(job), markup=False, soft_wrap=True)
@@ -144,7 +150,7 @@ def status(
     from rich.table import Table
 
     from spatial.db.connect import open_db
-    from spatial.db.progress import progress
+    from spatial.db.rollup import progress
 
     if year is None:
         from datetime import date
@@ -247,3 +253,43 @@ def history(
 
         check_out(out)
         console.print(f"wrote {write_csv(rows, out)}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def bulletin(
+    db: DbOption,
+    month: Annotated[str, typer.Option(help="The month reported, e.g. 2026-11.")],
+    out: Annotated[Path, typer.Option(help="Output folder: bulletin.xlsx and bulletin.pdf.")],
+    behind_months: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Months after which a planned compound not started is behind schedule "
+            "(default in spatial/standards/database.toml).",
+        ),
+    ] = None,
+) -> None:
+    """The monthly progress bulletin: started and completed against targets, ranked.
+
+    月通报：各区县/街道/社区开工、完工与年度目标对比、排名、滞后项目和本月变化。
+    """
+    from rich.table import Table
+
+    from spatial.db.connect import open_db
+    from spatial.pipeline.bulletin import run_bulletin
+
+    written = run_reporting(
+        lambda _r: run_bulletin(open_db(db), month=month, out_dir=out, behind_months=behind_months)
+    )
+    import pandas as pd
+
+    units = pd.read_excel(written["bulletin"], sheet_name="通报 ranking")
+    view = Table(title=f"{month} 月通报 bulletin")
+    cols = ["层级 level", "单位 unit", "排名 rank", "开工小区 started", "完工小区 completed"]
+    cols += ["目标小区数 target compounds", "滞后项目 behind schedule", "说明 note"]
+    for col in cols:
+        view.add_column(col.split(" ")[0])
+    for r in units[units["层级 level"] != "community"].to_dict("records"):
+        view.add_row(*("" if pd.isna(r[c]) else str(r[c]) for c in cols))
+    console.print(view)
+    print_outputs(written)

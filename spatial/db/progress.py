@@ -1,15 +1,13 @@
 """Renovation statuses per compound and year, yearly targets, and progress roll-ups.
 
-A compound moves 储备 → 计划 → 在建 → 完工 and never back. ``status`` reports, for a
-year, the compounds in that year's programme, started and completed, with households
-and money, against the targets of each community, subdistrict, district, city and
-province (逐级汇总).
+A compound moves 储备 → 计划 → 在建 → 完工 and never back. The roll-ups against the
+targets are :mod:`spatial.db.rollup` (``status``) and :mod:`spatial.db.bulletin`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,13 +15,13 @@ from sqlalchemy import Connection, delete, insert, update
 
 from spatial._errors import Problem, raise_for_errors
 from spatial.db.connect import Database
-from spatial.db.frames import read_compounds, read_table
+from spatial.db.frames import read_table
 from spatial.db.rounds import add_round, file_sha256, round_problems
 from spatial.db.schema import levels, statuses
 from spatial.db.stamps import now_text, user_name
 from spatial.io.survey.values import normalize_header
 
-__all__ = ["import_status", "import_targets", "progress", "record_statuses", "status_code"]
+__all__ = ["import_status", "import_targets", "record_statuses", "status_code"]
 
 _STATUS_HEADERS = {
     "id": ("小区编号", "编号", "id", "compound_id", "compound id"),
@@ -137,7 +135,14 @@ def _amounts(
     return numbers.where(~bad), found
 
 
-def import_status(db: Database, path: str | Path, *, round_name: str, by: str | None = None) -> int:
+def import_status(
+    db: Database,
+    path: str | Path,
+    *,
+    round_name: str,
+    by: str | None = None,
+    reported_on: str | None = None,
+) -> int:
     """Import renovation statuses (小区编号, 年度, 状态) as one round.
 
     Parameters
@@ -150,6 +155,9 @@ def import_status(db: Database, path: str | Path, *, round_name: str, by: str | 
         Name of the round.
     by
         Who imports.
+    reported_on
+        The date the statuses describe (``2026-11-28``; default now): history rows carry
+        it, so the monthly bulletin counts each change in its month.
 
     Returns
     -------
@@ -167,6 +175,14 @@ def import_status(db: Database, path: str | Path, *, round_name: str, by: str | 
     source = str(path)
     raw = read_table_file(path, what="status table", hint="give CSV or Excel: 小区编号, 年度, 状态")
     table, problems = _columns(raw, _STATUS_HEADERS, source, ("id", "year", "status"))
+    if reported_on is not None and pd.isna(pd.to_datetime(reported_on, errors="coerce")):
+        problems.append(
+            Problem.error(
+                "--surveyed-on",
+                f"{reported_on!r} is not a date",
+                hint="give the date the statuses describe, e.g. 2026-11-28",
+            )
+        )
     rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
     with db.writing() as conn:
         problems += round_problems(
@@ -205,10 +221,23 @@ def import_status(db: Database, path: str | Path, *, round_name: str, by: str | 
         problems += _backwards(read_table(conn, db, "renovation_status"), new.dropna(), source)
         raise_for_errors(problems)
         round_fid = add_round(
-            conn, db, name=round_name, kind="status", path=path, rows=len(new), by=by
+            conn,
+            db,
+            name=round_name,
+            kind="status",
+            path=path,
+            rows=len(new),
+            by=by,
+            surveyed_on=reported_on,
         )
         record_statuses(
-            conn, db, new, round_fid=round_fid, by=by or user_name(), src=Path(path).name
+            conn,
+            db,
+            new,
+            round_fid=round_fid,
+            by=by or user_name(),
+            src=Path(path).name,
+            when=reported_on,
         )
     return len(new)
 
@@ -269,7 +298,14 @@ def _backwards(old: pd.DataFrame, new: pd.DataFrame, source: str) -> list[Proble
 
 
 def record_statuses(
-    conn: Connection, db: Database, new: pd.DataFrame, *, round_fid: int | None, by: str, src: str
+    conn: Connection,
+    db: Database,
+    new: pd.DataFrame,
+    *,
+    round_fid: int | None,
+    by: str,
+    src: str,
+    when: str | None = None,
 ) -> None:
     """Write statuses (compound_id, year, status), with history, and each compound's latest.
 
@@ -285,11 +321,16 @@ def record_statuses(
         The round (None for statuses a plan run set).
     by, src
         Who and where from, for the history.
+    when
+        The time the history rows carry (ISO 8601; a date alone is noon, China time);
+        default now.
     """
     table, history = db.table("renovation_status"), db.table("compound_history")
     old = read_table(conn, db, "renovation_status")
     have = {(str(r["compound_id"]), int(r["year"])): r["status"] for _, r in old.iterrows()}
-    when = now_text()
+    if when is not None and len(when) == 10:  # a date: noon of that day, China time
+        when = f"{when}T12:00:00+08:00"
+    when = when or now_text()
     log = []
     for _, r in new.iterrows():
         key = (str(r["compound_id"]), int(r["year"]))
@@ -423,96 +464,3 @@ def import_targets(
 def _int(value: object) -> int | None:
     number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
     return None if pd.isna(number) else int(number)
-
-
-def progress(db: Database, *, year: int) -> pd.DataFrame:
-    """Progress of a year against its targets, rolled up community → … → province → all.
-
-    Parameters
-    ----------
-    db
-        The database.
-    year
-        The plan year.
-
-    Returns
-    -------
-    DataFrame
-        One row per unit of each level the compounds carry, then ``total``: compounds,
-        households and money (yuan, from the latest plan run) in the year's programme
-        (status 计划 or later in that year), how many started (在建/完工) and completed,
-        completed to date, and the targets with the shares reached.
-    """
-    rank = _rank()
-    with db.reading() as conn:
-        comp = read_compounds(conn, db)
-        st = read_table(conn, db, "renovation_status")
-        targets = read_table(conn, db, "targets")
-        runs = read_table(conn, db, "runs", kind="plan")
-        plan = (
-            read_table(conn, db, "plan_results", run_id=int(runs["fid"].max()))
-            if len(runs)
-            else pd.DataFrame(columns=["compound_id", "cost_yuan"])
-        )
-    frame = pd.DataFrame(
-        {
-            "id": comp["id"].astype(str),
-            "households": pd.to_numeric(comp.get("households"), errors="coerce"),
-        }
-    )
-    this = st[st["year"] == year].set_index("compound_id")["status"]
-    frame["code"] = frame["id"].map(this)
-    frame["r"] = frame["code"].map(rank)
-    done = st[(st["year"] <= year) & (st["status"] == "completed")]["compound_id"].astype(str)
-    frame["in_programme"] = frame["r"] >= rank["planned"]
-    frame["started"] = frame["r"] >= rank["underway"]
-    frame["completed"] = frame["code"] == "completed"
-    frame["completed_to_date"] = frame["id"].isin(set(done))
-    cost = (
-        plan.set_index(plan["compound_id"].astype(str))["cost_yuan"]
-        if len(plan)
-        else pd.Series(dtype=float)
-    )
-    frame["money_yuan"] = frame["id"].map(cost)
-    out = []
-    present = [lv for lv in levels() if lv.column in comp and comp[lv.column].notna().any()]
-    for lv in [*present, None]:
-        key = (
-            comp[lv.column].fillna("未填 unknown").astype(str)
-            if lv
-            else pd.Series("全部 all", index=comp.index)
-        )
-        for unit, idx in frame.groupby(key.to_numpy()).groups.items():
-            g = frame.loc[idx]
-            p = g[g["in_programme"]]
-            out.append(
-                {
-                    "level": lv.column if lv else "total",
-                    "level_zh": lv.zh if lv else "全部",
-                    "unit": unit,
-                    "compounds": int(p.shape[0]),
-                    "households": float(p["households"].sum()),
-                    "money_yuan": float(p["money_yuan"].sum()),
-                    "started": int(g["started"].sum()),
-                    "completed": int(g["completed"].sum()),
-                    "completed_to_date": int(g["completed_to_date"].sum()),
-                }
-            )
-    result = pd.DataFrame(out)
-    t = targets[targets["year"] == year].rename(
-        columns={
-            "compounds": "target_compounds",
-            "households": "target_households",
-            "money_yuan": "target_money_yuan",
-        }
-    )
-    t = t.assign(unit=t["unit"].where(t["level"] != "total", "全部 all"))
-    result = result.merge(
-        t[["level", "unit", "target_compounds", "target_households", "target_money_yuan"]],
-        on=["level", "unit"],
-        how="left",
-    )
-    for what in ("compounds", "households", "money_yuan"):
-        target = pd.to_numeric(result[f"target_{what}"], errors="coerce")
-        result[f"share_{what}"] = (result[what] / target).where(target > 0)
-    return cast("pd.DataFrame", result)

@@ -34,6 +34,7 @@ __all__ = [
     "SURVEY_FIELDS",
     "Level",
     "Status",
+    "bulletin_settings",
     "column_labels",
     "levels",
     "same_footprint_share",
@@ -129,6 +130,18 @@ def levels() -> tuple[Level, ...]:
     return tuple(
         Level(x["column"], x["zh"], x["en"], tuple(x["headers"])) for x in _standards()["level"]
     )
+
+
+def bulletin_settings() -> dict[str, tuple[Any, str]]:
+    """The monthly bulletin's settings: ``behind_months`` and ``timezone``.
+
+    Returns
+    -------
+    dict
+        Name → (value, source), from ``[bulletin]`` of ``database.toml``.
+    """
+    table = _standards()["bulletin"]
+    return {k: (v["value"], str(v["source"])) for k, v in table.items()}
 
 
 def same_footprint_share() -> float:

@@ -22,6 +22,7 @@ __all__ = [
     "evaluation_by_compound",
     "evaluation_by_unit",
     "evaluation_by_year",
+    "gained_text",
     "households_basis",
 ]
 
@@ -295,15 +296,35 @@ def evaluation_by_compound(
     out["n_missing_before"] = ev.missing["before"].reindex(ids).to_numpy()
     last = ev.years[-1] if ev.years else "before"
     out["n_missing_after"] = ev.missing[last].reindex(ids).to_numpy()
-    gained = ev.gained.sort_values(["year", "category"])
-    text = gained.groupby(gained["compound_id"].astype(str)).apply(
-        lambda g: "、".join(
-            f"{zh.get(c, c)}({y})" for c, y in zip(g["category"], g["year"], strict=True)
-        ),
-        include_groups=False,
-    )
+    text = gained_text(ev.gained, zh)
     out["gained"] = ids.map(text).to_numpy()
     return cast("pd.DataFrame", out)
+
+
+def gained_text(gained: pd.DataFrame, zh: Mapping[str, str]) -> pd.Series:
+    """Each compound's gains as text: ``养老服务站(2027)、幼儿园(2028)``.
+
+    Parameters
+    ----------
+    gained
+        :attr:`Evaluation.gained`.
+    zh
+        Category id → Chinese name.
+
+    Returns
+    -------
+    Series of str
+        Indexed by compound id (text); compounds gaining nothing are absent.
+    """
+    if not len(gained):
+        return pd.Series(dtype=object)
+    g = gained.sort_values(["year", "category"])
+    parts = [f"{zh.get(c, c)}({y})" for c, y in zip(g["category"], g["year"], strict=True)]
+    return (
+        pd.Series(parts, index=g["compound_id"].astype(str).to_numpy())
+        .groupby(level=0, sort=False)
+        .agg("、".join)
+    )
 
 
 def compare_plans(by_year: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

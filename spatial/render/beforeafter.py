@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from spatial.policy.evaluation import Evaluation
+from spatial.policy.evaluation_tables import gained_text
 from spatial.render.classes import missing_colours, missing_legend
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
@@ -68,13 +69,7 @@ def before_after_map(
     credit_osm(page, osm_data=osm_data, context=context)
     add_context(page, context, bounds=lonlat)
     page.group("compounds", "小区 Compounds", expanded=True)
-    gained = ev.gained.sort_values(["year", "category"])
-    text = gained.groupby(gained["compound_id"].astype(str)).apply(
-        lambda g: "、".join(
-            f"{zh.get(c, c)}({y})" for c, y in zip(g["category"], g["year"], strict=True)
-        ),
-        include_groups=False,
-    )
+    text = gained_text(ev.gained, zh)
     cols: dict[str, list[object]] = {
         "id": column_values(ids),
         "name": column_values(compounds["name"]) if "name" in compounds else [None] * len(ids),
