@@ -289,7 +289,15 @@ def bulletin(
     cols += ["目标小区数 target compounds", "滞后项目 behind schedule", "说明 note"]
     for col in cols:
         view.add_column(col.split(" ")[0])
+
+    def cell(value: object) -> str:
+        if pd.isna(value):  # type: ignore[call-overload]
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return f"{value:,.0f}"
+        return str(value)
+
     for r in units[units["层级 level"] != "community"].to_dict("records"):
-        view.add_row(*("" if pd.isna(r[c]) else str(r[c]) for c in cols))
+        view.add_row(*(cell(r[c]) for c in cols))
     console.print(view)
     print_outputs(written)

@@ -21,17 +21,24 @@ __all__ = ["evaluate"]
 
 
 def evaluate(
-    gaps: Annotated[
-        Path, typer.Option(help="Output folder of `spatial gaps` the plans came from.")
-    ],
-    plan: Annotated[
-        list[Path],
-        typer.Option(help="Output folder of `spatial plan` (repeat to compare plans)."),
-    ],
     out: Annotated[
         Path,
         typer.Option(help="Output folder: evaluation.xlsx, before_after.html, chart."),
     ],
+    gaps: Annotated[
+        Path | None, typer.Option(help="Output folder of `spatial gaps` the plans came from.")
+    ] = None,
+    plan: Annotated[
+        list[Path] | None,
+        typer.Option(help="Output folder of `spatial plan` (repeat to compare plans)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Or a compound database: its latest gaps run and plan run (.gpkg or "
+            "postgresql://…)."
+        ),
+    ] = None,
     osm: Annotated[Path | None, typer.Option(help="Walk network (OSM) of the gaps run.")] = None,
     network: Annotated[
         Path | None,
@@ -64,7 +71,18 @@ def evaluate(
     if osm is not None and network is not None:
         raise typer.BadParameter("give the walk network once: --osm or --network")
 
+    if db is not None and (gaps is not None or plan):
+        raise typer.BadParameter("give --db, or --gaps and --plan, not both")
+
     def job(report: Callable[[str, int, int], None]) -> dict[str, Path]:
+        tables, given = None, []
+        if db is not None:
+            from spatial.db.connect import open_db
+            from spatial.db.results import load_gap_tables_db
+            from spatial.pipeline.evaluate import plan_from_db
+
+            database = open_db(db)
+            tables, given = load_gap_tables_db(database), [plan_from_db(database)]
         params = params_from(
             EvaluateParams,
             additions=additions,
@@ -74,7 +92,9 @@ def evaluate(
         )
         return run_evaluate(
             gaps_dir=gaps,
-            plan_dirs=plan,
+            plan_dirs=plan or [],
+            gap_tables=tables,
+            plans_given=given,
             out_dir=out,
             osm=osm,
             network=network,

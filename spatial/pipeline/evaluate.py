@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +39,7 @@ from spatial.policy.evaluation_tables import (
 from spatial.policy.params import EvaluateParams
 from spatial.settings import Progress, no_progress
 
-__all__ = ["PlanInput", "read_plan", "run_evaluate"]
+__all__ = ["PlanInput", "plan_from_db", "read_plan", "run_evaluate"]
 
 
 @dataclass
@@ -135,9 +135,52 @@ def read_plan(folder: str | Path) -> PlanInput:
     return PlanInput(path.name, table, sites)
 
 
+def plan_from_db(db: Any) -> PlanInput:
+    """The latest plan run of a compound database (its sites are not stored there).
+
+    Parameters
+    ----------
+    db
+        A :class:`~spatial.db.connect.Database`.
+
+    Returns
+    -------
+    PlanInput
+
+    Raises
+    ------
+    InputError
+        When the database holds no plan run.
+    """
+    from spatial.db.frames import read_table
+
+    with db.reading() as conn:
+        runs = read_table(conn, db, "runs", kind="plan")
+        if not len(runs):
+            raise InputError(
+                [
+                    Problem.error(
+                        db.label,
+                        "the database holds no plan run",
+                        hint="run spatial plan --db first",
+                    )
+                ]
+            )
+        run_id = int(runs["fid"].max())
+        rows = read_table(conn, db, "plan_results", run_id=run_id)
+    table = pd.DataFrame(
+        {
+            "compound_id": rows["compound_id"].astype(str).to_numpy(),
+            "year": pd.to_numeric(rows["year"], errors="coerce").astype("Int64").to_numpy(),
+            "cost_yuan": pd.to_numeric(rows["cost_yuan"], errors="coerce").to_numpy(),
+        }
+    )
+    return PlanInput(f"plan run {run_id}", table, None)
+
+
 def _cover(
     plans: Sequence[PlanInput],
-    gaps_dir: Path,
+    gaps_dir: str | Path,
     additions: Additions,
     evals: Sequence[Evaluation],
     compounds: pd.DataFrame,
@@ -210,9 +253,11 @@ def _missing_for(tables: GapTables) -> pd.DataFrame:
 
 def run_evaluate(
     *,
-    gaps_dir: str | Path,
+    gaps_dir: str | Path | None,
     plan_dirs: Sequence[str | Path],
     out_dir: str | Path,
+    gap_tables: GapTables | None = None,
+    plans_given: Sequence[PlanInput] = (),
     osm: str | Path | None = None,
     network: str | Path | None = None,
     params: EvaluateParams | None = None,
@@ -230,6 +275,9 @@ def run_evaluate(
     out_dir
         Output folder: ``evaluation.xlsx``, ``evaluation_by_year.csv``,
         ``before_after.html`` (one per plan), ``coverage_by_year.png``.
+    gap_tables, plans_given
+        Or the gap run's tables and plans themselves (a compound database's latest runs,
+        :func:`plan_from_db`).
     osm, network
         The walk network the gap run used (``--osm`` or ``--network``).
     params
@@ -255,14 +303,21 @@ def run_evaluate(
                 hint="give the same --osm or --network as the gaps run",
             )
         )
-    if not plan_dirs:
+    if not plan_dirs and not plans_given:
         found.append(Problem.error("--plan", "no plan given", hint="give --plan PLAN_DIR"))
-    tables = None
-    try:
-        tables = load_gap_tables(gaps_dir, service_areas=False)  # context.gpkg read too
-    except InputError as exc:
-        found += exc.problems
-    plans: list[PlanInput] = []
+    tables = gap_tables
+    if tables is None and gaps_dir is None:
+        found.append(
+            Problem.error(
+                "--gaps", "no gap run given", hint="give --gaps GAPS_DIR (or --db DATABASE)"
+            )
+        )
+    elif tables is None:
+        try:
+            tables = load_gap_tables(str(gaps_dir), service_areas=False)  # and context.gpkg
+        except InputError as exc:
+            found += exc.problems
+    plans: list[PlanInput] = list(plans_given)
     for d in plan_dirs:
         try:
             plans.append(read_plan(d))
@@ -351,7 +406,7 @@ def run_evaluate(
 
     sheets = {
         "封面 cover": _cover(
-            plans, Path(gaps_dir), additions, evals, comp, opts, str(network or osm)
+            plans, gaps_dir or "database", additions, evals, comp, opts, str(network or osm)
         ),
         "逐年 by year": first_plan(by_year),
         "分单位 by unit": first_plan(by_unit),
