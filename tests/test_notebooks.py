@@ -74,3 +74,15 @@ def test_financing_notebook_shows_the_four_modes_cash_flow_and_sensitivity():
     )
     assert images == 3  # funding lines, one bundle's cash flow, its tornado chart
     assert Path(REPO / "notebooks" / "financing.ipynb").stat().st_size < 50_000  # stored clean
+
+
+def test_planning_notebook_sweeps_budgets_and_judges_a_plan():
+    nb = _run("planning.ipynb")
+    assert not any(
+        out.get("output_type") == "error" for c in nb.cells for out in c.get("outputs", [])
+    )
+    text = _outputs(nb)
+    assert "131 compounds" in text and "budget sweep: 5 budgets" in text
+    assert "household_categories" in text and "money_per_household_wan" in text
+    assert any("image/png" in out.get("data", {}) for c in nb.cells for out in c.get("outputs", []))
+    assert Path(REPO / "notebooks" / "planning.ipynb").stat().st_size < 20_000  # stored clean
