@@ -57,6 +57,10 @@ def evaluate(
         int | None,
         typer.Option(help="Year the plan's sites open (default the plan's first year)."),
     ] = None,
+    sheet_rows: Annotated[
+        int | None,
+        typer.Option(help="Rows kept in each long sheet of evaluation.xlsx (CSVs hold all)."),
+    ] = None,
 ) -> None:
     """Evaluate plans year by year: households newly covered, gaps closed, money per household.
 
@@ -87,6 +91,7 @@ def evaluate(
             EvaluateParams,
             additions=additions,
             sites_year=sites_year,
+            sheet_rows=sheet_rows,
             network_layer=network_layer,
             line_snap_m=line_snap_m,
         )

@@ -18,6 +18,7 @@ from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.results import GapTables, load_gap_tables
 from spatial.io.outputs.runfolder import run_folder
 from spatial.io.outputs.write import read_gpkg, write_csv, write_xlsx
+from spatial.lifecircle.gaps import gap_matrix
 from spatial.lifecircle.params import GapParams
 from spatial.network import load_network
 from spatial.policy.evaluation import (
@@ -244,11 +245,11 @@ def _unique_names(plans: Sequence[PlanInput]) -> None:
 
 def _missing_for(tables: GapTables) -> pd.DataFrame:
     """Compound × category: lacking before (not covered, with data)."""
-    g = tables.gaps
-    lack = g[~g["covered"].astype(bool) & (g["status"] != "no_data")]
-    out = pd.crosstab(lack["compound_id"].astype(str), lack["category"]).astype(bool)
-    found: pd.DataFrame = out.reindex(tables.compounds["id"].astype(str), fill_value=False)
-    return found
+    ids = tables.compounds["id"].astype(str).to_numpy()
+    cats = [c.id for c in tables.categories or ()]
+    status = gap_matrix(tables.gaps, "status", compound_ids=ids, categories=cats, fill="no_data")
+    lacking: pd.DataFrame = ~status.isin(["covered", "covered_over_capacity", "no_data"])
+    return lacking
 
 
 def run_evaluate(
@@ -404,16 +405,40 @@ def run_evaluate(
         table: pd.DataFrame = out[["plan", *[c for c in out.columns if c != "plan"]]]
         return table
 
+    full = {
+        "by_unit": first_plan(by_unit),
+        "compounds": first_plan(by_comp),
+        "facilities": first_plan(facs),
+    }
+    cap = opts.sheet_rows
+    cut = [k for k, v in full.items() if len(v) > cap]
+    compounds_sheet = full["compounds"]
+    if "compounds" in cut:  # those gaining most first
+        gained = compounds_sheet["gained"]
+        n_gained = gained.fillna("").str.count("、") + gained.notna().astype(int)
+        compounds_sheet = compounds_sheet.iloc[np.argsort(-n_gained.to_numpy(), kind="stable")]
     sheets = {
         "封面 cover": _cover(
             plans, gaps_dir or "database", additions, evals, comp, opts, str(network or osm)
         ),
         "逐年 by year": first_plan(by_year),
-        "分单位 by unit": first_plan(by_unit),
+        "分单位 by unit": full["by_unit"].head(cap),
         "分类别 by category": first_plan(by_cat),
-        "小区 compounds": first_plan(by_comp),
-        "新增设施 facilities": first_plan(facs),
+        "小区 compounds": compounds_sheet.head(cap),
+        "新增设施 facilities": full["facilities"].head(cap),
     }
+    if cut:
+        note = pd.DataFrame(
+            [
+                (
+                    "表格截断 sheets cut",
+                    f"{', '.join(cut)}: the first {cap:,} rows (compounds gaining most first)",
+                    "every row in evaluation_<sheet>.csv; --sheet-rows to keep more",
+                )
+            ],
+            columns=["what", "value", "source"],
+        )
+        sheets["封面 cover"] = pd.concat([sheets["封面 cover"], note], ignore_index=True)
     if len(plans) > 1:
         sheets["方案对比 comparison"] = compare_plans(
             {p.name: t for p, t in zip(plans, by_year, strict=True)}
@@ -431,6 +456,10 @@ def run_evaluate(
             "evaluation_by_year": write_csv(
                 sheets["逐年 by year"], stage / "evaluation_by_year.csv"
             ),
+            **{
+                f"evaluation_{k}": write_csv(v, stage / f"evaluation_{k}.csv")
+                for k, v in full.items()
+            },
             "coverage_by_year": coverage_chart(
                 {p.name: (ev, comp) for p, ev in zip(plans, evals, strict=True)},
                 stage / "coverage_by_year.png",

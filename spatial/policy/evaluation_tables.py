@@ -117,55 +117,89 @@ def households_basis(compounds: pd.DataFrame) -> pd.Series:
     return cast("pd.Series", pd.Series(labels, index=compounds.index, dtype=object))
 
 
-def _year_rows(
-    ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame, mask: np.ndarray | None = None
-) -> pd.DataFrame:
-    """The measures per year over the compounds of ``mask`` (all by default)."""
+_SUMMED = (
+    "compounds_renovated",
+    "households_renovated",
+    "money_wan",
+    "facilities_in_compounds",
+    "gaps_closed",
+    "households_newly_covered",
+    "household_categories",
+    "compounds_off_gap_list",
+    "compounds_on_gap_list",
+)
+
+
+def _compound_years(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame) -> pd.DataFrame:
+    """The measures per compound and year (one row each; households unknown count 0)."""
     ids = compounds["id"].astype(str).to_numpy()
-    keep = np.ones(len(ids), dtype=bool) if mask is None else mask
-    chosen = set(ids[keep])
-    hh = pd.Series(_households(compounds).to_numpy(), ids)
-    p = plan[plan["compound_id"].astype(str).isin(chosen)]
-    g = ev.gained[ev.gained["compound_id"].astype(str).isin(chosen)]
-    f = ev.facilities
-    states = ev.missing.loc[ids[keep]]
-    rows = []
-    before: str | int = "before"
-    money_to_date = 0.0
-    for year in ev.years:
-        done = p[pd.to_numeric(p["year"], errors="coerce") == year]
-        money = float(pd.to_numeric(done["cost_yuan"], errors="coerce").sum()) / 1e4
-        money_to_date += money
-        gy = g[g["year"] == year]
-        newly = gy["compound_id"].astype(str).unique()
-        hh_new = float(hh.reindex(newly).sum())
-        off = int(((states[before] > 0) & (states[year] == 0)).sum())
-        here = f[f["year"] == year] if len(f) else f
-        if mask is not None and len(here):  # sites are counted where they serve compounds
-            here = here[here["compound_id"].isin(chosen) | here["kind"].eq("site")]
-        row = {
-            "year": year,
-            "compounds_renovated": len(done),
-            "households_renovated": float(hh.reindex(done["compound_id"].astype(str)).sum()),
-            "money_wan": round(money, 2),
-            "money_to_date_wan": round(money_to_date, 2),
-            "facilities_sites": int((here["kind"] == "site").sum()) if len(here) else 0,
-            "facilities_in_compounds": int((here["kind"] == "renovation").sum())
-            if len(here)
-            else 0,
-            "gaps_closed": len(gy),
-            "households_newly_covered": hh_new,
-            "household_categories": float(pd.to_numeric(gy["households"]).sum()),
-            "compounds_off_gap_list": off,
-            "compounds_on_gap_list": int((states[year] > 0).sum()),
-            "money_per_household_wan": round(money / hh_new, 4) if hh_new > 0 else None,
-        }
-        if ev.capacity is not None:
-            cap = ev.capacity[ev.capacity.index.get_level_values(0).isin(chosen)]
-            row["places_closed"] = round(float((cap[before] - cap[year]).sum()), 2)
-        rows.append(row)
-        before = year
-    return pd.DataFrame(rows)  # type: ignore[no-any-return]
+    n, years = len(ids), list(ev.years)
+    if not years:
+        return cast("pd.DataFrame", pd.DataFrame(columns=["row", "year", *_SUMMED]))
+    pos = pd.Index(ids)
+    hh = np.nan_to_num(_households(compounds).to_numpy(float))
+    by_id = plan.assign(compound_id=plan["compound_id"].astype(str)).drop_duplicates("compound_id")
+    at = pos.get_indexer(by_id["compound_id"])
+    ok = at >= 0
+    year_of = np.full(n, -1)
+    year_of[at[ok]] = pd.to_numeric(by_id["year"], errors="coerce").fillna(-1).to_numpy()[ok]
+    cost = np.zeros(n)
+    cost[at[ok]] = np.nan_to_num(pd.to_numeric(by_id["cost_yuan"], errors="coerce").to_numpy())[ok]
+
+    def per(frame: pd.DataFrame, id_col: str, weight: np.ndarray | None = None) -> np.ndarray:
+        """Rows of ``frame`` counted (or weighted) per compound × year."""
+        out = np.zeros((n, len(years)))
+        if not len(frame):
+            return out
+        k = pos.get_indexer(frame[id_col].astype(str))
+        j = pd.Index(years).get_indexer(pd.Index(frame["year"]))
+        good = (k >= 0) & (j >= 0)
+        np.add.at(out, (k[good], j[good]), 1.0 if weight is None else weight[good])
+        return out
+
+    fac = ev.facilities
+    own = fac[fac["kind"] == "renovation"] if len(fac) else fac
+    gained = per(ev.gained, "compound_id")
+    states = ev.missing.reindex(ids)
+    cols: dict[str, np.ndarray] = {}
+    renovated = np.stack([year_of == y for y in years], axis=1).astype(float)
+    cols["compounds_renovated"] = renovated
+    cols["households_renovated"] = renovated * hh[:, None]
+    cols["money_wan"] = renovated * cost[:, None] / 1e4
+    cols["facilities_in_compounds"] = per(own, "compound_id")
+    cols["gaps_closed"] = gained
+    cols["households_newly_covered"] = (gained > 0) * hh[:, None]
+    cols["household_categories"] = gained * hh[:, None]
+    prev = ["before", *years[:-1]]
+    lacking = np.stack([states[y].to_numpy() > 0 for y in years], axis=1)
+    lacked = np.stack([states[y].to_numpy() > 0 for y in prev], axis=1)
+    cols["compounds_off_gap_list"] = (lacked & ~lacking).astype(float)
+    cols["compounds_on_gap_list"] = lacking.astype(float)
+    if ev.capacity is not None:
+        cap = ev.capacity.groupby(level=0).sum()
+        each = zip(prev, years, strict=True)
+        closed = np.stack(
+            [(cap[b] - cap[y]).reindex(ids).fillna(0.0).to_numpy() for b, y in each], axis=1
+        )
+        cols["places_closed"] = closed
+    long = pd.DataFrame({k: v.ravel() for k, v in cols.items()})
+    long.insert(0, "year", np.tile(np.asarray(years, dtype=int), n))
+    long.insert(0, "row", np.repeat(np.arange(n), len(years)))
+    return cast("pd.DataFrame", long)
+
+
+def _finish(t: pd.DataFrame) -> pd.DataFrame:
+    """Counts as integers, money rounded, money to date and per household newly covered."""
+    for c in ("compounds_renovated", "facilities_in_compounds", "gaps_closed"):
+        t[c] = t[c].astype(int)
+    for c in ("compounds_off_gap_list", "compounds_on_gap_list"):
+        t[c] = t[c].astype(int)
+    t["money_wan"] = t["money_wan"].round(2)
+    hh = t["households_newly_covered"]
+    t["money_per_household_wan"] = (t["money_wan"] / hh).where(hh > 0).round(4)
+    if "places_closed" in t:
+        t["places_closed"] = t["places_closed"].round(2)
+    return t
 
 
 def evaluation_by_year(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame) -> pd.DataFrame:
@@ -188,7 +222,14 @@ def evaluation_by_year(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFra
         compounds leaving the gap list; places closed (with capacity); money per
         household newly covered.
     """
-    return _year_rows(ev, plan, compounds)
+    long = _compound_years(ev, plan, compounds)
+    t = long.drop(columns="row").groupby("year", sort=True).sum().reset_index()
+    t = t.set_index("year").reindex(ev.years, fill_value=0).rename_axis("year").reset_index()
+    fac = ev.facilities
+    sites = fac[fac["kind"] == "site"].groupby("year").size() if len(fac) else pd.Series()
+    t.insert(4, "money_to_date_wan", t["money_wan"].cumsum().round(2))
+    t.insert(5, "facilities_sites", t["year"].map(sites).fillna(0).astype(int))
+    return _finish(t)
 
 
 def evaluation_by_unit(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame) -> pd.DataFrame:
@@ -205,17 +246,25 @@ def evaluation_by_unit(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFra
         ``level``, ``unit``, then the columns of :func:`evaluation_by_year`; a compound
         without the level's name is in ``未填 unknown``.
     """
+    long = _compound_years(ev, plan, compounds)
     out = []
     for level in ("district", "subdistrict", "community"):
         if level not in compounds or not compounds[level].notna().any():
             continue
         names = compounds[level].fillna("未填 unknown").astype(str).to_numpy()
-        for unit in pd.unique(names):
-            rows = _year_rows(ev, plan, compounds, names == unit)
-            rows.insert(0, "unit", unit)
-            rows.insert(0, "level", level)
-            out.append(rows)
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["level", "unit"])
+        t = (
+            long.assign(unit=names[long["row"].to_numpy()])
+            .drop(columns="row")
+            .groupby(["unit", "year"], sort=False)
+            .sum()
+            .reset_index()
+        )
+        t.insert(0, "level", level)
+        out.append(_finish(t))
+    if not out:
+        return cast("pd.DataFrame", pd.DataFrame(columns=["level", "unit"]))
+    table: pd.DataFrame = pd.concat(out, ignore_index=True)
+    return table
 
 
 def evaluation_by_category(

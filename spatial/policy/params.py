@@ -79,9 +79,13 @@ class EvaluateParams(StageParams):
         The layer of a multi-layer network file.
     line_snap_m
         Road line layers: vertices and line ends this close (metres) join.
+    sheet_rows
+        Rows kept in each long sheet of ``evaluation.xlsx`` (compounds, facilities, units;
+        the compounds gaining most first); the CSVs beside it hold every row.
     """
 
     additions: str | Path | None = None
     sites_year: int | None = number(None, above=None, at_least=1949, at_most=2100)
     network_layer: str | None = None
     line_snap_m: float = number(DEFAULTS.line_snap_m, above=None, at_least=0.0)
+    sheet_rows: int = number(20_000, above=None, at_least=1)

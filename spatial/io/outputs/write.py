@@ -342,21 +342,19 @@ def write_xlsx(
     def clean(value: object) -> object:  # control characters from data cannot be stored
         return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
-    # built in memory: a write cut short (disk full) leaves no half-closed zip behind
+    # built in memory: a write cut short (disk full) leaves no half-closed zip behind;
+    # XlsxWriter, told never to turn text into formulas, links or numbers
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as xl:
         for name, frame in sheets.items():
             table = frame.rename(columns=dict(headers or {}))
             for col in table.columns:
                 if not pd.api.types.is_numeric_dtype(table[col]):
                     table[col] = table[col].map(clean)
             table.to_excel(xl, sheet_name=name, index=False)
-            for row in xl.sheets[name].iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":  # openpyxl takes "=…" text for a formula
-                        cell.data_type = "s"
             if styled:
-                _style_sheet(xl.sheets[name], frame, table)
+                _style_sheet(xl.book, xl.sheets[name], frame, table)
     return write_bytes(buffer.getbuffer(), path)
 
 
@@ -395,26 +393,22 @@ def _display_width(value: object) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _style_sheet(ws: Any, frame: pd.DataFrame, table: pd.DataFrame) -> None:
+def _style_sheet(book: Any, ws: Any, frame: pd.DataFrame, table: pd.DataFrame) -> None:
     """Frozen bold header, filters, fitted widths and number formats (see write_xlsx)."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    ws.freeze_panes = "A2"
+    ws.freeze_panes(1, 0)
     if len(table.columns):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.autofilter(0, 0, len(table), len(table.columns) - 1)
+    head = book.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter", "border": 1}
+    )
+    formats: dict[str, Any] = {}
     sample = table.head(2000)
-    for k, (raw, shown) in enumerate(zip(frame.columns, table.columns, strict=True), start=1):
+    for k, (raw, shown) in enumerate(zip(frame.columns, table.columns, strict=True)):
+        ws.write_string(0, k, str(shown), head)
         widths = sample[shown].map(_display_width) if len(sample) else pd.Series([0])
         body = int(widths.max()) if len(widths) else 0
-        head = _display_width(shown)
-        ws.column_dimensions[get_column_letter(k)].width = min(max(body, head // 2, 6) + 2, 60)
+        width = min(max(body, _display_width(shown) // 2, 6) + 2, 60)
         fmt = _number_format(str(raw))
-        if fmt is not None:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=k, max_col=k):
-                cell.number_format = fmt
+        if fmt is not None and fmt not in formats:
+            formats[fmt] = book.add_format({"num_format": fmt})
+        ws.set_column(k, k, width, formats.get(fmt) if fmt is not None else None)

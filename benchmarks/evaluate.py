@@ -1,0 +1,106 @@
+"""The cost of judging a 5-year plan (``spatial evaluate``, issue #36).
+
+For each size a demo city is generated; in subprocesses (wall, CPU seconds of the child,
+its peak RSS from ``wait4``): ``spatial gaps --no-service-areas``, ``spatial plan`` at a
+budget renovating about 4 % of the compounds a year for five years, then ``spatial
+evaluate`` of that plan. Target: the 5-year evaluation within 3× one gaps run. The peer in
+the same run is what an evaluation costs without rerunning only what changes: one gaps
+run per year with the year's facilities added (5 × the gaps run; one such run is timed
+with the plan's facilities of all five years added).
+
+Usage::
+
+    python benchmarks/evaluate.py                    # ~100k nodes
+    python benchmarks/evaluate.py --nodes 1000000    # the whole city
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def _run(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of a child process."""
+    t0 = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = child.stderr.read().decode() if child.stderr else ""
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _fmt(r: tuple[float, float, float]) -> str:
+    return f"{r[0]:.1f} ({r[1]:.1f}, {r[2]:,.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--seed", type=int, default=2021)
+    args = parser.parse_args()
+    import geopandas as gpd
+    import pyogrio
+
+    from spatial.demo import generate_demo, size_for_nodes
+
+    spatial = shutil.which("spatial") or "spatial"
+    print(
+        "| nodes | compounds | gaps s (CPU-s, MB) | plan s | evaluate s (CPU-s, MB) | "
+        "facilities added | evaluate / gaps | one full rerun s | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for nodes in args.nodes:
+        with tempfile.TemporaryDirectory() as tmp:
+            t = Path(tmp)
+            city = generate_demo(t / "city", size=size_for_nodes(nodes), seed=args.seed)
+            g, osm = str(city.gpkg), str(city.osm)
+            n_comp = int(pyogrio.read_info(g, layer="compounds")["features"])
+            base = [spatial, "-q", "gaps", "--compounds", g, "--compounds-layer", "compounds"]
+            base += ["--pois", g, "--pois-layer", "pois", "--osm", osm, "--no-service-areas"]
+            gaps = _run([*base, "--out", str(t / "gaps")])
+            budget = 2e6 * n_comp  # ≈ 4 % of the compounds a year at the demo's costs
+            plan = _run(
+                [
+                    *(spatial, "-q", "plan", "--gaps", str(t / "gaps"), "--profile", "taian"),
+                    *("--budget-yuan", f"{budget:.0f}", "--start-year", "2027"),
+                    *("--out", str(t / "plan")),
+                ]
+            )
+            ev = _run(
+                [
+                    *(spatial, "-q", "evaluate", "--gaps", str(t / "gaps")),
+                    *("--plan", str(t / "plan"), "--osm", osm, "--out", str(t / "ev")),
+                ]
+            )
+            fac = pd.read_excel(t / "ev" / "evaluation.xlsx", sheet_name="新增设施 facilities")
+            added = gpd.GeoDataFrame(
+                {"name": fac["设施编号 facility"], "category": fac["设施类别 category"]},
+                geometry=gpd.points_from_xy(fac["经度 lon (WGS84)"], fac["纬度 lat (WGS84)"]),
+                crs=4326,
+            )
+            added.to_file(t / "added.gpkg", layer="pois", engine="pyogrio")
+            full = _run([*base, "--pois", str(t / "added.gpkg"), "--out", str(t / "full")])
+            print(
+                f"| {nodes:,} | {n_comp:,} | {_fmt(gaps)} | {plan[0]:.1f} | {_fmt(ev)} | "
+                f"{len(fac):,} | {ev[0] / gaps[0]:.2f}× wall, {ev[1] / gaps[1]:.2f}× CPU | "
+                f"{full[0]:.1f} | {os.getloadavg()[0]:.2f} |"
+            )
+
+
+if __name__ == "__main__":
+    from _machine import machine_line
+
+    main()
+    if "--worker" not in sys.argv:
+        print(machine_line())
