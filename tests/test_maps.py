@@ -439,37 +439,6 @@ def test_plan_workbook_for_officials(demo_run, tmp_path):
     assert len(widths) > 2  # fitted to the content, not one width for all
 
 
-def test_traced_cells_keep_every_cell_and_little_else():
-    """The service-area outline on the map: every grid cell inside, area close to the cells'."""
-    import shapely
-
-    from spatial.render.gapmap import _dilated_cells, _trace_cells
-
-    rng = np.random.default_rng(1)
-    cell = 25.0
-    for ij, tolerance in (
-        (np.unique(rng.integers(0, 60, (900, 2)), axis=0), 0.1),  # scattered single cells
-        (_dilated_cells(rng.integers(0, 100, (400, 2))), 0.02),  # street corridors
-    ):
-        boxes = shapely.box(ij[:, 0] * cell, ij[:, 1] * cell, (ij[:, 0] + 1) * cell,
-                            (ij[:, 1] + 1) * cell)  # fmt: skip
-        exact = shapely.coverage_union_all(boxes)
-        traced = _trace_cells(ij, cell)
-        assert shapely.contains(traced, shapely.points((ij + 0.5) * cell)).all()
-        assert shapely.symmetric_difference(exact, traced).area / exact.area < tolerance
-
-
-def test_dilated_cells_equal_the_row_unique_of_every_neighbour():
-    from spatial.render.gapmap import _dilated_cells
-
-    rng = np.random.default_rng(3)
-    steps = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
-    for ij in (rng.integers(-40, 40, (500, 2)), np.array([[5, -7]]), rng.integers(0, 3, (9, 2))):
-        expected = np.unique((np.unique(ij, axis=0)[:, None] + steps[None]).reshape(-1, 2), axis=0)
-        assert np.array_equal(_dilated_cells(ij), expected)
-    assert _dilated_cells(np.zeros((0, 2), dtype=np.int64)).shape == (0, 2)
-
-
 def test_walk_ways_and_context_read_by_a_second_process_equal_those_read_here(
     demo_city, tmp_path, monkeypatch
 ):

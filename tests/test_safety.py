@@ -62,7 +62,7 @@ def _bad_names_run(tmp_path):
     )
     cats = tuple(c for c in load_categories() if c.id in ("kindergarten", "bus_stop"))
     result = compute_gaps(comp, pois, net, categories=cats, service_areas=True)
-    write_gap_outputs(result, tmp_path / "gaps", service_area_buffer_m=15)
+    write_gap_outputs(result, tmp_path / "gaps")
     return comp, result
 
 

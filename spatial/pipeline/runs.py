@@ -78,7 +78,7 @@ def gaps_stage(
     result = api.gap_result(layers["compounds"], layers["pois"], net, params=params)
     result = replace(result, problems=[*found, *result.problems])
     say("writing gap outputs", 0, 0)
-    outputs = write_gap_outputs(result, out_dir, service_area_buffer_m=params.service_area_buffer_m)
+    outputs = write_gap_outputs(result, out_dir)
     return GapRun(result, net, outputs)
 
 

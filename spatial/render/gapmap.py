@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -88,67 +87,13 @@ SpatialMap.popups.compound = function (layer, i, cfg) {
 """
 
 
-def _dilated_cells(ij: np.ndarray) -> np.ndarray:
-    """The distinct grid cells of ``ij`` and their 8 neighbours, as (i, j) rows.
-
-    Cells are numbered as one int64 each (1-D unique is ~10× faster than rows).
-    """
-    if not len(ij):
-        return ij.reshape(0, 2)
-    low = ij.min(axis=0) - 1
-    rel = ij - low  # ≥ 1: room for the -1 neighbour
-    width = int(rel[:, 1].max()) + 2
-    keys = np.unique(rel[:, 0] * width + rel[:, 1])
-    steps = np.array([dx * width + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
-    keys = np.unique((keys[:, None] + steps[None]).ravel())
-    return np.column_stack([keys // width, keys % width]) + low
-
-
-def _generalise(areas: gpd.GeoDataFrame, *, cell_m: float = 25.0) -> gpd.GeoDataFrame:
-    """Service areas for display: reachable streets on a ``cell_m`` grid, one cell wide.
-
-    The lines (or the outlines of buffered lines read from ``service_areas.gpkg``) are
-    densified, their vertices snapped to grid cells, the cells dilated by one to close
-    the street corridor, and the outline of the cells traced (contourpy's marching
-    squares on the cell grid), then simplified. This keeps a city map small and fast to
-    draw; the exact reachable street parts stay in ``service_areas.gpkg``.
-    """
+def _generalise(areas: gpd.GeoDataFrame, *, tolerance_m: float = 8.0) -> gpd.GeoDataFrame:
+    """Service areas for display: the outlines of ``service_areas.gpkg`` (traced on a grid
+    by the gap run) simplified by ``tolerance_m`` metres, never traced again here."""
     metric = to_metric(areas) if not areas.crs.is_projected else areas
-    shapes = []
-    for geom in metric.geometry.values:
-        lines = geom.boundary if geom.geom_type in ("Polygon", "MultiPolygon") else geom
-        xy = shapely.get_coordinates(shapely.segmentize(lines, cell_m / 2))
-        ij = _dilated_cells(np.floor(xy / cell_m).astype(np.int64))
-        # for display only: the faster simplification that may touch rings is enough
-        shapes.append(
-            shapely.simplify(_trace_cells(ij, cell_m), cell_m / 2, preserve_topology=False)
-        )
+    # for display only: the faster simplification that may touch rings is enough
+    shapes = shapely.simplify(metric.geometry.values, tolerance_m, preserve_topology=False)
     return metric.assign(geometry=shapes)
-
-
-def _trace_cells(ij: np.ndarray, cell_m: float) -> shapely.Geometry:
-    """The outline of a set of grid cells (i, j) as (multi)polygons with holes, metres."""
-    import contourpy
-
-    if not len(ij):
-        return shapely.Polygon()
-    low = ij.min(axis=0) - 1
-    rel = ij - low
-    nx, ny = int(rel[:, 0].max()) + 2, int(rel[:, 1].max()) + 2
-    grid = np.zeros((ny, nx))
-    grid[rel[:, 1], rel[:, 0]] = 1.0
-    # half cells: marching squares cuts a corner by a quarter cell, not half of one
-    grid = np.repeat(np.repeat(grid, 2, axis=0), 2, axis=1)
-    xs = (low[0] + (np.arange(2 * nx) + 0.5) / 2) * cell_m
-    ys = (low[1] + (np.arange(2 * ny) + 0.5) / 2) * cell_m
-    gen = contourpy.contour_generator(xs, ys, grid, fill_type=contourpy.FillType.OuterOffset)
-    filled: Any = gen.filled(0.5, 1.5)  # OuterOffset: point arrays and their ring offsets
-    points, offsets = filled[0], filled[1]
-    polys = [
-        shapely.Polygon(pts[o[0] : o[1]], [pts[a:b] for a, b in itertools.pairwise(o[1:])])
-        for pts, o in zip(points, offsets, strict=True)
-    ]
-    return shapely.multipolygons(polys) if len(polys) > 1 else polys[0]  # disjoint already
 
 
 _STATUS = {

@@ -25,7 +25,6 @@ from typing import Protocol
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from spatial._errors import InputError, Problem
 from spatial.io.crs.projection import to_wgs84
@@ -153,19 +152,7 @@ def _problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     return pd.DataFrame([vars(p) for p in problems], columns=_PROBLEM_COLUMNS)
 
 
-def _buffer_lines(lines: shapely.Geometry, width_m: float) -> shapely.Geometry:
-    """Buffer of many street pieces: joined into runs, buffered one by one, then united.
-
-    The same area as buffering the whole MultiLineString at once, about ten times faster
-    on a real extract (GEOS buffers one huge collection slowly).
-    """
-    runs = shapely.get_parts(shapely.line_merge(lines))
-    return shapely.union_all(shapely.buffer(runs, width_m, quad_segs=2))
-
-
-def write_gap_outputs(
-    result: _GapResultLike, out_dir: str | Path, *, service_area_buffer_m: float = 15.0
-) -> dict[str, Path]:
+def write_gap_outputs(result: _GapResultLike, out_dir: str | Path) -> dict[str, Path]:
     """Write all gap outputs into ``out_dir``.
 
     Parameters
@@ -174,8 +161,6 @@ def write_gap_outputs(
         A :class:`spatial.lifecircle.GapResult` (any metric CRS; exported in WGS84).
     out_dir
         Folder (created if missing).
-    service_area_buffer_m
-        Half-width in metres of the buffer drawn around reachable street parts.
 
     Returns
     -------
@@ -198,8 +183,8 @@ def write_gap_outputs(
         if pairs is not None:
             paths["capacity_pairs"] = write_csv(pairs, out / "capacity_pairs.csv")
     if result.service_areas is not None and len(result.service_areas):
-        areas = result.service_areas.copy()
-        areas["geometry"] = [_buffer_lines(g, service_area_buffer_m) for g in areas.geometry.values]
+        # the outlines (the street parts themselves stay in the result)
+        areas = result.service_areas.drop(columns=["streets"], errors="ignore")
         paths["service_areas"] = write_gpkg(
             {"service_areas": to_wgs84(areas)}, out / "service_areas.gpkg"
         )
