@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 
 import numpy as np
 import pandas as pd
@@ -77,9 +78,20 @@ def annual_plan(
                 hh_left[y] -= hh[k]
                 return
 
+    # priority compounds not yet placed that may still fit: budgets only shrink, so one
+    # that fits no year now never will, and is dropped for good (linear, not quadratic)
+    pending = deque(j for j in order if prio[j])
+
+    def waiting() -> bool:
+        while pending:
+            j = pending[0]
+            if year[j] < 0 and any(fits(j, y) for y in years):
+                return True
+            pending.popleft()
+        return False
+
     for k in order:
-        waiting = any(prio[j] and year[j] < 0 and any(fits(j, y) for y in years) for j in order)
-        if prio[k] or not waiting:
+        if prio[k] or not waiting():
             place(k)
     for k in order:  # compounds held back behind priority ones get a second pass
         if year[k] < 0 and not prio[k]:
