@@ -8,7 +8,6 @@ one union of tens of thousands of buffers.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from spatial.lifecircle.engine import node_distances
 from spatial.network import Attachment, WalkNetwork
 from spatial.standards import Category
 
-__all__ = ["corridor_outline", "service_area"]
+__all__ = ["corridor_outline", "service_area", "simplify_outline"]
 
 
 def _merge_intervals(
@@ -92,57 +91,63 @@ def service_area(
     dist_node = node_distances(network, sources, limit_m=cat.radius_m)
     seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
     streets = shapely.multilinestrings(shapely.linestrings(seg))
+    outline = corridor_outline(seg, half_width_m=half_width_m)
     return {
         "category": cat.id,
         "zh": cat.zh,
         "en": cat.en,
         "radius_m": cat.radius_m,
-        "geometry": corridor_outline(streets, half_width_m=half_width_m),
+        "geometry": outline,
         "streets": streets,
     }
 
 
-def _densified(lines: shapely.Geometry, step_m: float) -> np.ndarray:
-    """Points along every segment of ``lines`` at most ``step_m`` apart, ends included."""
+def _segments_of(lines: shapely.Geometry) -> np.ndarray:
+    """The ``(k, 2, 2)`` segments of a (Multi)LineString."""
     coords = shapely.get_coordinates(lines)
     if len(coords) < 2:
-        return np.asarray(coords, dtype=float).reshape(-1, 2)
-    parts = shapely.get_parts(lines)
-    counts = shapely.get_num_coordinates(parts)
-    last = np.cumsum(counts) - 1  # a part's last vertex starts no segment
+        return np.zeros((0, 2, 2))
+    counts = shapely.get_num_coordinates(shapely.get_parts(lines))
     start = np.ones(len(coords), dtype=bool)
-    start[last] = False
-    p0, p1 = coords[:-1][start[:-1]], coords[1:][start[:-1]]
+    start[np.cumsum(counts) - 1] = False  # a part's last vertex starts no segment
+    first = np.flatnonzero(start[:-1])
+    return np.stack([coords[first], coords[first + 1]], axis=1)
+
+
+def _densified(seg: np.ndarray, step_m: float) -> np.ndarray:
+    """Points along every segment at most ``step_m`` apart, ends included."""
+    p0, p1 = seg[:, 0], seg[:, 1]
     n = np.maximum(np.ceil(np.hypot(*(p1 - p0).T) / step_m).astype(np.int64), 1)
-    seg = np.repeat(np.arange(len(n)), n + 1)
+    which = np.repeat(np.arange(len(n)), n + 1)
     first = np.r_[0, np.cumsum(n + 1)[:-1]]
-    t = (np.arange(len(seg)) - first[seg]) / n[seg]
-    points: np.ndarray = p0[seg] + (p1 - p0)[seg] * t[:, None]
+    t = (np.arange(len(which)) - first[which]) / n[which]
+    points: np.ndarray = p0[which] + (p1 - p0)[which] * t[:, None]
     return points
 
 
 def corridor_outline(
-    lines: shapely.Geometry,
+    lines: shapely.Geometry | np.ndarray,
     *,
     half_width_m: float,
     cell_m: float = 5.0,
-    max_cells: int = 20_000_000,
+    max_cells: int = 4_000_000,
 ) -> shapely.Geometry:
     """Everything within ``half_width_m`` of reachable street parts, traced on a grid.
 
     The street parts are sampled every half cell and the cells they cross marked; each
     cell centre's distance to the nearest marked centre (a Euclidean distance transform)
     is contoured at ``half_width_m`` less a tenth of a cell (a marked centre lies a little
-    off the street), the contour interpolated between cell centres. The area is that of
-    buffering the lines within a few per cent (``tests/test_lifecircle.py`` compares
-    them on the demo and a real extract), at a fraction of the cost of uniting tens of
-    thousands of buffers. A city too large for ``max_cells`` cells of ``cell_m`` is
-    traced on coarser cells.
+    off the street), the contour interpolated between cell centres, and points in line
+    with their neighbours dropped. The area is that of buffering the lines within a few
+    per cent (``tests/test_lifecircle.py`` compares them on the demo and a real extract),
+    at a fraction of the cost of uniting tens of thousands of buffers. A city too large
+    for ``max_cells`` cells of ``cell_m`` is traced on coarser cells (a 20 × 20 km
+    district on 10 m cells).
 
     Parameters
     ----------
     lines
-        Street parts (a MultiLineString), metric CRS.
+        Street parts (a MultiLineString), or their ``(k, 2, 2)`` segments; metric CRS.
     half_width_m
         Half the corridor's width, metres.
     cell_m
@@ -153,33 +158,85 @@ def corridor_outline(
     Returns
     -------
     shapely.Geometry
-        A (Multi)Polygon with holes in the lines' CRS; empty without lines.
+        A valid (Multi)Polygon with holes in the lines' CRS; empty without lines.
     """
-    import contourpy
     from scipy import ndimage
 
-    if lines is None or shapely.is_empty(lines):
+    seg = lines if isinstance(lines, np.ndarray) else _segments_of(lines)
+    if not len(seg):
         return shapely.Polygon()
-    bounds = np.asarray(shapely.bounds(lines), dtype=float)
-    low = bounds[:2] - half_width_m - 2 * cell_m
-    span = bounds[2:] + half_width_m + 2 * cell_m - low
+    flat = seg.reshape(-1, 2)
+    low = flat.min(axis=0) - half_width_m - 2 * cell_m
+    span = flat.max(axis=0) + half_width_m + 2 * cell_m - low
     cell = max(cell_m, float(np.sqrt(span[0] * span[1] / max_cells)))
     nx, ny = (np.ceil(span / cell).astype(np.int64) + 1).tolist()
-    ij = np.floor((_densified(lines, cell / 2) - low) / cell).astype(np.int64)
+    ij = np.floor((_densified(seg, cell / 2) - low) / cell).astype(np.int64)
     free = np.ones((ny, nx), dtype=bool)
     free[ij[:, 1], ij[:, 0]] = False
     dist = ndimage.distance_transform_edt(free).astype(np.float32)
     del free
+    return _contour(dist, low, cell, level=half_width_m / cell - 0.1)
+
+
+def _contour(dist: np.ndarray, low: np.ndarray, cell: float, *, level: float) -> shapely.Geometry:
+    """Polygons where ``dist`` (cells) is below ``level``, built in one go, each ring
+    simplified by a twentieth of a cell (contour points fall on every cell)."""
+    import contourpy
+
+    nx, ny = dist.shape[1], dist.shape[0]
     xs = low[0] + (np.arange(nx) + 0.5) * cell
     ys = low[1] + (np.arange(ny) + 0.5) * cell
     gen = contourpy.contour_generator(
         xs, ys, dist, fill_type=contourpy.FillType.OuterOffset, chunk_count=1
     )
-    filled: Any = gen.filled(-1.0, half_width_m / cell - 0.1)
-    polys = [
-        shapely.Polygon(pts[o[0] : o[1]], [pts[a:b] for a, b in itertools.pairwise(o[1:])])
-        for pts, o in zip(filled[0], filled[1], strict=True)
-    ]
-    if not polys:
+    filled: Any = gen.filled(-1.0, level)
+    if not len(filled[0]):
+        return shapely.Polygon()
+    sizes = np.array([len(p) for p in filled[0]])
+    pts = np.concatenate(filled[0])
+    base = np.r_[0, np.cumsum(sizes)[:-1]]
+    bounds = np.concatenate([o + b for o, b in zip(filled[1], base, strict=True)])
+    owner_of_bound = np.repeat(np.arange(len(sizes)), [len(o) for o in filled[1]])
+    last = np.r_[np.diff(owner_of_bound) != 0, True]  # the end offset of each polygon
+    ring_start, ring_end = bounds[~last], bounds[1:][~last[:-1]]
+    poly_of_ring = owner_of_bound[~last]
+    ring = np.repeat(np.arange(len(ring_start)), ring_end - ring_start)
+    idx = np.concatenate([np.arange(x, y) for x, y in zip(ring_start, ring_end, strict=True)])
+    rings = shapely.linearrings(pts[idx], indices=ring)
+    return _from_rings(rings, poly_of_ring, cell / 20)
+
+
+def _from_rings(rings: np.ndarray, owner: np.ndarray, tolerance: float) -> shapely.Geometry:
+    """Polygons from rings (each polygon's shell first), each ring simplified on its own
+    (Douglas–Peucker; GEOS simplifies one large MultiPolygon far more slowly)."""
+    rings = shapely.simplify(rings, tolerance, preserve_topology=False)
+    ok = shapely.get_num_coordinates(rings) >= 4
+    shell = np.r_[True, owner[1:] != owner[:-1]]
+    ok |= shell  # a polygon keeps its shell (an empty one is dropped below)
+    polys = shapely.polygons(rings[ok], indices=owner[ok])
+    polys = polys[~shapely.is_empty(polys)]
+    if not len(polys):
         return shapely.Polygon()
     return shapely.multipolygons(polys) if len(polys) > 1 else polys[0]
+
+
+def simplify_outline(shape: shapely.Geometry, tolerance_m: float) -> shapely.Geometry:
+    """A (Multi)Polygon simplified ring by ring, ``tolerance_m`` metres.
+
+    Parameters
+    ----------
+    shape
+        An outline (e.g. of ``service_areas.gpkg``), metric CRS.
+    tolerance_m
+        Largest distance a point moves, metres.
+
+    Returns
+    -------
+    shapely.Geometry
+        The simplified (Multi)Polygon.
+    """
+    parts = shapely.get_parts(shape)
+    if not len(parts):
+        return shape
+    rings, owner = shapely.get_rings(parts, return_index=True)
+    return _from_rings(rings, owner, tolerance_m)

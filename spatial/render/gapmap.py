@@ -9,11 +9,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
+from spatial.lifecircle.areas import simplify_outline
 from spatial.lifecircle.counted import counted_categories
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
 from spatial.render.classes import (
@@ -91,8 +91,7 @@ def _generalise(areas: gpd.GeoDataFrame, *, tolerance_m: float = 8.0) -> gpd.Geo
     """Service areas for display: the outlines of ``service_areas.gpkg`` (traced on a grid
     by the gap run) simplified by ``tolerance_m`` metres, never traced again here."""
     metric = to_metric(areas) if not areas.crs.is_projected else areas
-    # for display only: the faster simplification that may touch rings is enough
-    shapes = shapely.simplify(metric.geometry.values, tolerance_m, preserve_topology=False)
+    shapes = [simplify_outline(g, tolerance_m) for g in metric.geometry.values]
     return metric.assign(geometry=shapes)
 
 
