@@ -85,10 +85,11 @@ def main() -> None:
                     *("--plan", str(t / "plan"), "--osm", osm, "--out", str(t / "ev")),
                 ]
             )
-            fac = pd.read_excel(t / "ev" / "evaluation.xlsx", sheet_name="新增设施 facilities")
+            # every facility (the workbook's sheet keeps at most --sheet-rows of them)
+            fac = pd.read_csv(t / "ev" / "evaluation_facilities.csv", encoding="utf-8-sig")
             added = gpd.GeoDataFrame(
-                {"name": fac["设施编号 facility"], "category": fac["设施类别 category"]},
-                geometry=gpd.points_from_xy(fac["经度 lon (WGS84)"], fac["纬度 lat (WGS84)"]),
+                {"name": fac["facility"], "category": fac["category"]},
+                geometry=gpd.points_from_xy(fac["lon"], fac["lat"]),
                 crs=4326,
             )
             added.to_file(t / "added.gpkg", layer="pois", engine="pyogrio")

@@ -339,3 +339,37 @@ def test_missing_households_are_not_counted_as_zero():
         {"households": [10, np.nan, 30], "estimated": [None, None, "floor_area_m2,households"]}
     )
     assert households_basis(frame).tolist() == ["调查 survey", "缺失 missing", "估算 estimate"]
+
+
+def test_evaluate_the_database_s_latest_runs(demo_city, tmp_path):
+    """gaps --db → plan --db → evaluate --db: the plan run's compounds and cost."""
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+
+    runner = CliRunner()
+    db, g, osm = str(tmp_path / "城市.gpkg"), str(demo_city.gpkg), str(demo_city.osm)
+    steps = [
+        ["db", "init", "--db", db],
+        ["db", "import", g, "--layer", "compounds", "--db", db, "--round", "2026"],
+        [
+            *("gaps", "--db", db, "--pois", g, "--pois-layer", "pois", "--osm", osm),
+            *("--no-service-areas", "--out", str(tmp_path / "gaps")),
+        ],
+        [
+            *("plan", "--db", db, "--profile", "taian", "--budget-yuan", "3e8"),
+            *("--start-year", "2027", "--out", str(tmp_path / "plan")),
+        ],
+        ["evaluate", "--db", db, "--osm", osm, "--out", str(tmp_path / "ev")],
+    ]
+    for args in steps:
+        done = runner.invoke(app, args)
+        assert done.exit_code == 0, (args, done.output)
+    by_year = pd.read_csv(tmp_path / "ev" / "evaluation_by_year.csv", encoding="utf-8-sig")
+    plan = pd.read_excel(tmp_path / "plan" / "plan.xlsx", sheet_name="年度计划 annual plan")
+    assert by_year["plan"].str.startswith("plan run").all()
+    assert by_year["compounds_renovated"].sum() == len(plan)
+    assert by_year["money_wan"].sum() == pytest.approx(
+        plan["估算投资（万元） Cost (10k yuan)"].sum(), rel=1e-4
+    )
+    assert by_year["gaps_closed"].sum() > 0
