@@ -345,3 +345,21 @@ def test_service_area_outline_equals_the_buffered_streets(where, demo_city, cau_
         assert shapely.symmetric_difference(outline, exact).area / exact.area < 0.12
         on_streets = shapely.points(shapely.get_coordinates(shapely.segmentize(streets, 10.0)))
         assert shapely.contains(shapely.buffer(outline, 0.5), on_streets).all()
+
+
+def test_an_outline_cut_to_a_box_simplifies_to_its_polygons():
+    """A map book cuts outlines to a unit's box: lines, points and slivers may come out."""
+    import shapely
+
+    from spatial.lifecircle.areas import simplify_outline
+
+    square = shapely.box(0, 0, 100, 100).difference(shapely.box(40, 40, 60, 60))
+    sliver = shapely.box(200, 0, 200.01, 50)  # collapses when simplified by 1 m
+    cut = shapely.GeometryCollection(
+        [square, shapely.LineString([(300, 0), (310, 0)]), shapely.Point(5, 5), sliver]
+    )
+    out = simplify_outline(cut, 1.0)
+    assert out.is_valid and out.geom_type == "Polygon"
+    assert out.area == pytest.approx(100 * 100 - 20 * 20)
+    assert len(out.interiors) == 1
+    assert simplify_outline(shapely.LineString([(0, 0), (1, 1)]), 1.0).is_empty

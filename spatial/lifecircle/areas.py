@@ -210,10 +210,14 @@ def _from_rings(rings: np.ndarray, owner: np.ndarray, tolerance: float) -> shape
     """Polygons from rings (each polygon's shell first), each ring simplified on its own
     (Douglas–Peucker; GEOS simplifies one large MultiPolygon far more slowly)."""
     rings = shapely.simplify(rings, tolerance, preserve_topology=False)
-    ok = shapely.get_num_coordinates(rings) >= 4
-    shell = np.r_[True, owner[1:] != owner[:-1]]
-    ok |= shell  # a polygon keeps its shell (an empty one is dropped below)
-    polys = shapely.polygons(rings[ok], indices=owner[ok])
+    # a ring simplified to a line or less is dropped, and a polygon with its shell
+    ok = (shapely.get_type_id(rings) == 2) & (shapely.get_num_coordinates(rings) >= 4)
+    shell = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else owner.astype(bool)
+    lost = np.unique(owner[shell & ~ok])
+    ok &= ~np.isin(owner, lost)
+    if not ok.any():
+        return shapely.Polygon()
+    polys = shapely.polygons(rings[ok], indices=np.unique(owner[ok], return_inverse=True)[1])
     polys = polys[~shapely.is_empty(polys)]
     if not len(polys):
         return shapely.Polygon()
@@ -226,7 +230,8 @@ def simplify_outline(shape: shapely.Geometry, tolerance_m: float) -> shapely.Geo
     Parameters
     ----------
     shape
-        An outline (e.g. of ``service_areas.gpkg``), metric CRS.
+        An outline (e.g. of ``service_areas.gpkg``, or one cut to a unit's box: its
+        lines and points are left out), metric CRS.
     tolerance_m
         Largest distance a point moves, metres.
 
@@ -236,7 +241,8 @@ def simplify_outline(shape: shapely.Geometry, tolerance_m: float) -> shapely.Geo
         The simplified (Multi)Polygon.
     """
     parts = shapely.get_parts(shape)
+    parts = parts[shapely.get_type_id(parts) == 3]  # polygons (a clip may leave lines)
     if not len(parts):
-        return shape
+        return shapely.Polygon()
     rings, owner = shapely.get_rings(parts, return_index=True)
     return _from_rings(rings, owner, tolerance_m)
