@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
+import tempfile
+import time
 
-__all__ = ["cpu_seconds", "machine_line"]
+__all__ = ["cpu_seconds", "machine_line", "run_child"]
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -25,3 +28,18 @@ def machine_line() -> str:
         f"{fifteen:.2f} (1 / 5 / 15 min); CPU-s of this run {own:.1f} (this process) + "
         f"{kids:.1f} (its children)"
     )
+
+
+def run_child(cmd: list[str]) -> tuple[float, float, float]:
+    """Run a command: its wall seconds, CPU seconds and peak RSS (MB, of its largest
+    process, from ``wait4``); on failure, stop with its last error output."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as err:  # not a pipe: a full pipe would stall the child
+        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            text = err.read().decode(errors="replace")
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{text[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024

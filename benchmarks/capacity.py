@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,17 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-
-def _run(cmd: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of a child process."""
-    t0 = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+from _machine import run_child
 
 
 def _peer(folder: Path, category: str, radius_m: float) -> tuple[float, float, float]:
@@ -114,8 +103,8 @@ def main() -> None:
             base = [spatial, "-q", "gaps", "--compounds", g, "--compounds-layer", "compounds"]
             base += ["--pois", g, "--pois-layer", "pois", "--osm", str(city.osm)]
             base += ["--no-service-areas"]
-            plain = _run([*base, "--out", str(Path(tmp) / "plain")])
-            withcap = _run([*base, "--capacity", "--out", str(Path(tmp) / "cap")])
+            plain = run_child([*base, "--out", str(Path(tmp) / "plain")])
+            withcap = run_child([*base, "--capacity", "--out", str(Path(tmp) / "cap")])
             cap = pd.read_csv(Path(tmp) / "cap" / "capacity.csv", encoding="utf-8-sig")
             n_comp = int((cap["category"] == "kindergarten").sum())
             with open(Path(tmp) / "cap" / "capacity_pairs.csv", encoding="utf-8-sig") as fh:

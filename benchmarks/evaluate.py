@@ -19,27 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
-
-
-def _run(cmd: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of a child process."""
-    t0 = time.perf_counter()
-    with tempfile.TemporaryFile() as err:  # not a pipe: a full pipe would stall the child
-        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - t0
-        if os.waitstatus_to_exitcode(status) != 0:
-            err.seek(0)
-            text = err.read().decode(errors="replace")
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{text[-3000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+from _machine import run_child
 
 
 def _fmt(r: tuple[float, float, float]) -> str:
@@ -70,16 +55,16 @@ def main() -> None:
             n_comp = int(pyogrio.read_info(g, layer="compounds")["features"])
             base = [spatial, "-q", "gaps", "--compounds", g, "--compounds-layer", "compounds"]
             base += ["--pois", g, "--pois-layer", "pois", "--osm", osm, "--no-service-areas"]
-            gaps = _run([*base, "--out", str(t / "gaps")])
+            gaps = run_child([*base, "--out", str(t / "gaps")])
             budget = 2e6 * n_comp  # ≈ 4 % of the compounds a year at the demo's costs
-            plan = _run(
+            plan = run_child(
                 [
                     *(spatial, "-q", "plan", "--gaps", str(t / "gaps"), "--profile", "taian"),
                     *("--budget-yuan", f"{budget:.0f}", "--start-year", "2027"),
                     *("--out", str(t / "plan")),
                 ]
             )
-            ev = _run(
+            ev = run_child(
                 [
                     *(spatial, "-q", "evaluate", "--gaps", str(t / "gaps")),
                     *("--plan", str(t / "plan"), "--osm", osm, "--out", str(t / "ev")),
@@ -93,7 +78,7 @@ def main() -> None:
                 crs=4326,
             )
             added.to_file(t / "added.gpkg", layer="pois", engine="pyogrio")
-            full = _run([*base, "--pois", str(t / "added.gpkg"), "--out", str(t / "full")])
+            full = run_child([*base, "--pois", str(t / "added.gpkg"), "--out", str(t / "full")])
             print(
                 f"| {nodes:,} | {n_comp:,} | {_fmt(gaps)} | {plan[0]:.1f} | {_fmt(ev)} | "
                 f"{len(fac):,} | {ev[0] / gaps[0]:.2f}× wall, {ev[1] / gaps[1]:.2f}× CPU | "

@@ -278,17 +278,16 @@ def bulletin(
     from spatial.db.connect import open_db
     from spatial.pipeline.bulletin import run_bulletin
 
-    written = run_reporting(
+    done, written = run_reporting(
         lambda _r: run_bulletin(open_db(db), month=month, out_dir=out, behind_months=behind_months)
     )
     import pandas as pd
 
-    units = pd.read_excel(written["bulletin"], sheet_name="通报 ranking")
     view = Table(title=f"{month} 月通报 bulletin")
-    cols = ["层级 level", "单位 unit", "排名 rank", "开工小区 started", "完工小区 completed"]
-    cols += ["目标小区数 target compounds", "滞后项目 behind schedule", "说明 note"]
-    for col in cols:
-        view.add_column(col.split(" ")[0])
+    cols = ["level", "unit", "rank", "started", "completed", "target_compounds", "behind", "note"]
+    heads = ["层级", "单位", "排名", "开工小区", "完工小区", "目标小区数", "滞后项目", "说明"]
+    for head in heads:
+        view.add_column(head)
 
     def cell(value: object) -> str:
         if pd.isna(value):  # type: ignore[call-overload]
@@ -297,7 +296,8 @@ def bulletin(
             return f"{value:,.0f}"
         return str(value)
 
-    for r in units[units["层级 level"] != "community"].to_dict("records"):
+    units = done.units.sort_values(["level", "rank", "unit"], na_position="last")
+    for r in units[units["level"] != "community"].to_dict("records"):
         view.add_row(*(cell(r[c]) for c in cols))
     console.print(view)
     print_outputs(written)

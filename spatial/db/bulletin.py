@@ -21,7 +21,7 @@ import pandas as pd
 
 from spatial._errors import input_error
 from spatial.db.connect import Database
-from spatial.db.frames import read_compounds, read_table
+from spatial.db.frames import latest_plan_results, read_compounds, read_table
 from spatial.db.schema import bulletin_settings, levels, statuses
 
 __all__ = ["Bulletin", "bulletin", "month_end"]
@@ -146,12 +146,7 @@ def bulletin(db: Database, *, month: str, behind_months: int | None = None) -> B
         current = read_table(conn, db, "renovation_status")
         history = read_table(conn, db, "compound_history")
         targets = read_table(conn, db, "targets")
-        runs = read_table(conn, db, "runs", kind="plan")
-        plan = (
-            read_table(conn, db, "plan_results", run_id=int(runs["fid"].max()))
-            if len(runs)
-            else pd.DataFrame(columns=["compound_id", "cost_yuan"])
-        )
+        _, plan = latest_plan_results(conn, db)
     now, since = _status_at(current, history, end.tz_convert("UTC"))
     before, _ = _status_at(current, history, prev_end.tz_convert("UTC"))
     ids = comp["id"].astype(str)

@@ -19,6 +19,7 @@ from spatial.db.schema import SRID, SURVEY_FIELDS
 __all__ = [
     "geometry_param",
     "geometry_value",
+    "latest_plan_results",
     "plain",
     "read_compounds",
     "read_table",
@@ -187,3 +188,25 @@ def read_compounds(conn: Connection, db: Database, *, expand: bool = True) -> gp
 
 def _extra(value: str | None) -> Mapping[str, Any]:
     return json.loads(value) if value else {}
+
+
+def latest_plan_results(conn: Connection, db: Database) -> tuple[int | None, pd.DataFrame]:
+    """The latest plan run's rows (``compound_id``, ``year``, ``cost_yuan`` …).
+
+    Parameters
+    ----------
+    conn
+        An open connection.
+    db
+        The database.
+
+    Returns
+    -------
+    run_id, rows
+        The run's id and rows; None and no rows when the database holds no plan run.
+    """
+    runs = read_table(conn, db, "runs", kind="plan")
+    if not len(runs):
+        return None, pd.DataFrame(columns=["compound_id", "year", "cost_yuan"])
+    run_id = int(runs["fid"].max())
+    return run_id, read_table(conn, db, "plan_results", run_id=run_id)

@@ -8,7 +8,7 @@ from typing import cast
 import pandas as pd
 
 from spatial.db.connect import Database
-from spatial.db.frames import read_compounds, read_table
+from spatial.db.frames import latest_plan_results, read_compounds, read_table
 from spatial.db.schema import levels, statuses
 
 __all__ = ["progress"]
@@ -37,12 +37,7 @@ def progress(db: Database, *, year: int) -> pd.DataFrame:
         comp = read_compounds(conn, db)
         st = read_table(conn, db, "renovation_status")
         targets = read_table(conn, db, "targets")
-        runs = read_table(conn, db, "runs", kind="plan")
-        plan = (
-            read_table(conn, db, "plan_results", run_id=int(runs["fid"].max()))
-            if len(runs)
-            else pd.DataFrame(columns=["compound_id", "cost_yuan"])
-        )
+        _, plan = latest_plan_results(conn, db)
     frame = pd.DataFrame(
         {
             "id": comp["id"].astype(str),

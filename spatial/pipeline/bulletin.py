@@ -66,7 +66,7 @@ def _level_drawn(b: Bulletin) -> str:
 
 def run_bulletin(
     db: Database, *, month: str, out_dir: str | Path, behind_months: int | None = None
-) -> dict[str, Path]:
+) -> tuple[Bulletin, dict[str, Path]]:
     """Write the month's bulletin.
 
     Parameters
@@ -83,8 +83,8 @@ def run_bulletin(
 
     Returns
     -------
-    dict
-        ``{name: path}`` of the files written.
+    bulletin, written
+        The bulletin's tables and ``{name: path}`` of the files written.
     """
     b = bulletin(db, month=month, behind_months=behind_months)
     level = _level_drawn(b)
@@ -147,4 +147,4 @@ def run_bulletin(
             ),
         }
     out = Path(out_dir)
-    return {k: out / v.name for k, v in written.items()}
+    return b, {k: out / v.name for k, v in written.items()}

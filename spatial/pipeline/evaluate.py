@@ -153,22 +153,18 @@ def plan_from_db(db: Any) -> PlanInput:
     InputError
         When the database holds no plan run.
     """
-    from spatial.db.frames import read_table
+    from spatial.db.frames import latest_plan_results
 
     with db.reading() as conn:
-        runs = read_table(conn, db, "runs", kind="plan")
-        if not len(runs):
-            raise InputError(
-                [
-                    Problem.error(
-                        db.label,
-                        "the database holds no plan run",
-                        hint="run spatial plan --db first",
-                    )
-                ]
-            )
-        run_id = int(runs["fid"].max())
-        rows = read_table(conn, db, "plan_results", run_id=run_id)
+        run_id, rows = latest_plan_results(conn, db)
+    if run_id is None:
+        raise InputError(
+            [
+                Problem.error(
+                    db.label, "the database holds no plan run", hint="run spatial plan --db first"
+                )
+            ]
+        )
     table = pd.DataFrame(
         {
             "compound_id": rows["compound_id"].astype(str).to_numpy(),

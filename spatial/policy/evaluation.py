@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +31,14 @@ from spatial.network import WalkNetwork
 from spatial.standards import Category
 from spatial.standards.files import read_toml
 
-__all__ = ["Additions", "Evaluation", "evaluate_plan", "load_additions", "planned_facilities"]
+__all__ = [
+    "Additions",
+    "Evaluation",
+    "evaluate_plan",
+    "households_of",
+    "load_additions",
+    "planned_facilities",
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,24 @@ class Additions:
     def built_in_compound(self) -> tuple[str, ...]:
         """Every category a renovation builds (improvement, then upgrade)."""
         return (*self.improvement, *self.upgrade)
+
+
+def households_of(compounds: pd.DataFrame) -> pd.Series:
+    """Households per compound as numbers, NaN where not known.
+
+    Parameters
+    ----------
+    compounds
+        Compounds with or without a ``households`` column.
+
+    Returns
+    -------
+    Series of float
+        Indexed like ``compounds``.
+    """
+    if "households" not in compounds:
+        return cast("pd.Series", pd.Series(np.nan, index=compounds.index, dtype=float))
+    return pd.to_numeric(compounds["households"], errors="coerce").astype(float)
 
 
 def load_additions(path: str | Path | None = None) -> Additions:
@@ -262,7 +287,7 @@ def evaluate_plan(
     counted = [c for c in cat_ids if (status[c] != "no_data").any()]
     in_count = np.array([c in counted for c in cat_ids])
     dist = gap_matrix(gaps, "distance_m", compound_ids=ids, categories=cat_ids).to_numpy(float)
-    hh = pd.to_numeric(comp.get("households"), errors="coerce").to_numpy(float)
+    hh = households_of(comp).to_numpy(float)
     problems: list[Problem] = []
     skipped = sorted(set(facilities["category"]) - set(counted)) if len(facilities) else []
     if skipped:

@@ -11,7 +11,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from spatial.policy.evaluation import Evaluation
+from spatial.policy.evaluation import Evaluation, households_of
 from spatial.standards import Category
 
 __all__ = [
@@ -87,13 +87,6 @@ MEASURES = (
 )
 
 
-def _households(compounds: pd.DataFrame) -> pd.Series:
-    """Households per compound as numbers (NaN where not known), indexed like ``compounds``."""
-    if "households" not in compounds:
-        return cast("pd.Series", pd.Series(np.nan, index=compounds.index, dtype=float))
-    return pd.to_numeric(compounds["households"], errors="coerce")
-
-
 def households_basis(compounds: pd.DataFrame) -> pd.Series:
     """Where each compound's households come from: 调查 survey, 估算 estimate or 缺失 missing.
 
@@ -107,7 +100,7 @@ def households_basis(compounds: pd.DataFrame) -> pd.Series:
     Series of str
         Indexed like ``compounds``.
     """
-    hh = _households(compounds)
+    hh = households_of(compounds)
     est = (
         compounds["estimated"].fillna("").astype(str).str.contains("households")
         if "estimated" in compounds
@@ -137,7 +130,7 @@ def _compound_years(ev: Evaluation, plan: pd.DataFrame, compounds: pd.DataFrame)
     if not years:
         return cast("pd.DataFrame", pd.DataFrame(columns=["row", "year", *_SUMMED]))
     pos = pd.Index(ids)
-    hh = np.nan_to_num(_households(compounds).to_numpy(float))
+    hh = np.nan_to_num(households_of(compounds).to_numpy(float))
     by_id = plan.assign(compound_id=plan["compound_id"].astype(str)).drop_duplicates("compound_id")
     at = pos.get_indexer(by_id["compound_id"])
     ok = at >= 0
@@ -287,7 +280,7 @@ def evaluation_by_category(
     DataFrame
     """
     zh = {c.id: c.zh for c in categories}
-    hh = _households(compounds).to_numpy(float)
+    hh = households_of(compounds).to_numpy(float)
     total = float(np.nansum(hh))
     rows = []
     for cat in ev.counted:
@@ -335,7 +328,7 @@ def evaluation_by_compound(
     out = pd.DataFrame({"compound_id": ids.to_numpy()})
     for k in keys:
         out[k] = compounds[k].to_numpy()
-    out["households"] = _households(compounds).to_numpy()
+    out["households"] = households_of(compounds).to_numpy()
     out["households_basis"] = households_basis(compounds).to_numpy()
     by_id = plan.assign(compound_id=plan["compound_id"].astype(str)).set_index("compound_id")
     out["renovation_year"] = ids.map(by_id["year"]).to_numpy()

@@ -11,8 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.policy.evaluation import Evaluation
-from spatial.policy.evaluation_tables import gained_text
+from spatial.policy.evaluation import Evaluation, households_of
+from spatial.policy.evaluation_tables import evaluation_by_category, gained_text
 from spatial.render.classes import missing_colours, missing_legend
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
@@ -178,18 +178,16 @@ def coverage_share(ev: Evaluation, compounds: pd.DataFrame) -> pd.Series:
     Series
         Indexed ``before`` and the years; households missing count as none.
     """
-    hh = np.nan_to_num(
-        pd.to_numeric(compounds["households"], errors="coerce").to_numpy(float)
-        if "households" in compounds
-        else np.zeros(len(compounds))
+    table = evaluation_by_category(ev, compounds, ())
+    total = float(np.nansum(households_of(compounds).to_numpy())) * max(len(ev.counted), 1)
+    before = float(sum(ev.covered_households_before.values()))
+    after = (
+        table.groupby("year")["households_covered_after"].sum()
+        if len(table)
+        else pd.Series(dtype=float)
     )
-    total = float(hh.sum()) * max(len(ev.counted), 1)
-    covered = float(sum(ev.covered_households_before.values()))
-    out = {"before": covered / total if total else np.nan}
-    for y in ev.years:
-        covered += float(pd.to_numeric(ev.gained.loc[ev.gained["year"] == y, "households"]).sum())
-        out[str(y)] = covered / total if total else np.nan
-    return pd.Series(out, dtype=float)
+    out = {"before": before} | {str(y): float(after.get(y, before)) for y in ev.years}
+    return pd.Series(out, dtype=float) / total if total else pd.Series(out, dtype=float) * np.nan
 
 
 def coverage_chart(runs: Mapping[str, tuple[Evaluation, pd.DataFrame]], path: str | Path) -> Path:
