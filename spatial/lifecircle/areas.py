@@ -90,7 +90,12 @@ def service_area(
     """
     dist_node = node_distances(network, sources, limit_m=cat.radius_m)
     seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
-    streets = shapely.multilinestrings(shapely.linestrings(seg))
+    n = len(seg)
+    streets = shapely.from_ragged_array(  # one MultiLineString of 2-point parts
+        shapely.GeometryType.MULTILINESTRING,
+        seg.reshape(-1, 2),
+        (np.arange(0, 2 * n + 1, 2), np.array([0, n])),
+    )[0]
     outline = corridor_outline(seg, half_width_m=half_width_m)
     return {
         "category": cat.id,
@@ -160,7 +165,7 @@ def corridor_outline(
     shapely.Geometry
         A valid (Multi)Polygon with holes in the lines' CRS; empty without lines.
     """
-    from scipy import ndimage
+    import cv2
 
     seg = lines if isinstance(lines, np.ndarray) else _segments_of(lines)
     if not len(seg):
@@ -171,39 +176,32 @@ def corridor_outline(
     cell = max(cell_m, float(np.sqrt(span[0] * span[1] / max_cells)))
     nx, ny = (np.ceil(span / cell).astype(np.int64) + 1).tolist()
     ij = np.floor((_densified(seg, cell / 2) - low) / cell).astype(np.int64)
-    free = np.ones((ny, nx), dtype=bool)
-    free[ij[:, 1], ij[:, 0]] = False
-    dist = ndimage.distance_transform_edt(free).astype(np.float32)
+    free = np.ones((ny, nx), dtype=np.uint8)
+    free[ij[:, 1], ij[:, 0]] = 0
+    dist = cv2.distanceTransform(free, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     del free
     return _contour(dist, low, cell, level=half_width_m / cell - 0.1)
 
 
 def _contour(dist: np.ndarray, low: np.ndarray, cell: float, *, level: float) -> shapely.Geometry:
     """Polygons where ``dist`` (cells) is below ``level``, built in one go, each ring
-    simplified by a twentieth of a cell (contour points fall on every cell)."""
+    simplified by a quarter of a cell (contour points fall on every cell)."""
     import contourpy
 
     nx, ny = dist.shape[1], dist.shape[0]
     xs = low[0] + (np.arange(nx) + 0.5) * cell
     ys = low[1] + (np.arange(ny) + 0.5) * cell
     gen = contourpy.contour_generator(
-        xs, ys, dist, fill_type=contourpy.FillType.OuterOffset, chunk_count=1
+        xs, ys, dist, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, chunk_count=1
     )
     filled: Any = gen.filled(-1.0, level)
-    if not len(filled[0]):
+    pts, offsets, outer = filled[0][0], filled[1][0], filled[2][0]
+    if pts is None or not len(pts):
         return shapely.Polygon()
-    sizes = np.array([len(p) for p in filled[0]])
-    pts = np.concatenate(filled[0])
-    base = np.r_[0, np.cumsum(sizes)[:-1]]
-    bounds = np.concatenate([o + b for o, b in zip(filled[1], base, strict=True)])
-    owner_of_bound = np.repeat(np.arange(len(sizes)), [len(o) for o in filled[1]])
-    last = np.r_[np.diff(owner_of_bound) != 0, True]  # the end offset of each polygon
-    ring_start, ring_end = bounds[~last], bounds[1:][~last[:-1]]
-    poly_of_ring = owner_of_bound[~last]
-    ring = np.repeat(np.arange(len(ring_start)), ring_end - ring_start)
-    idx = np.concatenate([np.arange(x, y) for x, y in zip(ring_start, ring_end, strict=True)])
-    rings = shapely.linearrings(pts[idx], indices=ring)
-    return _from_rings(rings, poly_of_ring, cell / 20)
+    sizes = np.diff(offsets)
+    rings = shapely.linearrings(pts, indices=np.repeat(np.arange(len(sizes)), sizes))
+    poly_of_ring = np.repeat(np.arange(len(outer) - 1), np.diff(outer))
+    return _from_rings(rings, poly_of_ring, cell / 4)
 
 
 def _from_rings(rings: np.ndarray, owner: np.ndarray, tolerance: float) -> shapely.Geometry:
@@ -233,7 +231,8 @@ def simplify_outline(shape: shapely.Geometry, tolerance_m: float) -> shapely.Geo
         An outline (e.g. of ``service_areas.gpkg``, or one cut to a unit's box: its
         lines and points are left out), metric CRS.
     tolerance_m
-        Largest distance a point moves, metres.
+        Largest distance a point moves, in the shape's units: metres in a metric CRS
+        (the map passes the degrees of latitude equivalent for an outline in WGS84).
 
     Returns
     -------

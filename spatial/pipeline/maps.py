@@ -58,11 +58,11 @@ def run_maps(
         load_assessment,
         load_gap_tables,
     )
-    from spatial.render.static import cjk_font_path
-
     opts = options or MapOptions()
     out = Path(out)
     if opts.png or opts.atlas:  # before any map is written: a missing font replaces nothing
+        from spatial.render.static import cjk_font_path
+
         cjk_font_path()
     ctx = read_context(list(opts.context)) if opts.context else None
     tables = gaps if isinstance(gaps, GapTables) or gaps is None else load_gap_tables(gaps)
@@ -95,7 +95,6 @@ def _draw(
     from spatial.io.outputs.fileset import RUN_STAMP
     from spatial.render import gap_map, save_map
     from spatial.render.gapmap import GAP_TITLE
-    from spatial.render.static import static_gap_map
 
     written: dict[str, Path] = {}
     osm_data = ctx is not None and "osm" in ctx.attrs.get("sources", ())
@@ -129,6 +128,8 @@ def _draw(
         )
         written["gap_map"] = save_map(page, out)
         if opts.png:
+            from spatial.render.static import static_gap_map
+
             written["gap_png"] = static_gap_map(
                 tables.compounds,
                 out.with_suffix(".png"),

@@ -10,7 +10,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.areas import simplify_outline
@@ -89,10 +88,17 @@ SpatialMap.popups.compound = function (layer, i, cfg) {
 
 def _generalise(areas: gpd.GeoDataFrame, *, tolerance_m: float = 8.0) -> gpd.GeoDataFrame:
     """Service areas for display: the outlines of ``service_areas.gpkg`` (traced on a grid
-    by the gap run) simplified by ``tolerance_m`` metres, never traced again here."""
-    metric = to_metric(areas) if not areas.crs.is_projected else areas
-    shapes = [simplify_outline(g, tolerance_m) for g in metric.geometry.values]
-    return metric.assign(geometry=shapes)
+    by the gap run) simplified by ``tolerance_m`` metres, never traced again here.
+
+    Outlines stored in degrees are simplified in degrees (a degree of latitude is
+    111.32 km and a degree of longitude less, so no point moves more than
+    ``tolerance_m``), which spares two reprojections of every vertex."""
+    if areas.crs.is_geographic:
+        tolerance = tolerance_m / 111_320.0
+        return areas.assign(
+            geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values]
+        )
+    return areas.assign(geometry=[simplify_outline(g, tolerance_m) for g in areas.geometry.values])
 
 
 _STATUS = {
