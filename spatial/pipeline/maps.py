@@ -58,6 +58,7 @@ def run_maps(
         load_assessment,
         load_gap_tables,
     )
+
     opts = options or MapOptions()
     out = Path(out)
     if opts.png or opts.atlas:  # before any map is written: a missing font replaces nothing
