@@ -182,14 +182,16 @@ def project_table(
     s = book.sheet(title, heads, kinds=kinds, widths={1: 18})
     first, last = column(_FIRST), column(_FIRST + years - 1)
     at: dict[str, int] = {}
-    summary, inp = money.summary, money.inputs
-    for pos, r in zip(projects.index, projects.itertuples(index=False), strict=True):
+    # each row's figures looked up once for the whole table, not one pandas lookup a row
+    rows_at = money.inputs.index.get_indexer(projects.index)
+    summary = money.summary.loc[projects.index].to_dict("records")
+    inp = money.inputs.loc[projects.index].to_numpy().tolist()
+    nets = money.lines["net"]
+    each = zip(rows_at, summary, inp, projects.itertuples(index=False), strict=True)
+    for i, v, values, r in each:
         n = s.row + 1
-        v = summary.loc[pos]
-        values = inp.loc[pos].tolist()
         ins: Sequence[Any] = inputs(r, n, values) if inputs else values
-        i = pos_of(money, pos)
-        net = money.lines["net"][i]
+        net = nets[i]
         sheet = sheets.get(str(r.project_id))
         flows = [Formula(_flow_formula(t, n), net[t]) for t in range(years)]
         at[str(r.project_id)] = s.put(

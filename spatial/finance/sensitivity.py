@@ -151,16 +151,18 @@ def tornado_chart(sens: pd.DataFrame, bundle_id: str, *, ax: Any = None) -> Any:
 
 
 def _svg(rows: pd.DataFrame, width: int = 520) -> str:
-    scale = max(float(np.abs(rows["delta_yuan"]).max()), 1.0)
+    delta = rows["delta_yuan"].to_numpy(dtype=float)
+    scale = max(float(np.abs(delta).max()), 1.0)
     mid, bar = width // 2 + 80, (width - 200) / 2
     parts = [f'<svg width="{width + 80}" height="{len(FACTORS) * 28 + 10}" role="img">']
+    keys = zip(rows["factor"].tolist(), rows["change"].tolist(), strict=True)
+    of = dict(zip(keys, delta.tolist(), strict=True))
     for y, (factor, label) in enumerate(FACTORS.items()):
-        r = rows[rows["factor"] == factor].set_index("change")["delta_yuan"]
         top = 8 + y * 28
         parts.append(f'<text x="0" y="{top + 14}" font-size="12">{escape(label)}</text>')
         for change, opacity in ((0.2, 0.45), (0.1, 0.9)):
             for sign, colour in ((-1, "#d73027"), (1, "#1a9850")):
-                d = float(r.get(sign * change, 0.0))
+                d = float(of.get((factor, sign * change), 0.0))
                 w = abs(d) / scale * bar
                 x = mid if d >= 0 else mid - w
                 parts.append(

@@ -2,8 +2,9 @@
 
 ``spatial bundles`` needs nothing else from the file; :func:`spatial.io.osm.read.read_osm`
 reads every layer and the walk network, which on a whole city is most of the command's
-time. Here libosmium keeps only the ways and relations with a ``highway``, ``railway``,
-``waterway`` or ``natural`` key before Python sees them; the rows are made by the same
+time. Here libosmium keeps only the ways and relations with a barrier's tag
+(:data:`~spatial.io.osm.rows.BARRIER_TAGS`: trunk roads, railways, rivers, water) before
+Python sees them; the rows are made by the same
 rules as :func:`read_osm`'s ``barriers`` layer (the tests compare the two).
 """
 
@@ -24,11 +25,16 @@ from spatial.io.osm.elements import (
     osm_frame,
 )
 from spatial.io.osm.read import read_alone
-from spatial.io.osm.rows import WayRef, barrier_kind, is_area, osm_name, resolve_geometries
+from spatial.io.osm.rows import (
+    BARRIER_TAGS,
+    WayRef,
+    barrier_kind,
+    is_area,
+    osm_name,
+    resolve_geometries,
+)
 
 __all__ = ["read_osm_barriers"]
-
-_KEYS = ("highway", "railway", "waterway", "natural")
 
 
 def read_osm_barriers(path: str | Path) -> gpd.GeoDataFrame:
@@ -54,7 +60,7 @@ def read_osm_barriers(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def _parse(src: str) -> gpd.GeoDataFrame:
-    keys = osmium.filter.KeyFilter(*_KEYS)
+    keys = osmium.filter.TagFilter(*BARRIER_TAGS)  # not every street: barriers only
     keys.enable_for(osmium.osm.WAY | osmium.osm.RELATION)
     reader = (
         osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)

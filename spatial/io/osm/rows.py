@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 
 __all__ = [
+    "BARRIER_TAGS",
     "POI_COLUMNS",
     "POI_KEYS",
     "WayRef",
@@ -45,6 +46,14 @@ _BARRIER_RAIL = {"rail", "subway", "light_rail", "narrow_gauge", "monorail"}
 _BARRIER_WATER = {"river", "canal"}
 _PARCEL_LANDUSE = {"industrial": "old_factory", "brownfield": "low_efficiency"}
 _ROW_HIGHWAYS = _BARRIER_ROADS | {"bus_stop"}
+#: ``(key, value)`` pairs of which a way must carry one to be a barrier
+#: (:func:`barrier_kind`), for libosmium's tag filter
+BARRIER_TAGS = tuple(
+    [("highway", v) for v in sorted(_BARRIER_ROADS)]
+    + [("railway", v) for v in sorted(_BARRIER_RAIL)]
+    + [("waterway", v) for v in sorted(_BARRIER_WATER | {"riverbank"})]
+    + [("natural", "water")]
+)
 POI_COLUMNS = (*POI_KEYS, "highway", "railway", "social_facility:for", "cuisine")
 
 
