@@ -416,3 +416,46 @@ def test_force_runs_an_unchanged_unit_again(tmp_path):
     forced = run_unit(unit, tmp_path / "out", force=True)
     assert forced["status"] == "done" and forced["hash"] == first["hash"]
     assert forced["finished"] >= first["finished"]
+
+
+def test_the_local_pool_fails_only_the_unit_whose_worker_dies(tmp_path, monkeypatch):
+    """This machine's pool (no --scheduler): a worker that dies fails the unit it ran, says
+    so, and the unit that shared the pool with it runs again and is done; stages arrive."""
+    import os
+    import sys
+
+    import spatial.batch.unit as unit_module
+    from spatial.batch.local import run_local
+
+    if sys.platform != "linux":
+        pytest.skip("the dying worker is patched in and forked (Linux)")
+    spec = tmp_path / "p.toml"
+    spec.write_text(
+        '[[unit]]\nname = "崩溃区"\nlevel = "district"\ndemo = { size = 1, seed = 1 }\n'
+        '[[unit]]\nname = "好区"\nlevel = "district"\ndemo = { size = 1, seed = 2 }\n',
+        "utf-8",
+    )
+    real = unit_module._run_stages
+
+    def dies_in_one(unit, folder, inputs_dir, say):
+        if unit.name == "崩溃区":
+            say("gaps")
+            os._exit(3)  # as the kernel's OOM killer would end it: no exception, no record
+        return real(unit, folder, inputs_dir, say)
+
+    monkeypatch.setattr(unit_module, "_run_stages", dies_in_one)
+    stages: list[tuple[str, str]] = []
+    units = load_province(spec).units
+    got = dict(
+        (u.name, r)
+        for u, r in run_local(
+            units,
+            tmp_path / "out",
+            workers=2,
+            on_stage=lambda n, s: stages.append((n, s)),
+            start_method="fork",
+        )
+    )
+    assert got["崩溃区"] is None  # its worker died, again when it ran alone
+    assert got["好区"]["status"] == "done"
+    assert ("好区", "plan") in stages and ("崩溃区", "gaps") in stages

@@ -1,9 +1,11 @@
-"""Run every unit of a province file on Dask distributed and roll the results up.
+"""Run every unit of a province file on this machine's cores or a Dask cluster, and roll
+the results up.
 
-A :class:`distributed.LocalCluster` of worker processes by default, or an existing
-cluster (``tcp://host:port``). Each unit is one task that reads its own inputs and writes
-its own folder; only the unit's settings go to the worker and only a small summary comes
-back. Units report their stages as Dask events, which the client turns into progress.
+Worker processes of this machine by default (:mod:`spatial.batch.local`: forked with the
+toolkit imported, no scheduler to start), or an existing Dask cluster
+(``tcp://host:port``). Each unit is one task that reads its own inputs and writes its
+own folder; only the unit's settings go to the worker and only a small summary comes
+back. Units report their stages (on a queue, or as Dask events), which become progress.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from typing import Any
 
 from spatial._errors import InputError, Problem
 
+from .local import run_local
 from .spec import Province, Unit
 from .unit import _TOPIC, UNIT_FILE, _write_json, read_outcome, run_unit
 
 __all__ = ["BatchRun", "BatchStatus", "run_batch"]
 
 log = logging.getLogger(__name__)
+
+_DIED = "the worker running it died (out of memory? see the worker's log)"
 
 
 @dataclass
@@ -96,30 +101,48 @@ def _check_out(out: Path) -> None:
         )
 
 
-def _client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
-    """A Dask client: on an existing scheduler, or on a new LocalCluster of processes."""
-    import dask
-    from distributed import Client, LocalCluster
+def _on_dask(
+    units: list[Unit],
+    out: Path,
+    scheduler: str,
+    force: bool,
+    status: BatchStatus,
+    stage: Callable[[str, str], None],
+    finish: Callable[[Unit, dict[str, Any]], None],
+) -> None:
+    """Run the units as tasks of an existing Dask scheduler (its dashboard in ``status``)."""
+    from distributed import Client, as_completed
 
-    if scheduler:
-        return Client(scheduler, timeout="20s"), None
+    client = Client(scheduler, timeout="20s")
     try:
-        import bokeh  # noqa: F401  (the dashboard needs it)
+        status.dashboard = _dashboard(client)
 
-        dashboard: str | None = "127.0.0.1:0"
-    except ImportError:
-        dashboard = None
-    n = workers or max(1, min(os.cpu_count() or 1, 4))
-    # a unit whose worker dies is reported, not retried on every other worker in turn
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=dashboard,
-            silence_logs=logging.ERROR,
-        )
-    return Client(cluster), cluster
+        def event(message: tuple[float, dict[str, str]]) -> None:
+            stage(message[1].get("unit", ""), message[1].get("stage", ""))
+
+        client.subscribe_topic(_TOPIC, event)
+        futures = {
+            client.submit(
+                run_unit,
+                unit,
+                str(out),
+                force=force,
+                key=f"spatial-unit-{unit.slug}-{time.time_ns()}",
+                pure=False,
+                priority=-k,  # in the given order: the largest first
+            ): unit
+            for k, unit in enumerate(units)
+        }
+        for future in as_completed(futures):
+            unit = futures[future]
+            try:
+                record = future.result()
+            except Exception as exc:
+                name = type(exc).__name__
+                record = _lost(unit, out, _DIED if name == "KilledWorker" else f"{name}: {exc}")
+            finish(unit, record)
+    finally:
+        client.close()
 
 
 def _input_bytes(unit: Unit) -> int:
@@ -128,14 +151,8 @@ def _input_bytes(unit: Unit) -> int:
     return sum(p.stat().st_size for p in unit.files() if p.is_file())
 
 
-def _lost(unit: Unit, out: Path, exc: BaseException) -> dict[str, Any]:
+def _lost(unit: Unit, out: Path, why: str) -> dict[str, Any]:
     """The record of a unit whose task never came back (its worker died …)."""
-    name = type(exc).__name__
-    why = (
-        "the worker running it died (out of memory? see the worker's log)"
-        if name == "KilledWorker"
-        else f"{name}: {exc}"
-    )
     record = {
         "name": unit.name,
         "level": unit.level,
@@ -159,7 +176,7 @@ def run_batch(
     force: bool = False,
     progress: Callable[[BatchStatus], None] | None = None,
 ) -> BatchRun:
-    """Run every unit with inputs as a Dask task, then write the province roll-up.
+    """Run every unit with inputs (the largest first), then write the province roll-up.
 
     Parameters
     ----------
@@ -169,10 +186,11 @@ def run_batch(
         The batch folder: ``units/<slug>/`` per unit, ``province.xlsx``,
         ``overview.html``, ``batch.json``. Kept between runs: unchanged units are skipped.
     workers
-        Worker processes of the local cluster (default: the cores, at most 4).
+        Worker processes on this machine (default: the cores, at most 4).
     scheduler
-        Address of an existing Dask scheduler (``tcp://host:port``) instead of a local
-        cluster; every worker must read the inputs and write ``out_dir`` at the same paths.
+        Address of an existing Dask scheduler (``tcp://host:port``) instead of this
+        machine's processes (the ``batch`` extra); every worker must read the inputs and
+        write ``out_dir`` at the same paths.
     force
         Run every unit, changed or not.
     progress
@@ -188,7 +206,6 @@ def run_batch(
     InputError
         When ``out_dir`` cannot be used, or another batch is writing it.
     """
-    from distributed import as_completed
     from filelock import FileLock, Timeout
 
     from .rollup import write_rollup
@@ -222,51 +239,32 @@ def run_batch(
                 if progress is not None:
                     progress(status)
 
-        client, cluster = _client(workers, scheduler)
         records: dict[str, dict[str, Any]] = {}
-        try:
-            status.dashboard = _dashboard(client, cluster)
 
-            def event(message: tuple[float, dict[str, str]]) -> None:
-                body = message[1]
-                name, stage = body.get("unit", ""), body.get("stage", "")
-                if stage in ("done", "skipped", "failed"):
-                    return  # told when the result arrives
-                with guard:
-                    status.running[name] = stage
-                tell(name, stage)
+        def finish(unit: Unit, record: dict[str, Any]) -> None:
+            records[unit.name] = record
+            with guard:
+                status.running.pop(unit.name, None)
+                {"done": status.done, "skipped": status.skipped}.get(
+                    record["status"], status.failed
+                ).append(unit.name)
+            tell(unit.name, record["status"])
 
-            client.subscribe_topic(_TOPIC, event)
-            tell("", "started")
-            futures = {
-                client.submit(
-                    run_unit,
-                    unit,
-                    str(out),
-                    force=force,
-                    key=f"spatial-unit-{unit.slug}-{time.time_ns()}",
-                    pure=False,
-                    priority=_input_bytes(unit),  # the largest first: the last to end is small
-                ): unit
-                for unit in units
-            }
-            for future in as_completed(futures):
-                unit = futures[future]
-                try:
-                    record = future.result()
-                except Exception as exc:
-                    record = _lost(unit, out, exc)
-                records[unit.name] = record
-                with guard:
-                    status.running.pop(unit.name, None)
-                    {"done": status.done, "skipped": status.skipped}.get(
-                        record["status"], status.failed
-                    ).append(unit.name)
-                tell(unit.name, record["status"])
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        def stage(name: str, what: str) -> None:
+            if what in ("done", "skipped", "failed"):
+                return  # told when the result arrives
+            with guard:
+                status.running[name] = what
+            tell(name, what)
+
+        tell("", "started")
+        largest_first = sorted(units, key=_input_bytes, reverse=True)  # the last to end is small
+        n = workers or max(1, min(os.cpu_count() or 1, 4))
+        if scheduler is None:
+            for unit, got in run_local(largest_first, out, workers=n, force=force, on_stage=stage):
+                finish(unit, got if got is not None else _lost(unit, out, _DIED))
+        else:
+            _on_dask(largest_first, out, scheduler, force, status, stage, finish)
         for unit in province.units:  # aggregates have no record; keep file order
             if unit.has_data:
                 records[unit.name] = (
@@ -281,7 +279,7 @@ def run_batch(
             "file": str(province.path),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "wall_s": round(wall, 3),
-            "scheduler": scheduler or f"LocalCluster({workers or 'auto'} workers)",
+            "scheduler": scheduler or f"this machine ({n} worker processes)",
             "units": {
                 name: {k: r.get(k) for k in ("status", "error", "wall_s")}
                 for name, r in records.items()
@@ -297,7 +295,7 @@ def run_batch(
     return BatchRun(records, outputs, wall, status.dashboard)
 
 
-def _dashboard(client: Any, cluster: Any) -> str | None:
+def _dashboard(client: Any) -> str | None:
     """The dashboard's address: the scheduler's own, or None when it serves none."""
     try:
         info = client.scheduler_info()

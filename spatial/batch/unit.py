@@ -28,7 +28,7 @@ from spatial._errors import InputError, InputWarning, format_problems
 
 from .spec import Unit
 
-__all__ = ["UNIT_FILE", "read_outcome", "run_unit", "unit_hash"]
+__all__ = ["UNIT_FILE", "read_outcome", "run_unit", "send_events_to", "unit_hash"]
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,27 @@ def read_outcome(folder: Path) -> dict[str, Any] | None:
         return None
 
 
+_EVENTS: list[Any] = []  # a local pool's queue, in its worker processes (send_events_to)
+
+
+def send_events_to(queue: Any) -> None:
+    """Send this process's unit stages to ``queue`` as ``(unit name, stage)`` (the
+    initializer of a local pool's workers, :mod:`spatial.batch.local`).
+
+    Parameters
+    ----------
+    queue
+        A :class:`multiprocessing.SimpleQueue` read by the batch's process.
+    """
+    _EVENTS[:] = [queue]
+
+
 def _emit(unit: Unit, stage: str) -> None:
-    """Tell the client which stage a unit is in (a Dask event; nothing outside Dask)."""
+    """Tell the batch which stage a unit is in: on the local pool's queue, or as a Dask
+    event; nothing when the unit runs alone."""
+    if _EVENTS:
+        _EVENTS[0].put((unit.name, stage))
+        return
     try:
         from distributed import get_worker
 

@@ -1,4 +1,5 @@
-"""The ``batch`` command: every unit of a province file on Dask, rolled up."""
+"""The ``batch`` command: every unit of a province file on this machine's cores or a Dask
+cluster, rolled up."""
 
 from __future__ import annotations
 
@@ -46,11 +47,14 @@ def batch(
     out: Annotated[Path, typer.Option(help="Batch folder (kept between runs).")],
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes of the local Dask cluster (default: cores, ≤ 4)."),
+        typer.Option(help="Worker processes on this machine (default: cores, ≤ 4)."),
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="An existing Dask scheduler, tcp://host:port, instead of a local one."),
+        typer.Option(
+            help="An existing Dask scheduler, tcp://host:port, instead of this machine's "
+            "processes (the batch extra)."
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Run every unit, even those whose inputs are unchanged.")
@@ -59,7 +63,7 @@ def batch(
     """Run gaps, bundles, plan and maps for every unit of a province file, then roll up.
 
     逐级生成：按省级清单对各市、区县分别计算生活圈缺口、片区组合、年度计划和地图，并汇总为
-    province.xlsx 与总览图。Units run in parallel on Dask (a local cluster by default);
+    province.xlsx 与总览图。Units run in parallel on this machine's cores (or a Dask cluster);
     a failing unit is reported and does not stop the others; unchanged units are skipped.
     """
     from spatial._errors import InputError
