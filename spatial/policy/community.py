@@ -248,24 +248,39 @@ def community_check(
             )
             .reindex(ids)
         )
-    unit_of = units.to_numpy()
+    # each unit's rows found once (not one mask over the city per unit and item)
+    codes, names = pd.factorize(units.to_numpy(), use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    counted_all = hh > 0
+    per_item = []
+    for item in items:
+        cats = [c for c in item.categories if c in status.columns]
+        have = [c for c in cats if short is not None and c in short.columns]
+        per_item.append(
+            (
+                item,
+                cats,
+                status.loc[:, cats].to_numpy() if cats else None,
+                short.loc[:, have].to_numpy() if short is not None and have else None,
+            )
+        )
     rows = []
-    for name in dict.fromkeys(unit_of.tolist()):
-        inside = unit_of == name
-        counted = inside & (hh > 0)
-        for item in items:
-            cats = [c for c in item.categories if c in status.columns]
+    for k, name in enumerate(names):
+        at = order[bounds[k] : bounds[k + 1]]
+        counted = counted_all[at]
+        for item, cats, st_all, short_all in per_item:
             base = {
                 "unit": name,
-                "residents": float(np.nansum(residents[inside])),
-                "compounds": int(inside.sum()),
+                "residents": float(np.nansum(residents[at])),
+                "compounds": len(at),
                 "item": item.id,
                 "item_zh": item.zh,
                 "item_en": item.en,
                 "group": item.group,
                 "scale": item.scale,
             }
-            st = status.loc[:, cats].to_numpy()[inside] if cats else np.empty((0, 0))
+            st = st_all[at] if st_all is not None else np.empty((0, 0))
             if not cats or (st == "no_data").all():
                 rows.append(
                     base
@@ -273,24 +288,20 @@ def community_check(
                 )
                 continue
             reached = (st == "covered").any(axis=1)
-            out = counted[inside] & ~reached
+            out = counted & ~reached
             detail = (
-                f"{int(out.sum())} of {int(counted.sum())} compounds ({hh[inside][out].sum():,.0f} "
+                f"{int(out.sum())} of {int(counted.sum())} compounds ({hh[at][out].sum():,.0f} "
                 f"households) reach no {item.zh} {item.en} within its radius"
                 if out.any()
                 else ""
             )
-            places = np.nan
-            if short is not None:
-                have = [c for c in cats if c in short.columns]
-                if have:
-                    places = float(np.nansum(short.loc[:, have].to_numpy()[inside]))
+            places = float(np.nansum(short_all[at])) if short_all is not None else np.nan
             rows.append(
                 base
                 | {
                     "verdict": NOT_MET if out.any() else MET,
                     "compounds_out_of_reach": int(out.sum()),
-                    "households_out_of_reach": float(hh[inside][out].sum()),
+                    "households_out_of_reach": float(hh[at][out].sum()),
                     "missing": detail,
                     "shortfall_places": places,
                 }
