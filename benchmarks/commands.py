@@ -14,6 +14,7 @@ Usage::
 
     python benchmarks/commands.py --nodes 5000              # generate a small city
     python benchmarks/commands.py --city /tmp/c1m           # demo_city.gpkg + demo_city.osm
+    python benchmarks/commands.py --city /tmp/c1m --work /tmp/w --only assess   # again, kept
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=5000, help="else generate this size")
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--only", nargs="*", help="run only these commands (names as listed)")
+    parser.add_argument("--work", type=Path, help="keep the outputs here (default: a temp dir)")
     args = parser.parse_args()
     exe = shutil.which("spatial") or "spatial"
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +105,7 @@ def main() -> None:
             city = Path(tmp) / "city"
             generate_demo(city, size=size_for_nodes(args.nodes), seed=args.seed)
         rows = []
-        for name, cmd, ok in _chain(city, Path(tmp) / "work"):
+        for name, cmd, ok in _chain(city, args.work or Path(tmp) / "work"):
             if args.only and name not in args.only:
                 continue
             wall, cpu, peak = _run([exe, "-q", *cmd], ok=ok)
