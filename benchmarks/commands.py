@@ -24,7 +24,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -110,7 +109,7 @@ def main() -> None:
                 continue
             wall, cpu, peak = _run([exe, "-q", *cmd], ok=ok)
             rows.append((name, wall, cpu, peak))
-            print(f"{name}: {wall:.1f} s", file=sys.stderr, flush=True)
+            print(f"{name}: {wall:.1f} s wall, {cpu:.1f} CPU-s, {peak:,.0f} MB", flush=True)
     print("\n| command | wall s | CPU s | peak RSS, all processes (MB) |\n|---|---|---|---|")
     for name, wall, cpu, peak in rows:
         print(f"| `spatial {name}` | {wall:.1f} | {cpu:.1f} | {peak:,.0f} |")

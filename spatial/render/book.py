@@ -68,40 +68,73 @@ def _file_stem(name: str, used: set[str]) -> str:
     return stem
 
 
-def _unit_tables(tables: GapTables, mask: np.ndarray, reach_m: float) -> GapTables:
-    """The unit's compounds and gaps; facilities and service areas near them."""
-    comp = tables.compounds[mask]
-    ids = set(comp["id"].astype(str))
-    gaps = tables.gaps[tables.gaps["compound_id"].astype(str).isin(ids)]
-    metric = to_metric(comp)
-    area = gpd.GeoSeries([shapely.box(*metric.total_bounds).buffer(reach_m)], crs=metric.crs)
-    box = area.to_crs(4326).total_bounds
+def _sorted_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    return order, keys[order]
 
-    def near(frame: gpd.GeoDataFrame | None, *, cut: bool = False) -> gpd.GeoDataFrame | None:
+
+def _rows_of(order: np.ndarray, sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the rows whose key is one of ``wanted``."""
+    lo = np.searchsorted(sorted_keys, wanted, side="left")
+    hi = np.searchsorted(sorted_keys, wanted, side="right")
+    if not len(lo) or not (hi > lo).any():
+        return np.zeros(0, dtype=np.int64)
+    idx = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True) if b > a])
+    return np.sort(order[idx])
+
+
+class _Slicer:
+    """A unit's share of a city-wide gaps run, from indexes built once per book (a city
+    has thousands of units: never a pass over every gap row, POI or outline per unit)."""
+
+    def __init__(self, tables: GapTables) -> None:
+        self.tables = tables
+        self.gap_rows = _sorted_rows(tables.gaps["compound_id"].astype(str).to_numpy())
+        self.pois = self._wgs(tables.pois)
+        self.poi_tree = None if self.pois is None else shapely.STRtree(self.pois.geometry.values)
+        self.areas = self._wgs(tables.service_areas)
+        self.parts: np.ndarray = np.zeros(0, dtype=object)
+        self.owner: np.ndarray = np.zeros(0, dtype=np.int64)
+        if self.areas is not None:  # one outline per category: its polygons, indexed
+            outlines = self.areas.geometry.values
+            self.parts, self.owner = shapely.get_parts(outlines, return_index=True)
+        self.part_tree = shapely.STRtree(self.parts)
+
+    @staticmethod
+    def _wgs(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         if frame is None:
             return None
-        wgs = frame.to_crs(4326) if frame.crs and frame.crs.to_epsg() != 4326 else frame
-        part = wgs.cx[box[0] : box[2], box[1] : box[3]]
-        if cut:  # a category's service area is one shape for the whole city: cut it
-            part = part.set_geometry(shapely.clip_by_rect(part.geometry.values, *box))
-            part = part[~part.geometry.is_empty]
-        return part
+        return frame.to_crs(4326) if frame.crs and frame.crs.to_epsg() != 4326 else frame
 
-    return replace(
-        tables,
-        compounds=comp,
-        gaps=gaps,
-        pois=near(tables.pois),
-        service_areas=near(tables.service_areas, cut=True),
-    )
+    def unit(self, positions: np.ndarray, reach_m: float) -> GapTables:
+        """The unit's compounds and gaps; facilities and service areas near them."""
+        comp = self.tables.compounds.iloc[positions]
+        ids = np.unique(comp["id"].astype(str).to_numpy())
+        gaps = self.tables.gaps.iloc[_rows_of(*self.gap_rows, ids)]
+        metric = to_metric(comp)
+        area = gpd.GeoSeries([shapely.box(*metric.total_bounds).buffer(reach_m)], crs=metric.crs)
+        box = shapely.box(*area.to_crs(4326).total_bounds)
+        pois = None
+        if self.pois is not None and self.poi_tree is not None:
+            pois = self.pois.iloc[np.sort(self.poi_tree.query(box, predicate="intersects"))]
+        areas = None
+        if self.areas is not None:  # a category's outline is city-wide: cut to the box
+            hit = np.sort(self.part_tree.query(box, predicate="intersects"))
+            cut = shapely.clip_by_rect(self.parts[hit], *box.bounds)
+            pieces, which = shapely.get_parts(cut, return_index=True)
+            poly = shapely.get_type_id(pieces) == 3
+            pieces, owner = pieces[poly], self.owner[hit][which[poly]]
+            rows, at = np.unique(owner, return_inverse=True)
+            areas = self.areas.iloc[rows].set_geometry(
+                shapely.multipolygons(pieces, indices=at) if len(pieces) else [], crs=4326
+            )
+        return replace(self.tables, compounds=comp, gaps=gaps, pois=pois, service_areas=areas)
 
 
-def _unit_bundles(bundles: BundleTables, unit: str, by: Level) -> BundleTables | None:
-    members = bundles.members
-    names = unit_names(members, by)
-    ids = set(members.loc[names == unit, "bundle_id"].astype(str))
+def _unit_bundles(bundles: BundleTables, ids: set[str]) -> BundleTables | None:
     if not ids:
         return None
+    members = bundles.members
     keep = bundles.bundles["bundle_id"].astype(str).isin(ids)
     pairs = bundles.pairs[bundles.pairs["deficit_bundle"].astype(str).isin(ids)]
     sources = bundles.sources
@@ -158,10 +191,21 @@ def map_book(
     written: list[Path] = []
     rows = []
     used: set[str] = {"index"}
-    for unit in sorted(units.unique(), key=lambda u: (u == UNSPECIFIED, u)):
-        mask = (units == unit).to_numpy()
+    slicer = _Slicer(tables)
+    where: dict[str, np.ndarray] = {
+        str(k): np.asarray(v)
+        for k, v in units.reset_index(drop=True)
+        .groupby(units.to_numpy(), sort=False)
+        .indices.items()
+    }
+    bundle_ids: dict[str, set[str]] = {}
+    if bundles is not None:
+        member_units = unit_names(bundles.members, by).to_numpy()
+        for name, ids in zip(member_units, bundles.members["bundle_id"].astype(str), strict=True):
+            bundle_ids.setdefault(name, set()).add(ids)
+    for unit in sorted(where, key=lambda u: (u == UNSPECIFIED, u)):
         stem = _file_stem(unit, used)
-        sub = _unit_tables(tables, mask, reach_m)
+        sub = slicer.unit(where[unit], reach_m)
         page = gap_map(
             sub,
             basemap=basemap,
@@ -173,7 +217,7 @@ def map_book(
         written.append(save_map(page, out / f"{stem}.html"))
         bundle_file = None
         if bundles is not None:
-            part = _unit_bundles(bundles, unit, by)
+            part = _unit_bundles(bundles, bundle_ids.get(unit, set()))
             if part is not None:
                 bpage = bundle_map(
                     part,

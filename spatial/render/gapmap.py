@@ -192,20 +192,27 @@ def _category_layers(
     cat_lists = None
     if pois is not None and "categories" in pois:
         attached = pois["attached"].astype(bool) if "attached" in pois else True
-        pois = pois[attached]
+        pois = pois[attached][["name", "categories", "geometry"]]
         # each distinct combination of categories is split once (a city has ~10⁵ POIs)
         combo, combos = pd.factorize(pois["categories"].fillna("").astype(str))
         cat_lists = [set(c.split(";")) for c in combos]
+        pois = pois[["name", "geometry"]]
+    # rows of each category's outline found once (a map book draws thousands of pages)
+    area_rows: dict[str, np.ndarray] = {}
+    if tables.service_areas is not None:
+        area_rows = {
+            str(k): np.asarray(v)
+            for k, v in tables.service_areas.groupby("category", sort=False).indices.items()
+        }
     empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
     for cat in cats:
         areas, pts = empty, empty
-        if tables.service_areas is not None:
-            sa = tables.service_areas[tables.service_areas["category"] == cat.id]
-            if len(sa):
-                areas = _generalise(sa[["category", "geometry"]]).to_crs(4326)
+        if tables.service_areas is not None and cat.id in area_rows:
+            sa = tables.service_areas.iloc[area_rows[cat.id]]
+            areas = _generalise(sa[["category", "geometry"]]).to_crs(4326)
         if cat_lists is not None and pois is not None:
             has = [k for k, ids in enumerate(cat_lists) if cat.id in ids]
-            pts = pois[np.isin(combo, has)][["name", "geometry"]]
+            pts = pois.iloc[np.flatnonzero(np.isin(combo, has))]
         group = cat.level if cat.level in dict(_LEVELS) else "15min"
         if not has_data.get(cat.id):
             group = "no_data"
