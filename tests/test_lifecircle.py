@@ -212,8 +212,10 @@ def test_service_area_is_the_reachable_part_of_edges():
     )  # joined at a shared vertex
     comp = _compounds(metric(300, 0))
     pois = _pois(("kindergarten", metric(1000, 100)))  # on the north branch, 100 m up
-    res = compute_gaps(comp, pois, net, categories=KG[:1])
+    res = compute_gaps(comp, pois, net, categories=KG[:1], service_area_streets=True)
     area = res.service_areas.iloc[0]["streets"]
+    # kept only when asked: a whole city's street parts take gigabytes
+    assert "streets" not in compute_gaps(comp, pois, net, categories=KG[:1]).service_areas
     # 300 m around the POI: 400 along the branch (100 down, 300 up), 200 each way east/west.
     assert area.length == pytest.approx(400 + 200 + 200, abs=1e-6)
     assert _distance(res, "C0", "kindergarten") == pytest.approx(700 + 100)
@@ -336,7 +338,9 @@ def test_service_area_outline_equals_the_buffered_streets(where, demo_city, cau_
         warnings.simplefilter("ignore", InputWarning)  # the extract's estimates, said elsewhere
         layers = load_layers(specs)
         net = walk_network_from_osm(osm, crs=layers["compounds"].crs)
-        areas = api.gap_result(layers["compounds"], layers["pois"], net).service_areas
+        areas = api.gap_result(
+            layers["compounds"], layers["pois"], net, service_area_streets=True
+        ).service_areas
     assert len(areas) >= 10
     for outline, streets in zip(areas.geometry.values, areas["streets"].values, strict=True):
         runs = shapely.get_parts(shapely.line_merge(streets))

@@ -66,7 +66,12 @@ def _reachable_segments(
 
 
 def service_area(
-    network: WalkNetwork, sources: Attachment, cat: Category, *, half_width_m: float
+    network: WalkNetwork,
+    sources: Attachment,
+    cat: Category,
+    *,
+    half_width_m: float,
+    streets: bool = False,
 ) -> dict[str, Any]:
     """The parts of edges within a category's radius of its facilities, and their area.
 
@@ -80,31 +85,33 @@ def service_area(
         The category (its ``radius_m`` is the walk limit in metres).
     half_width_m
         Half the width of the corridor drawn around the street parts, metres.
+    streets
+        Also return the street parts (a whole city's take gigabytes).
 
     Returns
     -------
     dict
         ``category, zh, en, radius_m``, ``geometry`` (the corridor's outline,
-        :func:`corridor_outline`) and ``streets`` (the street parts: a MultiLineString),
-        in the network's CRS.
+        :func:`corridor_outline`) and, when asked, ``streets`` (the street parts: a
+        MultiLineString), in the network's CRS.
     """
     dist_node = node_distances(network, sources, limit_m=cat.radius_m)
     seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
-    n = len(seg)
-    streets = shapely.from_ragged_array(  # one MultiLineString of 2-point parts
-        shapely.GeometryType.MULTILINESTRING,
-        seg.reshape(-1, 2),
-        (np.arange(0, 2 * n + 1, 2), np.array([0, n])),
-    )[0]
-    outline = corridor_outline(seg, half_width_m=half_width_m)
-    return {
+    out: dict[str, Any] = {
         "category": cat.id,
         "zh": cat.zh,
         "en": cat.en,
         "radius_m": cat.radius_m,
-        "geometry": outline,
-        "streets": streets,
+        "geometry": corridor_outline(seg, half_width_m=half_width_m),
     }
+    if streets:
+        n = len(seg)
+        out["streets"] = shapely.from_ragged_array(  # one MultiLineString of 2-point parts
+            shapely.GeometryType.MULTILINESTRING,
+            seg.reshape(-1, 2),
+            (np.arange(0, 2 * n + 1, 2), np.array([0, n])),
+        )[0]
+    return out
 
 
 def _segments_of(lines: shapely.Geometry) -> np.ndarray:

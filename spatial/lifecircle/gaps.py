@@ -198,7 +198,15 @@ def compute_gaps(
             pairs.append(found[1])
             problems.extend(found[2])
         if p.service_areas and (in_data & entered.attached).any():
-            areas.append(service_area(network, sources, cat, half_width_m=p.service_area_buffer_m))
+            areas.append(
+                service_area(
+                    network,
+                    sources,
+                    cat,
+                    half_width_m=p.service_area_buffer_m,
+                    streets=p.service_area_streets,
+                )
+            )
     gaps = pd.concat(rows, ignore_index=True)
     covered_cols = [f["covered"].to_numpy() for f in rows]
     status_cols = [f["status"].to_numpy() for f in rows]
@@ -210,9 +218,11 @@ def compute_gaps(
     summary = _summary(covered_cols, status_cols, households, cats, facilities)
     sa = None
     if p.service_areas:  # a run where no category has a facility on the network has none
-        columns = ["category", "zh", "en", "radius_m", "geometry", "streets"]
+        columns = ["category", "zh", "en", "radius_m", "geometry"]
+        columns += ["streets"] if p.service_area_streets else []
         sa = gpd.GeoDataFrame(pd.DataFrame(areas, columns=columns), crs=network.crs)
-        sa["streets"] = gpd.GeoSeries(sa["streets"], crs=network.crs)
+        if p.service_area_streets:
+            sa["streets"] = gpd.GeoSeries(sa["streets"], crs=network.crs)
     cap = (
         (pd.concat(capacity, ignore_index=True), pd.concat(pairs, ignore_index=True))
         if capacity

@@ -44,6 +44,10 @@ class GapParams(StageParams):
         per category.
     service_area_buffer_m
         Half-width in metres drawn around the reachable street parts.
+    service_area_streets
+        Also keep each category's reachable street parts, exact, as a MultiLineString
+        (``GapResult.service_areas["streets"]``; never written): a whole city's take
+        gigabytes, so only when asked.
     count_reachable
         Also count, per compound and category, the facilities within the radius (one
         search per facility, so slower).
@@ -91,6 +95,7 @@ class GapParams(StageParams):
     search_limit_m: float = number(DEFAULTS.search_limit_m)
     service_areas: bool = True
     service_area_buffer_m: float = number(DEFAULTS.service_area_buffer_m)
+    service_area_streets: bool = False
     count_reachable: bool = False
     count_no_data: bool = False
     capacity: bool = False
