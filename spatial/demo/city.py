@@ -44,6 +44,7 @@ from spatial.demo._attributes import (
 from spatial.demo._compound import compound
 from spatial.demo._osm_writer import Builder, Line, write_osm
 from spatial.io.outputs.write import write_gpkg
+from spatial.io.survey.names import normalize_name
 from spatial.settings import Progress, no_progress
 from spatial.standards import load_categories
 
@@ -241,11 +242,20 @@ def generate_demo(
     supers: list[dict] = []
     sub_group = 3
     names_used: dict[str, int] = {}
+    produced: set[str] = set()
 
     def unique(name: str) -> str:
+        # names a survey match or the database takes for one (建工宿舍30区 and
+        # 建工宿舍区30区: the same once 宿舍/宿舍区 are set aside) are never both given
         k = names_used.get(name, 0)
+        while (
+            normalize_name(out := name + (ORDINAL[k] if k < len(ORDINAL) else f"{k + 1}区"))
+            in produced
+        ):
+            k += 1
         names_used[name] = k + 1
-        return name + (ORDINAL[k] if k < len(ORDINAL) else f"{k + 1}区")
+        produced.add(normalize_name(out))
+        return out
 
     for r, (y0, y1) in enumerate(row_edges):
         say("placing compounds, gates and parcels", r, len(row_edges))
