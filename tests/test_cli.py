@@ -533,14 +533,21 @@ def test_the_compound_database_feeds_bundles_and_gaps(tmp_path, cau_osm):
     ("module", "argv", "extra"),
     [
         ("sqlalchemy", ["db", "status", "--db", "x.gpkg"], "db"),
-        ("distributed", ["batch", "data/demo/province.toml", "--out", "o"], "batch"),
+        # batch runs on this machine's processes without Dask; a Dask cluster needs it
+        (
+            "distributed",
+            ["batch", "data/demo/province.toml", "--out", "{tmp}/o", "--scheduler", "tcp://127.0.0.1:9"],
+            "batch",
+        ),
     ],
-)
+)  # fmt: skip
 def test_a_command_missing_its_extra_says_which_to_install(tmp_path, module, argv, extra):
-    """The core install leaves out the database and batch libraries: the command says
+    """The core install leaves out the database and Dask libraries: the command says
     which extra installs them (exit 1), not an internal error."""
     import subprocess
     import sys
+
+    argv = [a.replace("{tmp}", tmp_path.as_posix()) for a in argv]
 
     code = (
         f"import sys; sys.modules[{module!r}] = None; from spatial.cli import main; "
