@@ -16,18 +16,15 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _machine import run_child
+from _machine import city_sizes, demo_cities, gaps_command, run_child
 
 
 def _peer(folder: Path, category: str, radius_m: float) -> tuple[float, float, float]:
@@ -84,38 +81,27 @@ def _peer(folder: Path, category: str, radius_m: float) -> tuple[float, float, f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--seed", type=int, default=2021)
-    args = parser.parse_args()
-    from spatial.demo import generate_demo, size_for_nodes
-
-    spatial = shutil.which("spatial") or "spatial"
+    args = city_sizes(__doc__.splitlines()[0])
     print(
         "| nodes | compounds | gaps s (CPU-s, MB) | gaps --capacity s (CPU-s, MB) | "
         "ratios / gaps | pairs | toolkit 2SFCA s | PySAL access s | max diff | load |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for nodes in args.nodes:
-        with tempfile.TemporaryDirectory() as tmp:
-            city = generate_demo(Path(tmp) / "city", size=size_for_nodes(nodes), seed=args.seed)
-            g = str(city.gpkg)
-            base = [spatial, "-q", "gaps", "--compounds", g, "--compounds-layer", "compounds"]
-            base += ["--pois", g, "--pois-layer", "pois", "--osm", str(city.osm)]
-            base += ["--no-service-areas"]
-            plain = run_child([*base, "--out", str(Path(tmp) / "plain")])
-            withcap = run_child([*base, "--capacity", "--out", str(Path(tmp) / "cap")])
-            cap = pd.read_csv(Path(tmp) / "cap" / "capacity.csv", encoding="utf-8-sig")
-            n_comp = int((cap["category"] == "kindergarten").sum())
-            with open(Path(tmp) / "cap" / "capacity_pairs.csv", encoding="utf-8-sig") as fh:
-                pairs = sum(1 for _ in fh)
-            mine, peer, diff = _peer(Path(tmp) / "cap", "kindergarten", 300.0)
-            extra = (withcap[1] - plain[1]) / plain[1]
-            print(
-                f"| {nodes:,} | {n_comp:,} | {plain[0]:.1f} ({plain[1]:.1f}, {plain[2]:,.0f}) | "
-                f"{withcap[0]:.1f} ({withcap[1]:.1f}, {withcap[2]:,.0f}) | {extra:.2f}× | "
-                f"{pairs - 1:,} | {mine:.3f} | {peer:.2f} | {diff:.1e} | {os.getloadavg()[0]:.2f} |"
-            )
+    for nodes, tmp, city in demo_cities(args.nodes, args.seed):
+        base = gaps_command(city)
+        plain = run_child([*base, "--out", str(Path(tmp) / "plain")])
+        withcap = run_child([*base, "--capacity", "--out", str(Path(tmp) / "cap")])
+        cap = pd.read_csv(Path(tmp) / "cap" / "capacity.csv", encoding="utf-8-sig")
+        n_comp = int((cap["category"] == "kindergarten").sum())
+        with open(Path(tmp) / "cap" / "capacity_pairs.csv", encoding="utf-8-sig") as fh:
+            pairs = sum(1 for _ in fh)
+        mine, peer, diff = _peer(Path(tmp) / "cap", "kindergarten", 300.0)
+        extra = (withcap[1] - plain[1]) / plain[1]
+        print(
+            f"| {nodes:,} | {n_comp:,} | {plain[0]:.1f} ({plain[1]:.1f}, {plain[2]:,.0f}) | "
+            f"{withcap[0]:.1f} ({withcap[1]:.1f}, {withcap[2]:,.0f}) | {extra:.2f}× | "
+            f"{pairs - 1:,} | {mine:.3f} | {peer:.2f} | {diff:.1e} | {os.getloadavg()[0]:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -16,15 +16,12 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
-import tempfile
-from pathlib import Path
 
 import pandas as pd
-from _machine import run_child
+from _machine import city_sizes, demo_cities, gaps_command, run_child
 
 
 def _fmt(r: tuple[float, float, float]) -> str:
@@ -32,14 +29,9 @@ def _fmt(r: tuple[float, float, float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--seed", type=int, default=2021)
-    args = parser.parse_args()
+    args = city_sizes(__doc__.splitlines()[0])
     import geopandas as gpd
     import pyogrio
-
-    from spatial.demo import generate_demo, size_for_nodes
 
     spatial = shutil.which("spatial") or "spatial"
     print(
@@ -47,43 +39,39 @@ def main() -> None:
         "facilities added | evaluate / gaps | one full rerun s | load |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for nodes in args.nodes:
-        with tempfile.TemporaryDirectory() as tmp:
-            t = Path(tmp)
-            city = generate_demo(t / "city", size=size_for_nodes(nodes), seed=args.seed)
-            g, osm = str(city.gpkg), str(city.osm)
-            n_comp = int(pyogrio.read_info(g, layer="compounds")["features"])
-            base = [spatial, "-q", "gaps", "--compounds", g, "--compounds-layer", "compounds"]
-            base += ["--pois", g, "--pois-layer", "pois", "--osm", osm, "--no-service-areas"]
-            gaps = run_child([*base, "--out", str(t / "gaps")])
-            budget = 2e6 * n_comp  # ≈ 4 % of the compounds a year at the demo's costs
-            plan = run_child(
-                [
-                    *(spatial, "-q", "plan", "--gaps", str(t / "gaps"), "--profile", "taian"),
-                    *("--budget-yuan", f"{budget:.0f}", "--start-year", "2027"),
-                    *("--out", str(t / "plan")),
-                ]
-            )
-            ev = run_child(
-                [
-                    *(spatial, "-q", "evaluate", "--gaps", str(t / "gaps")),
-                    *("--plan", str(t / "plan"), "--osm", osm, "--out", str(t / "ev")),
-                ]
-            )
-            # every facility (the workbook's sheet keeps at most --sheet-rows of them)
-            fac = pd.read_csv(t / "ev" / "evaluation_facilities.csv", encoding="utf-8-sig")
-            added = gpd.GeoDataFrame(
-                {"name": fac["facility"], "category": fac["category"]},
-                geometry=gpd.points_from_xy(fac["lon"], fac["lat"]),
-                crs=4326,
-            )
-            added.to_file(t / "added.gpkg", layer="pois", engine="pyogrio")
-            full = run_child([*base, "--pois", str(t / "added.gpkg"), "--out", str(t / "full")])
-            print(
-                f"| {nodes:,} | {n_comp:,} | {_fmt(gaps)} | {plan[0]:.1f} | {_fmt(ev)} | "
-                f"{len(fac):,} | {ev[0] / gaps[0]:.2f}× wall, {ev[1] / gaps[1]:.2f}× CPU | "
-                f"{full[0]:.1f} | {os.getloadavg()[0]:.2f} |"
-            )
+    for nodes, t, city in demo_cities(args.nodes, args.seed):
+        osm = str(city.osm)
+        n_comp = int(pyogrio.read_info(str(city.gpkg), layer="compounds")["features"])
+        base = gaps_command(city)
+        gaps = run_child([*base, "--out", str(t / "gaps")])
+        budget = 2e6 * n_comp  # ≈ 4 % of the compounds a year at the demo's costs
+        plan = run_child(
+            [
+                *(spatial, "-q", "plan", "--gaps", str(t / "gaps"), "--profile", "taian"),
+                *("--budget-yuan", f"{budget:.0f}", "--start-year", "2027"),
+                *("--out", str(t / "plan")),
+            ]
+        )
+        ev = run_child(
+            [
+                *(spatial, "-q", "evaluate", "--gaps", str(t / "gaps")),
+                *("--plan", str(t / "plan"), "--osm", osm, "--out", str(t / "ev")),
+            ]
+        )
+        # every facility (the workbook's sheet keeps at most --sheet-rows of them)
+        fac = pd.read_csv(t / "ev" / "evaluation_facilities.csv", encoding="utf-8-sig")
+        added = gpd.GeoDataFrame(
+            {"name": fac["facility"], "category": fac["category"]},
+            geometry=gpd.points_from_xy(fac["lon"], fac["lat"]),
+            crs=4326,
+        )
+        added.to_file(t / "added.gpkg", layer="pois", engine="pyogrio")
+        full = run_child([*base, "--pois", str(t / "added.gpkg"), "--out", str(t / "full")])
+        print(
+            f"| {nodes:,} | {n_comp:,} | {_fmt(gaps)} | {plan[0]:.1f} | {_fmt(ev)} | "
+            f"{len(fac):,} | {ev[0] / gaps[0]:.2f}× wall, {ev[1] / gaps[1]:.2f}× CPU | "
+            f"{full[0]:.1f} | {os.getloadavg()[0]:.2f} |"
+        )
 
 
 if __name__ == "__main__":

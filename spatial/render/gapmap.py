@@ -93,12 +93,8 @@ def _generalise(areas: gpd.GeoDataFrame, *, tolerance_m: float = 8.0) -> gpd.Geo
     Outlines stored in degrees are simplified in degrees (a degree of latitude is
     111.32 km and a degree of longitude less, so no point moves more than
     ``tolerance_m``), which spares two reprojections of every vertex."""
-    if areas.crs.is_geographic:
-        tolerance = tolerance_m / 111_320.0
-        return areas.assign(
-            geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values]
-        )
-    return areas.assign(geometry=[simplify_outline(g, tolerance_m) for g in areas.geometry.values])
+    tolerance = tolerance_m / 111_320.0 if areas.crs.is_geographic else tolerance_m
+    return areas.assign(geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values])
 
 
 _STATUS = {
@@ -192,7 +188,7 @@ def _category_layers(
     cat_lists = None
     if pois is not None and "categories" in pois:
         attached = pois["attached"].astype(bool) if "attached" in pois else True
-        pois = pois[attached][["name", "categories", "geometry"]]
+        pois = pois[attached]
         # each distinct combination of categories is split once (a city has ~10⁵ POIs)
         combo, combos = pd.factorize(pois["categories"].fillna("").astype(str))
         cat_lists = [set(c.split(";")) for c in combos]
