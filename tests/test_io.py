@@ -33,6 +33,32 @@ def test_writers_replace_whole_files(tmp_path):
     assert len(gpd.read_file(path, layer="x")) == 1
 
 
+def test_a_large_layer_is_written_in_pieces_reprojected_each(tmp_path, monkeypatch):
+    """Rows written a few vertices at a time (so a city's outlines are never held twice)
+    come back whole, in order, reprojected like one ``to_crs`` of the whole layer."""
+    import shapely
+
+    rings = [
+        shapely.Point(500_000 + 90 * k, 4_400_000).buffer(30, quad_segs=k + 1) for k in range(7)
+    ]
+    gdf = gpd.GeoDataFrame({"n": range(7), "名": list("甲乙丙丁戊己庚")}, geometry=rings, crs=32650)
+    writes = []
+    to_file = gpd.GeoDataFrame.to_file
+
+    def counted(self, *args, **kwargs):
+        writes.append(len(self))
+        return to_file(self, *args, **kwargs)
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", counted)
+    path = write_gpkg({"a": gdf}, tmp_path / "a.gpkg", crs=4326, max_vertices=12)
+    assert len(writes) > 2 and sum(writes) == 7  # pieces, every row once
+    back = gpd.read_file(path, layer="a")
+    want = gdf.to_crs(4326)
+    assert back.crs.to_epsg() == 4326 and back["n"].tolist() == list(range(7))
+    assert back["名"].tolist() == want["名"].tolist()
+    assert shapely.equals_exact(back.geometry.values, want.geometry.values, tolerance=1e-9).all()
+
+
 def test_bad_input_leaves_no_partial_outputs(tmp_path, demo_city):
     data = tmp_path / "data"
     data.mkdir()

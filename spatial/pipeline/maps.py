@@ -53,11 +53,7 @@ def run_maps(
     """
     from spatial.io.context.read import read_context
     from spatial.io.outputs.fileset import file_set
-    from spatial.io.outputs.results import (
-        check_bundles_folder,
-        load_assessment,
-        load_gap_tables,
-    )
+    from spatial.io.outputs.results import check_bundles_folder, load_assessment
 
     opts = options or MapOptions()
     out = Path(out)
@@ -66,7 +62,7 @@ def run_maps(
 
         cjk_font_path()
     ctx = read_context(list(opts.context)) if opts.context else None
-    tables = gaps if isinstance(gaps, GapTables) or gaps is None else load_gap_tables(gaps)
+    tables = gaps if isinstance(gaps, GapTables) or gaps is None else _gap_tables(Path(gaps))
     if tables is not None and opts.assess is not None:
         tables = replace(tables, communities=load_assessment(opts.assess))
     target = (
@@ -81,6 +77,17 @@ def run_maps(
     with file_set(out.parent, name=out.stem) as stage:
         staged = _draw(tables, bundles, stage / out.name, stage / target.name, opts, ctx, gaps)
     return {k: out.parent / Path(v).relative_to(stage) for k, v in staged.items()}
+
+
+def _gap_tables(folder: Path) -> GapTables:
+    """A gaps folder's tables, the service areas simplified as the maps draw them while
+    they are read (a city's outlines are gigabytes at full detail)."""
+    from spatial.io.outputs.results import load_gap_tables
+    from spatial.render.gapmap import read_service_areas
+
+    tables = load_gap_tables(folder, service_areas=False)
+    areas = folder / "service_areas.gpkg"
+    return replace(tables, service_areas=read_service_areas(areas)) if areas.exists() else tables
 
 
 def _draw(

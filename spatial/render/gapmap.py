@@ -27,7 +27,7 @@ from spatial.render.offline import Basemap, data_bounds
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
-__all__ = ["GAP_TITLE", "VIEW_COLOURS", "gap_map"]
+__all__ = ["GAP_TITLE", "OUTLINE_TOLERANCE_M", "VIEW_COLOURS", "gap_map", "read_service_areas"]
 
 GAP_TITLE = "15分钟生活圈设施缺口 15-minute life-circle gaps"
 
@@ -86,15 +86,59 @@ SpatialMap.popups.compound = function (layer, i, cfg) {
 """
 
 
-def _generalise(areas: gpd.GeoDataFrame, *, tolerance_m: float = 8.0) -> gpd.GeoDataFrame:
+#: The gap map's outlines are simplified by this many metres (no point moves more).
+OUTLINE_TOLERANCE_M = 8.0
+
+
+def _generalise(
+    areas: gpd.GeoDataFrame, *, tolerance_m: float = OUTLINE_TOLERANCE_M
+) -> gpd.GeoDataFrame:
     """Service areas for display: the outlines of ``service_areas.gpkg`` (traced on a grid
     by the gap run) simplified by ``tolerance_m`` metres, never traced again here.
 
     Outlines stored in degrees are simplified in degrees (a degree of latitude is
     111.32 km and a degree of longitude less, so no point moves more than
-    ``tolerance_m``), which spares two reprojections of every vertex."""
+    ``tolerance_m``), which spares two reprojections of every vertex. Outlines that
+    :func:`read_service_areas` simplified already (``attrs["simplified_m"]``) are kept."""
+    if areas.attrs.get("simplified_m", 0.0) >= tolerance_m:
+        return areas
     tolerance = tolerance_m / 111_320.0 if areas.crs.is_geographic else tolerance_m
-    return areas.assign(geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values])
+    out = areas.assign(geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values])
+    out.attrs["simplified_m"] = tolerance_m
+    return out
+
+
+def read_service_areas(
+    path: str | Path, *, tolerance_m: float = OUTLINE_TOLERANCE_M
+) -> gpd.GeoDataFrame:
+    """``service_areas.gpkg`` as the gap map draws it, read one category at a time.
+
+    Each outline is simplified by ``tolerance_m`` metres as soon as it is read, so a
+    whole city's (tens of millions of vertices) is never in memory at once.
+
+    Parameters
+    ----------
+    path
+        A ``service_areas.gpkg`` written by ``spatial gaps``.
+    tolerance_m
+        How far a point may move, metres (the gap map's own tolerance by default).
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer's rows in its order and CRS (WGS84), outlines simplified.
+    """
+    import pyogrio
+
+    rows = [
+        _generalise(read_gpkg(path, skip=k, count=1), tolerance_m=tolerance_m)
+        for k in range(pyogrio.read_info(path)["features"])
+    ]
+    if not rows:
+        return read_gpkg(path)
+    out = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs=rows[0].crs)
+    out.attrs["simplified_m"] = tolerance_m
+    return out
 
 
 _STATUS = {

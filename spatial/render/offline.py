@@ -319,12 +319,14 @@ def save_map(m: folium.Map | Any, path: str | Path) -> Path:
     Path
         ``path``.
     """
-    text = figure(m).render() if isinstance(m, folium.Map) else m.html()
+    # a page's pieces are written one by one (a city's page is hundreds of megabytes)
+    parts = [figure(m).render()] if isinstance(m, folium.Map) else m.html_parts()
     stamp = RUN_STAMP.get()
     if stamp is not None:  # the run of the set this page belongs to (spatial map)
+        text = parts[0]
         at = text.find("<head>") + len("<head>") if "<head>" in text else 0
         meta = f'<meta name="spatial-run" content="{escape(stamp)}">'
-        text = text[:at] + meta + text[at:]
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        parts = [text[:at] + meta + text[at:], *parts[1:]]
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.writelines(parts)
     return Path(path)

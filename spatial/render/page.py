@@ -300,7 +300,18 @@ class MapPage:
         Returns
         -------
         str
-            The HTML document.
+            The HTML document (:meth:`html_parts` joined).
+        """
+        return "".join(self.html_parts())
+
+    def html_parts(self) -> list[str]:
+        """The page as consecutive pieces, the data layers each a piece of its own, so
+        that a whole city's page (hundreds of megabytes) is written without being joined.
+
+        Returns
+        -------
+        list of str
+            Pieces whose concatenation is :meth:`html`; the first holds ``<head>``.
         """
         m = self.render()
         when = self.data_date or date.today().isoformat()
@@ -324,25 +335,21 @@ class MapPage:
             + (f"m.attributionControl.addAttribution({script_json(credit)});" if credit else "")
             + f"SpatialMap.init(m, {script_json(config)});}});"
         )
-        body = (
+        title_box = (
             f"<div class='sp-titlebox'><b>{escape(self.title)}</b>"
             f"<span>数据日期 data: {escape(when)} · 生成 made: {date.today().isoformat()}"
             "</span>"
             + "".join(f"<span class='sp-note'>{escape(n)}</span>" for n in self.notes)
             + "</div>"
             + "".join(self._legends)
-            + "".join(self._data)
-            + f"<script>{init}</script>"
         )
         text = figure(m).render()
         head_at, body_at = text.index(_HEAD), text.index(_BODY)
-        return (
-            text[:head_at]
-            + head
-            + text[head_at + len(_HEAD) : body_at]
-            + body
-            + text[body_at + len(_BODY) :]
-        )
+        return [
+            text[:head_at] + head + text[head_at + len(_HEAD) : body_at] + title_box,
+            *self._data,
+            f"<script>{init}</script>" + text[body_at + len(_BODY) :],
+        ]
 
     def _repr_html_(self) -> str:
         """The page inline in a notebook (an iframe, as folium shows a map)."""

@@ -27,7 +27,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial._errors import InputError, Problem
-from spatial.io.crs.projection import to_wgs84
+from spatial.io.crs.projection import WGS84, to_wgs84
 from spatial.io.outputs.write import (
     read_gpkg,
     read_own_csv,
@@ -185,8 +185,8 @@ def write_gap_outputs(result: _GapResultLike, out_dir: str | Path) -> dict[str, 
     if result.service_areas is not None and len(result.service_areas):
         # the outlines (the street parts themselves stay in the result)
         areas = result.service_areas.drop(columns=["streets"], errors="ignore")
-        paths["service_areas"] = write_gpkg(
-            {"service_areas": to_wgs84(areas)}, out / "service_areas.gpkg"
+        paths["service_areas"] = write_gpkg(  # in pieces: a city's are gigabytes
+            {"service_areas": areas}, out / "service_areas.gpkg", crs=WGS84
         )
     paths["problems"] = write_csv(_problems_frame(result.problems), out / "problems.csv")
     if result.categories:
