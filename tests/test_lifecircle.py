@@ -317,6 +317,50 @@ def test_searches_shared_with_a_second_process_equal_those_done_here(demo_city, 
         assert np.allclose(got, want, rtol=0, atol=1e-9, equal_nan=True)
 
 
+def test_service_areas_traced_by_a_second_process_equal_those_traced_here(demo_city, monkeypatch):
+    """Service areas split between two processes (the second from the last category)
+    are the outlines one process traces, in the order of the categories."""
+    import time
+
+    import shapely
+
+    import spatial.lifecircle.parallel as parallel
+    from spatial.io import load_layer
+    from spatial.lifecircle.areas import service_area
+    from spatial.lifecircle.parallel import Outlines
+    from spatial.lifecircle.pois import classify_pois
+    from spatial.network import attach_points
+
+    comp = load_layer(demo_city.gpkg, "compounds", source_layer="compounds")
+    net = walk_network_from_osm(demo_city.osm, crs=comp.crs)
+    pois = load_layer(demo_city.gpkg, "pois", source_layer="pois").to_crs(net.crs)
+    cats = load_categories()
+    kinds = classify_pois(pois, categories=cats).fillna("").str.split(";")
+    pts = np.column_stack([pois.geometry.x, pois.geometry.y])
+    attach = attach_points(net, pts, snap_limit_m=150)
+    jobs = [(attach.take(kinds.map(lambda k, c=c: c.id in k).to_numpy()), c) for c in cats[:8]]
+    here = []
+
+    def slow_here(*args, **kwargs):  # the spawned process traces at full speed meanwhile
+        here.append(1)
+        time.sleep(0.5)
+        return service_area(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "service_area", slow_here)
+    shared = Outlines(net, jobs, half_width_m=15.0, process_nodes=0)
+    assert shared.pool is not None
+    got = shared.collect()
+    assert 0 < len(here) < len(jobs) and shared.pool is None  # both traced; it stopped
+    monkeypatch.undo()
+    alone = Outlines(net, jobs, half_width_m=15.0, process_nodes=10**9)
+    assert alone.pool is None
+    want = alone.collect()
+    assert [a["category"] for a in got] == [c.id for _, c in jobs]
+    assert sum(not a["geometry"].is_empty for a in want) >= 4
+    for a, b in zip(got, want, strict=True):
+        assert shapely.equals_exact(a["geometry"], b["geometry"], tolerance=0)
+
+
 @pytest.mark.parametrize("where", ["demo", "cau"])
 def test_service_area_outline_equals_the_buffered_streets(where, demo_city, cau_osm):
     """The outline traced on the grid against buffering the street parts with GEOS: area

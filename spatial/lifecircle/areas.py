@@ -137,6 +137,10 @@ def _densified(seg: np.ndarray, step_m: float) -> np.ndarray:
     return points
 
 
+#: Street parts sampled at once when marking the grid (bounds the working memory).
+_SEGMENTS_AT_ONCE = 100_000
+
+
 def corridor_outline(
     lines: shapely.Geometry | np.ndarray,
     *,
@@ -182,16 +186,18 @@ def corridor_outline(
     span = flat.max(axis=0) + half_width_m + 2 * cell_m - low
     cell = max(cell_m, float(np.sqrt(span[0] * span[1] / max_cells)))
     nx, ny = (np.ceil(span / cell).astype(np.int64) + 1).tolist()
-    ij = np.floor((_densified(seg, cell / 2) - low) / cell).astype(np.int64)
     free = np.ones((ny, nx), dtype=np.uint8)
-    free[ij[:, 1], ij[:, 0]] = 0
+    for at in range(0, len(seg), _SEGMENTS_AT_ONCE):  # a city's points would be ~10⁷
+        points = _densified(seg[at : at + _SEGMENTS_AT_ONCE], cell / 2)
+        ij = np.floor((points - low) / cell).astype(np.intp)
+        free[ij[:, 1], ij[:, 0]] = 0
     dist = cv2.distanceTransform(free, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     del free
     return _contour(dist, low, cell, level=half_width_m / cell - 0.1)
 
 
 def _contour(dist: np.ndarray, low: np.ndarray, cell: float, *, level: float) -> shapely.Geometry:
-    """Polygons where ``dist`` (cells) is below ``level``, built in one go, each ring
+    """Polygons where ``dist`` (cells) is below ``level``, traced in one go, each ring
     simplified by a quarter of a cell (contour points fall on every cell)."""
     import contourpy
 
@@ -206,16 +212,33 @@ def _contour(dist: np.ndarray, low: np.ndarray, cell: float, *, level: float) ->
     if pts is None or not len(pts):
         return shapely.Polygon()
     sizes = np.diff(offsets)
-    rings = shapely.linearrings(pts, indices=np.repeat(np.arange(len(sizes)), sizes))
+    simplified = np.empty(len(sizes), dtype=object)
+    lo = 0
+    while lo < len(sizes):  # rings a few million points at a time (a city's are ~10⁷)
+        hi = max(int(np.searchsorted(offsets, offsets[lo] + _POINTS_AT_ONCE, "right")) - 1, lo + 1)
+        hi = min(hi, len(sizes))
+        rings = shapely.linearrings(
+            pts[offsets[lo] : offsets[hi]], indices=np.repeat(np.arange(hi - lo), sizes[lo:hi])
+        )
+        simplified[lo:hi] = shapely.simplify(rings, cell / 4, preserve_topology=False)
+        lo = hi
     poly_of_ring = np.repeat(np.arange(len(outer) - 1), np.diff(outer))
-    return _from_rings(rings, poly_of_ring, cell / 4)
+    return _polygons(simplified, poly_of_ring)
+
+
+#: Contour points made into rings at once (bounds the working memory).
+_POINTS_AT_ONCE = 2_000_000
 
 
 def _from_rings(rings: np.ndarray, owner: np.ndarray, tolerance: float) -> shapely.Geometry:
     """Polygons from rings (each polygon's shell first), each ring simplified on its own
     (Douglas–Peucker; GEOS simplifies one large MultiPolygon far more slowly)."""
-    rings = shapely.simplify(rings, tolerance, preserve_topology=False)
-    # a ring simplified to a line or less is dropped, and a polygon with its shell
+    return _polygons(shapely.simplify(rings, tolerance, preserve_topology=False), owner)
+
+
+def _polygons(rings: np.ndarray, owner: np.ndarray) -> shapely.Geometry:
+    """Polygons from simplified rings (each polygon's shell first); a ring simplified to
+    a line or less is dropped, and a polygon with its shell."""
     ok = (shapely.get_type_id(rings) == 2) & (shapely.get_num_coordinates(rings) >= 4)
     shell = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else owner.astype(bool)
     lost = np.unique(owner[shell & ~ok])

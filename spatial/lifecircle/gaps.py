@@ -17,9 +17,8 @@ import pandas as pd
 import shapely
 
 from spatial._errors import Problem
-from spatial.lifecircle.areas import service_area
 from spatial.lifecircle.capacity import capacity_rows, load_capacity
-from spatial.lifecircle.parallel import category_distances
+from spatial.lifecircle.parallel import Outlines, category_distances
 from spatial.lifecircle.params import GapParams
 from spatial.lifecircle.pois import classify_pois, poi_problems
 from spatial.lifecircle.reach import entered_by, meetings_that_matter
@@ -138,75 +137,83 @@ def compute_gaps(
     ]
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
     limits_m = [max(p.search_limit_m, cat.radius_m) for cat in cats]
-    distances = category_distances(network, sources_of, access, len(comp), limits_m=limits_m)
-    met = _Meetings.of(
-        meetings_that_matter(
-            network,
-            comp.geometry.values,
-            access,
-            entered.pts,
-            ways,
-            in_data_of,
-            distances,
-            limits_m,
-            [c.radius_m for c in cats] if p.count_reachable else None,
-            leg_factor=p.access_leg_factor,
-        )
+    outlines = Outlines(  # a second process traces them meanwhile (a large network)
+        network,
+        [
+            (sources, cat)
+            for cat, in_data, sources in zip(cats, in_data_of, sources_of, strict=True)
+            if p.service_areas and (in_data & entered.attached).any()
+        ],
+        half_width_m=p.service_area_buffer_m,
+        streets=p.service_area_streets,
     )
-    pieces = _owner_pieces(network, access)
-    standard = load_capacity(p.capacity_file) if p.capacity else None
-    capacity: list[pd.DataFrame] = []
-    pairs: list[pd.DataFrame] = []
-    rows: list[pd.DataFrame] = []
-    areas: list[dict[str, Any]] = []
-    no_data: list[str] = []
-    each = zip(cats, in_data_of, sources_of, distances, limits_m, strict=True)
-    for cat, in_data, sources, dist, limit_m in each:
-        if not in_data.any():
-            no_data.append(cat.id)
-            problems.append(_no_data_warning(cat, count_no_data=p.count_no_data))
-        met.shorten(dist, in_data, limit_m=limit_m)
-        frame = _category_rows(
-            cat, entered, dist, _status(cat, network, entered, sources, dist, pieces, in_data), p
-        )
-        capacity_here = standard is not None and cat.id in standard.rules and in_data.any()
-        reach = None
-        if p.count_reachable or capacity_here:  # one search of the pairs serves both
-            reach = reach_matrix(
+    try:
+        distances = category_distances(network, sources_of, access, len(comp), limits_m=limits_m)
+        met = _Meetings.of(
+            meetings_that_matter(
                 network,
-                sources,
+                comp.geometry.values,
                 access,
-                len(comp),
-                radius_m=cat.radius_m,
-                source_owner=sources.owner,
-                walks=met.walks(in_data),
+                entered.pts,
+                ways,
+                in_data_of,
+                distances,
+                limits_m,
+                [c.radius_m for c in cats] if p.count_reachable else None,
+                leg_factor=p.access_leg_factor,
             )
-        if p.count_reachable and reach is not None:
-            frame["reachable_count"] = reach.counts()
-        rows.append(frame)
-        if capacity_here and reach is not None and standard is not None:
-            found = capacity_rows(
-                reach,
-                category=cat.id,
-                radius_m=cat.radius_m,
-                compounds=comp,
-                pois=src_pois,
-                status=frame["status"].to_numpy(),
-                standard=standard,
+        )
+        pieces = _owner_pieces(network, access)
+        standard = load_capacity(p.capacity_file) if p.capacity else None
+        capacity: list[pd.DataFrame] = []
+        pairs: list[pd.DataFrame] = []
+        rows: list[pd.DataFrame] = []
+        no_data: list[str] = []
+        each = zip(cats, in_data_of, sources_of, distances, limits_m, strict=True)
+        for cat, in_data, sources, dist, limit_m in each:
+            if not in_data.any():
+                no_data.append(cat.id)
+                problems.append(_no_data_warning(cat, count_no_data=p.count_no_data))
+            met.shorten(dist, in_data, limit_m=limit_m)
+            frame = _category_rows(
+                cat,
+                entered,
+                dist,
+                _status(cat, network, entered, sources, dist, pieces, in_data),
+                p,
             )
-            capacity.append(found[0])
-            pairs.append(found[1])
-            problems.extend(found[2])
-        if p.service_areas and (in_data & entered.attached).any():
-            areas.append(
-                service_area(
+            capacity_here = standard is not None and cat.id in standard.rules and in_data.any()
+            reach = None
+            if p.count_reachable or capacity_here:  # one search of the pairs serves both
+                reach = reach_matrix(
                     network,
                     sources,
-                    cat,
-                    half_width_m=p.service_area_buffer_m,
-                    streets=p.service_area_streets,
+                    access,
+                    len(comp),
+                    radius_m=cat.radius_m,
+                    source_owner=sources.owner,
+                    walks=met.walks(in_data),
                 )
-            )
+            if p.count_reachable and reach is not None:
+                frame["reachable_count"] = reach.counts()
+            rows.append(frame)
+            if capacity_here and reach is not None and standard is not None:
+                found = capacity_rows(
+                    reach,
+                    category=cat.id,
+                    radius_m=cat.radius_m,
+                    compounds=comp,
+                    pois=src_pois,
+                    status=frame["status"].to_numpy(),
+                    standard=standard,
+                )
+                capacity.append(found[0])
+                pairs.append(found[1])
+                problems.extend(found[2])
+    except BaseException:  # the second process stops with the run
+        outlines.close()
+        raise
+    areas = outlines.collect()
     gaps = pd.concat(rows, ignore_index=True)
     covered_cols = [f["covered"].to_numpy() for f in rows]
     status_cols = [f["status"].to_numpy() for f in rows]

@@ -1,23 +1,30 @@
-"""The category searches of a large network shared with a second process.
+"""The category searches and service areas of a large network shared with a second
+process.
 
 One Dijkstra per category holds the GIL (scipy's csgraph), so threads do not help; a
 spawned process gets the network's arrays once and takes categories from the end of
-the list while this process takes them from the start, until they meet. Where no
-process can be started (a daemonic Dask worker, one core, a failed process) the rest
-is searched here: the distances are the same either way.
+the list while this process takes them from the start, until they meet. Service areas
+(:class:`Outlines`) are shared the same way, the second process tracing them while this
+one builds the tables. Where no process can be started (a daemonic Dask worker, one
+core, a failed process) the rest is done here: the results are the same either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
+from spatial.lifecircle.areas import service_area
 from spatial.lifecircle.engine import (
     EngineNet,
     OwnerTargets,
@@ -29,8 +36,9 @@ from spatial.lifecircle.engine import (
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints
 from spatial.settings import DEFAULTS
+from spatial.standards import Category
 
-__all__ = ["category_distances"]
+__all__ = ["Outlines", "category_distances"]
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +136,106 @@ def _search(sources: _Triple, limit_m: float) -> np.ndarray:
     assert _SHARED is not None, "the process was started without its network"
     net, targets = _SHARED
     return owner_node_distances(net, sources, targets, limit_m)
+
+
+class Outlines:
+    """Service areas of many categories (:func:`~spatial.lifecircle.areas.service_area`),
+    a second process tracing them from the last category on as soon as this object is
+    made, while this process goes on with other work; :meth:`collect` traces the rest
+    here, from the first category, until the two meet.
+
+    Parameters
+    ----------
+    network
+        The walk network (metric CRS).
+    jobs
+        The facilities' ways onto the network and their category, one pair per area.
+    half_width_m
+        Half the width of the corridor drawn around the street parts, metres.
+    streets
+        Also keep the street parts (see :func:`service_area`).
+    process_nodes
+        From this many network nodes on, a second process shares the work (when the
+        machine has a second core).
+    """
+
+    def __init__(
+        self,
+        network: WalkNetwork,
+        jobs: Sequence[tuple[Attachment, Category]],
+        *,
+        half_width_m: float,
+        streets: bool = False,
+        process_nodes: int = DEFAULTS.outline_process_nodes,
+    ) -> None:
+        self.network, self.jobs = network, list(jobs)
+        self.options: dict[str, Any] = {"half_width_m": half_width_m, "streets": streets}
+        self.futures: dict[int, Future[dict[str, Any]]] = {}
+        self.pool: ProcessPoolExecutor | None = None
+        if len(self.jobs) >= 2 and network.n_nodes >= process_nodes and (os.cpu_count() or 1) > 1:
+            try:
+                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                # the network's fields only (no cached indexes), sent once as the first
+                # task: by the pool's feeder thread, while the process starts and imports
+                self.pool.submit(_receive_network, replace(network, problems=[]))
+                for k in reversed(range(len(self.jobs))):
+                    self.futures[k] = self.pool.submit(_outline, *self.jobs[k], self.options)
+            except (AssertionError, OSError, ValueError, BrokenProcessPool) as exc:
+                log.info("service areas in this process only: %s", exc)
+                self.close()
+
+    def collect(self) -> list[dict[str, Any]]:
+        """Every job's service area, in the order of the jobs.
+
+        Returns
+        -------
+        list of dict
+            What :func:`service_area` returns, per job.
+        """
+        out: list[dict[str, Any]] = []
+        try:
+            for k, (sources, cat) in enumerate(self.jobs):
+                fut = self.futures.get(k)
+                if fut is not None and not fut.cancel():
+                    try:
+                        out.append(fut.result())
+                        continue
+                    except (OSError, BrokenProcessPool) as exc:  # the process died
+                        log.warning("the second service-area process failed (%s)", exc)
+                out.append(service_area(self.network, sources, cat, **self.options))
+        finally:
+            self.close()
+        return out
+
+    def close(self) -> None:
+        """Stop the second process (what it has not begun is cancelled)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool, self.futures = None, {}
+
+
+_NETWORK: WalkNetwork | None = None
+
+
+def _receive_network(network: WalkNetwork) -> None:
+    """Keep the network in the second process (its first task)."""
+    global _NETWORK
+    _NETWORK = network
+
+
+def _outline(sources: Attachment, cat: Category, options: dict[str, Any]) -> dict[str, Any]:
+    assert _NETWORK is not None, "the process was started without its network"
+    try:
+        return service_area(_NETWORK, sources, cat, **options)
+    finally:
+        _give_back()
+
+
+def _give_back() -> None:
+    """Return the freed heap to the system (glibc keeps a traced city's grids and
+    segments otherwise: the process grows by a category's working memory each time)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
