@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -507,6 +508,30 @@ def test_bundle_map_drawn_by_a_second_process_equals_the_one_drawn_here(
         html = (tmp_path / name / "m_bundles.html").read_text(encoding="utf-8")
         data.append(re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html))
     assert len(data[0]) > 3 and data[0] == data[1]
+
+
+def test_gap_map_reading_outlines_a_category_at_a_time_equals_the_one_from_memory(
+    demo_run, tmp_path
+):
+    """The page drawn from ``service_areas.gpkg`` one category at a time (a city) has the
+    data of the page drawn from the outlines in memory, and the page saved piece by
+    piece is its HTML."""
+    folder = demo_run.outputs["gaps"].parent
+    whole = load_gap_tables(folder)
+    lazy = replace(whole, service_areas=None)
+    pages = [
+        gap_map(whole, data_date="2026-01-01"),
+        gap_map(lazy, data_date="2026-01-01", service_areas=folder / "service_areas.gpkg"),
+    ]
+    data = [
+        re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', p.html())
+        for p in pages
+    ]
+    areas = [[a["count"] for a in p.layers if str(a["id"]).startswith("area_")] for p in pages]
+    assert sum(areas[0]) >= 10 and areas[0] == areas[1]
+    assert len(data[0]) > 20 and data[0] == data[1]
+    saved = save_map(pages[1], tmp_path / "m.html").read_text(encoding="utf-8")
+    assert saved == "".join(pages[1].html_parts()) and len(pages[1].html_parts()) > 20
 
 
 _STALE_CACHE = """

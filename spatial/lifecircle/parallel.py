@@ -11,11 +11,9 @@ core, a failed process) the rest is done here: the results are the same either w
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
-import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from spatial._heap import trim_heap
 from spatial.lifecircle.areas import service_area
 from spatial.lifecircle.engine import (
     EngineNet,
@@ -228,14 +227,4 @@ def _outline(sources: Attachment, cat: Category, options: dict[str, Any]) -> dic
     try:
         return service_area(_NETWORK, sources, cat, **options)
     finally:
-        _give_back()
-
-
-def _give_back() -> None:
-    """Return the freed heap to the system (glibc keeps a traced city's grids and
-    segments otherwise: the process grows by a category's working memory each time)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        trim_heap()  # the process would grow by a category's working memory each time

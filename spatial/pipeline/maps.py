@@ -62,7 +62,11 @@ def run_maps(
 
         cjk_font_path()
     ctx = read_context(list(opts.context)) if opts.context else None
-    tables = gaps if isinstance(gaps, GapTables) or gaps is None else _gap_tables(Path(gaps))
+    tables = (
+        gaps
+        if isinstance(gaps, GapTables) or gaps is None
+        else _gap_tables(Path(gaps), whole=opts.by is not None)
+    )
     if tables is not None and opts.assess is not None:
         tables = replace(tables, communities=load_assessment(opts.assess))
     target = (
@@ -79,15 +83,18 @@ def run_maps(
     return {k: out.parent / Path(v).relative_to(stage) for k, v in staged.items()}
 
 
-def _gap_tables(folder: Path) -> GapTables:
-    """A gaps folder's tables, the service areas simplified as the maps draw them while
-    they are read (a city's outlines are gigabytes at full detail)."""
+def _gap_tables(folder: Path, *, whole: bool) -> GapTables:
+    """A gaps folder's tables; the service areas only for a map book (``whole``; the gap
+    map reads them a category at a time), simplified as the maps draw them while they
+    are read (a city's outlines are gigabytes at full detail)."""
     from spatial.io.outputs.results import load_gap_tables
     from spatial.render.gapmap import read_service_areas
 
     tables = load_gap_tables(folder, service_areas=False)
     areas = folder / "service_areas.gpkg"
-    return replace(tables, service_areas=read_service_areas(areas)) if areas.exists() else tables
+    if whole and areas.exists():
+        return replace(tables, service_areas=read_service_areas(areas))
+    return tables
 
 
 def _draw(
@@ -126,6 +133,7 @@ def _draw(
         ctx = tables.context
         osm_data = osm_data or _from_osm(tables.compounds)
         title = {"title": opts.title} if opts.title else {}
+        area_file = Path(gaps) / "service_areas.gpkg" if isinstance(gaps, (str, Path)) else None
         page = gap_map(
             tables,
             basemap=opts.basemap,
@@ -133,6 +141,7 @@ def _draw(
             osm_data=osm_data,
             data_date=opts.data_date,
             title=opts.title or GAP_TITLE,
+            service_areas=area_file if area_file is not None and area_file.exists() else None,
         )
         written["gap_map"] = save_map(page, out)
         if opts.png:

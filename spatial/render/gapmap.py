@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from spatial._heap import trim_heap
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.areas import simplify_outline
@@ -130,10 +131,10 @@ def read_service_areas(
     """
     import pyogrio
 
-    rows = [
-        _generalise(read_gpkg(path, skip=k, count=1), tolerance_m=tolerance_m)
-        for k in range(pyogrio.read_info(path)["features"])
-    ]
+    rows = []
+    for k in range(pyogrio.read_info(path)["features"]):
+        rows.append(_generalise(read_gpkg(path, skip=k, count=1), tolerance_m=tolerance_m))
+        trim_heap()  # the full outline just freed would stay with the process
     if not rows:
         return read_gpkg(path)
     out = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs=rows[0].crs)
@@ -220,9 +221,11 @@ def _category_layers(
     cats: Sequence[Category],
     show: set[str],
     has_data: dict[str, bool],
+    area_file: str | Path | None,
 ) -> None:
     """One layer per category (service area and facilities), grouped by life-circle level;
-    the categories without data in one closed group of their own, listed last."""
+    the categories without data in one closed group of their own, listed last. Outlines
+    come from ``tables.service_areas``, or from ``area_file`` a category at a time."""
     for level, label in _LEVELS:
         page.group(level, label, expanded=level in ("5min", "block"))
     n_none = sum(1 for c in cats if not has_data.get(c.id))
@@ -247,7 +250,10 @@ def _category_layers(
     empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
     for cat in cats:
         areas, pts = empty, empty
-        if tables.service_areas is not None and cat.id in area_rows:
+        if area_file is not None:
+            sa = read_gpkg(area_file, where="category = '{}'".format(cat.id.replace("'", "''")))
+            areas = _generalise(sa[["category", "geometry"]]).to_crs(4326) if len(sa) else empty
+        elif tables.service_areas is not None and cat.id in area_rows:
             sa = tables.service_areas.iloc[area_rows[cat.id]]
             areas = _generalise(sa[["category", "geometry"]]).to_crs(4326)
         if cat_lists is not None and pois is not None:
@@ -300,6 +306,9 @@ def _category_layers(
             ),
             cols={"name": names, "category": [f"{cat.zh} {cat.en}"] * len(pts)},
         )
+        if area_file is not None:  # the outline is text in the page now
+            del areas, sa
+            trim_heap()
 
 
 def _status_rows(codes: np.ndarray, dist: np.ndarray) -> tuple[list[str], list[list]]:
@@ -327,6 +336,7 @@ def gap_map(
     show_categories: Sequence[str] = ("kindergarten", "elderly_daycare", "health_station"),
     context: gpd.GeoDataFrame | None = None,
     data_date: str | None = None,
+    service_areas: str | Path | None = None,
 ) -> MapPage:
     """Build the gap map: compounds by number of missing categories, a layer per category.
 
@@ -353,6 +363,9 @@ def gap_map(
         :func:`spatial.render.context.read_context`), WGS84.
     data_date
         Date of the data written under the title (default: today).
+    service_areas
+        A ``service_areas.gpkg`` read one category at a time instead of
+        ``tables.service_areas`` (a whole city's outlines are never all in memory).
 
     Returns
     -------
@@ -425,7 +438,7 @@ def gap_map(
         communities = add_community_layer(page, comp, *tables.communities)
     with_data = [c for c in cats if has_data.get(c.id)]
     shown = {c.id for c in with_data if c.id in show_categories} or {c.id for c in with_data[:3]}
-    _category_layers(page, tables, cats, shown, has_data)
+    _category_layers(page, tables, cats, shown, has_data, service_areas)
     page.script(_POPUP_JS)
     page.config.update(
         categories=[{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats],
