@@ -360,6 +360,15 @@ def test_service_areas_traced_by_a_second_process_equal_those_traced_here(demo_c
     for a, b in zip(got, want, strict=True):
         assert shapely.equals_exact(a["geometry"], b["geometry"], tolerance=0)
 
+    def no_process(*args, **kwargs):  # a daemonic Dask worker may not start one
+        raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_process)
+    fallback = Outlines(net, jobs[:3], half_width_m=15.0, process_nodes=0)
+    assert fallback.pool is None
+    for a, b in zip(fallback.collect(), want[:3], strict=True):
+        assert shapely.equals_exact(a["geometry"], b["geometry"], tolerance=0)
+
 
 @pytest.mark.parametrize("where", ["demo", "cau"])
 def test_service_area_outline_equals_the_buffered_streets(where, demo_city, cau_osm):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from spatial.lifecircle.engine import node_distances
@@ -31,12 +30,14 @@ def _merge_intervals(
         return edge, start, end
     order = np.lexsort((start, edge))
     edge, start, end = edge[order], start[order], end[order]
-    reach = pd.Series(end).groupby(edge).cummax().to_numpy()
     first = np.r_[True, edge[1:] != edge[:-1]]
+    # the running furthest end within each edge: edges lifted apart by a power of two
+    # larger than any end, so one running maximum never carries over to the next edge
+    lift = 2.0 ** np.ceil(np.log2(float(end.max()) + 1.0)) * (np.cumsum(first) - 1)
+    reach = np.maximum.accumulate(end + lift) - lift
     new = first | (start > np.r_[-np.inf, reach[:-1]])
-    group = np.cumsum(new) - 1
-    merged_end = pd.Series(end).groupby(group).max().to_numpy()
-    return edge[new], start[new], merged_end
+    at = np.flatnonzero(new)
+    return edge[at], start[at], np.maximum.reduceat(end, at)
 
 
 def _reachable_segments(
