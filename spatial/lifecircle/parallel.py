@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from spatial._heap import trim_heap
+from spatial.heap import trim_heap
 from spatial.lifecircle.areas import service_area
 from spatial.lifecircle.engine import (
     EngineNet,

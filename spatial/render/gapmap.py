@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial._heap import trim_heap
+from spatial.heap import trim_heap
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.areas import simplify_outline
