@@ -59,6 +59,20 @@ def test_two_compounds_touching_an_old_factory_form_one_self_balancing_bundle():
     assert res.pairs.empty
 
 
+def test_a_bundle_lists_each_category_its_compounds_miss_once_and_its_kinds():
+    units = _frame(
+        _unit("C1", "old_compound", 0, 0, 100, 100, missing="market;clinic"),
+        _unit("C2", "old_compound", 100, 0, 200, 100, missing="clinic;;bus_stop"),
+        _unit("C3", "old_compound", 200, 0, 300, 100, missing=None),
+        _unit("F", "old_factory", 0, 100, 300, 300, missing="kindergarten", **FACTORY),
+    )
+    [bundle] = find_bundles(units).bundles.itertuples()
+    assert bundle.gaps_missing == "bus_stop;clinic;market"  # a factory's own is not a gap
+    assert bundle.kinds == "old_compound:3;old_factory:1"
+    assert bundle.can_site_facilities and bundle.gaps_closable == bundle.gaps_missing
+    assert bundle.geometry.equals(box(X0, Y0, X0 + 300, Y0 + 300))
+
+
 def test_the_same_across_a_railway_do_not_bundle_unless_allowed():
     units = _frame(
         _unit("C1", "old_compound", 0, 0, 100, 90),

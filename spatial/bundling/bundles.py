@@ -373,7 +373,7 @@ def _tables(
     out["parcels_default_far"] = (members["far_source"] == "default").groupby(key).sum().values
     out["parcels_missing_figures"] = (members["missing_figures"] != "").groupby(key).sum().values
     out["members"] = g["id"].agg(";".join).to_numpy()
-    counts = pd.crosstab(key, members["kind"]).sort_index(axis=1)
+    counts = members.groupby(["bundle_id", "kind"]).size().unstack(fill_value=0).sort_index(axis=1)
     kinds = counts.columns.to_numpy()
     out["kinds"] = [
         ";".join(f"{k}:{n}" for k, n in zip(kinds, row, strict=True) if n)
@@ -393,17 +393,18 @@ def _tables(
         out["subdistrict"] = first["subdistrict"].reindex(out["bundle_id"]).to_numpy()
     elif "subdistrict" in members:
         out["subdistrict"] = None
-    if "missing" in members:
-        comp = members[members["kind"] == "old_compound"]
-        miss = comp.groupby("bundle_id")["missing"].agg(
-            lambda s: ";".join(sorted({c for v in s.dropna() for c in str(v).split(";") if c}))
-        )
-        out["gaps_missing"] = miss.reindex(out["bundle_id"]).fillna("").to_numpy()
+    if "missing" in members:  # the categories the compounds miss, each once, in order
+        comp = members.loc[(members["kind"] == "old_compound") & members["missing"].notna()]
+        found: dict[Any, set[str]] = {}
+        for b, v in zip(comp["bundle_id"].to_numpy(), comp["missing"].astype(str), strict=True):
+            found.setdefault(b, set()).update(c for c in v.split(";") if c)
+        out["gaps_missing"] = [";".join(sorted(found.get(b, ()))) for b in out["bundle_id"]]
         site_kinds = ["old_factory", "low_efficiency", "function_conversion"]
         land = members["kind"].isin(site_kinds).groupby(key).any()
         out["can_site_facilities"] = land.reindex(out["bundle_id"]).to_numpy()
         out["gaps_closable"] = np.where(out["can_site_facilities"], out["gaps_missing"], "")
-    geom = g.geometry.apply(lambda s: shapely.union_all(s.values))
+    shapes = members.geometry.values  # one union per bundle (no pandas apply per group)
+    geom = pd.Series({b: shapely.union_all(shapes[at]) for b, at in g.indices.items()})
     bundles = gpd.GeoDataFrame(out, geometry=geom.reindex(out["bundle_id"]).values, crs=u.crs)
     return members, bundles
 
