@@ -374,9 +374,8 @@ def _tables(
     out["parcels_missing_figures"] = (members["missing_figures"] != "").groupby(key).sum().values
     out["members"] = g["id"].agg(";".join).to_numpy()
     counts = members.groupby(["bundle_id", "kind"]).size().unstack(fill_value=0).sort_index(axis=1)
-    kinds = counts.columns.to_numpy()
     out["kinds"] = [
-        ";".join(f"{k}:{n}" for k, n in zip(kinds, row, strict=True) if n)
+        ";".join(f"{k}:{n}" for k, n in zip(counts.columns, row, strict=True) if n)
         for row in counts.reindex(out["bundle_id"]).to_numpy()
     ]
     out["n_compounds"] = (members["kind"] == "old_compound").groupby(key).sum().values
