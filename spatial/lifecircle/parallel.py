@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -81,30 +81,57 @@ def category_distances(
     net = net_arrays(network)
     whole = owner_targets(net, targets, n_owners)
     jobs = [csr_triple(s) for s in sources]
-    out: list[np.ndarray | None] = [None] * len(jobs)
     pool = _pool(net, whole) if _worth_it(network, jobs, process_nodes) else None
-    futures: dict[int, Future[np.ndarray]] = {}
+    futures: dict[int, Future[Any]] = {}
     if pool is not None:
-        try:  # the second process works from the end
-            for k in reversed(range(len(jobs))):
-                futures[k] = pool.submit(_search, jobs[k], float(limits_m[k]))
-        except (AssertionError, OSError, BrokenProcessPool) as exc:  # a daemonic process …
-            log.info("category searches in this process only: %s", exc)
-            futures = {}
+        futures = _from_the_end(
+            pool, len(jobs), lambda k: (_search, jobs[k], float(limits_m[k])), "category searches"
+        )
     try:
-        for k, job in enumerate(jobs):
-            fut = futures.get(k)
-            if fut is not None and not fut.cancel():
-                try:
-                    out[k] = fut.result()
-                    continue
-                except (OSError, BrokenProcessPool) as exc:  # the process died: search here
-                    log.warning("the second search process failed (%s); searched here", exc)
-            out[k] = owner_node_distances(net, job, whole, float(limits_m[k]))
+        out = _meet(
+            futures,
+            len(jobs),
+            lambda k: owner_node_distances(net, jobs[k], whole, float(limits_m[k])),
+            "search",
+        )
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
     return [np.asarray(o) for o in out]
+
+
+def _from_the_end(
+    pool: ProcessPoolExecutor, n: int, call: Callable[[int], tuple[Any, ...]], what: str
+) -> dict[int, Future[Any]]:
+    """Jobs ``n - 1`` … ``0`` submitted to the second process (``call(k)``: the function
+    and its arguments); none where it cannot take them (a daemonic process …)."""
+    futures: dict[int, Future[Any]] = {}
+    try:
+        for k in reversed(range(n)):
+            fn, *args = call(k)
+            futures[k] = pool.submit(fn, *args)
+    except (AssertionError, OSError, ValueError, BrokenProcessPool) as exc:
+        log.info("%s in this process only: %s", what, exc)
+        return {}
+    return futures
+
+
+def _meet(
+    futures: dict[int, Future[Any]], n: int, here: Callable[[int], Any], what: str
+) -> list[Any]:
+    """Results of jobs ``0`` … ``n - 1``: the second process's where it has begun the
+    job, the rest done here (``here(k)``) from the first job on, until the two meet."""
+    out = []
+    for k in range(n):
+        fut = futures.get(k)
+        if fut is not None and not fut.cancel():
+            try:
+                out.append(fut.result())
+                continue
+            except (OSError, BrokenProcessPool) as exc:  # the process died: done here
+                log.warning("the second %s process failed (%s); done here", what, exc)
+        out.append(here(k))
+    return out
 
 
 def _worth_it(network: WalkNetwork, jobs: Sequence[_Triple], process_nodes: int) -> bool:
@@ -177,10 +204,16 @@ class Outlines:
                 # the network's fields only (no cached indexes), sent once as the first
                 # task: by the pool's feeder thread, while the process starts and imports
                 self.pool.submit(_receive_network, replace(network, problems=[]))
-                for k in reversed(range(len(self.jobs))):
-                    self.futures[k] = self.pool.submit(_outline, *self.jobs[k], self.options)
             except (AssertionError, OSError, ValueError, BrokenProcessPool) as exc:
                 log.info("service areas in this process only: %s", exc)
+            if self.pool is not None:
+                self.futures = _from_the_end(
+                    self.pool,
+                    len(self.jobs),
+                    lambda k: (_outline, *self.jobs[k], self.options),
+                    "service areas",
+                )
+            if not self.futures:
                 self.close()
 
     def collect(self) -> list[dict[str, Any]]:
@@ -191,20 +224,15 @@ class Outlines:
         list of dict
             What :func:`service_area` returns, per job.
         """
-        out: list[dict[str, Any]] = []
         try:
-            for k, (sources, cat) in enumerate(self.jobs):
-                fut = self.futures.get(k)
-                if fut is not None and not fut.cancel():
-                    try:
-                        out.append(fut.result())
-                        continue
-                    except (OSError, BrokenProcessPool) as exc:  # the process died
-                        log.warning("the second service-area process failed (%s)", exc)
-                out.append(service_area(self.network, sources, cat, **self.options))
+            return _meet(
+                self.futures,
+                len(self.jobs),
+                lambda k: service_area(self.network, *self.jobs[k], **self.options),
+                "service-area",
+            )
         finally:
             self.close()
-        return out
 
     def close(self) -> None:
         """Stop the second process (what it has not begun is cancelled)."""

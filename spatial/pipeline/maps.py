@@ -133,7 +133,12 @@ def _draw(
         ctx = tables.context
         osm_data = osm_data or _from_osm(tables.compounds)
         title = {"title": opts.title} if opts.title else {}
-        area_file = Path(gaps) / "service_areas.gpkg" if isinstance(gaps, (str, Path)) else None
+        # outlines not in the tables (all but a map book's) are read a category at a time
+        area_file = (
+            Path(gaps) / "service_areas.gpkg"
+            if isinstance(gaps, (str, Path)) and tables.service_areas is None
+            else None
+        )
         page = gap_map(
             tables,
             basemap=opts.basemap,

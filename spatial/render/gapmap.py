@@ -115,7 +115,8 @@ def read_service_areas(
     """``service_areas.gpkg`` as the gap map draws it, read one category at a time.
 
     Each outline is simplified by ``tolerance_m`` metres as soon as it is read, so a
-    whole city's (tens of millions of vertices) is never in memory at once.
+    whole city's outlines are never all in memory at full detail (a map book needs them
+    all; the gap map alone reads them a category at a time, :func:`gap_map`).
 
     Parameters
     ----------
