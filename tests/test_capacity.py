@@ -289,6 +289,8 @@ def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path, 
         "说明 cover",
         "社区 units",
         "完整社区 check",
+        "千人指标 per 1,000",
+        "千人指标 categories",
         "类别 categories",
         "小区供需 compounds",
     ]

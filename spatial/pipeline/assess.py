@@ -14,7 +14,9 @@ from spatial.io.outputs.results import load_gap_tables
 from spatial.io.outputs.runfolder import run_folder
 from spatial.io.outputs.write import read_own_csv, write_csv, write_xlsx
 from spatial.lifecircle.capacity import CapacityStandard, load_capacity
+from spatial.lifecircle.floorspace import FloorspaceStandard, facility_areas, load_floorspace
 from spatial.policy.community import MET, NO_DATA, community_check, load_items, planning_units
+from spatial.policy.per_thousand import PerThousand, per_thousand
 
 __all__ = ["ASSESS_HEADERS", "run_assess"]
 
@@ -51,10 +53,81 @@ ASSESS_HEADERS = {
     "facilities": "设施数 facilities",
     "facilities_default_scale": "按默认规模 at the default scale",
     "compounds_over_capacity": "覆盖但超负荷小区 covered over capacity",
+    "scale_of_unit": "单元层级 unit scale",
+    "level": "生活圈层级 level",
+    "level_zh": "层级名称 level (中文)",
+    "floor_m2": "建筑面积 floor area m²",
+    "land_m2": "用地面积 land m²",
+    "floor_per_1000": "千人建筑面积 floor m² per 1,000",
+    "land_per_1000": "千人用地面积 land m² per 1,000",
+    "floor_min_per_1000": "标准下限(建筑) floor minimum per 1,000",
+    "land_min_per_1000": "标准下限(用地) land minimum per 1,000",
+    "floor_short_m2": "建筑面积缺口 floor area short m²",
+    "land_short_m2": "用地缺口 land short m²",
+    "counted": "计入类别 categories counted",
     "what": "内容 what",
     "value": "数值 value",
     "source": "来源 source",
 }
+
+
+def _floorspace_rows(
+    fs: FloorspaceStandard, thousand: PerThousand | None, areas: pd.DataFrame | None = None
+) -> list[tuple[str, object, str]]:
+    """The 千人指标's figures: the minima per level, the default scales used and how often."""
+    rows: list[tuple[str, object, str]] = [("千人指标 standard", fs.standard, fs.path)]
+    if thousand is None:
+        return [*rows, ("千人指标 per 1,000", "not computed", "the gaps run has no POIs")]
+    for level, mins in fs.levels.items():
+        rows.append(
+            (
+                f"{mins.zh} {level}: 用地 land m²/千人",
+                f"{mins.land_per_1000[0]:g}–{mins.land_per_1000[1]:g}",
+                mins.sources["land_per_1000"],
+            )
+        )
+        rows.append(
+            (
+                f"{mins.zh} {level}: 建筑 floor m²/千人",
+                f"{mins.floor_per_1000[0]:g}–{mins.floor_per_1000[1]:g}",
+                mins.sources["floor_per_1000"],
+            )
+        )
+    rows.append(
+        (
+            "设施归属 facility to unit",
+            f"nearest compound within {fs.assign_within_m:g} m",
+            fs.sources["assign_within_m"],
+        )
+    )
+    rows.append(
+        (
+            "未归属设施 facilities in no unit",
+            f"{thousand.unassigned} of {thousand.facilities}",
+            "farther than the distance above from every compound: not counted",
+        )
+    )
+    if areas is not None:
+        for cat, rule in fs.rules.items():
+            mine = areas[areas["category"] == cat]
+            if not len(mine):
+                continue
+            n = len(mine)
+            rows.append(
+                (
+                    f"{cat}: 默认建筑面积 default floor area",
+                    f"{rule.floor_m2:g} m² × {int(mine['floor_default'].sum())} of {n}",
+                    rule.sources["floor_m2"],
+                )
+            )
+            rows.append(
+                (
+                    f"{cat}: 默认用地 default land",
+                    f"{rule.land_m2:g} m² × {int(mine['land_default'].sum())} of {n}",
+                    rule.sources["land_m2"],
+                )
+            )
+    return rows
 
 
 def _cover(
@@ -62,6 +135,9 @@ def _cover(
     capacity: pd.DataFrame | None,
     pairs: pd.DataFrame | None,
     info: dict[str, Any],
+    fs: FloorspaceStandard,
+    thousand: PerThousand | None,
+    areas: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """What the figures rest on: the defaults used and how many rows used them."""
     rows = [
@@ -110,6 +186,7 @@ def _cover(
                 "run spatial gaps --capacity for places and shortfalls",
             )
         )
+    rows += _floorspace_rows(fs, thousand, areas)
     cover: pd.DataFrame = pd.DataFrame(rows, columns=["what", "value", "source"])
     cover["value"] = cover["value"].astype(str)
     return cover
@@ -121,6 +198,7 @@ def run_assess(
     out_dir: str | Path,
     capacity_file: str | Path | None = None,
     items_file: str | Path | None = None,
+    floorspace_file: str | Path | None = None,
 ) -> dict[str, Path]:
     """Assess a gaps run against the 完整居住社区 standard, with capacity when computed.
 
@@ -135,6 +213,9 @@ def run_assess(
         Demand figures (persons per household, age shares) and capacity rules.
     items_file
         The standard's items (default ``spatial/standards/complete_community.toml``).
+    floorspace_file
+        The 千人指标: minima per level and facilities' default scales (default
+        ``spatial/standards/floorspace.toml``).
 
     Returns
     -------
@@ -145,6 +226,7 @@ def run_assess(
     tables = load_gap_tables(folder, service_areas=False)
     comp = tables.compounds
     std = load_capacity(capacity_file)
+    fs = load_floorspace(floorspace_file)
     items, info = load_items(items_file)
     given = comp["households"] if "households" in comp else pd.Series(np.nan, index=comp.index)
     hh = pd.to_numeric(given, errors="coerce").to_numpy(float)
@@ -164,6 +246,14 @@ def run_assess(
     cap_path, pairs_path = folder / "capacity.csv", folder / "capacity_pairs.csv"
     capacity = read_own_csv(cap_path) if cap_path.exists() else None
     pairs = read_own_csv(pairs_path) if pairs_path.exists() else None
+    thousand, areas = None, None
+    pois = tables.pois
+    if pois is not None and len(pois) and "categories" in pois:
+        cats = tables.categories or ()
+        areas = facility_areas(pois, categories=cats, standard=fs)
+        thousand = per_thousand(
+            comp, pois, areas, units=units, residents=residents, standard=fs, categories=cats
+        )
     check = community_check(tables.gaps, comp, units, items, residents=residents, capacity=capacity)
     summary = (
         check.groupby("unit", sort=False)
@@ -185,10 +275,13 @@ def run_assess(
         "符合 within",
     )
     sheets = {
-        "说明 cover": _cover(std, capacity, pairs, info),
+        "说明 cover": _cover(std, capacity, pairs, info, fs, thousand, areas),
         "社区 units": summary,
         "完整社区 check": check,
     }
+    if thousand is not None:
+        sheets["千人指标 per 1,000"] = thousand.levels
+        sheets["千人指标 categories"] = thousand.categories
     if capacity is not None:
         by_cat = (
             capacity.groupby("category", sort=False)
@@ -218,6 +311,11 @@ def run_assess(
                 sheets, stage / "assessment.xlsx", headers=ASSESS_HEADERS, styled=True
             ),
             "community_check": write_csv(check, stage / "community_check.csv"),
+            **(
+                {"per_thousand": write_csv(thousand.levels, stage / "per_thousand.csv")}
+                if thousand is not None
+                else {}
+            ),
             "units": write_csv(
                 pd.DataFrame(
                     {

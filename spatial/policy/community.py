@@ -24,6 +24,9 @@ import tomllib
 
 __all__ = [
     "ITEMS_FILE",
+    "MET",
+    "NOT_MET",
+    "NO_DATA",
     "CommunityItem",
     "community_check",
     "load_items",

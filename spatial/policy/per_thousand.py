@@ -1,0 +1,205 @@
+"""千人指标 per unit: facility floor area and land per 1,000 residents against the minimum
+of GB 50180-2018 表5.0.2 for each life-circle level (``spatial/standards/floorspace.toml``).
+
+A 社区 (community, or a proposed planning unit) is checked at the 5-minute and block levels,
+a 街道 (subdistrict; the whole run where the compounds name none) at the 10- and
+15-minute levels. A facility counts for the unit of the nearest compound within
+``assign_within_m``; a category counts at its own level only (the levels of 表5.0.2 do
+not contain each other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.lifecircle.floorspace import FloorspaceStandard
+from spatial.policy.community import MET, NO_DATA, NOT_MET
+from spatial.standards.lifecircle import Category
+
+__all__ = ["WHOLE_RUN", "PerThousand", "per_thousand"]
+
+#: The subdistrict of compounds that name none.
+WHOLE_RUN = "研究范围 whole run"
+_SCALE_LABEL = {"community": "社区 community", "subdistrict": "街道 subdistrict"}
+
+
+@dataclass(frozen=True)
+class PerThousand:
+    """The 千人指标 of a run.
+
+    Attributes
+    ----------
+    levels
+        One row per unit and level: ``unit, scale_of_unit, level, level_zh, residents,
+        facilities, facilities_default_scale, floor_m2, land_m2, floor_per_1000,
+        land_per_1000, floor_min_per_1000, land_min_per_1000, floor_short_m2,
+        land_short_m2, verdict, counted`` (the categories that count).
+    categories
+        One row per unit and category with facilities: ``unit, scale_of_unit, level,
+        category, facilities, facilities_default_scale, floor_m2, land_m2, floor_per_1000,
+        land_per_1000``.
+    facilities
+        Facilities with a scale (POI × category).
+    unassigned
+        Of them, those farther than ``assign_within_m`` from every compound (not counted).
+    """
+
+    levels: pd.DataFrame
+    categories: pd.DataFrame
+    facilities: int
+    unassigned: int
+
+
+def _metric(frame: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
+    if frame.crs is None:
+        raise ValueError("per_thousand needs a CRS on the compounds and POIs")
+    return frame.to_crs(crs)
+
+
+def per_thousand(
+    compounds: gpd.GeoDataFrame,
+    pois: gpd.GeoDataFrame,
+    areas: pd.DataFrame,
+    *,
+    units: pd.Series,
+    residents: np.ndarray,
+    standard: FloorspaceStandard,
+    categories: Sequence[Category],
+) -> PerThousand:
+    """Floor area and land per 1,000 residents per unit and level, with the shortfall.
+
+    Parameters
+    ----------
+    compounds
+        Compounds (any CRS), with ``subdistrict`` (街道) when known.
+    pois
+        The POIs ``areas`` points into (``poi`` = row position), any CRS.
+    areas
+        :func:`~spatial.lifecircle.floorspace.facility_areas` of ``pois``.
+    units
+        Each compound's community or proposed unit (indexed like ``compounds``).
+    residents
+        Residents of each compound (NaN: unknown, counted as none).
+    standard
+        The minima per level and the assignment distance.
+    categories
+        The run's taxonomy (labels of the categories counted).
+
+    Returns
+    -------
+    PerThousand
+        Shortfalls in m² (minimum × residents / 1,000 − what is there, never below 0).
+    """
+    crs = compounds.estimate_utm_crs() if compounds.crs.is_geographic else compounds.crs
+    comp = _metric(compounds, crs)
+    pts = _metric(pois, crs).geometry.values[areas["poi"].to_numpy(dtype=np.int64)]
+    nearest = np.full(len(areas), -1, dtype=np.int64)
+    if len(areas) and len(comp):
+        left, right = shapely.STRtree(comp.geometry.values).query_nearest(
+            pts, max_distance=standard.assign_within_m, all_matches=False
+        )
+        nearest[left] = right
+    people = pd.Series(np.nan_to_num(np.asarray(residents, dtype=float)), index=comp.index)
+    sub = (
+        comp["subdistrict"].astype("string").fillna(WHOLE_RUN).str.strip().replace("", WHOLE_RUN)
+        if "subdistrict" in comp
+        else pd.Series(WHOLE_RUN, index=comp.index, dtype="string")
+    ).astype(object)
+    of_scale = {"community": units.astype(object), "subdistrict": sub}
+    zh = {c.id: c.label for c in categories}
+    level_rows: list[dict[str, object]] = []
+    cat_rows: list[pd.DataFrame] = []
+    placed = areas.assign(placed=nearest >= 0)
+    placed = placed[placed["placed"]]
+    where = nearest[nearest >= 0]
+    for scale, unit_of in of_scale.items():
+        size = people.groupby(unit_of.to_numpy(), sort=False).sum()
+        here = placed.assign(unit=unit_of.to_numpy()[where])
+        for level, mins in standard.levels.items():
+            if mins.scale != scale:
+                continue
+            cats = here[here["level"] == level]
+            counted = sorted(set(cats["category"]) | {c.id for c in categories if c.level == level})
+            counted = [c for c in counted if c in standard.rules]
+            got = cats.groupby("unit", sort=False).agg(
+                facilities=("poi", "size"),
+                facilities_default_scale=("floor_default", "sum"),
+                floor_m2=("floor_m2", "sum"),
+                land_m2=("land_m2", "sum"),
+            )
+            for unit, n_people in size.items():
+                row = got.loc[unit] if unit in got.index else None
+                floor = float(row["floor_m2"]) if row is not None else 0.0
+                land = float(row["land_m2"]) if row is not None else 0.0
+                need_floor = mins.floor_per_1000[0] * n_people / 1000.0
+                need_land = mins.land_per_1000[0] * n_people / 1000.0
+                verdict = (
+                    NO_DATA
+                    if n_people <= 0
+                    else MET
+                    if floor >= need_floor and land >= need_land
+                    else NOT_MET
+                )
+                level_rows.append(
+                    {
+                        "unit": unit,
+                        "scale_of_unit": _SCALE_LABEL[scale],
+                        "level": level,
+                        "level_zh": mins.zh,
+                        "residents": round(float(n_people)),
+                        "facilities": int(row["facilities"]) if row is not None else 0,
+                        "facilities_default_scale": int(row["facilities_default_scale"])
+                        if row is not None
+                        else 0,
+                        "floor_m2": round(floor, 1),
+                        "land_m2": round(land, 1),
+                        "floor_per_1000": round(1000.0 * floor / n_people, 1)
+                        if n_people > 0
+                        else np.nan,
+                        "land_per_1000": round(1000.0 * land / n_people, 1)
+                        if n_people > 0
+                        else np.nan,
+                        "floor_min_per_1000": mins.floor_per_1000[0],
+                        "land_min_per_1000": mins.land_per_1000[0],
+                        "floor_short_m2": round(max(need_floor - floor, 0.0), 1),
+                        "land_short_m2": round(max(need_land - land, 0.0), 1),
+                        "verdict": verdict,
+                        "counted": "、".join(zh.get(c, c) for c in counted),
+                    }
+                )
+            by_cat = (
+                cats.groupby(["unit", "category"], sort=False)
+                .agg(
+                    facilities=("poi", "size"),
+                    facilities_default_scale=("floor_default", "sum"),
+                    floor_m2=("floor_m2", "sum"),
+                    land_m2=("land_m2", "sum"),
+                )
+                .reset_index()
+            )
+            n = by_cat["unit"].map(size).to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                by_cat["floor_per_1000"] = np.where(n > 0, 1000.0 * by_cat["floor_m2"] / n, np.nan)
+                by_cat["land_per_1000"] = np.where(n > 0, 1000.0 * by_cat["land_m2"] / n, np.nan)
+            by_cat.insert(1, "scale_of_unit", _SCALE_LABEL[scale])
+            by_cat.insert(2, "level", level)
+            by_cat["category"] = by_cat["category"].map(lambda c: zh.get(c, c))
+            cat_rows.append(by_cat.round({"floor_per_1000": 1, "land_per_1000": 1}))
+    columns = ["unit", "scale_of_unit", "level", "category", "facilities"]
+    columns += ["facilities_default_scale"]
+    columns += ["floor_m2", "land_m2", "floor_per_1000", "land_per_1000"]
+    by_category = (
+        pd.concat(cat_rows, ignore_index=True) if cat_rows else pd.DataFrame(columns=columns)
+    )
+    return PerThousand(
+        pd.DataFrame(level_rows),
+        by_category.loc[:, columns],
+        len(areas),
+        int((nearest < 0).sum()),
+    )

@@ -1,0 +1,201 @@
+"""千人指标 per unit: facility floor area and land per 1,000 residents against GB 50180-2018
+表5.0.2, by hand and through ``spatial gaps`` → ``spatial assess``."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import metric
+
+from spatial import InputError
+from spatial.lifecircle.floorspace import facility_areas, load_floorspace
+from spatial.policy.per_thousand import WHOLE_RUN, per_thousand
+from spatial.standards import load_categories
+
+UTM = "EPSG:32650"
+CATS = load_categories()
+
+
+def _square(x: float, y: float, side: float = 60.0):
+    from shapely.geometry import box
+
+    p = metric(x, y)
+    return box(p.x, p.y, p.x + side, p.y + side)
+
+
+def _case():
+    """Community 甲 (compounds A, B: 1,000 residents each), 乙 (C: 1,000), one subdistrict
+    named on A and C and none on B; a kindergarten inside A with its floor area and land
+    in the data, a community station beside C at the default scale, a convenience store
+    2 km from every compound."""
+    comp = gpd.GeoDataFrame(
+        {
+            "id": ["A", "B", "C"],
+            "community": ["甲", "甲", "乙"],
+            "subdistrict": ["东街道", None, "东街道"],
+        },
+        geometry=[_square(0, 0), _square(200, 0), _square(0, 400)],
+        crs=UTM,
+    )
+    pois = gpd.GeoDataFrame(
+        {
+            "name": ["幼儿园", "社区服务站", "便利店"],
+            "categories": ["kindergarten", "community_station", "convenience_store"],
+            "建筑面积": [2000.0, None, None],
+            "用地面积": ["3000", "", None],
+        },
+        geometry=[metric(30, 30), metric(30, 480), metric(2500, 2500)],
+        crs=UTM,
+    )
+    units = pd.Series(["甲", "甲", "乙"], index=comp.index, dtype=object)
+    return comp, pois, units, np.array([1000.0, 1000.0, 1000.0])
+
+
+def test_per_thousand_and_shortfall_by_hand():
+    comp, pois, units, residents = _case()
+    fs = load_floorspace()
+    areas = facility_areas(pois, categories=CATS, standard=fs)
+    got = areas.set_index("category")
+    assert got.loc["kindergarten", "floor_m2"] == 2000.0
+    assert got.loc["kindergarten", "land_m2"] == 3000.0
+    assert not got.loc["kindergarten", "floor_default"]
+    assert got.loc["community_station", "floor_m2"] == fs.rules["community_station"].floor_m2
+    assert got.loc["community_station", "land_default"]
+    pt = per_thousand(
+        comp.to_crs(4326),  # any CRS: reprojected to metres inside
+        pois.to_crs(4326),
+        areas,
+        units=units,
+        residents=residents,
+        standard=fs,
+        categories=CATS,
+    )
+    assert (pt.facilities, pt.unassigned) == (3, 1)
+    rows = pt.levels.set_index(["unit", "level"])
+    five = fs.levels["5min"]
+    a = rows.loc[("甲", "5min")]
+    assert a["residents"] == 2000
+    assert a["floor_per_1000"] == pytest.approx(1000.0)  # 2,000 m² for 2,000 people
+    assert a["land_per_1000"] == pytest.approx(1500.0)
+    assert a["floor_short_m2"] == pytest.approx(five.floor_per_1000[0] * 2 - 2000.0)
+    assert a["land_short_m2"] == pytest.approx(five.land_per_1000[0] * 2 - 3000.0)
+    assert a["facilities_default_scale"] == 0
+    b = rows.loc[("乙", "5min")]
+    station = fs.rules["community_station"]
+    assert b["floor_per_1000"] == pytest.approx(station.floor_m2)  # 1,000 residents
+    assert b["floor_short_m2"] == pytest.approx(max(five.floor_per_1000[0] - station.floor_m2, 0))
+    assert b["land_short_m2"] == pytest.approx(max(five.land_per_1000[0] - station.land_m2, 0))
+    assert b["facilities_default_scale"] == 1 and b["verdict"] == "不达标 not met"
+    # the store is in no unit: the block level of 甲 has nothing
+    blk = rows.loc[("甲", "block")]
+    assert blk["facilities"] == 0
+    assert blk["floor_short_m2"] == pytest.approx(fs.levels["block"].floor_per_1000[0] * 2)
+    # subdistricts: 东街道 (A, C) and the compound naming none in the whole run
+    sub = pt.levels[pt.levels["level"] == "15min"].set_index("unit")
+    assert sub.loc["东街道", "residents"] == 2000 and sub.loc[WHOLE_RUN, "residents"] == 1000
+    assert set(pt.levels["level"]) == {"5min", "block", "10min", "15min"}
+    cats = pt.categories.set_index(["unit", "category"])
+    assert cats.loc[("甲", "幼儿园 Kindergarten"), "land_per_1000"] == pytest.approx(1500.0)
+
+
+def test_enough_floor_area_and_land_is_met(tmp_path):
+    comp, pois, units, residents = _case()
+    pois.loc[1, ["建筑面积", "用地面积"]] = [2000.0, "5000"]  # 乙: 2,000 / 5,000 m² per 1,000
+    fs = load_floorspace()
+    areas = facility_areas(pois, categories=CATS, standard=fs)
+    pt = per_thousand(
+        comp, pois, areas, units=units, residents=residents, standard=fs, categories=CATS
+    )
+    b = pt.levels.set_index(["unit", "level"]).loc[("乙", "5min")]
+    assert b["verdict"] == "达标 met"
+    assert b["floor_short_m2"] == 0 and b["land_short_m2"] == 0
+
+
+def test_a_floorspace_file_with_every_fault_is_refused_at_once(tmp_path):
+    bad = tmp_path / "floorspace.toml"
+    bad.write_text(
+        """
+[meta]
+assign_within_m = { value = 500 }
+[level.5min]
+scale = "district"
+land_per_1000 = { value = [1710], source = "x" }
+floor_per_1000 = { value = [1070, 1820], source = "x" }
+[level.20min]
+scale = "community"
+[category.kindergarten]
+floor_m2 = { value = -1, source = "x" }
+land_m2 = { value = 5240, source = "x" }
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        load_floorspace(bad)
+    text = str(err.value)
+    for part in ("assign_within_m", "district", "land_per_1000", "20min", "floor_m2"):
+        assert part in text, text
+
+
+@pytest.mark.slow
+def test_gaps_then_assess_counts_one_community_as_a_hand_count_does(demo_city, tmp_path):
+    """POIs with 建筑面积/用地面积 columns → gaps → assess: one community's 5-minute floor area
+    and land, counted by hand with an independent nearest-compound join."""
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+    from spatial.io.outputs.write import read_own_csv
+
+    g = str(demo_city.gpkg)
+    pois = gpd.read_file(g, layer="pois")
+    kg = np.flatnonzero(pois["设施类别"].to_numpy() == "kindergarten")[:6]
+    pois["建筑面积"] = np.nan
+    pois["用地面积"] = np.nan
+    pois.loc[pois.index[kg], "建筑面积"] = 4000.0 + np.arange(len(kg))
+    pois.loc[pois.index[kg], "用地面积"] = 6000.0
+    mine = tmp_path / "pois.gpkg"
+    pois.to_file(mine, layer="pois")
+    runner = CliRunner()
+    gaps = tmp_path / "gaps"
+    args = ["gaps", "--compounds", g, "--compounds-layer", "compounds", "--pois", str(mine)]
+    args += ["--osm", str(demo_city.osm), "--no-service-areas", "--out", str(gaps)]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "assess"
+    done = runner.invoke(app, ["assess", "--gaps", str(gaps), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    table = read_own_csv(out / "per_thousand.csv")
+    # by hand: each 5-minute facility to its nearest compound (≤ 500 m), summed per community
+    comp = gpd.read_file(gaps / "compounds.gpkg", layer="compounds")
+    crs = comp.estimate_utm_crs()
+    fs = load_floorspace()
+    five = {c.id for c in CATS if c.level == "5min" and c.id in fs.rules}
+    fac = pois[pois["设施类别"].isin(five)].to_crs(crs)
+    near = gpd.sjoin_nearest(
+        fac,
+        comp.to_crs(crs)[["community", "subdistrict", "households", "geometry"]],
+        max_distance=500.0,
+    )
+    near = near[~near.index.duplicated()]
+    floor = near["建筑面积"].fillna(near["设施类别"].map(lambda c: fs.rules[c].floor_m2))
+    land = near["用地面积"].fillna(near["设施类别"].map(lambda c: fs.rules[c].land_m2))
+    name = near.loc[near["建筑面积"].notna(), "community"].iloc[0]  # one with data
+    here = (near["community"] == name).to_numpy()
+    sub = comp.loc[comp["community"] == name, "subdistrict"].iloc[0]
+    people = comp.loc[comp["community"] == name, "households"].sum() * 2.62
+    row = table[(table["unit"] == f"{sub} {name}") & (table["level"] == "5min")].iloc[0]
+    assert row["floor_m2"] == pytest.approx(floor[here].sum())
+    assert row["land_m2"] == pytest.approx(land[here].sum())
+    assert row["residents"] == pytest.approx(people, abs=0.5)
+    assert row["facilities_default_scale"] == int(near.loc[here, "建筑面积"].isna().sum())
+    short = max(fs.levels["5min"].floor_per_1000[0] * people / 1000 - floor[here].sum(), 0)
+    assert row["floor_short_m2"] == pytest.approx(short, abs=0.06)
+    book = pd.read_excel(out / "assessment.xlsx", sheet_name=None)
+    assert "千人指标 per 1,000" in book and "千人指标 categories" in book
+    cover = book["说明 cover"].astype(str).set_index("内容 what")["数值 value"]
+    assert "表5.0.2" in cover["千人指标 standard"]
+    n_kg = int((pois["设施类别"] == "kindergarten").sum())
+    assert cover["kindergarten: 默认建筑面积 default floor area"] == (
+        f"{fs.rules['kindergarten'].floor_m2:g} m² × {n_kg - len(kg)} of {n_kg}"
+    )
