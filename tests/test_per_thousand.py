@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -199,3 +201,77 @@ def test_gaps_then_assess_counts_one_community_as_a_hand_count_does(demo_city, t
     assert cover["kindergarten: 默认建筑面积 default floor area"] == (
         f"{fs.rules['kindergarten'].floor_m2:g} m² × {n_kg - len(kg)} of {n_kg}"
     )
+
+
+def test_boundaries_decide_the_unit_of_compounds_and_facilities():
+    """A subdistrict polygon around A and the kindergarten; B and C lie outside it. As
+    communities, a polygon around C alone takes the community station but not A."""
+    from shapely.geometry import box
+
+    from spatial.policy.per_thousand import OUTSIDE
+
+    comp, pois, units, residents = _case()
+    fs = load_floorspace()
+    areas = facility_areas(pois, categories=CATS, standard=fs)
+    lo, hi = metric(-50, -50), metric(100, 100)
+    north = gpd.GeoDataFrame(
+        {"unit": ["北区"]}, geometry=[box(lo.x, lo.y, hi.x, hi.y)], crs=UTM
+    ).to_crs(4326)
+    pt = per_thousand(
+        comp,
+        pois,
+        areas,
+        units=units,
+        residents=residents,
+        standard=fs,
+        categories=CATS,
+        boundaries=north,
+        boundary_scale="subdistrict",
+    )
+    sub = pt.levels[pt.levels["level"] == "5min"].set_index("unit")  # communities unchanged
+    assert sub.loc["甲", "floor_m2"] == 2000.0
+    ten = pt.levels[pt.levels["level"] == "15min"].set_index("unit")
+    assert ten.loc["北区", "residents"] == 1000 and ten.loc[OUTSIDE, "residents"] == 2000
+    # the store is outside the polygon and far from every compound; the station outside
+    assert pt.unassigned == 2
+    lo, hi = metric(-10, 380), metric(70, 500)
+    west = gpd.GeoDataFrame({"unit": ["西社区"]}, geometry=[box(lo.x, lo.y, hi.x, hi.y)], crs=UTM)
+    pt = per_thousand(
+        comp,
+        pois,
+        areas,
+        units=units,
+        residents=residents,
+        standard=fs,
+        categories=CATS,
+        boundaries=west,
+        boundary_scale="community",
+    )
+    five = pt.levels[pt.levels["level"] == "5min"].set_index("unit")
+    assert five.loc["西社区", "residents"] == 1000
+    assert five.loc["西社区", "floor_m2"] == fs.rules["community_station"].floor_m2
+    assert five.loc[OUTSIDE, "residents"] == 2000 and five.loc[OUTSIDE, "floor_m2"] == 0
+
+
+def test_a_boundary_layer_with_every_fault_is_refused_at_once(tmp_path):
+    from shapely.geometry import Point, box
+
+    from spatial.io.boundaries import read_boundaries
+
+    path = tmp_path / "units.gpkg"
+    # a layer saved without its coordinate system, as planners' files sometimes are
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        gpd.GeoDataFrame(
+            {"社区": ["", "乙"]}, geometry=[box(0, 0, 1, 1), Point(5, 5)], crs=None
+        ).to_file(path, layer="units")
+    with pytest.raises(InputError) as err:
+        read_boundaries(path)
+    text = str(err.value)
+    assert "no CRS" in text and "not polygons" in text and "without a name" in text, text
+    with pytest.raises(InputError) as err:
+        read_boundaries(path, name_column="名字")
+    assert "no column '名字'" in str(err.value) and "社区" in str(err.value)
+    with pytest.raises(InputError) as err:
+        read_boundaries(tmp_path / "none.gpkg")
+    assert "no such file" in str(err.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,14 @@ import typer
 
 from spatial.cli._common import print_outputs, run_reporting
 
-__all__ = ["assess"]
+__all__ = ["BoundaryScale", "assess"]
+
+
+class BoundaryScale(str, Enum):
+    """What a layer of unit boundaries holds."""
+
+    community = "community"
+    subdistrict = "subdistrict"
 
 
 def assess(
@@ -36,6 +44,29 @@ def assess(
             "(default spatial/standards/floorspace.toml; a city's own figures replace it)."
         ),
     ] = None,
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(
+            help="Polygons of units (社区 or 街道) with their names: compounds and "
+            "facilities belong to the one holding them."
+        ),
+    ] = None,
+    boundaries_layer: Annotated[
+        str | None, typer.Option(help="Layer of --boundaries (default: its polygon layer).")
+    ] = None,
+    boundary_name: Annotated[
+        str | None,
+        typer.Option(
+            help="Column naming each unit (default: 社区名称, 社区, 街道名称, 街道, name)."
+        ),
+    ] = None,
+    boundary_scale: Annotated[
+        BoundaryScale,
+        typer.Option(
+            help="What --boundaries are: community (社区, replacing the 社区 column) or "
+            "subdistrict (街道, for the 10- and 15-minute 千人指标)."
+        ),
+    ] = BoundaryScale.subdistrict,
 ) -> None:
     """Check each community against the 完整居住社区 standard, with places short per category.
 
@@ -52,6 +83,10 @@ def assess(
             capacity_file=capacity_file,
             items_file=items,
             floorspace_file=floorspace,
+            boundaries=boundaries,
+            boundaries_layer=boundaries_layer,
+            boundary_name=boundary_name,
+            boundary_scale=boundary_scale.value,
         )
     )
     print_outputs(written)

@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spatial.io.boundaries import read_boundaries
 from spatial.io.outputs.results import load_gap_tables
 from spatial.io.outputs.runfolder import run_folder
 from spatial.io.outputs.write import read_own_csv, write_csv, write_xlsx
 from spatial.lifecircle.capacity import CapacityStandard, load_capacity
 from spatial.lifecircle.floorspace import FloorspaceStandard, facility_areas, load_floorspace
 from spatial.policy.community import MET, NO_DATA, community_check, load_items, planning_units
-from spatial.policy.per_thousand import PerThousand, per_thousand
+from spatial.policy.per_thousand import PerThousand, per_thousand, units_within
 
 __all__ = ["ASSESS_HEADERS", "run_assess"]
 
@@ -142,6 +143,11 @@ def _cover(
     """What the figures rest on: the defaults used and how many rows used them."""
     rows = [
         ("标准 standard", info["standard"], "spatial/standards/complete_community.toml"),
+        *(
+            [("单元边界 unit boundaries", info["boundaries"], "spatial assess --boundaries")]
+            if "boundaries" in info
+            else []
+        ),
         (
             "单元人口 unit size",
             f"{info['residents_min']:,.0f}–{info['residents_max']:,.0f}",
@@ -199,6 +205,10 @@ def run_assess(
     capacity_file: str | Path | None = None,
     items_file: str | Path | None = None,
     floorspace_file: str | Path | None = None,
+    boundaries: str | Path | None = None,
+    boundaries_layer: str | None = None,
+    boundary_name: str | None = None,
+    boundary_scale: str = "subdistrict",
 ) -> dict[str, Path]:
     """Assess a gaps run against the 完整居住社区 standard, with capacity when computed.
 
@@ -216,6 +226,13 @@ def run_assess(
     floorspace_file
         The 千人指标: minima per level and facilities' default scales (default
         ``spatial/standards/floorspace.toml``).
+    boundaries, boundaries_layer, boundary_name
+        A polygon layer of units, its layer and name column
+        (:func:`~spatial.io.boundaries.read_boundaries`): compounds and facilities belong
+        to the unit holding them.
+    boundary_scale
+        What the boundaries are: ``community`` (社区: they replace the 社区 column and the
+        proposed units) or ``subdistrict`` (街道: the 10- and 15-minute 千人指标).
 
     Returns
     -------
@@ -225,8 +242,15 @@ def run_assess(
     folder = Path(gaps_dir)
     tables = load_gap_tables(folder, service_areas=False)
     comp = tables.compounds
+    if boundary_scale not in ("community", "subdistrict"):
+        raise ValueError(f"boundary_scale {boundary_scale!r}: community or subdistrict")
     std = load_capacity(capacity_file)
     fs = load_floorspace(floorspace_file)
+    bounds = (
+        read_boundaries(boundaries, layer=boundaries_layer, name_column=boundary_name)
+        if boundaries is not None
+        else None
+    )
     items, info = load_items(items_file)
     given = comp["households"] if "households" in comp else pd.Series(np.nan, index=comp.index)
     hh = pd.to_numeric(given, errors="coerce").to_numpy(float)
@@ -243,6 +267,8 @@ def run_assess(
         residents_max=info["residents_max"],
         barriers=barriers,
     )
+    if bounds is not None and boundary_scale == "community":
+        units, proposed = units_within(comp, bounds), False
     cap_path, pairs_path = folder / "capacity.csv", folder / "capacity_pairs.csv"
     capacity = read_own_csv(cap_path) if cap_path.exists() else None
     pairs = read_own_csv(pairs_path) if pairs_path.exists() else None
@@ -252,7 +278,15 @@ def run_assess(
         cats = tables.categories or ()
         areas = facility_areas(pois, categories=cats, standard=fs)
         thousand = per_thousand(
-            comp, pois, areas, units=units, residents=residents, standard=fs, categories=cats
+            comp,
+            pois,
+            areas,
+            units=units,
+            residents=residents,
+            standard=fs,
+            categories=cats,
+            boundaries=bounds,
+            boundary_scale=boundary_scale,
         )
     check = community_check(tables.gaps, comp, units, items, residents=residents, capacity=capacity)
     summary = (
@@ -274,6 +308,8 @@ def run_assess(
         ["小于 below 5,000", "大于 above 12,000"],
         "符合 within",
     )
+    if bounds is not None:
+        info["boundaries"] = f"{boundaries} ({boundary_scale}: {len(bounds)} units)"
     sheets = {
         "说明 cover": _cover(std, capacity, pairs, info, fs, thousand, areas),
         "社区 units": summary,

@@ -22,10 +22,12 @@ from spatial.lifecircle.floorspace import FloorspaceStandard
 from spatial.policy.community import MET, NO_DATA, NOT_MET
 from spatial.standards.lifecircle import Category
 
-__all__ = ["WHOLE_RUN", "PerThousand", "per_thousand"]
+__all__ = ["OUTSIDE", "WHOLE_RUN", "PerThousand", "per_thousand", "units_within"]
 
 #: The subdistrict of compounds that name none.
 WHOLE_RUN = "研究范围 whole run"
+#: The unit of compounds outside every boundary.
+OUTSIDE = "边界外 outside the boundaries"
 _SCALE_LABEL = {"community": "社区 community", "subdistrict": "街道 subdistrict"}
 
 
@@ -47,7 +49,8 @@ class PerThousand:
     facilities
         Facilities with a scale (POI × category).
     unassigned
-        Of them, those farther than ``assign_within_m`` from every compound (not counted).
+        Of them, those counted nowhere: farther than ``assign_within_m`` from every
+        compound, or outside every boundary given.
     """
 
     levels: pd.DataFrame
@@ -62,6 +65,41 @@ def _metric(frame: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     return frame.to_crs(crs)
 
 
+def _inside(points: np.ndarray, boundaries: gpd.GeoDataFrame) -> np.ndarray:
+    """Row of the boundary holding each point (the first), -1 outside all."""
+    where = np.full(len(points), -1, dtype=np.int64)
+    pts, polys = shapely.STRtree(boundaries.geometry.values).query(points, predicate="within")
+    first = np.unique(pts, return_index=True)[1]
+    where[pts[first]] = polys[first]
+    return where
+
+
+def units_within(compounds: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame) -> pd.Series:
+    """The unit whose boundary holds each compound (its representative point).
+
+    Parameters
+    ----------
+    compounds
+        Compounds, any CRS.
+    boundaries
+        :func:`~spatial.io.boundaries.read_boundaries`: ``unit`` and polygons, any CRS.
+
+    Returns
+    -------
+    pandas.Series
+        Unit names indexed like ``compounds``; :data:`OUTSIDE` for those in none.
+    """
+    pts = compounds.geometry.representative_point().to_crs(boundaries.crs).values
+    where = _inside(pts, boundaries)
+    names = boundaries["unit"].to_numpy(dtype=object)
+    out: pd.Series = pd.Series(
+        np.where(where >= 0, names[np.maximum(where, 0)], OUTSIDE),
+        index=compounds.index,
+        dtype=object,
+    )
+    return out
+
+
 def per_thousand(
     compounds: gpd.GeoDataFrame,
     pois: gpd.GeoDataFrame,
@@ -71,6 +109,8 @@ def per_thousand(
     residents: np.ndarray,
     standard: FloorspaceStandard,
     categories: Sequence[Category],
+    boundaries: gpd.GeoDataFrame | None = None,
+    boundary_scale: str = "subdistrict",
 ) -> PerThousand:
     """Floor area and land per 1,000 residents per unit and level, with the shortfall.
 
@@ -90,6 +130,12 @@ def per_thousand(
         The minima per level and the assignment distance.
     categories
         The run's taxonomy (labels of the categories counted).
+    boundaries
+        Units of ``boundary_scale`` as polygons (``unit``; any CRS): compounds and
+        facilities belong to the one holding them (facilities outside all count nowhere),
+        replacing ``units`` or the compounds' 街道 column.
+    boundary_scale
+        ``community`` or ``subdistrict``: what ``boundaries`` are.
 
     Returns
     -------
@@ -112,15 +158,23 @@ def per_thousand(
         else pd.Series(WHOLE_RUN, index=comp.index, dtype="string")
     ).astype(object)
     of_scale = {"community": units.astype(object), "subdistrict": sub}
+    held = np.full(len(areas), -1, dtype=np.int64)
+    if boundaries is not None:
+        of_scale[boundary_scale] = units_within(comp, boundaries)
+        at = _metric(pois, boundaries.crs).geometry.values[areas["poi"].to_numpy()]
+        held = _inside(at, boundaries)
     zh = {c.id: c.label for c in categories}
     level_rows: list[dict[str, object]] = []
     cat_rows: list[pd.DataFrame] = []
-    placed = areas.assign(placed=nearest >= 0)
-    placed = placed[placed["placed"]]
-    where = nearest[nearest >= 0]
     for scale, unit_of in of_scale.items():
         size = people.groupby(unit_of.to_numpy(), sort=False).sum()
-        here = placed.assign(unit=unit_of.to_numpy()[where])
+        if boundaries is not None and scale == boundary_scale:
+            ok = held >= 0
+            of_fac = boundaries["unit"].to_numpy(dtype=object)[held[ok]]
+        else:
+            ok = nearest >= 0
+            of_fac = unit_of.to_numpy()[nearest[ok]]
+        here = areas[ok].assign(unit=of_fac)
         for level, mins in standard.levels.items():
             if mins.scale != scale:
                 continue
@@ -197,9 +251,10 @@ def per_thousand(
     by_category = (
         pd.concat(cat_rows, ignore_index=True) if cat_rows else pd.DataFrame(columns=columns)
     )
+    lost = (nearest < 0) if boundaries is None else (nearest < 0) | (held < 0)
     return PerThousand(
         pd.DataFrame(level_rows),
         by_category.loc[:, columns],
         len(areas),
-        int((nearest < 0).sum()),
+        int(lost.sum()),
     )
