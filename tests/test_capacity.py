@@ -319,6 +319,24 @@ def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path, 
     by_id = needs.set_index(needs.columns[0])[col].fillna("")
     first = kg.iloc[kg["shortfall_places"].to_numpy().argmax()]
     assert f"幼儿园 缺 {first['shortfall_places']:,.0f} 学位" in by_id[first["compound_id"]]
+    # with the assessment: the m² the compound's community is short of (千人指标)
+    args = ["plan", "--gaps", str(gaps), "--assess", str(out), "--profile", "taian"]
+    args += ["--budget-yuan", "5e8", "--out", str(tmp_path / "plan_m2")]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    book = pd.read_excel(tmp_path / "plan_m2" / "plan.xlsx", sheet_name=None)
+    needs = book["改造内容 needs"].set_index("编号 ID")
+    per = read_own_csv(out / "per_thousand.csv")
+    five = per[(per["unit"] == unit) & (per["level"] == "5min")].iloc[0]
+    said = needs.loc[
+        mine["id"].iloc[0], "所在社区千人指标缺口 Unit's m² short (GB 50180 表5.0.2, 5 min)"
+    ]
+    assert said == (
+        f"{unit}: 建筑 floor {five['floor_short_m2']:,.0f} m², "
+        f"用地 land {five['land_short_m2']:,.0f} m² 缺 short"
+    )
+    to_add = book["千人指标缺口 m² to add"]
+    assert len(to_add) == int(((per["floor_short_m2"] > 0) | (per["land_short_m2"] > 0)).sum())
     # siting with candidate parcels: capacitated where places are short
     sited = tmp_path / "plan_sites"
     args = ["plan", "--gaps", str(gaps), "--profile", "taian", "--budget-yuan", "5e8"]
@@ -357,9 +375,13 @@ def test_assess_checks_each_community_as_a_hand_count_does(demo_city, tmp_path, 
     page.locator("input[data-layer=communities]").check()
     layer = page.evaluate(
         "() => { const l = SpatialMap.layers.communities.build();"
-        " return [l.cols.unit, l.cols.met]; }"
+        " return [l.cols.unit, l.cols.met, l.cols.per_1000]; }"
     )
-    met = dict(zip(*layer, strict=True))
+    met = dict(zip(*layer[:2], strict=True))
+    per = read_own_csv(out / "per_thousand.csv")
+    five = per[(per["unit"] == unit) & (per["level"] == "5min")].iloc[0]
+    text = dict(zip(layer[0], layer[2], strict=True))[unit]
+    assert f"缺 short {five['floor_short_m2']:,.0f} / {five['land_short_m2']:,.0f} m²" in text
     n_met = int((rows["verdict"] == "达标 met").sum())
     n_answered = int((rows["verdict"] != "无数据 no data").sum())
     assert met[unit] == f"{n_met} / {n_answered}" and len(met) == check["unit"].nunique()

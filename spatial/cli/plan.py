@@ -134,6 +134,13 @@ def plan(
             "and write the plan back (compounds marked 计划 in their year)."
         ),
     ] = None,
+    assess: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder of `spatial assess` of the same gaps: the needs name the m² "
+            "each community is short of (千人指标) and a sheet lists them."
+        ),
+    ] = None,
 ) -> None:
     """Eligibility, renovation needs, ranking, annual plan and facility sites (plan.xlsx).
 
@@ -170,6 +177,7 @@ def plan(
                 osm=osm,
                 network=network,
                 progress=report,
+                assess_dir=assess,
             )
         from spatial.db.connect import open_db
         from spatial.db.results import load_gap_tables_db, save_plan_run
@@ -184,6 +192,7 @@ def plan(
             osm=osm,
             network=network,
             progress=report,
+            assess_dir=assess,
         )
         run_id, marked = save_plan_run(
             database, done.plan, options={"profile": profile, "budget_yuan": budget_yuan}

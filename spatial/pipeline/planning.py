@@ -16,10 +16,16 @@ import pandas as pd
 from spatial import api
 from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.load import LoadSpec, load_layers
-from spatial.io.outputs.results import GapTables, load_gap_tables, write_plan_outputs
+from spatial.io.outputs.results import (
+    GapTables,
+    load_assessment,
+    load_gap_tables,
+    write_plan_outputs,
+)
 from spatial.io.outputs.runfolder import rebase_outputs, run_folder
 from spatial.lifecircle.capacity import load_capacity
 from spatial.network import load_network
+from spatial.pipeline.assess import ASSESS_HEADERS
 from spatial.pipeline.options import PlanRun
 from spatial.policy import (
     HEADERS_ZH,
@@ -30,6 +36,7 @@ from spatial.policy import (
 )
 from spatial.policy.community import places_short
 from spatial.policy.params import PlanParams
+from spatial.policy.per_thousand import floorspace_short
 from spatial.policy.plan_book import cover_sheet, official_sheets
 from spatial.settings import Progress, no_progress
 
@@ -46,6 +53,7 @@ def run_plan(
     osm: str | Path | None = None,
     network: str | Path | None = None,
     progress: Progress | None = None,
+    assess_dir: str | Path | None = None,
 ) -> PlanRun:
     """Eligibility, needs, ranking, annual plan and facility siting into ``plan.xlsx``.
 
@@ -72,6 +80,10 @@ def run_plan(
         layer: ``params`` say its layer and how close line ends join).
     progress
         ``progress(stage, done, total)``.
+    assess_dir
+        A ``spatial assess`` folder of the same gaps run: the needs name the m² each
+        compound's community is short of (千人指标), and a sheet lists every unit and
+        level short of floor area or land.
 
     Returns
     -------
@@ -85,6 +97,7 @@ def run_plan(
             gap_tables=gap_tables,
             params=params,
             parcels=parcels,
+            assess_dir=assess_dir,
             walk={
                 "osm": osm,
                 "network": network,
@@ -149,6 +162,7 @@ def plan_stage(
     walk: dict[str, Any],
     say: Progress,
     data_label: str | None = None,
+    assess_dir: str | Path | None = None,
 ) -> PlanRun:
     """The plan stage into ``out_dir`` (see :func:`run_plan`), for runs that stage their
     folder themselves (the demo).
@@ -169,6 +183,8 @@ def plan_stage(
         Progress callback.
     data_label
         What the cover names as the data (default the gaps folder).
+    assess_dir
+        A ``spatial assess`` folder (see :func:`run_plan`).
 
     Returns
     -------
@@ -193,6 +209,12 @@ def plan_stage(
     if tables is None:
         try:
             tables = load_gap_tables(str(gaps_dir), service_areas=False)
+        except InputError as exc:
+            found += exc.problems
+    assessed = None
+    if assess_dir is not None:
+        try:
+            assessed = load_assessment(assess_dir)
         except InputError as exc:
             found += exc.problems
     cand = None
@@ -237,6 +259,13 @@ def plan_stage(
     if tables.capacity is not None and "id" in table:  # gaps --capacity: places to add
         names = {c.id: c.zh for c in cats or ()}
         table["places_short"] = places_short(tables.capacity, table["id"], names=names)
+    short_m2 = None
+    if assessed is not None and "id" in table:
+        units, _, thousand = assessed
+        if thousand is not None:
+            table["floorspace_short"] = floorspace_short(units, thousand, table["id"])
+            short_m2 = thousand[(thousand["floor_short_m2"] > 0) | (thousand["land_short_m2"] > 0)]
+            short_m2 = short_m2.sort_values("floor_short_m2", ascending=False)
     said = _plan_warnings(comp, table, prof, siting=cand is not None and has_network)
     if said:
         warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)
@@ -255,6 +284,8 @@ def plan_stage(
         "封面 cover": cover,
         **official_sheets(plan_sheets(table, keys=keys, sites=sites, choice=choice)),
     }
+    if short_m2 is not None:
+        sheets["千人指标缺口 m² to add"] = short_m2.rename(columns=ASSESS_HEADERS)
     layers = {
         "eligibility": comp[["id", "name", "geometry"]].join(
             plan[

@@ -22,7 +22,14 @@ from spatial.lifecircle.floorspace import FloorspaceStandard
 from spatial.policy.community import MET, NO_DATA, NOT_MET
 from spatial.standards.lifecircle import Category
 
-__all__ = ["OUTSIDE", "WHOLE_RUN", "PerThousand", "per_thousand", "units_within"]
+__all__ = [
+    "OUTSIDE",
+    "WHOLE_RUN",
+    "PerThousand",
+    "floorspace_short",
+    "per_thousand",
+    "units_within",
+]
 
 #: The subdistrict of compounds that name none.
 WHOLE_RUN = "研究范围 whole run"
@@ -258,3 +265,44 @@ def per_thousand(
         len(areas),
         int(lost.sum()),
     )
+
+
+def floorspace_short(
+    units: pd.DataFrame,
+    thousand: pd.DataFrame,
+    compound_ids: pd.Series,
+    *,
+    level: str = "5min",
+) -> pd.Series:
+    """The m² each compound's unit is short of at ``level``, as a line of a plan's needs.
+
+    Parameters
+    ----------
+    units
+        ``units.csv`` of ``spatial assess`` (``compound_id``, ``unit``).
+    thousand
+        ``per_thousand.csv`` (:attr:`PerThousand.levels`).
+    compound_ids
+        The compounds of the plan.
+    level
+        The level (the community's own: ``5min``).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like ``compound_ids``: ``"<unit>: 建筑 floor … m², 用地 land … m² 缺 short"``,
+        None where the unit is short of nothing or unknown.
+    """
+    unit_of = units.assign(compound_id=units["compound_id"].astype(str)).drop_duplicates(
+        "compound_id"
+    )
+    rows = thousand[(thousand["level"] == level) & (thousand["residents"] > 0)]
+    text = {
+        str(r.unit): f"{r.unit}: 建筑 floor {r.floor_short_m2:,.0f} m², "
+        f"用地 land {r.land_short_m2:,.0f} m² 缺 short"
+        for r in rows.itertuples()
+        if r.floor_short_m2 >= 0.5 or r.land_short_m2 >= 0.5
+    }
+    unit = compound_ids.astype(str).map(unit_of.set_index("compound_id")["unit"].astype(str))
+    out: pd.Series = unit.map(text).astype(object)
+    return out.where(out.notna(), None)

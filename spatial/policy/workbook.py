@@ -27,6 +27,7 @@ HEADERS_ZH = {
     "upgrade_items": "提升类 Upgrade",
     "n_upgrade": "提升项数 Upgrade items",
     "places_short": "学位/床位缺口 Places short (capacity.csv)",
+    "floorspace_short": "所在社区千人指标缺口 Unit's m² short (GB 50180 表5.0.2, 5 min)",
     "cost_yuan": "估算投资（元） Cost (yuan)",
     "subsidy_yuan": "补助（元） Subsidy (yuan)",
     "net_cost_yuan": "净投资（元） Net cost (yuan)",
@@ -95,7 +96,11 @@ def plan_sheets(
     sheets = {
         "资格认定 eligibility": plan[[*keys, "status", "reason_zh", "reason_en"]],
         "改造内容 needs": plan[
-            [*keys, *NEEDS_COLUMNS, *(["places_short"] if "places_short" in plan else [])]
+            [
+                *keys,
+                *NEEDS_COLUMNS,
+                *(c for c in ("places_short", "floorspace_short") if c in plan),
+            ]
         ],
         "排序 ranking": plan[[*keys, "status", *rank_cols]].sort_values("rank"),
         "年度计划 annual plan": short[short["year"].notna()].sort_values(["year", "rank"]),

@@ -28,8 +28,29 @@ COMMUNITY_CLASSES = (
 _CLOSE_M = 25.0
 
 
+def _per_thousand_text(thousand: pd.DataFrame | None, level: str) -> dict[str, str]:
+    """Per unit: its floor area and land per 1,000 residents at ``level`` against the
+    minimum, and the m² short."""
+    if thousand is None or not len(thousand):
+        return {}
+    rows = thousand[thousand["level"] == level]
+    return {
+        str(r.unit): (
+            f"建筑 floor {r.floor_per_1000:,.0f} / {r.floor_min_per_1000:,.0f}, "
+            f"用地 land {r.land_per_1000:,.0f} / {r.land_min_per_1000:,.0f} m²/千人; "
+            f"缺 short {r.floor_short_m2:,.0f} / {r.land_short_m2:,.0f} m²"
+        )
+        for r in rows.itertuples()
+        if r.residents > 0
+    }
+
+
 def add_community_layer(
-    page: MapPage, compounds: gpd.GeoDataFrame, units: pd.DataFrame, check: pd.DataFrame
+    page: MapPage,
+    compounds: gpd.GeoDataFrame,
+    units: pd.DataFrame,
+    check: pd.DataFrame,
+    thousand: pd.DataFrame | None = None,
 ) -> list[tuple[str, str]]:
     """Add the layer (off when the map opens) to ``page``.
 
@@ -43,6 +64,8 @@ def add_community_layer(
         ``units.csv`` of ``spatial assess``: ``compound_id``, ``unit``, ``proposed``.
     check
         ``community_check.csv``: one row per unit and item.
+    thousand
+        ``per_thousand.csv``: the unit's 5-minute 千人指标 goes into its popup.
 
     Returns
     -------
@@ -66,6 +89,7 @@ def add_community_layer(
     n_not = (answered - met).reindex(names).fillna(0)
     counted = int(answered.max()) if len(answered) else 0
     proposed = unit_of.groupby("unit")["proposed"].first()
+    per_1000 = _per_thousand_text(thousand, "5min")
     page.add(
         areas,
         Layer(
@@ -82,6 +106,7 @@ def add_community_layer(
                 ("未达标 Not met", "missing"),
                 ("常住人口(估) Residents", "residents"),
                 ("拟议单元 Proposed unit", "proposed"),
+                ("千人指标 5-minute per 1,000 (GB 50180 表5.0.2)", "per_1000"),
             ],
             note="每项: 社区内每个小区在该类设施服务半径内。"
             "An item is met when every compound of the unit reaches it within its radius.",
@@ -97,6 +122,7 @@ def add_community_layer(
                 f"{v:,.0f}" for v in by_unit["residents"].first().reindex(names).fillna(0)
             ],
             "proposed": ["是 yes" if bool(proposed.get(u, False)) else None for u in names],
+            "per_1000": [per_1000.get(u) for u in names],
             "fill": [_fill(n / max(counted, 1)) for n in n_not.to_numpy(float)],
         },
     )

@@ -111,7 +111,8 @@ class GapTables:
         ``capacity.csv`` of ``spatial gaps --capacity`` (places per person, shortfall,
         ``covered_over_capacity``), or None.
     communities
-        ``units.csv`` and ``community_check.csv`` of ``spatial assess``, or None.
+        ``units.csv``, ``community_check.csv`` and ``per_thousand.csv`` (or None) of
+        ``spatial assess``, or None.
     """
 
     compounds: gpd.GeoDataFrame
@@ -122,7 +123,7 @@ class GapTables:
     categories: tuple[Category, ...] | None = None
     context: gpd.GeoDataFrame | None = None
     capacity: pd.DataFrame | None = None
-    communities: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    communities: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None = None
 
 
 @dataclass
@@ -262,8 +263,11 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context, capacity)
 
 
-def load_assessment(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``units.csv`` and ``community_check.csv`` of a ``spatial assess`` folder.
+def load_assessment(
+    folder: str | Path,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """``units.csv``, ``community_check.csv`` and ``per_thousand.csv`` of a ``spatial
+    assess`` folder.
 
     Parameters
     ----------
@@ -272,8 +276,9 @@ def load_assessment(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns
     -------
-    units, check
-        The unit of each compound, and each unit's items.
+    units, check, per_thousand
+        The unit of each compound, each unit's items, and its 千人指标 per level (None
+        in a folder of a run without POIs or of an older version).
 
     Raises
     ------
@@ -283,7 +288,10 @@ def load_assessment(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     folder = Path(folder)
     _require(folder, ("units.csv", "community_check.csv"), "assess")
     units = read_own_csv(folder / "units.csv", dtype={"compound_id": str, "unit": str})
-    return units, read_own_csv(folder / "community_check.csv", dtype={"unit": str})
+    check = read_own_csv(folder / "community_check.csv", dtype={"unit": str})
+    per = folder / "per_thousand.csv"
+    thousand = read_own_csv(per, dtype={"unit": str}) if per.exists() else None
+    return units, check, thousand
 
 
 def write_bundle_outputs(
