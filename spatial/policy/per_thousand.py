@@ -304,5 +304,6 @@ def floorspace_short(
         if r.floor_short_m2 >= 0.5 or r.land_short_m2 >= 0.5
     }
     unit = compound_ids.astype(str).map(unit_of.set_index("compound_id")["unit"].astype(str))
-    out: pd.Series = unit.map(text).astype(object)
-    return out.where(out.notna(), None)
+    said = unit.map(text).astype(object)
+    out: pd.Series = said.where(said.notna(), None)
+    return out
