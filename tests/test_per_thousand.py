@@ -233,7 +233,7 @@ def test_boundaries_decide_the_unit_of_compounds_and_facilities():
     ten = pt.levels[pt.levels["level"] == "15min"].set_index("unit")
     assert ten.loc["北区", "residents"] == 1000 and ten.loc[OUTSIDE, "residents"] == 2000
     # the store is outside the polygon and far from every compound; the station outside
-    assert pt.unassigned == 2
+    assert (pt.unassigned, pt.outside) == (1, 2)
     lo, hi = metric(-10, 380), metric(70, 500)
     west = gpd.GeoDataFrame({"unit": ["西社区"]}, geometry=[box(lo.x, lo.y, hi.x, hi.y)], crs=UTM)
     pt = per_thousand(
@@ -251,6 +251,7 @@ def test_boundaries_decide_the_unit_of_compounds_and_facilities():
     assert five.loc["西社区", "residents"] == 1000
     assert five.loc["西社区", "floor_m2"] == fs.rules["community_station"].floor_m2
     assert five.loc[OUTSIDE, "residents"] == 2000 and five.loc[OUTSIDE, "floor_m2"] == 0
+    assert pt.outside == 2  # the kindergarten and the store
 
 
 def test_a_boundary_layer_with_every_fault_is_refused_at_once(tmp_path):

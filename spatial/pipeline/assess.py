@@ -73,7 +73,10 @@ ASSESS_HEADERS = {
 
 
 def _floorspace_rows(
-    fs: FloorspaceStandard, thousand: PerThousand | None, areas: pd.DataFrame | None = None
+    fs: FloorspaceStandard,
+    thousand: PerThousand | None,
+    areas: pd.DataFrame | None,
+    info: dict[str, Any],
 ) -> list[tuple[str, object, str]]:
     """The 千人指标's figures: the minima per level, the default scales used and how often."""
     rows: list[tuple[str, object, str]] = [("千人指标 standard", fs.standard, fs.path)]
@@ -103,11 +106,27 @@ def _floorspace_rows(
     )
     rows.append(
         (
-            "未归属设施 facilities in no unit",
+            "未归属设施 facilities far from every compound",
             f"{thousand.unassigned} of {thousand.facilities}",
-            "farther than the distance above from every compound: not counted",
+            "farther than the distance above from every compound: counted in no unit "
+            "of the scale the boundaries do not give",
         )
     )
+    if "boundaries" in info:
+        rows.append(
+            (
+                "边界外设施 facilities outside the boundaries",
+                f"{thousand.outside} of {thousand.facilities}",
+                "counted in no unit of the boundaries' scale",
+            )
+        )
+        rows.append(
+            (
+                "无小区的单元 units without compounds",
+                info["empty_units"],
+                "no residents known: not assessed",
+            )
+        )
     if areas is not None:
         for cat, rule in fs.rules.items():
             mine = areas[areas["category"] == cat]
@@ -192,7 +211,7 @@ def _cover(
                 "run spatial gaps --capacity for places and shortfalls",
             )
         )
-    rows += _floorspace_rows(fs, thousand, areas)
+    rows += _floorspace_rows(fs, thousand, areas, info)
     cover: pd.DataFrame = pd.DataFrame(rows, columns=["what", "value", "source"])
     cover["value"] = cover["value"].astype(str)
     return cover
@@ -310,6 +329,9 @@ def run_assess(
     )
     if bounds is not None:
         info["boundaries"] = f"{boundaries} ({boundary_scale}: {len(bounds)} units)"
+        held = set(units_within(comp, bounds))
+        empty = [u for u in bounds["unit"] if u not in held]
+        info["empty_units"] = f"{len(empty)}: " + "、".join(map(str, empty[:20])) if empty else "0"
     sheets = {
         "说明 cover": _cover(std, capacity, pairs, info, fs, thousand, areas),
         "社区 units": summary,

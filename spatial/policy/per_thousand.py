@@ -56,14 +56,18 @@ class PerThousand:
     facilities
         Facilities with a scale (POI × category).
     unassigned
-        Of them, those counted nowhere: farther than ``assign_within_m`` from every
-        compound, or outside every boundary given.
+        Of them, those farther than ``assign_within_m`` from every compound: counted in
+        no unit of the scale without boundaries.
+    outside
+        Of them, those outside every boundary given: counted in no unit of the
+        boundaries' scale (0 without boundaries).
     """
 
     levels: pd.DataFrame
     categories: pd.DataFrame
     facilities: int
     unassigned: int
+    outside: int = 0
 
 
 def _metric(frame: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
@@ -258,12 +262,12 @@ def per_thousand(
     by_category = (
         pd.concat(cat_rows, ignore_index=True) if cat_rows else pd.DataFrame(columns=columns)
     )
-    lost = (nearest < 0) if boundaries is None else (nearest < 0) | (held < 0)
     return PerThousand(
         pd.DataFrame(level_rows),
         by_category.loc[:, columns],
         len(areas),
-        int(lost.sum()),
+        int((nearest < 0).sum()),
+        int((held < 0).sum()) if boundaries is not None else 0,
     )
 
 
