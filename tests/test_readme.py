@@ -56,6 +56,11 @@ def _planner_files(folder: Path) -> None:
     comp = gpd.read_file(gpkg, layer="compounds")
     pois = gpd.read_file(gpkg, layer="pois")
     parcels = gpd.read_file(gpkg, layer="parcels")
+    # the subdistricts' boundaries as a district hands them over (a shapefile: field names
+    # of at most 10 bytes, so 街道 rather than 街道名称)
+    gpd.read_file(gpkg, layer="subdistricts").rename(columns={"街道名称": "街道"}).to_file(
+        folder / "街道.shp", engine="pyogrio", encoding="utf-8"
+    )
     shutil.copytree(DEMO, folder / "data" / "demo")
     shutil.copy(DEMO / "demo_city.osm", folder / "area.osm")
     import osmium
@@ -156,7 +161,9 @@ def test_every_usage_line_runs_on_the_demo(line, usage_folder, monkeypatch):
     if line in _DONE:
         return
     # lines that read another line's output folder run after it
-    for needed in re.findall(r"--(?:gaps|bundles|compounds|parcels) (results/\w+)", " ".join(args)):
+    for needed in re.findall(
+        r"--(?:gaps|bundles|compounds|parcels|assess) (results/\w+)", " ".join(args)
+    ):
         if not (usage_folder / needed).exists():
             producer = next(
                 other for other in usage_lines() if f"--out {needed}" in other and other != line
