@@ -244,3 +244,36 @@ def test_a_polygon_of_a_million_vertices_is_refused(tmp_path):
     frame.to_file(path, layer="compounds")
     loaded = check_file(path, "compounds")
     assert any("vertices" in p.message and p.severity == "error" for p in loaded.problems)
+
+
+def test_the_column_writer_reads_back_as_pandas_own_writer(tmp_path):
+    """write_xlsx writes cells itself (not DataFrame.to_excel): every kind of column reads
+    back as pandas' own writer gives it — missing values empty, booleans, dates, ±inf."""
+    from spatial.io.outputs.write import write_xlsx
+
+    frame = pd.DataFrame(
+        {
+            "float": [1.5, np.nan, 3.0],
+            "nullable_float": pd.array([1.5, None, 2.0], dtype="Float64"),
+            "int": [1, 2, 3],
+            "nullable_int": pd.array([1, None, 3], dtype="Int64"),
+            "text": ["甲", None, "乙"],
+            "string": pd.array(["a", None, "c"], dtype="string"),
+            "bool": [True, False, True],
+            "mixed": pd.Series([True, None, 2.5], dtype=object),
+            "category": pd.Categorical(["x", None, "y"]),
+            "date": [dt.date(2020, 1, 2), None, dt.date(2021, 3, 4)],
+            "stamp": pd.to_datetime(["2020-01-01 10:00", None, "2021-01-01 00:00"]),
+            "inf": [np.inf, -np.inf, 0.0],
+        }
+    )
+    ours = write_xlsx({"s": frame}, tmp_path / "ours.xlsx")
+    with pd.ExcelWriter(tmp_path / "pandas.xlsx", engine="xlsxwriter") as xl:
+        frame.to_excel(xl, index=False, sheet_name="s")
+    got, want = pd.read_excel(ours), pd.read_excel(tmp_path / "pandas.xlsx")
+    pd.testing.assert_frame_equal(got, want)
+    # unlike pandas' writer, text is text, never a formula
+    cell = openpyxl.load_workbook(
+        write_xlsx({"s": pd.DataFrame({"t": ["=1+1"]})}, tmp_path / "f.xlsx")
+    )["s"]["A2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")

@@ -18,6 +18,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from spatial.io.outputs.cells import write_frame
+
 __all__ = [
     "FORMULA_STARTS",
     "atomic_path",
@@ -399,19 +401,23 @@ def write_xlsx(
     def clean(value: object) -> object:  # control characters from data cannot be stored
         return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
+    import xlsxwriter
+
     # built in memory: a write cut short (disk full) leaves no half-closed zip behind;
     # XlsxWriter, told never to turn text into formulas, links or numbers
     buffer = io.BytesIO()
-    options = {"strings_to_formulas": False, "strings_to_urls": False}
-    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as xl:
-        for name, frame in sheets.items():
-            table = frame.rename(columns=dict(headers or {}))
-            for col in table.columns:
-                if not pd.api.types.is_numeric_dtype(table[col]):
-                    table[col] = table[col].map(clean)
-            table.to_excel(xl, sheet_name=name, index=False)
-            if styled:
-                _style_sheet(xl.book, xl.sheets[name], frame, table)
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    book = xlsxwriter.Workbook(buffer, options)
+    for name, frame in sheets.items():
+        table = frame.rename(columns=dict(headers or {}))
+        for col in table.columns:
+            if not pd.api.types.is_numeric_dtype(table[col]):
+                table[col] = table[col].map(clean)
+        ws = book.add_worksheet(name)
+        write_frame(book, ws, table)
+        if styled:
+            _style_sheet(book, ws, frame, table)
+    book.close()
     return write_bytes(buffer.getbuffer(), path)
 
 
