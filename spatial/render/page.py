@@ -11,7 +11,6 @@ browser never holds one DOM or SVG element per feature. The page sets
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 from branca.element import Element
@@ -87,12 +87,12 @@ def _encode(geoms: np.ndarray, rows: np.ndarray, scale: int) -> dict[str, Any]:
     kind, coords, offsets = shapely.to_ragged_array(geoms)
     q = np.round(coords * scale).astype(np.int64)
     deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    return {
+    return {  # numpy arrays: orjson writes them without Python lists
         "t": _TYPE_NAMES[kind.name],
         "s": scale,
-        "c": deltas.ravel().tolist(),
-        "off": [o.tolist() for o in offsets],
-        "rows": rows.tolist(),
+        "c": np.ascontiguousarray(deltas.ravel()),
+        "off": [np.ascontiguousarray(o, dtype=np.int64) for o in offsets],
+        "rows": np.ascontiguousarray(rows, dtype=np.int64),
     }
 
 
@@ -138,11 +138,10 @@ def layer_json(
         rows = np.flatnonzero(ok & (families == family))
         if len(rows):
             parts.append(_encode(geoms[rows], rows, 10**decimals))
-    body = json.dumps(
+    body = orjson.dumps(
         {"parts": parts, "cols": {k: list(v) for k, v in cols.items()}},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    ).decode()
     return body.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
