@@ -197,6 +197,7 @@ def test_gaps_then_assess_counts_one_community_as_a_hand_count_does(demo_city, t
     assert "千人指标 per 1,000" in book and "千人指标 categories" in book
     cover = book["说明 cover"].astype(str).set_index("内容 what")["数值 value"]
     assert "表5.0.2" in cover["千人指标 standard"]
+    assert "check the figures before quoting" in cover["千人指标 note"]
     n_kg = int((pois["设施类别"] == "kindergarten").sum())
     assert cover["kindergarten: 默认建筑面积 default floor area"] == (
         f"{fs.rules['kindergarten'].floor_m2:g} m² × {n_kg - len(kg)} of {n_kg}"

@@ -90,6 +90,8 @@ class FloorspaceStandard:
     ----------
     standard
         What the figures transcribe.
+    note
+        What a reader of the figures should know (how far they are checked).
     assign_within_m
         A facility counts for the unit of the nearest compound within this distance (m).
     levels, rules
@@ -101,6 +103,7 @@ class FloorspaceStandard:
     """
 
     standard: str
+    note: str
     assign_within_m: float
     levels: Mapping[str, LevelMinimum]
     rules: Mapping[str, AreaRule]
@@ -190,6 +193,7 @@ def load_floorspace(path: str | Path | None = None) -> FloorspaceStandard:
         raise InputError(problems)
     return FloorspaceStandard(
         str(meta.get("standard", "")),
+        str(meta.get("note", "")),
         float(within),
         levels,
         rules,

@@ -79,7 +79,10 @@ def _floorspace_rows(
     info: dict[str, Any],
 ) -> list[tuple[str, object, str]]:
     """The 千人指标's figures: the minima per level, the default scales used and how often."""
-    rows: list[tuple[str, object, str]] = [("千人指标 standard", fs.standard, fs.path)]
+    rows: list[tuple[str, object, str]] = [
+        ("千人指标 standard", fs.standard, fs.path),
+        ("千人指标 note", fs.note, fs.path),
+    ]
     if thousand is None:
         return [*rows, ("千人指标 per 1,000", "not computed", "the gaps run has no POIs")]
     for level, mins in fs.levels.items():
