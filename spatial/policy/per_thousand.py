@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.lifecircle.floorspace import FloorspaceStandard
+from spatial.lifecircle.floorspace import FloorspaceStandard, LevelMinimum
 from spatial.policy.community import MET, NO_DATA, NOT_MET
 from spatial.standards.lifecircle import Category
 
@@ -74,6 +74,75 @@ def _metric(frame: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise ValueError("per_thousand needs a CRS on the compounds and POIs")
     return frame.to_crs(crs)
+
+
+#: Facilities this close to a compound are matched to it from all pairs at once; only
+#: the others are searched one by one (GEOS' nearest search is ~13 µs a point).
+_NEAR_M = 60.0
+
+
+def _nearest(polygons: np.ndarray, points: np.ndarray, *, within_m: float) -> np.ndarray:
+    """Row of the polygon nearest each point within ``within_m`` (the lowest row among
+    equally near ones), -1 where none is."""
+    nearest = np.full(len(points), -1, dtype=np.int64)
+    if not len(points) or not len(polygons):
+        return nearest
+    tree = shapely.STRtree(polygons)
+    a, b = tree.query(points, predicate="dwithin", distance=min(_NEAR_M, within_m))
+    order = np.lexsort((b, shapely.distance(points[a], polygons[b]), a))
+    first = np.r_[True, a[order][1:] != a[order][:-1]] if len(a) else np.zeros(0, bool)
+    nearest[a[order][first]] = b[order][first]
+    rest = np.flatnonzero(nearest < 0)
+    if len(rest) and within_m > _NEAR_M:
+        left, right = tree.query_nearest(points[rest], max_distance=within_m, all_matches=False)
+        nearest[rest[left]] = right
+    return nearest
+
+
+def _level_rows(
+    size: pd.Series,
+    got: pd.DataFrame,
+    mins: LevelMinimum,
+    scale: str,
+    level: str,
+    counted: list[str],
+    zh: dict[str, str],
+) -> pd.DataFrame:
+    """One row per unit (``size``: its residents) of one level, from the sums ``got``."""
+    have = got.reindex(size.index).fillna(0.0)
+    people = size.to_numpy(dtype=float)
+    floor, land = have["floor_m2"].to_numpy(float), have["land_m2"].to_numpy(float)
+    need_floor = mins.floor_per_1000[0] * people / 1000.0
+    need_land = mins.land_per_1000[0] * people / 1000.0
+    some = people > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        floor_per = np.where(some, np.round(1000.0 * floor / people, 1), np.nan)
+        land_per = np.where(some, np.round(1000.0 * land / people, 1), np.nan)
+    met = (floor >= need_floor) & (land >= need_land)
+    rows: pd.DataFrame = pd.DataFrame(
+        {
+            "unit": size.index.to_numpy(dtype=object),
+            "scale_of_unit": _SCALE_LABEL[scale],
+            "level": level,
+            "level_zh": mins.zh,
+            "residents": np.round(people).astype(np.int64),
+            "facilities": have["facilities"].to_numpy().astype(np.int64),
+            "facilities_default_scale": have["facilities_default_scale"]
+            .to_numpy()
+            .astype(np.int64),
+            "floor_m2": np.round(floor, 1),
+            "land_m2": np.round(land, 1),
+            "floor_per_1000": floor_per,
+            "land_per_1000": land_per,
+            "floor_min_per_1000": mins.floor_per_1000[0],
+            "land_min_per_1000": mins.land_per_1000[0],
+            "floor_short_m2": np.round(np.maximum(need_floor - floor, 0.0), 1),
+            "land_short_m2": np.round(np.maximum(need_land - land, 0.0), 1),
+            "verdict": np.where(~some, NO_DATA, np.where(met, MET, NOT_MET)),
+            "counted": "、".join(zh.get(c, c) for c in counted),
+        }
+    )
+    return rows
 
 
 def _inside(points: np.ndarray, boundaries: gpd.GeoDataFrame) -> np.ndarray:
@@ -156,12 +225,7 @@ def per_thousand(
     crs = compounds.estimate_utm_crs() if compounds.crs.is_geographic else compounds.crs
     comp = _metric(compounds, crs)
     pts = _metric(pois, crs).geometry.values[areas["poi"].to_numpy(dtype=np.int64)]
-    nearest = np.full(len(areas), -1, dtype=np.int64)
-    if len(areas) and len(comp):
-        left, right = shapely.STRtree(comp.geometry.values).query_nearest(
-            pts, max_distance=standard.assign_within_m, all_matches=False
-        )
-        nearest[left] = right
+    nearest = _nearest(comp.geometry.values, pts, within_m=standard.assign_within_m)
     people = pd.Series(np.nan_to_num(np.asarray(residents, dtype=float)), index=comp.index)
     sub = (
         comp["subdistrict"].astype("string").fillna(WHOLE_RUN).str.strip().replace("", WHOLE_RUN)
@@ -175,7 +239,7 @@ def per_thousand(
         at = _metric(pois, boundaries.crs).geometry.values[areas["poi"].to_numpy()]
         held = _inside(at, boundaries)
     zh = {c.id: c.label for c in categories}
-    level_rows: list[dict[str, object]] = []
+    level_rows: list[pd.DataFrame] = []
     cat_rows: list[pd.DataFrame] = []
     for scale, unit_of in of_scale.items():
         size = people.groupby(unit_of.to_numpy(), sort=False).sum()
@@ -198,46 +262,7 @@ def per_thousand(
                 floor_m2=("floor_m2", "sum"),
                 land_m2=("land_m2", "sum"),
             )
-            for unit, n_people in size.items():
-                row = got.loc[unit] if unit in got.index else None
-                floor = float(row["floor_m2"]) if row is not None else 0.0
-                land = float(row["land_m2"]) if row is not None else 0.0
-                need_floor = mins.floor_per_1000[0] * n_people / 1000.0
-                need_land = mins.land_per_1000[0] * n_people / 1000.0
-                verdict = (
-                    NO_DATA
-                    if n_people <= 0
-                    else MET
-                    if floor >= need_floor and land >= need_land
-                    else NOT_MET
-                )
-                level_rows.append(
-                    {
-                        "unit": unit,
-                        "scale_of_unit": _SCALE_LABEL[scale],
-                        "level": level,
-                        "level_zh": mins.zh,
-                        "residents": round(float(n_people)),
-                        "facilities": int(row["facilities"]) if row is not None else 0,
-                        "facilities_default_scale": int(row["facilities_default_scale"])
-                        if row is not None
-                        else 0,
-                        "floor_m2": round(floor, 1),
-                        "land_m2": round(land, 1),
-                        "floor_per_1000": round(1000.0 * floor / n_people, 1)
-                        if n_people > 0
-                        else np.nan,
-                        "land_per_1000": round(1000.0 * land / n_people, 1)
-                        if n_people > 0
-                        else np.nan,
-                        "floor_min_per_1000": mins.floor_per_1000[0],
-                        "land_min_per_1000": mins.land_per_1000[0],
-                        "floor_short_m2": round(max(need_floor - floor, 0.0), 1),
-                        "land_short_m2": round(max(need_land - land, 0.0), 1),
-                        "verdict": verdict,
-                        "counted": "、".join(zh.get(c, c) for c in counted),
-                    }
-                )
+            level_rows.append(_level_rows(size, got, mins, scale, level, counted, zh))
             by_cat = (
                 cats.groupby(["unit", "category"], sort=False)
                 .agg(
@@ -263,7 +288,7 @@ def per_thousand(
         pd.concat(cat_rows, ignore_index=True) if cat_rows else pd.DataFrame(columns=columns)
     )
     return PerThousand(
-        pd.DataFrame(level_rows),
+        pd.concat(level_rows, ignore_index=True) if level_rows else pd.DataFrame(),
         by_category.loc[:, columns],
         len(areas),
         int((nearest < 0).sum()),
