@@ -277,3 +277,24 @@ def test_a_boundary_layer_with_every_fault_is_refused_at_once(tmp_path):
     with pytest.raises(InputError) as err:
         read_boundaries(tmp_path / "none.gpkg")
     assert "no such file" in str(err.value)
+
+
+def test_each_facility_goes_to_its_nearest_compound_within_the_distance():
+    """The pairs within 60 m at once, the rest one by one: the same as a brute force."""
+    import shapely
+
+    from spatial.policy.per_thousand import _NEAR_M
+
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(0, 3000, (300, 2))
+    boxes = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 40, xy[:, 1] + 25)
+    pts = shapely.points(rng.uniform(-800, 3800, (2000, 2)))
+    from spatial.policy import per_thousand as module
+
+    got = module._nearest(boxes, pts, within_m=500.0)
+    d = shapely.distance(pts[:, None], boxes[None, :])
+    best = d.min(axis=1)
+    far = best > 500.0
+    assert (got[far] == -1).all() and (got[~far] >= 0).all()
+    assert np.allclose(d[np.flatnonzero(~far), got[~far]], best[~far])
+    assert (best < _NEAR_M).any() and ((best > _NEAR_M) & ~far).any()  # both paths ran
