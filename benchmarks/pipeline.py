@@ -34,7 +34,7 @@ def main() -> None:
     from spatial.io import LoadSpec
     from spatial.lifecircle import GapParams
     from spatial.pipeline import run_gaps
-    from spatial.render import gap_map, save_map
+    from spatial.pipeline.maps import run_maps
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--city", type=Path, required=True)
@@ -70,23 +70,9 @@ def main() -> None:
             None, result.categories, context,
         )  # fmt: skip
         progress("gap map and bundle map, side by side", 0, 0)
-        side = None
-        if args.bundles is not None:  # as `spatial map --gaps --bundles` does for a city
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            from spatial.cli.maps import _bundle_job
-
-            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            context_file = str(run.outputs["context"]) if "context" in run.outputs else None
-            job = (str(args.bundles), str(out / "bundle_map.html"), [], context_file, "none",
-                   None, None, False)  # fmt: skip
-            side = pool, pool.submit(_bundle_job, *job)
-        save_map(gap_map(tables, osm_data=False), out / "gap_map.html")
-        if side is not None:
-            progress("waiting for the bundle map", 0, 0)
-            side[1].result()
-            side[0].shutdown()
+        # as `spatial map --gaps --bundles` does for a city: a large bundle folder is drawn
+        # by a second process while the gap map is drawn here
+        run_maps(tables, args.bundles, out=out / "gap_map.html")
         progress("end", 0, 0)
     tree_peak.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
