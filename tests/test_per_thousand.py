@@ -298,3 +298,20 @@ def test_each_facility_goes_to_its_nearest_compound_within_the_distance():
     assert (got[far] == -1).all() and (got[~far] >= 0).all()
     assert np.allclose(d[np.flatnonzero(~far), got[~far]], best[~far])
     assert (best < _NEAR_M).any() and ((best > _NEAR_M) & ~far).any()  # both paths ran
+
+
+def test_a_boundary_drawn_across_itself_is_repaired_and_said(tmp_path):
+    from shapely.geometry import Polygon, box
+
+    from spatial import InputWarning
+    from spatial.io.boundaries import read_boundaries
+
+    path = tmp_path / "街道.gpkg"
+    bowtie = Polygon([(0, 0), (100, 100), (100, 0), (0, 100)])  # two triangles
+    gpd.GeoDataFrame(
+        {"街道": ["甲", "乙"]}, geometry=[bowtie, box(200, 0, 300, 100)], crs=UTM
+    ).to_file(path)
+    with pytest.warns(InputWarning, match="1 invalid polygons repaired"):
+        units = read_boundaries(path)
+    assert units.geometry.is_valid.all()
+    assert units.set_index("unit").area["甲"] == pytest.approx(5000.0)  # both triangles

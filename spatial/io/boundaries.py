@@ -11,7 +11,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from spatial._errors import InputError, Problem
+from spatial._errors import InputError, InputWarning, Problem, format_problems
 from spatial.io.readers import check_input_path, reading
 
 __all__ = ["NAME_COLUMNS", "read_boundaries"]
@@ -96,6 +96,11 @@ def read_boundaries(
     InputError
         Every problem at once: no file, no such layer, no CRS, geometries that are not
         polygons, no name column, rows without a name (file, row, column).
+
+    Warns
+    -----
+    InputWarning
+        Invalid polygons (drawn across themselves), repaired to their polygonal parts.
     """
     file = Path(path)
     check_input_path(file, what="boundaries", hint=_HINT)
@@ -150,8 +155,28 @@ def read_boundaries(
             )
     if problems:
         raise InputError(problems)
+    geoms = frame.geometry.values
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():  # a surveyed boundary drawn across itself: its polygonal parts kept
+        rows = [int(i) + 1 for i in invalid.nonzero()[0][:5]]
+        fixed = shapely.make_valid(geoms[invalid])
+        geoms = geoms.copy()
+        geoms[invalid] = [
+            shapely.union_all([p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)])
+            for g in fixed
+        ]
+        said = [
+            Problem.warning(
+                where,
+                f"boundaries: {int(invalid.sum())} invalid polygons repaired "
+                f"(features {rows} …): their polygonal parts are used",
+                row=rows[0],
+                hint="check those units' outlines",
+            )
+        ]
+        warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)
     units = gpd.GeoDataFrame(
-        {"unit": names.astype(object).to_numpy()}, geometry=frame.geometry.values, crs=frame.crs
+        {"unit": names.astype(object).to_numpy()}, geometry=geoms, crs=frame.crs
     )
     merged: gpd.GeoDataFrame = units.dissolve("unit", sort=False).reset_index()
     return merged
