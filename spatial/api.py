@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -31,7 +31,7 @@ from spatial.bundling.params import BundleParams
 from spatial.io.crs.projection import local_metric_crs
 from spatial.io.load import PREPARED_ATTR, check_frame
 from spatial.io.survey.schema import LAYERS
-from spatial.lifecircle import GapParams, GapResult, compute_gaps
+from spatial.lifecircle.params import GapParams
 from spatial.network import WalkNetwork, load_network
 from spatial.network.lines import walk_network_from_lines
 from spatial.policy import (
@@ -45,6 +45,9 @@ from spatial.policy import (
 )
 from spatial.policy.params import PlanParams
 from spatial.standards import Category, load_categories
+
+if TYPE_CHECKING:
+    from spatial.lifecircle.gaps import GapResult
 
 __all__ = ["bundle_result", "bundles", "gap_result", "gaps", "plan", "prepare"]
 
@@ -185,6 +188,8 @@ def gap_result(
     p = (params or GapParams()).replace(**changes)
     comp = _layer(compounds, "compounds", "compounds")
     facilities = _layer(pois, "pois", "pois")
+    from spatial.lifecircle.gaps import compute_gaps  # the engine: not loaded for bundles
+
     return compute_gaps(comp, facilities, _network(network, comp.crs, p), params=p)
 
 

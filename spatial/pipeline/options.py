@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,8 +14,10 @@ from spatial._errors import Problem
 from spatial.bundling import BundleResult
 from spatial.demo import DemoCity
 from spatial.finance import FinanceReport
-from spatial.lifecircle import GapResult
 from spatial.network import WalkNetwork
+
+if TYPE_CHECKING:
+    from spatial.lifecircle.gaps import GapResult
 
 __all__ = [
     "BundleRun",
