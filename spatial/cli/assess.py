@@ -24,7 +24,12 @@ def assess(
     gaps: Annotated[
         Path, typer.Option(help="Output folder of `spatial gaps` (with --capacity for places).")
     ],
-    out: Annotated[Path, typer.Option(help="Output folder: assessment.xlsx, community_check.csv.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output folder: assessment.xlsx, community_check.csv, per_thousand.csv, units.csv."
+        ),
+    ],
     capacity_file: Annotated[
         Path | None,
         typer.Option(
@@ -68,7 +73,7 @@ def assess(
         ),
     ] = BoundaryScale.subdistrict,
 ) -> None:
-    """Check each community against the 完整居住社区 standard, with places short per category.
+    """Check each community against the 完整居住社区 standard and the 千人指标 (m² short).
 
     按《完整居住社区建设标准（试行）》逐社区核查配套设施（达标/不达标/无数据），并汇总供需缺口
     （学位、床位）及千人指标（GB 50180-2018 表5.0.2，建筑面积与用地面积缺口）；无社区字段时按
