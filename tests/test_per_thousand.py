@@ -315,3 +315,31 @@ def test_a_boundary_drawn_across_itself_is_repaired_and_said(tmp_path):
         units = read_boundaries(path)
     assert units.geometry.is_valid.all()
     assert units.set_index("unit").area["甲"] == pytest.approx(5000.0)  # both triangles
+
+
+@pytest.mark.slow
+def test_a_survey_without_households_says_why_every_unit_has_no_data(demo_city, tmp_path):
+    from typer.testing import CliRunner
+
+    from spatial.cli import app
+    from spatial.io.outputs.write import read_own_csv
+
+    g = str(demo_city.gpkg)
+    comp = gpd.read_file(g, layer="compounds").drop(columns=["户数", "建筑面积"])
+    survey = tmp_path / "小区.gpkg"
+    comp.to_file(survey, layer="compounds")
+    runner = CliRunner()
+    gaps, out = tmp_path / "gaps", tmp_path / "assess"
+    args = ["gaps", "--compounds", str(survey), "--pois", g, "--pois-layer", "pois"]
+    done = runner.invoke(
+        app, [*args, "--osm", str(demo_city.osm), "--no-service-areas", "--out", str(gaps)]
+    )
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["assess", "--gaps", str(gaps), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "no compound has households" in " ".join(done.output.split())
+    table = read_own_csv(out / "per_thousand.csv")
+    assert (table["verdict"] == "无数据 no data").all() and (table["residents"] == 0).all()
+    cover = pd.read_excel(out / "assessment.xlsx", sheet_name="说明 cover")
+    said = cover.set_index("内容 what")["数值 value"]["无人口小区 compounds without residents"]
+    assert said == f"{len(comp)} of {len(comp)}"

@@ -4,12 +4,14 @@ into ``assessment.xlsx`` and ``community_check.csv``."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from spatial._errors import InputWarning, Problem, format_problems
 from spatial.io.boundaries import read_boundaries
 from spatial.io.outputs.results import load_gap_tables
 from spatial.io.outputs.runfolder import run_folder
@@ -113,6 +115,13 @@ def _floorspace_rows(
             f"{thousand.unassigned} of {thousand.facilities}",
             "farther than the distance above from every compound: counted in no unit "
             "of the scale the boundaries do not give",
+        )
+    )
+    rows.append(
+        (
+            "无人口小区 compounds without residents",
+            info["no_residents"],
+            "no households in the data nor estimated: a unit of only these is 无数据 no data",
         )
     )
     if "boundaries" in info:
@@ -277,6 +286,18 @@ def run_assess(
     given = comp["households"] if "households" in comp else pd.Series(np.nan, index=comp.index)
     hh = pd.to_numeric(given, errors="coerce").to_numpy(float)
     residents = hh * std.persons_per_household
+    info["no_residents"] = f"{int(np.isnan(residents).sum())} of {len(residents)}"
+    if len(residents) and np.isnan(residents).all():
+        said = [
+            Problem.warning(
+                str(folder / "compounds.gpkg"),
+                "no compound has households (户数) or a floor area to estimate them from: "
+                "every unit's 千人指标 and size check is 无数据 no data",
+                column="households",
+                hint="add 户数 (or 建筑面积) to the survey and run gaps again",
+            )
+        ]
+        warnings.warn(InputWarning(format_problems(said), said), stacklevel=2)
     barriers = None
     ctx = tables.context
     if ctx is not None and len(ctx):
