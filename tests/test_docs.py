@@ -19,7 +19,8 @@ def test_the_docs_site_builds_without_a_warning(tmp_path):
     assert done.returncode == 0, done.stderr[-4000:]
     pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
     for page in ("index.html", "getting-started.html", "api.html", "architecture.html",
-                 "guide/gaps.html", "guide/bundles.html", "gallery/bundling.html"):  # fmt: skip
+                 "guide/gaps.html", "guide/bundles.html", "guide/assess.html",
+                 "gallery/bundling.html"):  # fmt: skip
         assert page in pages
     api = (out / "api.html").read_text(encoding="utf-8")
     assert "GapParams" in api and "search_limit_m" in api and "spatial.prepare" in api
