@@ -343,3 +343,27 @@ def test_a_survey_without_households_says_why_every_unit_has_no_data(demo_city, 
     cover = pd.read_excel(out / "assessment.xlsx", sheet_name="说明 cover")
     said = cover.set_index("内容 what")["数值 value"]["无人口小区 compounds without residents"]
     assert said == f"{len(comp)} of {len(comp)}"
+
+
+def test_assess_names_every_bad_input_at_once(tmp_path):
+    """A folder that is no gaps output, a boundary layer without names and a figures file
+    without sources: one error listing all three, before any work."""
+    from shapely.geometry import box
+
+    from spatial.pipeline.assess import run_assess
+
+    bounds = tmp_path / "units.gpkg"
+    gpd.GeoDataFrame({"x": [1]}, geometry=[box(0, 0, 1, 1)], crs=UTM).to_file(bounds)
+    figures = tmp_path / "floorspace.toml"
+    figures.write_text("[meta]\nassign_within_m = { value = 500 }\n", encoding="utf-8")
+    (tmp_path / "gaps").mkdir()
+    with pytest.raises(InputError) as err:
+        run_assess(
+            gaps_dir=tmp_path / "gaps",
+            out_dir=tmp_path / "out",
+            boundaries=bounds,
+            floorspace_file=figures,
+        )
+    text = str(err.value)
+    assert "gaps" in text and "no name column" in text and "assign_within_m" in text, text
+    assert not (tmp_path / "out").exists()

@@ -5,13 +5,14 @@ into ``assessment.xlsx`` and ``community_check.csv``."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from spatial._errors import InputWarning, Problem, format_problems
+from spatial._errors import InputError, InputWarning, Problem, format_problems, raise_for_errors
 from spatial.io.boundaries import read_boundaries
 from spatial.io.outputs.results import load_gap_tables
 from spatial.io.outputs.runfolder import run_folder
@@ -22,6 +23,8 @@ from spatial.policy.community import MET, NO_DATA, community_check, load_items, 
 from spatial.policy.per_thousand import PerThousand, per_thousand, units_within
 
 __all__ = ["ASSESS_HEADERS", "run_assess"]
+
+_T = TypeVar("_T")
 
 #: Chinese and English headers of assessment.xlsx.
 ASSESS_HEADERS = {
@@ -271,17 +274,30 @@ def run_assess(
         ``{name: path}`` of the files written.
     """
     folder = Path(gaps_dir)
-    tables = load_gap_tables(folder, service_areas=False)
-    comp = tables.compounds
     if boundary_scale not in ("community", "subdistrict"):
         raise ValueError(f"boundary_scale {boundary_scale!r}: community or subdistrict")
-    std = load_capacity(capacity_file)
-    fs = load_floorspace(floorspace_file)
+    found: list[Problem] = []  # every input is checked before any is used
+
+    def _read(read: Callable[[], _T]) -> _T | None:
+        try:
+            return read()
+        except InputError as exc:
+            found.extend(exc.problems)
+            return None
+
+    tables = _read(lambda: load_gap_tables(folder, service_areas=False))
+    std = _read(lambda: load_capacity(capacity_file))
+    fs = _read(lambda: load_floorspace(floorspace_file))
     bounds = (
-        read_boundaries(boundaries, layer=boundaries_layer, name_column=boundary_name)
+        _read(
+            lambda: read_boundaries(boundaries, layer=boundaries_layer, name_column=boundary_name)
+        )
         if boundaries is not None
         else None
     )
+    raise_for_errors(found)
+    assert tables is not None and std is not None and fs is not None
+    comp = tables.compounds
     items, info = load_items(items_file)
     given = comp["households"] if "households" in comp else pd.Series(np.nan, index=comp.index)
     hh = pd.to_numeric(given, errors="coerce").to_numpy(float)
