@@ -18,7 +18,7 @@ capacities are data (``spatial/standards/capacity.toml``, each with its source).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ __all__ = [
     "catchment_weight",
     "demand_of",
     "fca_ratios",
+    "first_number",
     "gaussian_weight",
     "load_capacity",
     "supply_of",
@@ -327,8 +328,21 @@ def demand_of(
     return people, people * rule.need, basis
 
 
-def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """The first positive number of ``columns`` per row (NaN where none)."""
+def first_number(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """The first positive number of ``columns`` per row (NaN where none).
+
+    Parameters
+    ----------
+    frame
+        Any table (columns missing from it are skipped).
+    columns
+        The columns to read, in order of preference.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like ``frame``, float.
+    """
     out = pd.Series(np.nan, index=frame.index)
     for col in columns:
         if col in frame:
@@ -365,8 +379,8 @@ def supply_of(pois: pd.DataFrame, rule: CapacityRule) -> tuple[np.ndarray, np.nd
     frame = pois
     if "tags" in pois and not set(rule.columns) & set(pois.columns):  # OSM: capacity=*
         frame = pois.assign(capacity=pois["tags"].map(_osm_capacity))
-    given = _numbers(frame, rule.columns)
-    given = given.fillna(_numbers(frame, rule.classes) * rule.places_per_class)
+    given = first_number(frame, rule.columns)
+    given = given.fillna(first_number(frame, rule.classes) * rule.places_per_class)
     defaulted = given.isna().to_numpy()
     return given.fillna(rule.capacity).to_numpy(float), defaulted
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import InputError, Problem
+from spatial.lifecircle.capacity import first_number
 from spatial.standards.files import read_toml
 from spatial.standards.lifecircle import Category
 
@@ -202,17 +203,6 @@ def load_floorspace(path: str | Path | None = None) -> FloorspaceStandard:
     )
 
 
-def _given(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    """The first positive number of ``columns`` per row (NaN where none)."""
-    out = pd.Series(np.nan, index=frame.index, dtype=float)
-    for col in columns:
-        if col in frame:
-            values = pd.to_numeric(frame[col], errors="coerce")
-            out = out.fillna(values.where(values > 0))
-    result: pd.Series = out
-    return result
-
-
 def facility_areas(
     pois: pd.DataFrame,
     *,
@@ -240,8 +230,8 @@ def facility_areas(
         (the default scale was used).
     """
     level_of = {c.id: c.level for c in categories}
-    floor_given = _given(pois, FLOOR_COLUMNS).to_numpy()
-    land_given = _given(pois, LAND_COLUMNS).to_numpy()
+    floor_given = first_number(pois, FLOOR_COLUMNS).to_numpy()
+    land_given = first_number(pois, LAND_COLUMNS).to_numpy()
     ids = pd.Series(pois["categories"].fillna("").astype(str).to_numpy()).str.split(";")
     rows = ids.explode()  # indexed by the POI's row position
     rows = rows[rows.isin([c for c in standard.rules if c in level_of])]

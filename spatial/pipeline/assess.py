@@ -326,8 +326,9 @@ def run_assess(
         residents_max=info["residents_max"],
         barriers=barriers,
     )
-    if bounds is not None and boundary_scale == "community":
-        units, proposed = units_within(comp, bounds), False
+    inside = units_within(comp, bounds) if bounds is not None else None
+    if inside is not None and boundary_scale == "community":
+        units, proposed = inside, False
     cap_path, pairs_path = folder / "capacity.csv", folder / "capacity_pairs.csv"
     capacity = read_own_csv(cap_path) if cap_path.exists() else None
     pairs = read_own_csv(pairs_path) if pairs_path.exists() else None
@@ -370,7 +371,7 @@ def run_assess(
     )
     if bounds is not None:
         info["boundaries"] = f"{boundaries} ({boundary_scale}: {len(bounds)} units)"
-        held = set(units_within(comp, bounds))
+        held = set(inside) if inside is not None else set()
         empty = [u for u in bounds["unit"] if u not in held]
         info["empty_units"] = f"{len(empty)}: " + "、".join(map(str, empty[:20])) if empty else "0"
     sheets = {

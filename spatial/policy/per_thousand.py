@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.io.crs.projection import to_metric
 from spatial.lifecircle.floorspace import FloorspaceStandard, LevelMinimum
 from spatial.policy.community import MET, NO_DATA, NOT_MET
 from spatial.standards.lifecircle import Category
@@ -222,9 +223,8 @@ def per_thousand(
     PerThousand
         Shortfalls in m² (minimum × residents / 1,000 − what is there, never below 0).
     """
-    crs = compounds.estimate_utm_crs() if compounds.crs.is_geographic else compounds.crs
-    comp = _metric(compounds, crs)
-    pts = _metric(pois, crs).geometry.values[areas["poi"].to_numpy(dtype=np.int64)]
+    comp = to_metric(compounds) if compounds.crs.is_geographic else compounds
+    pts = _metric(pois, comp.crs).geometry.values[areas["poi"].to_numpy(dtype=np.int64)]
     nearest = _nearest(comp.geometry.values, pts, within_m=standard.assign_within_m)
     people = pd.Series(np.nan_to_num(np.asarray(residents, dtype=float)), index=comp.index)
     sub = (
