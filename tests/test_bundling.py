@@ -622,3 +622,16 @@ def test_a_bundles_folder_gives_back_its_compounds_and_parcels(tmp_path):
     assert first.result.excluded["id"].tolist() == ["XQ3"]  # an island, left out
     (note,) = [p for p in again.problems if "excluded" in p.message]
     assert note.severity == "warning" and note.message.startswith("1 compound(s) excluded")
+
+
+def test_parcels_take_the_subdistrict_from_a_column_of_python_objects():
+    """A subdistrict column of Python objects (as a gaps folder's compounds can come back)
+    gives read-only arrays under pandas' copy-on-write: a parcel without a subdistrict
+    still takes its neighbour's."""
+    units = _frame(
+        _unit("C1", "old_compound", 0, 0, 100, 100, subdistrict="东街道"),
+        _unit("F", "old_factory", 0, 100, 200, 300, **FACTORY),
+    )
+    units["subdistrict"] = units["subdistrict"].astype(object)
+    placed = find_bundles(units).members.set_index("id")
+    assert placed.loc["F", "subdistrict"] == "东街道"

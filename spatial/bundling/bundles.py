@@ -114,7 +114,7 @@ def _place_by_location(u: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     _, nearest = cKDTree(xy[has]).query(xy[~has])
     donors = np.flatnonzero(has)[nearest]
     for col in known:
-        values = out[col].to_numpy(dtype=object)
+        values = out[col].to_numpy(dtype=object, copy=True)  # a read-only view otherwise
         values[~has] = u[col].to_numpy(dtype=object)[donors]
         out[col] = values
     source = np.full(len(u), "", dtype=object)
