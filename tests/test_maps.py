@@ -322,6 +322,48 @@ def test_map_book_index_links_open_each_unit(browser, demo_run, tmp_path):
         assert (tmp_path / name).stat().st_size > 10_000
 
 
+def test_a_book_page_has_the_units_rows_and_the_whole_outline_cut_to_its_box(demo_run):
+    """A page's share of the run, taken through the book's indexes and the outlines'
+    tiles, equals the whole run filtered and the whole outline cut to the page's box."""
+    from functools import reduce
+
+    import geopandas as gpd
+    import shapely
+
+    from spatial.io.crs.projection import to_metric
+    from spatial.render.book import _Slicer, unit_names
+    from spatial.render.outlines import OutlineTiles, iter_service_areas, read_service_areas
+
+    folder = demo_run.outputs["gaps"].parent
+    tables = load_gap_tables(folder, service_areas=False)
+    whole = read_service_areas(folder / "service_areas.gpkg")
+    outline = dict(zip(whole["category"], whole.geometry.values, strict=True))
+    tiles = OutlineTiles(iter_service_areas(folder / "service_areas.gpkg"), max_vertices=256)
+    assert len(tiles) > len(whole)
+    slicer = _Slicer(tables, tiles)
+    units = unit_names(tables.compounds, "subdistrict").to_numpy()
+    for unit in sorted(set(units))[:3]:
+        sub = slicer.unit(np.flatnonzero(units == unit), 1000.0)
+        ids = set(tables.compounds.loc[units == unit, "id"].astype(str))
+        assert set(sub.compounds["id"].astype(str)) == ids
+        expected = tables.gaps[tables.gaps["compound_id"].astype(str).isin(ids)]
+        pd.testing.assert_frame_equal(
+            sub.gaps.reset_index(drop=True), expected.reset_index(drop=True)
+        )
+        metric = to_metric(sub.compounds)
+        reach = shapely.box(*metric.total_bounds).buffer(1000.0)
+        bounds = gpd.GeoSeries([reach], crs=metric.crs).to_crs(4326).total_bounds
+        page = shapely.box(*bounds)
+        assert set(sub.service_areas["category"]) == {
+            c for c, g in outline.items() if shapely.intersects(g, page)
+        }
+        areas = sub.service_areas
+        for cat, shape in zip(areas["category"], areas.geometry.values, strict=True):
+            drawn = reduce(shapely.symmetric_difference, shapely.get_parts(shape))
+            ref = shapely.intersection(outline[cat], page)
+            assert shapely.area(shapely.symmetric_difference(drawn, ref)) <= 1e-6 * ref.area
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils: scripts/test-deps.sh")
 def test_atlas_pdf_pages_and_glyphs(demo_run, tmp_path):
     from spatial.render.atlas import write_atlas

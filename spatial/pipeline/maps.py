@@ -53,7 +53,11 @@ def run_maps(
     """
     from spatial.io.context.read import read_context
     from spatial.io.outputs.fileset import file_set
-    from spatial.io.outputs.results import check_bundles_folder, load_assessment
+    from spatial.io.outputs.results import (
+        check_bundles_folder,
+        load_assessment,
+        load_gap_tables,
+    )
 
     opts = options or MapOptions()
     out = Path(out)
@@ -65,7 +69,7 @@ def run_maps(
     tables = (
         gaps
         if isinstance(gaps, GapTables) or gaps is None
-        else _gap_tables(Path(gaps), whole=opts.by is not None)
+        else load_gap_tables(Path(gaps), service_areas=False)  # outlines: a category at a time
     )
     if tables is not None and opts.assess is not None:
         tables = replace(tables, communities=load_assessment(opts.assess))
@@ -81,20 +85,6 @@ def run_maps(
     with file_set(out.parent, name=out.stem) as stage:
         staged = _draw(tables, bundles, stage / out.name, stage / target.name, opts, ctx, gaps)
     return {k: out.parent / Path(v).relative_to(stage) for k, v in staged.items()}
-
-
-def _gap_tables(folder: Path, *, whole: bool) -> GapTables:
-    """A gaps folder's tables; the service areas only for a map book (``whole``; the gap
-    map reads them a category at a time), simplified as the maps draw them while they
-    are read (a city's outlines are gigabytes at full detail)."""
-    from spatial.io.outputs.results import load_gap_tables
-    from spatial.render.gapmap import read_service_areas
-
-    tables = load_gap_tables(folder, service_areas=False)
-    areas = folder / "service_areas.gpkg"
-    if whole and areas.exists():
-        return replace(tables, service_areas=read_service_areas(areas))
-    return tables
 
 
 def _draw(
@@ -133,12 +123,14 @@ def _draw(
         ctx = tables.context
         osm_data = osm_data or _from_osm(tables.compounds)
         title = {"title": opts.title} if opts.title else {}
-        # outlines not in the tables (all but a map book's) are read a category at a time
+        # outlines not in the tables are read a category at a time
         area_file = (
             Path(gaps) / "service_areas.gpkg"
             if isinstance(gaps, (str, Path)) and tables.service_areas is None
             else None
         )
+        if area_file is not None and not area_file.exists():
+            area_file = None
         page = gap_map(
             tables,
             basemap=opts.basemap,
@@ -146,7 +138,7 @@ def _draw(
             osm_data=osm_data,
             data_date=opts.data_date,
             title=opts.title or GAP_TITLE,
-            service_areas=area_file if area_file is not None and area_file.exists() else None,
+            service_areas=area_file,
         )
         written["gap_map"] = save_map(page, out)
         if opts.png:
@@ -162,7 +154,7 @@ def _draw(
                 **title,
             )
         if opts.by is not None:
-            written |= _book(tables, bundles, out, opts, osm_data=osm_data)
+            written |= _book(tables, bundles, out, opts, osm_data=osm_data, areas=area_file)
         if opts.atlas:
             from spatial.render.atlas import write_atlas
 
@@ -194,6 +186,7 @@ def _book(
     opts: MapOptions,
     *,
     osm_data: bool,
+    areas: Path | None,
 ) -> dict[str, Path]:
     from spatial.io.outputs.results import load_bundle_tables
     from spatial.render.book import map_book
@@ -208,6 +201,7 @@ def _book(
         tianditu_key=opts.tianditu_key,
         osm_data=osm_data,
         data_date=opts.data_date,
+        service_areas=areas,
         **({"title": opts.title} if opts.title else {}),
     )
     return {f"book/{p.name}": p for p in pages}

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from spatial.io.crs.projection import to_metric
@@ -28,6 +29,7 @@ from spatial.render.context import add_context, credit_osm
 from spatial.render.gapmap import gap_map
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, save_map
+from spatial.render.outlines import OutlineTiles, generalise_outlines, iter_service_areas
 from spatial.render.page import MapPage, column_values
 
 __all__ = ["UNIT_LEVELS", "UNSPECIFIED", "map_book", "unit_names"]
@@ -83,22 +85,37 @@ def _rows_of(order: np.ndarray, sorted_keys: np.ndarray, wanted: np.ndarray) -> 
     return np.sort(order[idx])
 
 
+def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each Arrow-backed column in one chunk: read through Arrow, a
+    column comes in dozens, and taking a few rows of it then costs ~60× more (a book
+    takes a unit's rows thousands of times)."""
+    out = frame.copy(deep=False)
+    for col in frame.columns:
+        values = frame[col].array
+        if not isinstance(frame[col].dtype, (pd.StringDtype, pd.ArrowDtype)):
+            continue
+        chunked = pa.array(values)  # the column's own Arrow data (no copy)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
+            whole = pd.array(chunked.combine_chunks(), dtype=frame[col].dtype)
+            out[col] = pd.Series(whole, index=frame.index)
+    return out
+
+
 class _Slicer:
     """A unit's share of a city-wide gaps run, from indexes built once per book (a city
     has thousands of units: never a pass over every gap row, POI or outline per unit)."""
 
-    def __init__(self, tables: GapTables) -> None:
-        self.tables = tables
+    def __init__(self, tables: GapTables, areas: OutlineTiles | None) -> None:
+        self.tables = replace(
+            tables,
+            compounds=_one_chunk(tables.compounds),
+            gaps=_one_chunk(tables.gaps),
+            pois=None if tables.pois is None else _one_chunk(tables.pois),
+        )
         self.gap_rows = _sorted_rows(tables.gaps["compound_id"].astype(str).to_numpy())
-        self.pois = self._wgs(tables.pois)
+        self.pois = self._wgs(self.tables.pois)
         self.poi_tree = None if self.pois is None else shapely.STRtree(self.pois.geometry.values)
-        self.areas = self._wgs(tables.service_areas)
-        self.parts: np.ndarray = np.zeros(0, dtype=object)
-        self.owner: np.ndarray = np.zeros(0, dtype=np.int64)
-        if self.areas is not None:  # one outline per category: its polygons, indexed
-            outlines = self.areas.geometry.values
-            self.parts, self.owner = shapely.get_parts(outlines, return_index=True)
-        self.part_tree = shapely.STRtree(self.parts)
+        self.areas = areas
 
     @staticmethod
     def _wgs(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -113,21 +130,12 @@ class _Slicer:
         gaps = self.tables.gaps.iloc[_rows_of(*self.gap_rows, ids)]
         metric = to_metric(comp)
         area = gpd.GeoSeries([shapely.box(*metric.total_bounds).buffer(reach_m)], crs=metric.crs)
-        box = shapely.box(*area.to_crs(4326).total_bounds)
+        bounds = tuple(area.to_crs(4326).total_bounds)
         pois = None
         if self.pois is not None and self.poi_tree is not None:
-            pois = self.pois.iloc[np.sort(self.poi_tree.query(box, predicate="intersects"))]
-        areas = None
-        if self.areas is not None:  # a category's outline is city-wide: cut to the box
-            hit = np.sort(self.part_tree.query(box, predicate="intersects"))
-            cut = shapely.clip_by_rect(self.parts[hit], *box.bounds)
-            pieces, which = shapely.get_parts(cut, return_index=True)
-            poly = shapely.get_type_id(pieces) == 3
-            pieces, owner = pieces[poly], self.owner[hit][which[poly]]
-            rows, at = np.unique(owner, return_inverse=True)
-            areas = self.areas.iloc[rows].set_geometry(
-                shapely.multipolygons(pieces, indices=at) if len(pieces) else [], crs=4326
-            )
+            hit = self.poi_tree.query(shapely.box(*bounds), predicate="intersects")
+            pois = self.pois.iloc[np.sort(hit)]
+        areas = None if self.areas is None else self.areas.cut(bounds)
         return replace(self.tables, compounds=comp, gaps=gaps, pois=pois, service_areas=areas)
 
 
@@ -160,6 +168,7 @@ def map_book(
     title: str = "15分钟生活圈设施缺口 15-minute life-circle gaps",
     osm_data: bool = True,
     data_date: str | None = None,
+    service_areas: str | Path | None = None,
 ) -> list[Path]:
     """Write one map per unit and the index page.
 
@@ -177,6 +186,10 @@ def map_book(
         As for :func:`spatial.render.gap_map`.
     title
         Title of the maps; each unit map is titled ``<unit> · <title>``.
+    service_areas
+        A ``service_areas.gpkg`` read one category at a time instead of
+        ``tables.service_areas``; either is cut once into small tiles
+        (:class:`~spatial.render.outlines.OutlineTiles`), so a page cuts only its own.
 
     Returns
     -------
@@ -191,7 +204,12 @@ def map_book(
     written: list[Path] = []
     rows = []
     used: set[str] = {"index"}
-    slicer = _Slicer(tables)
+    tiles = None
+    if service_areas is not None:
+        tiles = OutlineTiles(iter_service_areas(service_areas))
+    elif tables.service_areas is not None:
+        tiles = OutlineTiles([generalise_outlines(tables.service_areas)])
+    slicer = _Slicer(replace(tables, service_areas=None), tiles)
     where: dict[str, np.ndarray] = {
         str(k): np.asarray(v)
         for k, v in units.reset_index(drop=True)

@@ -13,7 +13,6 @@ import pandas as pd
 from spatial.heap import trim_heap
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
-from spatial.lifecircle.areas import simplify_outline
 from spatial.lifecircle.counted import counted_categories
 from spatial.lifecircle.gaps import STATUSES, gap_matrix
 from spatial.render.classes import (
@@ -25,10 +24,11 @@ from spatial.render.communities import add_community_layer
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
+from spatial.render.outlines import generalise_outlines
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
-__all__ = ["GAP_TITLE", "OUTLINE_TOLERANCE_M", "VIEW_COLOURS", "gap_map", "read_service_areas"]
+__all__ = ["GAP_TITLE", "VIEW_COLOURS", "gap_map"]
 
 GAP_TITLE = "15分钟生活圈设施缺口 15-minute life-circle gaps"
 
@@ -85,62 +85,6 @@ SpatialMap.popups.compound = function (layer, i, cfg) {
   return box;
 };
 """
-
-
-#: The gap map's outlines are simplified by this many metres (no point moves more).
-OUTLINE_TOLERANCE_M = 8.0
-
-
-def _generalise(
-    areas: gpd.GeoDataFrame, *, tolerance_m: float = OUTLINE_TOLERANCE_M
-) -> gpd.GeoDataFrame:
-    """Service areas for display: the outlines of ``service_areas.gpkg`` (traced on a grid
-    by the gap run) simplified by ``tolerance_m`` metres, never traced again here.
-
-    Outlines stored in degrees are simplified in degrees (a degree of latitude is
-    111.32 km and a degree of longitude less, so no point moves more than
-    ``tolerance_m``), which spares two reprojections of every vertex. Outlines that
-    :func:`read_service_areas` simplified already (``attrs["simplified_m"]``) are kept."""
-    if areas.attrs.get("simplified_m", 0.0) >= tolerance_m:
-        return areas
-    tolerance = tolerance_m / 111_320.0 if areas.crs.is_geographic else tolerance_m
-    out = areas.assign(geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values])
-    out.attrs["simplified_m"] = tolerance_m
-    return out
-
-
-def read_service_areas(
-    path: str | Path, *, tolerance_m: float = OUTLINE_TOLERANCE_M
-) -> gpd.GeoDataFrame:
-    """``service_areas.gpkg`` as the gap map draws it, read one category at a time.
-
-    Each outline is simplified by ``tolerance_m`` metres as soon as it is read, so a
-    whole city's outlines are never all in memory at full detail (a map book needs them
-    all; the gap map alone reads them a category at a time, :func:`gap_map`).
-
-    Parameters
-    ----------
-    path
-        A ``service_areas.gpkg`` written by ``spatial gaps``.
-    tolerance_m
-        How far a point may move, metres (the gap map's own tolerance by default).
-
-    Returns
-    -------
-    GeoDataFrame
-        The layer's rows in its order and CRS (WGS84), outlines simplified.
-    """
-    import pyogrio
-
-    rows = []
-    for k in range(pyogrio.read_info(path)["features"]):
-        rows.append(_generalise(read_gpkg(path, skip=k, count=1), tolerance_m=tolerance_m))
-        trim_heap()  # the full outline just freed would stay with the process
-    if not rows:
-        return read_gpkg(path)
-    out = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs=rows[0].crs)
-    out.attrs["simplified_m"] = tolerance_m
-    return out
 
 
 _STATUS = {
@@ -253,10 +197,12 @@ def _category_layers(
         areas, pts = empty, empty
         if area_file is not None:
             sa = read_gpkg(area_file, where="category = '{}'".format(cat.id.replace("'", "''")))
-            areas = _generalise(sa[["category", "geometry"]]).to_crs(4326) if len(sa) else empty
+            areas = (
+                generalise_outlines(sa[["category", "geometry"]]).to_crs(4326) if len(sa) else empty
+            )
         elif tables.service_areas is not None and cat.id in area_rows:
             sa = tables.service_areas.iloc[area_rows[cat.id]]
-            areas = _generalise(sa[["category", "geometry"]]).to_crs(4326)
+            areas = generalise_outlines(sa[["category", "geometry"]]).to_crs(4326)
         if cat_lists is not None and pois is not None:
             has = [k for k, ids in enumerate(cat_lists) if cat.id in ids]
             pts = pois.iloc[np.flatnonzero(np.isin(combo, has))]

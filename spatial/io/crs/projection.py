@@ -147,4 +147,6 @@ def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         Same index, EPSG:4326.
     """
     require_crs(gdf)
+    if gdf.crs.equals(WGS84):  # a map draws thousands of layers in WGS84 already
+        return gdf.copy()
     return gdf.to_crs(WGS84)

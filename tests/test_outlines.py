@@ -1,0 +1,68 @@
+"""Service-area outlines cut once into tiles for a map book (spatial.render.outlines):
+what a page draws equals the whole outline cut to the page's box."""
+
+from functools import reduce
+
+import geopandas as gpd
+import shapely
+
+from spatial.render.outlines import OutlineTiles
+
+
+def _even_odd(shape: shapely.Geometry) -> shapely.Geometry:
+    """What a canvas fills of a tile cut with the even-odd rule: the symmetric
+    difference of its polygons."""
+    return reduce(shapely.symmetric_difference, shapely.get_parts(shape))
+
+
+def _outlines() -> gpd.GeoDataFrame:
+    """A 2 km corridor-like outline with a lattice of 400 holes (blocks the service area
+    leaves out) and an island, and a second category's small square, UTM 50N (Beijing)."""
+    x0, y0 = 440_000.0, 4_420_000.0
+    holes = [
+        shapely.box(
+            x0 + i * 100 + 20, y0 + j * 100 + 20, x0 + i * 100 + 80, y0 + j * 100 + 80
+        ).exterior.coords
+        for i in range(20)
+        for j in range(20)
+    ]
+    shell = shapely.Polygon(shapely.box(x0, y0, x0 + 2000, y0 + 2000).exterior.coords, holes)
+    island = shapely.box(x0 + 2200, y0, x0 + 2300, y0 + 100)
+    other = shapely.box(x0 + 500, y0 + 500, x0 + 700, y0 + 700)
+    return gpd.GeoDataFrame(
+        {"category": ["bus_stop", "clinic"]},
+        geometry=[shapely.MultiPolygon([shell, island]), other],
+        crs=32650,
+    )
+
+
+def test_tiles_cover_what_the_outline_covers_in_any_box():
+    frame = _outlines()
+    tiles = OutlineTiles([frame], max_vertices=64)
+    assert len(tiles) > 3  # the corridor was cut
+    wgs = dict(zip(frame["category"], frame.to_crs(4326).geometry.values, strict=True))
+    w, s, e, n = frame.to_crs(4326).total_bounds
+    dx, dy = e - w, n - s
+    boxes = [
+        (w - dx, s - dy, e + dx, n + dy),  # everything
+        (w + 0.1 * dx, s + 0.1 * dy, w + 0.45 * dx, s + 0.6 * dy),  # through holes
+        (w + 0.3 * dx, s, w + 0.31 * dx, n),  # a thin strip across the lattice
+        (w + 0.95 * dx, s, e, s + 0.05 * dy),  # the island alone
+    ]
+    for bounds in boxes:
+        cut = tiles.cut(bounds)
+        assert cut.crs.to_epsg() == 4326
+        expected = {c for c, g in wgs.items() if shapely.intersects(g, shapely.box(*bounds))}
+        assert set(cut["category"]) == expected
+        for cat, shape in zip(cut["category"], cut.geometry.values, strict=True):
+            ref = shapely.intersection(wgs[cat], shapely.box(*bounds))
+            drawn = _even_odd(shape)
+            assert shapely.area(shapely.symmetric_difference(drawn, ref)) <= 1e-9 * ref.area
+    off = tiles.cut((w - 2 * dx, s - 2 * dy, w - 1.5 * dx, s - 1.5 * dy))
+    assert len(off) == 0 and list(off.columns) == ["category", "geometry"]
+
+
+def test_no_outlines_no_tiles():
+    tiles = OutlineTiles([])
+    assert len(tiles) == 0
+    assert len(tiles.cut((116.0, 39.0, 117.0, 40.0))) == 0
