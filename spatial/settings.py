@@ -99,6 +99,10 @@ class Settings:
     bundle_map_process_mb
         ``spatial map`` with gaps and bundles draws the bundle map in a second process
         meanwhile when ``bundles.gpkg`` is at least this large (MB).
+    workbook_process_units
+        ``spatial bundles`` with at least this many compounds and parcels writes
+        ``finance.xlsx`` in a second process (started with the run, so its imports
+        overlap the bundling) while it writes the other files.
     """
 
     walk_speed_m_per_min: float = 60.0
@@ -119,6 +123,7 @@ class Settings:
     bundle_map_process_mb: float = 20.0
     engine_process_nodes: int = 200_000
     outline_process_nodes: int = 50_000
+    workbook_process_units: int = 2_000
 
 
 DEFAULTS = Settings()

@@ -264,3 +264,60 @@ def test_every_sheet_has_chinese_and_english_headers_and_no_helper_rows(written)
             assert any("a" <= ch.lower() <= "z" for ch in text), (ws.title, text)
     assert wb[COMPOUNDS]["A2"].value.startswith("C")  # a compound, no helper row
     assert wb["CF B0001"]["A16"].value == "年份 year" and wb["CF B0001"]["C16"].value
+
+
+def test_a_large_runs_workbook_written_by_a_second_process_is_the_same(
+    demo_report, tmp_path, monkeypatch, caplog
+):
+    """From ``workbook_process_units`` on, ``finance.xlsx`` is written by a spawned
+    process while the run writes its tables: the same cells and cached values as written
+    in the run's own process, what it logged said by the run, and written here when the
+    process breaks."""
+    import logging
+    import os
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+    from dataclasses import replace
+
+    import spatial.pipeline.runs as runs
+    from spatial.bundling.params import BundleParams
+    from spatial.settings import DEFAULTS, no_progress
+
+    units, _ = demo_report
+    books = {}
+    for name, at in (("here", 10**9), ("side", 0)):
+        monkeypatch.setattr(runs, "DEFAULTS", replace(DEFAULTS, workbook_process_units=at))
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="spatial"):
+            run = runs.bundle_stage(
+                units,
+                out_dir=tmp_path / name,
+                barriers=None,
+                params=BundleParams(),
+                say=no_progress,
+            )
+        assert run.outputs["finance"] == tmp_path / name / "finance.xlsx"
+        pids = [r.process for r in caplog.records if "written by process" in r.getMessage()]
+        assert (pids != [] and pids[0] != os.getpid()) == (name == "side")
+        books[name] = _cells(run.outputs["finance"])
+    assert books["here"] == books["side"] and len(books["here"]) > 10
+
+    broken: Future = Future()
+    broken.set_exception(BrokenProcessPool("killed"))
+    path = runs._workbook_result(broken, run.finance, tmp_path / "again", 10)
+    assert _cells(path) == books["here"]
+
+
+def _cells(path: Path) -> dict:
+    """Every sheet's formulas and cached values."""
+
+    def value(v):
+        return (v.ref, v.text) if hasattr(v, "text") and hasattr(v, "ref") else v
+
+    out = {}
+    for data_only in (False, True):
+        wb = openpyxl.load_workbook(path, data_only=data_only)
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            out[ws.title, data_only] = [tuple(value(v) for v in r) for r in rows]
+    return out
