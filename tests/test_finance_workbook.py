@@ -281,6 +281,7 @@ def test_a_large_runs_workbook_written_by_a_second_process_is_the_same(
 
     import spatial.pipeline.runs as runs
     from spatial.bundling.params import BundleParams
+    from spatial.pipeline.workbook import WorkbookProcess
     from spatial.settings import DEFAULTS, no_progress
 
     units, _ = demo_report
@@ -302,10 +303,18 @@ def test_a_large_runs_workbook_written_by_a_second_process_is_the_same(
         books[name] = _cells(run.outputs["finance"])
     assert books["here"] == books["side"] and len(books["here"]) > 10
 
-    broken: Future = Future()
-    broken.set_exception(BrokenProcessPool("killed"))
-    path = runs._workbook_result(broken, run.finance, tmp_path / "again", 10)
+    side = WorkbookProcess.start()
+    assert side is not None
+    (tmp_path / "again").mkdir()
+    path = tmp_path / "again" / "finance.xlsx"
+    assert side.submit(run.finance, path, 10)
+    side.pool.shutdown(wait=True, cancel_futures=True)  # as if the process were killed
+    side.future = Future()
+    side.future.set_exception(BrokenProcessPool("killed"))
+    assert side.result(run.finance, path, 10) == path
     assert _cells(path) == books["here"]
+    side.close()
+    assert [p.name for p in (tmp_path / "again").iterdir()] == ["finance.xlsx"]  # no pickle
 
 
 def _cells(path: Path) -> dict:

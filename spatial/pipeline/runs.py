@@ -4,11 +4,7 @@ compute through the library face, write through :mod:`spatial.io.outputs.results
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,12 +19,7 @@ from spatial.bundling import (
     money_problems,
 )
 from spatial.bundling.params import BundleParams
-from spatial.finance import (
-    FinanceReport,
-    finance_report,
-    with_finance_columns,
-    write_finance_outputs,
-)
+from spatial.finance import finance_report, with_finance_columns, write_finance_outputs
 from spatial.io.kinds import barrier_layer
 from spatial.io.load import LoadSpec, check_layers
 from spatial.io.osm.barriers import read_osm_barriers
@@ -43,6 +34,7 @@ from spatial.lifecircle.params import GapParams
 from spatial.network import WalkNetwork, load_network
 from spatial.pipeline.options import BundleRun, GapRun
 from spatial.pipeline.side import SideJobs, write_context
+from spatial.pipeline.workbook import WorkbookProcess
 from spatial.policy import (
     load_profile,
 )
@@ -225,109 +217,30 @@ def bundle_stage(
     # a large run's finance.xlsx is written by a second process (started now, so its
     # imports overlap the bundling) while this one writes the tables
     large = len(units) >= DEFAULTS.workbook_process_units
-    pool = _workbook_pool() if params.workbook and large else None
+    side = WorkbookProcess.start() if params.workbook and large else None
     try:
         result, figures = api.bundle_result(units, barriers=barriers, params=params)
         assert result.unit_money is not None
         problems = [*found, *money_problems(units, result.unit_money)]
         say("financing modes, cash flows and sensitivity", 0, 0)
         report = finance_report(units, result, finance=figures, default_far=params.default_far)
-        book = None
-        if pool is not None:
-            book = _submit(pool, report, Path(out_dir) / "finance.xlsx", params.cash_flow_sheets)
+        book = Path(out_dir) / "finance.xlsx"
+        sent = side is not None and side.submit(report, book, params.cash_flow_sheets)
         result = with_finance_columns(result, report)
         say("writing bundle outputs", 0, 0)
         outputs = write_bundle_outputs(result, out_dir, problems=problems)
         outputs |= write_finance_outputs(
             report,
             out_dir,
-            workbook=params.workbook and book is None,
+            workbook=params.workbook and not sent,
             cash_flow_sheets=params.cash_flow_sheets,
         )
-        if book is not None:
-            outputs["finance"] = _workbook_result(book, report, out_dir, params.cash_flow_sheets)
+        if side is not None and sent:
+            outputs["finance"] = side.result(report, book, params.cash_flow_sheets)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if side is not None:
+            side.close()
     return BundleRun(result, outputs, problems, report)
-
-
-def _workbook_pool() -> ProcessPoolExecutor | None:
-    """A spawned process that imports the workbook writer, or None where none can start
-    (a daemonic Dask worker, a platform without processes)."""
-    try:
-        return ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_import_writer
-        )
-    except (AssertionError, OSError, RuntimeError, ValueError):
-        return None
-
-
-def _import_writer() -> None:
-    import spatial.finance.workbook  # noqa: F401  (the job then starts at once)
-
-
-class _Kept(logging.Handler):
-    """Log records kept, not shown."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-def _write_workbook(
-    report: FinanceReport, path: Path, sheets: int
-) -> tuple[Path, list[logging.LogRecord]]:
-    """In the second process: ``finance.xlsx``, and what it logged (said again by the run,
-    as if written there)."""
-    from spatial.finance.workbook import write_finance_workbook
-
-    handler = _Kept()
-    top = logging.getLogger("spatial")
-    top.addHandler(handler)
-    top.propagate, propagate = False, top.propagate
-    level = top.level
-    top.setLevel(logging.DEBUG)  # the run decides what it shows
-    try:
-        written = write_finance_workbook(report, path, cash_flow_sheets=sheets)
-        log.debug("finance.xlsx written by process %d", os.getpid())
-        return written, handler.records
-    finally:
-        top.removeHandler(handler)
-        top.propagate = propagate
-        top.setLevel(level)
-
-
-def _submit(
-    pool: ProcessPoolExecutor, report: FinanceReport, path: Path, sheets: int
-) -> Future[tuple[Path, list[logging.LogRecord]]] | None:
-    try:
-        return pool.submit(_write_workbook, report, path, sheets)
-    except (AssertionError, OSError, RuntimeError):
-        return None
-
-
-def _workbook_result(
-    book: Future[tuple[Path, list[logging.LogRecord]]],
-    report: FinanceReport,
-    out_dir: str | Path,
-    sheets: int,
-) -> Path:
-    """The second process's ``finance.xlsx``; written here if the process failed (the
-    same file either way)."""
-    try:
-        path, said = book.result()
-    except (BrokenProcessPool, OSError, EOFError) as exc:
-        log.info("finance.xlsx written here: the second process failed (%s)", exc)
-        path, said = _write_workbook(report, Path(out_dir) / "finance.xlsx", sheets)
-    for record in said:
-        logger = logging.getLogger(record.name)
-        if logger.isEnabledFor(record.levelno):
-            logger.handle(record)
-    return path
 
 
 def run_bundles(
