@@ -330,3 +330,20 @@ def _cells(path: Path) -> dict:
             rows = ws.iter_rows(values_only=True)
             out[ws.title, data_only] = [tuple(value(v) for v in r) for r in rows]
     return out
+
+
+def test_the_share_a_second_process_gets_makes_the_same_workbook(demo_report, tmp_path):
+    """A city's workbook is written from its share of the report (its flows cut to the
+    projects shown): the same cells, cached values and notes as from the whole report."""
+    from spatial.finance.workbook import workbook_share
+
+    _, report = demo_report
+    limits = {"max_compounds": 10, "max_projects": 5}
+    whole = write_finance_workbook(report, tmp_path / "a.xlsx", cash_flow_sheets=2, **limits)
+    share, left_out = workbook_share(report, **limits)
+    assert len(share.projects) == 15 and len(left_out) == 2
+    assert {v.shape[0] for v in share.flows.lines.values()} == {15}
+    part = write_finance_workbook(
+        share, tmp_path / "b.xlsx", cash_flow_sheets=2, left_out=left_out, **limits
+    )
+    assert _cells(part) == _cells(whole)

@@ -18,6 +18,7 @@ text, never as a formula.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -38,7 +39,7 @@ from spatial.finance.projects import FinanceReport
 from spatial.finance.sensitivity import sensitivity_table
 from spatial.io.outputs.write import write_bytes
 
-__all__ = ["write_finance_workbook"]
+__all__ = ["workbook_share", "write_finance_workbook"]
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,39 @@ def _within_limits(
     return cut, notes
 
 
+def workbook_share(
+    report: FinanceReport, *, max_compounds: int = 1000, max_projects: int = 1000
+) -> tuple[FinanceReport, list[str]]:
+    """What ``finance.xlsx`` holds of a report, with its cash flows cut to the projects
+    kept (a city's flows are hundreds of MB: a second process writing the workbook gets
+    this share, :mod:`spatial.pipeline.workbook`).
+
+    Parameters
+    ----------
+    report
+        From :func:`spatial.finance.finance_report`.
+    max_compounds, max_projects
+        As for :func:`write_finance_workbook`.
+
+    Returns
+    -------
+    report, left_out
+        The share (projects indexed by their position in its flows) and what was left
+        out, to pass to :func:`write_finance_workbook` as ``left_out``.
+    """
+    cut, notes = _within_limits(report, max_compounds, max_projects)
+    at = cut.projects.index.to_numpy()
+    flows = cut.flows
+    if len(at) < len(flows.summary):
+        flows = replace(
+            flows,
+            lines={k: v[at] for k, v in flows.lines.items()},
+            summary=flows.summary.iloc[at].reset_index(drop=True),
+        )
+        cut = replace(cut, projects=cut.projects.reset_index(drop=True), flows=flows)
+    return cut, notes
+
+
 def write_finance_workbook(
     report: FinanceReport,
     path: str | Path,
@@ -178,6 +212,7 @@ def write_finance_workbook(
     max_compounds: int = 1000,
     max_projects: int = 1000,
     cash_flow_sheets: int = 10,
+    left_out: Sequence[str] = (),
 ) -> Path:
     """Write ``finance.xlsx`` (see the module text), atomically.
 
@@ -195,13 +230,17 @@ def write_finance_workbook(
         Most bundles and combinations (those of largest cost).
     cash_flow_sheets
         Full cash-flow sheets for this many bundles and combinations of largest cost.
+    left_out
+        What :func:`workbook_share` left out of a report cut before (said on the README
+        sheet and logged as if cut here).
 
     Returns
     -------
     Path
         ``path``.
     """
-    report, notes = _within_limits(report, max_compounds, max_projects)
+    report, cut_here = _within_limits(report, max_compounds, max_projects)
+    notes = [*left_out, *cut_here]
     for note in notes:
         log.warning("finance.xlsx: %s", note)
     tm = timing(report.finance)

@@ -17,11 +17,13 @@ import os
 import pickle
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from spatial.finance import FinanceReport
+from spatial.finance.workbook import workbook_share
 
 __all__ = ["WorkbookProcess"]
 
@@ -47,7 +49,7 @@ def _import_writer() -> None:
     import spatial.finance.workbook  # noqa: F401
 
 
-def _write(report: FinanceReport, path: Path, sheets: int) -> _Done:
+def _write(report: FinanceReport, path: Path, sheets: int, left_out: Sequence[str] = ()) -> _Done:
     """``finance.xlsx`` and what its writer logged (kept for the run to say)."""
     from spatial.finance.workbook import write_finance_workbook
 
@@ -59,7 +61,7 @@ def _write(report: FinanceReport, path: Path, sheets: int) -> _Done:
     top.setLevel(logging.DEBUG)  # the run decides what it shows
     try:
         start = time.perf_counter()
-        written = write_finance_workbook(report, path, cash_flow_sheets=sheets)
+        written = write_finance_workbook(report, path, cash_flow_sheets=sheets, left_out=left_out)
         took = time.perf_counter() - start
         log.debug("finance.xlsx written by process %d in %.2f s", os.getpid(), took)
         return written, handler.records
@@ -72,8 +74,8 @@ def _write(report: FinanceReport, path: Path, sheets: int) -> _Done:
 def _write_from(pickled: str, path: Path, sheets: int) -> _Done:
     """In the second process: the report from its pickle file, then the workbook."""
     with open(pickled, "rb") as f:
-        report = pickle.load(f)
-    return _write(report, path, sheets)
+        report, left_out = pickle.load(f)
+    return _write(report, path, sheets, left_out)
 
 
 class WorkbookProcess:
@@ -81,6 +83,11 @@ class WorkbookProcess:
 
     Use :meth:`start` when the bundling starts, :meth:`submit` once the finance report
     is known, :meth:`result` after the other files are written, :meth:`close` always.
+
+    Parameters
+    ----------
+    pool
+        A pool of one spawned process.
     """
 
     def __init__(self, pool: ProcessPoolExecutor) -> None:
@@ -123,8 +130,9 @@ class WorkbookProcess:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, self.pickled = tempfile.mkstemp(prefix=".finance-", dir=path.parent)
+            share = workbook_share(report)  # a city's flows stay here
             with os.fdopen(handle, "wb") as f:
-                pickle.dump(report, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(share, f, protocol=pickle.HIGHEST_PROTOCOL)
             self.future = self.pool.submit(_write_from, self.pickled, path, sheets)
         except (AssertionError, OSError, RuntimeError):
             self._forget()
