@@ -635,3 +635,20 @@ def test_parcels_take_the_subdistrict_from_a_column_of_python_objects():
     units["subdistrict"] = units["subdistrict"].astype(object)
     placed = find_bundles(units).members.set_index("id")
     assert placed.loc["F", "subdistrict"] == "东街道"
+
+
+def test_joined_by_is_what_pandas_joins_per_group():
+    """The members, givers and sources cells: joined per key in row order, as pandas'
+    ``groupby(...).agg`` gives them (the reference), also merging joined cells once."""
+    from spatial.bundling.joins import joined_by
+
+    rng = np.random.default_rng(7)
+    keys = rng.choice(["B0002", "B0010", "B0001", "B10000"], size=200)
+    values = rng.choice(["a", "b; c", "", "c", "d; a"], size=200)
+    frame = pd.DataFrame({"k": keys, "v": values})
+    plain = frame.groupby("k")["v"].agg("; ".join).to_dict()
+    assert joined_by(keys, values, sep="; ") == plain
+    merged = frame.groupby("k")["v"].agg(
+        lambda s: "; ".join(dict.fromkeys(x for v in s if v for x in str(v).split("; ")))
+    )
+    assert joined_by(keys, values, sep="; ", unique=True) == merged[merged != ""].to_dict()

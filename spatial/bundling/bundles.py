@@ -44,6 +44,7 @@ import shapely
 from spatial.bundling.adjacency import BundleLimits, adjacency, load_limits
 from spatial.bundling.finance import MONEY_COLUMNS, FinanceDefaults, load_finance, parcel_finance
 from spatial.bundling.funding import cross_area_flows, funding_table
+from spatial.bundling.joins import joined_by
 from spatial.bundling.params import BundleParams
 
 __all__ = ["BundleResult", "find_bundles"]
@@ -318,13 +319,8 @@ def _explain(
     by_bundle = funding.groupby("bundle_id")
     out = bundles.copy()
     out["funded_yuan"] = by_bundle["funded_yuan"].sum().reindex(out["bundle_id"]).fillna(0).values
-    out["funded_by"] = (
-        by_bundle["sources"]
-        .agg(lambda s: "; ".join(dict.fromkeys(x for v in s if v for x in str(v).split("; "))))
-        .reindex(out["bundle_id"])
-        .fillna("")
-        .values
-    )
+    funded_by = joined_by(funding["bundle_id"], funding["sources"], sep="; ", unique=True)
+    out["funded_by"] = [funded_by.get(b, "") for b in out["bundle_id"]]
     given = (
         pairs[pairs["surplus_kind"] == "bundle"].groupby("surplus_id")["amount_yuan"].sum()
         if len(pairs)
@@ -372,7 +368,8 @@ def _tables(
     key = members["bundle_id"]
     out["parcels_default_far"] = (members["far_source"] == "default").groupby(key).sum().values
     out["parcels_missing_figures"] = (members["missing_figures"] != "").groupby(key).sum().values
-    out["members"] = g["id"].agg(";".join).to_numpy()
+    names = joined_by(members["bundle_id"], members["id"], sep=";")
+    out["members"] = [names[b] for b in out["bundle_id"]]
     counts = members.groupby(["bundle_id", "kind"]).size().unstack(fill_value=0).sort_index(axis=1)
     out["kinds"] = [
         ";".join(f"{k}:{n}" for k, n in zip(counts.columns, row, strict=True) if n)

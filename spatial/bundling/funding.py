@@ -42,6 +42,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spatial.bundling.joins import joined_by
+
 __all__ = ["cross_area_flows", "funding_table"]
 
 
@@ -319,7 +321,7 @@ def funding_table(
         by = pairs.groupby("deficit_bundle")
         given = by["amount_yuan"].sum().to_dict()
         text = pairs["surplus_id"].astype(str) + ": " + pairs["amount_yuan"].map(_wan)
-        named = text.groupby(pairs["deficit_bundle"]).agg("; ".join).to_dict()
+        named = joined_by(pairs["deficit_bundle"], text, sep="; ")
     rows = []
     for bid, members in zip(bundle_ids, groups, strict=True):
         payers = [m for m in members if balance_yuan[m] > 0]

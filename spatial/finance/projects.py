@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from spatial.bundling import BundleResult, FinanceDefaults, parcel_finance
+from spatial.bundling.joins import joined_by
 from spatial.finance.cashflow import COMPONENTS, CashFlows, cash_flows
 from spatial.finance.operating import operating_facilities, within_compound
 from spatial.finance.sensitivity import sensitivity
@@ -139,7 +140,9 @@ def finance_report(
         moved = pairs.groupby("deficit_bundle")["amount_yuan"].sum()
         combos = sums.loc[moved.index].reset_index(names="bundle_id")
         combos["transfer_yuan"] = moved.to_numpy()
-        givers = pairs["surplus_id"].astype(str).groupby(pairs["deficit_bundle"]).agg("+".join)
+        givers = pd.Series(
+            joined_by(pairs["deficit_bundle"], pairs["surplus_id"].astype(str), sep="+")
+        )
         combos["project_id"] = "C-" + combos["bundle_id"]
         combos["name"] = combos["bundle_id"] + " ← " + givers.reindex(combos["bundle_id"]).values
         parts.append(combos.drop(columns="bundle_id").assign(kind="combination"))

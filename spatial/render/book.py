@@ -19,11 +19,11 @@ from urllib.parse import quote
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import shapely
 
 from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.results import BundleTables, GapTables
+from spatial.io.outputs.write import one_chunk
 from spatial.render.bundlemap import bundle_map
 from spatial.render.context import add_context, credit_osm
 from spatial.render.gapmap import gap_map
@@ -85,22 +85,6 @@ def _rows_of(order: np.ndarray, sorted_keys: np.ndarray, wanted: np.ndarray) -> 
     return np.sort(order[idx])
 
 
-def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with each Arrow-backed column in one chunk: read through Arrow, a
-    column comes in dozens, and taking a few rows of it then costs ~60× more (a book
-    takes a unit's rows thousands of times)."""
-    out = frame.copy(deep=False)
-    for col in frame.columns:
-        values = frame[col].array
-        if not isinstance(frame[col].dtype, (pd.StringDtype, pd.ArrowDtype)):
-            continue
-        chunked = pa.array(values)  # the column's own Arrow data (no copy)
-        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
-            whole = pd.array(chunked.combine_chunks(), dtype=frame[col].dtype)
-            out[col] = pd.Series(whole, index=frame.index)
-    return out
-
-
 class _Slicer:
     """A unit's share of a city-wide gaps run, from indexes built once per book (a city
     has thousands of units: never a pass over every gap row, POI or outline per unit)."""
@@ -108,9 +92,9 @@ class _Slicer:
     def __init__(self, tables: GapTables, areas: OutlineTiles | None) -> None:
         self.tables = replace(
             tables,
-            compounds=_one_chunk(tables.compounds),
-            gaps=_one_chunk(tables.gaps),
-            pois=None if tables.pois is None else _one_chunk(tables.pois),
+            compounds=one_chunk(tables.compounds),
+            gaps=one_chunk(tables.gaps),
+            pois=None if tables.pois is None else one_chunk(tables.pois),
         )
         self.gap_rows = _sorted_rows(tables.gaps["compound_id"].astype(str).to_numpy())
         self.pois = self._wgs(self.tables.pois)

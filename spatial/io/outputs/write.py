@@ -16,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from spatial.io.outputs.cells import write_frame
@@ -25,6 +26,7 @@ __all__ = [
     "atomic_path",
     "inert_text",
     "neutralise_formulas",
+    "one_chunk",
     "read_gpkg",
     "read_own_csv",
     "write_bytes",
@@ -248,6 +250,36 @@ def read_gpkg(
     if count is not None:
         rows["max_features"] = count
     return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True, where=where, **rows)
+
+
+def one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each Arrow-backed column in one piece.
+
+    Read through Arrow (a GeoPackage, a CSV), a text column comes in as many chunks as
+    batches were read, and taking a few rows of it then costs ~60× more: a stage that
+    takes a unit's or a bundle's rows thousands of times pays for it.
+
+    Parameters
+    ----------
+    frame
+        Any (Geo)DataFrame.
+
+    Returns
+    -------
+    DataFrame
+        A shallow copy, same index, dtypes and values; ``frame`` itself when no column
+        was in pieces.
+    """
+    out = None
+    for col in frame.columns:
+        if not isinstance(frame[col].dtype, (pd.StringDtype, pd.ArrowDtype)):
+            continue
+        chunked = pa.array(frame[col].array)  # the column's own Arrow data (no copy)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
+            out = frame.copy(deep=False) if out is None else out
+            whole = pd.array(chunked.combine_chunks(), dtype=frame[col].dtype)
+            out[col] = pd.Series(whole, index=frame.index)
+    return frame if out is None else out
 
 
 def read_own_csv(path: str | Path, **options: object) -> pd.DataFrame:
