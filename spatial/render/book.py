@@ -193,6 +193,8 @@ def map_book(
         tiles = OutlineTiles(iter_service_areas(service_areas))
     elif tables.service_areas is not None:
         tiles = OutlineTiles([generalise_outlines(tables.service_areas)])
+    if tiles is not None and not len(tiles):  # a layer without outlines: pages without
+        tiles = None
     slicer = _Slicer(replace(tables, service_areas=None), tiles)
     where: dict[str, np.ndarray] = {
         str(k): np.asarray(v)
