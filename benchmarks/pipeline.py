@@ -31,6 +31,7 @@ from pathlib import Path
 
 
 def main() -> None:
+    from spatial.heap import trim_heap
     from spatial.io import LoadSpec
     from spatial.lifecircle import GapParams
     from spatial.pipeline import run_gaps
@@ -69,6 +70,9 @@ def main() -> None:
             result.compounds.to_crs(4326), result.gaps, result.pois, result.service_areas,
             None, result.categories, context,
         )  # fmt: skip
+        nodes = run.network.n_nodes
+        del run  # the walk network is not drawn: freed before the maps, as a script would
+        trim_heap()
         progress("gap map and bundle map, side by side", 0, 0)
         # as `spatial map --gaps --bundles` does for a city: a large bundle folder is drawn
         # by a second process while the gap map is drawn here
@@ -77,7 +81,7 @@ def main() -> None:
     tree_peak.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"city: {len(result.compounds):,} compounds, {run.network.n_nodes:,} walk nodes")
+    print(f"city: {len(result.compounds):,} compounds, {nodes:,} walk nodes")
     print("| stage | s |")
     print("|---|---:|")
     for (name, t), (_, nxt) in itertools.pairwise(stamps):
