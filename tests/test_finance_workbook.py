@@ -269,9 +269,10 @@ def test_every_sheet_has_chinese_and_english_headers_and_no_helper_rows(written)
 def test_a_large_runs_workbook_written_by_a_second_process_is_the_same(
     demo_report, tmp_path, monkeypatch, caplog
 ):
-    """From ``workbook_process_units`` on, ``finance.xlsx`` is written by a spawned
-    process while the run writes its tables: the same cells and cached values as written
-    in the run's own process, what it logged said by the run, and written here when the
+    """From ``workbook_process_units`` to ``workbook_process_max_units`` compounds and
+    parcels, ``finance.xlsx`` is written by a spawned process while the run writes its
+    tables: the same cells and cached values as written in the run's own process (below
+    and above those sizes), what it logged said by the run, and written here when the
     process breaks."""
     import logging
     import os
@@ -286,8 +287,10 @@ def test_a_large_runs_workbook_written_by_a_second_process_is_the_same(
 
     units, _ = demo_report
     books = {}
-    for name, at in (("here", 10**9), ("side", 0)):
-        monkeypatch.setattr(runs, "DEFAULTS", replace(DEFAULTS, workbook_process_units=at))
+    sizes = {"here": (10**9, 10**9), "side": (0, 10**9), "above": (0, 1)}
+    for name, (low, high) in sizes.items():
+        bounds = {"workbook_process_units": low, "workbook_process_max_units": high}
+        monkeypatch.setattr(runs, "DEFAULTS", replace(DEFAULTS, **bounds))
         caplog.clear()
         with caplog.at_level(logging.DEBUG, logger="spatial"):
             run = runs.bundle_stage(
@@ -301,7 +304,7 @@ def test_a_large_runs_workbook_written_by_a_second_process_is_the_same(
         pids = [r.process for r in caplog.records if "written by process" in r.getMessage()]
         assert (pids != [] and pids[0] != os.getpid()) == (name == "side")
         books[name] = _cells(run.outputs["finance"])
-    assert books["here"] == books["side"] and len(books["here"]) > 10
+    assert books["here"] == books["side"] == books["above"] and len(books["here"]) > 10
 
     side = WorkbookProcess.start()
     assert side is not None

@@ -216,8 +216,8 @@ def bundle_stage(
     say("finding bundles", 0, 0)
     # a large run's finance.xlsx is written by a second process (started now, so its
     # imports overlap the bundling) while this one writes the tables
-    large = len(units) >= DEFAULTS.workbook_process_units
-    side = WorkbookProcess.start() if params.workbook and large else None
+    beside = DEFAULTS.workbook_process_units <= len(units) <= DEFAULTS.workbook_process_max_units
+    side = WorkbookProcess.start() if params.workbook and beside else None
     try:
         result, figures = api.bundle_result(units, barriers=barriers, params=params)
         assert result.unit_money is not None
