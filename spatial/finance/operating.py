@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from spatial.bundling.finance import FinanceDefaults, numeric_column
+from spatial.io.outputs.write import one_chunk
 
 __all__ = ["FACILITIES", "operating_facilities", "within_compound"]
 
@@ -128,7 +129,7 @@ def operating_facilities(compounds: pd.DataFrame, *, finance: FinanceDefaults) -
                 }
             )
         )
-    out = pd.concat(parts, ignore_index=True)
+    out = one_chunk(pd.concat(parts, ignore_index=True))  # rows are taken below
     out = out[out["units"] > 0].sort_values(["_order", "facility"], kind="stable")
     return out.drop(columns="_order").reset_index(drop=True)
 

@@ -61,9 +61,13 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
             # each distinct value is checked once (a city's gaps.csv repeats every name
             # and category millions of times)
+            values = out[col]
+            if isinstance(values.dtype, pd.StringDtype):  # Arrow finds the candidates
+                hit = values.str.lstrip("'").str.startswith(FORMULA_STARTS)
+                values = values[hit.fillna(False).astype(bool)]
             risky = {
                 v: _guard(v)
-                for v in out[col].unique()
+                for v in values.unique()
                 if isinstance(v, str) and v.lstrip("'").startswith(FORMULA_STARTS)
             }
             if risky:
