@@ -32,8 +32,6 @@ from spatial.io.crs.projection import local_metric_crs
 from spatial.io.load import PREPARED_ATTR, check_frame
 from spatial.io.survey.schema import LAYERS
 from spatial.lifecircle.params import GapParams
-from spatial.network import WalkNetwork, load_network
-from spatial.network.lines import walk_network_from_lines
 from spatial.policy import (
     PolicyProfile,
     annual_plan,
@@ -48,6 +46,7 @@ from spatial.standards import Category, load_categories
 
 if TYPE_CHECKING:
     from spatial.lifecircle.gaps import GapResult
+    from spatial.network import WalkNetwork
 
 __all__ = ["bundle_result", "bundles", "gap_result", "gaps", "plan", "prepare"]
 
@@ -142,6 +141,9 @@ def _layer(frame: gpd.GeoDataFrame, kind: str, argument: str) -> gpd.GeoDataFram
 def _network(
     network: WalkNetwork | str | Path | gpd.GeoDataFrame, crs: Any, p: GapParams
 ) -> WalkNetwork:
+    from spatial.network import WalkNetwork, load_network  # not imported for bundles
+    from spatial.network.lines import walk_network_from_lines
+
     if isinstance(network, WalkNetwork):
         return network
     if isinstance(network, gpd.GeoDataFrame):  # a road line layer of one's own

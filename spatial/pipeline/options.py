@@ -14,10 +14,10 @@ from spatial._errors import Problem
 from spatial.bundling import BundleResult
 from spatial.demo import DemoCity
 from spatial.finance import FinanceReport
-from spatial.network import WalkNetwork
 
 if TYPE_CHECKING:
     from spatial.lifecircle.gaps import GapResult
+    from spatial.network import WalkNetwork
 
 __all__ = [
     "BundleRun",

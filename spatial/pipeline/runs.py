@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
@@ -31,7 +32,6 @@ from spatial.io.outputs.results import (
 )
 from spatial.io.outputs.runfolder import rebase_outputs, run_folder
 from spatial.lifecircle.params import GapParams
-from spatial.network import WalkNetwork, load_network
 from spatial.pipeline.options import BundleRun, GapRun
 from spatial.pipeline.side import SideJobs, write_context
 from spatial.pipeline.workbook import WorkbookProcess
@@ -39,6 +39,9 @@ from spatial.policy import (
     load_profile,
 )
 from spatial.settings import DEFAULTS, Progress, no_progress
+
+if TYPE_CHECKING:
+    from spatial.network import WalkNetwork
 
 __all__ = ["bundle_stage", "gaps_stage", "run_bundles", "run_gaps"]
 
@@ -143,6 +146,8 @@ def run_gaps(
             say("loading and validating inputs", 0, 0)
             layers, found = check_layers(specs)
             say("building the walk network", 0, 0)
+            from spatial.network import load_network  # not imported for bundles
+
             net = load_network(
                 network=network,
                 osm=osm if network is None and place is None else None,

@@ -168,7 +168,7 @@ class WorkbookProcess:
 
     def close(self) -> None:
         """Stop the process and remove the report's pickle file."""
-        self.pool.shutdown(cancel_futures=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)  # it ends on its own
         self._forget()
 
     def _forget(self) -> None:
