@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from spatial.bundling.finance import FinanceDefaults
+from spatial.bundling.joins import joined_by
 from spatial.finance.cashflow import cash_flows
 
 __all__ = [
@@ -256,13 +257,15 @@ def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
     """
     if sens.empty:
         return pd.DataFrame(columns=["bundle_id", "base_npv_yuan", "flips"])
-    label = [f"npv_{f}_{c:+.0%}" for f, c in zip(sens["factor"], sens["change"], strict=True)]
+    # each scenario's label made once (a city has 10⁵ bundles × a dozen scenarios)
+    codes, scenarios = pd.factorize(pd.MultiIndex.from_arrays([sens["factor"], sens["change"]]))
+    label = np.array([f"npv_{f}_{c:+.0%}" for f, c in scenarios], dtype=object)[codes]
     wide = sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
     base = sens.groupby("bundle_id")["base_npv_yuan"].first()
     hit = sens[sens["flips"]]
     names = [f"{f} {c:+.0%}" for f, c in zip(hit["factor"], hit["change"], strict=True)]
-    flips = pd.Series(names, index=hit.index, dtype=object).groupby(hit["bundle_id"]).agg("; ".join)
+    flips = joined_by(hit["bundle_id"], names, sep="; ")
     out = wide.reindex(columns=sorted(wide.columns)).reset_index()
     out.insert(1, "base_npv_yuan", base.reindex(out["bundle_id"]).to_numpy())
-    out["flips"] = flips.reindex(out["bundle_id"]).fillna("").to_numpy()
+    out["flips"] = np.array([flips.get(b, "") for b in out["bundle_id"]], dtype=object)
     return out
