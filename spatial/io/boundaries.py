@@ -12,6 +12,7 @@ import pyogrio
 import shapely
 
 from spatial._errors import InputError, InputWarning, Problem, format_problems
+from spatial.io.checks import check_geometries
 from spatial.io.readers import check_input_path, reading
 
 __all__ = ["NAME_COLUMNS", "read_boundaries"]
@@ -158,13 +159,18 @@ def read_boundaries(
     geoms = frame.geometry.values
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():  # a surveyed boundary drawn across itself: its polygonal parts kept
-        rows = [int(i) + 1 for i in invalid.nonzero()[0][:5]]
-        fixed = shapely.make_valid(geoms[invalid])
+        at = invalid.nonzero()[0]
+        rows = [int(i) + 1 for i in at[:5]]
+        fixed, found = check_geometries(  # the inputs' own repair (polygons stay polygons)
+            gpd.GeoSeries(geoms[invalid]),
+            "compounds",
+            source=where,
+            row_label=lambda k: int(at[k]) + 1,
+        )
+        if any(p.severity == "error" for p in found):
+            raise InputError([p for p in found if p.severity == "error"])
         geoms = geoms.copy()
-        geoms[invalid] = [
-            shapely.union_all([p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)])
-            for g in fixed
-        ]
+        geoms[invalid] = fixed.values
         said = [
             Problem.warning(
                 where,

@@ -80,9 +80,10 @@ def add_community_layer(
         lambda g: shapely.buffer(shapely.buffer(shapely.union_all(g.values), _CLOSE_M), -_CLOSE_M)
     )
     areas = gpd.GeoDataFrame({"unit": shapes.index}, geometry=list(shapes.values), crs=comp.crs)
-    by_unit = check.groupby("unit", sort=False)
-    answered = by_unit["verdict"].agg(lambda v: int((v != _NO_DATA).sum()))
-    met = by_unit["verdict"].agg(lambda v: int((v == _MET).sum()))
+    key = check["unit"]  # counted per unit as `spatial assess` counts them (no call per unit)
+    by_unit = check.groupby(key, sort=False)
+    answered = (check["verdict"] != _NO_DATA).groupby(key, sort=False).sum().astype(int)
+    met = (check["verdict"] == _MET).groupby(key, sort=False).sum().astype(int)
     not_met = check[(check["verdict"] != _MET) & (check["verdict"] != _NO_DATA)]
     listed = not_met.groupby("unit")["item_zh"].agg("、".join)
     names = areas["unit"].astype(str)
