@@ -96,6 +96,10 @@ class Settings:
         From this many nodes on, a second process traces service areas (from the last
         category) while the run goes on with its tables (a 100k-node city: ~0.5 s per
         category); a smaller network traces them in the run's own process.
+    outline_map_process_mb
+        ``spatial map`` makes the service-area layers of a ``service_areas.gpkg`` at least
+        this large (MB) in a second process while it reads the tables and draws the rest
+        (a ~100k-node district's file is ~90 MB: ~2 s of work); a smaller one by a thread.
     bundle_map_process_mb
         ``spatial map`` with gaps and bundles draws the bundle map in a second process
         meanwhile when ``bundles.gpkg`` is at least this large (MB).
@@ -126,6 +130,7 @@ class Settings:
     bundle_map_process_mb: float = 20.0
     engine_process_nodes: int = 200_000
     outline_process_nodes: int = 50_000
+    outline_map_process_mb: float = 8.0
     workbook_process_units: int = 2_000
     workbook_process_max_units: int = 50_000
 

@@ -576,6 +576,43 @@ def test_gap_map_reading_outlines_a_category_at_a_time_equals_the_one_from_memor
     assert saved == "".join(pages[1].html_parts()) and len(pages[1].html_parts()) > 20
 
 
+def test_outline_layers_by_a_process_a_thread_or_here_equal_the_old_text(demo_run):
+    """The gap map's service-area layers made by a second process, by a thread, and here
+    after the process broke, are the text the page made before (plain and on Amap), and
+    their temporary folder is removed."""
+    from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from test_outlines import old_layer_text
+
+    from spatial.io.outputs.write import read_gpkg
+    from spatial.render.outlines import OutlineLayers
+
+    path = demo_run.outputs["gaps"].parent / "service_areas.gpkg"
+    whole = read_gpkg(path)
+    cats = list(dict.fromkeys(whole["category"].astype(str)))
+    assert len(cats) >= 10
+    for basemap in ("none", "amap"):
+        old = {c: old_layer_text(whole[whole["category"] == c], basemap) for c in cats}
+        by_process = OutlineLayers(path, basemap=basemap, process_mb=0)
+        by_thread = OutlineLayers(path, basemap=basemap, process_mb=1e9)
+        assert isinstance(by_process.pool, ProcessPoolExecutor)
+        assert isinstance(by_thread.pool, ThreadPoolExecutor)
+        for fut in by_process.futures.values():
+            fut.result()
+        broken: Future[int] = Future()
+        broken.set_exception(BrokenProcessPool("killed"))
+        by_process.futures[cats[0]] = broken  # as if the process had died
+        for layers in (by_process, by_thread):
+            assert {c: layers.count(c) for c in cats} == dict.fromkeys(cats, 1)
+            assert layers.count("no_such_category") == 0
+            made = {c: layers.text(c)() for c in cats}
+            assert made == old
+            assert not list(layers.folder.iterdir())
+            layers.cancel()
+            assert not layers.folder.exists()
+
+
 _STALE_CACHE = """
 import json, os, sys
 import matplotlib

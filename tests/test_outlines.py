@@ -66,3 +66,61 @@ def test_no_outlines_no_tiles():
     tiles = OutlineTiles([])
     assert len(tiles) == 0
     assert len(tiles.cut((116.0, 39.0, 117.0, 40.0))) == 0
+
+
+def decoded_layer(text: str) -> dict[int, shapely.Geometry]:
+    """A layer's text (spatial/render/page.py's format) back to geometries by row."""
+    import json
+
+    import numpy as np
+
+    out = {}
+    for part in json.loads(text)["parts"]:
+        xy = np.cumsum(np.asarray(part["c"], dtype=np.int64).reshape(-1, 2), axis=0)
+        xy = xy / part["s"]
+        kind = {"Polygon": shapely.GeometryType.POLYGON}.get(
+            part["t"], shapely.GeometryType.MULTIPOLYGON
+        )
+        offsets = tuple(np.asarray(o, dtype=np.int64) for o in part["off"])
+        geoms = shapely.from_ragged_array(kind, xy, offsets)
+        out |= dict(zip(part["rows"], geoms, strict=True))
+    return out
+
+
+def old_layer_text(areas: gpd.GeoDataFrame, basemap: str = "none") -> str:
+    """The text the gap map wrote before: outlines simplified into polygons again, then
+    the page's own path (map_frame, layer_json)."""
+    from spatial.render.offline import map_frame
+    from spatial.render.outlines import generalise_outlines
+    from spatial.render.page import layer_json
+
+    simple = generalise_outlines(areas[["category", "geometry"]]).to_crs(4326)
+    geo = map_frame(simple[["geometry"]], basemap=basemap, simplify_m=0, decimals=None)
+    return layer_json(geo.geometry, {}, decimals=5)
+
+
+def test_outline_text_drops_what_simplifies_away_and_keeps_the_rest():
+    """Rows whose polygons vanish are left out, a hole that vanishes leaves its shell,
+    and what is kept is the outline simplified ring by ring (WGS84, 1e-5 degrees)."""
+    from spatial.render.outlines import outline_layer_text
+
+    x0, y0 = 116.30, 39.95
+    big = shapely.box(x0, y0, x0 + 0.01, y0 + 0.01)
+    tiny_hole = shapely.box(x0 + 0.005, y0 + 0.005, x0 + 0.005 + 2e-5, y0 + 0.005 + 2e-5)
+    frame = gpd.GeoDataFrame(
+        {"category": list("abcd")},
+        geometry=[
+            shapely.Polygon(big.exterior.coords, [tiny_hole.exterior.coords]),
+            shapely.box(x0, y0, x0 + 2e-5, y0 + 2e-5),  # ~2 m: gone at 8 m
+            shapely.Polygon(),
+            shapely.MultiPolygon([big, shapely.box(x0 + 0.02, y0, x0 + 0.03, y0 + 0.01)]),
+        ],
+        crs=4326,
+    )
+    text = outline_layer_text(frame, tolerance_m=8.0)
+    rows = decoded_layer(text)
+    assert sorted(int(r) for r in rows) == [0, 3]
+    assert shapely.equals(rows[0], shapely.MultiPolygon([big])) or shapely.equals(rows[0], big)
+    assert shapely.get_num_interior_rings(shapely.get_parts(rows[0])).sum() == 0
+    assert shapely.get_num_geometries(rows[3]) == 2
+    assert text == old_layer_text(frame)

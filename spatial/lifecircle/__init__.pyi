@@ -7,7 +7,6 @@ from .engine import (
 from .gaps import (
     GapResult,
     compute_gaps,
-    gap_matrix,
 )
 from .params import (
     SCHOOL_UNKNOWN,
@@ -19,6 +18,10 @@ from .pois import (
     deduplicate,
     prepare_pois,
 )
+from .statuses import (
+    STATUSES,
+    gap_matrix,
+)
 from .within import (
     Reach,
     coverage_matrix,
@@ -28,6 +31,7 @@ from .within import (
 
 __all__ = [
     "SCHOOL_UNKNOWN",
+    "STATUSES",
     "GapParams",
     "GapResult",
     "PoiReport",

@@ -8,14 +8,14 @@ one union of tens of thousands of buffers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
-from spatial.lifecircle.engine import node_distances
-from spatial.network import Attachment, WalkNetwork
-from spatial.standards import Category
+if TYPE_CHECKING:  # the maps simplify outlines here without loading the engine
+    from spatial.network import Attachment, WalkNetwork
+    from spatial.standards import Category
 
 __all__ = ["corridor_outline", "service_area", "simplify_outline"]
 
@@ -96,6 +96,8 @@ def service_area(
         :func:`corridor_outline`) and, when asked, ``streets`` (the street parts: a
         MultiLineString), in the network's CRS.
     """
+    from spatial.lifecircle.engine import node_distances
+
     dist_node = node_distances(network, sources, limit_m=cat.radius_m)
     seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
     out: dict[str, Any] = {

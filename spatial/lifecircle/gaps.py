@@ -22,25 +22,17 @@ from spatial.lifecircle.parallel import Outlines, category_distances
 from spatial.lifecircle.params import GapParams
 from spatial.lifecircle.pois import classify_pois, poi_problems
 from spatial.lifecircle.reach import entered_by, meetings_that_matter
+from spatial.lifecircle.statuses import STATUSES
 from spatial.lifecircle.within import reach_matrix
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.network.meeting import facility_ways_in
 from spatial.standards import Category
 
-__all__ = ["STATUSES", "GapResult", "compute_gaps", "gap_matrix"]
+__all__ = ["GapResult", "compute_gaps"]
+
 
 #: Status of a compound × category: (id, Chinese, English).
-STATUSES: tuple[tuple[str, str, str], ...] = (
-    ("covered", "覆盖", "within the radius"),
-    ("too_far", "超出半径", "nearest beyond the radius"),
-    ("beyond_limit", "超出搜索范围", "none within the search limit"),
-    ("unreachable", "不连通", "none on the compound's network piece"),
-    ("off_network", "小区不在路网上", "compound off the walk network"),
-    ("no_data", "无该类设施数据", "no facility of the category in the inputs"),
-)
-
-
 @dataclass
 class GapResult:
     """Everything the engine computed; see :func:`compute_gaps`.
@@ -385,58 +377,6 @@ def _no_data_warning(cat: Category, *, count_no_data: bool) -> Problem:
         hint="status no_data; add a POI file that has them"
         + ("" if count_no_data else " (left out of n_missing)"),
     )
-
-
-def gap_matrix(
-    gaps: pd.DataFrame,
-    column: str,
-    *,
-    compound_ids: Sequence[object],
-    categories: Sequence[str],
-    fill: object = np.nan,
-) -> pd.DataFrame:
-    """One column of the long gap table as a compound × category table.
-
-    The same as ``gaps.pivot(index="compound_id", columns="category", values=column)``
-    reindexed to ``compound_ids`` and ``categories``, in one indexed assignment rather
-    than pandas' reshaping (a city's table has millions of rows).
-
-    Parameters
-    ----------
-    gaps
-        The long table (``compound_id``, ``category`` and ``column``).
-    column
-        Which values, e.g. ``distance_m`` (metres) or ``status``.
-    compound_ids
-        Row order (ids may repeat; ids compare as text).
-    categories
-        Column order (category ids).
-    fill
-        Value where the table has no row for a compound and category.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``compound_ids``, one column per category.
-    """
-    ids = pd.Index([str(v) for v in compound_ids], dtype=object)
-    unique = ids.unique()
-    # the long columns are factorised (hashing, fast on Arrow text), then their few
-    # distinct values looked up
-    codes, values_of = pd.factorize(gaps["compound_id"].astype(str))
-    row = unique.get_indexer(pd.Index(np.asarray(values_of, dtype=object)))[codes]
-    row[codes < 0] = -1
-    cat_codes, cats_of = pd.factorize(gaps["category"].astype(str))
-    col = pd.Index(list(categories)).get_indexer(pd.Index(np.asarray(cats_of, dtype=object)))
-    col = col[cat_codes]
-    col[cat_codes < 0] = -1
-    ok = (row >= 0) & (col >= 0)
-    values = gaps[column].to_numpy()
-    numeric = values.dtype.kind in "biuf" and isinstance(fill, int | float)
-    dtype = np.result_type(values.dtype, type(fill)) if numeric else object
-    table = np.full((len(unique), len(categories)), fill, dtype=dtype)
-    table[row[ok], col[ok]] = values[ok]
-    return pd.DataFrame(table[unique.get_indexer(ids)], index=ids, columns=list(categories))
 
 
 def _joined_ids(lacking: np.ndarray | None, ids: Sequence[str], n: int) -> list[str]:

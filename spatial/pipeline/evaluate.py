@@ -18,8 +18,8 @@ from spatial.io.crs.projection import to_metric
 from spatial.io.outputs.results import GapTables, load_gap_tables
 from spatial.io.outputs.runfolder import run_folder
 from spatial.io.outputs.write import read_gpkg, write_csv, write_xlsx
-from spatial.lifecircle.gaps import gap_matrix
 from spatial.lifecircle.params import GapParams
+from spatial.lifecircle.statuses import gap_matrix
 from spatial.network import load_network
 from spatial.policy.evaluation import (
     Additions,

@@ -51,6 +51,39 @@ def run_maps(
         A map book whose unit column is missing (one 未注明 page), a folder that is no
         such output, no CJK font for the PNGs.
     """
+    opts = options or MapOptions()
+    out = Path(out)
+    if opts.png or opts.atlas:  # before any map is written: a missing font replaces nothing
+        from spatial.render.static import cjk_font_path
+
+        cjk_font_path()
+    areas = _outline_layers(gaps, opts)  # made by a thread while the rest is read and drawn
+    try:
+        return _read_and_draw(gaps, bundles, out, bundle_out, opts, areas)
+    except BaseException:
+        if areas is not None:
+            areas.cancel()
+        raise
+
+
+def _outline_layers(gaps: str | Path | GapTables | None, opts: MapOptions) -> Any:
+    """The gap map's service-area layers begun from a gaps folder's file, or None."""
+    if not isinstance(gaps, (str, Path)) or not (Path(gaps) / "service_areas.gpkg").exists():
+        return None
+    from spatial.render.outlines import OutlineLayers
+
+    return OutlineLayers(Path(gaps) / "service_areas.gpkg", basemap=opts.basemap)
+
+
+def _read_and_draw(
+    gaps: str | Path | GapTables | None,
+    bundles: str | Path | BundleTables | None,
+    out: Path,
+    bundle_out: str | Path | None,
+    opts: MapOptions,
+    areas: Any,
+) -> dict[str, Path]:
+    """:func:`run_maps` once the service-area layers are begun."""
     from spatial.io.context.read import read_context
     from spatial.io.outputs.fileset import file_set
     from spatial.io.outputs.results import (
@@ -59,12 +92,6 @@ def run_maps(
         load_gap_tables,
     )
 
-    opts = options or MapOptions()
-    out = Path(out)
-    if opts.png or opts.atlas:  # before any map is written: a missing font replaces nothing
-        from spatial.render.static import cjk_font_path
-
-        cjk_font_path()
     ctx = read_context(list(opts.context)) if opts.context else None
     tables = (
         gaps
@@ -83,7 +110,9 @@ def run_maps(
     if isinstance(bundles, (str, Path)):
         check_bundles_folder(Path(bundles))
     with file_set(out.parent, name=out.stem) as stage:
-        staged = _draw(tables, bundles, stage / out.name, stage / target.name, opts, ctx, gaps)
+        staged = _draw(
+            tables, bundles, stage / out.name, stage / target.name, opts, ctx, gaps, areas
+        )
     return {k: out.parent / Path(v).relative_to(stage) for k, v in staged.items()}
 
 
@@ -95,8 +124,10 @@ def _draw(
     opts: MapOptions,
     ctx: Any,
     gaps: str | Path | GapTables | None,
+    areas: Any = None,
 ) -> dict[str, Path]:
-    """Draw every map of :func:`run_maps` into the staging folder ``out`` is in."""
+    """Draw every map of :func:`run_maps` into the staging folder ``out`` is in
+    (``areas``: the gap map's service-area layers, begun already)."""
     from spatial.io.outputs.fileset import RUN_STAMP
     from spatial.render import gap_map, save_map
     from spatial.render.gapmap import GAP_TITLE
@@ -138,7 +169,7 @@ def _draw(
             osm_data=osm_data,
             data_date=opts.data_date,
             title=opts.title or GAP_TITLE,
-            service_areas=area_file,
+            service_areas=areas if areas is not None and area_file is not None else area_file,
         )
         written["gap_map"] = save_map(page, out)
         if opts.png:

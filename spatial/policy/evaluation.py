@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from spatial._errors import Problem, input_error
-from spatial.lifecircle.gaps import compute_gaps, gap_matrix
+from spatial.lifecircle.gaps import compute_gaps
 from spatial.lifecircle.params import GapParams
+from spatial.lifecircle.statuses import gap_matrix
 from spatial.network import WalkNetwork
 from spatial.standards import Category
 from spatial.standards.files import read_toml

@@ -10,11 +10,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.heap import trim_heap
 from spatial.io.outputs.results import GapTables
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.counted import counted_categories
-from spatial.lifecircle.gaps import STATUSES, gap_matrix
+from spatial.lifecircle.statuses import STATUSES, gap_matrix
 from spatial.render.classes import (
     SHARE_CLASSES,
     missing_colours,
@@ -24,7 +23,7 @@ from spatial.render.communities import add_community_layer
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
-from spatial.render.outlines import generalise_outlines
+from spatial.render.outlines import OutlineLayers, generalise_outlines
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
@@ -166,11 +165,11 @@ def _category_layers(
     cats: Sequence[Category],
     show: set[str],
     has_data: dict[str, bool],
-    area_file: str | Path | None,
+    area_layers: OutlineLayers | None,
 ) -> None:
     """One layer per category (service area and facilities), grouped by life-circle level;
     the categories without data in one closed group of their own, listed last. Outlines
-    come from ``tables.service_areas``, or from ``area_file`` a category at a time."""
+    come from ``tables.service_areas``, or made from a file by ``area_layers``."""
     for level, label in _LEVELS:
         page.group(level, label, expanded=level in ("5min", "block"))
     n_none = sum(1 for c in cats if not has_data.get(c.id))
@@ -195,14 +194,10 @@ def _category_layers(
     empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
     for cat in cats:
         areas, pts = empty, empty
-        if area_file is not None:
-            sa = read_gpkg(area_file, where="category = '{}'".format(cat.id.replace("'", "''")))
-            areas = (
-                generalise_outlines(sa[["category", "geometry"]]).to_crs(4326) if len(sa) else empty
-            )
-        elif tables.service_areas is not None and cat.id in area_rows:
+        if area_layers is None and tables.service_areas is not None and cat.id in area_rows:
             sa = tables.service_areas.iloc[area_rows[cat.id]]
             areas = generalise_outlines(sa[["category", "geometry"]]).to_crs(4326)
+        n_areas = area_layers.count(cat.id) if area_layers is not None else len(areas)
         if cat_lists is not None and pois is not None:
             has = [k for k, ids in enumerate(cat_lists) if cat.id in ids]
             pts = pois.iloc[np.flatnonzero(np.isin(combo, has))]
@@ -210,22 +205,23 @@ def _category_layers(
         if not has_data.get(cat.id):
             group = "no_data"
         name = f"{cat.zh} {cat.en} (≤{cat.radius_m:g} m)"
-        listed_points = len(pts) > 0 or len(areas) == 0
-        page.add(
-            areas,
-            Layer(
-                id=f"area_{cat.id}",
-                name=f"{name} 服务范围 service area",
-                group=group,
-                show=cat.id in show,
-                style={"fill": "#3182bd", "fillOpacity": 0.2, "weight": 0},
-                pane="context",
-                z_index=5,
-                hidden=listed_points,
-                simplify_m=0,
-                decimals=5,
-            ),
+        listed_points = len(pts) > 0 or n_areas == 0
+        area_layer = Layer(
+            id=f"area_{cat.id}",
+            name=f"{name} 服务范围 service area",
+            group=group,
+            show=cat.id in show,
+            style={"fill": "#3182bd", "fillOpacity": 0.2, "weight": 0},
+            pane="context",
+            z_index=5,
+            hidden=listed_points,
+            simplify_m=0,
+            decimals=5,
         )
+        if area_layers is not None:
+            page.add_prepared(area_layer, n_areas, area_layers.text(cat.id) if n_areas else "")
+        else:
+            page.add(areas, area_layer)
         names = [v if isinstance(v, str) and v else cat.zh for v in pts["name"]]
         page.add(
             pts,
@@ -247,15 +243,12 @@ def _category_layers(
                 swatch="#3182bd",
                 pane="top",
                 simplify_m=0,
-                together_with=(f"area_{cat.id}",) if listed_points and len(areas) else (),
+                together_with=(f"area_{cat.id}",) if listed_points and n_areas else (),
                 low_zoom=(14, {"radius": 1.6, "weight": 0}) if len(pts) > _DOTS_FROM else None,
                 hidden=not listed_points,
             ),
             cols={"name": names, "category": [f"{cat.zh} {cat.en}"] * len(pts)},
         )
-        if area_file is not None:  # the outline is text in the page now
-            del areas, sa
-            trim_heap()
 
 
 def _status_rows(codes: np.ndarray, dist: np.ndarray) -> tuple[list[str], list[list]]:
@@ -283,7 +276,7 @@ def gap_map(
     show_categories: Sequence[str] = ("kindergarten", "elderly_daycare", "health_station"),
     context: gpd.GeoDataFrame | None = None,
     data_date: str | None = None,
-    service_areas: str | Path | None = None,
+    service_areas: str | Path | OutlineLayers | None = None,
 ) -> MapPage:
     """Build the gap map: compounds by number of missing categories, a layer per category.
 
@@ -312,7 +305,9 @@ def gap_map(
         Date of the data written under the title (default: today).
     service_areas
         A ``service_areas.gpkg`` read one category at a time instead of
-        ``tables.service_areas`` (a whole city's outlines are never all in memory).
+        ``tables.service_areas`` (a whole city's outlines are never all in memory), or
+        its layers being made already (:class:`~spatial.render.outlines.OutlineLayers`,
+        with this ``basemap``).
 
     Returns
     -------
@@ -320,6 +315,44 @@ def gap_map(
         The page; write it with :meth:`MapPage.save` (or :func:`spatial.render.save_map`).
     """
     cats = tuple(categories) if categories is not None else (tables.categories or load_categories())
+    # the outlines are made by a thread from now on, while the rest of the page is built
+    area_layers = (
+        OutlineLayers(service_areas, basemap=basemap)
+        if isinstance(service_areas, (str, Path))
+        else service_areas
+    )
+    try:
+        return _gap_page(
+            tables,
+            cats,
+            area_layers,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            title=title,
+            osm_data=osm_data,
+            show_categories=show_categories,
+            context=context,
+            data_date=data_date,
+        )
+    except BaseException:
+        if area_layers is not None:
+            area_layers.cancel()
+        raise
+
+
+def _gap_page(
+    tables: GapTables,
+    cats: tuple[Category, ...],
+    area_layers: OutlineLayers | None,
+    *,
+    basemap: Basemap,
+    tianditu_key: str | None,
+    title: str,
+    osm_data: bool,
+    show_categories: Sequence[str],
+    context: gpd.GeoDataFrame | None,
+    data_date: str | None,
+) -> MapPage:
     context = context if context is not None else tables.context
     comp = tables.compounds
     bounds, lonlat = data_bounds(comp, basemap=basemap)
@@ -385,7 +418,7 @@ def gap_map(
         communities = add_community_layer(page, comp, *tables.communities)
     with_data = [c for c in cats if has_data.get(c.id)]
     shown = {c.id for c in with_data if c.id in show_categories} or {c.id for c in with_data[:3]}
-    _category_layers(page, tables, cats, shown, has_data, service_areas)
+    _category_layers(page, tables, cats, shown, has_data, area_layers)
     page.script(_POPUP_JS)
     page.config.update(
         categories=[{"id": c.id, "zh": c.zh, "en": c.en, "r": int(c.radius_m)} for c in cats],

@@ -27,7 +27,7 @@ from branca.element import Element, Figure
 
 from spatial._errors import input_error
 from spatial.io.crs.chinese import wgs84_to_gcj02
-from spatial.io.crs.projection import to_metric, to_wgs84
+from spatial.io.crs.projection import to_wgs84
 from spatial.io.outputs.fileset import RUN_STAMP
 from spatial.io.outputs.write import atomic_path
 
@@ -188,7 +188,8 @@ def map_frame(
     basemap
         The base map; ``"amap"`` shifts coordinates to GCJ-02.
     simplify_m
-        Simplification tolerance, metres (0: none).
+        Simplification tolerance, metres (0: none); a layer in degrees is simplified in
+        degrees (no point moves more than ``simplify_m``).
     decimals
         Decimals kept of the coordinates (6 ≈ 0.1 m); None keeps them all (for a
         writer that quantises them itself, as :func:`spatial.render.page.layer_json`).
@@ -198,8 +199,13 @@ def map_frame(
     GeoDataFrame
         A copy indexed like ``gdf``, EPSG:4326.
     """
-    if simplify_m > 0:  # simplified in metres
-        out = to_metric(gdf) if not gdf.crs.is_projected else gdf.copy()
+    if simplify_m > 0 and gdf.crs is not None and gdf.crs.is_geographic:
+        # in degrees, sparing two reprojections: a degree of latitude is 111.32 km and
+        # one of longitude less, so no point moves more than ``simplify_m``
+        out = to_wgs84(gdf)
+        out["geometry"] = shapely.simplify(out.geometry.values, simplify_m / 111_320.0)
+    elif simplify_m > 0:  # simplified in metres
+        out = gdf.copy()
         out["geometry"] = out.geometry.simplify(simplify_m)
         out = to_wgs84(out)
     else:

@@ -1,12 +1,23 @@
 """Service-area outlines as the maps draw them: read a category at a time, simplified,
-and for a map book cut once into small tiles (a city's outline of one category is one
-polygon with thousands of holes; cutting it whole for each of thousands of pages took
-~0.5 s a page and held it at full size)."""
+made into a layer's text by a second process while the rest of the page is built
+(:class:`OutlineLayers`), and for a map book cut once into small tiles (a city's outline
+of one category is one polygon with thousands of holes; cutting it whole for each of
+thousands of pages took ~0.5 s a page and held it at full size)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -14,15 +25,28 @@ import pandas as pd
 import shapely
 
 from spatial.heap import trim_heap
+from spatial.io.crs.projection import to_wgs84
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.areas import simplify_outline
+from spatial.render.offline import Basemap
+from spatial.render.outline_text import (
+    METRES_PER_DEGREE,
+    layer_text,
+    outline_file,
+    outline_part,
+)
+from spatial.settings import DEFAULTS
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "OUTLINE_TOLERANCE_M",
     "TILE_VERTICES",
+    "OutlineLayers",
     "OutlineTiles",
     "generalise_outlines",
     "iter_service_areas",
+    "outline_layer_text",
     "read_service_areas",
 ]
 
@@ -112,6 +136,175 @@ def read_service_areas(
     out = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs=rows[0].crs)
     out.attrs["simplified_m"] = tolerance_m
     return out
+
+
+def outline_layer_text(
+    areas: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = OUTLINE_TOLERANCE_M,
+    decimals: int = 5,
+    basemap: Basemap = "none",
+) -> str:
+    """Service areas as the text of a map layer (:func:`spatial.render.page.layer_json`'s
+    format, no attribute columns), simplified ring by ring on the way
+    (:func:`~spatial.render.outline_text.outline_part`).
+
+    The same as :func:`generalise_outlines`, ``map_frame`` and ``layer_json`` one after
+    the other, without making the simplified rings into polygons and taking them apart
+    again.
+
+    Parameters
+    ----------
+    areas
+        Service areas (``geometry``), any CRS (reprojected to WGS84 first, then simplified
+        in degrees as :func:`generalise_outlines` does); not simplified again when marked
+        simplified by at least ``tolerance_m`` (``attrs["simplified_m"]``).
+    tolerance_m
+        How far a point may move, metres.
+    decimals
+        Decimals of a degree kept.
+    basemap
+        ``"amap"`` shifts the coordinates to GCJ-02.
+
+    Returns
+    -------
+    str
+        The layer's JSON text; a row whose outline simplifies away is left out.
+    """
+    done = areas.attrs.get("simplified_m", 0.0) >= tolerance_m
+    geoms = np.asarray(to_wgs84(areas[[areas.geometry.name]]).geometry.values, dtype=object)
+    part = outline_part(
+        geoms,
+        tolerance_deg=0.0 if done else tolerance_m / METRES_PER_DEGREE,
+        scale=10**decimals,
+        basemap=basemap,
+    )
+    return layer_text([part] if part is not None else [], {})
+
+
+class OutlineLayers:
+    """The service-area layers of a gap map, made from a ``service_areas.gpkg`` a category
+    at a time (in the file's order) from the moment this object is made, while the run
+    reads its tables and builds the rest of the page.
+
+    A file of at least ``process_mb`` is done by a spawned process (a thread would wait
+    for the interpreter after each of its many short GEOS calls while the page's Python
+    runs: 2 s of work took 3 s beside the page, 7 s beside a busy thread); a smaller one
+    by a thread. Each text goes through a file in a temporary folder and is read back
+    when the page is written. Where the process cannot start or breaks, the text is
+    made here: the same text either way.
+
+    Parameters
+    ----------
+    path
+        A ``service_areas.gpkg`` written by ``spatial gaps``.
+    basemap
+        ``"amap"`` shifts the coordinates to GCJ-02.
+    decimals
+        Decimals of a degree kept.
+    tolerance_m
+        How far a point may move, metres.
+    process_mb
+        Smallest file done by a second process, MB.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        basemap: Basemap = "none",
+        decimals: int = 5,
+        tolerance_m: float = OUTLINE_TOLERANCE_M,
+        process_mb: float = DEFAULTS.outline_map_process_mb,
+    ) -> None:
+        import pyogrio
+
+        self.path = Path(path)
+        self.options: dict[str, Any] = {
+            "basemap": basemap,
+            "decimals": decimals,
+            "tolerance_m": tolerance_m,
+        }
+        names = pyogrio.read_dataframe(self.path, columns=["category"], read_geometry=False)
+        column = names["category"].astype(str)
+        self.counts: dict[str, int] = column.value_counts().to_dict()
+        self.folder = Path(tempfile.mkdtemp(prefix="spatial-outlines-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        self.pool = _pool(self.path, process_mb)
+        self.futures: dict[str, Future[int]] = {}
+        for k, category in enumerate(column.drop_duplicates()):
+            try:
+                self.futures[category] = self.pool.submit(
+                    outline_file, self.path, category, self.folder / f"{k}.json", **self.options
+                )
+            except (AssertionError, OSError, RuntimeError, BrokenProcessPool) as exc:
+                log.info("service-area layers made here: %s", exc)
+                break
+        self.pool.shutdown(wait=False)  # it ends with its last category
+
+    def count(self, category: str) -> int:
+        """Rows of the category in the file (0: no service area).
+
+        Parameters
+        ----------
+        category
+            A category id.
+
+        Returns
+        -------
+        int
+            Its number of outlines.
+        """
+        return int(self.counts.get(category, 0))
+
+    def text(self, category: str) -> Callable[[], str]:
+        """The category's layer text, asked for when the page is written.
+
+        Parameters
+        ----------
+        category
+            A category id with an outline (:meth:`count` > 0).
+
+        Returns
+        -------
+        callable
+            Returns the text (:func:`outline_layer_text` of the category's rows), waiting
+            for it if it is being made.
+        """
+        return partial(self._text, category)
+
+    def cancel(self) -> None:
+        """Drop the categories not begun and the folder (the page will not be written)."""
+        for fut in self.futures.values():
+            fut.cancel()
+        self._cleanup()
+
+    def _text(self, category: str) -> str:
+        fut = self.futures.get(category)
+        k = list(self.futures).index(category) if fut is not None else len(self.futures)
+        target = self.folder / f"{k}.json"
+        try:
+            if fut is None:
+                raise OSError("not begun")
+            fut.result()
+        except (BrokenProcessPool, OSError, EOFError) as exc:
+            log.info("service area of %s made here (%s)", category, exc)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            outline_file(self.path, category, target, **self.options)  # over any piece
+        text = target.read_text(encoding="utf-8")
+        target.unlink(missing_ok=True)
+        return text
+
+
+def _pool(path: Path, process_mb: float) -> ProcessPoolExecutor | ThreadPoolExecutor:
+    """A spawned process for a large file on a machine with a second core, else a
+    thread; a thread too where no process can start (a daemonic Dask worker)."""
+    if path.stat().st_size >= process_mb * 1e6 and (os.cpu_count() or 1) > 1:
+        try:
+            return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        except (AssertionError, OSError, RuntimeError, ValueError) as exc:
+            log.info("service-area layers made by a thread: %s", exc)
+    return ThreadPoolExecutor(1, thread_name_prefix="spatial-outlines")
 
 
 #: A map book's outlines are cut into tiles of at most this many vertices.

@@ -11,7 +11,7 @@ browser never holds one DOM or SVG element per feature. The page sets
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -23,13 +23,13 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
-import orjson
 import pandas as pd
 import shapely
 from branca.element import Element
 
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, figure, map_frame, offline_map, save_map, script_json
+from spatial.render.outline_text import layer_text
 
 __all__ = ["MapPage", "column_values", "layer_json"]
 
@@ -138,11 +138,11 @@ def layer_json(
         rows = np.flatnonzero(ok & (families == family))
         if len(rows):
             parts.append(_encode(geoms[rows], rows, 10**decimals))
-    body = orjson.dumps(
-        {"parts": parts, "cols": {k: list(v) for k, v in cols.items()}},
-        option=orjson.OPT_SERIALIZE_NUMPY,
-    ).decode()
-    return body.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return layer_text(parts, cols)
+
+
+def _data_element(element_id: str, text: str) -> str:
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
 @dataclass
@@ -182,7 +182,8 @@ class MapPage:
         self.map: folium.Map = offline_map(
             self.bounds, basemap=self.basemap, tianditu_key=self.tianditu_key
         )
-        self._data: list[str] = []
+        self._data: list[str | Callable[[], str]] = []
+        self._pending: dict[int, str] = {}  # position in _data → element id
         self._legends: list[str] = []
 
     def group(self, group_id: str, name: str, *, expanded: bool = False) -> None:
@@ -232,7 +233,33 @@ class MapPage:
             element_id = f"spatial-data-{len(self._data)}"
             spec["data"] = element_id
             text = layer_json(geo.geometry, cols or {}, decimals=layer.decimals)
-            self._data.append(f'<script type="application/json" id="{element_id}">{text}</script>')
+            self._data.append(_data_element(element_id, text))
+        self.layers.append(spec)
+
+    def add_prepared(self, layer: Layer, count: int, text: str | Callable[[], str]) -> None:
+        """Add a layer whose JSON text is made elsewhere (e.g. by a second process while
+        the page is built); the page asks for it only when written.
+
+        Parameters
+        ----------
+        layer
+            Its name, group, style and popup.
+        count
+            Its number of rows (0: listed as 无数据 no data; ``text`` is then not used).
+        text
+            The layer's text as :func:`layer_json` writes it, or a call that returns it.
+        """
+        spec = layer.spec()
+        spec["count"] = int(count)
+        spec["empty"] = count == 0
+        if count:
+            element_id = f"spatial-data-{len(self._data)}"
+            spec["data"] = element_id
+            if callable(text):
+                self._pending[len(self._data)] = element_id
+                self._data.append(text)
+            else:
+                self._data.append(_data_element(element_id, text))
         self.layers.append(spec)
 
     def credit(self, text: str) -> None:
@@ -346,9 +373,18 @@ class MapPage:
         head_at, body_at = text.index(_HEAD), text.index(_BODY)
         return [
             text[:head_at] + head + text[head_at + len(_HEAD) : body_at] + title_box,
-            *self._data,
+            *self._data_parts(),
             f"<script>{init}</script>" + text[body_at + len(_BODY) :],
         ]
+
+    def _data_parts(self) -> list[str]:
+        """The data elements, each prepared layer's text asked for once."""
+        for k, element_id in list(self._pending.items()):
+            make = self._data[k]
+            assert callable(make)
+            self._data[k] = _data_element(element_id, make())
+            del self._pending[k]
+        return [str(d) for d in self._data]
 
     def _repr_html_(self) -> str:
         """The page inline in a notebook (an iframe, as folium shows a map)."""

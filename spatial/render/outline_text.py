@@ -1,0 +1,190 @@
+"""Service-area outlines made into the text of a map layer, with nothing heavier than
+numpy, shapely, pyogrio and orjson loaded: a second process started by ``spatial map``
+makes them while the run reads its tables and builds the rest of the page
+(:class:`spatial.render.outlines.OutlineLayers`).
+
+A layer's text is what ``spatial-map.js`` reads: the geometry as integer steps of
+``10**-decimals`` degrees from the previous point with shapely's ragged-array offsets,
+one part per geometry family, and the attribute columns (:func:`layer_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+import shapely
+
+__all__ = ["METRES_PER_DEGREE", "layer_text", "outline_file", "outline_part", "read_outlines"]
+
+#: Metres in a degree of latitude (a degree of longitude is shorter: a tolerance in
+#: degrees of this size moves no point further than asked).
+METRES_PER_DEGREE = 111_320.0
+
+
+def layer_text(parts: Sequence[Mapping[str, Any]], cols: Mapping[str, Sequence[Any]]) -> str:
+    """The JSON text of a layer from its encoded geometry families.
+
+    Parameters
+    ----------
+    parts
+        One mapping per geometry family: ``t`` (GeoJSON type), ``s`` (units per degree),
+        ``c`` (integer steps from the previous point, x and y interleaved), ``off``
+        (shapely's ragged-array offsets) and ``rows`` (the row of each geometry).
+    cols
+        Attribute columns by name.
+
+    Returns
+    -------
+    str
+        ``{"parts": [...], "cols": {...}}``, safe inside an inline ``<script>``.
+    """
+    body = orjson.dumps(
+        {"parts": list(parts), "cols": {k: list(v) for k, v in cols.items()}},
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    ).decode()
+    return body.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def outline_part(
+    geoms: np.ndarray,
+    *,
+    tolerance_deg: float,
+    scale: int,
+    basemap: str = "none",
+) -> dict[str, Any] | None:
+    """Polygons simplified ring by ring and encoded as one geometry family of a layer.
+
+    The rings are taken apart once and encoded as they come out of Douglas–Peucker
+    (shapely, without keeping topology), not made into polygons again and taken apart a
+    second time: a district's outlines have ~10⁵ rings and ~10⁶–10⁷ vertices. A shell
+    simplified to a line or less drops its polygon, a hole so simplified is dropped.
+
+    Parameters
+    ----------
+    geoms
+        (Multi)Polygons in WGS84 (other types are left out), one per row.
+    tolerance_deg
+        Largest move of a point, degrees (0: not simplified).
+    scale
+        Units per degree of the integer coordinates (``10**decimals``).
+    basemap
+        ``"amap"`` shifts the coordinates to GCJ-02.
+
+    Returns
+    -------
+    dict or None
+        ``t, s, c, off, rows`` (see :func:`layer_text`), ``Polygon`` when every row kept
+        has one polygon (as shapely's ragged arrays), or None when nothing is left.
+    """
+    parts, part_row = shapely.get_parts(geoms, return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[poly], return_index=True)
+    part_row = part_row[poly]
+    if tolerance_deg > 0:
+        rings = shapely.simplify(rings, tolerance_deg, preserve_topology=False)
+    n = shapely.get_num_coordinates(rings)
+    ok = (shapely.get_type_id(rings) == 2) & (n >= 4)
+    shell = np.r_[True, ring_part[1:] != ring_part[:-1]][: len(ring_part)]
+    lost = np.zeros(len(part_row), dtype=bool)
+    lost[ring_part[shell & ~ok]] = True
+    ok &= ~lost[ring_part]
+    if not ok.any():
+        return None
+    rings, ring_part, n = rings[ok], ring_part[ok], n[ok]
+    xy = shapely.get_coordinates(rings)
+    if basemap == "amap":
+        from spatial.io.crs.chinese import wgs84_to_gcj02
+
+        xy = np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+    kept, ring_of = np.unique(ring_part, return_inverse=True)
+    rows, part_of = np.unique(part_row[kept], return_inverse=True)
+    per_part = np.bincount(ring_of.ravel(), minlength=len(kept))
+    per_row = np.bincount(part_of.ravel(), minlength=len(rows))
+    q = np.round(xy * scale).astype(np.int64)
+    deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    offsets = [np.r_[0, np.cumsum(n)], np.r_[0, np.cumsum(per_part)]]
+    single = bool((per_row == 1).all())
+    if not single:
+        offsets.append(np.r_[0, np.cumsum(per_row)])
+    return {
+        "t": "Polygon" if single else "MultiPolygon",
+        "s": scale,
+        "c": np.ascontiguousarray(deltas.ravel()),
+        "off": [o.astype(np.int64) for o in offsets],
+        "rows": rows.astype(np.int64),
+    }
+
+
+def read_outlines(path: str | Path, category: str) -> np.ndarray:
+    """One category's outlines of a ``service_areas.gpkg``, WGS84.
+
+    Parameters
+    ----------
+    path
+        The file (``spatial gaps`` writes it in WGS84; another CRS is reprojected).
+    category
+        A category id.
+
+    Returns
+    -------
+    ndarray
+        Its geometries, in the file's order.
+    """
+    from pyogrio.raw import read_arrow
+
+    where = "category = '{}'".format(category.replace("'", "''"))
+    meta, table = read_arrow(path, where=where, columns=[])
+    column = table.column(meta["geometry_name"] or "wkb_geometry").combine_chunks()
+    wkb = getattr(column, "storage", column).to_numpy(zero_copy_only=False)
+    geoms = shapely.from_wkb(wkb)
+    crs = meta["crs"]
+    if crs and crs.upper() not in ("EPSG:4326", "OGC:CRS84"):
+        from pyproj import Transformer
+
+        to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        geoms = shapely.transform(geoms, lambda xy: np.column_stack(to_wgs84.transform(*xy.T)))
+    return np.asarray(geoms, dtype=object)
+
+
+def outline_file(
+    path: str | Path,
+    category: str,
+    target: str | Path,
+    *,
+    tolerance_m: float,
+    decimals: int,
+    basemap: Literal["none", "amap", "tianditu"] | str = "none",
+) -> int:
+    """Write one category's outlines of a ``service_areas.gpkg`` as a layer's text.
+
+    Parameters
+    ----------
+    path
+        The ``service_areas.gpkg``.
+    category
+        A category id.
+    target
+        The text file written (UTF-8).
+    tolerance_m
+        Largest move of a point, metres (simplified in degrees, see
+        :data:`METRES_PER_DEGREE`).
+    decimals
+        Decimals of a degree kept.
+    basemap
+        ``"amap"`` shifts the coordinates to GCJ-02.
+
+    Returns
+    -------
+    int
+        The number of outlines read (rows of the layer).
+    """
+    geoms = read_outlines(path, category)
+    part = outline_part(
+        geoms, tolerance_deg=tolerance_m / METRES_PER_DEGREE, scale=10**decimals, basemap=basemap
+    )
+    Path(target).write_text(layer_text([part] if part is not None else [], {}), encoding="utf-8")
+    return len(geoms)
