@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from spatial.render.communities import add_community_layer
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
-from spatial.render.outlines import OutlineLayers, generalise_outlines
+from spatial.render.outlines import OutlineLayers, outline_layer_text
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 
@@ -193,11 +193,17 @@ def _category_layers(
         }
     empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
     for cat in cats:
-        areas, pts = empty, empty
-        if area_layers is None and tables.service_areas is not None and cat.id in area_rows:
+        pts = empty
+        area_text: str | Callable[[], str] = ""
+        if area_layers is not None:
+            n_areas = area_layers.count(cat.id)
+            area_text = area_layers.text(cat.id) if n_areas else ""
+        elif tables.service_areas is not None and cat.id in area_rows:
             sa = tables.service_areas.iloc[area_rows[cat.id]]
-            areas = generalise_outlines(sa[["category", "geometry"]]).to_crs(4326)
-        n_areas = area_layers.count(cat.id) if area_layers is not None else len(areas)
+            n_areas = len(sa)
+            area_text = outline_layer_text(sa[["geometry"]], basemap=page.basemap)
+        else:
+            n_areas = 0
         if cat_lists is not None and pois is not None:
             has = [k for k, ids in enumerate(cat_lists) if cat.id in ids]
             pts = pois.iloc[np.flatnonzero(np.isin(combo, has))]
@@ -218,10 +224,7 @@ def _category_layers(
             simplify_m=0,
             decimals=5,
         )
-        if area_layers is not None:
-            page.add_prepared(area_layer, n_areas, area_layers.text(cat.id) if n_areas else "")
-        else:
-            page.add(areas, area_layer)
+        page.add_prepared(area_layer, n_areas, area_text)
         names = [v if isinstance(v, str) and v else cat.zh for v in pts["name"]]
         page.add(
             pts,
