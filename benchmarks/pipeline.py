@@ -66,10 +66,16 @@ def main() -> None:
 
         result = run.result
         context = load_context(run.outputs["context"]) if "context" in run.outputs else None
+        # the outlines as `spatial map --gaps` reads them: from the file the run wrote, a
+        # category at a time by a second process while the rest of the map is drawn
+        area_file = run.outputs.get("service_areas")
         tables = GapTables(
-            result.compounds.to_crs(4326), result.gaps, result.pois, result.service_areas,
-            None, result.categories, context,
+            result.compounds.to_crs(4326), result.gaps, result.pois,
+            None if area_file is not None else result.service_areas,
+            None, result.categories, context, service_area_file=area_file,
         )  # fmt: skip
+        if area_file is not None:
+            result.service_areas = None
         nodes = run.network.n_nodes
         del run  # the walk network is not drawn: freed before the maps, as a script would
         trim_heap()

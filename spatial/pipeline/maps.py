@@ -67,12 +67,17 @@ def run_maps(
 
 
 def _outline_layers(gaps: str | Path | GapTables | None, opts: MapOptions) -> Any:
-    """The gap map's service-area layers begun from a gaps folder's file, or None."""
-    if not isinstance(gaps, (str, Path)) or not (Path(gaps) / "service_areas.gpkg").exists():
+    """The gap map's service-area layers begun from the run's ``service_areas.gpkg``
+    (a folder's, or the one the tables name), or None."""
+    if isinstance(gaps, GapTables):
+        path = gaps.service_area_file if gaps.service_areas is None else None
+    else:
+        path = Path(gaps) / "service_areas.gpkg" if isinstance(gaps, (str, Path)) else None
+    if path is None or not path.exists():
         return None
     from spatial.render.outlines import OutlineLayers
 
-    return OutlineLayers(Path(gaps) / "service_areas.gpkg", basemap=opts.basemap)
+    return OutlineLayers(path, basemap=opts.basemap)
 
 
 def _read_and_draw(
@@ -155,11 +160,7 @@ def _draw(
         osm_data = osm_data or _from_osm(tables.compounds)
         title = {"title": opts.title} if opts.title else {}
         # outlines not in the tables are read a category at a time
-        area_file = (
-            Path(gaps) / "service_areas.gpkg"
-            if isinstance(gaps, (str, Path)) and tables.service_areas is None
-            else None
-        )
+        area_file = tables.service_area_file if tables.service_areas is None else None
         if area_file is not None and not area_file.exists():
             area_file = None
         page = gap_map(

@@ -113,6 +113,9 @@ class GapTables:
     communities
         ``units.csv``, ``community_check.csv`` and ``per_thousand.csv`` (or None) of
         ``spatial assess``, or None.
+    service_area_file
+        ``service_areas.gpkg`` when its outlines are not in ``service_areas`` (a city's
+        are gigabytes): maps read it a category at a time.
     """
 
     compounds: gpd.GeoDataFrame
@@ -124,6 +127,7 @@ class GapTables:
     context: gpd.GeoDataFrame | None = None
     capacity: pd.DataFrame | None = None
     communities: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None = None
+    service_area_file: Path | None = None
 
 
 @dataclass
@@ -219,7 +223,8 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     folder
         The folder ``spatial gaps --out`` wrote.
     service_areas
-        Also read ``service_areas.gpkg`` (the largest file; maps need it, plans do not).
+        Also read ``service_areas.gpkg`` (the largest file; maps need it, plans do not);
+        when not, the tables name it (``service_area_file``).
 
     Returns
     -------
@@ -260,7 +265,10 @@ def load_gap_tables(folder: str | Path, *, service_areas: bool = True) -> GapTab
     capacity = None
     if (folder / "capacity.csv").exists():
         capacity = read_own_csv(folder / "capacity.csv", dtype={"compound_id": str})
-    return GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context, capacity)
+    tables = GapTables(comp, gaps, pois, sa, read_plan_layers(folder), cats, context, capacity)
+    if sa is None and areas.exists():
+        tables.service_area_file = areas
+    return tables
 
 
 def load_assessment(
