@@ -70,6 +70,9 @@ def gap_matrix(
     values = gaps[column].to_numpy()
     numeric = values.dtype.kind in "biuf" and isinstance(fill, int | float)
     dtype = np.result_type(values.dtype, type(fill)) if numeric else object
-    table = np.full((len(unique), len(categories)), fill, dtype=dtype)
+    table: np.ndarray = np.full((len(unique), len(categories)), fill, dtype=dtype)
     table[row[ok], col[ok]] = values[ok]
-    return pd.DataFrame(table[unique.get_indexer(ids)], index=ids, columns=list(categories))
+    out: pd.DataFrame = pd.DataFrame(
+        table[unique.get_indexer(ids)], index=ids, columns=list(categories)
+    )
+    return out
