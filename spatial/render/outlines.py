@@ -190,9 +190,10 @@ class OutlineLayers:
     A file of at least ``process_mb`` is done by a spawned process (a thread would wait
     for the interpreter after each of its many short GEOS calls while the page's Python
     runs: 2 s of work took 3 s beside the page, 7 s beside a busy thread); a smaller one
-    by a thread. Each text goes through a file in a temporary folder and is read back
-    when the page is written. Where the process cannot start or breaks, the text is
-    made here: the same text either way.
+    by a thread. It takes the categories from the last; when the page is written, the
+    categories it has not begun are made here from the first, until the two meet. Each
+    text goes through a file in a temporary folder. Where the process cannot start or
+    breaks, the text is made here: the same text either way.
 
     Parameters
     ----------
@@ -231,11 +232,13 @@ class OutlineLayers:
         self.folder = Path(tempfile.mkdtemp(prefix="spatial-outlines-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
         self.pool = _pool(self.path, process_mb)
+        self.order = column.drop_duplicates().tolist()
+        self.left = set(self.order)  # texts not asked for yet
         self.futures: dict[str, Future[int]] = {}
-        for k, category in enumerate(column.drop_duplicates()):
+        for k in reversed(range(len(self.order))):  # from the last: the page asks from the first
             try:
-                self.futures[category] = self.pool.submit(
-                    outline_file, self.path, category, self.folder / f"{k}.json", **self.options
+                self.futures[self.order[k]] = self.pool.submit(
+                    outline_file, self.path, self.order[k], self._target(k), **self.options
                 )
             except (AssertionError, OSError, RuntimeError, BrokenProcessPool) as exc:
                 log.info("service-area layers made here: %s", exc)
@@ -279,20 +282,25 @@ class OutlineLayers:
             fut.cancel()
         self._cleanup()
 
+    def _target(self, k: int) -> Path:
+        return self.folder / f"{k}.json"
+
     def _text(self, category: str) -> str:
         fut = self.futures.get(category)
-        k = list(self.futures).index(category) if fut is not None else len(self.futures)
-        target = self.folder / f"{k}.json"
+        target = self._target(self.order.index(category) if category in self.order else -1)
         try:
-            if fut is None:
+            if fut is None or fut.cancel():  # not begun there: made here, from the first on
                 raise OSError("not begun")
             fut.result()
         except (BrokenProcessPool, OSError, EOFError) as exc:
-            log.info("service area of %s made here (%s)", category, exc)
+            log.debug("service area of %s made here (%s)", category, exc)
             self.folder.mkdir(parents=True, exist_ok=True)
             outline_file(self.path, category, target, **self.options)  # over any piece
         text = target.read_text(encoding="utf-8")
         target.unlink(missing_ok=True)
+        self.left.discard(category)
+        if not self.left:
+            self._cleanup()  # the folder goes with the last text
         return text
 
 
