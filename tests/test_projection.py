@@ -76,3 +76,40 @@ def test_inverses_round_trip_and_outside_china_untouched():
         x, y = inv(*fwd(lon, lat))
         assert np.abs(x - lon).max() * 111_000 < 0.01 and np.abs(y - lat).max() * 111_000 < 0.01
     assert wgs84_to_gcj02(2.35, 48.85) == (2.35, 48.85)
+
+
+def test_a_large_frame_reprojected_in_two_threads_equals_to_crs(monkeypatch):
+    """Polygons, lines and points over the threshold: the same coordinates, index, columns
+    and CRS as geopandas' ``to_crs``, both ways; a frame with z goes through ``to_crs``."""
+    import numpy as np
+    import shapely
+
+    from spatial.io.crs import projection
+
+    monkeypatch.setattr(projection, "THREADED_FROM_VERTICES", 10)
+    rng = np.random.default_rng(7)
+    xy = rng.uniform([440_000, 4_420_000], [446_000, 4_426_000], (300, 2))
+    geoms = [
+        *shapely.points(xy[:100]),
+        *shapely.linestrings(xy[100:199].reshape(-1, 3, 2)),
+        shapely.box(440_000, 4_420_000, 440_500, 4_420_700),
+        shapely.Polygon(),
+    ]
+    frame = gpd.GeoDataFrame(
+        {"name": [f"n{k}" for k in range(len(geoms))]},
+        geometry=geoms,
+        index=np.arange(len(geoms))[::-1] * 3,
+        crs=32650,
+    )
+    for src, crs in ((frame, 4326), (frame.to_crs(4326), 32650)):
+        want, got = src.to_crs(crs), projection.reproject(src, crs)
+        assert got.crs == want.crs and list(got.columns) == list(want.columns)
+        assert got.index.equals(want.index) and got["name"].equals(want["name"])
+        assert np.array_equal(
+            shapely.get_coordinates(got.geometry.values),
+            shapely.get_coordinates(want.geometry.values),
+        )
+        assert shapely.is_empty(got.geometry.values).tolist() == [False] * 134 + [True]
+    assert src.crs.to_epsg() == 4326  # the argument is left as it was
+    with_z = frame.set_geometry(shapely.force_3d(frame.geometry.values), crs=32650)
+    assert projection.reproject(with_z, 4326).geometry.has_z.iloc[0]
