@@ -129,8 +129,9 @@ def _segments_of(lines: shapely.Geometry) -> np.ndarray:
     return np.stack([coords[first], coords[first + 1]], axis=1)
 
 
-#: Street parts drawn at once when marking the grid (bounds the working memory).
-_SEGMENTS_AT_ONCE = 1_000_000
+#: Street parts drawn at once when marking the grid (OpenCV makes a matrix header of
+#: each: a city's million took 0.4 GB at once).
+_SEGMENTS_AT_ONCE = 100_000
 #: Fractional bits of the cell coordinates OpenCV draws the street parts with.
 _SHIFT = 4
 
