@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from spatial.bundling.finance import FinanceDefaults, numeric_column
-from spatial.io.outputs.write import one_chunk
 
 __all__ = ["FACILITIES", "operating_facilities", "within_compound"]
 
@@ -100,38 +99,44 @@ def operating_facilities(compounds: pd.DataFrame, *, finance: FinanceDefaults) -
     sizes, basis = _sizes(compounds, f)
     ids = compounds["id"].astype(str).to_numpy()
     uptake = f["operating.uptake"]
-    parts = []
-    for key, (zh, _en, one) in FACILITIES.items():
-        units = sizes[key]
-        price = f.label(f"{key}.build_yuan_per_unit")
-        build = units * f[f"{key}.build_yuan_per_unit"]
-        income = units * f[f"{key}.income_yuan_per_unit_year"] * uptake
-        cost = units * f[f"{key}.cost_yuan_per_unit_year"]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "compound_id": ids,
-                    "facility": key,
-                    "facility_zh": zh,
-                    "units": units,
-                    "unit": one,
-                    "build_yuan": build,
-                    "capacity_income_yuan_per_year": income / uptake
-                    if uptake
-                    else units * f[f"{key}.income_yuan_per_unit_year"],
-                    "income_yuan_per_year": income,
-                    "cost_yuan_per_year": cost,
-                    "net_yuan_per_year": income - cost,
-                    "basis": [
-                        f"{u:g} {one} × {price}; {b}" for u, b in zip(units, basis, strict=True)
-                    ],
-                    "_order": np.arange(len(ids)),
-                }
-            )
-        )
-    out = one_chunk(pd.concat(parts, ignore_index=True))  # rows are taken below
-    out = out[out["units"] > 0].sort_values(["_order", "facility"], kind="stable")
-    return out.drop(columns="_order").reset_index(drop=True)
+    # rows by compound, then facility key (as sorting by them would give), built in that
+    # order from (facility × compound) arrays: no string column is ever taken from
+    keys = sorted(FACILITIES)
+    units = np.array([sizes[k] for k in keys], dtype=float)
+    per_unit = {
+        name: np.array([f[f"{k}.{name}"] for k in keys], dtype=float)[:, None]
+        for name in ("build_yuan_per_unit", "income_yuan_per_unit_year", "cost_yuan_per_unit_year")
+    }
+    income = units * per_unit["income_yuan_per_unit_year"] * uptake
+    cost = units * per_unit["cost_yuan_per_unit_year"]
+    capacity = income / uptake if uptake else units * per_unit["income_yuan_per_unit_year"]
+    prices = [f.label(f"{k}.build_yuan_per_unit") for k in keys]
+    columns = {
+        "compound_id": np.broadcast_to(ids, units.shape),
+        "facility": np.broadcast_to(np.array(keys, dtype=object)[:, None], units.shape),
+        "facility_zh": np.broadcast_to(
+            np.array([FACILITIES[k][0] for k in keys], dtype=object)[:, None], units.shape
+        ),
+        "units": units,
+        "unit": np.broadcast_to(
+            np.array([FACILITIES[k][2] for k in keys], dtype=object)[:, None], units.shape
+        ),
+        "build_yuan": units * per_unit["build_yuan_per_unit"],
+        "capacity_income_yuan_per_year": capacity,
+        "income_yuan_per_year": income,
+        "cost_yuan_per_year": cost,
+        "net_yuan_per_year": income - cost,
+    }
+    keep = (units > 0).T.ravel()  # compound-major
+    out = pd.DataFrame({name: np.asarray(v).T.ravel()[keep] for name, v in columns.items()})
+    at = np.flatnonzero(keep)
+    compound, facility = at // len(keys), at % len(keys)
+    one = [FACILITIES[k][2] for k in keys]
+    out["basis"] = [
+        f"{units[j, i]:g} {one[j]} × {prices[j]}; {basis[i]}"
+        for i, j in zip(compound.tolist(), facility.tolist(), strict=True)
+    ]
+    return out
 
 
 def within_compound(

@@ -68,28 +68,34 @@ def sensitivity(bundles: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFr
     if bundles.empty:
         return pd.DataFrame(columns=columns)
     base = bundles["npv_yuan"].to_numpy(float)
-    parts = []
-    for factor, label in FACTORS.items():
-        for change in CHANGES:
+    factors, changes = sorted(FACTORS), sorted(CHANGES)
+    npv = np.empty((len(bundles), len(factors), len(changes)))
+    for a, factor in enumerate(factors):
+        for c, change in enumerate(changes):
             scaled = cash_flows(bundles, finance=finance, scale={factor: 1 + change}, npv_only=True)
-            npv = scaled.summary["npv_yuan"].to_numpy(float)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "bundle_id": bundles["project_id"].to_numpy(),
-                        "factor": factor,
-                        "factor_zh": label,
-                        "change": change,
-                        "npv_yuan": npv,
-                        "base_npv_yuan": base,
-                        "delta_yuan": npv - base,
-                        "balancing": npv >= 0,
-                        "flips": (npv >= 0) != (base >= 0),
-                    }
-                )
-            )
-    out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["bundle_id", "factor", "change"], ignore_index=True)[columns]
+            npv[:, a, c] = scaled.summary["npv_yuan"].to_numpy(float)
+    # rows by bundle, factor, change (as sorting by them would give), made in that order:
+    # no text column is sorted or taken from
+    ids = bundles["project_id"].to_numpy(dtype=object)
+    order = np.argsort(ids, kind="stable")
+    shape = npv[order].shape
+    npv = npv[order].ravel()
+    base_all = np.broadcast_to(base[order][:, None, None], shape).ravel()
+    factor_all = np.broadcast_to(np.array(factors, dtype=object)[None, :, None], shape)
+    return pd.DataFrame(
+        {
+            "bundle_id": np.broadcast_to(ids[order][:, None, None], shape).ravel(),
+            "factor": factor_all.ravel(),
+            "factor_zh": np.vectorize(FACTORS.get, otypes=[object])(factor_all).ravel(),
+            "change": np.broadcast_to(np.array(changes)[None, None, :], shape).ravel(),
+            "npv_yuan": npv,
+            "base_npv_yuan": base_all,
+            "delta_yuan": npv - base_all,
+            "balancing": npv >= 0,
+            "flips": (npv >= 0) != (base_all >= 0),
+        },
+        columns=columns,
+    )
 
 
 def tornado_chart(sens: pd.DataFrame, bundle_id: str, *, ax: Any = None) -> Any:
