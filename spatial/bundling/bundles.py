@@ -371,10 +371,11 @@ def _tables(
     names = joined_by(members["bundle_id"], members["id"], sep=";")
     out["members"] = [names[b] for b in out["bundle_id"]]
     counts = members.groupby(["bundle_id", "kind"]).size().unstack(fill_value=0).sort_index(axis=1)
-    out["kinds"] = [
-        ";".join(f"{k}:{n}" for k, n in zip(counts.columns, row, strict=True) if n)
-        for row in counts.reindex(out["bundle_id"]).to_numpy()
-    ]
+    mixes, mix = np.unique(counts.reindex(out["bundle_id"]).to_numpy(), axis=0, return_inverse=True)
+    out["kinds"] = np.array(  # each distinct mix of kinds written once
+        [";".join(f"{k}:{n}" for k, n in zip(counts.columns, r, strict=True) if n) for r in mixes],
+        dtype=object,
+    )[mix.ravel()]
     out["n_compounds"] = (members["kind"] == "old_compound").groupby(key).sum().values
     net = out["net_cost_yuan"].to_numpy()
     out["balance_ratio"] = np.where(
@@ -399,8 +400,10 @@ def _tables(
         land = members["kind"].isin(site_kinds).groupby(key).any()
         out["can_site_facilities"] = land.reindex(out["bundle_id"]).to_numpy()
         out["gaps_closable"] = np.where(out["can_site_facilities"], out["gaps_missing"], "")
-    shapes = members.geometry.values  # one union per bundle (no pandas apply per group)
-    geom = pd.Series({b: shapely.union_all(shapes[at]) for b, at in g.indices.items()})
+    shapes, valid = members.geometry.values, shapely.is_valid(members.geometry.values)
+    one = {b: at[0] for b, at in g.indices.items() if len(at) == 1 and valid[at[0]]}  # own union
+    union = {b: shapely.union_all(shapes[at]) for b, at in g.indices.items() if b not in one}
+    geom = pd.Series({**union, **{b: shapes[at] for b, at in one.items()}})
     bundles = gpd.GeoDataFrame(out, geometry=geom.reindex(out["bundle_id"]).values, crs=u.crs)
     return members, bundles
 
