@@ -69,17 +69,17 @@ def sensitivity(bundles: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFr
         return pd.DataFrame(columns=columns)
     base = bundles["npv_yuan"].to_numpy(float)
     factors, changes = sorted(FACTORS), sorted(CHANGES)
-    npv = np.empty((len(bundles), len(factors), len(changes)))
+    table = np.empty((len(bundles), len(factors), len(changes)))
     for a, factor in enumerate(factors):
         for c, change in enumerate(changes):
             scaled = cash_flows(bundles, finance=finance, scale={factor: 1 + change}, npv_only=True)
-            npv[:, a, c] = scaled.summary["npv_yuan"].to_numpy(float)
+            table[:, a, c] = scaled.summary["npv_yuan"].to_numpy(float)
     # rows by bundle, factor, change (as sorting by them would give), made in that order:
     # no text column is sorted or taken from
     ids = bundles["project_id"].to_numpy(dtype=object)
     order = np.argsort(ids, kind="stable")
-    shape = npv[order].shape
-    npv = npv[order].ravel()
+    shape = table[order].shape
+    npv = table[order].ravel()
     base_all = np.broadcast_to(base[order][:, None, None], shape).ravel()
     factor_all = np.broadcast_to(np.array(factors, dtype=object)[None, :, None], shape)
     return pd.DataFrame(
