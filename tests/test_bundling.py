@@ -449,6 +449,43 @@ def _flows(s_xy, s_money, d_xy, d_need, d_hh, **kw):
     )
 
 
+def test_cross_area_money_stays_in_its_district_and_unknown_districts_match_any():
+    """A project funds a deficit of its own district or of an unknown one (""), never one
+    of another district, however near."""
+    from spatial.bundling.funding import cross_area_flows
+
+    got = cross_area_flows(
+        np.array([(0.0, 0.0), (5000.0, 0.0), (9000.0, 0.0)]),
+        np.array([5e6, 5e6, 5e6]),
+        np.array(["东区", "", "西区"], dtype=object),
+        np.array([(10.0, 0.0), (5010.0, 0.0), (9010.0, 0.0), (20.0, 0.0)]),
+        np.array([1e6, 1e6, 1e6, 1e6]),
+        np.array([10.0, 10.0, 10.0, 10.0]),
+        np.array(["西区", "西区", "", "东区"], dtype=object),
+        pair_max_m=50.0,
+    )
+    pairs = {(int(a), int(b)) for a, b in zip(got["surplus"], got["deficit"], strict=True)}
+    assert pairs == {(1, 1), (2, 2), (0, 3)}  # not (0, 0): 东区 money for a 西区 compound
+    assert got.attrs["reach"].tolist() == [0, 1, 1, 1]
+
+
+def test_arcs_by_deficit_then_distance_in_one_sort_equal_lexsort():
+    """The arcs' order (deficit, then distance, ties in their order) from one float key
+    equals numpy's lexsort, with exact ties, huge and tiny distances and keys too close
+    for a float (which fall back to lexsort)."""
+    from spatial.bundling.funding import _by_group_then_distance
+
+    rng = np.random.default_rng(3)
+    group = np.sort(rng.integers(0, 500, 20_000))
+    dist = rng.uniform(0, 3000, 20_000)
+    dist[::7] = 250.0
+    cases = [(group, dist), (np.array([5, 5, 0]), np.array([1e-300, 0.0, 7.0]))]
+    cases += [(np.array([2**40, 2**40, 0]), np.array([1.0, 0.5, 0.25]))]
+    cases += [(np.zeros(0, dtype=np.int64), np.zeros(0))]
+    for g, d in cases:
+        assert np.array_equal(_by_group_then_distance(g, d), np.lexsort((d, g)))
+
+
 def test_cross_area_money_moves_along_the_min_cost_flow():
     """Two projects, two deficits: the nearest-first answer moves 80 % more yuan × metres than the
     cheapest; the flow matches networkx's min-cost flow on the same graph."""

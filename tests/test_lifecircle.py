@@ -379,8 +379,8 @@ def test_service_area_outline_equals_the_buffered_streets(where, demo_city, cau_
     import shapely
 
     from spatial import api
-    from spatial.lifecircle.areas import corridor_outline
     from spatial.io.load import LoadSpec, load_layers
+    from spatial.lifecircle.areas import corridor_outline
     from spatial.network import walk_network_from_osm
 
     if where == "demo":

@@ -138,19 +138,39 @@ def _arcs(
     counts = np.fromiter((len(c) for c in near), dtype=np.int64, count=len(near))
     s_arc = np.fromiter((i for c in near for i in c), dtype=np.int64, count=int(counts.sum()))
     d_arc = np.repeat(np.arange(len(near), dtype=np.int64), counts)
-    ok = (s_dist[s_arc] == d_dist[d_arc]) | (s_dist[s_arc] == "") | (d_dist[d_arc] == "")
+    # districts as numbers, "" as -1 (matches any): compared per arc without text
+    codes, names = pd.factorize(np.concatenate([s_dist, d_dist]).astype(str))
+    codes = np.where((np.asarray(names, dtype=object) == "")[codes], -1, codes)
+    s_code, d_code = codes[: len(s_dist)][s_arc], codes[len(s_dist) :][d_arc]
+    ok = (s_code == d_code) | (s_code < 0) | (d_code < 0)
     ok &= (money[s_arc] > 0) & (need[d_arc] > 0)
     s_arc, d_arc = s_arc[ok], d_arc[ok]
     dist = np.hypot(*(s_xy[s_arc] - d_xy[d_arc]).T)
-    order = np.lexsort((dist, d_arc))
+    order = _by_group_then_distance(d_arc, dist)
     return s_arc[order], d_arc[order], dist[order]
+
+
+def _by_group_then_distance(group: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """``np.lexsort((dist, group))`` (stable) for non-negative integer groups and
+    distances: one float key, group above distance, sorted once; where two distances
+    would share a key it falls back to ``lexsort`` (the same order either way)."""
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    step = 2.0 ** np.ceil(np.log2(float(dist.max()) + 1.0))
+    key = group * step + dist
+    order = np.argsort(key, kind="stable")
+    k, d = key[order], dist[order]
+    tied = (k[1:] == k[:-1]) & (d[1:] != d[:-1])
+    if tied.any() or float(group.max()) * step >= 2.0**52:
+        return np.lexsort((dist, group))
+    return order
 
 
 def _nearest_arcs(s_arc: np.ndarray, d_arc: np.ndarray, dist: np.ndarray, k: int) -> np.ndarray:
     """Arcs among the ``k`` nearest of their deficit or of their project (a mask);
     arcs come sorted by deficit, then distance."""
     rank_d = np.arange(len(d_arc)) - np.searchsorted(d_arc, d_arc)
-    by_s = np.lexsort((dist, s_arc))
+    by_s = _by_group_then_distance(s_arc, dist)
     sorted_s = s_arc[by_s]
     rank_s = np.empty(len(s_arc), dtype=np.int64)
     rank_s[by_s] = np.arange(len(s_arc)) - np.searchsorted(sorted_s, sorted_s)
