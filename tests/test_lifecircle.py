@@ -424,3 +424,19 @@ def test_an_outline_cut_to_a_box_simplifies_to_its_polygons():
     assert out.area == pytest.approx(100 * 100 - 20 * 20)
     assert len(out.interiors) == 1
     assert simplify_outline(shapely.LineString([(0, 0), (1, 1)]), 1.0).is_empty
+
+
+def test_the_cells_a_street_part_crosses_form_an_unbroken_line():
+    """Each part marks its end cells and one cell per step along its longer axis, each
+    next to the last (8-connected): no gap the corridor would have to bridge."""
+    from spatial.lifecircle.areas import _cells_crossed
+
+    rng = np.random.default_rng(11)
+    seg = rng.uniform(0, 50, (500, 2, 2))
+    cells = _cells_crossed(seg)
+    steps = np.maximum(np.ceil(np.abs(seg[:, 1] - seg[:, 0]).max(axis=1)), 1).astype(int)
+    starts = np.r_[0, np.cumsum(steps + 1)[:-1]]
+    for k, (a, n) in enumerate(zip(starts, steps, strict=True)):
+        line = cells[a : a + n + 1]
+        assert (line[0] == np.floor(seg[k, 0])).all() and (line[-1] == np.floor(seg[k, 1])).all()
+        assert (np.abs(np.diff(line, axis=0)) <= 1).all()

@@ -129,11 +129,20 @@ def _segments_of(lines: shapely.Geometry) -> np.ndarray:
     return np.stack([coords[first], coords[first + 1]], axis=1)
 
 
-#: Street parts drawn at once when marking the grid (OpenCV makes a matrix header of
-#: each: a city's million took 0.4 GB at once).
+def _cells_crossed(seg: np.ndarray) -> np.ndarray:
+    """The ``(column, row)`` cells a digital line through each segment marks: one per
+    cell along its longer axis (as Bresenham's 8-connected lines), ``seg`` in cells."""
+    step = seg[:, 1] - seg[:, 0]
+    n = np.maximum(np.ceil(np.abs(step).max(axis=1)).astype(np.int64), 1)
+    which = np.repeat(np.arange(len(n)), n + 1)
+    first = np.r_[0, np.cumsum(n + 1)[:-1]]
+    t = (np.arange(len(which)) - first[which]) / n[which]
+    cells: np.ndarray = np.floor(seg[which, 0] + step[which] * t[:, None]).astype(np.intp)
+    return cells
+
+
+#: Street parts marked at once (bounds the working memory: a city has ~10⁶ per category).
 _SEGMENTS_AT_ONCE = 100_000
-#: Fractional bits of the cell coordinates OpenCV draws the street parts with.
-_SHIFT = 4
 
 
 def corridor_outline(
@@ -145,8 +154,8 @@ def corridor_outline(
 ) -> shapely.Geometry:
     """Everything within ``half_width_m`` of reachable street parts, traced on a grid.
 
-    The cells the street parts cross are marked (OpenCV's 8-connected lines, drawn at a
-    sixteenth of a cell); each cell centre's distance to the nearest marked centre (a
+    The cells the street parts cross are marked (a digital line, one cell per step along
+    its longer axis); each cell centre's distance to the nearest marked centre (a
     Euclidean distance transform) is contoured at ``half_width_m``, the contour
     interpolated between cell centres, and points in line with their neighbours dropped.
     A marked centre lies up to half a cell to one side of its street, so the corridor
@@ -185,10 +194,8 @@ def corridor_outline(
     nx, ny = (np.ceil(span / cell).astype(np.int64) + 1).tolist()
     free = np.ones((ny, nx), dtype=np.uint8)
     for at in range(0, len(seg), _SEGMENTS_AT_ONCE):
-        # a cell's centre is OpenCV's whole pixel coordinate, ``_SHIFT`` bits of fraction
-        pixel = (seg[at : at + _SEGMENTS_AT_ONCE] - low) / cell - 0.5
-        ends = np.round(pixel * (1 << _SHIFT)).astype(np.int32)
-        cv2.polylines(free, ends, False, 0, 1, cv2.LINE_8, _SHIFT)
+        ij = _cells_crossed((seg[at : at + _SEGMENTS_AT_ONCE] - low) / cell)
+        free[ij[:, 1], ij[:, 0]] = 0
     dist = cv2.distanceTransform(free, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     del free
     return _contour(dist, low, cell, level=half_width_m / cell)
