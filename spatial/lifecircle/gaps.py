@@ -7,7 +7,7 @@ empty, never a sentinel number. Distances come from :mod:`spatial.lifecircle.eng
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +114,30 @@ def compute_gaps(
     """
     p = (params or GapParams()).replace(**changes)
     cats = p.taxonomy()
-    entered = _enter(compounds, pois, network, p, cats)
+    begun: list[tuple[Outlines, list[np.ndarray]]] = []
+
+    def begin(src_pois: gpd.GeoDataFrame, ways: AccessPoints, attached: np.ndarray) -> None:
+        # as soon as the facilities' ways are known, while the compounds' are found
+        in_data_of = _in_data_of(src_pois, cats)
+        outlines = Outlines(  # a second process traces them meanwhile (a large network)
+            network,
+            [
+                (ways.take(in_data[ways.owner]), cat)
+                for cat, in_data in zip(cats, in_data_of, strict=True)
+                if p.service_areas and (in_data & attached).any()
+            ],
+            half_width_m=p.service_area_buffer_m,
+            streets=p.service_area_streets,
+        )
+        begun.append((outlines, in_data_of))
+
+    try:
+        entered = _enter(compounds, pois, network, p, cats, facilities_found=begin)
+    except BaseException:
+        for started, _ in begun:
+            started.close()
+        raise
+    outlines, in_data_of = begun[0]
     comp, src_pois, ways, access = entered.comp, entered.pois, entered.ways, entered.access
     problems = list(entered.problems)
     households = (
@@ -123,22 +146,8 @@ def compute_gaps(
         .to_numpy()
     )
     member = _membership(src_pois["categories"])
-    in_data_of = [
-        member[cat.id].to_numpy() if cat.id in member else np.zeros(len(src_pois), dtype=bool)
-        for cat in cats
-    ]
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
     limits_m = [max(p.search_limit_m, cat.radius_m) for cat in cats]
-    outlines = Outlines(  # a second process traces them meanwhile (a large network)
-        network,
-        [
-            (sources, cat)
-            for cat, in_data, sources in zip(cats, in_data_of, sources_of, strict=True)
-            if p.service_areas and (in_data & entered.attached).any()
-        ],
-        half_width_m=p.service_area_buffer_m,
-        streets=p.service_area_streets,
-    )
     try:
         distances = category_distances(network, sources_of, access, len(comp), limits_m=limits_m)
         met = _Meetings.of(
@@ -244,14 +253,27 @@ class _Entered:
     problems: list[Problem]
 
 
+def _in_data_of(src_pois: gpd.GeoDataFrame, cats: Sequence[Category]) -> list[np.ndarray]:
+    """Per category, which POIs are of it."""
+    member = _membership(src_pois["categories"])
+    n = len(src_pois)
+    return [
+        member[cat.id].to_numpy() if cat.id in member else np.zeros(n, dtype=bool) for cat in cats
+    ]
+
+
 def _enter(
     compounds: gpd.GeoDataFrame,
     pois: gpd.GeoDataFrame,
     network: WalkNetwork,
     p: GapParams,
     cats: Sequence[Category],
+    *,
+    facilities_found: Callable[[gpd.GeoDataFrame, AccessPoints, np.ndarray], None],
 ) -> _Entered:
-    """Classify the POIs and find the ways facilities and compounds enter the network."""
+    """Classify the POIs and find the ways facilities and compounds enter the network;
+    ``facilities_found(pois, ways, attached)`` is called as soon as the facilities' are
+    known (what needs only them begins while the compounds' are found)."""
     comp = compounds.to_crs(network.crs).reset_index(drop=True)
     src_pois = pois.to_crs(network.crs).reset_index(drop=True)
     src_pois["categories"] = classify_pois(
@@ -266,6 +288,8 @@ def _enter(
         leg_factor=p.access_leg_factor,
         keep=(src_pois["categories"] != "").to_numpy(),  # a POI of no category is no source
     )
+    attached = np.isin(np.arange(len(src_pois)), ways.owner)
+    facilities_found(src_pois, ways, attached)
     access = compound_access_points(
         network,
         comp.geometry,
@@ -275,7 +299,6 @@ def _enter(
         perimeter_band_m=p.perimeter_band_m,
         leg_factor=p.access_leg_factor,
     )
-    attached = np.isin(np.arange(len(src_pois)), ways.owner)
     comp_access, problems = entered_by(network, comp, access, snap_limit_m=p.snap_limit_m)
     src_pois["attached"] = attached
     problems = list(problems) + poi_problems(
