@@ -479,3 +479,31 @@ def test_npv_and_annuity_equal_numpy_financial(rate, years, debt):
     expected = npf.pmt(rate, years, -debt)
     assert annuity(np.array([debt]), rate=rate, years=years)[0] == pytest.approx(expected, rel=1e-9)
     assert annuity(np.array([debt]), rate=0.0, years=years)[0] == pytest.approx(debt / years)
+
+
+def test_sensitivity_table_is_the_pivot_of_the_scenarios_with_what_flips():
+    """One row per bundle (sorted), base NPV, one column per scenario (as pandas' pivot
+    makes them, sorted), and the scenarios that flip it; a repeated row is refused."""
+    from spatial.finance.sensitivity import sensitivity_table
+
+    sens = pd.DataFrame(
+        {
+            "bundle_id": ["B2", "B1", "B2", "B1", "B1", "B2"],
+            "factor": ["land", "land", "cost", "cost", "land", "land"],
+            "change": [0.1, -0.1, 0.2, 0.2, 0.1, -0.1],
+            "npv_yuan": [5.0, -1.0, 3.0, 2.0, 4.0, -6.0],
+            "base_npv_yuan": [1.0, 2.0, 1.0, 2.0, 2.0, 1.0],
+        }
+    )
+    sens["flips"] = (sens["npv_yuan"] >= 0) != (sens["base_npv_yuan"] >= 0)
+    got = sensitivity_table(sens)
+    labels = [f"npv_{f}_{c:+.0%}" for f, c in zip(sens["factor"], sens["change"], strict=True)]
+    want = sens.assign(label=labels).pivot(index="bundle_id", columns="label", values="npv_yuan")
+    assert got["bundle_id"].tolist() == ["B1", "B2"]
+    assert list(got.columns) == ["bundle_id", "base_npv_yuan", *sorted(want.columns), "flips"]
+    for col in want.columns:
+        assert got[col].tolist() == pytest.approx(want[col].tolist(), nan_ok=True)
+    assert got["base_npv_yuan"].tolist() == [2.0, 1.0]
+    assert got["flips"].tolist() == ["land -10%", "land -10%"]
+    with pytest.raises(ValueError, match="duplicate"):
+        sensitivity_table(pd.concat([sens, sens.iloc[:1]], ignore_index=True))

@@ -266,12 +266,23 @@ def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
     # each scenario's label made once (a city has 10⁵ bundles × a dozen scenarios)
     codes, scenarios = pd.factorize(pd.MultiIndex.from_arrays([sens["factor"], sens["change"]]))
     label = np.array([f"npv_{f}_{c:+.0%}" for f, c in scenarios], dtype=object)[codes]
-    wide = sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
-    base = sens.groupby("bundle_id")["base_npv_yuan"].first()
+    # the wide table filled in one indexed assignment (as pivot, without its reshaping)
+    row, bundle_ids = pd.factorize(sens["bundle_id"], sort=True)
+    col, labels = pd.factorize(label, sort=True)
+    if len(np.unique(row * len(labels) + col)) < len(sens):  # pivot says what is repeated
+        sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
+    wide = np.full((len(bundle_ids), len(labels)), np.nan)
+    wide[row, col] = sens["npv_yuan"].to_numpy(float)
+    first = np.unique(row, return_index=True)[1]
+    out = pd.DataFrame(
+        {
+            "bundle_id": np.asarray(bundle_ids, dtype=object),
+            "base_npv_yuan": sens["base_npv_yuan"].to_numpy(float)[first],
+            **{str(name): wide[:, k] for k, name in enumerate(labels)},
+        }
+    )
     hit = sens[sens["flips"]]
     names = [f"{f} {c:+.0%}" for f, c in zip(hit["factor"], hit["change"], strict=True)]
     flips = joined_by(hit["bundle_id"], names, sep="; ")
-    out = wide.reindex(columns=sorted(wide.columns)).reset_index()
-    out.insert(1, "base_npv_yuan", base.reindex(out["bundle_id"]).to_numpy())
     out["flips"] = np.array([flips.get(b, "") for b in out["bundle_id"]], dtype=object)
     return out
