@@ -57,7 +57,7 @@ def run_maps(
         from spatial.render.static import cjk_font_path
 
         cjk_font_path()
-    areas = _outline_layers(gaps, opts)  # made by a thread while the rest is read and drawn
+    areas = _outline_layers(gaps, opts)  # begun now: made while the rest is read and drawn
     try:
         return _read_and_draw(gaps, bundles, out, bundle_out, opts, areas)
     except BaseException:
