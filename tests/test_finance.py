@@ -507,3 +507,22 @@ def test_sensitivity_table_is_the_pivot_of_the_scenarios_with_what_flips():
     assert got["flips"].tolist() == ["land -10%", "land -10%"]
     with pytest.raises(ValueError, match="duplicate"):
         sensitivity_table(pd.concat([sens, sens.iloc[:1]], ignore_index=True))
+
+
+def test_a_sensitivity_run_gives_the_whole_runs_net_and_npv_bit_for_bit():
+    """``npv_only`` sums the flows year by year without the lines: the same net flows and
+    NPV, to the last bit, as the whole computation, for every scale of the factors."""
+    from spatial.finance.cashflow import COMPONENTS
+
+    rng = np.random.default_rng(5)
+    n = 400
+    projects = pd.DataFrame({c: rng.uniform(-2e7, 9e7, n) for c in COMPONENTS})
+    projects.loc[::7, "land_yuan"] = 0.0
+    projects.index = pd.RangeIndex(n)[::-1] * 2
+    for scale in (None, {"land": 0.8}, {"cost": 1.2}, {"uptake": 0.9, "land": 1.1}):
+        whole = cash_flows(projects, finance=F, scale=scale)
+        quick = cash_flows(projects, finance=F, scale=scale, npv_only=True)
+        assert np.array_equal(quick.lines["net"], whole.lines["net"])
+        assert np.array_equal(quick.summary["npv_yuan"], whole.summary["npv_yuan"])
+        assert quick.summary.index.equals(projects.index)
+        assert list(quick.lines) == ["net"]

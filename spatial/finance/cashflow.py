@@ -29,7 +29,7 @@ bank loan. ``finance.xlsx`` writes the same rules as formulas.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -243,6 +243,20 @@ def _schedule(debt: np.ndarray, terms: Terms, years: int) -> tuple[np.ndarray, .
     return interest, service, balance
 
 
+def _net_by_year(lines: Sequence[tuple[Sequence[np.ndarray], np.ndarray]]) -> np.ndarray:
+    """``(n, H)`` net flows from ``(amounts, pattern by year)`` pairs, year by year: each
+    year's column the sum, in order, of each amount times the year's pattern (the same
+    sums as adding the lines' outer products, without holding them)."""
+    years, n = len(lines[0][1]), len(lines[0][0][0])
+    net = np.zeros((years, n))
+    for t in range(years):
+        column = net[t]
+        for amounts, pattern in lines:
+            for amount in amounts:
+                column += amount * pattern[t]
+    return np.ascontiguousarray(net.T)
+
+
 def _has_irr(net: np.ndarray) -> np.ndarray:
     """IRR is given for projects that at least recover their money (IRR ≥ 0)."""
     return (net < 0).any(axis=1) & (net > 0).any(axis=1) & (net.sum(axis=1) >= 0)
@@ -311,7 +325,8 @@ def cash_flows(
         Factors for sensitivity: ``land`` (land revenue and transfers), ``cost``
         (building work and facility building), ``uptake`` (facility income).
     npv_only
-        Compute only the lines and ``npv_yuan`` (for sensitivity runs).
+        Compute only the ``net`` line and ``npv_yuan`` (for sensitivity runs; the same
+        figures as the whole computation, bit for bit).
 
     Returns
     -------
@@ -334,6 +349,16 @@ def cash_flows(
     cost = get["cost_yuan"] * k["cost"]
     fbuild = get["facility_build_yuan"] * k["cost"]
     income = get["facility_capacity_income_yuan_per_year"] * tm.uptake * k["uptake"]
+    if npv_only:  # a sensitivity run: the net flows year by year, no line kept
+        net = _net_by_year(
+            [
+                ((-cost, -fbuild, get["grants_yuan"], get["sources_yuan"]), building),
+                ((get["land_yuan"] * k["land"], get["transfer_yuan"] * k["land"]), at_sale),
+                ((income, -get["facility_cost_yuan_per_year"]), running),
+            ]
+        )
+        frame = pd.DataFrame({"npv_yuan": npv_of(net, tm.discount_rate)}, index=projects.index)
+        return CashFlows(tm.start_year + t, {"net": net}, frame)
     lines = {
         "construction": -np.outer(cost, building),
         "facility_build": -np.outer(fbuild, building),
@@ -348,10 +373,6 @@ def cash_flows(
     for line in lines.values():
         net += line
     npv = npv_of(net, tm.discount_rate)
-    if npv_only:
-        lines["net"] = net
-        frame = pd.DataFrame({"npv_yuan": npv}, index=projects.index)
-        return CashFlows(tm.start_year + t, lines, frame)
     debt = np.maximum(cost + fbuild - get["grants_yuan"] - get["sources_yuan"], 0.0)
     earning = lines["land"] + lines["transfer"] + lines["facility_income"] + lines["facility_cost"]
     b_interest, b_service, b_balance = _schedule(debt, tm.bond, years)
