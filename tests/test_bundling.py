@@ -689,3 +689,26 @@ def test_joined_by_is_what_pandas_joins_per_group():
         lambda s: "; ".join(dict.fromkeys(x for v in s if v for x in str(v).split("; ")))
     )
     assert joined_by(keys, values, sep="; ", unique=True) == merged[merged != ""].to_dict()
+
+
+def test_neighbours_are_the_pairs_within_the_gap_each_once():
+    """The pairs of ``adjacency`` are the tree's own ``dwithin`` pairs (``i < j``), in its
+    order, with an empty outline among them; the distance is the outlines' gap."""
+    import shapely
+
+    from spatial.bundling.adjacency import adjacency
+
+    rng = np.random.default_rng(9)
+    xy = rng.uniform(0, 3000, (600, 2))
+    boxes = [shapely.box(x, y, x + w, y + h) for (x, y), w, h in zip(
+        xy, rng.uniform(10, 120, 600), rng.uniform(10, 120, 600), strict=True)]  # fmt: skip
+    boxes[17] = shapely.Polygon()
+    units = gpd.GeoDataFrame({"id": range(600)}, geometry=boxes, crs=32650)
+    got = adjacency(units, gap_m=30.0, cross_barriers=True)
+    geoms = np.asarray(units.geometry.values)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=30.0)
+    keep = left < right
+    assert len(got) > 500 and 17 not in set(got["i"]) | set(got["j"])
+    assert got["i"].tolist() == left[keep].tolist() and got["j"].tolist() == right[keep].tolist()
+    gaps = shapely.distance(geoms[got["i"]], geoms[got["j"]])
+    assert np.allclose(got["distance_m"], gaps) and (gaps <= 30.0).all()

