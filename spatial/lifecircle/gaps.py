@@ -1,8 +1,9 @@
 """Life-circle gaps of every compound for every category (:func:`compute_gaps`).
 
 Covered = distance ≤ the category's radius. Every compound × category gets a ``status``
-(:data:`STATUSES`) that says why a distance is there or not; a missing distance is
-empty, never a sentinel number. Distances come from :mod:`spatial.lifecircle.engine`.
+(:data:`~spatial.lifecircle.statuses.STATUSES`) that says why a distance is there or not;
+a missing distance is empty, never a sentinel number. Distances come from
+:mod:`spatial.lifecircle.engine`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from spatial.standards import Category
 __all__ = ["GapResult", "compute_gaps"]
 
 
-#: Status of a compound × category: (id, Chinese, English).
 @dataclass
 class GapResult:
     """Everything the engine computed; see :func:`compute_gaps`.
@@ -42,10 +42,10 @@ class GapResult:
     gaps
         One row per compound × category: ``compound_id, compound_name, category,
         level, radius_m, distance_m, walk_min, covered, status, access`` (+
-        ``reachable_count`` when counted); ``status`` is one of :data:`STATUSES`;
-        ``access`` says how the compound is entered (``gate``, ``crossing``,
-        ``perimeter``, ``nearest`` or ``off-network``; see
-        :data:`~spatial.network.attach.ACCESS_KINDS`).
+        ``reachable_count`` when counted); ``status`` is one of
+        :data:`~spatial.lifecircle.statuses.STATUSES`; ``access`` says how the compound is
+        entered (``gate``, ``crossing``, ``perimeter``, ``nearest`` or ``off-network``;
+        see :data:`~spatial.network.attach.ACCESS_KINDS`).
     compounds
         The input compounds plus ``n_missing``, ``missing`` (category ids joined by
         ``;``; categories without data are left out unless asked), ``no_data``
