@@ -352,7 +352,13 @@ class MapPage:
             for key, child in m._children.items()
             if isinstance(child, folium.TileLayer)
         ]
-        config = {"layers": self.layers, "groups": self.groups, "basemaps": basemaps, **self.config}
+        config = {
+            "layers": self.layers,
+            "groups": self.groups,
+            "basemaps": basemaps,
+            "bounds": list(self.bounds),
+            **self.config,
+        }
         credit = " | ".join(self.credits)
         init = (
             "document.addEventListener('DOMContentLoaded', function () {"

@@ -541,7 +541,11 @@
     var lc = cfg.links, layer = S.layers[lc.layer];
     if (!layer || layer.spec.empty) return;
     layer.build();
-    lc.showFrom = Math.max(lc.showFrom, map.getZoom() + 2);  // never at the whole-data view
+    // never at the whole-data view: its zoom from the data's bounds, not the map's zoom
+    // now (the page may start before the map is fitted to them)
+    var b = cfg.bounds, whole = b ? map.getBoundsZoom(L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]))
+                                  : map.getZoom();
+    lc.showFrom = Math.max(lc.showFrom, whole + 2);
     var amount = layer.cols[lc.amountCol], ends = lc.endCols.map(function (c) { return layer.cols[c]; });
     var state = {min: 0, sel: null};
     function keep(i) {
