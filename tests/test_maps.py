@@ -602,7 +602,7 @@ def test_outline_layers_by_a_process_a_thread_or_here_equal_the_old_text(demo_ru
             fut.result()
         broken: Future[int] = Future()
         broken.set_exception(BrokenProcessPool("killed"))
-        by_process.futures[cats[0]] = broken  # as if the process had died
+        by_process.futures[by_process.order.index(cats[0])] = broken  # as if it had died
         for layers in (by_process, by_thread):
             assert {c: layers.count(c) for c in cats} == dict.fromkeys(cats, 1)
             assert layers.count("no_such_category") == 0

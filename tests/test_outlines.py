@@ -102,7 +102,7 @@ def old_layer_text(areas: gpd.GeoDataFrame, basemap: str = "none") -> str:
 def test_outline_text_drops_what_simplifies_away_and_keeps_the_rest():
     """Rows whose polygons vanish are left out, a hole that vanishes leaves its shell,
     and what is kept is the outline simplified ring by ring (WGS84, 1e-5 degrees)."""
-    from spatial.render.outlines import outline_layer_text
+    from spatial.render.outline_text import outline_layer_text
 
     x0, y0 = 116.30, 39.95
     big = shapely.box(x0, y0, x0 + 0.01, y0 + 0.01)

@@ -72,6 +72,7 @@ LAYERS = {
     "spatial._errors": -1,  # the base: every stage reports problems with it
     "spatial.faults": -1,
     "spatial.heap": -1,  # giving freed memory back: any stage with a city in memory
+    "spatial.processes": -1,  # jobs shared with a second process: any stage
     "spatial.settings": 0,
     "spatial.params": 0.5,
     "spatial.standards": 0,

@@ -86,7 +86,9 @@ def sensitivity(bundles: pd.DataFrame, *, finance: FinanceDefaults) -> pd.DataFr
         {
             "bundle_id": np.broadcast_to(ids[order][:, None, None], shape).ravel(),
             "factor": factor_all.ravel(),
-            "factor_zh": np.vectorize(FACTORS.get, otypes=[object])(factor_all).ravel(),
+            "factor_zh": np.broadcast_to(
+                np.array([FACTORS[f] for f in factors], dtype=object)[None, :, None], shape
+            ).ravel(),
             "change": np.broadcast_to(np.array(changes)[None, None, :], shape).ravel(),
             "npv_yuan": npv,
             "base_npv_yuan": base_all,

@@ -114,11 +114,15 @@ def compute_gaps(
     """
     p = (params or GapParams()).replace(**changes)
     cats = p.taxonomy()
-    begun: list[tuple[Outlines, list[np.ndarray]]] = []
+    begun: list[tuple[Outlines, pd.DataFrame, list[np.ndarray]]] = []
 
     def begin(src_pois: gpd.GeoDataFrame, ways: AccessPoints, attached: np.ndarray) -> None:
         # as soon as the facilities' ways are known, while the compounds' are found
-        in_data_of = _in_data_of(src_pois, cats)
+        member = _membership(src_pois["categories"])
+        in_data_of = [
+            member[c.id].to_numpy() if c.id in member else np.zeros(len(src_pois), dtype=bool)
+            for c in cats
+        ]
         outlines = Outlines(  # a second process traces them meanwhile (a large network)
             network,
             [
@@ -129,15 +133,15 @@ def compute_gaps(
             half_width_m=p.service_area_buffer_m,
             streets=p.service_area_streets,
         )
-        begun.append((outlines, in_data_of))
+        begun.append((outlines, member, in_data_of))
 
     try:
         entered = _enter(compounds, pois, network, p, cats, facilities_found=begin)
     except BaseException:
-        for started, _ in begun:
+        for started, *_ in begun:
             started.close()
         raise
-    outlines, in_data_of = begun[0]
+    outlines, member, in_data_of = begun[0]
     comp, src_pois, ways, access = entered.comp, entered.pois, entered.ways, entered.access
     problems = list(entered.problems)
     households = (
@@ -145,7 +149,6 @@ def compute_gaps(
         .astype(float)
         .to_numpy()
     )
-    member = _membership(src_pois["categories"])
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
     limits_m = [max(p.search_limit_m, cat.radius_m) for cat in cats]
     try:
@@ -251,15 +254,6 @@ class _Entered:
     comp_access: np.ndarray
     attached: np.ndarray
     problems: list[Problem]
-
-
-def _in_data_of(src_pois: gpd.GeoDataFrame, cats: Sequence[Category]) -> list[np.ndarray]:
-    """Per category, which POIs are of it."""
-    member = _membership(src_pois["categories"])
-    n = len(src_pois)
-    return [
-        member[cat.id].to_numpy() if cat.id in member else np.zeros(n, dtype=bool) for cat in cats
-    ]
 
 
 def _enter(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from spatial.lifecircle.engine import (
 )
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints
+from spatial.processes import from_the_end, result_or_here
 from spatial.settings import DEFAULTS
 from spatial.standards import Category
 
@@ -84,7 +86,7 @@ def category_distances(
     pool = _pool(net, whole) if _worth_it(network, jobs, process_nodes) else None
     futures: dict[int, Future[Any]] = {}
     if pool is not None:
-        futures = _from_the_end(
+        futures = from_the_end(
             pool, len(jobs), lambda k: (_search, jobs[k], float(limits_m[k])), "category searches"
         )
     try:
@@ -100,38 +102,12 @@ def category_distances(
     return [np.asarray(o) for o in out]
 
 
-def _from_the_end(
-    pool: ProcessPoolExecutor, n: int, call: Callable[[int], tuple[Any, ...]], what: str
-) -> dict[int, Future[Any]]:
-    """Jobs ``n - 1`` … ``0`` submitted to the second process (``call(k)``: the function
-    and its arguments); none where it cannot take them (a daemonic process …)."""
-    futures: dict[int, Future[Any]] = {}
-    try:
-        for k in reversed(range(n)):
-            fn, *args = call(k)
-            futures[k] = pool.submit(fn, *args)
-    except (AssertionError, OSError, ValueError, BrokenProcessPool) as exc:
-        log.info("%s in this process only: %s", what, exc)
-        return {}
-    return futures
-
-
 def _meet(
     futures: dict[int, Future[Any]], n: int, here: Callable[[int], Any], what: str
 ) -> list[Any]:
     """Results of jobs ``0`` … ``n - 1``: the second process's where it has begun the
     job, the rest done here (``here(k)``) from the first job on, until the two meet."""
-    out = []
-    for k in range(n):
-        fut = futures.get(k)
-        if fut is not None and not fut.cancel():
-            try:
-                out.append(fut.result())
-                continue
-            except (OSError, BrokenProcessPool) as exc:  # the process died: done here
-                log.warning("the second %s process failed (%s); done here", what, exc)
-        out.append(here(k))
-    return out
+    return [result_or_here(futures.get(k), partial(here, k), what) for k in range(n)]
 
 
 def _worth_it(network: WalkNetwork, jobs: Sequence[_Triple], process_nodes: int) -> bool:
@@ -207,7 +183,7 @@ class Outlines:
             except (AssertionError, OSError, ValueError, BrokenProcessPool) as exc:
                 log.info("service areas in this process only: %s", exc)
             if self.pool is not None:
-                self.futures = _from_the_end(
+                self.futures = from_the_end(
                     self.pool,
                     len(self.jobs),
                     lambda k: (_outline, *self.jobs[k], self.options),

@@ -170,7 +170,7 @@ def _draw(
             osm_data=osm_data,
             data_date=opts.data_date,
             title=opts.title or GAP_TITLE,
-            service_areas=areas if areas is not None and area_file is not None else area_file,
+            service_areas=areas,  # begun from ``area_file`` (or None)
         )
         written["gap_map"] = save_map(page, out)
         if opts.png:

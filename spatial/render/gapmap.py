@@ -23,7 +23,8 @@ from spatial.render.communities import add_community_layer
 from spatial.render.context import add_context, credit_osm
 from spatial.render.layer import Layer
 from spatial.render.offline import Basemap, data_bounds
-from spatial.render.outlines import OutlineLayers, outline_layer_text
+from spatial.render.outline_text import outline_layer_text
+from spatial.render.outlines import OutlineLayers
 from spatial.render.page import MapPage, column_values
 from spatial.standards import Category, load_categories
 

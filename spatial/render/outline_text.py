@@ -1,6 +1,6 @@
-"""Service-area outlines made into the text of a map layer, with nothing heavier than
-numpy, shapely, pyogrio and orjson loaded: a second process started by ``spatial map``
-makes them while the run reads its tables and builds the rest of the page
+"""Service-area outlines made into the text of a map layer, without the page's own
+modules (folium): a second process started by ``spatial map`` makes them while the run
+reads its tables and builds the rest of the page
 (:class:`spatial.render.outlines.OutlineLayers`).
 
 A layer's text is what ``spatial-map.js`` reads: the geometry as integer steps of
@@ -12,14 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 import shapely
 
-__all__ = ["METRES_PER_DEGREE", "layer_text", "outline_file", "outline_part", "read_outlines"]
+from spatial.io.crs.projection import to_wgs84
+from spatial.io.outputs.write import read_gpkg
 
+if TYPE_CHECKING:  # the page's modules (folium) are not loaded in the second process
+    import geopandas as gpd
+
+    from spatial.render.offline import Basemap
+
+__all__ = [
+    "METRES_PER_DEGREE",
+    "OUTLINE_TOLERANCE_M",
+    "layer_text",
+    "outline_file",
+    "outline_layer_text",
+    "outline_part",
+]
+
+#: The gap map's outlines are simplified by this many metres (no point moves more).
+OUTLINE_TOLERANCE_M = 8.0
 #: Metres in a degree of latitude (a degree of longitude is shorter: a tolerance in
 #: degrees of this size moves no point further than asked).
 METRES_PER_DEGREE = 111_320.0
@@ -119,35 +136,49 @@ def outline_part(
     }
 
 
-def read_outlines(path: str | Path, category: str) -> np.ndarray:
-    """One category's outlines of a ``service_areas.gpkg``, WGS84.
+def outline_layer_text(
+    areas: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = OUTLINE_TOLERANCE_M,
+    decimals: int = 5,
+    basemap: Basemap = "none",
+) -> str:
+    """Service areas as the text of a map layer (:func:`spatial.render.page.layer_json`'s
+    format, no attribute columns), simplified ring by ring on the way
+    (:func:`outline_part`).
+
+    The same as :func:`~spatial.render.outlines.generalise_outlines`, ``map_frame`` and
+    ``layer_json`` one after the other, without making the simplified rings into
+    polygons and taking them apart again.
 
     Parameters
     ----------
-    path
-        The file (``spatial gaps`` writes it in WGS84; another CRS is reprojected).
-    category
-        A category id.
+    areas
+        Service areas (``geometry``), any CRS (reprojected to WGS84 first, then simplified
+        in degrees as :func:`~spatial.render.outlines.generalise_outlines` does); not
+        simplified again when marked simplified by at least ``tolerance_m``
+        (``attrs["simplified_m"]``).
+    tolerance_m
+        How far a point may move, metres.
+    decimals
+        Decimals of a degree kept.
+    basemap
+        ``"amap"`` shifts the coordinates to GCJ-02.
 
     Returns
     -------
-    ndarray
-        Its geometries, in the file's order.
+    str
+        The layer's JSON text; a row whose outline simplifies away is left out.
     """
-    from pyogrio.raw import read_arrow
-
-    where = "category = '{}'".format(category.replace("'", "''"))
-    meta, table = read_arrow(path, where=where, columns=[])
-    column = table.column(meta["geometry_name"] or "wkb_geometry").combine_chunks()
-    wkb = getattr(column, "storage", column).to_numpy(zero_copy_only=False)
-    geoms = shapely.from_wkb(wkb)
-    crs = meta["crs"]
-    if crs and crs.upper() not in ("EPSG:4326", "OGC:CRS84"):
-        from pyproj import Transformer
-
-        to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-        geoms = shapely.transform(geoms, lambda xy: np.column_stack(to_wgs84.transform(*xy.T)))
-    return np.asarray(geoms, dtype=object)
+    done = areas.attrs.get("simplified_m", 0.0) >= tolerance_m
+    geoms = np.asarray(to_wgs84(areas[[areas.geometry.name]]).geometry.values, dtype=object)
+    part = outline_part(
+        geoms,
+        tolerance_deg=0.0 if done else tolerance_m / METRES_PER_DEGREE,
+        scale=10**decimals,
+        basemap=basemap,
+    )
+    return layer_text([part] if part is not None else [], {})
 
 
 def outline_file(
@@ -157,9 +188,10 @@ def outline_file(
     *,
     tolerance_m: float,
     decimals: int,
-    basemap: Literal["none", "amap", "tianditu"] | str = "none",
+    basemap: Basemap = "none",
 ) -> int:
-    """Write one category's outlines of a ``service_areas.gpkg`` as a layer's text.
+    """Write one category's outlines of a ``service_areas.gpkg`` as a layer's text
+    (:func:`outline_layer_text`).
 
     Parameters
     ----------
@@ -169,22 +201,15 @@ def outline_file(
         A category id.
     target
         The text file written (UTF-8).
-    tolerance_m
-        Largest move of a point, metres (simplified in degrees, see
-        :data:`METRES_PER_DEGREE`).
-    decimals
-        Decimals of a degree kept.
-    basemap
-        ``"amap"`` shifts the coordinates to GCJ-02.
+    tolerance_m, decimals, basemap
+        As for :func:`outline_layer_text`.
 
     Returns
     -------
     int
         The number of outlines read (rows of the layer).
     """
-    geoms = read_outlines(path, category)
-    part = outline_part(
-        geoms, tolerance_deg=tolerance_m / METRES_PER_DEGREE, scale=10**decimals, basemap=basemap
-    )
-    Path(target).write_text(layer_text([part] if part is not None else [], {}), encoding="utf-8")
-    return len(geoms)
+    areas = read_gpkg(path, where="category = '{}'".format(category.replace("'", "''")))
+    text = outline_layer_text(areas, tolerance_m=tolerance_m, decimals=decimals, basemap=basemap)
+    Path(target).write_text(text, encoding="utf-8")
+    return len(areas)

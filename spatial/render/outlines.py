@@ -14,7 +14,6 @@ import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,16 +24,11 @@ import pandas as pd
 import shapely
 
 from spatial.heap import trim_heap
-from spatial.io.crs.projection import to_wgs84
 from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.areas import simplify_outline
+from spatial.processes import from_the_end, result_or_here
 from spatial.render.offline import Basemap
-from spatial.render.outline_text import (
-    METRES_PER_DEGREE,
-    layer_text,
-    outline_file,
-    outline_part,
-)
+from spatial.render.outline_text import OUTLINE_TOLERANCE_M, outline_file
 from spatial.settings import DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -46,12 +40,8 @@ __all__ = [
     "OutlineTiles",
     "generalise_outlines",
     "iter_service_areas",
-    "outline_layer_text",
     "read_service_areas",
 ]
-
-#: The gap map's outlines are simplified by this many metres (no point moves more).
-OUTLINE_TOLERANCE_M = 8.0
 
 
 def generalise_outlines(
@@ -138,50 +128,6 @@ def read_service_areas(
     return out
 
 
-def outline_layer_text(
-    areas: gpd.GeoDataFrame,
-    *,
-    tolerance_m: float = OUTLINE_TOLERANCE_M,
-    decimals: int = 5,
-    basemap: Basemap = "none",
-) -> str:
-    """Service areas as the text of a map layer (:func:`spatial.render.page.layer_json`'s
-    format, no attribute columns), simplified ring by ring on the way
-    (:func:`~spatial.render.outline_text.outline_part`).
-
-    The same as :func:`generalise_outlines`, ``map_frame`` and ``layer_json`` one after
-    the other, without making the simplified rings into polygons and taking them apart
-    again.
-
-    Parameters
-    ----------
-    areas
-        Service areas (``geometry``), any CRS (reprojected to WGS84 first, then simplified
-        in degrees as :func:`generalise_outlines` does); not simplified again when marked
-        simplified by at least ``tolerance_m`` (``attrs["simplified_m"]``).
-    tolerance_m
-        How far a point may move, metres.
-    decimals
-        Decimals of a degree kept.
-    basemap
-        ``"amap"`` shifts the coordinates to GCJ-02.
-
-    Returns
-    -------
-    str
-        The layer's JSON text; a row whose outline simplifies away is left out.
-    """
-    done = areas.attrs.get("simplified_m", 0.0) >= tolerance_m
-    geoms = np.asarray(to_wgs84(areas[[areas.geometry.name]]).geometry.values, dtype=object)
-    part = outline_part(
-        geoms,
-        tolerance_deg=0.0 if done else tolerance_m / METRES_PER_DEGREE,
-        scale=10**decimals,
-        basemap=basemap,
-    )
-    return layer_text([part] if part is not None else [], {})
-
-
 class OutlineLayers:
     """The service-area layers of a gap map, made from a ``service_areas.gpkg`` a category
     at a time (in the file's order) from the moment this object is made, while the run
@@ -234,15 +180,13 @@ class OutlineLayers:
         self.pool = _pool(self.path, process_mb)
         self.order = column.drop_duplicates().tolist()
         self.left = set(self.order)  # texts not asked for yet
-        self.futures: dict[str, Future[int]] = {}
-        for k in reversed(range(len(self.order))):  # from the last: the page asks from the first
-            try:
-                self.futures[self.order[k]] = self.pool.submit(
-                    outline_file, self.path, self.order[k], self._target(k), **self.options
-                )
-            except (AssertionError, OSError, RuntimeError, BrokenProcessPool) as exc:
-                log.info("service-area layers made here: %s", exc)
-                break
+        make = partial(outline_file, **self.options)
+        self.futures: dict[int, Future[int]] = from_the_end(  # the page asks from the first
+            self.pool,
+            len(self.order),
+            lambda k: (make, self.path, self.order[k], self._target(k)),
+            "service-area layers",
+        )
         self.pool.shutdown(wait=False)  # it ends with its last category
 
     def count(self, category: str) -> int:
@@ -271,8 +215,8 @@ class OutlineLayers:
         Returns
         -------
         callable
-            Returns the text (:func:`outline_layer_text` of the category's rows), waiting
-            for it if it is being made.
+            Returns the text (:func:`~spatial.render.outline_text.outline_layer_text` of
+            the category's rows), waiting for it if it is being made.
         """
         return partial(self._text, category)
 
@@ -286,16 +230,13 @@ class OutlineLayers:
         return self.folder / f"{k}.json"
 
     def _text(self, category: str) -> str:
-        fut = self.futures.get(category)
-        target = self._target(self.order.index(category) if category in self.order else -1)
-        try:
-            if fut is None or fut.cancel():  # not begun there: made here, from the first on
-                raise OSError("not begun")
-            fut.result()
-        except (BrokenProcessPool, OSError, EOFError) as exc:
-            log.debug("service area of %s made here (%s)", category, exc)
-            self.folder.mkdir(parents=True, exist_ok=True)
-            outline_file(self.path, category, target, **self.options)  # over any piece
+        k = self.order.index(category)
+        target = self._target(k)
+        result_or_here(  # made here (over any piece) when not begun there or lost
+            self.futures.get(k),
+            partial(outline_file, self.path, category, target, **self.options),
+            "service-area layers",
+        )
         text = target.read_text(encoding="utf-8")
         target.unlink(missing_ok=True)
         self.left.discard(category)
