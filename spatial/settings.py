@@ -50,6 +50,14 @@ class Settings:
         radius): a planner sees "nearest 1,000 m" rather than a blank.
     service_area_buffer_m
         Half-width in metres drawn around reachable street parts in ``service_areas.gpkg``.
+    service_area_cell_m, service_area_max_cells
+        Service areas are traced on a grid of cells this size (metres); an area too
+        large for this many cells (about five bytes each, per category) is traced on
+        coarser ones: a 20 × 20 km district on 10 m cells, a 63 km city on 33 m.
+    service_area_fine_cell_ratio
+        Outlines traced on cells at most this share of ``service_area_buffer_m`` keep
+        the corridor's shape (10 m cells for 15 m hold the buffered streets' area within
+        4 %, tested); on coarser cells they are generalised and the run says so.
     gate_tolerance_m
         A gate or entrance this close (metres) to a compound's boundary is one of its
         access points.
@@ -117,6 +125,9 @@ class Settings:
     earliest_build_year: int = 1900
     search_limit_m: float = 3000.0
     service_area_buffer_m: float = 15.0
+    service_area_cell_m: float = 5.0
+    service_area_max_cells: int = 4_000_000
+    service_area_fine_cell_ratio: float = 2 / 3
     gate_tolerance_m: float = 5.0
     crossing_depth_m: float = 2.0
     perimeter_band_m: float = 20.0

@@ -219,6 +219,100 @@ def test_service_area_is_the_reachable_part_of_edges():
     # 300 m around the POI: 400 along the branch (100 down, 300 up), 200 each way east/west.
     assert area.length == pytest.approx(400 + 200 + 200, abs=1e-6)
     assert _distance(res, "C0", "kindergarten") == pytest.approx(700 + 100)
+    # traced on 5 m cells: the corridor keeps its shape, and nothing is said
+    assert res.service_areas.iloc[0]["cell_m"] == 5.0
+    assert not [p for p in res.problems if p.column == "cell_m"]
+    # a grid too small for the area: coarser cells, and the run says the outline is generalised
+    coarse = compute_gaps(comp, pois, net, categories=KG[:1], service_area_max_cells=500)
+    cell_m = coarse.service_areas.iloc[0]["cell_m"]
+    assert cell_m > 10.0
+    (said,) = [p for p in coarse.problems if p.column == "cell_m"]
+    assert said.severity == "warning" and f"{cell_m:.0f} m" in said.message
+    assert "generalised" in said.message and "service_area_max_cells" in said.hint
+
+
+def _reachable_parts_checked(net, sources, radius_m: float) -> int:
+    """Check the reachable parts of ``sources`` against points every 0.5 m of every edge
+    whose walk to the nearest source networkx measures; the points checked."""
+    import networkx as nx
+    import shapely
+
+    from spatial.lifecircle.areas import _reachable_segments
+    from spatial.lifecircle.engine import node_distances
+
+    g = nx.Graph()
+    for a, b, w in zip(net.u.tolist(), net.v.tolist(), net.length_m.tolist(), strict=True):
+        if not g.has_edge(a, b) or g[a][b]["weight"] > w:
+            g.add_edge(a, b, weight=w)
+    n = np.maximum(np.ceil(net.length_m / 0.5).astype(int), 1)
+    edge = np.repeat(np.arange(len(n)), n + 1)
+    share = (np.arange(len(edge)) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)) / n[edge]
+    along = share * net.length_m[edge]
+    p0, p1 = net.node_xy[net.u[edge]], net.node_xy[net.v[edge]]
+    pts = p0 + (p1 - p0) * share[:, None]
+    ok = sources.on_network
+    e, off, leg = sources.edge[ok], sources.offset_m[ok], sources.leg_m[ok]
+    seeds: dict[int, float] = {}
+    for ei, o, lg in zip(e.tolist(), off.tolist(), leg.tolist(), strict=True):
+        for node, way in ((int(net.u[ei]), o), (int(net.v[ei]), net.length_m[ei] - o)):
+            seeds[node] = min(seeds.get(node, np.inf), lg + way)
+    for node, d in seeds.items():
+        g.add_edge("facilities", node, weight=d)
+    node_dist = nx.single_source_dijkstra_path_length(g, "facilities")
+    dn = np.array([node_dist.get(k, np.inf) for k in range(len(net.node_xy))])
+    walk = np.minimum(dn[net.u[edge]] + along, dn[net.v[edge]] + net.length_m[edge] - along)
+    for ei, o, lg in zip(e.tolist(), off.tolist(), leg.tolist(), strict=True):
+        here = edge == ei
+        walk[here] = np.minimum(walk[here], lg + np.abs(along[here] - o))
+    seg = _reachable_segments(
+        net, node_distances(net, sources, limit_m=radius_m), sources, radius_m
+    )
+    parts = shapely.linestrings(seg.reshape(-1, 2), indices=np.repeat(np.arange(len(seg)), 2))
+    near = np.zeros(len(pts), dtype=bool)
+    near[shapely.STRtree(parts).query(shapely.points(pts), "dwithin", distance=1e-6)[0]] = True
+    clear = np.abs(walk - radius_m) > 1e-6  # a point at the very end may go either way
+    assert (near[clear] == (walk[clear] <= radius_m)).all()
+    # merged: no two parts overlap
+    assert shapely.union_all(parts).length == pytest.approx(shapely.length(parts).sum(), rel=1e-9)
+    return int((near & clear).sum())
+
+
+def test_reachable_street_parts_match_an_independent_walk(demo_city):
+    """Every street point within the radius, and only those, lies on a reachable part,
+    and no two parts overlap: points every 0.5 m of every edge, their walk to the
+    nearest facility measured by networkx (the facility's leg and its way along its
+    edge, then the network), not by the engine. Edges reached from both ends, whole or
+    not, and edges with facilities on them (their pieces merged), on the demo and on
+    long streets with facilities halfway along them."""
+    from spatial.io import load_layer
+    from spatial.lifecircle.pois import classify_pois
+    from spatial.network import attach_points
+
+    x0, y0 = 440000, 4428000
+    long_streets = walk_network_from_lines(
+        _gdf(
+            {},
+            [
+                LineString([(x0, y0), (x0 + 2000, y0), (x0 + 2000, y0 + 700)]),
+                LineString([(x0, y0), (x0, y0 + 700), (x0 + 2000, y0 + 700)]),
+            ],
+        )
+    )
+    at = np.array([[x0 + 1000, y0 + 40], [x0 + 1250, y0 - 10], [x0 + 300, y0 + 700]])
+    sources = attach_points(long_streets, at, snap_limit_m=150)
+    assert _reachable_parts_checked(long_streets, sources, 300.0) > 2_000
+
+    comp = load_layer(demo_city.gpkg, "compounds", source_layer="compounds")
+    net = walk_network_from_osm(demo_city.osm, crs=comp.crs)
+    pois = load_layer(demo_city.gpkg, "pois", source_layer="pois").to_crs(net.crs)
+    kinds = classify_pois(pois, categories=load_categories()).fillna("").str.split(";")
+    xy = np.column_stack([pois.geometry.x, pois.geometry.y])
+    attach = attach_points(net, xy, snap_limit_m=150)
+    checked = 0
+    for cat in [c for c in load_categories() if c.id in ("kindergarten", "pharmacy", "bus_stop")]:
+        sources = attach.take(kinds.map(lambda k, c=cat: c.id in k).to_numpy())
+        checked += _reachable_parts_checked(net, sources, cat.radius_m)
+    assert checked > 10_000
 
 
 def test_reachable_counts_match_distances():

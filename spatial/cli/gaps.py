@@ -119,6 +119,15 @@ def gaps(
             show_default=default_of(GapParams, "service_areas"),
         ),
     ] = None,
+    service_area_max_cells: Annotated[
+        int | None,
+        typer.Option(
+            help="Largest grid a service area is traced on (about 5 bytes a cell, per "
+            "category): a larger area is traced on coarser cells, and its outline "
+            "generalised beyond 10 m cells (the run says so).",
+            show_default=default_of(GapParams, "service_area_max_cells"),
+        ),
+    ] = None,
     gate_tolerance_m: Annotated[
         float | None,
         typer.Option(
@@ -193,6 +202,7 @@ def gaps(
             snap_limit_m=snap_limit_m,
             walk_speed_m_per_min=walk_speed_m_per_min,
             service_areas=service_areas,
+            service_area_max_cells=service_area_max_cells,
             count_reachable=count_reachable,
             capacity=capacity,
             capacity_file=capacity_file,

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from spatial.settings import DEFAULTS
+
 if TYPE_CHECKING:  # the maps simplify outlines here without loading the engine
     from spatial.network import Attachment, WalkNetwork
     from spatial.standards import Category
@@ -43,22 +45,34 @@ def _merge_intervals(
 def _reachable_segments(
     network: WalkNetwork, dist_node: np.ndarray, sources: Attachment, radius_m: float
 ) -> np.ndarray:
-    """``(k, 2, 2)`` segments of edges within ``radius_m`` of the sources."""
+    """``(k, 2, 2)`` segments of edges within ``radius_m`` of the sources, in edge order
+    (each edge's pieces from its ``u`` end on)."""
     u, v, length = network.u, network.v, network.length_m
     a = np.clip(radius_m - dist_node[u], 0, length)  # reach along the edge from u
     b = np.clip(radius_m - dist_node[v], 0, length)  # from v
-    from_u, from_v = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
-    edges = [from_u, from_v]
-    starts = [np.zeros(len(from_u)), length[from_v] - b[from_v]]
-    ends = [a[from_u], length[from_v]]
     ok = sources.on_network
     rho = radius_m - sources.leg_m[ok]
     keep = rho > 0
-    se = sources.edge[ok][keep]
-    edges.append(se)
-    starts.append(np.maximum(sources.offset_m[ok][keep] - rho[keep], 0))
-    ends.append(np.minimum(sources.offset_m[ok][keep] + rho[keep], length[se]))
-    e, s, t = _merge_intervals(np.concatenate(edges), np.concatenate(starts), np.concatenate(ends))
+    se, rho, offset = sources.edge[ok][keep], rho[keep], sources.offset_m[ok][keep]
+    on = np.unique(se)
+    # an edge reached from its ends only is one piece where the two reaches meet, else
+    # a piece from each end reached; only the few edges with a facility on them need
+    # their pieces merged
+    ends = np.flatnonzero((a > 0) | (b > 0))
+    ends = ends[~np.isin(ends, on, assume_unique=True)]
+    ae, be, le = a[ends], b[ends], length[ends]
+    whole = ae + be >= le
+    take = np.stack([whole | (ae > 0), ~whole & (be > 0)], axis=1).ravel()
+    e = np.repeat(ends, 2)[take]
+    s = np.stack([np.zeros(len(ends)), le - be], axis=1).ravel()[take]
+    t = np.stack([np.where(whole, le, ae), le], axis=1).ravel()[take]
+    e_on, s_on, t_on = _merge_intervals(
+        np.concatenate([on, on, se]),
+        np.concatenate([np.zeros(len(on)), length[on] - b[on], np.maximum(offset - rho, 0)]),
+        np.concatenate([a[on], length[on], np.minimum(offset + rho, length[se])]),
+    )
+    at = np.searchsorted(e, e_on)
+    e, s, t = np.insert(e, at, e_on), np.insert(s, at, s_on), np.insert(t, at, t_on)
     frac0 = np.divide(s, length[e], out=np.zeros_like(s), where=length[e] > 0)
     frac1 = np.divide(t, length[e], out=np.ones_like(t), where=length[e] > 0)
     p0, p1 = network.node_xy[u[e]], network.node_xy[v[e]]
@@ -72,6 +86,8 @@ def service_area(
     cat: Category,
     *,
     half_width_m: float,
+    cell_m: float = DEFAULTS.service_area_cell_m,
+    max_cells: int = DEFAULTS.service_area_max_cells,
     streets: bool = False,
 ) -> dict[str, Any]:
     """The parts of edges within a category's radius of its facilities, and their area.
@@ -86,6 +102,8 @@ def service_area(
         The category (its ``radius_m`` is the walk limit in metres).
     half_width_m
         Half the width of the corridor drawn around the street parts, metres.
+    cell_m, max_cells
+        The grid the outline is traced on (:func:`corridor_outline`).
     streets
         Also return the street parts (a whole city's take gigabytes).
 
@@ -93,8 +111,9 @@ def service_area(
     -------
     dict
         ``category, zh, en, radius_m``, ``geometry`` (the corridor's outline,
-        :func:`corridor_outline`) and, when asked, ``streets`` (the street parts: a
-        MultiLineString), in the network's CRS.
+        :func:`corridor_outline`), ``cell_m`` (the cell it was traced on, metres) and,
+        when asked, ``streets`` (the street parts: a MultiLineString), in the network's
+        CRS.
     """
     from spatial.lifecircle.engine import node_distances
 
@@ -105,7 +124,10 @@ def service_area(
         "zh": cat.zh,
         "en": cat.en,
         "radius_m": cat.radius_m,
-        "geometry": corridor_outline(seg, half_width_m=half_width_m),
+        "geometry": corridor_outline(
+            seg, half_width_m=half_width_m, cell_m=cell_m, max_cells=max_cells
+        ),
+        "cell_m": _grid(seg, half_width_m, cell_m, max_cells)[1] if len(seg) else cell_m,
     }
     if streets:
         n = len(seg)
@@ -132,12 +154,15 @@ def _segments_of(lines: shapely.Geometry) -> np.ndarray:
 def _cells_crossed(seg: np.ndarray) -> np.ndarray:
     """The ``(column, row)`` cells a digital line through each segment marks: one per
     cell along its longer axis (as Bresenham's 8-connected lines), ``seg`` in cells."""
-    step = seg[:, 1] - seg[:, 0]
-    n = np.maximum(np.ceil(np.abs(step).max(axis=1)).astype(np.int64), 1)
+    x0, y0 = seg[:, 0, 0], seg[:, 0, 1]
+    dx, dy = seg[:, 1, 0] - x0, seg[:, 1, 1] - y0
+    n = np.maximum(np.ceil(np.maximum(np.abs(dx), np.abs(dy))).astype(np.int64), 1)
     which = np.repeat(np.arange(len(n)), n + 1)
-    first = np.r_[0, np.cumsum(n + 1)[:-1]]
+    first = np.cumsum(n + 1) - (n + 1)
     t = (np.arange(len(which)) - first[which]) / n[which]
-    cells: np.ndarray = np.floor(seg[which, 0] + step[which] * t[:, None]).astype(np.intp)
+    cells = np.empty((len(which), 2), dtype=np.intp)
+    cells[:, 0] = np.floor(x0[which] + dx[which] * t)  # x and y apart: no (k, 2) temporaries
+    cells[:, 1] = np.floor(y0[which] + dy[which] * t)
     return cells
 
 
@@ -149,8 +174,8 @@ def corridor_outline(
     lines: shapely.Geometry | np.ndarray,
     *,
     half_width_m: float,
-    cell_m: float = 5.0,
-    max_cells: int = 4_000_000,
+    cell_m: float = DEFAULTS.service_area_cell_m,
+    max_cells: int = DEFAULTS.service_area_max_cells,
 ) -> shapely.Geometry:
     """Everything within ``half_width_m`` of reachable street parts, traced on a grid.
 
@@ -164,7 +189,9 @@ def corridor_outline(
     (``tests/test_lifecircle.py`` compares them on the demo and a real extract), at a
     fraction of the cost of uniting tens of thousands of buffers. A city too large
     for ``max_cells`` cells of ``cell_m`` is traced on coarser cells (a 20 × 20 km
-    district on 10 m cells).
+    district on 10 m cells); cells coarser than about two thirds of ``half_width_m``
+    (``settings.service_area_fine_cell_ratio``) no longer hold the corridor's shape
+    (a 63 km city's 33 m cells: the area ~10 % too large, half of it in the wrong place).
 
     Parameters
     ----------
@@ -187,18 +214,26 @@ def corridor_outline(
     seg = lines if isinstance(lines, np.ndarray) else _segments_of(lines)
     if not len(seg):
         return shapely.Polygon()
+    low, cell, nx, ny = _grid(seg, half_width_m, cell_m, max_cells)
+    free = np.ones((ny, nx), dtype=np.uint8)
+    for at in range(0, len(seg), _SEGMENTS_AT_ONCE):
+        ij = _cells_crossed((seg[at : at + _SEGMENTS_AT_ONCE] - low) / cell)
+        free.ravel()[ij[:, 1] * nx + ij[:, 0]] = 0
+    dist = cv2.distanceTransform(free, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    del free
+    return _contour(dist, low, cell, level=half_width_m / cell)
+
+
+def _grid(
+    seg: np.ndarray, half_width_m: float, cell_m: float, max_cells: int
+) -> tuple[np.ndarray, float, int, int]:
+    """The grid around segments: its lower-left corner, cell (metres), columns, rows."""
     flat = seg.reshape(-1, 2)
     low = flat.min(axis=0) - half_width_m - 2 * cell_m
     span = flat.max(axis=0) + half_width_m + 2 * cell_m - low
     cell = max(cell_m, float(np.sqrt(span[0] * span[1] / max_cells)))
     nx, ny = (np.ceil(span / cell).astype(np.int64) + 1).tolist()
-    free = np.ones((ny, nx), dtype=np.uint8)
-    for at in range(0, len(seg), _SEGMENTS_AT_ONCE):
-        ij = _cells_crossed((seg[at : at + _SEGMENTS_AT_ONCE] - low) / cell)
-        free[ij[:, 1], ij[:, 0]] = 0
-    dist = cv2.distanceTransform(free, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    del free
-    return _contour(dist, low, cell, level=half_width_m / cell)
+    return low, cell, int(nx), int(ny)
 
 
 def _contour(dist: np.ndarray, low: np.ndarray, cell: float, *, level: float) -> shapely.Geometry:

@@ -28,6 +28,7 @@ from spatial.lifecircle.within import reach_matrix
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.network.meeting import facility_ways_in
+from spatial.settings import DEFAULTS
 from spatial.standards import Category
 
 __all__ = ["GapResult", "compute_gaps"]
@@ -131,6 +132,8 @@ def compute_gaps(
                 if p.service_areas and (in_data & attached).any()
             ],
             half_width_m=p.service_area_buffer_m,
+            cell_m=p.service_area_cell_m,
+            max_cells=p.service_area_max_cells,
             streets=p.service_area_streets,
         )
         begun.append((outlines, member, in_data_of))
@@ -218,6 +221,7 @@ def compute_gaps(
         outlines.close()
         raise
     areas = outlines.collect()
+    problems.extend(_coarse_outline_warning(areas, p))
     gaps = pd.concat(rows, ignore_index=True)
     covered_cols = [f["covered"].to_numpy() for f in rows]
     status_cols = [f["status"].to_numpy() for f in rows]
@@ -229,7 +233,7 @@ def compute_gaps(
     summary = _summary(covered_cols, status_cols, households, cats, facilities)
     sa = None
     if p.service_areas:  # a run where no category has a facility on the network has none
-        columns = ["category", "zh", "en", "radius_m", "geometry"]
+        columns = ["category", "zh", "en", "radius_m", "cell_m", "geometry"]
         columns += ["streets"] if p.service_area_streets else []
         sa = gpd.GeoDataFrame(pd.DataFrame(areas, columns=columns), crs=network.crs)
         if p.service_area_streets:
@@ -394,6 +398,31 @@ def _no_data_warning(cat: Category, *, count_no_data: bool) -> Problem:
         hint="status no_data; add a POI file that has them"
         + ("" if count_no_data else " (left out of n_missing)"),
     )
+
+
+def _coarse_outline_warning(areas: Sequence[dict[str, Any]], p: GapParams) -> list[Problem]:
+    """A warning when outlines were traced on cells too coarse to keep their shape."""
+    fine_m = DEFAULTS.service_area_fine_cell_ratio * p.service_area_buffer_m
+    coarse = [a for a in areas if a["cell_m"] > fine_m]
+    if not coarse:
+        return []
+    cell_m = max(a["cell_m"] for a in coarse)
+    return [
+        Problem.warning(
+            "service_areas.gpkg",
+            f"{len(coarse)} of {len(areas)} service areas traced on cells of up to "
+            f"{cell_m:.0f} m (the area is too large for {p.service_area_max_cells:,} cells of "
+            f"{p.service_area_cell_m:g} m): coarser than {fine_m:g} m, the outlines are "
+            f"generalised — street corridors {2 * p.service_area_buffer_m:g} m wide lose "
+            "their shape and their area is overstated (coverage figures are not affected: "
+            "they come from walking distances)",
+            column="cell_m",
+            hint="for street-level outlines run a district at a time (spatial batch, or a "
+            "smaller network file), or allow more cells (--service-area-max-cells, "
+            "service_area_max_cells in a province file; about "
+            "5 bytes a cell, per category)",
+        )
+    ]
 
 
 def _joined_ids(lacking: np.ndarray | None, ids: Sequence[str], n: int) -> list[str]:

@@ -154,6 +154,8 @@ class Outlines:
         The facilities' ways onto the network and their category, one pair per area.
     half_width_m
         Half the width of the corridor drawn around the street parts, metres.
+    cell_m, max_cells
+        The grid the outlines are traced on (see :func:`service_area`).
     streets
         Also keep the street parts (see :func:`service_area`).
     process_nodes
@@ -167,11 +169,18 @@ class Outlines:
         jobs: Sequence[tuple[Attachment, Category]],
         *,
         half_width_m: float,
+        cell_m: float = DEFAULTS.service_area_cell_m,
+        max_cells: int = DEFAULTS.service_area_max_cells,
         streets: bool = False,
         process_nodes: int = DEFAULTS.outline_process_nodes,
     ) -> None:
         self.network, self.jobs = network, list(jobs)
-        self.options: dict[str, Any] = {"half_width_m": half_width_m, "streets": streets}
+        self.options: dict[str, Any] = {
+            "half_width_m": half_width_m,
+            "cell_m": cell_m,
+            "max_cells": max_cells,
+            "streets": streets,
+        }
         self.futures: dict[int, Future[dict[str, Any]]] = {}
         self.pool: ProcessPoolExecutor | None = None
         if len(self.jobs) >= 2 and network.n_nodes >= process_nodes and (os.cpu_count() or 1) > 1:

@@ -44,6 +44,11 @@ class GapParams(StageParams):
         per category.
     service_area_buffer_m
         Half-width in metres drawn around the reachable street parts.
+    service_area_cell_m, service_area_max_cells
+        The outlines are traced on cells this size (metres), coarser where an area
+        would need more than this many cells (memory: about five bytes a cell, per
+        category at once); cells coarser than two thirds of the half-width generalise
+        the outline, and the run says so (``service_areas.gpkg``'s ``cell_m``).
     service_area_streets
         Also keep each category's reachable street parts, exact, as a MultiLineString
         (``GapResult.service_areas["streets"]``; never written): a whole city's take
@@ -95,6 +100,8 @@ class GapParams(StageParams):
     search_limit_m: float = number(DEFAULTS.search_limit_m)
     service_areas: bool = True
     service_area_buffer_m: float = number(DEFAULTS.service_area_buffer_m)
+    service_area_cell_m: float = number(DEFAULTS.service_area_cell_m)
+    service_area_max_cells: int = number(DEFAULTS.service_area_max_cells, above=None, at_least=1)
     service_area_streets: bool = False
     count_reachable: bool = False
     count_no_data: bool = False
