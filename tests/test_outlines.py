@@ -4,6 +4,8 @@ what a page draws equals the whole outline cut to the page's box."""
 from functools import reduce
 
 import geopandas as gpd
+import numpy as np
+import pytest
 import shapely
 
 from spatial.render.outlines import OutlineTiles
@@ -124,3 +126,30 @@ def test_outline_text_drops_what_simplifies_away_and_keeps_the_rest():
     assert shapely.get_num_interior_rings(shapely.get_parts(rows[0])).sum() == 0
     assert shapely.get_num_geometries(rows[3]) == 2
     assert text == old_layer_text(frame)
+
+
+def test_outlines_traced_on_coarse_cells_are_not_simplified_again():
+    """A gap run's outline is simplified by a quarter of the cell it was traced on
+    (``cell_m``): from 32 m cells on that is the map's 8 m already, so the map takes it
+    as it is; on 5 m cells (1.25 m) the map simplifies it."""
+    from spatial.render.outline_text import outline_layer_text, simplified_m
+    from spatial.render.outlines import generalise_outlines
+
+    x0, y0 = 116.30, 39.95
+    ring = [(x0 + 0.01 * np.cos(t), y0 + 0.01 * np.sin(t)) for t in np.linspace(0, 6.2, 400)]
+    frame = gpd.GeoDataFrame({"category": ["a"]}, geometry=[shapely.Polygon(ring)], crs=4326)
+    plain = outline_layer_text(frame, tolerance_m=0.0)
+    simplified = outline_layer_text(frame, tolerance_m=8.0)
+    assert simplified != plain  # 400 points a few metres apart: the map drops some
+    fine, coarse = frame.assign(cell_m=5.0), frame.assign(cell_m=33.2)
+    assert simplified_m(fine) == 1.25 and simplified_m(coarse) == pytest.approx(8.3)
+    assert outline_layer_text(fine, tolerance_m=8.0) == simplified
+    assert outline_layer_text(coarse, tolerance_m=8.0) == plain
+    assert generalise_outlines(coarse) is coarse
+    assert (
+        generalise_outlines(fine)
+        .geometry.iloc[0]
+        .equals(generalise_outlines(frame).geometry.iloc[0])
+    )
+    # a file from before cell_m: simplified as it always was
+    assert simplified_m(frame) == 0.0

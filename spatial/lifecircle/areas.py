@@ -19,7 +19,11 @@ if TYPE_CHECKING:  # the maps simplify outlines here without loading the engine
     from spatial.network import Attachment, WalkNetwork
     from spatial.standards import Category
 
-__all__ = ["corridor_outline", "service_area", "simplify_outline"]
+__all__ = ["RING_TOLERANCE_CELLS", "corridor_outline", "service_area", "simplify_outline"]
+
+#: An outline's rings are simplified by this share of the cell it was traced on (the
+#: contour has a point on every cell it crosses; ``cell_m`` of ``service_areas.gpkg``).
+RING_TOLERANCE_CELLS = 0.25
 
 
 def _merge_intervals(
@@ -238,7 +242,7 @@ def _grid(
 
 def _contour(dist: np.ndarray, low: np.ndarray, cell: float, *, level: float) -> shapely.Geometry:
     """Polygons where ``dist`` (cells) is below ``level``, traced in one go, each ring
-    simplified by a quarter of a cell (contour points fall on every cell)."""
+    simplified by :data:`RING_TOLERANCE_CELLS` of a cell."""
     import contourpy
 
     nx, ny = dist.shape[1], dist.shape[0]
@@ -260,7 +264,9 @@ def _contour(dist: np.ndarray, low: np.ndarray, cell: float, *, level: float) ->
         rings = shapely.linearrings(
             pts[offsets[lo] : offsets[hi]], indices=np.repeat(np.arange(hi - lo), sizes[lo:hi])
         )
-        simplified[lo:hi] = shapely.simplify(rings, cell / 4, preserve_topology=False)
+        simplified[lo:hi] = shapely.simplify(
+            rings, cell * RING_TOLERANCE_CELLS, preserve_topology=False
+        )
         lo = hi
     poly_of_ring = np.repeat(np.arange(len(outer) - 1), np.diff(outer))
     return _polygons(simplified, poly_of_ring)

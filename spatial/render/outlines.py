@@ -28,7 +28,7 @@ from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.areas import simplify_outline
 from spatial.processes import from_the_end, result_or_here
 from spatial.render.offline import Basemap
-from spatial.render.outline_text import OUTLINE_TOLERANCE_M, outline_file
+from spatial.render.outline_text import OUTLINE_TOLERANCE_M, outline_file, simplified_m
 from spatial.settings import DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,9 @@ def generalise_outlines(
     -------
     GeoDataFrame
         New frame, same rows and CRS; returned as is when it was simplified by at least
-        ``tolerance_m`` already (``attrs["simplified_m"]``).
+        ``tolerance_m`` already (:func:`~spatial.render.outline_text.simplified_m`).
     """
-    if areas.attrs.get("simplified_m", 0.0) >= tolerance_m:
+    if simplified_m(areas) >= tolerance_m:
         return areas
     tolerance = tolerance_m / 111_320.0 if areas.crs.is_geographic else tolerance_m
     out = areas.assign(geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values])
