@@ -45,7 +45,7 @@ from spatial.policy.params import PlanParams
 from spatial.standards import Category, load_categories
 
 if TYPE_CHECKING:
-    from spatial.lifecircle.gaps import GapResult
+    from spatial.lifecircle.result import GapResult
     from spatial.network import WalkNetwork
 
 __all__ = ["bundle_result", "bundles", "gap_result", "gaps", "plan", "prepare"]

@@ -4,6 +4,9 @@
 - :mod:`spatial.lifecircle.engine` bounded multi-source Dijkstra with edge offsets
 - :mod:`spatial.lifecircle.reach` how compounds are entered; meetings on shared edges
 - :mod:`spatial.lifecircle.gaps` gaps of every compound for every category, summary
+- :mod:`spatial.lifecircle.result` what the stage returns; a result still tracing its
+  service areas while its tables are written
+- :mod:`spatial.lifecircle.areas` service areas: reachable street parts and their outline
 """
 
 import lazy_loader

@@ -5,7 +5,7 @@ from .engine import (
     point_distances,
 )
 from .gaps import (
-    GapResult,
+    begin_gaps,
     compute_gaps,
 )
 from .params import (
@@ -17,6 +17,10 @@ from .pois import (
     classify_pois,
     deduplicate,
     prepare_pois,
+)
+from .result import (
+    GapResult,
+    PendingGaps,
 )
 from .statuses import (
     STATUSES,
@@ -34,8 +38,10 @@ __all__ = [
     "STATUSES",
     "GapParams",
     "GapResult",
+    "PendingGaps",
     "PoiReport",
     "Reach",
+    "begin_gaps",
     "classify_pois",
     "compute_gaps",
     "coverage_matrix",

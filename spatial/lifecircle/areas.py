@@ -8,18 +8,30 @@ one union of tens of thousands of buffers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
+from spatial._errors import Problem
 from spatial.settings import DEFAULTS
 
-if TYPE_CHECKING:  # the maps simplify outlines here without loading the engine
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    # the maps simplify outlines here without loading the engine
     from spatial.network import Attachment, WalkNetwork
     from spatial.standards import Category
 
-__all__ = ["RING_TOLERANCE_CELLS", "corridor_outline", "service_area", "simplify_outline"]
+__all__ = [
+    "RING_TOLERANCE_CELLS",
+    "coarse_outline_warning",
+    "corridor_outline",
+    "service_area",
+    "service_area_frame",
+    "simplify_outline",
+]
 
 #: An outline's rings are simplified by this share of the cell it was traced on (the
 #: contour has a point on every cell it crosses; ``cell_m`` of ``service_areas.gpkg``).
@@ -141,6 +153,75 @@ def service_area(
             (np.arange(0, 2 * n + 1, 2), np.array([0, n])),
         )[0]
     return out
+
+
+def service_area_frame(
+    areas: Sequence[dict[str, Any]], crs: Any, *, streets: bool = False
+) -> gpd.GeoDataFrame:
+    """Service areas (what :func:`service_area` returns, one per category) as a frame.
+
+    Parameters
+    ----------
+    areas
+        :func:`service_area`'s dicts.
+    crs
+        Their CRS (the network's, metric).
+    streets
+        They carry their street parts (a second geometry column).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``category, zh, en, radius_m, cell_m, geometry`` (and ``streets``), one row each.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    columns = ["category", "zh", "en", "radius_m", "cell_m", "geometry"]
+    columns += ["streets"] if streets else []
+    frame = gpd.GeoDataFrame(pd.DataFrame(list(areas), columns=columns), crs=crs)
+    if streets:
+        frame["streets"] = gpd.GeoSeries(frame["streets"], crs=crs)
+    return frame
+
+
+def coarse_outline_warning(
+    areas: Sequence[dict[str, Any]], *, half_width_m: float, cell_m: float, max_cells: int
+) -> list[Problem]:
+    """A warning when outlines were traced on cells too coarse to keep their shape
+    (coarser than ``settings.service_area_fine_cell_ratio`` of the half width).
+
+    Parameters
+    ----------
+    areas
+        :func:`service_area`'s dicts (``cell_m``).
+    half_width_m, cell_m, max_cells
+        The corridor's half width and the grid asked for (metres, cells).
+
+    Returns
+    -------
+    list of Problem
+        One warning, or none.
+    """
+    fine_m = DEFAULTS.service_area_fine_cell_ratio * half_width_m
+    coarse = [a["cell_m"] for a in areas if a["cell_m"] > fine_m]
+    if not coarse:
+        return []
+    return [
+        Problem.warning(
+            "service_areas.gpkg",
+            f"{len(coarse)} of {len(areas)} service areas traced on cells of up to "
+            f"{max(coarse):.0f} m (the area is too large for {max_cells:,} cells of "
+            f"{cell_m:g} m): coarser than {fine_m:g} m, the outlines are generalised — "
+            f"street corridors {2 * half_width_m:g} m wide lose their shape and their area "
+            "is overstated (coverage figures are not affected: they come from walking "
+            "distances)",
+            column="cell_m",
+            hint="for street-level outlines run a district at a time (spatial batch, or a "
+            "smaller network file), or allow more cells (--service-area-max-cells, "
+            "service_area_max_cells in a province file; about 5 bytes a cell, per category)",
+        )
+    ]
 
 
 def _segments_of(lines: shapely.Geometry) -> np.ndarray:

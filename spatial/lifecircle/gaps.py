@@ -9,7 +9,7 @@ a missing distance is empty, never a sentinel number. Distances come from
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -23,63 +23,15 @@ from spatial.lifecircle.parallel import Outlines, category_distances
 from spatial.lifecircle.params import GapParams
 from spatial.lifecircle.pois import classify_pois, poi_problems
 from spatial.lifecircle.reach import entered_by, meetings_that_matter
+from spatial.lifecircle.result import GapResult, PendingGaps
 from spatial.lifecircle.statuses import STATUSES
 from spatial.lifecircle.within import reach_matrix
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.network.meeting import facility_ways_in
-from spatial.settings import DEFAULTS
 from spatial.standards import Category
 
-__all__ = ["GapResult", "compute_gaps"]
-
-
-@dataclass
-class GapResult:
-    """Everything the engine computed; see :func:`compute_gaps`.
-
-    Attributes
-    ----------
-    gaps
-        One row per compound × category: ``compound_id, compound_name, category,
-        level, radius_m, distance_m, walk_min, covered, status, access`` (+
-        ``reachable_count`` when counted); ``status`` is one of
-        :data:`~spatial.lifecircle.statuses.STATUSES`; ``access`` says how the compound is
-        entered (``gate``, ``crossing``, ``perimeter``, ``nearest`` or ``off-network``;
-        see :data:`~spatial.network.attach.ACCESS_KINDS`).
-    compounds
-        The input compounds plus ``n_missing``, ``missing`` (category ids joined by
-        ``;``; categories without data are left out unless asked), ``no_data``
-        (categories without any facility in the inputs), ``gap_score`` and ``access``
-        (how the access points were found).
-    summary
-        Per category: facilities, compounds and households covered and their shares,
-        and the number of compounds per status.
-    pois
-        The POIs with ``categories`` and ``attached`` (False = off-network).
-    service_areas
-        Per category, the reachable parts of edges within the radius (lines), or None.
-    problems
-        Off-network POIs and compounds, compounds on pieces cut off from the main
-        network, categories without any POI (warnings).
-    categories
-        The taxonomy the gaps were computed for (saved beside the gap outputs).
-    capacity
-        With ``capacity=True``: per compound and category with a capacity rule, the
-        supply–demand ratio (:func:`~spatial.lifecircle.capacity.capacity_rows`).
-    capacity_pairs
-        The facility–compound pairs within the radius those ratios come from.
-    """
-
-    gaps: pd.DataFrame
-    compounds: gpd.GeoDataFrame
-    summary: pd.DataFrame
-    pois: gpd.GeoDataFrame
-    service_areas: gpd.GeoDataFrame | None
-    problems: list[Problem] = field(default_factory=list)
-    categories: tuple[Category, ...] = ()
-    capacity: pd.DataFrame | None = None
-    capacity_pairs: pd.DataFrame | None = None
+__all__ = ["begin_gaps", "compute_gaps"]
 
 
 def compute_gaps(
@@ -91,6 +43,30 @@ def compute_gaps(
     **changes: Any,
 ) -> GapResult:
     """Compute life-circle gaps of every compound for every category.
+
+    Parameters
+    ----------
+    compounds, pois, network, params, **changes
+        See :func:`begin_gaps`.
+
+    Returns
+    -------
+    GapResult
+        The long table, compounds, summary, POIs, service areas, problems, categories.
+    """
+    return begin_gaps(compounds, pois, network, params=params, **changes).result()
+
+
+def begin_gaps(
+    compounds: gpd.GeoDataFrame,
+    pois: gpd.GeoDataFrame,
+    network: WalkNetwork,
+    *,
+    params: GapParams | None = None,
+    **changes: Any,
+) -> PendingGaps:
+    """Compute life-circle gaps of every compound for every category, the service areas
+    left to :meth:`PendingGaps.result`.
 
     Parameters
     ----------
@@ -110,8 +86,9 @@ def compute_gaps(
 
     Returns
     -------
-    GapResult
-        The long table, compounds, summary, POIs, service areas, problems, categories.
+    PendingGaps
+        The tables (long table, compounds, summary, POIs, problems, categories), and
+        the service areas being traced.
     """
     p = (params or GapParams()).replace(**changes)
     cats = p.taxonomy()
@@ -217,33 +194,25 @@ def compute_gaps(
                 capacity.append(found[0])
                 pairs.append(found[1])
                 problems.extend(found[2])
+        gaps = pd.concat(rows, ignore_index=True)
+        covered_cols = [f["covered"].to_numpy() for f in rows]
+        status_cols = [f["status"].to_numpy() for f in rows]
+        out = _per_compound(
+            comp, covered_cols, cats, no_data, households, count_no_data=p.count_no_data
+        )
+        out["access"] = entered.comp_access
+        facilities = member[entered.attached].sum() if len(member) else pd.Series(dtype=int)
+        summary = _summary(covered_cols, status_cols, households, cats, facilities)
     except BaseException:  # the second process stops with the run
         outlines.close()
         raise
-    areas = outlines.collect()
-    problems.extend(_coarse_outline_warning(areas, p))
-    gaps = pd.concat(rows, ignore_index=True)
-    covered_cols = [f["covered"].to_numpy() for f in rows]
-    status_cols = [f["status"].to_numpy() for f in rows]
-    out = _per_compound(
-        comp, covered_cols, cats, no_data, households, count_no_data=p.count_no_data
-    )
-    out["access"] = entered.comp_access
-    facilities = member[entered.attached].sum() if len(member) else pd.Series(dtype=int)
-    summary = _summary(covered_cols, status_cols, households, cats, facilities)
-    sa = None
-    if p.service_areas:  # a run where no category has a facility on the network has none
-        columns = ["category", "zh", "en", "radius_m", "cell_m", "geometry"]
-        columns += ["streets"] if p.service_area_streets else []
-        sa = gpd.GeoDataFrame(pd.DataFrame(areas, columns=columns), crs=network.crs)
-        if p.service_area_streets:
-            sa["streets"] = gpd.GeoSeries(sa["streets"], crs=network.crs)
     cap = (
         (pd.concat(capacity, ignore_index=True), pd.concat(pairs, ignore_index=True))
         if capacity
         else (None, None)
     )
-    return GapResult(gaps, out, summary, src_pois, sa, problems, cats, *cap)
+    tables = GapResult(gaps, out, summary, src_pois, None, problems, cats, *cap)
+    return PendingGaps(tables, outlines, p, network.crs)
 
 
 @dataclass
@@ -398,31 +367,6 @@ def _no_data_warning(cat: Category, *, count_no_data: bool) -> Problem:
         hint="status no_data; add a POI file that has them"
         + ("" if count_no_data else " (left out of n_missing)"),
     )
-
-
-def _coarse_outline_warning(areas: Sequence[dict[str, Any]], p: GapParams) -> list[Problem]:
-    """A warning when outlines were traced on cells too coarse to keep their shape."""
-    fine_m = DEFAULTS.service_area_fine_cell_ratio * p.service_area_buffer_m
-    coarse = [a for a in areas if a["cell_m"] > fine_m]
-    if not coarse:
-        return []
-    cell_m = max(a["cell_m"] for a in coarse)
-    return [
-        Problem.warning(
-            "service_areas.gpkg",
-            f"{len(coarse)} of {len(areas)} service areas traced on cells of up to "
-            f"{cell_m:.0f} m (the area is too large for {p.service_area_max_cells:,} cells of "
-            f"{p.service_area_cell_m:g} m): coarser than {fine_m:g} m, the outlines are "
-            f"generalised — street corridors {2 * p.service_area_buffer_m:g} m wide lose "
-            "their shape and their area is overstated (coverage figures are not affected: "
-            "they come from walking distances)",
-            column="cell_m",
-            hint="for street-level outlines run a district at a time (spatial batch, or a "
-            "smaller network file), or allow more cells (--service-area-max-cells, "
-            "service_area_max_cells in a province file; about "
-            "5 bytes a cell, per category)",
-        )
-    ]
 
 
 def _joined_ids(lacking: np.ndarray | None, ids: Sequence[str], n: int) -> list[str]:

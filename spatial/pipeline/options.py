@@ -16,7 +16,7 @@ from spatial.demo import DemoCity
 from spatial.finance import FinanceReport
 
 if TYPE_CHECKING:
-    from spatial.lifecircle.gaps import GapResult
+    from spatial.lifecircle.result import GapResult
     from spatial.network import WalkNetwork
 
 __all__ = [

@@ -29,6 +29,7 @@ from spatial.io.outputs.results import (
     load_gap_tables,
     write_bundle_outputs,
     write_gap_outputs,
+    write_gap_tables,
 )
 from spatial.io.outputs.runfolder import rebase_outputs, run_folder
 from spatial.lifecircle.params import GapParams
@@ -78,11 +79,18 @@ def gaps_stage(
     -------
     GapRun
     """
+    from spatial.lifecircle.gaps import begin_gaps  # the engine: not loaded for bundles
+
     say("computing life-circle gaps", 0, 0)
-    result = api.gap_result(layers["compounds"], layers["pois"], net, params=params)
-    result = replace(result, problems=[*found, *result.problems])
+    pending = begin_gaps(layers["compounds"], layers["pois"], net, params=params)
     say("writing gap outputs", 0, 0)
-    outputs = write_gap_outputs(result, out_dir)
+    try:  # the tables while a second process may still trace service areas
+        outputs = write_gap_tables(pending.tables, out_dir)
+        result = pending.result()
+    finally:
+        pending.cancel()
+    result = replace(result, problems=[*found, *result.problems])
+    outputs |= write_gap_outputs(result, out_dir, tables=False)
     return GapRun(result, net, outputs)
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "read_plan_layers",
     "write_bundle_outputs",
     "write_gap_outputs",
+    "write_gap_tables",
     "write_plan_outputs",
 ]
 
@@ -157,8 +158,10 @@ def _problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     return pd.DataFrame([vars(p) for p in problems], columns=_PROBLEM_COLUMNS)
 
 
-def write_gap_outputs(result: _GapResultLike, out_dir: str | Path) -> dict[str, Path]:
-    """Write all gap outputs into ``out_dir``.
+def write_gap_tables(result: _GapResultLike, out_dir: str | Path) -> dict[str, Path]:
+    """Write the gap tables into ``out_dir``: ``gaps.csv``, ``summary.csv``,
+    ``compounds.gpkg`` and, when computed, ``capacity.csv`` and ``capacity_pairs.csv``
+    (what a run can write while its service areas are still traced).
 
     Parameters
     ----------
@@ -187,6 +190,30 @@ def write_gap_outputs(result: _GapResultLike, out_dir: str | Path) -> dict[str, 
         pairs = getattr(result, "capacity_pairs", None)
         if pairs is not None:
             paths["capacity_pairs"] = write_csv(pairs, out / "capacity_pairs.csv")
+    return paths
+
+
+def write_gap_outputs(
+    result: _GapResultLike, out_dir: str | Path, *, tables: bool = True
+) -> dict[str, Path]:
+    """Write all gap outputs into ``out_dir``.
+
+    Parameters
+    ----------
+    result
+        A :class:`spatial.lifecircle.GapResult` (any metric CRS; exported in WGS84).
+    out_dir
+        Folder (created if missing).
+    tables
+        Also the tables (:func:`write_gap_tables`); False when written already.
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` of the files written.
+    """
+    out = Path(out_dir)
+    paths = write_gap_tables(result, out) if tables else {}
     if result.service_areas is not None and len(result.service_areas):
         # the outlines (the street parts themselves stay in the result)
         areas = result.service_areas.drop(columns=["streets"], errors="ignore")
