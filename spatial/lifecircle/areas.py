@@ -365,18 +365,22 @@ def _from_rings(rings: np.ndarray, owner: np.ndarray, tolerance: float) -> shape
 
 def _polygons(rings: np.ndarray, owner: np.ndarray) -> shapely.Geometry:
     """Polygons from simplified rings (each polygon's shell first); a ring simplified to
-    a line or less is dropped, and a polygon with its shell."""
-    ok = (shapely.get_type_id(rings) == 2) & (shapely.get_num_coordinates(rings) >= 4)
+    a line or less is dropped, and a polygon with its shell. Made from the rings'
+    coordinates in one go (shapely's ragged arrays), not ring object by ring object."""
+    n = shapely.get_num_coordinates(rings)
+    ok = (shapely.get_type_id(rings) == 2) & (n >= 4)
     shell = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else owner.astype(bool)
     lost = np.unique(owner[shell & ~ok])
     ok &= ~np.isin(owner, lost)
     if not ok.any():
         return shapely.Polygon()
-    polys = shapely.polygons(rings[ok], indices=np.unique(owner[ok], return_inverse=True)[1])
-    polys = polys[~shapely.is_empty(polys)]
-    if not len(polys):
-        return shapely.Polygon()
-    return shapely.multipolygons(polys) if len(polys) > 1 else polys[0]
+    per_polygon = np.unique(owner[ok], return_counts=True)[1]
+    offsets = (np.r_[0, np.cumsum(n[ok])], np.r_[0, np.cumsum(per_polygon)])
+    xy = shapely.get_coordinates(rings[ok])
+    if len(per_polygon) == 1:
+        return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, offsets)[0]
+    kind = shapely.GeometryType.MULTIPOLYGON
+    return shapely.from_ragged_array(kind, xy, (*offsets, np.array([0, len(per_polygon)])))[0]
 
 
 def simplify_outline(shape: shapely.Geometry, tolerance_m: float) -> shapely.Geometry:
