@@ -225,10 +225,15 @@ def test_service_area_is_the_reachable_part_of_edges():
     # a grid too small for the area: coarser cells, and the run says the outline is generalised
     coarse = compute_gaps(comp, pois, net, categories=KG[:1], service_area_max_cells=500)
     cell_m = coarse.service_areas.iloc[0]["cell_m"]
-    assert cell_m > 10.0
+    assert cell_m > 12.0
     (said,) = [p for p in coarse.problems if p.column == "cell_m"]
     assert said.severity == "warning" and f"{cell_m:.0f} m" in said.message
     assert "generalised" in said.message and "service_area_max_cells" in said.hint
+    # up to 0.8 of the 15 m half width (12 m) the outline keeps its shape
+    for cell_m, says in ((12.0, False), (12.5, True)):
+        res = compute_gaps(comp, pois, net, categories=KG[:1], service_area_cell_m=cell_m)
+        assert res.service_areas.iloc[0]["cell_m"] == cell_m
+        assert bool([p for p in res.problems if p.column == "cell_m"]) is says
 
 
 def _reachable_parts_checked(net, sources, radius_m: float) -> int:

@@ -124,7 +124,7 @@ def gaps(
         typer.Option(
             help="Largest grid a service area is traced on (about 5 bytes a cell, per "
             "category): a larger area is traced on coarser cells, and its outline "
-            "generalised beyond 10 m cells (the run says so).",
+            "generalised beyond 12 m cells (the run says so).",
             show_default=default_of(GapParams, "service_area_max_cells"),
         ),
     ] = None,

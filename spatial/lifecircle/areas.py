@@ -274,7 +274,7 @@ def corridor_outline(
     (``tests/test_lifecircle.py`` compares them on the demo and a real extract), at a
     fraction of the cost of uniting tens of thousands of buffers. A city too large
     for ``max_cells`` cells of ``cell_m`` is traced on coarser cells (a 20 × 20 km
-    district on 10 m cells); cells coarser than about two thirds of ``half_width_m``
+    district on 10 m cells); cells coarser than 0.8 of ``half_width_m``
     (``settings.service_area_fine_cell_ratio``) no longer hold the corridor's shape
     (a 63 km city's 33 m cells: the area ~10 % too large, half of it in the wrong place).
 

@@ -47,7 +47,7 @@ class GapParams(StageParams):
     service_area_cell_m, service_area_max_cells
         The outlines are traced on cells this size (metres), coarser where an area
         would need more than this many cells (memory: about five bytes a cell, per
-        category at once); cells coarser than two thirds of the half-width generalise
+        category at once); cells coarser than 0.8 of the half-width generalise
         the outline, and the run says so (``service_areas.gpkg``'s ``cell_m``).
     service_area_streets
         Also keep each category's reachable street parts, exact, as a MultiLineString
