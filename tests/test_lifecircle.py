@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -414,6 +415,73 @@ def test_searches_shared_with_a_second_process_equal_those_done_here(demo_city, 
     assert len(sources) >= 4 and np.isfinite(np.concatenate(alone)).sum() > 1000
     for got, want in zip(shared, alone, strict=True):
         assert np.allclose(got, want, rtol=0, atol=1e-9, equal_nan=True)
+
+
+def test_searches_that_draw_service_areas_give_what_each_gives_alone(demo_city, monkeypatch):
+    """On a large network each category's search also draws its service area from its
+    node distances (one search, not two), shared with a second process from the last
+    category: the distances are the searches' alone, the areas those traced alone, and
+    ``spatial gaps``' service areas are the same either way."""
+    import time
+
+    import shapely
+
+    import spatial.lifecircle.gaps as gaps_module
+    import spatial.lifecircle.parallel as parallel
+    from spatial.io import load_layer
+    from spatial.lifecircle.areas import service_area
+    from spatial.lifecircle.gaps import _membership
+    from spatial.lifecircle.parallel import category_distances, searches_and_outlines
+    from spatial.lifecircle.pois import classify_pois
+    from spatial.network import attach_points
+    from spatial.network.attach import compound_access_points
+    from spatial.settings import DEFAULTS
+
+    comp = load_layer(demo_city.gpkg, "compounds", source_layer="compounds")
+    net = walk_network_from_osm(demo_city.osm, crs=comp.crs)
+    pois = load_layer(demo_city.gpkg, "pois", source_layer="pois").to_crs(net.crs)
+    access = compound_access_points(net, comp.to_crs(net.crs).geometry, snap_limit_m=150)
+    cats = {c.id: c for c in load_categories()}
+    member = _membership(classify_pois(pois, categories=load_categories()))
+    pts = np.column_stack([pois.geometry.x, pois.geometry.y])
+    attach = attach_points(net, pts, snap_limit_m=150)
+    sources = [attach.take(member[c].to_numpy()) for c in member.columns]
+    drawn = [cats[c] if k % 3 else None for k, c in enumerate(member.columns)]  # some not
+    limits = [3000.0] * len(sources)
+    options = {"half_width_m": 15.0, "cell_m": 5.0}
+    here = []
+    search = parallel.owner_and_node_distances
+
+    def slow_here(*args):  # the spawned process searches and draws at full speed meanwhile
+        here.append(1)
+        time.sleep(0.3)
+        return search(*args)
+
+    monkeypatch.setattr(parallel, "owner_and_node_distances", slow_here)
+    dist, areas = searches_and_outlines(
+        net, sources, access, len(comp), limits_m=limits, outlines=drawn,
+        outline_options=options, process_nodes=0,
+    )  # fmt: skip
+    assert 0 < len(here) < sum(c is not None for c in drawn)  # both processes drew
+    monkeypatch.undo()
+    alone = category_distances(net, sources, access, len(comp), limits_m=limits)
+    for got, want in zip(dist, alone, strict=True):
+        assert np.array_equal(got, want, equal_nan=True)
+    assert sum(a is not None and not a["geometry"].is_empty for a in areas) >= 4
+    for got_area, s, cat in zip(areas, sources, drawn, strict=True):
+        if cat is None:
+            assert got_area is None
+            continue
+        want_area = service_area(net, s, cat, **options)
+        assert got_area["cell_m"] == want_area["cell_m"]
+        assert shapely.equals_exact(got_area["geometry"], want_area["geometry"], tolerance=0)
+    # the gap run: its service areas drawn by the searches equal those traced apart
+    apart = gaps_module.compute_gaps(comp, pois, net).service_areas
+    monkeypatch.setattr(gaps_module, "DEFAULTS", replace(DEFAULTS, engine_process_nodes=0))
+    together = gaps_module.compute_gaps(comp, pois, net).service_areas
+    assert list(together["category"]) == list(apart["category"]) and len(apart) >= 4
+    same = shapely.equals_exact(together.geometry.values, apart.geometry.values, tolerance=0)
+    assert same.all()
 
 
 def test_service_areas_traced_by_a_second_process_equal_those_traced_here(demo_city, monkeypatch):

@@ -105,6 +105,7 @@ def service_area(
     cell_m: float = DEFAULTS.service_area_cell_m,
     max_cells: int = DEFAULTS.service_area_max_cells,
     streets: bool = False,
+    dist_node: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The parts of edges within a category's radius of its facilities, and their area.
 
@@ -122,6 +123,9 @@ def service_area(
         The grid the outline is traced on (:func:`corridor_outline`).
     streets
         Also return the street parts (a whole city's take gigabytes).
+    dist_node
+        The walk from the facilities to every node, metres, when a search with a limit
+        of at least the radius has found it already (else it is searched here).
 
     Returns
     -------
@@ -133,7 +137,8 @@ def service_area(
     """
     from spatial.lifecircle.engine import node_distances
 
-    dist_node = node_distances(network, sources, limit_m=cat.radius_m)
+    if dist_node is None:
+        dist_node = node_distances(network, sources, limit_m=cat.radius_m)
     seg = _reachable_segments(network, dist_node, sources, cat.radius_m)
     out: dict[str, Any] = {
         "category": cat.id,

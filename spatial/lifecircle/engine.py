@@ -30,6 +30,7 @@ __all__ = [
     "csr_triple",
     "net_arrays",
     "node_distances",
+    "owner_and_node_distances",
     "owner_distances",
     "owner_node_distances",
     "owner_targets",
@@ -279,11 +280,46 @@ def owner_node_distances(
     ndarray
         Metres per owner; NaN beyond the limit or unreachable.
     """
+    if not len(targets.node):  # no search: only walks along the sources' own edges
+        return _owner_walks(np.full(targets.n_owners, np.inf), sources, targets, limit_m)
+    return owner_and_node_distances(net, sources, targets, limit_m)[0]
+
+
+def owner_and_node_distances(
+    net: EngineNet,
+    sources: tuple[np.ndarray, np.ndarray, np.ndarray],
+    targets: OwnerTargets,
+    limit_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`owner_node_distances` and the distance to every node it came from (what a
+    service area within any radius up to ``limit_m`` is drawn from).
+
+    Parameters
+    ----------
+    net, sources, targets, limit_m
+        As for :func:`owner_node_distances`.
+
+    Returns
+    -------
+    tuple of ndarray
+        Metres per owner (NaN beyond the limit or unreachable), and metres per node
+        (``inf`` beyond the limit or unreachable).
+    """
+    dist_node = _node_distances(net, sources, limit_m)
     out = np.full(targets.n_owners, np.inf)
     if len(targets.node):
-        dist_node = _node_distances(net, sources, limit_m)
         best = np.minimum.reduceat(dist_node[targets.node] + targets.cost, targets.starts)
         out[targets.owners] = best
+    return _owner_walks(out, sources, targets, limit_m), dist_node
+
+
+def _owner_walks(
+    out: np.ndarray,
+    sources: tuple[np.ndarray, np.ndarray, np.ndarray],
+    targets: OwnerTargets,
+    limit_m: float,
+) -> np.ndarray:
+    """``out`` with the walks along an edge a source and a target share, NaN beyond."""
     s_edge, s_off, s_leg = sources
     lo = np.searchsorted(targets.edge, s_edge, side="left")
     count = np.searchsorted(targets.edge, s_edge, side="right") - lo

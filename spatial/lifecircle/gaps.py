@@ -19,7 +19,12 @@ import shapely
 
 from spatial._errors import Problem
 from spatial.lifecircle.capacity import capacity_rows, load_capacity
-from spatial.lifecircle.parallel import Outlines, category_distances
+from spatial.lifecircle.parallel import (
+    Outlines,
+    category_distances,
+    searches_and_outlines,
+    searches_shared,
+)
 from spatial.lifecircle.params import GapParams
 from spatial.lifecircle.pois import classify_pois, poi_problems
 from spatial.lifecircle.reach import entered_by, meetings_that_matter
@@ -29,6 +34,7 @@ from spatial.lifecircle.within import reach_matrix
 from spatial.network import Attachment, WalkNetwork
 from spatial.network.attach import AccessPoints, compound_access_points
 from spatial.network.meeting import facility_ways_in
+from spatial.settings import DEFAULTS
 from spatial.standards import Category
 
 __all__ = ["begin_gaps", "compute_gaps"]
@@ -92,7 +98,13 @@ def begin_gaps(
     """
     p = (params or GapParams()).replace(**changes)
     cats = p.taxonomy()
-    begun: list[tuple[Outlines, pd.DataFrame, list[np.ndarray]]] = []
+    begun: list[tuple[Outlines | None, pd.DataFrame, list[np.ndarray]]] = []
+    options: dict[str, Any] = {
+        "half_width_m": p.service_area_buffer_m,
+        "cell_m": p.service_area_cell_m,
+        "max_cells": p.service_area_max_cells,
+        "streets": p.service_area_streets,
+    }
 
     def begin(src_pois: gpd.GeoDataFrame, ways: AccessPoints, attached: np.ndarray) -> None:
         # as soon as the facilities' ways are known, while the compounds' are found
@@ -101,17 +113,19 @@ def begin_gaps(
             member[c.id].to_numpy() if c.id in member else np.zeros(len(src_pois), dtype=bool)
             for c in cats
         ]
+        drawn = [p.service_areas and bool((d & attached).any()) for d in in_data_of]
+        if searches_shared(network, sum(drawn), DEFAULTS.engine_process_nodes):
+            # each category's search draws its service area too (one search, not two)
+            begun.append((None, member, in_data_of))
+            return
         outlines = Outlines(  # a second process traces them meanwhile (a large network)
             network,
             [
                 (ways.take(in_data[ways.owner]), cat)
-                for cat, in_data in zip(cats, in_data_of, strict=True)
-                if p.service_areas and (in_data & attached).any()
+                for cat, in_data, draw in zip(cats, in_data_of, drawn, strict=True)
+                if draw
             ],
-            half_width_m=p.service_area_buffer_m,
-            cell_m=p.service_area_cell_m,
-            max_cells=p.service_area_max_cells,
-            streets=p.service_area_streets,
+            **options,
         )
         begun.append((outlines, member, in_data_of))
 
@@ -119,9 +133,10 @@ def begin_gaps(
         entered = _enter(compounds, pois, network, p, cats, facilities_found=begin)
     except BaseException:
         for started, *_ in begun:
-            started.close()
+            if started is not None:
+                started.close()
         raise
-    outlines, member, in_data_of = begun[0]
+    begun_outlines, member, in_data_of = begun[0]
     comp, src_pois, ways, access = entered.comp, entered.pois, entered.ways, entered.access
     problems = list(entered.problems)
     households = (
@@ -131,8 +146,27 @@ def begin_gaps(
     )
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
     limits_m = [max(p.search_limit_m, cat.radius_m) for cat in cats]
+    outlines = begun_outlines
     try:
-        distances = category_distances(network, sources_of, access, len(comp), limits_m=limits_m)
+        if outlines is None:
+            drawn = [
+                cat if p.service_areas and (in_data & entered.attached).any() else None
+                for cat, in_data in zip(cats, in_data_of, strict=True)
+            ]
+            distances, areas = searches_and_outlines(
+                network,
+                sources_of,
+                access,
+                len(comp),
+                limits_m=limits_m,
+                outlines=drawn,
+                outline_options=options,
+            )
+            outlines = Outlines(network, [], **options, ready=[a for a in areas if a])
+        else:
+            distances = category_distances(
+                network, sources_of, access, len(comp), limits_m=limits_m
+            )
         met = _Meetings.of(
             meetings_that_matter(
                 network,
@@ -204,7 +238,8 @@ def begin_gaps(
         facilities = member[entered.attached].sum() if len(member) else pd.Series(dtype=int)
         summary = _summary(covered_cols, status_cols, households, cats, facilities)
     except BaseException:  # the second process stops with the run
-        outlines.close()
+        if outlines is not None:
+            outlines.close()
         raise
     cap = (
         (pd.concat(capacity, ignore_index=True), pd.concat(pairs, ignore_index=True))

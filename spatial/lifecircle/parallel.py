@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -30,6 +30,7 @@ from spatial.lifecircle.engine import (
     OwnerTargets,
     csr_triple,
     net_arrays,
+    owner_and_node_distances,
     owner_node_distances,
     owner_targets,
 )
@@ -39,12 +40,12 @@ from spatial.processes import from_the_end, result_or_here
 from spatial.settings import DEFAULTS
 from spatial.standards import Category
 
-__all__ = ["Outlines", "category_distances"]
+__all__ = ["Outlines", "category_distances", "searches_and_outlines", "searches_shared"]
 
 log = logging.getLogger(__name__)
 
 _Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
-_SHARED: tuple[EngineNet, OwnerTargets] | None = None
+_SHARED: tuple[EngineNet, OwnerTargets, WalkNetwork | None, dict[str, Any]] | None = None
 
 
 def category_distances(
@@ -80,26 +81,123 @@ def category_distances(
         Per source set, one distance per owner in metres (NaN beyond the limit,
         unreachable or without access points), as :func:`owner_distances` returns.
     """
+    found = searches_and_outlines(
+        network, sources, targets, n_owners, limits_m=limits_m, process_nodes=process_nodes
+    )
+    return found[0]
+
+
+def searches_and_outlines(
+    network: WalkNetwork,
+    sources: Sequence[Attachment],
+    targets: AccessPoints,
+    n_owners: int,
+    *,
+    limits_m: Sequence[float],
+    outlines: Sequence[Category | None] = (),
+    outline_options: Mapping[str, Any] | None = None,
+    process_nodes: int = DEFAULTS.engine_process_nodes,
+) -> tuple[list[np.ndarray], list[dict[str, Any] | None]]:
+    """:func:`category_distances`, each search's node distances also drawing its
+    category's service area (:func:`~spatial.lifecircle.areas.service_area`) where one
+    is asked: one search per category, not a second one for its outline.
+
+    Parameters
+    ----------
+    network, sources, targets, n_owners, limits_m, process_nodes
+        As for :func:`category_distances`; each limit at least its category's radius.
+    outlines
+        Per source set, the category whose service area is drawn, or None (empty:
+        none is drawn).
+    outline_options
+        :func:`~spatial.lifecircle.areas.service_area`'s options (``half_width_m``, …).
+
+    Returns
+    -------
+    tuple of lists
+        The distances, as :func:`category_distances` returns, and per source set its
+        service area (what :func:`~spatial.lifecircle.areas.service_area` returns) or None.
+    """
     net = net_arrays(network)
     whole = owner_targets(net, targets, n_owners)
     jobs = [csr_triple(s) for s in sources]
-    pool = _pool(net, whole) if _worth_it(network, jobs, process_nodes) else None
+    cats = list(outlines) or [None] * len(jobs)
+    options = dict(outline_options or {})
+    drawn = [k for k, c in enumerate(cats) if c is not None]
+    pool = (
+        _pool(net, whole, replace(network, problems=[]) if drawn else None, options)
+        if searches_shared(network, sum(len(j[0]) > 0 for j in jobs), process_nodes)
+        else None
+    )
     futures: dict[int, Future[Any]] = {}
     if pool is not None:
         futures = from_the_end(
-            pool, len(jobs), lambda k: (_search, jobs[k], float(limits_m[k])), "category searches"
+            pool,
+            len(jobs),
+            lambda k: (_search, jobs[k], float(limits_m[k]), _drawn_job(sources, cats, k)),
+            "category searches",
         )
     try:
         out = _meet(
             futures,
             len(jobs),
-            lambda k: owner_node_distances(net, jobs[k], whole, float(limits_m[k])),
+            lambda k: _search_here(
+                net,
+                network,
+                whole,
+                jobs[k],
+                float(limits_m[k]),
+                _drawn_job(sources, cats, k),
+                options,
+            ),
             "search",
         )
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-    return [np.asarray(o) for o in out]
+    return [np.asarray(o[0]) for o in out], [o[1] for o in out]
+
+
+def searches_shared(network: WalkNetwork, busy: int, process_nodes: int) -> bool:
+    """Whether a second process shares the category searches.
+
+    Parameters
+    ----------
+    network
+        The walk network.
+    busy
+        Categories with a facility on the network (each one search).
+    process_nodes
+        From this many network nodes on (and on a machine of two cores or more).
+
+    Returns
+    -------
+    bool
+    """
+    return network.n_nodes >= process_nodes and busy >= 4 and (os.cpu_count() or 1) > 1
+
+
+def _drawn_job(
+    sources: Sequence[Attachment], cats: Sequence[Category | None], k: int
+) -> tuple[Attachment, Category] | None:
+    cat = cats[k]
+    return None if cat is None else (sources[k], cat)
+
+
+def _search_here(
+    net: EngineNet,
+    network: WalkNetwork,
+    targets: OwnerTargets,
+    sources: _Triple,
+    limit_m: float,
+    drawn: tuple[Attachment, Category] | None,
+    options: Mapping[str, Any],
+) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """One category's distances and, when asked, its service area from the same search."""
+    if drawn is None:
+        return owner_node_distances(net, sources, targets, limit_m), None
+    dist, dist_node = owner_and_node_distances(net, sources, targets, limit_m)
+    return dist, service_area(network, *drawn, **options, dist_node=dist_node)
 
 
 def _meet(
@@ -110,34 +208,45 @@ def _meet(
     return [result_or_here(futures.get(k), partial(here, k), what) for k in range(n)]
 
 
-def _worth_it(network: WalkNetwork, jobs: Sequence[_Triple], process_nodes: int) -> bool:
-    busy = sum(len(j[0]) > 0 for j in jobs)
-    return network.n_nodes >= process_nodes and busy >= 4 and (os.cpu_count() or 1) > 1
-
-
-def _pool(net: EngineNet, targets: OwnerTargets) -> ProcessPoolExecutor | None:
+def _pool(
+    net: EngineNet,
+    targets: OwnerTargets,
+    network: WalkNetwork | None,
+    options: Mapping[str, Any],
+) -> ProcessPoolExecutor | None:
     try:
         return ProcessPoolExecutor(
             1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_receive,
-            initargs=(net, targets),
+            initargs=(net, targets, network, dict(options)),
         )
     except (AssertionError, OSError, ValueError) as exc:
         log.info("category searches in this process only: %s", exc)
         return None
 
 
-def _receive(net: EngineNet, targets: OwnerTargets) -> None:
-    """Keep the network and the targets in the second process (once, at its start)."""
+def _receive(
+    net: EngineNet, targets: OwnerTargets, network: WalkNetwork | None, options: dict[str, Any]
+) -> None:
+    """Keep the network, the targets and the outlines' options in the second process
+    (once, at its start)."""
     global _SHARED
-    _SHARED = (net, targets)
+    _SHARED = (net, targets, network, options)
 
 
-def _search(sources: _Triple, limit_m: float) -> np.ndarray:
+def _search(
+    sources: _Triple, limit_m: float, drawn: tuple[Attachment, Category] | None
+) -> tuple[np.ndarray, dict[str, Any] | None]:
     assert _SHARED is not None, "the process was started without its network"
-    net, targets = _SHARED
-    return owner_node_distances(net, sources, targets, limit_m)
+    net, targets, network, options = _SHARED
+    if drawn is not None:
+        assert network is not None, "the process was started without the walk network"
+        try:
+            return _search_here(net, network, targets, sources, limit_m, drawn, options)
+        finally:
+            trim_heap()  # the process would grow by a category's working memory each time
+    return owner_node_distances(net, sources, targets, limit_m), None
 
 
 class Outlines:
@@ -161,6 +270,9 @@ class Outlines:
     process_nodes
         From this many network nodes on, a second process shares the work (when the
         machine has a second core).
+    ready
+        Service areas drawn already (by the category searches,
+        :func:`searches_and_outlines`): :meth:`collect` returns them, nothing is traced.
     """
 
     def __init__(
@@ -173,7 +285,9 @@ class Outlines:
         max_cells: int = DEFAULTS.service_area_max_cells,
         streets: bool = False,
         process_nodes: int = DEFAULTS.outline_process_nodes,
+        ready: Sequence[dict[str, Any]] | None = None,
     ) -> None:
+        self.ready = None if ready is None else list(ready)
         self.network, self.jobs = network, list(jobs)
         self.options: dict[str, Any] = {
             "half_width_m": half_width_m,
@@ -183,7 +297,12 @@ class Outlines:
         }
         self.futures: dict[int, Future[dict[str, Any]]] = {}
         self.pool: ProcessPoolExecutor | None = None
-        if len(self.jobs) >= 2 and network.n_nodes >= process_nodes and (os.cpu_count() or 1) > 1:
+        if (
+            self.ready is None
+            and len(self.jobs) >= 2
+            and network.n_nodes >= process_nodes
+            and (os.cpu_count() or 1) > 1
+        ):
             try:
                 self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
                 # the network's fields only (no cached indexes), sent once as the first
@@ -207,8 +326,10 @@ class Outlines:
         Returns
         -------
         list of dict
-            What :func:`service_area` returns, per job.
+            What :func:`service_area` returns, per job (or the areas drawn already).
         """
+        if self.ready is not None:
+            return self.ready
         try:
             return _meet(
                 self.futures,
