@@ -98,7 +98,7 @@ def begin_gaps(
     """
     p = (params or GapParams()).replace(**changes)
     cats = p.taxonomy()
-    begun: list[tuple[Outlines | None, pd.DataFrame, list[np.ndarray]]] = []
+    begun: list[tuple[Outlines | None, pd.DataFrame, list[np.ndarray], list[bool]]] = []
     options: dict[str, Any] = {
         "half_width_m": p.service_area_buffer_m,
         "cell_m": p.service_area_cell_m,
@@ -116,7 +116,7 @@ def begin_gaps(
         drawn = [p.service_areas and bool((d & attached).any()) for d in in_data_of]
         if searches_shared(network, sum(drawn), DEFAULTS.engine_process_nodes):
             # each category's search draws its service area too (one search, not two)
-            begun.append((None, member, in_data_of))
+            begun.append((None, member, in_data_of, drawn))
             return
         outlines = Outlines(  # a second process traces them meanwhile (a large network)
             network,
@@ -127,7 +127,7 @@ def begin_gaps(
             ],
             **options,
         )
-        begun.append((outlines, member, in_data_of))
+        begun.append((outlines, member, in_data_of, drawn))
 
     try:
         entered = _enter(compounds, pois, network, p, cats, facilities_found=begin)
@@ -136,7 +136,7 @@ def begin_gaps(
             if started is not None:
                 started.close()
         raise
-    begun_outlines, member, in_data_of = begun[0]
+    begun_outlines, member, in_data_of, drawn = begun[0]
     comp, src_pois, ways, access = entered.comp, entered.pois, entered.ways, entered.access
     problems = list(entered.problems)
     households = (
@@ -149,17 +149,13 @@ def begin_gaps(
     outlines = begun_outlines
     try:
         if outlines is None:
-            drawn = [
-                cat if p.service_areas and (in_data & entered.attached).any() else None
-                for cat, in_data in zip(cats, in_data_of, strict=True)
-            ]
             distances, areas = searches_and_outlines(
                 network,
                 sources_of,
                 access,
                 len(comp),
                 limits_m=limits_m,
-                outlines=drawn,
+                outlines=[c if d else None for c, d in zip(cats, drawn, strict=True)],
                 outline_options=options,
             )
             outlines = Outlines(network, [], **options, ready=[a for a in areas if a])

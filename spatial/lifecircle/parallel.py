@@ -3,9 +3,11 @@ process.
 
 One Dijkstra per category holds the GIL (scipy's csgraph), so threads do not help; a
 spawned process gets the network's arrays once and takes categories from the end of
-the list while this process takes them from the start, until they meet. Service areas
-(:class:`Outlines`) are shared the same way, the second process tracing them while this
-one builds the tables. Where no process can be started (a daemonic Dask worker, one
+the list while this process takes them from the start, until they meet. There each
+search also draws its category's service area from the node distances it found
+(:func:`searches_and_outlines`). On a smaller network, searched in this process,
+service areas (:class:`Outlines`) are shared the same way, a second process tracing
+them while this one builds the tables. Where no process can be started (a daemonic Dask worker, one
 core, a failed process) the rest is done here: the results are the same either way.
 """
 
@@ -193,11 +195,13 @@ def _search_here(
     drawn: tuple[Attachment, Category] | None,
     options: Mapping[str, Any],
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
-    """One category's distances and, when asked, its service area from the same search."""
+    """One category's distances and, when asked, its service area from the same search
+    (searched again up to its radius when the search stopped short of it)."""
     if drawn is None:
         return owner_node_distances(net, sources, targets, limit_m), None
     dist, dist_node = owner_and_node_distances(net, sources, targets, limit_m)
-    return dist, service_area(network, *drawn, **options, dist_node=dist_node)
+    found = dist_node if limit_m >= drawn[1].radius_m else None
+    return dist, service_area(network, *drawn, **options, dist_node=found)
 
 
 def _meet(
