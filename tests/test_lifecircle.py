@@ -475,6 +475,20 @@ def test_searches_that_draw_service_areas_give_what_each_gives_alone(demo_city, 
         want_area = service_area(net, s, cat, **options)
         assert got_area["cell_m"] == want_area["cell_m"]
         assert shapely.equals_exact(got_area["geometry"], want_area["geometry"], tolerance=0)
+
+    def no_process(*args, **kwargs):  # a daemonic Dask worker may not start one
+        raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_process)
+    here_only = searches_and_outlines(
+        net, sources, access, len(comp), limits_m=limits, outlines=drawn,
+        outline_options=options, process_nodes=0,
+    )  # fmt: skip
+    monkeypatch.undo()
+    for got_area, area in zip(here_only[1], areas, strict=True):
+        assert (got_area is None) == (area is None)
+        if area is not None:
+            assert shapely.equals_exact(got_area["geometry"], area["geometry"], tolerance=0)
     # the gap run: its service areas drawn by the searches equal those traced apart
     apart = gaps_module.compute_gaps(comp, pois, net).service_areas
     monkeypatch.setattr(gaps_module, "DEFAULTS", replace(DEFAULTS, engine_process_nodes=0))
