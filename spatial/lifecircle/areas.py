@@ -145,11 +145,12 @@ def service_area(
         "zh": cat.zh,
         "en": cat.en,
         "radius_m": cat.radius_m,
-        "geometry": corridor_outline(
-            seg, half_width_m=half_width_m, cell_m=cell_m, max_cells=max_cells
-        ),
-        "cell_m": _grid(seg, half_width_m, cell_m, max_cells)[1] if len(seg) else cell_m,
+        "geometry": shapely.Polygon(),
+        "cell_m": cell_m,
     }
+    if len(seg):  # the grid found once: its cell is said
+        grid = _grid(seg, half_width_m, cell_m, max_cells)
+        out["geometry"], out["cell_m"] = _traced(seg, grid, half_width_m), grid[1]
     if streets:
         n = len(seg)
         out["streets"] = shapely.from_ragged_array(  # one MultiLineString of 2-point parts
@@ -299,12 +300,19 @@ def corridor_outline(
     shapely.Geometry
         A valid (Multi)Polygon with holes in the lines' CRS; empty without lines.
     """
-    import cv2
-
     seg = lines if isinstance(lines, np.ndarray) else _segments_of(lines)
     if not len(seg):
         return shapely.Polygon()
-    low, cell, nx, ny = _grid(seg, half_width_m, cell_m, max_cells)
+    return _traced(seg, _grid(seg, half_width_m, cell_m, max_cells), half_width_m)
+
+
+def _traced(
+    seg: np.ndarray, grid: tuple[np.ndarray, float, int, int], half_width_m: float
+) -> shapely.Geometry:
+    """:func:`corridor_outline` of segments on their grid (:func:`_grid`)."""
+    import cv2
+
+    low, cell, nx, ny = grid
     free = np.ones((ny, nx), dtype=np.uint8)
     for at in range(0, len(seg), _SEGMENTS_AT_ONCE):
         ij = _cells_crossed((seg[at : at + _SEGMENTS_AT_ONCE] - low) / cell)

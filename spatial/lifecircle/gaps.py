@@ -132,11 +132,11 @@ def begin_gaps(
     try:
         entered = _enter(compounds, pois, network, p, cats, facilities_found=begin)
     except BaseException:
-        for started, *_ in begun:
-            if started is not None:
-                started.close()
+        for begun_here, *_ in begun:
+            if begun_here is not None:
+                begun_here.close()
         raise
-    begun_outlines, member, in_data_of, drawn = begun[0]
+    started, member, in_data_of, drawn = begun[0]
     comp, src_pois, ways, access = entered.comp, entered.pois, entered.ways, entered.access
     problems = list(entered.problems)
     households = (
@@ -146,9 +146,9 @@ def begin_gaps(
     )
     sources_of = [ways.take(in_data[ways.owner]) for in_data in in_data_of]
     limits_m = [max(p.search_limit_m, cat.radius_m) for cat in cats]
-    outlines = begun_outlines
     try:
-        if outlines is None:
+        outlines: Outlines | list[dict[str, Any]]
+        if started is None:
             distances, areas = searches_and_outlines(
                 network,
                 sources_of,
@@ -158,11 +158,12 @@ def begin_gaps(
                 outlines=[c if d else None for c, d in zip(cats, drawn, strict=True)],
                 outline_options=options,
             )
-            outlines = Outlines(network, [], **options, ready=[a for a in areas if a])
+            outlines = [a for a in areas if a is not None]
         else:
             distances = category_distances(
                 network, sources_of, access, len(comp), limits_m=limits_m
             )
+            outlines = started
         met = _Meetings.of(
             meetings_that_matter(
                 network,
@@ -234,8 +235,8 @@ def begin_gaps(
         facilities = member[entered.attached].sum() if len(member) else pd.Series(dtype=int)
         summary = _summary(covered_cols, status_cols, households, cats, facilities)
     except BaseException:  # the second process stops with the run
-        if outlines is not None:
-            outlines.close()
+        if started is not None:
+            started.close()
         raise
     cap = (
         (pd.concat(capacity, ignore_index=True), pd.concat(pairs, ignore_index=True))

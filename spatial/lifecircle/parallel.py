@@ -188,7 +188,7 @@ def _drawn_job(
 
 def _search_here(
     net: EngineNet,
-    network: WalkNetwork,
+    network: WalkNetwork | None,
     targets: OwnerTargets,
     sources: _Triple,
     limit_m: float,
@@ -199,6 +199,7 @@ def _search_here(
     (searched again up to its radius when the search stopped short of it)."""
     if drawn is None:
         return owner_node_distances(net, sources, targets, limit_m), None
+    assert network is not None, "the process was started without the walk network"
     dist, dist_node = owner_and_node_distances(net, sources, targets, limit_m)
     found = dist_node if limit_m >= drawn[1].radius_m else None
     return dist, service_area(network, *drawn, **options, dist_node=found)
@@ -244,13 +245,11 @@ def _search(
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
     assert _SHARED is not None, "the process was started without its network"
     net, targets, network, options = _SHARED
-    if drawn is not None:
-        assert network is not None, "the process was started without the walk network"
-        try:
-            return _search_here(net, network, targets, sources, limit_m, drawn, options)
-        finally:
-            trim_heap()  # the process would grow by a category's working memory each time
-    return owner_node_distances(net, sources, targets, limit_m), None
+    try:
+        return _search_here(net, network, targets, sources, limit_m, drawn, options)
+    finally:
+        if drawn is not None:  # the process would grow by an outline's working memory
+            trim_heap()
 
 
 class Outlines:
@@ -274,9 +273,6 @@ class Outlines:
     process_nodes
         From this many network nodes on, a second process shares the work (when the
         machine has a second core).
-    ready
-        Service areas drawn already (by the category searches,
-        :func:`searches_and_outlines`): :meth:`collect` returns them, nothing is traced.
     """
 
     def __init__(
@@ -289,9 +285,7 @@ class Outlines:
         max_cells: int = DEFAULTS.service_area_max_cells,
         streets: bool = False,
         process_nodes: int = DEFAULTS.outline_process_nodes,
-        ready: Sequence[dict[str, Any]] | None = None,
     ) -> None:
-        self.ready = None if ready is None else list(ready)
         self.network, self.jobs = network, list(jobs)
         self.options: dict[str, Any] = {
             "half_width_m": half_width_m,
@@ -301,12 +295,7 @@ class Outlines:
         }
         self.futures: dict[int, Future[dict[str, Any]]] = {}
         self.pool: ProcessPoolExecutor | None = None
-        if (
-            self.ready is None
-            and len(self.jobs) >= 2
-            and network.n_nodes >= process_nodes
-            and (os.cpu_count() or 1) > 1
-        ):
+        if len(self.jobs) >= 2 and network.n_nodes >= process_nodes and (os.cpu_count() or 1) > 1:
             try:
                 self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
                 # the network's fields only (no cached indexes), sent once as the first
@@ -330,10 +319,8 @@ class Outlines:
         Returns
         -------
         list of dict
-            What :func:`service_area` returns, per job (or the areas drawn already).
+            What :func:`service_area` returns, per job.
         """
-        if self.ready is not None:
-            return self.ready
         try:
             return _meet(
                 self.futures,

@@ -80,7 +80,8 @@ class PendingGaps:
         The result without service areas (``service_areas`` None) and without what
         tracing them says.
     outlines
-        The service areas being traced.
+        The service areas being traced, or drawn already (by the category searches,
+        :func:`~spatial.lifecircle.parallel.searches_and_outlines`).
     params
         The stage's settings.
     crs
@@ -88,7 +89,7 @@ class PendingGaps:
     """
 
     tables: GapResult
-    outlines: Outlines
+    outlines: Outlines | list[dict[str, Any]]
     params: GapParams
     crs: Any
 
@@ -100,7 +101,8 @@ class PendingGaps:
         GapResult
             :attr:`tables` with ``service_areas`` and what tracing them says.
         """
-        areas = self.outlines.collect()
+        drawn = self.outlines
+        areas = drawn if isinstance(drawn, list) else drawn.collect()
         p = self.params
         frame = service_area_frame(areas, self.crs, streets=p.service_area_streets)
         said = coarse_outline_warning(
@@ -117,4 +119,5 @@ class PendingGaps:
 
     def cancel(self) -> None:
         """Stop tracing (the second process ends; nothing more is traced)."""
-        self.outlines.close()
+        if isinstance(self.outlines, Outlines):
+            self.outlines.close()
