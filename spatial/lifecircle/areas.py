@@ -89,11 +89,21 @@ def _reachable_segments(
     )
     at = np.searchsorted(e, e_on)
     e, s, t = np.insert(e, at, e_on), np.insert(s, at, s_on), np.insert(t, at, t_on)
-    frac0 = np.divide(s, length[e], out=np.zeros_like(s), where=length[e] > 0)
-    frac1 = np.divide(t, length[e], out=np.ones_like(t), where=length[e] > 0)
-    p0, p1 = network.node_xy[u[e]], network.node_xy[v[e]]
-    seg = np.stack([p0 + (p1 - p0) * frac0[:, None], p0 + (p1 - p0) * frac1[:, None]], axis=1)
-    return seg[t > s]
+    some = t > s
+    e, s, t = e[some], s[some], t[some]
+    le = length[e]
+    long = le > 0
+    frac0 = np.divide(s, le, out=np.zeros_like(s), where=long)
+    frac1 = np.divide(t, le, out=np.ones_like(t), where=long)
+    # p0 + (p1 - p0) · frac at both ends, written in place (a city has ~10⁶ parts)
+    p0 = network.node_xy[u[e]]
+    step = network.node_xy[v[e]]
+    step -= p0
+    seg = np.empty((len(e), 2, 2))
+    np.multiply(step, frac0[:, None], out=seg[:, 0])
+    np.multiply(step, frac1[:, None], out=seg[:, 1])
+    seg += p0[:, None, :]
+    return seg
 
 
 def service_area(
@@ -247,13 +257,20 @@ def _cells_crossed(seg: np.ndarray) -> np.ndarray:
     cell along its longer axis (as Bresenham's 8-connected lines), ``seg`` in cells."""
     x0, y0 = seg[:, 0, 0], seg[:, 0, 1]
     dx, dy = seg[:, 1, 0] - x0, seg[:, 1, 1] - y0
-    n = np.maximum(np.ceil(np.maximum(np.abs(dx), np.abs(dy))).astype(np.int64), 1)
-    which = np.repeat(np.arange(len(n)), n + 1)
-    first = np.cumsum(n + 1) - (n + 1)
-    t = (np.arange(len(which)) - first[which]) / n[which]
-    cells = np.empty((len(which), 2), dtype=np.intp)
-    cells[:, 0] = np.floor(x0[which] + dx[which] * t)  # x and y apart: no (k, 2) temporaries
-    cells[:, 1] = np.floor(y0[which] + dy[which] * t)
+    n = np.ceil(np.maximum(np.abs(dx), np.abs(dy))).astype(np.int64)
+    # both ends of every segment, then the steps between the ends of longer ones
+    # (most street parts of a city cross one or two cells)
+    inner = np.flatnonzero(n > 1)
+    n, x0, y0, dx, dy = n[inner], x0[inner], y0[inner], dx[inner], dy[inner]
+    which = np.repeat(np.arange(len(n)), n - 1)
+    first = np.cumsum(n - 1) - (n - 1)
+    t = (np.arange(1, len(which) + 1) - first[which]) / n[which]
+    k = len(seg)
+    cells = np.empty((2 * k + len(which), 2), dtype=np.intp)
+    cells[:k] = np.floor(seg[:, 0])
+    cells[k : 2 * k] = np.floor(seg[:, 0] + (seg[:, 1] - seg[:, 0]))  # as x0 + dx · 1
+    cells[2 * k :, 0] = np.floor(x0[which] + dx[which] * t)  # x and y apart
+    cells[2 * k :, 1] = np.floor(y0[which] + dy[which] * t)
     return cells
 
 
