@@ -614,10 +614,14 @@ def test_the_cells_a_street_part_crosses_form_an_unbroken_line():
 
     rng = np.random.default_rng(11)
     seg = rng.uniform(0, 50, (500, 2, 2))
+    seg[:5, 1] = seg[:5, 0] + 0.3  # parts within one cell: their two ends alone
     cells = _cells_crossed(seg)
-    steps = np.maximum(np.ceil(np.abs(seg[:, 1] - seg[:, 0]).max(axis=1)), 1).astype(int)
-    starts = np.r_[0, np.cumsum(steps + 1)[:-1]]
-    for k, (a, n) in enumerate(zip(starts, steps, strict=True)):
-        line = cells[a : a + n + 1]
-        assert (line[0] == np.floor(seg[k, 0])).all() and (line[-1] == np.floor(seg[k, 1])).all()
+    k = len(seg)  # the start cells, the end cells, then the steps between, part by part
+    steps = np.ceil(np.abs(seg[:, 1] - seg[:, 0]).max(axis=1)).astype(int)
+    between = np.maximum(steps - 1, 0)
+    assert len(cells) == 2 * k + between.sum()
+    starts = 2 * k + np.r_[0, np.cumsum(between)[:-1]]
+    for i, (a, n) in enumerate(zip(starts, between, strict=True)):
+        line = np.vstack([cells[i], cells[a : a + n], cells[k + i]])
+        assert (line[0] == np.floor(seg[i, 0])).all() and (line[-1] == np.floor(seg[i, 1])).all()
         assert (np.abs(np.diff(line, axis=0)) <= 1).all()

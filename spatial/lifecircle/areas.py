@@ -254,7 +254,9 @@ def _segments_of(lines: shapely.Geometry) -> np.ndarray:
 
 def _cells_crossed(seg: np.ndarray) -> np.ndarray:
     """The ``(column, row)`` cells a digital line through each segment marks: one per
-    cell along its longer axis (as Bresenham's 8-connected lines), ``seg`` in cells."""
+    cell along its longer axis (as Bresenham's 8-connected lines), ``seg`` in cells.
+    The segments' start cells come first, then their end cells, then the steps between
+    of those longer than a cell, segment by segment."""
     x0, y0 = seg[:, 0, 0], seg[:, 0, 1]
     dx, dy = seg[:, 1, 0] - x0, seg[:, 1, 1] - y0
     n = np.ceil(np.maximum(np.abs(dx), np.abs(dy))).astype(np.int64)
