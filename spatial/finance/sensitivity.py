@@ -271,8 +271,16 @@ def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
     # the wide table filled in one indexed assignment (as pivot, without its reshaping)
     row, bundle_ids = pd.factorize(sens["bundle_id"], sort=True)
     col, labels = pd.factorize(label, sort=True)
-    if len(np.unique(row * len(labels) + col)) < len(sens):  # pivot says what is repeated
-        sens.assign(label=label).pivot(index="bundle_id", columns="label", values="npv_yuan")
+    cell = row * len(labels) + col
+    repeated = pd.Series(cell).duplicated().to_numpy()
+    if repeated.any():
+        which = sorted(
+            {f"{sens['bundle_id'].iloc[i]} {label[i]}" for i in np.flatnonzero(repeated)}
+        )
+        raise ValueError(
+            f"duplicate sensitivity rows for {len(which)} bundle and scenario pair(s): "
+            f"{'; '.join(which[:5])}{' …' if len(which) > 5 else ''} (one row each is expected)"
+        )
     wide = np.full((len(bundle_ids), len(labels)), np.nan)
     wide[row, col] = sens["npv_yuan"].to_numpy(float)
     first = np.unique(row, return_index=True)[1]

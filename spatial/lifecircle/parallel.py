@@ -7,8 +7,9 @@ the list while this process takes them from the start, until they meet. There ea
 search also draws its category's service area from the node distances it found
 (:func:`searches_and_outlines`). On a smaller network, searched in this process,
 service areas (:class:`Outlines`) are shared the same way, a second process tracing
-them while this one builds the tables. Where no process can be started (a daemonic Dask worker, one
-core, a failed process) the rest is done here: the results are the same either way.
+them while this one builds the tables. Where no process can be started (a daemonic
+Dask worker, one core, a failed process) the rest is done here: the results are the
+same either way.
 """
 
 from __future__ import annotations

@@ -28,7 +28,12 @@ from spatial.io.outputs.write import read_gpkg
 from spatial.lifecircle.areas import simplify_outline
 from spatial.processes import from_the_end, result_or_here
 from spatial.render.offline import Basemap
-from spatial.render.outline_text import OUTLINE_TOLERANCE_M, outline_file, simplified_m
+from spatial.render.outline_text import (
+    METRES_PER_DEGREE,
+    OUTLINE_TOLERANCE_M,
+    outline_file,
+    simplified_m,
+)
 from spatial.settings import DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -69,7 +74,7 @@ def generalise_outlines(
     """
     if simplified_m(areas) >= tolerance_m:
         return areas
-    tolerance = tolerance_m / 111_320.0 if areas.crs.is_geographic else tolerance_m
+    tolerance = tolerance_m / METRES_PER_DEGREE if areas.crs.is_geographic else tolerance_m
     out = areas.assign(geometry=[simplify_outline(g, tolerance) for g in areas.geometry.values])
     out.attrs["simplified_m"] = tolerance_m
     return out
