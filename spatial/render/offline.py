@@ -30,7 +30,6 @@ from spatial.io.crs.chinese import wgs84_to_gcj02
 from spatial.io.crs.projection import to_wgs84
 from spatial.io.outputs.fileset import RUN_STAMP
 from spatial.io.outputs.write import atomic_path
-from spatial.render.outline_text import METRES_PER_DEGREE
 
 __all__ = [
     "BASEMAPS",
@@ -204,7 +203,7 @@ def map_frame(
         # in degrees, sparing two reprojections: a degree of latitude is 111.32 km and
         # one of longitude less, so no point moves more than ``simplify_m``
         out = to_wgs84(gdf)
-        out["geometry"] = shapely.simplify(out.geometry.values, simplify_m / METRES_PER_DEGREE)
+        out["geometry"] = shapely.simplify(out.geometry.values, simplify_m / 111_320.0)
     elif simplify_m > 0:  # simplified in metres
         out = gdf.copy()
         out["geometry"] = out.geometry.simplify(simplify_m)
